@@ -1,0 +1,53 @@
+"""The platform's ES256 signing key: access tokens, and (later) consent receipts."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from joserfc.jwk import ECKey, KeySet
+
+log = logging.getLogger(__name__)
+
+KEY_FILE = "jwt-signing-key.pem"
+_PARAMS = {"use": "sig", "alg": "ES256"}
+
+
+class SigningKey:
+    def __init__(self, key: ECKey) -> None:
+        self.key = ECKey.import_key(
+            key.as_dict(private=True), parameters={**_PARAMS, "kid": key.thumbprint()}
+        )
+        self.kid = self.key.kid
+        self.keyset = KeySet([self.key])
+
+    @classmethod
+    def from_pem(cls, pem: str | bytes) -> SigningKey:
+        key = ECKey.import_key(pem)
+        if key.as_dict().get("crv") != "P-256":
+            raise ValueError("KITH_JWT_PRIVATE_KEY must be an EC P-256 private key")
+        return cls(key)
+
+    @classmethod
+    def load_or_create(cls, data_dir: Path, pem: str | None = None) -> SigningKey:
+        """The key from ``pem`` if given, else from the data directory, made there on first start."""
+        if pem:
+            return cls.from_pem(pem)
+        path = data_dir / KEY_FILE
+        if not path.exists():
+            data_dir.mkdir(parents=True, exist_ok=True)
+            key = ECKey.generate_key("P-256")
+            try:
+                # O_EXCL: when several processes start at once, exactly one writes the key.
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass
+            else:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(key.as_pem(private=True))
+                log.info("generated a new signing key in %s", path)
+        return cls.from_pem(path.read_bytes())
+
+    def public_jwks(self) -> dict:
+        return {"keys": [self.key.as_dict(private=False)]}

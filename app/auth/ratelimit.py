@@ -1,0 +1,33 @@
+"""Per-client (and, on the token endpoint, per-address) rate limits, with the `limits` library."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from limits import parse
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.storage import storage_from_string
+
+from app.core.errors import RateLimited
+
+
+class RateLimiter:
+    """Sliding-window counters: smooth at window edges and O(1) per hit. Storage is in-process
+    by default; set KITH_RATE_LIMIT_STORAGE (e.g. redis://…) to share limits across processes."""
+
+    def __init__(self, storage_uri: str) -> None:
+        uri = storage_uri if storage_uri.startswith("async+") else f"async+{storage_uri}"
+        self._limiter = SlidingWindowCounterRateLimiter(storage_from_string(uri))
+
+    async def hit(self, limit: str, key: str) -> None:
+        """Count one request against ``limit`` for ``key``; RateLimited (429) when over it."""
+        item = parse(limit)
+        if await self._limiter.hit(item, key):
+            return
+        stats = await self._limiter.get_window_stats(item, key)
+        retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+        raise RateLimited(
+            f"Rate limit of {limit} exceeded; retry after {retry_after} s.",
+            headers={"Retry-After": str(retry_after)},
+        )

@@ -1,0 +1,249 @@
+"""The `kith` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.core.config import get_settings
+
+cli = typer.Typer(
+    help="Kith: the shared local CRM.", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
+)
+db_cli = typer.Typer(help="Database migrations.", no_args_is_help=True)
+orgs_cli = typer.Typer(help="Organisations.", no_args_is_help=True)
+clients_cli = typer.Typer(help="API clients.", no_args_is_help=True)
+audit_cli = typer.Typer(help="The audit trail.", no_args_is_help=True)
+openapi_cli = typer.Typer(help="The OpenAPI document.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(orgs_cli, name="orgs")
+cli.add_typer(clients_cli, name="clients")
+cli.add_typer(audit_cli, name="audit")
+cli.add_typer(openapi_cli, name="openapi")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print the result as JSON")]
+
+
+def _urls():
+    from app.db.embedded import resolve_database
+
+    return resolve_database(get_settings())
+
+
+def _fail(message: str) -> None:
+    typer.secho(message, err=True, fg=typer.colors.RED)
+    raise typer.Exit(1)
+
+
+async def _as_operator(fn, *, as_owner: bool = False):
+    """Run ``fn(session, principal)`` as the platform operator, after bringing the schema up to date.
+    ``as_owner`` runs it as the tables' owner rather than the app role (for checks the app role
+    has no right to make, such as reading the audit chain heads)."""
+    from app.auth.principal import Principal
+    from app.db import migrate
+    from app.db.session import Database
+
+    settings = get_settings()
+    urls = _urls()
+    await migrate.upgrade(urls.owner, settings)
+    db = Database.connect(urls.owner, settings, role=None) if as_owner else Database.connect(urls.app, settings)
+    try:
+        async with db.session(platform=True) as session:
+            return await fn(session, Principal.operator())
+    finally:
+        await db.dispose()
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (KITH_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (KITH_PORT)")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+    migrate: Annotated[
+        bool, typer.Option("--migrate/--no-migrate", help="Migrate the database first")
+    ] = True,
+) -> None:
+    """Run the API server (migrating the database first)."""
+    import uvicorn
+
+    from app.auth.keys import SigningKey
+    from app.core.logging import configure_logging
+    from app.db import migrate as migrations
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    urls = _urls()
+    if migrate:
+        asyncio.run(migrations.upgrade(urls.owner, settings))
+    # Worker processes inherit the resolved database and the signing key instead of racing for them.
+    os.environ["KITH_DATABASE_URL"] = urls.owner
+    os.environ["KITH_APP_DATABASE_URL"] = urls.app
+    SigningKey.load_or_create(
+        settings.data_dir, settings.jwt_private_key.get_secret_value() if settings.jwt_private_key else None
+    )
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        metrics_dir = (settings.data_dir / "metrics").resolve()
+        metrics_dir.mkdir(parents=True, exist_ok=True)
+        for stale in metrics_dir.glob("*.db"):
+            stale.unlink()
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    bind_host, bind_port = host or settings.host, port or settings.port
+    typer.echo(f"Kith is listening on http://{bind_host}:{bind_port}  (API docs: /docs)", err=True)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=bind_host,
+        port=bind_port,
+        workers=workers,
+        log_config=None,
+        timeout_graceful_shutdown=20,
+    )
+
+
+@db_cli.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply migrations up to REVISION (default: the latest)."""
+    from app.db import migrate
+
+    asyncio.run(migrate.upgrade(_urls().owner, get_settings(), revision))
+    typer.echo(f"database at {revision}")
+
+
+@db_cli.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target, e.g. -1 or base")]) -> None:
+    """Revert migrations down to REVISION."""
+    from app.db import migrate
+
+    asyncio.run(migrate.downgrade(_urls().owner, get_settings(), revision))
+    typer.echo(f"database at {revision}")
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    """Print the database's current migration revision."""
+    from app.db import migrate
+
+    current = asyncio.run(migrate.current(_urls().owner, get_settings()))
+    head = migrate.head_revision()
+    typer.echo(f"{current or '(none)'}{' (head)' if current == head else f' (latest is {head})'}")
+
+
+@orgs_cli.command("create")
+def orgs_create(
+    name: Annotated[str, typer.Option(help="Organisation name")],
+    sector: Annotated[str, typer.Option(help="public, social or commercial")],
+    kind: Annotated[str, typer.Option(help="council, nhs, school, charity, business, …")],
+    area_code: Annotated[str | None, typer.Option(help="ONS area code")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Register an organisation."""
+    from pydantic import ValidationError
+
+    from app.organisations import service
+    from app.organisations.schemas import OrganisationIn, OrganisationOut
+
+    try:
+        body = OrganisationIn(name=name, sector=sector, kind=kind, area_code=area_code)
+    except ValidationError as exc:
+        _fail("; ".join(f"--{'-'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+    org = asyncio.run(_as_operator(lambda s, p: service.create_organisation(s, p, **body.model_dump())))
+    out = OrganisationOut.model_validate(org).model_dump(mode="json")
+    typer.echo(json.dumps(out) if as_json else f"created organisation {out['id']} ({out['name']})")
+
+
+@clients_cli.command("create")
+def clients_create(
+    org: Annotated[str, typer.Option(help="Organisation id")],
+    scopes: Annotated[str, typer.Option(help='Space-separated scopes, e.g. "people:read people:write"')] = "",
+    admin: Annotated[
+        bool, typer.Option("--admin", help="A platform-admin client (adds scope 'admin')")
+    ] = False,
+    name: Annotated[str, typer.Option(help="A label for the client")] = "API client",
+    as_json: JsonFlag = False,
+) -> None:
+    """Create an API client; its secret is printed once."""
+    import uuid
+
+    from app.auth.principal import SCOPES
+    from app.core.errors import AppError
+    from app.organisations import service
+
+    wanted = scopes.split()
+    unknown = [s for s in wanted if s not in SCOPES]
+    if unknown:
+        _fail(f"unknown scope(s): {' '.join(unknown)}; known: {' '.join(SCOPES)}")
+    if not wanted and not admin:
+        _fail("give --scopes and/or --admin")
+    try:
+        org_id = uuid.UUID(org)
+    except ValueError:
+        _fail(f"--org: {org!r} is not an organisation id")
+    try:
+        client, secret = asyncio.run(
+            _as_operator(
+                lambda s, p: service.create_client(s, p, org_id, name=name, scopes=wanted, admin=admin)
+            )
+        )
+    except AppError as exc:
+        _fail(exc.detail)
+    out = {
+        "client_id": client.client_id,
+        "client_secret": secret,
+        "org_id": str(client.org_id),
+        "scopes": client.scopes,
+    }
+    if as_json:
+        typer.echo(json.dumps(out))
+    else:
+        typer.echo(
+            f"client_id:     {out['client_id']}\nclient_secret: {secret}\nscopes:        {' '.join(client.scopes)}"
+        )
+        typer.echo("The secret is shown only now; keep it safe.", err=True)
+
+
+@audit_cli.command("verify")
+def audit_verify(as_json: JsonFlag = False) -> None:
+    """Check every link of the audit trail's hash chains; exit 1 at the first broken link."""
+    from app.audit import service
+
+    reports = asyncio.run(_as_operator(lambda s, p: service.verify(s), as_owner=True))
+    ok = all(r.ok for r in reports)
+    if as_json:
+        typer.echo(json.dumps({"ok": ok, "chains": [r.__dict__ for r in reports]}))
+    else:
+        total = sum(r.entries for r in reports)
+        for r in reports:
+            if not r.ok:
+                typer.echo(f"chain {r.chain}: BROKEN at entry {r.broken_at}: {r.reason}")
+        typer.echo(f"audit trail {'intact' if ok else 'BROKEN'}: {total} entries in {len(reports)} chains")
+    if not ok:
+        raise typer.Exit(1)
+
+
+@openapi_cli.command("export")
+def openapi_export(
+    out: Annotated[Path, typer.Option(help="Where to write the document")] = Path("openapi/openapi.json"),
+) -> None:
+    """Write the OpenAPI document (openapi/openapi.json by default)."""
+    from app.main import create_app
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(openapi_json(create_app()))
+    typer.echo(f"wrote {out}")
+
+
+def openapi_json(app) -> str:
+    return json.dumps(app.openapi(), indent=2, sort_keys=True) + "\n"
+
+
+def main() -> None:
+    try:
+        cli()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,53 @@
+"""Settings, read from environment variables with the KITH_ prefix."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KITH_", extra="ignore")
+
+    env: Literal["dev", "test", "prod"] = Field(
+        "prod", description="dev relaxes safety checks (e.g. webhook targets); never use it in production"
+    )
+    database_url: str | None = Field(
+        None,
+        description="PostgreSQL URL of a role that owns Kith's tables (runs migrations). "
+        "Unset: an embedded PostgreSQL is started in KITH_DATA_DIR.",
+    )
+    app_database_url: str | None = Field(
+        None,
+        description="URL the service's queries use: a login of the kith_app role. "
+        "Unset: KITH_DATABASE_URL with the role switched to kith_app at connection start.",
+    )
+    data_dir: Path = Field(Path(".kith"), description="Embedded database, signing key and other local state")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = Field(
+        "http://localhost:8000", description="Public base URL: the token issuer and audience"
+    )
+    jwt_private_key: SecretStr | None = Field(
+        None, description="PEM EC P-256 private key for ES256 tokens; unset: generated in KITH_DATA_DIR"
+    )
+    access_token_ttl_seconds: int = Field(900, ge=60, le=86400)
+    db_pool_size: int = Field(10, ge=1, le=200)
+    db_max_overflow: int = Field(10, ge=0, le=200)
+    statement_timeout_ms: int = Field(5000, ge=100)
+    rate_limit: str = Field("1200/minute", description="Per-client API rate limit (limits notation)")
+    token_rate_limit: str = Field("60/minute", description="Per-address limit on POST /oauth/token")
+    rate_limit_storage: str = Field("memory://", description="limits storage URI, e.g. redis://host:6379")
+    max_body_bytes: int = 1024 * 1024
+    max_batch_body_bytes: int = 16 * 1024 * 1024
+    log_level: str = "INFO"
+    log_json: bool = True
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

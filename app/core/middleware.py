@@ -1,0 +1,151 @@
+"""ASGI middleware: request ids, structured request logs, Prometheus metrics, body limits and
+content types. Plain ASGI (not BaseHTTPMiddleware) to keep the hot path cheap."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+import orjson
+from prometheus_client import Counter, Histogram
+
+from app.core.errors import PROBLEM_CONTENT_TYPE, PayloadTooLarge, problem_body
+from app.core.logging import request_id_var
+
+log = logging.getLogger("kith.http")
+
+REQUESTS = Counter("kith_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram(
+    "kith_http_request_duration_seconds",
+    "HTTP request latency",
+    ["method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_WRITE_METHODS = {b"POST", b"PUT", b"PATCH"}
+
+
+async def send_problem(send, status: int, code: str, title: str, detail: str, headers=()) -> None:
+    body = orjson.dumps(problem_body(status, code, title, detail))
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", PROBLEM_CONTENT_TYPE.encode()),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestContextMiddleware:
+    """Gives every request an id (``X-Request-ID`` in and out), logs it as one JSON line and counts
+    it in the metrics by route template."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status_holder = [500]
+
+        async def send_with_id(message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder[0] = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            method = scope["method"]
+            REQUESTS.labels(method, template, str(status_holder[0])).inc()
+            LATENCY.labels(method, template).observe(elapsed)
+            if log.isEnabledFor(logging.INFO):
+                log.info(
+                    "request",
+                    extra={
+                        "method": method,
+                        "path": scope["path"],
+                        "route": template,
+                        "status": status_holder[0],
+                        "duration_ms": round(elapsed * 1000, 2),
+                    },
+                )
+            request_id_var.reset(token)
+
+
+class BodyLimitMiddleware:
+    """Refuses bodies over the limit (413) before or while they are read, and write requests to the
+    API whose body is not JSON (415). Batch endpoints take a larger limit and NDJSON."""
+
+    def __init__(self, app, max_body: int, max_batch_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.max_batch_body = max_batch_body
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["method"].encode() not in _WRITE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        is_batch = path.endswith("/batch")
+        limit = self.max_batch_body if is_batch else self.max_body
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length")
+        if length is not None:
+            try:
+                declared = int(length)
+            except ValueError:
+                await send_problem(send, 400, "bad_request", "Bad request", "Content-Length is not a number.")
+                return
+            if declared > limit:
+                await send_problem(
+                    send,
+                    413,
+                    "payload_too_large",
+                    "Request body too large",
+                    f"The body is {declared} bytes; this endpoint accepts at most {limit}.",
+                )
+                return
+        if path.startswith("/v1/") and (length is None or length != b"0"):
+            media_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+            allowed = (b"application/json", b"application/x-ndjson") if is_batch else (b"application/json",)
+            if media_type not in allowed:
+                shown = media_type.decode("latin-1") or "none"
+                await send_problem(
+                    send,
+                    415,
+                    "unsupported_media_type",
+                    "Unsupported media type",
+                    f"Content-Type {shown} is not accepted here; send {' or '.join(a.decode() for a in allowed)}.",
+                )
+                return
+
+        received = 0
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise PayloadTooLarge(f"The body is larger than this endpoint's limit of {limit} bytes.")
+            return message
+
+        await self.app(scope, limited_receive, send)

@@ -1,0 +1,88 @@
+"""Engine, sessions and the per-transaction organisation context (row-level security)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from app.core.config import Settings
+from app.core.errors import Unauthorized
+from app.db.rls import APP_ROLE
+
+# One round trip opens every request's transaction: it sets the organisation context (local to the
+# transaction) and answers whether the calling API client is still enabled, so that disabling a
+# client takes effect on its very next request rather than when its token expires.
+BEGIN_SQL = text("SELECT kith_begin(CAST(:org AS uuid), :platform, :client)")
+
+
+def async_url(url: str) -> str:
+    """Normalise a PostgreSQL URL to SQLAlchemy's asyncpg form."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgres", "postgresql", "postgresql+psycopg", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def make_engine(
+    url: str, settings: Settings, *, role: str | None = APP_ROLE, pool: bool = True
+) -> AsyncEngine:
+    """An engine whose connections start as ``role`` (the non-owner app role by default)."""
+    server_settings = {
+        "statement_timeout": str(settings.statement_timeout_ms),
+        "jit": "off",  # JIT compilation only slows the short OLTP queries Kith runs
+        "application_name": "kith",
+    }
+    if role:
+        # Sent in the startup packet, so even RESET ROLE returns to this role.
+        server_settings["role"] = role
+    kwargs: dict = {"connect_args": {"server_settings": server_settings}}
+    if pool:
+        kwargs.update(
+            pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow, pool_pre_ping=False
+        )
+    else:
+        from sqlalchemy.pool import NullPool
+
+        kwargs["poolclass"] = NullPool
+    return create_async_engine(async_url(url), **kwargs)
+
+
+@dataclass
+class Database:
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+    @classmethod
+    def connect(cls, url: str, settings: Settings, *, role: str | None = APP_ROLE) -> Database:
+        engine = make_engine(url, settings, role=role)
+        return cls(engine, async_sessionmaker(engine, expire_on_commit=False, autoflush=False))
+
+    @asynccontextmanager
+    async def session(
+        self,
+        *,
+        org_id: uuid.UUID | None = None,
+        platform: bool = False,
+        client_id: str | None = None,
+    ) -> AsyncIterator[AsyncSession]:
+        """A transaction under an organisation context: commits when the block succeeds, rolls
+        back when it raises. This is the one place Kith commits."""
+        async with self.sessionmaker() as session, session.begin():
+            active = await session.scalar(
+                BEGIN_SQL, {"org": str(org_id) if org_id else None, "platform": platform, "client": client_id}
+            )
+            if not active:
+                raise Unauthorized("This API client has been disabled.")
+            yield session
+            # Work that must be the transaction's last statements (the audit append) registers here.
+            for hook in session.info.pop("before_commit", ()):
+                await hook(session)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,58 @@
+"""Queries for organisations and API clients."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.organisations.models import ApiClient, Organisation
+
+
+async def insert_organisation(session: AsyncSession, **values: Any) -> Organisation:
+    org = Organisation(**values)
+    session.add(org)
+    await session.flush()
+    return org
+
+
+async def get_organisation(session: AsyncSession, org_id: uuid.UUID) -> Organisation | None:
+    return await session.get(Organisation, org_id)
+
+
+async def list_organisations(
+    session: AsyncSession, limit: int, after: tuple[datetime, uuid.UUID] | None
+) -> list[Organisation]:
+    query = select(Organisation).order_by(Organisation.created_at, Organisation.id).limit(limit + 1)
+    if after is not None:
+        query = query.where(tuple_(Organisation.created_at, Organisation.id) > tuple_(*after))
+    return list((await session.scalars(query)).all())
+
+
+async def insert_client(session: AsyncSession, **values: Any) -> ApiClient:
+    client = ApiClient(**values)
+    session.add(client)
+    await session.flush()
+    return client
+
+
+async def get_client(session: AsyncSession, client_id: str) -> ApiClient | None:
+    return await session.get(ApiClient, client_id)
+
+
+async def list_clients(session: AsyncSession, org_id: uuid.UUID) -> list[ApiClient]:
+    query = select(ApiClient).where(ApiClient.org_id == org_id).order_by(ApiClient.created_at)
+    return list((await session.scalars(query)).all())
+
+
+async def disable_client(session: AsyncSession, client_id: str) -> ApiClient | None:
+    result = await session.execute(
+        update(ApiClient)
+        .where(ApiClient.client_id == client_id)
+        .values(disabled_at=func.coalesce(ApiClient.disabled_at, func.now()))
+        .returning(ApiClient)
+    )
+    return result.scalar_one_or_none()

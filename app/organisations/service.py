@@ -1,0 +1,121 @@
+"""Organisations and their API clients: the platform operator's administration."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.auth.principal import SCOPES, Principal
+from app.auth.tokens import ClientRecord
+from app.core.errors import NotFound, ValidationFailed
+from app.core.ids import hash_secret, new_token, new_uuid
+from app.core.pagination import PageRequest, make_page
+from app.organisations import repository
+from app.organisations.models import ApiClient, Organisation
+
+
+class OrganisationNotFound(NotFound):
+    code = "organisation_not_found"
+
+
+class ClientNotFound(NotFound):
+    code = "client_not_found"
+
+
+async def create_organisation(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    name: str,
+    sector: str,
+    kind: str,
+    area_code: str | None = None,
+) -> Organisation:
+    """Register an organisation (platform operator only)."""
+    org = await repository.insert_organisation(
+        session, id=new_uuid(), name=name, sector=sector, kind=kind, area_code=area_code
+    )
+    audit.record(
+        session, principal, "organisation.created", "organisation", org.id, {"sector": sector, "kind": kind}
+    )
+    return org
+
+
+async def get_organisation(session: AsyncSession, org_id: uuid.UUID) -> Organisation:
+    """One organisation visible to the caller, or 404."""
+    org = await repository.get_organisation(session, org_id)
+    if org is None:
+        raise OrganisationNotFound(f"No organisation {org_id}.")
+    return org
+
+
+async def list_organisations(
+    session: AsyncSession, page: PageRequest
+) -> tuple[list[Organisation], str | None]:
+    """Organisations in order of registration, a page at a time."""
+    after = page.position(datetime.fromisoformat, uuid.UUID)
+    rows = await repository.list_organisations(session, page.limit, after)
+    return make_page(rows, page.limit, lambda o: (o.created_at.isoformat(), str(o.id)))
+
+
+async def create_client(
+    session: AsyncSession,
+    principal: Principal,
+    org_id: uuid.UUID,
+    *,
+    name: str,
+    scopes: list[str],
+    admin: bool = False,
+) -> tuple[ApiClient, str]:
+    """Make an API client for an organisation; returns it with its secret, which is never stored."""
+    await get_organisation(session, org_id)
+    wanted = sorted(set(scopes) | ({"admin"} if admin else set()))
+    unknown = [s for s in wanted if s not in SCOPES]
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown scope: {' '.join(unknown)}", errors=[{"field": "scopes", "message": "unknown scope"}]
+        )
+    secret = new_token("ks", 32)
+    client = await repository.insert_client(
+        session,
+        client_id=new_token("kc", 12),
+        org_id=org_id,
+        name=name,
+        secret_hash=hash_secret(secret),
+        scopes=wanted,
+    )
+    audit.record(
+        session,
+        principal,
+        "client.created",
+        "api_client",
+        client.client_id,
+        {"org_id": str(org_id), "scopes": wanted},
+    )
+    return client, secret
+
+
+async def list_clients(session: AsyncSession, org_id: uuid.UUID) -> list[ApiClient]:
+    """An organisation's API clients (never their secrets)."""
+    await get_organisation(session, org_id)
+    return await repository.list_clients(session, org_id)
+
+
+async def disable_client(session: AsyncSession, principal: Principal, client_id: str) -> ApiClient:
+    """Disable a client: its tokens stop working on their next request."""
+    client = await repository.disable_client(session, client_id)
+    if client is None:
+        raise ClientNotFound(f"No API client {client_id}.")
+    audit.record(session, principal, "client.disabled", "api_client", client_id)
+    return client
+
+
+async def client_for_token(session: AsyncSession, client_id: str) -> ClientRecord | None:
+    """The enabled client a token request names, for the authorization server."""
+    client = await repository.get_client(session, client_id)
+    if client is None or client.disabled_at is not None:
+        return None
+    return ClientRecord(client.client_id, client.org_id, client.secret_hash, tuple(client.scopes))
