@@ -14,7 +14,10 @@ import typer
 from app.core.config import get_settings
 
 cli = typer.Typer(
-    help="Kith: the shared local CRM.", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
+    help="Kith: the shared local CRM.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
 )
 db_cli = typer.Typer(help="Database migrations.", no_args_is_help=True)
 orgs_cli = typer.Typer(help="Organisations.", no_args_is_help=True)
@@ -52,7 +55,11 @@ async def _as_operator(fn, *, as_owner: bool = False):
     settings = get_settings()
     urls = _urls()
     await migrate.upgrade(urls.owner, settings)
-    db = Database.connect(urls.owner, settings, role=None) if as_owner else Database.connect(urls.app, settings)
+    db = (
+        Database.connect(urls.owner, settings, role=None)
+        if as_owner
+        else Database.connect(urls.app, settings)
+    )
     try:
         async with db.session(platform=True) as session:
             return await fn(session, Principal.operator())
@@ -247,3 +254,7 @@ def main() -> None:
         cli()
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

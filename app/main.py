@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api import v1
@@ -39,8 +39,8 @@ _HTTP_CODES = {
 }
 
 
-def problem(status: int, body: dict, headers: dict[str, str] | None = None) -> ORJSONResponse:
-    return ORJSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_CONTENT_TYPE)
+def problem(status: int, body: dict, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_CONTENT_TYPE)
 
 
 def _field(loc: tuple) -> str:
@@ -160,7 +160,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="The shared local CRM: one consented same-person profile per resident.",
         lifespan=lifespan,
-        default_response_class=ORJSONResponse,
     )
     install_error_handlers(app)
     app.include_router(auth_router)

@@ -86,7 +86,8 @@ async def verify(session: AsyncSession) -> list[ChainReport]:
             continue
         last_seq, last_hash = expected.get(chain, (0, GENESIS))
         if seq != last_seq + 1:
-            report.ok, report.broken_at, report.reason = False, seq, f"entry {last_seq + 1} is missing"
+            report.ok, report.broken_at = False, last_seq + 1
+            report.reason = f"entry {last_seq + 1} is missing"
         elif bytes(prev_hash) != last_hash:
             report.ok, report.broken_at, report.reason = False, seq, "does not link to the previous entry"
         elif hashlib.sha256(bytes(prev_hash) + canonical.encode()).digest() != bytes(stored):

@@ -63,7 +63,7 @@ async def issue_token(request: Request):
     form = dict(pairs)
     if len(form) != len(pairs):
         return oauth_error(400, "invalid_request", "A parameter is repeated.")
-    headers = dict(request.headers)
+    headers = request.headers  # case-insensitive, as Authlib expects 'Authorization'
     client_id = extract_basic_authorization(headers)[0] or form.get("client_id")
     record = None
     if client_id:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from authlib.oauth2.rfc6749 import AuthorizationServer, ClientMixin, OAuth2Request
@@ -101,7 +102,7 @@ class _TokenGenerator(JWTBearerTokenGenerator):
 
 
 class _FormRequest(OAuth2Request):
-    def __init__(self, method: str, uri: str, form: dict[str, str], headers: dict[str, str]) -> None:
+    def __init__(self, method: str, uri: str, form: dict[str, str], headers: Mapping[str, str]) -> None:
         super().__init__(method, uri, headers=headers)
         self._form = form
         self.payload = BasicOAuth2Payload(form)
@@ -138,11 +139,14 @@ class TokenIssuer(AuthorizationServer):
     def send_signal(self, name, *args, **kwargs) -> None:
         """No signal subscribers."""
 
+    def create_oauth2_request(self, request: OAuth2Request) -> OAuth2Request:
+        return request  # already built from the form by issue()
+
     def handle_response(self, status, body, headers):
         return status, body, headers
 
     def issue(
-        self, form: dict[str, str], headers: dict[str, str], client: ClientRecord | None
+        self, form: dict[str, str], headers: Mapping[str, str], client: ClientRecord | None
     ) -> tuple[int, dict, list[tuple[str, str]]]:
         """Answer one token request: (status, JSON body, headers), errors per RFC 6749."""
         # Transport security is the deployment's (TLS terminates in front of Kith), so the URI

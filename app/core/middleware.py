@@ -138,14 +138,33 @@ class BodyLimitMiddleware:
                 return
 
         received = 0
+        exceeded = False
+        answered = False
+        too_large = f"The body is larger than this endpoint's limit of {limit} bytes."
 
         async def limited_receive():
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise PayloadTooLarge(f"The body is larger than this endpoint's limit of {limit} bytes.")
+                    exceeded = True
+                    raise PayloadTooLarge(too_large)
             return message
 
-        await self.app(scope, limited_receive, send)
+        async def guarded_send(message) -> None:
+            # The framework turns errors while reading a body into its own 400; once the limit is
+            # exceeded, that response is replaced by the 413 that says what happened.
+            nonlocal answered
+            if not exceeded:
+                await send(message)
+            elif message["type"] == "http.response.body" and not message.get("more_body") and not answered:
+                answered = True
+                await send_problem(send, 413, "payload_too_large", "Request body too large", too_large)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except PayloadTooLarge:
+            if not answered:
+                answered = True
+                await send_problem(send, 413, "payload_too_large", "Request body too large", too_large)

@@ -17,11 +17,12 @@ log = logging.getLogger(__name__)
 DATABASE = "kith"
 
 
-def start_embedded(data_dir: Path, database: str = DATABASE, *, stop_at_exit: bool = True) -> str:
+def start_embedded(data_dir: Path, database: str = DATABASE, *, cleanup_mode: str | None = "stop") -> str:
     """Start (or reuse) the embedded server in ``data_dir/pg`` and return an owner URL for ``database``.
 
     The server keeps running while any process holds it and is stopped cleanly when the last one
-    exits; the next start reuses the same data.
+    exits (``cleanup_mode="stop"``; ``"delete"`` also removes the data, for tests); the next start
+    reuses the same data.
     """
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (as on servers); pgserver copes.
@@ -30,7 +31,7 @@ def start_embedded(data_dir: Path, database: str = DATABASE, *, stop_at_exit: bo
 
     data_dir = data_dir.expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(data_dir / "pg", cleanup_mode="stop" if stop_at_exit else None)
+    server = pgserver.get_server(data_dir / "pg", cleanup_mode=cleanup_mode)
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
     if "(1 row)" not in exists:
         try:

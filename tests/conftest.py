@@ -1,0 +1,139 @@
+"""Test fixtures: a real PostgreSQL database built by the migrations, and the app over ASGI.
+
+KITH_TEST_DATABASE_URL names a server on which the tests may create databases (each run makes its
+own and drops it afterwards). Unset, the tests start the embedded server in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from app.core.config import Settings
+from app.db import migrate
+from app.main import create_app
+from tests.factories import Platform
+
+
+def _plain(url: str) -> str:
+    """A URL asyncpg itself accepts."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    """An owner/superuser URL of the server the tests make their databases on."""
+    url = os.environ.get("KITH_TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    from app.db.embedded import start_embedded
+
+    data_dir = Path(tempfile.mkdtemp(prefix="kith-test-pg-"))
+    # At exit pgserver stops the server and deletes its data; registered first, this runs after it.
+    atexit.register(shutil.rmtree, data_dir, True)
+    yield start_embedded(data_dir, database="postgres", cleanup_mode="delete")
+
+
+@asynccontextmanager
+async def fresh_database(server_url: str) -> AsyncIterator[str]:
+    """A new, migrated database on the test server; dropped afterwards."""
+    name = f"kith_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(_plain(server_url))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        await migrate.upgrade(url, Settings(database_url=url))
+        yield url
+    finally:
+        admin = await asyncpg.connect(_plain(server_url))
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+@pytest.fixture(scope="session")
+async def database_url(server_url: str) -> AsyncIterator[str]:
+    async with fresh_database(server_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("kith-data")
+
+
+def make_settings(database_url: str, data_dir: Path, **overrides) -> Settings:
+    values = dict(
+        env="test",
+        database_url=database_url,
+        data_dir=data_dir,
+        public_url="http://testserver",
+        rate_limit="100000/minute",
+        token_rate_limit="100000/minute",
+        log_json=False,
+        log_level="WARNING",
+    )
+    values.update(overrides)
+    return Settings(**values)
+
+
+@asynccontextmanager
+async def running_app(settings: Settings):
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture(scope="session")
+async def app(database_url: str, data_dir: Path):
+    async with running_app(make_settings(database_url, data_dir)) as app:
+        yield app
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+def platform(app, client) -> Platform:
+    """Set-up helpers acting as the platform operator (organisations, clients, tokens)."""
+    return Platform(app, client)
+
+
+@pytest.fixture
+async def owner_conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A direct connection as the tables' owner (the server's superuser in tests): for looking
+    behind the service's back."""
+    conn = await asyncpg.connect(_plain(database_url))
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def app_role_conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A direct connection as the service's own role, kith_app."""
+    conn = await asyncpg.connect(_plain(database_url), server_settings={"role": "kith_app"})
+    try:
+        yield conn
+    finally:
+        await conn.close()

@@ -1,0 +1,113 @@
+"""Row-level security: the second wall between organisations, below the service layer."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+import pytest
+
+# Tables that hold no organisation-owned or person data and so need no RLS.
+NOT_TENANT_DATA = {"alembic_version", "audit_chain_heads"}
+
+
+async def _in_context(conn: asyncpg.Connection, org_id: uuid.UUID | None, platform: bool = False):
+    await conn.execute("BEGIN")
+    await conn.fetchval("SELECT kith_begin($1, $2, NULL)", org_id, platform)
+
+
+class TestRowLevelSecurity:
+    async def test_app_role_is_neither_owner_nor_superuser(self, app_role_conn):
+        row = await app_role_conn.fetchrow(
+            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+        )
+        assert (row["rolsuper"], row["rolbypassrls"]) == (False, False)
+        owned = await app_role_conn.fetchval(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user"
+        )
+        assert owned == 0
+
+    async def test_every_tenant_table_has_forced_rls(self, owner_conn):
+        rows = await owner_conn.fetch(
+            "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class "
+            "WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace"
+        )
+        tables = {r["relname"]: (r["relrowsecurity"], r["relforcerowsecurity"]) for r in rows}
+        assert {"organisations", "api_clients", "audit_log"} <= tables.keys()
+        unprotected = [t for t, flags in tables.items() if t not in NOT_TENANT_DATA and flags != (True, True)]
+        assert unprotected == []
+
+    async def test_no_context_sees_nothing(self, platform, app_role_conn):
+        await platform.make_org()
+        await _in_context(app_role_conn, None)
+        assert await app_role_conn.fetchval("SELECT count(*) FROM organisations") == 0
+        assert await app_role_conn.fetchval("SELECT count(*) FROM api_clients") == 0
+        assert await app_role_conn.fetchval("SELECT count(*) FROM audit_log") == 0
+        await app_role_conn.execute("ROLLBACK")
+
+    async def test_context_is_per_transaction(self, platform, app_role_conn):
+        org = await platform.make_org()
+        await _in_context(app_role_conn, org.id)
+        assert await app_role_conn.fetchval("SELECT count(*) FROM organisations") == 1
+        await app_role_conn.execute("COMMIT")
+        # The next transaction on the same connection starts with no organisation.
+        assert await app_role_conn.fetchval("SELECT count(*) FROM organisations") == 0
+
+    async def test_org_cannot_read_or_write_another_orgs_rows(self, platform, app_role_conn):
+        a = await platform.make_org()
+        b = await platform.make_org()
+        b_client = await platform.make_client(b.id, ["people:read"])
+        await _in_context(app_role_conn, a.id)
+        assert await app_role_conn.fetchval("SELECT count(*) FROM organisations WHERE id = $1", b.id) == 0
+        assert (
+            await app_role_conn.fetchval(
+                "SELECT count(*) FROM api_clients WHERE client_id = $1", b_client.client_id
+            )
+            == 0
+        )
+        updated = await app_role_conn.execute(
+            "UPDATE organisations SET name = 'hijacked' WHERE id = $1", b.id
+        )
+        assert updated == "UPDATE 0"
+        deleted = await app_role_conn.execute("DELETE FROM api_clients WHERE org_id = $1", b.id)
+        assert deleted == "DELETE 0"
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await app_role_conn.execute(
+                "INSERT INTO api_clients (client_id, org_id, name, secret_hash, scopes) "
+                "VALUES ('kc_planted', $1, 'x', 'x', '{}')",
+                b.id,
+            )
+        await app_role_conn.execute("ROLLBACK")
+
+    async def test_org_cannot_move_its_rows_to_another_org(self, platform, app_role_conn):
+        a = await platform.make_org()
+        b = await platform.make_org()
+        a_client = await platform.make_client(a.id, ["people:read"])
+        await _in_context(app_role_conn, a.id)
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await app_role_conn.execute(
+                "UPDATE api_clients SET org_id = $1 WHERE client_id = $2", b.id, a_client.client_id
+            )
+        await app_role_conn.execute("ROLLBACK")
+
+    async def test_platform_context_sees_all(self, platform, app_role_conn):
+        a = await platform.make_org()
+        b = await platform.make_org()
+        await _in_context(app_role_conn, None, platform=True)
+        seen = await app_role_conn.fetchval(
+            "SELECT count(*) FROM organisations WHERE id = ANY($1::uuid[])", [a.id, b.id]
+        )
+        assert seen == 2
+        await app_role_conn.execute("ROLLBACK")
+
+    async def test_admin_endpoint_for_unknown_org_is_404(self, client, platform):
+        headers = await platform.admin_headers()
+        response = await client.get(f"/v1/admin/organisations/{uuid.uuid4()}", headers=headers)
+        assert response.status_code == 404
+        assert response.json()["code"] == "organisation_not_found"
+        response = await client.post(
+            f"/v1/admin/organisations/{uuid.uuid4()}/clients",
+            json={"scopes": ["people:read"]},
+            headers=headers,
+        )
+        assert response.status_code == 404

@@ -1,0 +1,37 @@
+"""Health, readiness, metrics and request ids."""
+
+from __future__ import annotations
+
+
+class TestOperations:
+    async def test_healthz(self, client):
+        assert (await client.get("/healthz")).json() == {"status": "ok"}
+
+    async def test_readyz_reports_migration_head(self, client):
+        from app.db.migrate import head_revision
+
+        response = await client.get("/readyz")
+        assert response.status_code == 200
+        assert response.json()["migration"] == head_revision()
+
+    async def test_readyz_unready_when_schema_is_behind(self, app, client, monkeypatch):
+        monkeypatch.setattr(app.state, "head_revision", "9999_future")
+        response = await client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["expected"] == "9999_future"
+
+    async def test_metrics_count_requests_by_route(self, client):
+        await client.get("/healthz")
+        text = (await client.get("/metrics")).text
+        assert 'kith_http_requests_total{method="GET",route="/healthz",status="200"}' in text
+        assert "kith_http_request_duration_seconds_bucket" in text
+
+    async def test_request_id_is_echoed_or_made(self, client):
+        response = await client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+        assert response.headers["x-request-id"] == "abc-123"
+        made = (await client.get("/healthz")).headers["x-request-id"]
+        assert len(made) == 32
+
+    async def test_unsafe_request_id_is_replaced(self, client):
+        response = await client.get("/healthz", headers={"X-Request-ID": "bad id\twith spaces"})
+        assert response.headers["x-request-id"] != "bad id\twith spaces"

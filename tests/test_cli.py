@@ -1,0 +1,144 @@
+"""The `kith` command: bootstrap an organisation and client, then use them with a real OAuth client."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import httpx
+from authlib.integrations.httpx_client import AsyncOAuth2Client
+
+
+def kith(*args: str, database_url: str, data_dir) -> subprocess.CompletedProcess:
+    env = {**os.environ, "KITH_DATABASE_URL": database_url, "KITH_DATA_DIR": str(data_dir)}
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], env=env, capture_output=True, text=True)
+
+
+class TestBootstrap:
+    async def test_orgs_and_clients_create_then_token(self, app, database_url, data_dir):
+        made = kith(
+            "orgs",
+            "create",
+            "--name",
+            "Riverside Council",
+            "--sector",
+            "public",
+            "--kind",
+            "council",
+            "--json",
+            database_url=database_url,
+            data_dir=data_dir,
+        )
+        assert made.returncode == 0, made.stderr
+        org = json.loads(made.stdout)
+        made = kith(
+            "clients",
+            "create",
+            "--org",
+            org["id"],
+            "--scopes",
+            "people:read",
+            "--admin",
+            "--json",
+            database_url=database_url,
+            data_dir=data_dir,
+        )
+        assert made.returncode == 0, made.stderr
+        creds = json.loads(made.stdout)
+        assert creds["client_secret"].startswith("ks_")
+        async with AsyncOAuth2Client(
+            client_id=creds["client_id"],
+            client_secret=creds["client_secret"],
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://testserver",
+        ) as oauth:
+            await oauth.fetch_token("http://testserver/oauth/token", grant_type="client_credentials")
+            response = await oauth.get(f"/v1/admin/organisations/{org['id']}")
+        assert response.status_code == 200
+        assert response.json()["name"] == "Riverside Council"
+
+    def test_secret_is_stored_only_as_a_hash(self, database_url, data_dir):
+        org = json.loads(
+            kith(
+                "orgs",
+                "create",
+                "--name",
+                "Shop",
+                "--sector",
+                "commercial",
+                "--kind",
+                "business",
+                "--json",
+                database_url=database_url,
+                data_dir=data_dir,
+            ).stdout
+        )
+        creds = json.loads(
+            kith(
+                "clients",
+                "create",
+                "--org",
+                org["id"],
+                "--scopes",
+                "rewards:redeem",
+                "--json",
+                database_url=database_url,
+                data_dir=data_dir,
+            ).stdout
+        )
+        import asyncio
+
+        import asyncpg
+
+        from tests.conftest import _plain
+
+        async def stored():
+            conn = await asyncpg.connect(_plain(database_url))
+            try:
+                return await conn.fetchval(
+                    "SELECT secret_hash FROM api_clients WHERE client_id = $1", creds["client_id"]
+                )
+            finally:
+                await conn.close()
+
+        secret_hash = asyncio.run(stored())
+        assert creds["client_secret"] not in secret_hash and len(secret_hash) == 64
+
+    def test_bad_arguments_are_explained(self, database_url, data_dir):
+        bad = kith(
+            "orgs",
+            "create",
+            "--name",
+            "X",
+            "--sector",
+            "space",
+            "--kind",
+            "council",
+            database_url=database_url,
+            data_dir=data_dir,
+        )
+        assert bad.returncode == 1 and "sector" in bad.stderr
+        bad = kith(
+            "clients",
+            "create",
+            "--org",
+            "nope",
+            "--scopes",
+            "people:read",
+            database_url=database_url,
+            data_dir=data_dir,
+        )
+        assert bad.returncode == 1 and "--org" in bad.stderr
+        bad = kith(
+            "clients",
+            "create",
+            "--org",
+            "nope",
+            "--scopes",
+            "mind:read",
+            database_url=database_url,
+            data_dir=data_dir,
+        )
+        assert bad.returncode == 1 and "unknown scope" in bad.stderr
