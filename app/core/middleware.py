@@ -44,6 +44,14 @@ async def send_problem(send, status: int, code: str, title: str, detail: str, he
     await send({"type": "http.response.body", "body": body})
 
 
+def route_template(scope) -> str:
+    """The matched route's path template (``/v1/admin/organisations/{org_id}``), so metrics are
+    labelled by route, not by every distinct URL."""
+    # FastAPI keeps included routers nested; the effective context holds the full template.
+    effective = (scope.get("fastapi") or {}).get("effective_route_context")
+    return getattr(effective, "path", None) or getattr(scope.get("route"), "path", None) or "unmatched"
+
+
 class RequestContextMiddleware:
     """Gives every request an id (``X-Request-ID`` in and out), logs it as one JSON line and counts
     it in the metrics by route template."""
@@ -71,8 +79,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
+            template = route_template(scope)
             method = scope["method"]
             REQUESTS.labels(method, template, str(status_holder[0])).inc()
             LATENCY.labels(method, template).observe(elapsed)

@@ -26,6 +26,12 @@ class TestOperations:
         assert 'kith_http_requests_total{method="GET",route="/healthz",status="200"}' in text
         assert "kith_http_request_duration_seconds_bucket" in text
 
+    async def test_metrics_label_v1_routes_by_full_template(self, client, platform):
+        headers = await platform.admin_headers()
+        await client.get("/v1/admin/organisations/00000000-0000-0000-0000-000000000000", headers=headers)
+        text = (await client.get("/metrics")).text
+        assert 'route="/v1/admin/organisations/{org_id}",status="404"' in text
+
     async def test_request_id_is_echoed_or_made(self, client):
         response = await client.get("/healthz", headers={"X-Request-ID": "abc-123"})
         assert response.headers["x-request-id"] == "abc-123"
