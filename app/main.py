@@ -113,20 +113,6 @@ def install_error_handlers(app: FastAPI) -> None:
             dict(exc.headers or {}),
         )
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception):
-        log.exception("unhandled error", extra={"path": request.url.path})
-        return problem(
-            500,
-            problem_body(
-                500,
-                "internal_error",
-                "Internal server error",
-                "Something went wrong on our side; the request id identifies it in our logs.",
-                instance=request.url.path,
-            ),
-        )
-
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()

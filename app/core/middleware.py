@@ -68,15 +68,32 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status_holder = [500]
+        started_response = False
 
         async def send_with_id(message) -> None:
+            nonlocal started_response
             if message["type"] == "http.response.start":
+                started_response = True
                 status_holder[0] = message["status"]
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # A bug: log it with the request id, answer 500 without internals.
+            log.exception("unhandled error", extra={"path": scope["path"]})
+            if started_response:
+                raise
+            status_holder[0] = 500
+            await send_problem(
+                send,
+                500,
+                "internal_error",
+                "Internal server error",
+                "Something went wrong on our side; quote the X-Request-ID header when reporting it.",
+                headers=[(b"x-request-id", request_id.encode())],
+            )
         finally:
             elapsed = time.perf_counter() - started
             template = route_template(scope)

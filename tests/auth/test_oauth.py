@@ -51,6 +51,7 @@ class TestTokenEndpoint:
         decoded = jwt.decode(access, KeySet.import_key_set(jwks), algorithms=["ES256"])
         assert decoded.header["typ"] == "at+jwt"
         assert decoded.header["alg"] == "ES256"
+        assert decoded.header["kid"] == jwks["keys"][0]["kid"]
         claims = decoded.claims
         assert claims["sub"] == claims["client_id"] == admin_creds.client_id
         assert claims["org"] == str(admin_creds.org_id)

@@ -197,3 +197,31 @@ class TestRateLimit:
                     for _ in range(3)
                 ]
         assert statuses == [401, 401, 429]
+
+
+class TestServerErrors:
+    async def test_unexpected_error_is_problem_json_without_internals(self, database_url, data_dir):
+        import httpx
+
+        settings = make_settings(database_url, data_dir)
+        async with running_app(settings) as app:
+
+            @app.get("/boom")
+            async def boom():
+                raise RuntimeError("secret internals: SELECT * FROM api_clients")
+
+            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+                response = await c.get("/boom")
+        assert response.status_code == 500
+        assert response.headers["content-type"] == PROBLEM
+        assert response.json()["code"] == "internal_error"
+        assert "SELECT" not in response.text and "Traceback" not in response.text
+        assert response.headers["x-request-id"]
+
+    async def test_statement_timeout_applies_to_the_services_queries(self, app):
+        from sqlalchemy import text
+
+        async with app.state.db.session() as session:
+            assert await session.scalar(text("SHOW statement_timeout")) == "5s"
+            assert await session.scalar(text("SELECT current_user")) == "kith_app"
