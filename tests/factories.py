@@ -56,3 +56,15 @@ class Platform:
         org = await self.make_org(kind="partnership")
         creds = await self.make_client(org.id, [], admin=True)
         return {"Authorization": f"Bearer {await self.token(creds)}"}
+
+
+async def org_with_token(
+    platform: Platform,
+    scopes: str = "people:read people:write",
+    sector: str = "public",
+    kind: str = "council",
+) -> tuple[uuid.UUID, dict[str, str]]:
+    """A new organisation and the Authorization header of a client of it."""
+    org = await platform.make_org(sector=sector, kind=kind)
+    creds = await platform.make_client(org.id, scopes.split())
+    return org.id, {"Authorization": f"Bearer {await platform.token(creds)}"}

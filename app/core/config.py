@@ -44,6 +44,18 @@ class Settings(BaseSettings):
     rate_limit_storage: str = Field("memory://", description="limits storage URI, e.g. redis://host:6379")
     max_body_bytes: int = 1024 * 1024
     max_batch_body_bytes: int = 16 * 1024 * 1024
+    match_threshold: float = Field(
+        0.99,
+        gt=0,
+        lt=1,
+        description="Identity resolution: match probability at or above which records auto-match",
+    )
+    review_threshold: float = Field(
+        0.80,
+        gt=0,
+        lt=1,
+        description="Identity resolution: probability at or above which a match is held for review",
+    )
     log_level: str = "INFO"
     log_json: bool = True
 

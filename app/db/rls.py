@@ -41,9 +41,21 @@ def tenant_table(
     ]
 
 
+def platform_table(table: str, privileges: str = "SELECT, INSERT, UPDATE") -> list[str]:
+    """SQL for a table only platform-admin transactions may see (no organisation owns its rows)."""
+    rule = "(kith_is_platform())"
+    return [
+        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
+        f"CREATE POLICY {table}_platform ON {table} USING {rule} WITH CHECK {rule}",
+        f"GRANT {privileges} ON {table} TO {APP_ROLE}",
+    ]
+
+
 def drop_tenant_table(table: str) -> list[str]:
     """The reverse of :func:`tenant_table`, for downgrades."""
     return [
         f"REVOKE ALL ON {table} FROM {APP_ROLE}",
         f"DROP POLICY IF EXISTS {table}_tenant ON {table}",
+        f"DROP POLICY IF EXISTS {table}_platform ON {table}",
     ]

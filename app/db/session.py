@@ -86,3 +86,19 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+@asynccontextmanager
+async def platform_scope(session: AsyncSession) -> AsyncIterator[None]:
+    """Let the enclosed statements see across organisations (row-level security's platform
+    context), then restore the caller's context. For platform functions that must look across
+    organisations by nature, such as identity matching; never for answering a read."""
+    previous = await session.scalar(_ENTER_PLATFORM)
+    try:
+        yield
+    finally:
+        await session.execute(_RESTORE_PLATFORM, {"previous": previous or ""})
+
+
+_ENTER_PLATFORM = text("SELECT kith_platform_on()")
+_RESTORE_PLATFORM = text("SELECT set_config('kith.platform', :previous, true)")

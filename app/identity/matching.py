@@ -1,0 +1,331 @@
+"""Probabilistic record linkage in the Fellegi–Sunter style, as Splink does it.
+
+A record's *profile* is the folded form of the attributes that identify a person. Candidates are
+found through *blocking keys* kept in indexed columns (several tight keys rather than one loose
+one, so that a typo in any single attribute still leaves a key that agrees). Each candidate pair is
+compared attribute by attribute into a *comparison level* (exact / close / different / missing);
+each level carries m (how often true matches show it) and u (how often non-matches do), and the
+match weight is the sum of log2(m/u). m and u start from sensible defaults and are re-estimated
+from the data by expectation–maximisation (:func:`estimate_parameters`).
+
+Fellegi–Sunter assumes attributes disagree independently, which households break: parents,
+children and twins share surname, address and landline. So on top of the weights, two
+*disagreement rules* say what no weight can outvote: a clear given-name disagreement together with a
+clear date-of-birth disagreement is a different person; either one alone can at most be a review.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+
+import jellyfish
+from nicknames import NickNamer
+from rapidfuzz.distance import JaroWinkler, Levenshtein
+
+ATTRIBUTES = ("given", "family", "dob", "postcode", "email", "phone")
+LEVELS: dict[str, tuple[str, ...]] = {
+    "given": ("exact", "nickname", "close", "different"),
+    "family": ("exact", "close", "different"),
+    "dob": ("exact", "partial", "different"),
+    "postcode": ("exact", "sector", "different"),
+    "email": ("exact", "local", "different"),
+    "phone": ("exact", "different"),
+}
+
+# Defaults, from what UK administrative data usually shows; estimate_parameters() refines them.
+DEFAULT_M: dict[str, dict[str, float]] = {
+    "given": {"exact": 0.82, "nickname": 0.07, "close": 0.08, "different": 0.03},
+    "family": {"exact": 0.88, "close": 0.09, "different": 0.03},
+    "dob": {"exact": 0.93, "partial": 0.05, "different": 0.02},
+    "postcode": {"exact": 0.72, "sector": 0.04, "different": 0.24},
+    "email": {"exact": 0.85, "local": 0.05, "different": 0.10},
+    "phone": {"exact": 0.85, "different": 0.15},
+}
+DEFAULT_U: dict[str, dict[str, float]] = {
+    "given": {"exact": 0.02, "nickname": 0.002, "close": 0.005, "different": 0.973},
+    "family": {"exact": 0.006, "close": 0.003, "different": 0.991},
+    "dob": {"exact": 0.00004, "partial": 0.0004, "different": 0.99956},
+    "postcode": {"exact": 0.0003, "sector": 0.003, "different": 0.9967},
+    "email": {"exact": 0.00001, "local": 0.00002, "different": 0.99997},
+    "phone": {"exact": 0.0002, "different": 0.9998},
+}
+
+_nicknames = NickNamer()
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """The identifying attributes of one record, folded for comparison."""
+
+    given: str | None = None
+    family: str | None = None
+    dob: date | None = None
+    postcode: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+@lru_cache(maxsize=200_000)
+def phonetic(name: str) -> str:
+    return jellyfish.nysiis(name) or name
+
+
+@lru_cache(maxsize=100_000)
+def name_variants(given: str) -> frozenset[str]:
+    """The name with its nicknames and the names it is a nickname of (Bob ↔ Robert)."""
+    return frozenset({given} | _nicknames.nicknames_of(given) | _nicknames.canonicals_of(given))
+
+
+def _join(*parts: object) -> str:
+    return "|".join(str(p) for p in parts)
+
+
+def blocking_keys(p: Profile) -> dict[str, str | None]:
+    """The keys stored with a record (each in its own indexed column)."""
+    pf = phonetic(p.family) if p.family else None
+    pg = phonetic(p.given) if p.given else None
+    return {
+        "bk_dob_family": _join(p.dob, pf) if p.dob and pf else None,
+        "bk_dob_given": _join(p.dob, pg) if p.dob and pg else None,
+        "bk_names_year": _join(pg, pf, p.dob.year) if pg and pf and p.dob else None,
+        "bk_names_area": _join(pg, pf, p.postcode.split(" ")[0]) if pg and pf and p.postcode else None,
+        "bk_postcode_initial": _join(p.postcode, p.given[0]) if p.postcode and p.given else None,
+        "bk_email": p.email,
+        "bk_phone": p.phone,
+    }
+
+
+def probe_keys(p: Profile) -> set[tuple[str, str]]:
+    """(column, key) pairs to look a record up by: its own keys, with given names widened to their
+    nickname variants and given/family swapped, so those differences still meet a stored key."""
+    probes: set[tuple[str, str]] = set()
+    orientations = [(p.given, p.family)]
+    if p.given and p.family and p.given != p.family:
+        orientations.append((p.family, p.given))
+    for given, family in orientations:
+        variants = name_variants(given) if given else frozenset({None})
+        for variant in variants:
+            keys = blocking_keys(
+                Profile(variant, family, p.dob, p.postcode, p.email, p.phone)  # type: ignore[arg-type]
+            )
+            probes.update((column, key) for column, key in keys.items() if key is not None)
+    return probes
+
+
+def _compare_given(a: str | None, b: str | None) -> str | None:
+    if not a or not b:
+        return None
+    if a == b:
+        return "exact"
+    if b in name_variants(a) or a in name_variants(b):
+        return "nickname"
+    if _close(a, b):
+        return "close"
+    return "different"
+
+
+def _close(a: str, b: str) -> bool:
+    if JaroWinkler.similarity(a, b) >= 0.92:
+        return True
+    if min(len(a), len(b)) >= 4 and Levenshtein.distance(a, b) <= 1:
+        return True
+    # one part of a double-barrelled name ("smithjones" / "smith")
+    return min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a) or a.endswith(b) or b.endswith(a))
+
+
+def _compare_family(a: str | None, b: str | None) -> str | None:
+    if not a or not b:
+        return None
+    if a == b:
+        return "exact"
+    return "close" if _close(a, b) else "different"
+
+
+def _compare_dob(a: date | None, b: date | None) -> str | None:
+    if a is None or b is None:
+        return None
+    if a == b:
+        return "exact"
+    same = (a.year == b.year) + (a.month == b.month) + (a.day == b.day)
+    if same == 2:
+        if (
+            a.year != b.year
+            and abs(a.year - b.year) != 1
+            and Levenshtein.distance(str(a.year), str(b.year)) > 1
+        ):
+            return "different"
+        return "partial"
+    if a.year == b.year and a.month == b.day and a.day == b.month:
+        return "partial"  # day and month transposed
+    return "different"
+
+
+def _compare_postcode(a: str | None, b: str | None) -> str | None:
+    if not a or not b:
+        return None
+    if a == b:
+        return "exact"
+    return "sector" if a[:-2] == b[:-2] else "different"
+
+
+def _compare_email(a: str | None, b: str | None) -> str | None:
+    if not a or not b:
+        return None
+    if a == b:
+        return "exact"
+    return "local" if a.split("@", 1)[0] == b.split("@", 1)[0] else "different"
+
+
+def _compare_phone(a: str | None, b: str | None) -> str | None:
+    if not a or not b:
+        return None
+    return "exact" if a == b else "different"
+
+
+def compare(a: Profile, b: Profile) -> dict[str, str | None]:
+    """The comparison level of each attribute (None where either side lacks it), with the names
+    in whichever orientation agrees better (people's given and family names get swapped)."""
+    straight = (_compare_given(a.given, b.given), _compare_family(a.family, b.family))
+    swapped = (_compare_given(a.given, b.family), _compare_family(a.family, b.given))
+    rank = {"exact": 3, "nickname": 2, "close": 2, "different": 0, None: 1}
+    if sum(rank[x] for x in swapped) > sum(rank[x] for x in straight) + 1:
+        straight = swapped
+    return {
+        "given": straight[0],
+        "family": straight[1],
+        "dob": _compare_dob(a.dob, b.dob),
+        "postcode": _compare_postcode(a.postcode, b.postcode),
+        "email": _compare_email(a.email, b.email),
+        "phone": _compare_phone(a.phone, b.phone),
+    }
+
+
+@dataclass
+class Parameters:
+    m: dict[str, dict[str, float]] = field(default_factory=lambda: {k: dict(v) for k, v in DEFAULT_M.items()})
+    u: dict[str, dict[str, float]] = field(default_factory=lambda: {k: dict(v) for k, v in DEFAULT_U.items()})
+    prior: float = 1e-4  # probability that a blocked candidate pair is a match, before comparing
+    source: str = "defaults"
+
+    def weight(self, attribute: str, level: str | None) -> float:
+        if level is None:
+            return 0.0
+        return math.log2(self.m[attribute][level] / self.u[attribute][level])
+
+    def to_json(self) -> dict:
+        return {"m": self.m, "u": self.u, "prior": self.prior, "source": self.source}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Parameters:
+        return cls(m=data["m"], u=data["u"], prior=data["prior"], source=data.get("source", "estimated"))
+
+
+@dataclass(frozen=True)
+class Scored:
+    levels: dict[str, str | None]
+    weights: dict[str, float]
+    match_weight: float
+    probability: float
+    rule: str | None  # a disagreement rule that applies: "distinct" or "review_only"
+
+    def explanation(self) -> dict:
+        return {
+            "attributes": {
+                a: {"level": self.levels[a], "weight": round(self.weights[a], 3)} for a in ATTRIBUTES
+            },
+            "match_weight": round(self.match_weight, 3),
+            "probability": round(self.probability, 6),
+            "rule": self.rule,
+        }
+
+
+def score(a: Profile, b: Profile, params: Parameters) -> Scored:
+    levels = compare(a, b)
+    weights = {attr: params.weight(attr, level) for attr, level in levels.items()}
+    total = sum(weights.values())
+    log_prior = math.log2(params.prior / (1 - params.prior))
+    probability = 1.0 / (1.0 + 2.0 ** -(total + log_prior))
+    clear = [levels["given"] == "different", levels["dob"] == "different"]
+    rule = "distinct" if all(clear) else "review_only" if any(clear) else None
+    return Scored(levels, weights, total, probability, rule)
+
+
+def decide(best: Scored | None, match_threshold: float, review_threshold: float) -> str:
+    """created, matched or review, for the best-scoring candidate (None: no candidate)."""
+    if best is None or best.rule == "distinct" or best.probability < review_threshold:
+        return "created"
+    if best.probability >= match_threshold and best.rule is None:
+        return "matched"
+    return "review"
+
+
+def estimate_parameters(
+    candidate_pairs: Sequence[tuple[Profile, Profile]],
+    random_pairs: Sequence[tuple[Profile, Profile]],
+    start: Parameters | None = None,
+    iterations: int = 25,
+) -> Parameters:
+    """Estimate u from random pairs (nearly all non-matches) and m and the prior by EM over
+    blocked candidate pairs, as Splink does. Pairs are reduced to comparison patterns first, so
+    each iteration costs the number of distinct patterns, not of pairs."""
+    params = start or Parameters()
+    smoothing = 1.0
+
+    u_counts = {a: Counter() for a in ATTRIBUTES}
+    for x, y in random_pairs:
+        for attr, level in compare(x, y).items():
+            if level is not None:
+                u_counts[attr][level] += 1
+    u = {
+        attr: _normalised({lv: u_counts[attr][lv] + smoothing for lv in LEVELS[attr]}) for attr in ATTRIBUTES
+    }
+
+    patterns = Counter(tuple(compare(x, y)[a] for a in ATTRIBUTES) for x, y in candidate_pairs)
+    m = {attr: dict(params.m[attr]) for attr in ATTRIBUTES}
+    prior = max(min(params.prior * 100, 0.5), 1e-3)  # within blocks, matches are far likelier
+    for _ in range(iterations):
+        m_counts = {a: dict.fromkeys(LEVELS[a], smoothing) for a in ATTRIBUTES}
+        total_p = 0.0
+        total_n = 0
+        for pattern, count in patterns.items():
+            lm, lu = math.log(prior), math.log(1 - prior)
+            for attr, level in zip(ATTRIBUTES, pattern, strict=True):
+                if level is not None:
+                    lm += math.log(m[attr][level])
+                    lu += math.log(u[attr][level])
+            p = 1.0 / (1.0 + math.exp(lu - lm))
+            total_p += p * count
+            total_n += count
+            for attr, level in zip(ATTRIBUTES, pattern, strict=True):
+                if level is not None:
+                    m_counts[attr][level] += p * count
+        m = {attr: _normalised(m_counts[attr]) for attr in ATTRIBUTES}
+        prior = min(max(total_p / max(total_n, 1), 1e-6), 0.999)
+    return Parameters(m=m, u=u, prior=params.prior, source="estimated")
+
+
+def _normalised(counts: dict[str, float]) -> dict[str, float]:
+    total = sum(counts.values())
+    return {k: v / total for k, v in counts.items()}
+
+
+def best_candidate(
+    probe: Profile, candidates: Iterable[tuple[object, Profile]], params: Parameters
+) -> tuple[object, Scored] | None:
+    """The candidate (key, profile) with the highest match weight, and its scoring."""
+    best: tuple[object, Scored] | None = None
+    for key, profile in candidates:
+        scored = score(probe, profile, params)
+        if best is None or _rank(scored) > _rank(best[1]):
+            best = (key, scored)
+    return best
+
+
+def _rank(s: Scored) -> tuple[int, float]:
+    # A candidate a disagreement rule rules out never beats one it does not.
+    return ({"distinct": 0, "review_only": 1, None: 2}[s.rule], s.match_weight)

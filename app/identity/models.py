@@ -1,0 +1,56 @@
+"""Identity resolution's own tables: decisions (with their explanations), merges, parameters."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Identity, String, Text, func
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base
+
+
+class IdentityDecision(Base):
+    """How one submitted record was resolved, and why (per-attribute weights)."""
+
+    __tablename__ = "identity_decisions"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    org_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    record_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("person_records.id"))
+    person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("people.id"))
+    candidate_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("people.id"))
+    status: Mapped[str] = mapped_column(String(16))  # created | matched | review
+    method: Mapped[str] = mapped_column(String(24))  # probabilistic | external_ref | verified_email | …
+    score: Mapped[float | None] = mapped_column(Float)
+    explanation: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    review_outcome: Mapped[str | None] = mapped_column(String(16))  # match | distinct
+    decided_by: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PersonMerge(Base):
+    __tablename__ = "person_merges"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    keep_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("people.id"))
+    merged_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("people.id"))
+    reason: Mapped[str] = mapped_column(String(24))  # admin | review
+    actor: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class IdentityParameters(Base):
+    """m and u probabilities estimated from the data; the newest row is used."""
+
+    __tablename__ = "identity_parameters"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    sample_pairs: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,0 +1,55 @@
+"""Admin bodies for merges, reviews and explanations."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from app.core.schemas import ResponseModel, StrictModel
+
+
+class MergeIn(StrictModel):
+    keep: uuid.UUID
+    merge: uuid.UUID
+
+
+class MergeOut(ResponseModel):
+    merge_id: uuid.UUID
+    keep: uuid.UUID
+    merged: uuid.UUID
+
+
+class UnmergeOut(ResponseModel):
+    person_id: uuid.UUID
+    was_merged_into: uuid.UUID
+
+
+class ReviewOut(ResponseModel):
+    id: uuid.UUID
+    person_id: uuid.UUID
+    candidate_id: uuid.UUID | None
+    score: float | None
+    explanation: dict[str, Any] | None
+    created_at: datetime
+
+
+class ReviewPage(ResponseModel):
+    items: list[ReviewOut]
+    next_cursor: str | None = None
+
+
+class ReviewDecisionIn(StrictModel):
+    decision: Literal["match", "distinct"]
+
+
+class DecisionOut(ResponseModel):
+    id: uuid.UUID
+    status: str
+    method: str
+    score: float | None
+    explanation: dict[str, Any] | None
+    person_id: uuid.UUID
+    candidate_id: uuid.UUID | None
+    review_outcome: str | None
+    created_at: datetime

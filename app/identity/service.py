@@ -1,0 +1,482 @@
+"""Identity resolution: every organisation's records of a resident resolve to the same person.
+
+:func:`resolve` takes one record or a batch of thousands and answers each, in order, like
+``POST /v1/people``: deterministic keys first (the organisation's own external_ref, then verified
+email or phone), then probabilistic matching (``matching.py``). A batch is resolved set-wise — one
+query per kind of lookup and one INSERT per table for the whole batch — and records within a batch
+can match each other.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.auth.principal import Principal
+from app.core.config import get_settings
+from app.core.errors import Conflict, NotFound
+from app.db.session import platform_scope
+from app.identity import repository as repo
+from app.identity.matching import (
+    Parameters,
+    Profile,
+    Scored,
+    blocking_keys,
+    decide,
+    probe_keys,
+    score,
+)
+from app.people.normalise import Attributes, name_key
+from app.webhooks import service as events
+
+
+@dataclass
+class Submission:
+    """One validated record to resolve."""
+
+    attributes: Attributes
+    external_ref: str | None = None
+    verified: frozenset[str] = frozenset()
+
+    @property
+    def profile(self) -> Profile:
+        values = self.attributes.values
+        address = values.get("address") or {}
+        return Profile(
+            given=name_key(values.get("given_name")),
+            family=name_key(values.get("family_name")),
+            dob=values.get("date_of_birth"),
+            postcode=address.get("postcode"),
+            email=values.get("email"),
+            phone=values.get("phone"),
+        )
+
+
+@dataclass
+class Resolution:
+    status: str  # created | matched | review
+    person_id: uuid.UUID  # the organisation's own id for the person
+    score: float | None = None
+    method: str = "probabilistic"
+    decision_id: uuid.UUID | None = None
+
+
+@dataclass
+class _Work:
+    submission: Submission
+    profile: Profile
+    record_id: uuid.UUID | None = None
+    stored: bool = False  # the record exists already (its external_ref was posted before)
+    canonical_id: uuid.UUID | None = None
+    person_id: uuid.UUID | None = None  # the person the record belongs to
+    status: str = "created"
+    method: str = "probabilistic"
+    candidate_id: uuid.UUID | None = None
+    scored: Scored | None = None
+    keys: dict[str, str | None] = field(default_factory=dict)
+
+
+_PARAMS_CACHE: dict[str, Any] = {"at": 0.0, "params": None}
+
+
+async def current_parameters(session: AsyncSession) -> Parameters:
+    """The newest estimated parameters (cached for a minute), else the defaults."""
+    if _PARAMS_CACHE["params"] is not None and time.monotonic() - _PARAMS_CACHE["at"] < 60:
+        return _PARAMS_CACHE["params"]
+    async with platform_scope(session):
+        row = await session.scalar(text("SELECT params FROM identity_parameters ORDER BY id DESC LIMIT 1"))
+    params = Parameters.from_json(row) if row else Parameters()
+    _PARAMS_CACHE.update(at=time.monotonic(), params=params)
+    return params
+
+
+def forget_cached_parameters() -> None:
+    _PARAMS_CACHE.update(at=0.0, params=None)
+
+
+async def resolve(
+    session: AsyncSession, principal: Principal, submissions: list[Submission]
+) -> list[Resolution]:
+    """Resolve each submission to a person, store the organisation's record and claims, and answer
+    in the same order. Nothing is written for a batch that fails as a whole."""
+    org_id = principal.org_id
+    if org_id is None:
+        raise NotFound("Only an organisation can register people.")
+    settings = get_settings()
+    params = await current_parameters(session)
+    work = [_Work(s, s.profile) for s in submissions]
+    for w in work:
+        w.keys = blocking_keys(w.profile)
+
+    # 1. The organisation's own external_ref: the same record again (idempotent re-post).
+    refs = [w.submission.external_ref for w in work if w.submission.external_ref]
+    await repo.lock_external_refs(session, org_id, refs)
+    existing = await repo.records_by_external_ref(session, org_id, refs)
+    for w in work:
+        ref = w.submission.external_ref
+        if ref and ref in existing:
+            w.record_id, w.canonical_id = existing[ref]
+            w.person_id, w.status, w.method, w.stored = w.canonical_id, "matched", "external_ref", True
+
+    pending = [w for w in work if w.record_id is None]
+    async with platform_scope(session):
+        # 2. Verified email or phone, where the submitter verified it too.
+        wanted = {
+            (a, w.submission.attributes.get(a))
+            for w in pending
+            for a in ("email", "phone")
+            if a in w.submission.verified and w.submission.attributes.get(a)
+        }
+        by_contact = await repo.people_by_verified_contact(session, sorted(wanted))
+        for w in pending:
+            for attribute in ("email", "phone"):
+                key = (attribute, w.submission.attributes.get(attribute))
+                if attribute in w.submission.verified and key in by_contact:
+                    w.canonical_id = w.person_id = by_contact[key]
+                    w.status, w.method = "matched", f"verified_{attribute}"
+                    break
+        # 3. Probabilistic matching against everyone, through the blocking keys.
+        open_work = [w for w in pending if w.canonical_id is None]
+        probes = [(i, column, key) for i, w in enumerate(open_work) for column, key in probe_keys(w.profile)]
+        found = await repo.candidates(session, probes)
+    by_probe: dict[int, dict[uuid.UUID, list[Profile]]] = defaultdict(lambda: defaultdict(list))
+    for i, _record_id, canonical, profile in found:
+        by_probe[i][canonical].append(profile)
+
+    # Records of this batch, so that later ones can match people created by earlier ones.
+    batch_index: dict[tuple[str, str], list[tuple[uuid.UUID, Profile]]] = defaultdict(list)
+    refs_seen: dict[str, _Work] = {}
+    for i, w in enumerate(open_work):
+        ref = w.submission.external_ref
+        if ref and ref in refs_seen:  # the same external_ref twice in one batch: one record
+            first = refs_seen[ref]
+            w.canonical_id, w.person_id, w.status, w.method = (
+                first.canonical_id,
+                first.person_id,
+                "matched",
+                "external_ref",
+            )
+            w.record_id = first.record_id
+            continue
+        candidates = dict(by_probe.get(i, {}))
+        for probe in probe_keys(w.profile):
+            for canonical, profile in batch_index.get(probe, ()):
+                candidates.setdefault(canonical, []).append(profile)
+        best: tuple[uuid.UUID, Scored] | None = None
+        for canonical, profiles in candidates.items():
+            for profile in profiles:
+                scored = score(w.profile, profile, params)
+                if best is None or _rank(scored) > _rank(best[1]):
+                    best = (canonical, scored)
+        w.scored = best[1] if best else None
+        w.status = decide(w.scored, settings.match_threshold, settings.review_threshold)
+        if w.status == "matched":
+            w.canonical_id = w.person_id = best[0]  # type: ignore[index]
+        else:
+            w.person_id = w.canonical_id = uuid.uuid4()
+            if w.status == "review":
+                w.candidate_id = best[0]  # type: ignore[index]
+        w.record_id = uuid.uuid4()
+        if ref:
+            refs_seen[ref] = w
+        for column, key in w.keys.items():
+            if key is not None:
+                batch_index[(column, key)].append((w.canonical_id, w.profile))  # type: ignore[arg-type]
+
+    return await _store(session, principal, work)
+
+
+def _rank(s: Scored) -> tuple[int, float]:
+    return ({"distinct": 0, "review_only": 1, None: 2}[s.rule], s.match_weight)
+
+
+async def _store(session: AsyncSession, principal: Principal, work: list[_Work]) -> list[Resolution]:
+    org_id = principal.org_id
+    assert org_id is not None
+    sector = await repo.organisation_sector(session, org_id)
+    existing_records = {w.record_id for w in work if w.stored}
+    new_people: dict[uuid.UUID, str] = {}
+    new_records: dict[uuid.UUID, dict[str, Any]] = {}
+    updated_records: dict[uuid.UUID, dict[str, Any]] = {}
+    claims: dict[tuple[uuid.UUID, str], tuple] = {}
+    decisions = []
+    for w in work:
+        if (
+            w.status in ("created", "review")
+            and w.method == "probabilistic"
+            and w.person_id not in new_people
+        ):
+            new_people[w.person_id] = "provisional" if w.status == "review" else "active"  # type: ignore[index]
+        row = {
+            "id": w.record_id,
+            "person_id": w.person_id,
+            "external_ref": w.submission.external_ref,
+            "m_given": w.profile.given,
+            "m_family": w.profile.family,
+            "m_dob": w.profile.dob,
+            "m_postcode": w.profile.postcode,
+            **w.keys,
+        }
+        if w.record_id in existing_records:
+            updated_records[w.record_id] = row  # type: ignore[index]
+        else:
+            new_records.setdefault(w.record_id, row)  # type: ignore[arg-type]
+        for attribute, value in w.submission.attributes.values.items():
+            claims[(w.record_id, attribute)] = (
+                w.record_id,
+                w.person_id,
+                attribute,
+                value,
+                attribute in w.submission.verified,
+            )
+        decisions.append(
+            {
+                "id": uuid.uuid4(),
+                "record_id": w.record_id,
+                "person_id": w.person_id,
+                "candidate_id": w.candidate_id,
+                "status": w.status,
+                "method": w.method,
+                "score": w.scored.probability if w.scored else None,
+                "explanation": w.scored.explanation() if w.scored else None,
+            }
+        )
+
+    await repo.insert_people(session, list(new_people), list(new_people.values()))
+    canonicals = [w.canonical_id for w in work]
+    org_ids = await repo.org_ids_for(session, org_id, canonicals)  # type: ignore[arg-type]
+    to_issue = {c: uuid.uuid4() for c in dict.fromkeys(canonicals) if c not in org_ids}
+    await repo.insert_org_ids(session, org_id, [(oid, c) for c, oid in to_issue.items()])  # type: ignore[misc]
+    org_ids.update(to_issue)  # type: ignore[arg-type]
+    # A re-posted record whose person was merged keeps pointing at its original person.
+    for record in updated_records.values():
+        record.pop("person_id", None)
+    await repo.insert_records(session, org_id, list(new_records.values()))
+    await repo.update_records(session, list(updated_records.values()))
+    claim_rows = [c for c in claims.values() if c[0] not in existing_records]
+    replayed = [c for c in claims.values() if c[0] in existing_records]
+    if replayed:
+        persons = dict(
+            (
+                await session.execute(
+                    text("SELECT id, person_id FROM person_records WHERE id = ANY(CAST(:ids AS uuid[]))"),
+                    {"ids": list(existing_records)},
+                )
+            ).all()
+        )
+        claim_rows += [(r, persons[r], a, v, f) for r, _p, a, v, f in replayed]
+    await repo.upsert_claims(session, org_id, sector, claim_rows)
+    await repo.insert_decisions(session, org_id, decisions)
+
+    results = [
+        Resolution(
+            w.status,
+            org_ids[w.canonical_id],
+            w.scored.probability if w.scored else None,  # type: ignore[index]
+            w.method,
+            d["id"],
+        )
+        for w, d in zip(work, decisions, strict=True)
+    ]
+    counts: dict[str, int] = defaultdict(int)
+    for r in results:
+        counts[r.status] += 1
+    audit.record(
+        session,
+        principal,
+        "people.resolved",
+        "person_records",
+        None,
+        {"records": len(results), **counts, "person_ids": [str(r.person_id) for r in results][:1000]},
+    )
+    return results
+
+
+# ----------------------------------------------------------------------------- merges and reviews
+
+
+class PersonNotFound(NotFound):
+    code = "person_not_found"
+
+
+class MergeRefused(Conflict):
+    code = "merge_refused"
+
+
+async def _canonical_active(session: AsyncSession, person_id: uuid.UUID) -> Any:
+    row = (
+        await session.execute(
+            text("SELECT id, canonical_id, status, merged_into FROM people WHERE id = :id"), {"id": person_id}
+        )
+    ).first()
+    if row is None:
+        raise PersonNotFound(f"No person {person_id}.")
+    return row
+
+
+async def merge(
+    session: AsyncSession, principal: Principal, keep: uuid.UUID, merged: uuid.UUID, reason: str = "admin"
+) -> uuid.UUID:
+    """Merge person ``merged`` into ``keep`` (platform ids). Nothing moves: the merged person and
+    everything merged into it point at ``keep``, so :func:`unmerge` can restore them exactly."""
+    if keep == merged:
+        raise MergeRefused("A person cannot be merged into itself.")
+    a = await _canonical_active(session, keep)
+    b = await _canonical_active(session, merged)
+    for row in (a, b):
+        if row.canonical_id != row.id:
+            raise MergeRefused(f"Person {row.id} is already merged into {row.canonical_id}; merge that one.")
+        if row.status == "erased":
+            raise MergeRefused(f"Person {row.id} has been erased.")
+    await session.execute(
+        text("UPDATE people SET merged_into = :keep WHERE id = :merged"), {"keep": keep, "merged": merged}
+    )
+    await session.execute(
+        text("UPDATE people SET canonical_id = :keep WHERE canonical_id = :merged"),
+        {"keep": keep, "merged": merged},
+    )
+    await session.execute(
+        text("UPDATE org_people SET canonical_id = :keep WHERE canonical_id = :merged"),
+        {"keep": keep, "merged": merged},
+    )
+    if a.status == "provisional" and b.status != "provisional":
+        await session.execute(text("UPDATE people SET status = 'active' WHERE id = :keep"), {"keep": keep})
+    merge_id = uuid.uuid4()
+    await session.execute(
+        text(
+            "INSERT INTO person_merges (id, keep_id, merged_id, reason, actor) VALUES (:id, :keep, :merged, :reason, :actor)"
+        ),
+        {"id": merge_id, "keep": keep, "merged": merged, "reason": reason, "actor": principal.actor},
+    )
+    # Each organisation that knows either person hears of it, in its own ids.
+    rows = await session.execute(
+        text(
+            "SELECT op.org_id, array_agg(op.org_person_id ORDER BY op.person_id = :keep DESC, op.created_at) "
+            "FROM org_people op JOIN people p ON p.id = op.person_id WHERE op.canonical_id = :keep GROUP BY op.org_id"
+        ),
+        {"keep": keep},
+    )
+    await events.record_events(
+        session,
+        "person.merged",
+        {
+            org: {"person_id": str(ids[0]), "merged_person_ids": [str(i) for i in ids[1:]]}
+            for org, ids in rows
+        },
+    )
+    audit.record(
+        session, principal, "person.merged", "person", keep, {"merged": str(merged), "reason": reason}
+    )
+    return merge_id
+
+
+async def unmerge(session: AsyncSession, principal: Principal, person_id: uuid.UUID) -> uuid.UUID:
+    """Undo the merge of ``person_id``: it and whatever had been merged into it stand apart again,
+    with exactly the records and claims they had."""
+    row = await _canonical_active(session, person_id)
+    if row.merged_into is None:
+        raise MergeRefused(f"Person {person_id} is not merged into anyone.")
+    await session.execute(text("UPDATE people SET merged_into = NULL WHERE id = :id"), {"id": person_id})
+    subtree = text(
+        "WITH RECURSIVE t(id) AS (SELECT CAST(:id AS uuid) UNION ALL "
+        "SELECT p.id FROM people p JOIN t ON p.merged_into = t.id) SELECT id FROM t"
+    )
+    ids = [r for (r,) in await session.execute(subtree, {"id": person_id})]
+    await session.execute(
+        text("UPDATE people SET canonical_id = :id WHERE id = ANY(CAST(:ids AS uuid[]))"),
+        {"id": person_id, "ids": ids},
+    )
+    await session.execute(
+        text("UPDATE org_people SET canonical_id = :id WHERE person_id = ANY(CAST(:ids AS uuid[]))"),
+        {"id": person_id, "ids": ids},
+    )
+    await session.execute(
+        text("UPDATE person_merges SET undone_at = now() WHERE merged_id = :id AND undone_at IS NULL"),
+        {"id": person_id},
+    )
+    audit.record(session, principal, "person.unmerged", "person", person_id, {"from": str(row.merged_into)})
+    return row.merged_into
+
+
+async def pending_reviews(session: AsyncSession, limit: int, after: tuple | None) -> list[Any]:
+    """Records held for review, oldest first."""
+    query = (
+        "SELECT id, person_id, candidate_id, score, explanation, created_at, org_id FROM identity_decisions "
+        "WHERE status = 'review' AND review_outcome IS NULL"
+    )
+    params: dict[str, Any] = {"limit": limit + 1}
+    if after:
+        query += " AND (created_at, id) > (:at, :id)"
+        params.update(at=after[0], id=after[1])
+    rows = await session.execute(text(query + " ORDER BY created_at, id LIMIT :limit"), params)
+    return list(rows)
+
+
+class ReviewNotFound(NotFound):
+    code = "review_not_found"
+
+
+async def decide_review(
+    session: AsyncSession, principal: Principal, decision_id: uuid.UUID, outcome: str
+) -> Any:
+    """Settle a review: ``match`` merges the provisional person into the candidate; ``distinct``
+    makes it a person in its own right."""
+    row = (
+        await session.execute(
+            text(
+                "SELECT id, person_id, candidate_id, review_outcome FROM identity_decisions "
+                "WHERE id = :id AND status = 'review' FOR UPDATE"
+            ),
+            {"id": decision_id},
+        )
+    ).first()
+    if row is None:
+        raise ReviewNotFound(f"No review {decision_id}.")
+    if row.review_outcome is not None:
+        if row.review_outcome == outcome:
+            return row  # the same decision again: nothing more to do
+        raise Conflict(
+            f"Review {decision_id} was already decided: {row.review_outcome}.", code="review_decided"
+        )
+    person = await _canonical_active(session, row.person_id)
+    if outcome == "match":
+        candidate = await _canonical_active(session, row.candidate_id)
+        await merge(session, principal, candidate.canonical_id, person.canonical_id, reason="review")
+    else:
+        await session.execute(
+            text("UPDATE people SET status = 'active' WHERE id = :id AND status = 'provisional'"),
+            {"id": person.canonical_id},
+        )
+    await session.execute(
+        text(
+            "UPDATE identity_decisions SET review_outcome = :o, decided_by = :by, decided_at = now() WHERE id = :id"
+        ),
+        {"o": outcome, "by": principal.actor, "id": decision_id},
+    )
+    audit.record(
+        session, principal, "identity.review_decided", "identity_decision", decision_id, {"outcome": outcome}
+    )
+    return row
+
+
+async def explain(session: AsyncSession, decision_id: uuid.UUID) -> Any:
+    """A decision with its per-attribute comparison levels and weights."""
+    row = (
+        await session.execute(
+            text(
+                "SELECT id, status, method, score, explanation, person_id, candidate_id, review_outcome, created_at "
+                "FROM identity_decisions WHERE id = :id"
+            ),
+            {"id": decision_id},
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"No identity decision {decision_id}.", code="decision_not_found")
+    return row

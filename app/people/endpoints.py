@@ -1,0 +1,129 @@
+"""People: register, read the consented profile, assert claims, find, batch-resolve."""
+
+from __future__ import annotations
+
+import uuid
+
+import orjson
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from app.auth.deps import Context, tenant
+from app.core.errors import AppError
+from app.people import service
+from app.people.schemas import (
+    AttributesIn,
+    BatchOut,
+    PersonCreated,
+    PersonIn,
+    PersonOut,
+    PersonRefList,
+    SearchIn,
+    SearchOut,
+)
+
+router = APIRouter(prefix="/people", tags=["people"])
+
+_STATUS_CODES = {"created": 201, "matched": 200, "review": 202}
+Purpose = Query(
+    description="Why the data is read: service_delivery, case_coordination, rewards, offers, research"
+)
+
+
+class MalformedBatch(AppError):
+    status, code, title = 400, "malformed_batch", "Malformed batch"
+
+
+@router.post(
+    "",
+    response_model=PersonCreated,
+    status_code=201,
+    operation_id="registerPerson",
+    responses={
+        200: {"model": PersonCreated, "description": "Matched"},
+        202: {"model": PersonCreated, "description": "Held for review"},
+    },
+)
+async def register_person(body: PersonIn, ctx: Context = tenant("people:write")):
+    """Register a record of a resident: 201 new person, 200 matched an existing one, 202 held for review."""
+    r = await service.register(ctx.session, ctx.principal, body)
+    content = PersonCreated(person_id=r.person_id, resolution={"status": r.status, "score": r.score})
+    return JSONResponse(content.model_dump(mode="json"), status_code=_STATUS_CODES[r.status])
+
+
+@router.post(
+    "/batch",
+    response_model=BatchOut,
+    operation_id="registerPeopleBatch",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/PersonIn"},
+                        "maxItems": 5000,
+                    }
+                },
+                "application/x-ndjson": {
+                    "schema": {"type": "string", "description": "One PersonIn per line"}
+                },
+            },
+        }
+    },
+)
+async def register_batch(request: Request, ctx: Context = tenant("people:write")):
+    """Resolve up to 5,000 records (JSON array or NDJSON), answered per record in order."""
+    items = await _batch_items(request)
+    results = await service.register_batch(ctx.session, ctx.principal, items)
+    counts = {
+        k: sum(1 for r in results if r["status"] == k) for k in ("created", "matched", "review", "rejected")
+    }
+    return BatchOut(results=results, **counts)
+
+
+async def _batch_items(request: Request) -> list:
+    body = await request.body()
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if media_type == "application/x-ndjson":
+            items = [orjson.loads(line) for line in body.splitlines() if line.strip()]
+        else:
+            items = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedBatch(
+            f"The batch is not valid {'NDJSON' if 'ndjson' in media_type else 'JSON'}: {exc}."
+        ) from exc
+    if not isinstance(items, list):
+        raise MalformedBatch("A JSON batch must be an array of records.")
+    if not items:
+        raise MalformedBatch("The batch is empty.")
+    return items
+
+
+@router.get("", response_model=PersonRefList, operation_id="findPersonByExternalRef")
+async def find_person(
+    external_ref: str = Query(min_length=1, max_length=100), ctx: Context = tenant("people:read")
+):
+    """Find the organisation's own person by its own reference."""
+    return PersonRefList(items=await service.find_by_external_ref(ctx.session, ctx.principal, external_ref))
+
+
+@router.post("/search", response_model=SearchOut, operation_id="searchPeople")
+async def search_people(body: SearchIn, ctx: Context = tenant("people:read")):
+    """Search among the organisation's own people (never the whole platform), best match first."""
+    return SearchOut(items=await service.search(ctx.session, ctx.principal, body))
+
+
+@router.get("/{person_id}", response_model=PersonOut, operation_id="getPerson")
+async def get_person(person_id: uuid.UUID, purpose: str = Purpose, ctx: Context = tenant("people:read")):
+    """Read the consented view of a person for a stated purpose."""
+    return await service.read(ctx.session, ctx.principal, person_id, purpose)
+
+
+@router.patch("/{person_id}", operation_id="updatePerson")
+async def update_person(person_id: uuid.UUID, body: AttributesIn, ctx: Context = tenant("people:write")):
+    """Assert new attribute values for a person (the organisation's claims)."""
+    changed = await service.assert_claims(ctx.session, ctx.principal, person_id, body)
+    return {"person_id": person_id, "updated": changed}

@@ -1,0 +1,86 @@
+"""People, the organisations' identifiers for them, the records organisations hold and the claims
+those records make.
+
+A *person* is one resident. Every organisation's record of a resident is a *person record*; its
+attribute values are *claims* carrying their provenance. Merging two people never moves a row: the
+merged person points at the one kept (``canonical_id``), so an unmerge restores everything exactly.
+Each organisation sees a person only through its own opaque id (``org_people``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, String, Text, func
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base
+
+
+class Person(Base):
+    __tablename__ = "people"
+    __table_args__ = (Index("ix_people_canonical", "canonical_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    canonical_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    merged_into: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("people.id"))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class OrgPerson(Base):
+    """An organisation's own stable, opaque id for a person."""
+
+    __tablename__ = "org_people"
+    __table_args__ = (Index("ix_org_people_canonical", "org_id", "canonical_id"),)
+
+    org_person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("organisations.id"))
+    person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("people.id"))
+    canonical_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PersonRecord(Base):
+    """One organisation's (or the resident's own, org_id NULL) record of a person, with the folded
+    attributes and blocking keys identity resolution matches on."""
+
+    __tablename__ = "person_records"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("people.id"))
+    org_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("organisations.id"))
+    external_ref: Mapped[str | None] = mapped_column(Text)
+    m_given: Mapped[str | None] = mapped_column(Text)
+    m_family: Mapped[str | None] = mapped_column(Text)
+    m_dob: Mapped[date | None] = mapped_column(Date)
+    m_postcode: Mapped[str | None] = mapped_column(Text)
+    bk_dob_family: Mapped[str | None] = mapped_column(Text)
+    bk_dob_given: Mapped[str | None] = mapped_column(Text)
+    bk_names_year: Mapped[str | None] = mapped_column(Text)
+    bk_names_area: Mapped[str | None] = mapped_column(Text)
+    bk_postcode_initial: Mapped[str | None] = mapped_column(Text)
+    bk_email: Mapped[str | None] = mapped_column(Text)
+    bk_phone: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PersonClaim(Base):
+    """One attribute value asserted by a record's source, with when and whether it was verified."""
+
+    __tablename__ = "person_claims"
+
+    record_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("person_records.id", ondelete="CASCADE"), primary_key=True
+    )
+    attribute: Mapped[str] = mapped_column(String(32), primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    org_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    source_sector: Mapped[str] = mapped_column(String(16))
+    value: Mapped[Any] = mapped_column(JSONB)
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    asserted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,0 +1,178 @@
+"""Validation and normalisation of the attributes a profile holds.
+
+Values are stored as people typed them, tidied (Unicode NFC, spacing); matching uses a separate
+folded form (:func:`name_key`). Every failure names the field, so a 422 can say what is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+MAX_AGE_YEARS = 120
+_SPACES = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_POSTCODE = re.compile(r"^(GIR0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-HJKMNPR-Y]?[0-9][ABD-HJLNP-UW-Z]{2})$")
+_SIMPLE_EMAIL = re.compile(r"^[a-z0-9._%+-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$")
+_UPRN = re.compile(r"^[0-9]{1,12}$")
+
+
+class FieldError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def tidy(value: str) -> str:
+    """NFC, no control characters, single spaces, trimmed."""
+    return _SPACES.sub(" ", _CONTROL.sub(" ", unicodedata.normalize("NFC", value))).strip()
+
+
+def name(field: str, value: str, max_length: int = 100) -> str:
+    cleaned = tidy(value)
+    if not cleaned:
+        raise FieldError(field, "must not be empty")
+    if len(cleaned) > max_length:
+        raise FieldError(field, f"must be at most {max_length} characters")
+    if not any(ch.isalpha() for ch in cleaned):
+        raise FieldError(field, "must contain letters")
+    return cleaned
+
+
+def name_key(value: str | None) -> str | None:
+    """The folded form names are compared in: no accents, case, spaces or punctuation."""
+    if not value:
+        return None
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    folded = "".join(ch for ch in decomposed if ch.isalpha() and not unicodedata.combining(ch))
+    return folded or None
+
+
+def email(field: str, value: str) -> str:
+    cleaned = tidy(value).lower()
+    if len(cleaned) > 254:
+        raise FieldError(field, "is too long to be an email address")
+    if _SIMPLE_EMAIL.match(cleaned):  # the common case, without the full parser's cost
+        return cleaned
+    try:
+        return validate_email(cleaned, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise FieldError(field, f"is not a valid email address ({exc})") from exc
+
+
+@lru_cache(maxsize=65536)
+def _e164(value: str) -> str | None:
+    try:
+        parsed = phonenumbers.parse(value, "GB")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone(field: str, value: str) -> str:
+    normalised = _e164(tidy(value))
+    if normalised is None:
+        raise FieldError(field, "is not a valid phone number (UK numbers may omit +44)")
+    return normalised
+
+
+def postcode(field: str, value: str) -> str:
+    compact = re.sub(r"\s", "", value).upper()
+    if not _POSTCODE.match(compact):
+        raise FieldError(field, "is not a valid UK postcode")
+    return f"{compact[:-3]} {compact[-3:]}"
+
+
+def date_of_birth(field: str, value: date, today: date | None = None) -> date:
+    today = today or date.today()
+    if value > today:
+        raise FieldError(field, "must not be in the future")
+    try:
+        earliest = today.replace(year=today.year - MAX_AGE_YEARS)
+    except ValueError:  # 29 February
+        earliest = today.replace(year=today.year - MAX_AGE_YEARS, day=28)
+    if value < earliest:
+        raise FieldError(field, f"must not be more than {MAX_AGE_YEARS} years ago")
+    return value
+
+
+def uprn(field: str, value: str) -> str:
+    cleaned = tidy(str(value))
+    if not _UPRN.match(cleaned):
+        raise FieldError(field, "must be a UPRN of 1 to 12 digits")
+    return cleaned
+
+
+def address(field: str, value: dict[str, Any]) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for part in ("line1", "line2", "town"):
+        raw = value.get(part)
+        if raw is None:
+            out[part] = None
+            continue
+        cleaned = tidy(raw)
+        if len(cleaned) > 200:
+            raise FieldError(f"{field}.{part}", "must be at most 200 characters")
+        out[part] = cleaned or None
+    raw_postcode = value.get("postcode")
+    out["postcode"] = postcode(f"{field}.postcode", raw_postcode) if raw_postcode else None
+    if not any(out.values()):
+        raise FieldError(field, "must have at least one of line1, line2, town, postcode")
+    return out
+
+
+ATTRIBUTES = (
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "date_of_birth",
+    "email",
+    "phone",
+    "address",
+    "uprn",
+)
+
+
+@dataclass(frozen=True)
+class Attributes:
+    """A validated set of attribute values (None = not asserted)."""
+
+    values: dict[str, Any]
+
+    def get(self, attribute: str) -> Any:
+        return self.values.get(attribute)
+
+
+def normalise(raw: dict[str, Any], prefix: str = "") -> tuple[Attributes, list[FieldError]]:
+    """Validate and normalise every attribute present in ``raw``; all problems, not just the first."""
+    checks = {
+        "given_name": name,
+        "family_name": name,
+        "preferred_name": name,
+        "date_of_birth": date_of_birth,
+        "email": email,
+        "phone": phone,
+        "address": address,
+        "uprn": uprn,
+    }
+    values: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    for attribute, check in checks.items():
+        value = raw.get(attribute)
+        if value is None:
+            continue
+        try:
+            values[attribute] = check(prefix + attribute, value)
+        except FieldError as exc:
+            errors.append(exc)
+    return Attributes(values), errors

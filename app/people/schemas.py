@@ -1,0 +1,117 @@
+"""Request and response bodies for people."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from app.core.schemas import ResponseModel, StrictModel
+
+Attribute = Literal[
+    "given_name", "family_name", "preferred_name", "date_of_birth", "email", "phone", "address", "uprn"
+]
+
+
+class AddressIn(StrictModel):
+    line1: str | None = Field(None, max_length=200)
+    line2: str | None = Field(None, max_length=200)
+    town: str | None = Field(None, max_length=200)
+    postcode: str | None = Field(None, max_length=16, examples=["SW1A 1AA"])
+
+
+class AttributesIn(StrictModel):
+    given_name: str | None = Field(None, max_length=100, examples=["Margaret"])
+    family_name: str | None = Field(None, max_length=100, examples=["Okafor"])
+    preferred_name: str | None = Field(None, max_length=100, examples=["Peggy"])
+    date_of_birth: date | None = Field(None, examples=["1956-03-14"])
+    email: str | None = Field(None, max_length=254)
+    phone: str | None = Field(None, max_length=32, examples=["07700 900123"])
+    address: AddressIn | None = None
+    uprn: str | None = Field(None, max_length=12)
+    verified: list[Attribute] = Field(
+        default_factory=list,
+        description="Attributes the organisation has verified (e.g. an email it confirmed)",
+    )
+
+
+class PersonIn(AttributesIn):
+    external_ref: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="The organisation's own reference; unique per organisation",
+    )
+
+
+class Resolution(ResponseModel):
+    status: Literal["created", "matched", "review"]
+    score: float | None = Field(
+        None, description="Match probability of the best candidate, where one was scored"
+    )
+
+
+class PersonCreated(ResponseModel):
+    person_id: uuid.UUID = Field(description="The organisation's own id for this person")
+    resolution: Resolution
+
+
+class BatchResult(ResponseModel):
+    index: int
+    status: Literal["created", "matched", "review", "rejected"]
+    person_id: uuid.UUID | None = None
+    score: float | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+class BatchOut(ResponseModel):
+    results: list[BatchResult]
+    created: int
+    matched: int
+    review: int
+    rejected: int
+
+
+class ClaimOut(ResponseModel):
+    value: Any
+    source_sector: str = Field(description="public, social, commercial or resident")
+    asserted_at: datetime
+    verified: bool
+
+
+class PersonOut(ResponseModel):
+    person_id: uuid.UUID
+    purpose: str
+    attributes: dict[str, ClaimOut]
+    external_refs: list[str] = Field(default_factory=list, description="The organisation's own references")
+
+
+class PersonRef(ResponseModel):
+    person_id: uuid.UUID
+    external_ref: str
+
+
+class PersonRefList(ResponseModel):
+    items: list[PersonRef]
+
+
+class SearchIn(StrictModel):
+    given_name: str | None = Field(None, max_length=100)
+    family_name: str | None = Field(None, max_length=100)
+    date_of_birth: date | None = None
+    email: str | None = Field(None, max_length=254)
+    phone: str | None = Field(None, max_length=32)
+    postcode: str | None = Field(None, max_length=16)
+    limit: int = Field(20, ge=1, le=100)
+
+
+class SearchHit(ResponseModel):
+    person_id: uuid.UUID
+    score: float = Field(description="Match probability against the search")
+    external_refs: list[str]
+
+
+class SearchOut(ResponseModel):
+    items: list[SearchHit]

@@ -1,0 +1,96 @@
+"""The comparison and decision rules, on hand-made pairs."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+from app.identity.matching import Parameters, Profile, compare, decide, estimate_parameters, probe_keys, score
+from app.people.normalise import name_key
+
+P = Parameters()
+
+
+def profile(given, family, dob=None, postcode=None, email=None, phone=None) -> Profile:
+    return Profile(
+        name_key(given), name_key(family), date.fromisoformat(dob) if dob else None, postcode, email, phone
+    )
+
+
+ROBERT = profile("Robert", "Hughes", "1970-05-04", "RS1 2AB", "rob.hughes@example.org", "+447911123456")
+
+
+def status(a: Profile, b: Profile) -> str:
+    return decide(score(a, b, P), 0.99, 0.80)
+
+
+class TestComparisonLevels:
+    def test_nickname(self):
+        assert compare(ROBERT, profile("Bob", "Hughes"))["given"] == "nickname"
+        assert compare(profile("Peggy", "X"), profile("Margaret", "X"))["given"] == "nickname"
+
+    def test_typo_is_close(self):
+        assert compare(ROBERT, profile("Robret", "Hughs"))["given"] == "close"
+        assert compare(ROBERT, profile("Robret", "Hughs"))["family"] == "close"
+
+    def test_swapped_names(self):
+        levels = compare(ROBERT, profile("Hughes", "Robert"))
+        assert (levels["given"], levels["family"]) == ("exact", "exact")
+
+    def test_partial_dates(self):
+        assert (
+            compare(ROBERT, profile("Robert", "Hughes", "1970-04-05"))["dob"] == "partial"
+        )  # day/month swapped
+        assert compare(ROBERT, profile("Robert", "Hughes", "1971-05-04"))["dob"] == "partial"
+        assert compare(ROBERT, profile("Robert", "Hughes", "1985-11-20"))["dob"] == "different"
+
+    def test_missing_is_neutral(self):
+        s = score(ROBERT, profile("Robert", "Hughes"), P)
+        assert s.levels["dob"] is None and s.weights["dob"] == 0
+
+
+class TestDecisions:
+    def test_same_person_from_another_source(self):
+        other = profile("Bob", "Hughes", "1970-05-04", "RS1 2AB", None, "+447911123456")
+        assert status(ROBERT, other) == "matched"
+
+    def test_moved_house_without_contact_details_still_matches(self):
+        assert status(ROBERT, profile("Robert", "Hughes", "1970-05-04", "LS9 1QQ")) == "matched"
+
+    def test_twin_is_never_auto_matched(self):
+        twin = profile("Richard", "Hughes", "1970-05-04", "RS1 2AB", None, "+447911123456")
+        assert status(ROBERT, twin) == "review"
+
+    def test_household_member_is_a_new_person(self):
+        child = profile("Chloe", "Hughes", "2001-09-30", "RS1 2AB", None, "+447911123456")
+        assert status(ROBERT, child) == "created"
+
+    def test_namesake_elsewhere_is_a_new_person(self):
+        assert status(ROBERT, profile("Robert", "Hughes", "1988-02-17", "M1 1AE")) == "created"
+
+
+class TestBlocking:
+    def test_nickname_and_swap_variants_are_probed(self):
+        stored = {key for _, key in probe_keys(ROBERT)}
+        bob = profile("Bob", "Hughes", "1970-05-04")
+        swapped = profile("Hughes", "Robert", "1970-05-04")
+        assert stored & {key for _, key in probe_keys(bob)}
+        assert stored & {key for _, key in probe_keys(swapped)}
+
+
+class TestEstimation:
+    def test_em_learns_that_agreement_means_match(self):
+        people = [
+            profile(g, f, f"19{50 + i % 40}-0{1 + i % 9}-1{i % 9}", f"RS{i % 9} 2AB", f"p{i}@example.org")
+            for i, (g, f) in enumerate(
+                [("Ann", "Lee"), ("Bill", "Khan"), ("Cath", "Shaw"), ("Dev", "Patel")] * 25
+            )
+        ]
+        matches = [(p, Profile(p.given, p.family, p.dob, p.postcode, None, None)) for p in people]
+        non_matches = [(a, b) for a, b in itertools.pairwise(people) if a != b]
+        random_pairs = [(a, b) for a in people[:30] for b in people[30:60]]
+        params = estimate_parameters(matches + non_matches, random_pairs)
+        assert params.source == "estimated"
+        for attr in ("given", "family", "dob"):
+            assert params.m[attr]["exact"] > params.u[attr]["exact"]
+            assert abs(sum(params.m[attr].values()) - 1) < 1e-9

@@ -1,0 +1,346 @@
+"""People over HTTP: register, resolve across organisations, read, update, find, batch."""
+
+from __future__ import annotations
+
+import random
+import string
+import uuid
+
+import orjson
+import pytest
+
+from tests.factories import org_with_token
+
+MARGARET = {
+    "given_name": "Margaret",
+    "family_name": "Okafor",
+    "date_of_birth": "1956-03-14",
+    "email": "Margaret.Okafor@example.org",
+    "phone": "07911 123456",
+    "address": {"line1": "12 Mill Lane", "town": "Riverside", "postcode": "rs1 2ab"},
+}
+
+
+def person(**overrides):
+    """Margaret, made unique (the test database is shared): her own surname, birthday, email, phone."""
+    rng = random.Random()
+    body = dict(MARGARET)
+    body["family_name"] = "".join(rng.choice(string.ascii_lowercase) for _ in range(9)).capitalize()
+    body["email"] = f"margaret.{body['family_name'].lower()}@example.org"
+    body["date_of_birth"] = f"{rng.randint(1930, 2005)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    body["phone"] = f"07911 {rng.randint(100000, 299999)}"
+    body.update(overrides)
+    return body
+
+
+@pytest.fixture
+async def council(platform):
+    return await org_with_token(platform)
+
+
+@pytest.fixture
+async def charity(platform):
+    return await org_with_token(platform, sector="social", kind="charity")
+
+
+class TestRegister:
+    async def test_new_person_is_created(self, client, council):
+        _, headers = council
+        response = await client.post("/v1/people", json=person(external_ref="CASE-1"), headers=headers)
+        assert response.status_code == 201, response.text
+        body = response.json()
+        assert body["resolution"]["status"] == "created"
+        uuid.UUID(body["person_id"])
+
+    async def test_same_external_ref_is_idempotent_and_updates_claims(self, client, council):
+        _, headers = council
+        body = person(external_ref="CASE-2")
+        first = (await client.post("/v1/people", json=body, headers=headers)).json()
+        body["phone"] = "07911 123999"
+        again = await client.post("/v1/people", json=body, headers=headers)
+        assert again.status_code == 200
+        assert again.json()["person_id"] == first["person_id"]
+        view = (
+            await client.get(
+                f"/v1/people/{first['person_id']}", params={"purpose": "service_delivery"}, headers=headers
+            )
+        ).json()
+        assert view["attributes"]["phone"]["value"] == "+447911123999"
+        assert view["external_refs"] == ["CASE-2"]
+
+    async def test_two_organisations_get_different_ids_for_the_same_person(self, client, council, charity):
+        _, council_headers = council
+        _, charity_headers = charity
+        body = person()
+        a = (await client.post("/v1/people", json=body, headers=council_headers)).json()
+        b = await client.post(
+            "/v1/people", json=body | {"email": body["email"].upper()}, headers=charity_headers
+        )
+        assert b.status_code == 200, b.text
+        assert b.json()["resolution"]["status"] == "matched"
+        assert b.json()["resolution"]["score"] > 0.99
+        assert b.json()["person_id"] != a["person_id"]
+        # Each organisation's id works only for that organisation.
+        other = await client.get(
+            f"/v1/people/{a['person_id']}", params={"purpose": "service_delivery"}, headers=charity_headers
+        )
+        assert other.status_code == 404
+        assert other.headers["content-type"] == "application/problem+json"
+
+    async def test_without_consent_an_org_sees_only_what_it_asserted(self, client, council, charity):
+        _, council_headers = council
+        _, charity_headers = charity
+        body = person()
+        await client.post("/v1/people", json=body, headers=council_headers)
+        partial = {k: body[k] for k in ("given_name", "family_name", "date_of_birth")} | {
+            "address": {"postcode": "RS1 2AB"},
+            "phone": body["phone"],
+        }
+        matched = (await client.post("/v1/people", json=partial, headers=charity_headers)).json()
+        assert matched["resolution"]["status"] == "matched"
+        view = (
+            await client.get(
+                f"/v1/people/{matched['person_id']}",
+                params={"purpose": "case_coordination"},
+                headers=charity_headers,
+            )
+        ).json()
+        assert "email" not in view["attributes"]
+        assert view["attributes"]["given_name"] == {
+            "value": "Margaret",
+            "source_sector": "social",
+            "asserted_at": view["attributes"]["given_name"]["asserted_at"],
+            "verified": False,
+        }
+        assert view["attributes"]["address"]["value"]["postcode"] == "RS1 2AB"
+
+    async def test_values_are_normalised(self, client, council):
+        _, headers = council
+        created = (
+            await client.post(
+                "/v1/people",
+                json=person(
+                    email="  Jo.Bloggs@EXAMPLE.org ", given_name="  Jo   Anne ", phone="+44 (0)7911 123456"
+                ),
+                headers=headers,
+            )
+        ).json()
+        attrs = (
+            await client.get(
+                f"/v1/people/{created['person_id']}", params={"purpose": "service_delivery"}, headers=headers
+            )
+        ).json()["attributes"]
+        assert attrs["email"]["value"] == "jo.bloggs@example.org"
+        assert attrs["given_name"]["value"] == "Jo Anne"
+        assert attrs["phone"]["value"] == "+447911123456"
+        assert attrs["address"]["value"]["postcode"] == "RS1 2AB"
+
+    @pytest.mark.parametrize(
+        ("field", "value", "named"),
+        [
+            ("email", "not-an-email", "email"),
+            ("phone", "12", "phone"),
+            ("date_of_birth", "2999-01-01", "date_of_birth"),
+            ("date_of_birth", "1890-01-01", "date_of_birth"),
+            ("address", {"postcode": "NOT A POSTCODE"}, "address.postcode"),
+            ("given_name", "   ", "given_name"),
+            ("given_name", "1234", "given_name"),
+            ("uprn", "12ab", "uprn"),
+        ],
+    )
+    async def test_bad_values_are_422_naming_the_field(
+        self, client, council, owner_conn, field, value, named
+    ):
+        org_id, headers = council
+        before = await owner_conn.fetchval("SELECT count(*) FROM person_records WHERE org_id = $1", org_id)
+        response = await client.post("/v1/people", json=person(**{field: value}), headers=headers)
+        assert response.status_code == 422, response.text
+        assert named in [e["field"] for e in response.json()["errors"]]
+        assert (
+            await owner_conn.fetchval("SELECT count(*) FROM person_records WHERE org_id = $1", org_id)
+            == before
+        )
+
+    async def test_unknown_field(self, client, council):
+        _, headers = council
+        response = await client.post("/v1/people", json=person(shoe_size=9), headers=headers)
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "shoe_size"
+
+    async def test_verified_must_name_given_attributes(self, client, council):
+        _, headers = council
+        body = person(verified=["email", "uprn"])
+        response = await client.post("/v1/people", json=body, headers=headers)
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "verified"
+
+    async def test_scope_is_required(self, client, platform):
+        _, headers = await org_with_token(platform, scopes="people:read")
+        response = await client.post("/v1/people", json=person(), headers=headers)
+        assert response.status_code == 403
+
+
+class TestRead:
+    async def test_unknown_purpose_is_422(self, client, council):
+        _, headers = council
+        created = (await client.post("/v1/people", json=person(), headers=headers)).json()
+        response = await client.get(
+            f"/v1/people/{created['person_id']}", params={"purpose": "curiosity"}, headers=headers
+        )
+        assert response.status_code == 422
+        assert response.json()["code"] == "unknown_purpose"
+
+    async def test_purpose_is_required(self, client, council):
+        _, headers = council
+        created = (await client.post("/v1/people", json=person(), headers=headers)).json()
+        response = await client.get(f"/v1/people/{created['person_id']}", headers=headers)
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "purpose"
+
+    async def test_unknown_id_is_404(self, client, council):
+        _, headers = council
+        response = await client.get(
+            f"/v1/people/{uuid.uuid4()}", params={"purpose": "service_delivery"}, headers=headers
+        )
+        assert response.status_code == 404
+
+
+class TestUpdate:
+    async def test_patch_asserts_new_values(self, client, council):
+        _, headers = council
+        created = (await client.post("/v1/people", json=person(), headers=headers)).json()
+        response = await client.patch(
+            f"/v1/people/{created['person_id']}",
+            json={"address": {"line1": "3 New Road", "postcode": "RS2 9ZZ"}},
+            headers=headers,
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["updated"] == ["address"]
+        view = (
+            await client.get(
+                f"/v1/people/{created['person_id']}", params={"purpose": "service_delivery"}, headers=headers
+            )
+        ).json()
+        assert view["attributes"]["address"]["value"] == {
+            "line1": "3 New Road",
+            "line2": None,
+            "town": None,
+            "postcode": "RS2 9ZZ",
+        }
+
+    async def test_patch_of_another_orgs_person_is_404(self, client, council, charity):
+        _, council_headers = council
+        _, charity_headers = charity
+        created = (await client.post("/v1/people", json=person(), headers=council_headers)).json()
+        response = await client.patch(
+            f"/v1/people/{created['person_id']}", json={"given_name": "Mallory"}, headers=charity_headers
+        )
+        assert response.status_code == 404
+
+
+class TestFind:
+    async def test_by_external_ref_only_among_own(self, client, council, charity):
+        _, council_headers = council
+        _, charity_headers = charity
+        created = (
+            await client.post("/v1/people", json=person(external_ref="LOYALTY-77"), headers=council_headers)
+        ).json()
+        found = (
+            await client.get("/v1/people", params={"external_ref": "LOYALTY-77"}, headers=council_headers)
+        ).json()
+        assert found["items"] == [{"person_id": created["person_id"], "external_ref": "LOYALTY-77"}]
+        elsewhere = (
+            await client.get("/v1/people", params={"external_ref": "LOYALTY-77"}, headers=charity_headers)
+        ).json()
+        assert elsewhere["items"] == []
+
+    async def test_search_only_among_own_people(self, client, council, charity):
+        _, council_headers = council
+        _, charity_headers = charity
+        body = person()
+        created = (await client.post("/v1/people", json=body, headers=council_headers)).json()
+        query = {
+            "given_name": "Maggie",
+            "family_name": body["family_name"],
+            "date_of_birth": body["date_of_birth"],
+        }
+        hits = (await client.post("/v1/people/search", json=query, headers=council_headers)).json()["items"]
+        assert hits and hits[0]["person_id"] == created["person_id"]
+        assert (await client.post("/v1/people/search", json=query, headers=charity_headers)).json()[
+            "items"
+        ] == []
+
+    async def test_search_by_surname_alone(self, client, council):
+        _, headers = council
+        body = person()
+        created = (await client.post("/v1/people", json=body, headers=headers)).json()
+        hits = (
+            await client.post("/v1/people/search", json={"family_name": body["family_name"]}, headers=headers)
+        ).json()["items"]
+        assert [h["person_id"] for h in hits] == [created["person_id"]]
+
+    async def test_empty_search_is_422(self, client, council):
+        _, headers = council
+        assert (await client.post("/v1/people/search", json={}, headers=headers)).status_code == 422
+
+
+class TestBatch:
+    async def test_mixed_batch_stores_good_and_reports_bad_by_index(self, client, council, owner_conn):
+        org_id, headers = council
+        good = [person(external_ref=f"B-{i}", given_name=name) for i, name in enumerate(["Ada", "Bea", "Cy"])]
+        items = [
+            good[0],
+            {"given_name": "X", "email": "nope"},
+            good[1],
+            {"colour": "red"},
+            good[2],
+            "not an object",
+        ]
+        response = await client.post("/v1/people/batch", json=items, headers=headers)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert [r["status"] for r in body["results"]] == [
+            "created",
+            "rejected",
+            "created",
+            "rejected",
+            "created",
+            "rejected",
+        ]
+        assert [r["index"] for r in body["results"]] == list(range(6))
+        assert body["results"][1]["errors"][0]["field"] == "email"
+        assert body["results"][3]["errors"][0]["field"] == "colour"
+        assert (body["created"], body["rejected"]) == (3, 3)
+        stored = await owner_conn.fetchval("SELECT count(*) FROM person_records WHERE org_id = $1", org_id)
+        assert stored == 3
+
+    async def test_ndjson_and_duplicates_within_the_batch(self, client, council):
+        _, headers = council
+        a = person(external_ref="N-1")
+        same_person = a | {"external_ref": "N-2", "given_name": "Peggy"}
+        same_ref = a | {"phone": "07911 123555"}
+        lines = b"\n".join(orjson.dumps(x) for x in (a, same_person, same_ref)) + b"\n"
+        response = await client.post(
+            "/v1/people/batch", content=lines, headers={**headers, "Content-Type": "application/x-ndjson"}
+        )
+        assert response.status_code == 200, response.text
+        results = response.json()["results"]
+        assert [r["status"] for r in results] == ["created", "matched", "matched"]
+        assert len({r["person_id"] for r in results}) == 1
+
+    async def test_oversize_batch_is_413(self, client, council):
+        _, headers = council
+        response = await client.post("/v1/people/batch", json=[{"given_name": "A"}] * 5001, headers=headers)
+        assert response.status_code == 413
+        assert response.json()["code"] == "batch_too_large"
+
+    async def test_malformed_batches(self, client, council):
+        _, headers = council
+        bad_json = await client.post(
+            "/v1/people/batch", content=b"[{", headers={**headers, "Content-Type": "application/json"}
+        )
+        assert bad_json.status_code == 400
+        not_array = await client.post("/v1/people/batch", json={"given_name": "A"}, headers=headers)
+        assert not_array.status_code == 400
+        empty = await client.post("/v1/people/batch", json=[], headers=headers)
+        assert empty.status_code == 400
