@@ -24,11 +24,13 @@ orgs_cli = typer.Typer(help="Organisations.", no_args_is_help=True)
 clients_cli = typer.Typer(help="API clients.", no_args_is_help=True)
 audit_cli = typer.Typer(help="The audit trail.", no_args_is_help=True)
 openapi_cli = typer.Typer(help="The OpenAPI document.", no_args_is_help=True)
+identity_cli = typer.Typer(help="Identity resolution.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(orgs_cli, name="orgs")
 cli.add_typer(clients_cli, name="clients")
 cli.add_typer(audit_cli, name="audit")
 cli.add_typer(openapi_cli, name="openapi")
+cli.add_typer(identity_cli, name="identity")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the result as JSON")]
 
@@ -231,6 +233,26 @@ def audit_verify(as_json: JsonFlag = False) -> None:
         typer.echo(f"audit trail {'intact' if ok else 'BROKEN'}: {total} entries in {len(reports)} chains")
     if not ok:
         raise typer.Exit(1)
+
+
+@identity_cli.command("train")
+def identity_train(
+    sample: Annotated[
+        int, typer.Option(min=100, help="Records whose candidate pairs feed the estimate")
+    ] = 2000,
+    as_json: JsonFlag = False,
+) -> None:
+    """Re-estimate the matching parameters (m and u) from the records held, and use them."""
+    from app.identity import service
+
+    params, pairs = asyncio.run(_as_operator(lambda s, p: service.train(s, p, sample)))
+    if as_json:
+        typer.echo(json.dumps({"candidate_pairs": pairs, **params.to_json()}))
+        return
+    typer.echo(f"estimated from {pairs} candidate pairs; match weights (log2 m/u) now:")
+    for attribute, levels in params.m.items():
+        weights = ", ".join(f"{lv} {params.weight(attribute, lv):+.1f}" for lv in levels)
+        typer.echo(f"  {attribute:9} {weights}")
 
 
 @openapi_cli.command("export")

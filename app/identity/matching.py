@@ -94,26 +94,26 @@ def blocking_keys(p: Profile) -> dict[str, str | None]:
         "bk_dob_given": _join(p.dob, pg) if p.dob and pg else None,
         "bk_names_year": _join(pg, pf, p.dob.year) if pg and pf and p.dob else None,
         "bk_names_area": _join(pg, pf, p.postcode.split(" ")[0]) if pg and pf and p.postcode else None,
-        "bk_postcode_initial": _join(p.postcode, p.given[0]) if p.postcode and p.given else None,
         "bk_email": p.email,
         "bk_phone": p.phone,
     }
 
 
 def probe_keys(p: Profile) -> set[tuple[str, str]]:
-    """(column, key) pairs to look a record up by: its own keys, with given names widened to their
-    nickname variants and given/family swapped, so those differences still meet a stored key."""
-    probes: set[tuple[str, str]] = set()
-    orientations = [(p.given, p.family)]
-    if p.given and p.family and p.given != p.family:
-        orientations.append((p.family, p.given))
-    for given, family in orientations:
-        variants = name_variants(given) if given else frozenset({None})
-        for variant in variants:
-            keys = blocking_keys(
-                Profile(variant, family, p.dob, p.postcode, p.email, p.phone)  # type: ignore[arg-type]
-            )
-            probes.update((column, key) for column, key in keys.items() if key is not None)
+    """(column, key) pairs to look a record up by: its own keys; the name-and-area key again with the
+    given name's nickname variants (with the date of birth, the date-and-surname key already finds
+    a nickname); and the keys with given and family names swapped. Each extra key costs an index
+    probe per record, so only those that find what the others miss are added."""
+    probes = {(column, key) for column, key in blocking_keys(p).items() if key is not None}
+    if p.given and p.family:
+        pf = phonetic(p.family)
+        area = p.postcode.split(" ")[0] if p.postcode else None
+        if area:
+            for variant in name_variants(p.given) - {p.given}:
+                probes.add(("bk_names_area", _join(phonetic(variant), pf, area)))
+        if p.family != p.given:
+            swapped = blocking_keys(Profile(p.family, p.given, p.dob, p.postcode))
+            probes.update((c, swapped[c]) for c in ("bk_dob_family", "bk_names_area") if swapped[c])
     return probes
 
 
@@ -265,48 +265,59 @@ def decide(best: Scored | None, match_threshold: float, review_threshold: float)
 
 
 def estimate_parameters(
-    candidate_pairs: Sequence[tuple[Profile, Profile]],
+    sessions: Sequence[tuple[frozenset[str], Sequence[tuple[Profile, Profile]]]],
     random_pairs: Sequence[tuple[Profile, Profile]],
     start: Parameters | None = None,
     iterations: int = 25,
 ) -> Parameters:
-    """Estimate u from random pairs (nearly all non-matches) and m and the prior by EM over
-    blocked candidate pairs, as Splink does. Pairs are reduced to comparison patterns first, so
-    each iteration costs the number of distinct patterns, not of pairs."""
+    """Estimate u from random pairs (nearly all non-matches), and m by expectation–maximisation
+    over blocked candidate pairs, as Splink does: one EM session per blocking rule, each leaving out
+    the attributes its rule blocked on (pairs that were chosen for agreeing on them say nothing
+    about how often true matches agree), the estimates of each attribute averaged over the sessions
+    that could estimate it. Pairs are reduced to comparison patterns first, so an iteration costs
+    the number of distinct patterns, not of pairs."""
     params = start or Parameters()
     smoothing = 1.0
-
     u_counts = {a: Counter() for a in ATTRIBUTES}
     for x, y in random_pairs:
         for attr, level in compare(x, y).items():
             if level is not None:
                 u_counts[attr][level] += 1
-    u = {
-        attr: _normalised({lv: u_counts[attr][lv] + smoothing for lv in LEVELS[attr]}) for attr in ATTRIBUTES
-    }
+    u = {attr: _normalised({lv: u_counts[attr][lv] + 0.1 for lv in LEVELS[attr]}) for attr in ATTRIBUTES}
 
-    patterns = Counter(tuple(compare(x, y)[a] for a in ATTRIBUTES) for x, y in candidate_pairs)
-    m = {attr: dict(params.m[attr]) for attr in ATTRIBUTES}
-    prior = max(min(params.prior * 100, 0.5), 1e-3)  # within blocks, matches are far likelier
-    for _ in range(iterations):
-        m_counts = {a: dict.fromkeys(LEVELS[a], smoothing) for a in ATTRIBUTES}
-        total_p = 0.0
-        total_n = 0
-        for pattern, count in patterns.items():
-            lm, lu = math.log(prior), math.log(1 - prior)
-            for attr, level in zip(ATTRIBUTES, pattern, strict=True):
-                if level is not None:
-                    lm += math.log(m[attr][level])
-                    lu += math.log(u[attr][level])
-            p = 1.0 / (1.0 + math.exp(lu - lm))
-            total_p += p * count
-            total_n += count
-            for attr, level in zip(ATTRIBUTES, pattern, strict=True):
-                if level is not None:
-                    m_counts[attr][level] += p * count
-        m = {attr: _normalised(m_counts[attr]) for attr in ATTRIBUTES}
-        prior = min(max(total_p / max(total_n, 1), 1e-6), 0.999)
-    return Parameters(m=m, u=u, prior=params.prior, source="estimated")
+    estimates: dict[str, list[dict[str, float]]] = {a: [] for a in ATTRIBUTES}
+    for blocked, pairs in sessions:
+        free = [a for a in ATTRIBUTES if a not in blocked]
+        patterns = Counter(tuple(compare(x, y)[a] for a in free) for x, y in pairs)
+        if not patterns:
+            continue
+        m = {attr: dict(params.m[attr]) for attr in free}
+        prior = 0.5
+        for _ in range(iterations):
+            m_counts = {a: dict.fromkeys(LEVELS[a], smoothing) for a in free}
+            total_p = 0.0
+            for pattern, count in patterns.items():
+                lm, lu = math.log(prior), math.log(1 - prior)
+                for attr, level in zip(free, pattern, strict=True):
+                    if level is not None:
+                        lm += math.log(m[attr][level])
+                        lu += math.log(u[attr][level])
+                p = 1.0 / (1.0 + math.exp(min(lu - lm, 700)))
+                total_p += p * count
+                for attr, level in zip(free, pattern, strict=True):
+                    if level is not None:
+                        m_counts[attr][level] += p * count
+            m = {attr: _normalised(m_counts[attr]) for attr in free}
+            prior = min(max(total_p / sum(patterns.values()), 1e-6), 0.999)
+        for attr in free:
+            estimates[attr].append(m[attr])
+    m_final = {
+        attr: _normalised({lv: sum(e[lv] for e in estimates[attr]) for lv in LEVELS[attr]})
+        if estimates[attr]
+        else dict(params.m[attr])
+        for attr in ATTRIBUTES
+    }
+    return Parameters(m=m_final, u=u, prior=params.prior, source="estimated")
 
 
 def _normalised(counts: dict[str, float]) -> dict[str, float]:

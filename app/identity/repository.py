@@ -1,9 +1,10 @@
-"""SQL for identity resolution: set-based lookups and bulk writes (one statement per table for a
-whole batch, through unnest(), rather than a statement per record)."""
+"""SQL for identity resolution: set-based lookups and bulk writes. A whole batch costs a handful of
+statements — one lookup per kind and one statement writing every table — however many records."""
 
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -14,100 +15,94 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.identity.matching import Profile
 
-_BLOCK_COLUMNS = (
+BLOCK_COLUMNS = (
     "bk_dob_family",
     "bk_dob_given",
     "bk_names_year",
     "bk_names_area",
-    "bk_postcode_initial",
     "bk_email",
     "bk_phone",
 )
+MATCH_COLUMNS = ("m_given", "m_family", "m_dob", "m_postcode", *BLOCK_COLUMNS)
 
 _CANDIDATES = text(
-    "WITH q AS (SELECT * FROM unnest(CAST(:idx AS int[]), CAST(:col AS text[]), CAST(:key AS text[])) AS q(i, col, key))\n"
-    + "\nUNION ALL\n".join(
-        f"SELECT q.i, r.id, p.canonical_id, r.m_given, r.m_family, r.m_dob, r.m_postcode, r.bk_email, r.bk_phone "
-        f"FROM q JOIN person_records r ON r.{col} = q.key JOIN people p ON p.id = r.person_id "
-        f"WHERE q.col = '{col}' AND p.status <> 'erased'"
-        for col in _BLOCK_COLUMNS
-    )
+    "SELECT block_column, block_key, record_id, canonical_id, m_given, m_family, m_dob, m_postcode, bk_email, "
+    "bk_phone FROM kith_match_candidates(CAST(:columns AS text[]), CAST(:keys AS text[]), :platform)"
 )
 
 
 async def candidates(
-    session: AsyncSession, probes: Sequence[tuple[int, str, str]]
+    session: AsyncSession, probes: Sequence[tuple[int, str, str]], *, platform: bool
 ) -> list[tuple[int, uuid.UUID, uuid.UUID, Profile]]:
     """(probe index, record id, canonical person id, profile) for every stored record sharing a
-    blocking key with a probe. Sees what the transaction's context lets it see."""
-    if not probes:
+    blocking key with a probe. ``platform``: across all organisations (matching); otherwise only
+    the caller's own records (search)."""
+    wanted: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, column, key in probes:
+        wanted[(column, key)].append(i)
+    if not wanted:
         return []
-    idx, col, key = zip(*probes, strict=True)
-    rows = await session.execute(_CANDIDATES, {"idx": list(idx), "col": list(col), "key": list(key)})
-    return [
-        (i, rid, canonical, Profile(given, family, dob, postcode, email, phone))
-        for i, rid, canonical, given, family, dob, postcode, email, phone in rows
-    ]
-
-
-async def lock_external_refs(session: AsyncSession, org_id: uuid.UUID, refs: Sequence[str]) -> None:
-    """Serialise concurrent submissions of the same external_ref (in sorted order: no deadlock)."""
-    if refs:
-        await session.execute(
-            text(
-                "SELECT pg_advisory_xact_lock(hashtextextended(CAST(:org AS text) || '/' || r, 0)) "
-                "FROM unnest(CAST(:refs AS text[])) AS r ORDER BY r"
-            ),
-            {"org": str(org_id), "refs": sorted(set(refs))},
-        )
+    columns, keys = zip(*wanted, strict=True)
+    rows = await session.execute(
+        _CANDIDATES, {"columns": list(columns), "keys": list(keys), "platform": platform}
+    )
+    found = []
+    for column, key, rid, canonical, given, family, dob, postcode, email, phone in rows:
+        profile = Profile(given, family, dob, postcode, email, phone)
+        found.extend((i, rid, canonical, profile) for i in wanted[(column, key)])
+    return found
 
 
 async def records_by_external_ref(
     session: AsyncSession, org_id: uuid.UUID, refs: Sequence[str]
-) -> dict[str, tuple[uuid.UUID, uuid.UUID]]:
-    """external_ref → (record id, canonical person id) among the organisation's own records."""
+) -> dict[str, tuple[uuid.UUID, uuid.UUID, dict[str, Any]]]:
+    """external_ref → (record id, canonical person id, claims) among the organisation's own records.
+
+    Concurrent submissions of the same reference queue on a transaction lock (taken in sorted
+    order, so two batches cannot deadlock), and the lookup is a statement of its own so that its
+    snapshot sees what the one before committed."""
     if not refs:
         return {}
+    ordered = sorted(set(refs))
+    await session.execute(
+        text(
+            "SELECT pg_advisory_xact_lock(hashtextextended(CAST(:org AS text) || '/' || r, 0)) "
+            "FROM unnest(CAST(:refs AS text[])) WITH ORDINALITY AS t(r, n) ORDER BY n"
+        ),
+        {"org": str(org_id), "refs": ordered},
+    )
     rows = await session.execute(
         text(
-            "SELECT r.external_ref, r.id, p.canonical_id FROM person_records r JOIN people p ON p.id = r.person_id "
-            "WHERE r.org_id = :org AND r.external_ref = ANY(CAST(:refs AS text[]))"
+            "SELECT r.external_ref, r.id, p.canonical_id, r.claims FROM person_records r "
+            "JOIN people p ON p.id = r.person_id WHERE r.org_id = :org AND r.external_ref = ANY(CAST(:refs AS text[]))"
         ),
-        {"org": org_id, "refs": list(refs)},
+        {"org": org_id, "refs": ordered},
     )
-    return {ref: (rid, canonical) for ref, rid, canonical in rows}
+    return {ref: (rid, canonical, claims) for ref, rid, canonical, claims in rows}
 
 
 async def people_by_verified_contact(
     session: AsyncSession, values: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], uuid.UUID]:
-    """(attribute, value) → canonical person holding that email or phone as a verified claim."""
-    if not values:
-        return {}
-    attrs, vals = zip(*values, strict=True)
-    rows = await session.execute(
-        text(
-            "SELECT DISTINCT ON (c.attribute, c.value #>> '{}') c.attribute, c.value #>> '{}', p.canonical_id "
-            "FROM person_claims c JOIN people p ON p.id = c.person_id "
-            "JOIN unnest(CAST(:attrs AS text[]), CAST(:vals AS text[])) AS q(a, v) "
-            "ON c.attribute = q.a AND (c.value #>> '{}') = q.v "
-            "WHERE c.verified AND c.attribute IN ('email', 'phone') AND p.status <> 'erased' "
-            "ORDER BY c.attribute, c.value #>> '{}', c.asserted_at DESC"
-        ),
-        {"attrs": list(attrs), "vals": list(vals)},
-    )
-    return {(a, v): canonical for a, v, canonical in rows}
-
-
-async def insert_people(session: AsyncSession, ids: Sequence[uuid.UUID], statuses: Sequence[str]) -> None:
-    if ids:
-        await session.execute(
+    """(attribute, value) → canonical person holding that email or phone as a verified claim
+    (across all organisations: the caller must be in a platform scope)."""
+    found: dict[tuple[str, str], uuid.UUID] = {}
+    for attribute in ("email", "phone"):
+        wanted = [v for a, v in values if a == attribute]
+        if not wanted:
+            continue
+        rows = await session.execute(
             text(
-                "INSERT INTO people (id, canonical_id, status) "
-                "SELECT i, i, s FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[])) AS t(i, s)"
+                f"SELECT DISTINCT ON (r.claims #>> '{{{attribute},value}}') r.claims #>> '{{{attribute},value}}', "
+                "p.canonical_id FROM person_records r JOIN people p ON p.id = r.person_id "
+                f"WHERE (r.claims #>> '{{{attribute},verified}}') = 'true' "
+                f"AND (r.claims #>> '{{{attribute},value}}') = ANY(CAST(:values AS text[])) AND p.status <> 'erased' "
+                f"ORDER BY r.claims #>> '{{{attribute},value}}', r.updated_at DESC"
             ),
-            {"ids": list(ids), "statuses": list(statuses)},
+            {"values": wanted},
         )
+        found.update({(attribute, v): canonical for v, canonical in rows})
+    return found
 
 
 async def org_ids_for(
@@ -128,134 +123,112 @@ async def org_ids_for(
     return dict(rows.all())
 
 
-async def insert_org_ids(
-    session: AsyncSession, org_id: uuid.UUID, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]
-) -> None:
-    """(org person id, canonical person id) pairs to issue to the organisation."""
-    if pairs:
-        ids, people = zip(*pairs, strict=True)
-        await session.execute(
-            text(
-                "INSERT INTO org_people (org_person_id, org_id, person_id, canonical_id) "
-                "SELECT i, :org, p, p FROM unnest(CAST(:ids AS uuid[]), CAST(:people AS uuid[])) AS t(i, p)"
-            ),
-            {"org": org_id, "ids": list(ids), "people": list(people)},
-        )
+def _columns(rows: Sequence[dict[str, Any]], names: Sequence[str]) -> dict[str, list]:
+    return {n: [r.get(n) for r in rows] for n in names}
 
 
-def _record_columns(rows: Sequence[dict[str, Any]]) -> dict[str, list]:
-    columns = (
-        "id",
-        "person_id",
-        "external_ref",
-        "m_given",
-        "m_family",
-        "m_dob",
-        "m_postcode",
-        *_BLOCK_COLUMNS,
-    )
-    return {c: [r.get(c) for r in rows] for c in columns}
+def _json(values: Sequence[Any]) -> list[str | None]:
+    return [None if v is None else orjson.dumps(v, default=str).decode() for v in values]
 
 
-async def insert_records(
-    session: AsyncSession, org_id: uuid.UUID | None, rows: Sequence[dict[str, Any]]
-) -> None:
-    if not rows:
-        return
-    cols = _record_columns(rows)
-    await session.execute(
-        text(
-            "INSERT INTO person_records (id, person_id, org_id, external_ref, m_given, m_family, m_dob, m_postcode, "
-            + ", ".join(_BLOCK_COLUMNS)
-            + ") "
-            "SELECT id, person_id, :org, external_ref, m_given, m_family, m_dob, m_postcode, "
-            + ", ".join(_BLOCK_COLUMNS)
-            + " FROM unnest("
-            "CAST(:id AS uuid[]), CAST(:person_id AS uuid[]), CAST(:external_ref AS text[]), CAST(:m_given AS text[]), "
-            "CAST(:m_family AS text[]), CAST(:m_dob AS date[]), CAST(:m_postcode AS text[]), "
-            + ", ".join(f"CAST(:{c} AS text[])" for c in _BLOCK_COLUMNS)
-            + ") AS t(id, person_id, external_ref, "
-            "m_given, m_family, m_dob, m_postcode, " + ", ".join(_BLOCK_COLUMNS) + ")"
-        ),
-        {"org": org_id, **cols},
-    )
+_RECORD_INSERT_COLUMNS = ("id", "person_id", "external_ref", *MATCH_COLUMNS, "claims")
+_TYPES = {"id": "uuid", "person_id": "uuid", "m_dob": "date", "claims": "text"}
 
 
-async def update_records(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    """Refresh the folded attributes and blocking keys of existing records."""
-    if not rows:
-        return
-    cols = _record_columns(rows)
-    cols.pop("person_id")
-    cols.pop("external_ref")
-    sets = ", ".join(f"{c} = t.{c}" for c in ("m_given", "m_family", "m_dob", "m_postcode", *_BLOCK_COLUMNS))
-    await session.execute(
-        text(
-            f"UPDATE person_records r SET {sets}, updated_at = now() FROM unnest("
-            "CAST(:id AS uuid[]), CAST(:m_given AS text[]), CAST(:m_family AS text[]), CAST(:m_dob AS date[]), "
-            "CAST(:m_postcode AS text[]), "
-            + ", ".join(f"CAST(:{c} AS text[])" for c in _BLOCK_COLUMNS)
-            + ") AS t(id, m_given, m_family, m_dob, m_postcode, "
-            + ", ".join(_BLOCK_COLUMNS)
-            + ") WHERE r.id = t.id"
-        ),
-        cols,
-    )
+def _unnest(prefix: str, names: Sequence[str]) -> str:
+    return ", ".join(f"CAST(:{prefix}{n} AS {_TYPES.get(n, 'text')}[])" for n in names)
 
 
-async def upsert_claims(
+_WRITE = text(
+    "WITH new_people AS (INSERT INTO people (id, canonical_id, status) "
+    "  SELECT i, i, s FROM unnest(CAST(:people AS uuid[]), CAST(:statuses AS text[])) AS t(i, s)), "
+    "new_ids AS (INSERT INTO org_people (org_person_id, org_id, person_id, canonical_id) "
+    "  SELECT i, :org, p, p FROM unnest(CAST(:org_ids AS uuid[]), CAST(:org_people AS uuid[])) AS t(i, p)), "
+    "new_records AS (INSERT INTO person_records (org_id, source_sector, "
+    + ", ".join(_RECORD_INSERT_COLUMNS)
+    + ") "
+    "  SELECT :org, :sector, "
+    + ", ".join(f"n_{c}" if c != "claims" else "CAST(n_claims AS jsonb)" for c in _RECORD_INSERT_COLUMNS)
+    + " FROM unnest("
+    + _unnest("n_", _RECORD_INSERT_COLUMNS)
+    + ") AS t("
+    + ", ".join(f"n_{c}" for c in _RECORD_INSERT_COLUMNS)
+    + ")), "
+    "updated_records AS (UPDATE person_records r SET "
+    + ", ".join(f"{c} = t.u_{c}" for c in MATCH_COLUMNS)
+    + ", claims = r.claims || CAST(t.u_claims AS jsonb), updated_at = now() FROM unnest("
+    + _unnest("u_", ("id", *MATCH_COLUMNS, "claims"))
+    + ") AS t("
+    + ", ".join(f"u_{c}" for c in ("id", *MATCH_COLUMNS, "claims"))
+    + ") WHERE r.id = t.u_id) "
+    "INSERT INTO identity_decisions (id, org_id, record_id, person_id, candidate_id, status, method, score, "
+    "explanation) SELECT i, :org, r, p, c, s, m, sc, CAST(e AS jsonb) FROM unnest(CAST(:d_id AS uuid[]), "
+    "CAST(:d_record_id AS uuid[]), CAST(:d_person_id AS uuid[]), CAST(:d_candidate_id AS uuid[]), "
+    "CAST(:d_status AS text[]), CAST(:d_method AS text[]), CAST(:d_score AS float8[]), "
+    "CAST(:d_explanation AS text[])) AS t(i, r, p, c, s, m, sc, e)"
+)
+
+
+async def write_resolutions(
     session: AsyncSession,
-    org_id: uuid.UUID | None,
+    org_id: uuid.UUID,
     sector: str,
-    claims: Sequence[tuple[uuid.UUID, uuid.UUID, str, Any, bool]],
+    *,
+    people: dict[uuid.UUID, str],
+    org_ids: Sequence[tuple[uuid.UUID, uuid.UUID]],
+    new_records: Sequence[dict[str, Any]],
+    updated_records: Sequence[dict[str, Any]],
+    decisions: Sequence[dict[str, Any]],
 ) -> None:
-    """(record id, person id, attribute, value, verified): insert, or replace the record's claim."""
-    if not claims:
-        return
-    record_ids, person_ids, attrs, values, verified = zip(*claims, strict=True)
+    """Everything a resolution writes, in one statement: new people (id → status), the
+    organisation's new ids for people ((org person id, person id)), new records, re-posted records
+    (claims merged in), and the decisions with their explanations."""
+    params: dict[str, Any] = {
+        "org": org_id,
+        "sector": sector,
+        "people": list(people),
+        "statuses": list(people.values()),
+    }
+    params["org_ids"], params["org_people"] = (
+        [list(x) for x in zip(*org_ids, strict=True)] if org_ids else ([], [])
+    )
+    for name, values in _columns(new_records, _RECORD_INSERT_COLUMNS).items():
+        params[f"n_{name}"] = _json(values) if name == "claims" else values
+    for name, values in _columns(updated_records, ("id", *MATCH_COLUMNS, "claims")).items():
+        params[f"u_{name}"] = _json(values) if name == "claims" else values
+    d = _columns(
+        decisions,
+        ("id", "record_id", "person_id", "candidate_id", "status", "method", "score", "explanation"),
+    )
+    d["explanation"] = _json(d["explanation"])
+    params.update({f"d_{k}": v for k, v in d.items()})
+    await session.execute(_WRITE, params)
+
+
+async def update_record(
+    session: AsyncSession, record_id: uuid.UUID, claims: dict[str, Any], columns: dict[str, Any]
+) -> None:
+    """Merge new claims into a record (each attribute's claim replaced) and refresh its match columns."""
+    sets = ", ".join(f"{c} = :{c}" for c in MATCH_COLUMNS)
     await session.execute(
         text(
-            "INSERT INTO person_claims (record_id, attribute, person_id, org_id, source_sector, value, verified) "
-            "SELECT r, a, p, :org, :sector, CAST(v AS jsonb), f FROM unnest(CAST(:records AS uuid[]), "
-            "CAST(:attrs AS text[]), CAST(:people AS uuid[]), CAST(:vals AS text[]), CAST(:verified AS boolean[])) "
-            "AS t(r, a, p, v, f) "
-            "ON CONFLICT (record_id, attribute) DO UPDATE SET value = excluded.value, "
-            "verified = excluded.verified, asserted_at = now()"
+            f"UPDATE person_records SET {sets}, claims = claims || CAST(:claims AS jsonb), updated_at = now() "
+            "WHERE id = :id"
         ),
-        {
-            "org": org_id,
-            "sector": sector,
-            "records": list(record_ids),
-            "attrs": list(attrs),
-            "people": list(person_ids),
-            "vals": [orjson.dumps(v, default=str).decode() for v in values],
-            "verified": list(verified),
-        },
+        {"id": record_id, "claims": orjson.dumps(claims, default=str).decode(), **columns},
     )
 
 
-async def insert_decisions(
-    session: AsyncSession, org_id: uuid.UUID | None, rows: Sequence[dict[str, Any]]
-) -> None:
-    if not rows:
-        return
-    keys = ("id", "record_id", "person_id", "candidate_id", "status", "method", "score", "explanation")
-    cols = {k: [r.get(k) for r in rows] for k in keys}
-    cols["explanation"] = [orjson.dumps(e).decode() if e is not None else None for e in cols["explanation"]]
-    await session.execute(
-        text(
-            "INSERT INTO identity_decisions (id, org_id, record_id, person_id, candidate_id, status, method, score, "
-            "explanation) SELECT i, :org, r, p, c, s, m, sc, CAST(e AS jsonb) FROM unnest(CAST(:id AS uuid[]), "
-            "CAST(:record_id AS uuid[]), CAST(:person_id AS uuid[]), CAST(:candidate_id AS uuid[]), "
-            "CAST(:status AS text[]), CAST(:method AS text[]), CAST(:score AS float8[]), "
-            "CAST(:explanation AS text[])) AS t(i, r, p, c, s, m, sc, e)"
-        ),
-        {"org": org_id, **cols},
-    )
+_SECTORS: dict[uuid.UUID, str] = {}
 
 
 async def organisation_sector(session: AsyncSession, org_id: uuid.UUID) -> str:
-    return await session.scalar(text("SELECT sector FROM organisations WHERE id = :id"), {"id": org_id})
+    """An organisation's sector (fixed once registered, so kept after the first look)."""
+    if org_id not in _SECTORS:
+        _SECTORS[org_id] = await session.scalar(
+            text("SELECT sector FROM organisations WHERE id = :id"), {"id": org_id}
+        )
+    return _SECTORS[org_id]
 
 
 async def resolve_org_person(session: AsyncSession, org_person_id: uuid.UUID) -> tuple[uuid.UUID, str] | None:
@@ -273,12 +246,12 @@ async def resolve_org_person(session: AsyncSession, org_person_id: uuid.UUID) ->
     return (row[0], row[1]) if row else None
 
 
-async def claims_of(session: AsyncSession, canonical_id: uuid.UUID) -> list[Any]:
-    """Every claim about the person (all merged records) that the transaction may see."""
+async def records_of(session: AsyncSession, canonical_id: uuid.UUID) -> list[Any]:
+    """Every record of the person (all merged people) that the transaction may see."""
     rows = await session.execute(
         text(
-            "SELECT c.attribute, c.value, c.source_sector, c.asserted_at, c.verified, c.org_id, c.record_id "
-            "FROM person_claims c JOIN people p ON p.id = c.person_id WHERE p.canonical_id = :id"
+            "SELECT r.id, r.org_id, r.source_sector, r.claims, r.external_ref FROM person_records r "
+            "JOIN people p ON p.id = r.person_id WHERE p.canonical_id = :id"
         ),
         {"id": canonical_id},
     )
@@ -289,19 +262,12 @@ async def latest_record_of(session: AsyncSession, org_id: uuid.UUID, canonical_i
     return (
         await session.execute(
             text(
-                "SELECT r.id, r.person_id FROM person_records r JOIN people p ON p.id = r.person_id "
+                "SELECT r.id, r.person_id, r.claims FROM person_records r JOIN people p ON p.id = r.person_id "
                 "WHERE r.org_id = :org AND p.canonical_id = :id ORDER BY r.updated_at DESC LIMIT 1"
             ),
             {"org": org_id, "id": canonical_id},
         )
     ).first()
-
-
-async def record_claim_values(session: AsyncSession, record_id: uuid.UUID) -> dict[str, Any]:
-    rows = await session.execute(
-        text("SELECT attribute, value FROM person_claims WHERE record_id = :id"), {"id": record_id}
-    )
-    return dict(rows.all())
 
 
 def as_date(value: Any) -> date | None:

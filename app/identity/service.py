@@ -9,12 +9,15 @@ can match each other.
 
 from __future__ import annotations
 
+import random
 import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +33,7 @@ from app.identity.matching import (
     Scored,
     blocking_keys,
     decide,
+    estimate_parameters,
     probe_keys,
     score,
 )
@@ -74,13 +78,15 @@ class _Work:
     profile: Profile
     record_id: uuid.UUID | None = None
     stored: bool = False  # the record exists already (its external_ref was posted before)
+    old_claims: dict[str, Any] = field(default_factory=dict)
+    new_person: bool = False
+    probes: set[tuple[str, str]] = field(default_factory=set)
     canonical_id: uuid.UUID | None = None
     person_id: uuid.UUID | None = None  # the person the record belongs to
     status: str = "created"
     method: str = "probabilistic"
     candidate_id: uuid.UUID | None = None
     scored: Scored | None = None
-    keys: dict[str, str | None] = field(default_factory=dict)
 
 
 _PARAMS_CACHE: dict[str, Any] = {"at": 0.0, "params": None}
@@ -112,29 +118,29 @@ async def resolve(
     settings = get_settings()
     params = await current_parameters(session)
     work = [_Work(s, s.profile) for s in submissions]
-    for w in work:
-        w.keys = blocking_keys(w.profile)
 
     # 1. The organisation's own external_ref: the same record again (idempotent re-post).
     refs = [w.submission.external_ref for w in work if w.submission.external_ref]
-    await repo.lock_external_refs(session, org_id, refs)
     existing = await repo.records_by_external_ref(session, org_id, refs)
     for w in work:
         ref = w.submission.external_ref
         if ref and ref in existing:
-            w.record_id, w.canonical_id = existing[ref]
+            w.record_id, w.canonical_id, w.old_claims = existing[ref]
             w.person_id, w.status, w.method, w.stored = w.canonical_id, "matched", "external_ref", True
 
     pending = [w for w in work if w.record_id is None]
-    async with platform_scope(session):
-        # 2. Verified email or phone, where the submitter verified it too.
-        wanted = {
+    # 2. Verified email or phone, where the submitter verified it too.
+    wanted = sorted(
+        {
             (a, w.submission.attributes.get(a))
             for w in pending
             for a in ("email", "phone")
-            if a in w.submission.verified and w.submission.attributes.get(a)
+            if a in w.submission.verified
         }
-        by_contact = await repo.people_by_verified_contact(session, sorted(wanted))
+    )
+    if wanted:
+        async with platform_scope(session):
+            by_contact = await repo.people_by_verified_contact(session, wanted)
         for w in pending:
             for attribute in ("email", "phone"):
                 key = (attribute, w.submission.attributes.get(attribute))
@@ -142,10 +148,14 @@ async def resolve(
                     w.canonical_id = w.person_id = by_contact[key]
                     w.status, w.method = "matched", f"verified_{attribute}"
                     break
-        # 3. Probabilistic matching against everyone, through the blocking keys.
-        open_work = [w for w in pending if w.canonical_id is None]
-        probes = [(i, column, key) for i, w in enumerate(open_work) for column, key in probe_keys(w.profile)]
-        found = await repo.candidates(session, probes)
+
+    # 3. Probabilistic matching against everyone, through the blocking keys.
+    open_work = [w for w in pending if w.canonical_id is None]
+    for w in open_work:
+        w.probes = probe_keys(w.profile)
+    found = await repo.candidates(
+        session, [(i, c, k) for i, w in enumerate(open_work) for c, k in w.probes], platform=True
+    )
     by_probe: dict[int, dict[uuid.UUID, list[Profile]]] = defaultdict(lambda: defaultdict(list))
     for i, _record_id, canonical, profile in found:
         by_probe[i][canonical].append(profile)
@@ -157,18 +167,15 @@ async def resolve(
         ref = w.submission.external_ref
         if ref and ref in refs_seen:  # the same external_ref twice in one batch: one record
             first = refs_seen[ref]
-            w.canonical_id, w.person_id, w.status, w.method = (
-                first.canonical_id,
-                first.person_id,
-                "matched",
-                "external_ref",
-            )
-            w.record_id = first.record_id
+            w.canonical_id, w.person_id, w.record_id = first.canonical_id, first.person_id, first.record_id
+            w.status, w.method = "matched", "external_ref"
             continue
-        candidates = dict(by_probe.get(i, {}))
-        for probe in probe_keys(w.profile):
-            for canonical, profile in batch_index.get(probe, ()):
-                candidates.setdefault(canonical, []).append(profile)
+        candidates = by_probe.get(i, {})
+        if batch_index:
+            candidates = {c: list(ps) for c, ps in candidates.items()}
+            for probe in w.probes:
+                for canonical, profile in batch_index.get(probe, ()):
+                    candidates.setdefault(canonical, []).append(profile)
         best: tuple[uuid.UUID, Scored] | None = None
         for canonical, profiles in candidates.items():
             for profile in profiles:
@@ -181,12 +188,13 @@ async def resolve(
             w.canonical_id = w.person_id = best[0]  # type: ignore[index]
         else:
             w.person_id = w.canonical_id = uuid.uuid4()
+            w.new_person = True
             if w.status == "review":
                 w.candidate_id = best[0]  # type: ignore[index]
         w.record_id = uuid.uuid4()
         if ref:
             refs_seen[ref] = w
-        for column, key in w.keys.items():
+        for column, key in blocking_keys(w.profile).items():
             if key is not None:
                 batch_index[(column, key)].append((w.canonical_id, w.profile))  # type: ignore[arg-type]
 
@@ -197,45 +205,71 @@ def _rank(s: Scored) -> tuple[int, float]:
     return ({"distinct": 0, "review_only": 1, None: 2}[s.rule], s.match_weight)
 
 
+def _claims(submission: Submission, asserted_at: str) -> dict[str, dict[str, Any]]:
+    return {
+        attribute: {"value": value, "verified": attribute in submission.verified, "asserted_at": asserted_at}
+        for attribute, value in submission.attributes.values.items()
+    }
+
+
+def match_columns(claims: dict[str, Any]) -> dict[str, Any]:
+    """The folded attributes and blocking keys of a record, from its claims."""
+
+    def value(attribute: str) -> Any:
+        return (claims.get(attribute) or {}).get("value")
+
+    profile = Profile(
+        given=name_key(value("given_name")),
+        family=name_key(value("family_name")),
+        dob=repo.as_date(value("date_of_birth")),
+        postcode=(value("address") or {}).get("postcode"),
+        email=value("email"),
+        phone=value("phone"),
+    )
+    return {
+        "m_given": profile.given,
+        "m_family": profile.family,
+        "m_dob": profile.dob,
+        "m_postcode": profile.postcode,
+        **blocking_keys(profile),
+    }
+
+
 async def _store(session: AsyncSession, principal: Principal, work: list[_Work]) -> list[Resolution]:
     org_id = principal.org_id
     assert org_id is not None
     sector = await repo.organisation_sector(session, org_id)
-    existing_records = {w.record_id for w in work if w.stored}
-    new_people: dict[uuid.UUID, str] = {}
+    now = datetime.now(UTC).isoformat()
+    people = {
+        w.person_id: ("provisional" if w.status == "review" else "active") for w in work if w.new_person
+    }
     new_records: dict[uuid.UUID, dict[str, Any]] = {}
     updated_records: dict[uuid.UUID, dict[str, Any]] = {}
-    claims: dict[tuple[uuid.UUID, str], tuple] = {}
     decisions = []
     for w in work:
-        if (
-            w.status in ("created", "review")
-            and w.method == "probabilistic"
-            and w.person_id not in new_people
-        ):
-            new_people[w.person_id] = "provisional" if w.status == "review" else "active"  # type: ignore[index]
-        row = {
-            "id": w.record_id,
-            "person_id": w.person_id,
-            "external_ref": w.submission.external_ref,
-            "m_given": w.profile.given,
-            "m_family": w.profile.family,
-            "m_dob": w.profile.dob,
-            "m_postcode": w.profile.postcode,
-            **w.keys,
-        }
-        if w.record_id in existing_records:
-            updated_records[w.record_id] = row  # type: ignore[index]
+        claims = _claims(w.submission, now)
+        if w.stored:
+            merged = {**w.old_claims, **claims}
+            row = updated_records.setdefault(w.record_id, {"id": w.record_id, "claims": {}})  # type: ignore[arg-type]
+            row["claims"].update(claims)
+            row.update(match_columns(merged))
+            w.old_claims = merged
+        elif w.record_id in new_records:  # the same reference again later in the batch
+            row = new_records[w.record_id]
+            row["claims"].update(claims)
+            row.update(match_columns(row["claims"]))
         else:
-            new_records.setdefault(w.record_id, row)  # type: ignore[arg-type]
-        for attribute, value in w.submission.attributes.values.items():
-            claims[(w.record_id, attribute)] = (
-                w.record_id,
-                w.person_id,
-                attribute,
-                value,
-                attribute in w.submission.verified,
-            )
+            new_records[w.record_id] = {  # type: ignore[index]
+                "id": w.record_id,
+                "person_id": w.person_id,
+                "external_ref": w.submission.external_ref,
+                "claims": claims,
+                "m_given": w.profile.given,
+                "m_family": w.profile.family,
+                "m_dob": w.profile.dob,
+                "m_postcode": w.profile.postcode,
+                **blocking_keys(w.profile),
+            }
         decisions.append(
             {
                 "id": uuid.uuid4(),
@@ -249,32 +283,20 @@ async def _store(session: AsyncSession, principal: Principal, work: list[_Work])
             }
         )
 
-    await repo.insert_people(session, list(new_people), list(new_people.values()))
-    canonicals = [w.canonical_id for w in work]
-    org_ids = await repo.org_ids_for(session, org_id, canonicals)  # type: ignore[arg-type]
-    to_issue = {c: uuid.uuid4() for c in dict.fromkeys(canonicals) if c not in org_ids}
-    await repo.insert_org_ids(session, org_id, [(oid, c) for c, oid in to_issue.items()])  # type: ignore[misc]
+    canonicals = list(dict.fromkeys(w.canonical_id for w in work))
+    org_ids = await repo.org_ids_for(session, org_id, [c for c in canonicals if c not in people])  # type: ignore[misc]
+    to_issue = {c: uuid.uuid4() for c in canonicals if c not in org_ids}
     org_ids.update(to_issue)  # type: ignore[arg-type]
-    # A re-posted record whose person was merged keeps pointing at its original person.
-    for record in updated_records.values():
-        record.pop("person_id", None)
-    await repo.insert_records(session, org_id, list(new_records.values()))
-    await repo.update_records(session, list(updated_records.values()))
-    claim_rows = [c for c in claims.values() if c[0] not in existing_records]
-    replayed = [c for c in claims.values() if c[0] in existing_records]
-    if replayed:
-        persons = dict(
-            (
-                await session.execute(
-                    text("SELECT id, person_id FROM person_records WHERE id = ANY(CAST(:ids AS uuid[]))"),
-                    {"ids": list(existing_records)},
-                )
-            ).all()
-        )
-        claim_rows += [(r, persons[r], a, v, f) for r, _p, a, v, f in replayed]
-    await repo.upsert_claims(session, org_id, sector, claim_rows)
-    await repo.insert_decisions(session, org_id, decisions)
-
+    await repo.write_resolutions(
+        session,
+        org_id,
+        sector,
+        people=people,
+        org_ids=[(oid, c) for c, oid in to_issue.items()],  # type: ignore[misc]
+        new_records=list(new_records.values()),
+        updated_records=list(updated_records.values()),
+        decisions=decisions,
+    )
     results = [
         Resolution(
             w.status,
@@ -480,3 +502,65 @@ async def explain(session: AsyncSession, decision_id: uuid.UUID) -> Any:
     if row is None:
         raise NotFound(f"No identity decision {decision_id}.", code="decision_not_found")
     return row
+
+
+# ----------------------------------------------------------------------------- parameter estimation
+
+
+async def train(session: AsyncSession, principal: Principal, sample: int = 2000) -> tuple[Parameters, int]:
+    """Re-estimate m and u from the records held and make them current: u from random pairs of
+    records, m by EM over the candidate pairs of ``sample`` random records, one session per
+    blocking rule (see :func:`matching.estimate_parameters`)."""
+    async with platform_scope(session):
+        rows = (
+            await session.execute(
+                text(
+                    "SELECT id, m_given, m_family, m_dob, m_postcode, bk_email, bk_phone FROM person_records "
+                    "ORDER BY random() LIMIT :n"
+                ),
+                {"n": sample * 2},
+            )
+        ).all()
+        profiles = {r.id: Profile(*r[1:]) for r in rows}
+        probe_ids = list(profiles)[:sample]
+        sessions = []
+        for column, blocked in _BLOCKING_RULES.items():
+            probes = [
+                (i, c, key)
+                for i, rid in enumerate(probe_ids)
+                for c, key in probe_keys(profiles[rid])
+                if c == column
+            ]
+            found = await repo.candidates(session, probes, platform=False)
+            pairs = {(i, rid): (profiles[probe_ids[i]], p) for i, rid, _c, p in found if rid != probe_ids[i]}
+            sessions.append((blocked, list(pairs.values())))
+    # Each record against ten others drawn at random: u needs many pairs to resolve rare agreements.
+    others = list(profiles.values())
+    draw = random.Random(len(others))
+    random_pairs = [(a, draw.choice(others)) for a in others for _ in range(10)] if len(others) > 1 else []
+    params = estimate_parameters(sessions, random_pairs, start=Parameters())
+    total = sum(len(p) for _, p in sessions)
+    async with platform_scope(session):
+        await session.execute(
+            text("INSERT INTO identity_parameters (params, sample_pairs) VALUES (CAST(:p AS jsonb), :n)"),
+            {"p": orjson.dumps(params.to_json()).decode(), "n": total},
+        )
+    forget_cached_parameters()
+    audit.record(
+        session,
+        principal,
+        "identity.parameters_estimated",
+        "identity_parameters",
+        None,
+        {"candidate_pairs": total, "random_pairs": len(random_pairs)},
+    )
+    return params, total
+
+
+# Each blocking column, and the attributes it blocks on (left out of that EM session).
+_BLOCKING_RULES: dict[str, frozenset[str]] = {
+    "bk_dob_family": frozenset({"dob", "family"}),
+    "bk_names_area": frozenset({"given", "family"}),
+    "bk_email": frozenset({"email"}),
+    "bk_phone": frozenset({"phone"}),
+}

@@ -2,7 +2,8 @@
 those records make.
 
 A *person* is one resident. Every organisation's record of a resident is a *person record*; its
-attribute values are *claims* carrying their provenance. Merging two people never moves a row: the
+attribute values are *claims*, each carrying its provenance (the record's source, when it was
+asserted, whether it was verified). Merging two people never moves a row: the
 merged person points at the one kept (``canonical_id``), so an unmerge restores everything exactly.
 Each organisation sees a person only through its own opaque id (``org_people``).
 """
@@ -13,7 +14,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, String, Text, func
+from sqlalchemy import Date, DateTime, ForeignKey, Index, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -62,25 +63,10 @@ class PersonRecord(Base):
     bk_dob_given: Mapped[str | None] = mapped_column(Text)
     bk_names_year: Mapped[str | None] = mapped_column(Text)
     bk_names_area: Mapped[str | None] = mapped_column(Text)
-    bk_postcode_initial: Mapped[str | None] = mapped_column(Text)
     bk_email: Mapped[str | None] = mapped_column(Text)
     bk_phone: Mapped[str | None] = mapped_column(Text)
+    source_sector: Mapped[str] = mapped_column(String(16))
+    # {attribute: {"value": …, "verified": bool, "asserted_at": iso timestamp}}
+    claims: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-
-
-class PersonClaim(Base):
-    """One attribute value asserted by a record's source, with when and whether it was verified."""
-
-    __tablename__ = "person_claims"
-
-    record_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("person_records.id", ondelete="CASCADE"), primary_key=True
-    )
-    attribute: Mapped[str] = mapped_column(String(32), primary_key=True)
-    person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    org_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
-    source_sector: Mapped[str] = mapped_column(String(16))
-    value: Mapped[Any] = mapped_column(JSONB)
-    verified: Mapped[bool] = mapped_column(Boolean, default=False)
-    asserted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

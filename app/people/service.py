@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -18,7 +19,7 @@ from app.consent.catalogue import ATTRIBUTE_CATEGORY
 from app.core.errors import AppError, NotFound, ValidationFailed
 from app.identity import repository as identity_repo
 from app.identity import service as identity_service
-from app.identity.matching import Profile, blocking_keys, probe_keys, score
+from app.identity.matching import Profile, probe_keys, score
 from app.people.normalise import FieldError, name_key, normalise
 from app.people.normalise import postcode as normalise_postcode
 from app.people.schemas import AttributesIn, PersonIn, SearchIn
@@ -108,24 +109,26 @@ async def _canonical(session: AsyncSession, org_person_id: uuid.UUID) -> uuid.UU
     return found[0]
 
 
-def consolidate(claims: list[Any], own_org: uuid.UUID | None, categories: frozenset[str]) -> dict[str, dict]:
+def consolidate(records: list[Any], own_org: uuid.UUID | None, categories: frozenset[str]) -> dict[str, dict]:
     """Per attribute, the value to show: resident-asserted or verified first, then the most recent;
     only the caller's own claims and those in categories the person lets it see."""
-    best: dict[str, Any] = {}
-    for c in claims:
-        if c.org_id != own_org and ATTRIBUTE_CATEGORY[c.attribute] not in categories:
-            continue
-        rank = (c.source_sector == "resident" or c.verified, c.asserted_at)
-        if c.attribute not in best or rank > best[c.attribute][0]:
-            best[c.attribute] = (rank, c)
+    best: dict[str, tuple] = {}
+    for record in records:
+        own = record.org_id is not None and record.org_id == own_org
+        for attribute, claim in record.claims.items():
+            if not own and ATTRIBUTE_CATEGORY[attribute] not in categories:
+                continue
+            rank = (record.source_sector == "resident" or claim["verified"], claim["asserted_at"])
+            if attribute not in best or rank > best[attribute][0]:
+                best[attribute] = (rank, record.source_sector, claim)
     return {
         attribute: {
-            "value": c.value,
-            "source_sector": c.source_sector,
-            "asserted_at": c.asserted_at,
-            "verified": c.verified,
+            "value": claim["value"],
+            "source_sector": sector,
+            "asserted_at": claim["asserted_at"],
+            "verified": claim["verified"],
         }
-        for attribute, (_, c) in best.items()
+        for attribute, (_, sector, claim) in best.items()
     }
 
 
@@ -135,19 +138,14 @@ async def read(session: AsyncSession, principal: Principal, org_person_id: uuid.
     consent_service.require_purpose(purpose)
     canonical = await _canonical(session, org_person_id)
     categories = await consent_service.visible_categories(session, principal, canonical, purpose)
-    claims = await identity_repo.claims_of(session, canonical)
-    refs = await session.execute(
-        text(
-            "SELECT DISTINCT r.external_ref FROM person_records r JOIN people p ON p.id = r.person_id "
-            "WHERE p.canonical_id = :id AND r.org_id = :org AND r.external_ref IS NOT NULL ORDER BY 1"
-        ),
-        {"id": canonical, "org": principal.org_id},
-    )
+    records = await identity_repo.records_of(session, canonical)
     return {
         "person_id": org_person_id,
         "purpose": purpose,
-        "attributes": consolidate(claims, principal.org_id, categories),
-        "external_refs": [r for (r,) in refs],
+        "attributes": consolidate(records, principal.org_id, categories),
+        "external_refs": sorted(
+            {r.external_ref for r in records if r.org_id == principal.org_id and r.external_ref}
+        ),
     }
 
 
@@ -164,46 +162,34 @@ async def assert_claims(
         raise ValidationFailed(
             "Give at least one attribute to assert.", errors=[{"field": "body", "message": "no attributes"}]
         )
+    now = datetime.now(UTC).isoformat()
+    claims = {
+        a: {"value": v, "verified": a in submission.verified, "asserted_at": now}
+        for a, v in submission.attributes.values.items()
+    }
     record = await identity_repo.latest_record_of(session, principal.org_id, canonical)
-    sector = await identity_repo.organisation_sector(session, principal.org_id)
-    if record is None:  # known to the organisation only through a merge: give it a record
-        record_id, person_id = uuid.uuid4(), canonical
-        await identity_repo.insert_records(
-            session, principal.org_id, [{"id": record_id, "person_id": person_id}]
+    if record is None:  # known to the organisation only through a merge: give it a record of its own
+        sector = await identity_repo.organisation_sector(session, principal.org_id)
+        await identity_repo.write_resolutions(
+            session,
+            principal.org_id,
+            sector,
+            people={},
+            org_ids=[],
+            updated_records=[],
+            decisions=[],
+            new_records=[
+                {
+                    "id": uuid.uuid4(),
+                    "person_id": canonical,
+                    "claims": claims,
+                    **identity_service.match_columns(claims),
+                }
+            ],
         )
     else:
-        record_id, person_id = record.id, record.person_id
-    await identity_repo.upsert_claims(
-        session,
-        principal.org_id,
-        sector,
-        [
-            (record_id, person_id, a, v, a in submission.verified)
-            for a, v in submission.attributes.values.items()
-        ],
-    )
-    values = await identity_repo.record_claim_values(session, record_id)
-    profile = Profile(
-        given=name_key(values.get("given_name")),
-        family=name_key(values.get("family_name")),
-        dob=identity_repo.as_date(values.get("date_of_birth")),
-        postcode=(values.get("address") or {}).get("postcode"),
-        email=values.get("email"),
-        phone=values.get("phone"),
-    )
-    await identity_repo.update_records(
-        session,
-        [
-            {
-                "id": record_id,
-                "m_given": profile.given,
-                "m_family": profile.family,
-                "m_dob": profile.dob,
-                "m_postcode": profile.postcode,
-                **blocking_keys(profile),
-            }
-        ],
-    )
+        columns = identity_service.match_columns({**record.claims, **claims})
+        await identity_repo.update_record(session, record.id, claims, columns)
     audit.record(
         session, principal, "person.claims_asserted", "person", org_person_id, {"attributes": changed}
     )
@@ -253,7 +239,7 @@ async def search(session: AsyncSession, principal: Principal, body: SearchIn) ->
             "Give at least one field to search by.", errors=[{"field": "body", "message": "no search fields"}]
         )
     probes = [(0, column, key) for column, key in probe_keys(probe)]
-    found = await identity_repo.candidates(session, probes)
+    found = await identity_repo.candidates(session, probes, platform=False)
     if probe.family:  # a name-only search has no blocking key; look the surname up directly
         rows = await session.execute(
             text(

@@ -1,4 +1,4 @@
-"""People, organisation-scoped ids, person records and claims, identity decisions, merges,
+"""People, organisation-scoped ids, person records with their claims, identity decisions, merges,
 matching parameters, and the events outbox.
 
 Revision ID: 0002_people_identity
@@ -27,7 +27,6 @@ BLOCKING_KEYS = (
     "bk_dob_given",
     "bk_names_year",
     "bk_names_area",
-    "bk_postcode_initial",
     "bk_email",
     "bk_phone",
 )
@@ -41,6 +40,41 @@ BEGIN
   RETURN previous;
 END $$""",
     f"GRANT EXECUTE ON FUNCTION kith_platform_on() TO {APP_ROLE}",
+]
+
+_BRANCHES = "\n    UNION ALL\n    ".join(
+    f"""SELECT '{key}'::text, r.{key}, r.id, p.canonical_id, r.m_given, r.m_family, r.m_dob, r.m_postcode,
+           r.bk_email, r.bk_phone
+      FROM person_records r JOIN people p ON p.id = r.person_id
+     WHERE r.{key} = ANY(k_{key}) AND p.status <> 'erased'"""
+    for key in BLOCKING_KEYS
+)
+
+_KEY_ARRAYS = "\n  ".join(
+    f"k_{key} text[] := ARRAY(SELECT k FROM unnest(p_columns, p_keys) AS q(c, k) WHERE c = '{key}');"
+    for key in BLOCKING_KEYS
+)
+
+# Candidate records sharing a blocking key with the probes, in one round trip. With p_platform it
+# looks across all organisations (identity matching must, by its nature) and then restores the
+# caller's context; without, row-level security keeps it to the caller's own records (search).
+CANDIDATES_FUNCTION = [
+    f"""CREATE FUNCTION kith_match_candidates(p_columns text[], p_keys text[], p_platform boolean)
+RETURNS TABLE (block_column text, block_key text, record_id uuid, canonical_id uuid, m_given text,
+               m_family text, m_dob date, m_postcode text, bk_email text, bk_phone text)
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  previous text := coalesce(current_setting('kith.platform', true), '');
+  {_KEY_ARRAYS}
+BEGIN
+  IF p_platform THEN
+    PERFORM set_config('kith.platform', 'on', true);
+  END IF;
+  RETURN QUERY
+    {_BRANCHES};
+  PERFORM set_config('kith.platform', previous, true);
+END $$""",
+    f"GRANT EXECUTE ON FUNCTION kith_match_candidates(text[], text[], boolean) TO {APP_ROLE}",
 ]
 
 # A person is visible to an organisation that holds an id for it (or for a person merged into it).
@@ -103,9 +137,15 @@ def upgrade() -> None:
         sa.Column("m_dob", sa.Date()),
         sa.Column("m_postcode", sa.Text()),
         *[sa.Column(key, sa.Text()) for key in BLOCKING_KEYS],
+        sa.Column("source_sector", sa.String(16), nullable=False),
+        # {attribute: {"value": …, "verified": bool, "asserted_at": iso}}: each value with its provenance
+        sa.Column("claims", postgresql.JSONB(), nullable=False, server_default="{}"),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=NOW, nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=NOW, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_person_records"),
+        sa.CheckConstraint(
+            "source_sector IN ('public', 'social', 'commercial', 'resident')", name="ck_person_records_sector"
+        ),
     )
     op.create_index(
         "uq_person_records_external_ref",
@@ -123,27 +163,14 @@ def upgrade() -> None:
             postgresql_where=sa.text(f"{key} IS NOT NULL"),
         )
 
-    op.create_table(
-        "person_claims",
-        sa.Column("record_id", UUID, sa.ForeignKey("person_records.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("attribute", sa.String(32), nullable=False),
-        sa.Column("person_id", UUID, nullable=False),
-        sa.Column("org_id", UUID),
-        sa.Column("source_sector", sa.String(16), nullable=False),
-        sa.Column("value", postgresql.JSONB(), nullable=False),
-        sa.Column("verified", sa.Boolean(), nullable=False, server_default=sa.false()),
-        sa.Column("asserted_at", sa.DateTime(timezone=True), server_default=NOW, nullable=False),
-        sa.PrimaryKeyConstraint("record_id", "attribute", name="pk_person_claims"),
-        sa.CheckConstraint(
-            "source_sector IN ('public', 'social', 'commercial', 'resident')", name="ck_person_claims_sector"
-        ),
-    )
-    op.create_index("ix_person_claims_person", "person_claims", ["person_id"])
     # Deterministic matching on verified contact points.
-    op.execute(
-        "CREATE INDEX ix_person_claims_verified ON person_claims (attribute, (value #>> '{}')) "
-        "WHERE verified AND attribute IN ('email', 'phone')"
-    )
+    for attribute in ("email", "phone"):
+        op.execute(
+            f"CREATE INDEX ix_person_records_verified_{attribute} ON person_records "
+            f"((claims #>> '{{{attribute},value}}')) WHERE (claims #>> '{{{attribute},verified}}') = 'true'"
+        )
+    for statement in CANDIDATES_FUNCTION:
+        op.execute(statement)
 
     op.create_table(
         "identity_decisions",
@@ -207,7 +234,7 @@ def upgrade() -> None:
 
     for statement in PEOPLE_POLICIES:
         op.execute(statement)
-    for table in ("org_people", "person_records", "person_claims", "identity_decisions", "outbox_events"):
+    for table in ("org_people", "person_records", "identity_decisions", "outbox_events"):
         for statement in tenant_table(table):
             op.execute(statement)
     for table in ("person_merges", "identity_parameters"):
@@ -216,6 +243,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP FUNCTION kith_match_candidates(text[], text[], boolean)")
     for policy in ("people_read", "people_insert", "people_update"):
         op.execute(f"DROP POLICY {policy} ON people")
     for table in (
@@ -223,7 +251,6 @@ def downgrade() -> None:
         "person_merges",
         "outbox_events",
         "identity_decisions",
-        "person_claims",
         "person_records",
         "org_people",
     ):

@@ -89,7 +89,7 @@ class TestEstimation:
         matches = [(p, Profile(p.given, p.family, p.dob, p.postcode, None, None)) for p in people]
         non_matches = [(a, b) for a, b in itertools.pairwise(people) if a != b]
         random_pairs = [(a, b) for a in people[:30] for b in people[30:60]]
-        params = estimate_parameters(matches + non_matches, random_pairs)
+        params = estimate_parameters([(frozenset({"email"}), matches + non_matches)], random_pairs)
         assert params.source == "estimated"
         for attr in ("given", "family", "dob"):
             assert params.m[attr]["exact"] > params.u[attr]["exact"]

@@ -1,0 +1,31 @@
+"""Estimating m and u from the records held (EM), and using them."""
+
+from __future__ import annotations
+
+from app.auth.principal import Principal
+from app.identity import service, synthetic
+
+from tests.factories import org_with_token
+
+
+async def test_train_estimates_sensible_parameters_and_makes_them_current(app, client, platform, owner_conn):
+    recs = synthetic.records(synthetic.people(600, seed=3), n_sources=3, seed=3)
+    for source in range(3):
+        _, headers = await org_with_token(platform, scopes="people:write")
+        response = await client.post("/v1/people/batch", json=[r.as_payload() for r in recs if r.source == source],
+                                     headers=headers)
+        assert response.status_code == 200
+    async with app.state.db.session(platform=True) as session:
+        params, pairs = await service.train(session, Principal.operator(), sample=500)
+    assert pairs > 100
+    assert params.source == "estimated"
+    for attribute in ("given", "family", "dob", "postcode"):
+        assert params.m[attribute]["exact"] > 0.5
+        assert params.m[attribute]["exact"] > 20 * params.u[attribute]["exact"]
+    assert params.m["given"]["nickname"] > params.u["given"]["nickname"]
+    async with app.state.db.session(platform=True) as session:
+        current = await service.current_parameters(session)
+    assert current.m == params.m and current.source == "estimated"
+    # Leave the shared test database on the defaults for the other tests.
+    await owner_conn.execute("DELETE FROM identity_parameters")
+    service.forget_cached_parameters()
