@@ -88,6 +88,14 @@ class Database:
         await self.engine.dispose()
 
 
+async def driver_connection(session: AsyncSession):
+    """The asyncpg connection under the session's transaction, for bulk statements whose array
+    parameters are cheaper to hand to asyncpg directly than through SQLAlchemy's bind processing."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection
+
+
 @asynccontextmanager
 async def platform_scope(session: AsyncSession) -> AsyncIterator[None]:
     """Let the enclosed statements see across organisations (row-level security's platform

@@ -82,18 +82,20 @@ def name_variants(given: str) -> frozenset[str]:
 
 
 def _join(*parts: object) -> str:
-    return "|".join(str(p) for p in parts)
+    return "|".join(map(str, parts))
 
 
 def blocking_keys(p: Profile) -> dict[str, str | None]:
     """The keys stored with a record (each in its own indexed column)."""
     pf = phonetic(p.family) if p.family else None
     pg = phonetic(p.given) if p.given else None
+    dob = p.dob.isoformat() if p.dob else None
+    area = p.postcode.split(" ")[0] if p.postcode else None
     return {
-        "bk_dob_family": _join(p.dob, pf) if p.dob and pf else None,
-        "bk_dob_given": _join(p.dob, pg) if p.dob and pg else None,
-        "bk_names_year": _join(pg, pf, p.dob.year) if pg and pf and p.dob else None,
-        "bk_names_area": _join(pg, pf, p.postcode.split(" ")[0]) if pg and pf and p.postcode else None,
+        "bk_dob_family": f"{dob}|{pf}" if dob and pf else None,
+        "bk_dob_given": f"{dob}|{pg}" if dob and pg else None,
+        "bk_names_year": f"{pg}|{pf}|{dob[:4]}" if pg and pf and dob else None,
+        "bk_names_area": f"{pg}|{pf}|{area}" if pg and pf and area else None,
         "bk_email": p.email,
         "bk_phone": p.phone,
     }
@@ -109,8 +111,8 @@ def probe_keys(p: Profile) -> set[tuple[str, str]]:
         pf = phonetic(p.family)
         area = p.postcode.split(" ")[0] if p.postcode else None
         if area:
-            for variant in name_variants(p.given) - {p.given}:
-                probes.add(("bk_names_area", _join(phonetic(variant), pf, area)))
+            codes = {phonetic(variant) for variant in name_variants(p.given)}
+            probes.update(("bk_names_area", _join(code, pf, area)) for code in codes)
         if p.family != p.given:
             swapped = blocking_keys(Profile(p.family, p.given, p.dob, p.postcode))
             probes.update((c, swapped[c]) for c in ("bk_dob_family", "bk_names_area") if swapped[c])
@@ -187,14 +189,17 @@ def _compare_phone(a: str | None, b: str | None) -> str | None:
     return "exact" if a == b else "different"
 
 
+_RANK = {"exact": 3, "nickname": 2, "close": 2, "different": 0, None: 1}
+
+
 def compare(a: Profile, b: Profile) -> dict[str, str | None]:
     """The comparison level of each attribute (None where either side lacks it), with the names
     in whichever orientation agrees better (people's given and family names get swapped)."""
     straight = (_compare_given(a.given, b.given), _compare_family(a.family, b.family))
-    swapped = (_compare_given(a.given, b.family), _compare_family(a.family, b.given))
-    rank = {"exact": 3, "nickname": 2, "close": 2, "different": 0, None: 1}
-    if sum(rank[x] for x in swapped) > sum(rank[x] for x in straight) + 1:
-        straight = swapped
+    if "different" in straight:  # only then can the swapped orientation agree better
+        swapped = (_compare_given(a.given, b.family), _compare_family(a.family, b.given))
+        if sum(_RANK[x] for x in swapped) > sum(_RANK[x] for x in straight) + 1:
+            straight = swapped
     return {
         "given": straight[0],
         "family": straight[1],
@@ -216,6 +221,15 @@ class Parameters:
         if level is None:
             return 0.0
         return math.log2(self.m[attribute][level] / self.u[attribute][level])
+
+    @property
+    def weights(self) -> dict[str, dict[str | None, float]]:
+        """log2(m/u) for every attribute and level (None: missing, weight 0), computed once."""
+        table = self.__dict__.get("_weights")
+        if table is None:
+            table = {a: {None: 0.0, **{lv: self.weight(a, lv) for lv in LEVELS[a]}} for a in ATTRIBUTES}
+            self.__dict__["_weights"] = table
+        return table
 
     def to_json(self) -> dict:
         return {"m": self.m, "u": self.u, "prior": self.prior, "source": self.source}
@@ -246,7 +260,8 @@ class Scored:
 
 def score(a: Profile, b: Profile, params: Parameters) -> Scored:
     levels = compare(a, b)
-    weights = {attr: params.weight(attr, level) for attr, level in levels.items()}
+    table = params.weights
+    weights = {attr: table[attr][level] for attr, level in levels.items()}
     total = sum(weights.values())
     log_prior = math.log2(params.prior / (1 - params.prior))
     probability = 1.0 / (1.0 + 2.0 ** -(total + log_prior))

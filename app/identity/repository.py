@@ -3,6 +3,7 @@ statements — one lookup per kind and one statement writing every table — how
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -13,6 +14,7 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.session import driver_connection
 from app.identity.matching import Profile
 
 BLOCK_COLUMNS = (
@@ -25,9 +27,9 @@ BLOCK_COLUMNS = (
 )
 MATCH_COLUMNS = ("m_given", "m_family", "m_dob", "m_postcode", *BLOCK_COLUMNS)
 
-_CANDIDATES = text(
+_CANDIDATES = (
     "SELECT block_column, block_key, record_id, canonical_id, m_given, m_family, m_dob, m_postcode, bk_email, "
-    "bk_phone FROM kith_match_candidates(CAST(:columns AS text[]), CAST(:keys AS text[]), :platform)"
+    "bk_phone FROM kith_match_candidates($1::text[], $2::text[], $3)"
 )
 
 
@@ -43,9 +45,8 @@ async def candidates(
     if not wanted:
         return []
     columns, keys = zip(*wanted, strict=True)
-    rows = await session.execute(
-        _CANDIDATES, {"columns": list(columns), "keys": list(keys), "platform": platform}
-    )
+    connection = await driver_connection(session)
+    rows = await connection.fetch(_CANDIDATES, list(columns), list(keys), platform)
     found = []
     for column, key, rid, canonical, given, family, dob, postcode, email, phone in rows:
         profile = Profile(given, family, dob, postcode, email, phone)
@@ -139,7 +140,19 @@ def _unnest(prefix: str, names: Sequence[str]) -> str:
     return ", ".join(f"CAST(:{prefix}{n} AS {_TYPES.get(n, 'text')}[])" for n in names)
 
 
-_WRITE = text(
+def _positional(sql: str) -> tuple[str, list[str]]:
+    """:name placeholders to asyncpg's $n, with the names in order."""
+    names: list[str] = []
+
+    def number(match: re.Match) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    return re.sub(r"(?<!:):([a-z_][a-z0-9_]*)", number, sql), names
+
+
+_WRITE = _positional(
     "WITH new_people AS (INSERT INTO people (id, canonical_id, status) "
     "  SELECT i, i, s FROM unnest(CAST(:people AS uuid[]), CAST(:statuses AS text[])) AS t(i, s)), "
     "new_ids AS (INSERT INTO org_people (org_person_id, org_id, person_id, canonical_id) "
@@ -202,7 +215,9 @@ async def write_resolutions(
     )
     d["explanation"] = _json(d["explanation"])
     params.update({f"d_{k}": v for k, v in d.items()})
-    await session.execute(_WRITE, params)
+    sql, names = _WRITE
+    connection = await driver_connection(session)
+    await connection.execute(sql, *(params[n] for n in names))
 
 
 async def update_record(

@@ -6,7 +6,7 @@ import uuid
 
 import orjson
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from app.auth.deps import Context, tenant
 from app.core.errors import AppError

@@ -16,12 +16,15 @@ async def admin(platform):
 
 
 async def internal_id(owner_conn, org_person_id: str) -> uuid.UUID:
-    return await owner_conn.fetchval("SELECT canonical_id FROM org_people WHERE org_person_id = $1",
-                                     uuid.UUID(org_person_id))
+    return await owner_conn.fetchval(
+        "SELECT canonical_id FROM org_people WHERE org_person_id = $1", uuid.UUID(org_person_id)
+    )
 
 
 async def view(client, headers, person_id):
-    response = await client.get(f"/v1/people/{person_id}", params={"purpose": "service_delivery"}, headers=headers)
+    response = await client.get(
+        f"/v1/people/{person_id}", params={"purpose": "service_delivery"}, headers=headers
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -37,20 +40,30 @@ class TestReviews:
         held = await client.post("/v1/people", json=twin, headers=charity)
         assert held.status_code == 202, held.text
         assert held.json()["resolution"]["status"] == "review"
-        reviews = (await client.get("/v1/admin/identity/reviews", params={"limit": 500}, headers=admin)).json()
-        mine = [r for r in reviews["items"] if r["person_id"] == str(await internal_id(owner_conn, held.json()["person_id"]))]
+        reviews = (
+            await client.get("/v1/admin/identity/reviews", params={"limit": 500}, headers=admin)
+        ).json()
+        mine = [
+            r
+            for r in reviews["items"]
+            if r["person_id"] == str(await internal_id(owner_conn, held.json()["person_id"]))
+        ]
         assert len(mine) == 1
         review = mine[0]
         assert review["explanation"]["attributes"]["given"]["level"] == "different"
         assert review["explanation"]["rule"] == "review_only"
-        decided = await client.post(f"/v1/admin/identity/reviews/{review['id']}", json={"decision": "distinct"},
-                                    headers=admin)
+        decided = await client.post(
+            f"/v1/admin/identity/reviews/{review['id']}", json={"decision": "distinct"}, headers=admin
+        )
         assert decided.status_code == 200
         assert decided.json()["review_outcome"] == "distinct"
-        status = await owner_conn.fetchval("SELECT status FROM people WHERE id = $1", uuid.UUID(review["person_id"]))
+        status = await owner_conn.fetchval(
+            "SELECT status FROM people WHERE id = $1", uuid.UUID(review["person_id"])
+        )
         assert status == "active"
-        again = await client.post(f"/v1/admin/identity/reviews/{review['id']}", json={"decision": "match"},
-                                  headers=admin)
+        again = await client.post(
+            f"/v1/admin/identity/reviews/{review['id']}", json={"decision": "match"}, headers=admin
+        )
         assert again.status_code == 409
 
     async def test_review_decided_as_match_merges(self, client, platform, admin, owner_conn):
@@ -58,28 +71,39 @@ class TestReviews:
         _, charity = await org_with_token(platform, sector="social", kind="charity")
         margaret = person()
         # Same person, but the charity has her date of birth quite wrong: a review, not an auto-match.
-        doubtful = {k: margaret[k] for k in ("given_name", "family_name", "address")} | {"date_of_birth": "1999-12-25"}
+        doubtful = {k: margaret[k] for k in ("given_name", "family_name", "address")} | {
+            "date_of_birth": "1999-12-25"
+        }
         original = (await client.post("/v1/people", json=margaret, headers=council)).json()
         held = (await client.post("/v1/people", json=doubtful, headers=charity)).json()
         assert held["resolution"]["status"] == "review"
         decision_id = await owner_conn.fetchval(
             "SELECT d.id FROM identity_decisions d JOIN org_people op ON op.person_id = d.person_id "
-            "WHERE op.org_person_id = $1", uuid.UUID(held["person_id"]))
-        decided = await client.post(f"/v1/admin/identity/reviews/{decision_id}", json={"decision": "match"},
-                                    headers=admin)
+            "WHERE op.org_person_id = $1",
+            uuid.UUID(held["person_id"]),
+        )
+        decided = await client.post(
+            f"/v1/admin/identity/reviews/{decision_id}", json={"decision": "match"}, headers=admin
+        )
         assert decided.status_code == 200, decided.text
-        assert await internal_id(owner_conn, held["person_id"]) == await internal_id(owner_conn, original["person_id"])
+        assert await internal_id(owner_conn, held["person_id"]) == await internal_id(
+            owner_conn, original["person_id"]
+        )
         # The charity's id still works and now names the merged person.
-        assert (await view(client, charity, held["person_id"]))["attributes"]["date_of_birth"]["value"] == "1999-12-25"
+        assert (await view(client, charity, held["person_id"]))["attributes"]["date_of_birth"][
+            "value"
+        ] == "1999-12-25"
 
     async def test_unknown_review_is_404(self, client, admin):
-        response = await client.post(f"/v1/admin/identity/reviews/{uuid.uuid4()}", json={"decision": "match"},
-                                     headers=admin)
+        response = await client.post(
+            f"/v1/admin/identity/reviews/{uuid.uuid4()}", json={"decision": "match"}, headers=admin
+        )
         assert response.status_code == 404
 
     async def test_bad_decision_is_422(self, client, admin):
-        response = await client.post(f"/v1/admin/identity/reviews/{uuid.uuid4()}", json={"decision": "maybe"},
-                                     headers=admin)
+        response = await client.post(
+            f"/v1/admin/identity/reviews/{uuid.uuid4()}", json={"decision": "maybe"}, headers=admin
+        )
         assert response.status_code == 422
 
 
@@ -89,18 +113,23 @@ class TestMergeAndUnmerge:
         org_b, charity = await org_with_token(platform, sector="social", kind="charity")
         one = (await client.post("/v1/people", json=person(given_name="Ada"), headers=council)).json()
         two = (await client.post("/v1/people", json=person(given_name="Ada"), headers=charity)).json()
-        keep, merged = await internal_id(owner_conn, one["person_id"]), await internal_id(owner_conn, two["person_id"])
+        keep, merged = (
+            await internal_id(owner_conn, one["person_id"]),
+            await internal_id(owner_conn, two["person_id"]),
+        )
         assert keep != merged
         before = await view(client, charity, two["person_id"])
 
-        response = await client.post("/v1/admin/people/merge", json={"keep": str(keep), "merge": str(merged)},
-                                     headers=admin)
+        response = await client.post(
+            "/v1/admin/people/merge", json={"keep": str(keep), "merge": str(merged)}, headers=admin
+        )
         assert response.status_code == 200, response.text
         assert await internal_id(owner_conn, two["person_id"]) == keep
         assert (await view(client, charity, two["person_id"]))["attributes"] == before["attributes"]
         events = await owner_conn.fetch(
             "SELECT org_id, payload FROM outbox_events WHERE event_type = 'person.merged' AND org_id = ANY($1::uuid[])",
-            [org_a, org_b])
+            [org_a, org_b],
+        )
         assert {e["org_id"] for e in events} == {org_a, org_b}
         payloads = {e["org_id"]: e["payload"] for e in events}
         import json
@@ -115,25 +144,33 @@ class TestMergeAndUnmerge:
         assert (await view(client, charity, two["person_id"]))["attributes"] == before["attributes"]
         audit = await owner_conn.fetch(
             "SELECT action FROM audit_log WHERE subject_id IN ($1, $2) AND action LIKE 'person.%merged' ORDER BY seq",
-            str(keep), str(merged))
+            str(keep),
+            str(merged),
+        )
         assert {a["action"] for a in audit} == {"person.merged", "person.unmerged"}
 
     async def test_refusals(self, client, platform, admin, owner_conn):
         _, council = await org_with_token(platform)
         one = (await client.post("/v1/people", json=person(), headers=council)).json()
         pid = await internal_id(owner_conn, one["person_id"])
-        same = await client.post("/v1/admin/people/merge", json={"keep": str(pid), "merge": str(pid)}, headers=admin)
+        same = await client.post(
+            "/v1/admin/people/merge", json={"keep": str(pid), "merge": str(pid)}, headers=admin
+        )
         assert same.status_code == 409
-        unknown = await client.post("/v1/admin/people/merge", json={"keep": str(pid), "merge": str(uuid.uuid4())},
-                                    headers=admin)
+        unknown = await client.post(
+            "/v1/admin/people/merge", json={"keep": str(pid), "merge": str(uuid.uuid4())}, headers=admin
+        )
         assert unknown.status_code == 404
         not_merged = await client.post(f"/v1/admin/people/{pid}/unmerge", headers=admin)
         assert not_merged.status_code == 409
 
     async def test_organisations_cannot_merge(self, client, platform):
         _, council = await org_with_token(platform)
-        response = await client.post("/v1/admin/people/merge", json={"keep": str(uuid.uuid4()),
-                                                                     "merge": str(uuid.uuid4())}, headers=council)
+        response = await client.post(
+            "/v1/admin/people/merge",
+            json={"keep": str(uuid.uuid4()), "merge": str(uuid.uuid4())},
+            headers=council,
+        )
         assert response.status_code == 403
 
 
@@ -143,13 +180,18 @@ class TestExplain:
         _, charity = await org_with_token(platform, sector="social", kind="charity")
         margaret = person()
         await client.post("/v1/people", json=margaret, headers=council)
-        matched = (await client.post("/v1/people", json=margaret | {"given_name": "Peggy"}, headers=charity)).json()
+        matched = (
+            await client.post("/v1/people", json=margaret | {"given_name": "Peggy"}, headers=charity)
+        ).json()
         decision_id = await owner_conn.fetchval(
             "SELECT d.id FROM identity_decisions d JOIN person_records r ON r.id = d.record_id "
             "JOIN org_people op ON op.canonical_id = (SELECT canonical_id FROM people WHERE id = r.person_id) "
-            "WHERE op.org_person_id = $1 AND d.org_id = op.org_id", uuid.UUID(matched["person_id"]))
-        response = await client.get("/v1/admin/identity/explain", params={"decision_id": str(decision_id)},
-                                    headers=admin)
+            "WHERE op.org_person_id = $1 AND d.org_id = op.org_id",
+            uuid.UUID(matched["person_id"]),
+        )
+        response = await client.get(
+            "/v1/admin/identity/explain", params={"decision_id": str(decision_id)}, headers=admin
+        )
         assert response.status_code == 200, response.text
         body = response.json()
         assert body["status"] == "matched" and body["method"] == "probabilistic"

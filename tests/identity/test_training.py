@@ -12,8 +12,9 @@ async def test_train_estimates_sensible_parameters_and_makes_them_current(app, c
     recs = synthetic.records(synthetic.people(600, seed=3), n_sources=3, seed=3)
     for source in range(3):
         _, headers = await org_with_token(platform, scopes="people:write")
-        response = await client.post("/v1/people/batch", json=[r.as_payload() for r in recs if r.source == source],
-                                     headers=headers)
+        response = await client.post(
+            "/v1/people/batch", json=[r.as_payload() for r in recs if r.source == source], headers=headers
+        )
         assert response.status_code == 200
     async with app.state.db.session(platform=True) as session:
         params, pairs = await service.train(session, Principal.operator(), sample=500)
