@@ -80,7 +80,9 @@ async def register_batch(request: Request, ctx: Context = tenant("people:write")
     counts = {
         k: sum(1 for r in results if r["status"] == k) for k in ("created", "matched", "review", "rejected")
     }
-    return BatchOut(results=results, **counts)
+    # Serialised directly: re-validating thousands of results against BatchOut (which documents
+    # this shape) would cost more than answering them.
+    return Response(orjson.dumps({"results": results, **counts}), media_type="application/json")
 
 
 async def _batch_items(request: Request) -> list:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from app.auth.principal import Principal
 from app.identity import service, synthetic
-
 from tests.factories import org_with_token
 
 
