@@ -82,7 +82,8 @@ async def register_batch(request: Request, ctx: Context = tenant("people:write")
     }
     # Serialised directly: re-validating thousands of results against BatchOut (which documents
     # this shape) would cost more than answering them.
-    return Response(orjson.dumps({"results": results, **counts}), media_type="application/json")
+    body = orjson.dumps({"results": results, **counts}, default=str)  # ids straight from asyncpg: str()
+    return Response(body, media_type="application/json")
 
 
 async def _batch_items(request: Request) -> list:

@@ -328,6 +328,17 @@ class TestBatch:
         assert [r["status"] for r in results] == ["created", "matched", "matched"]
         assert len({r["person_id"] for r in results}) == 1
 
+    async def test_batch_matches_people_already_known_to_the_organisation(self, client, council):
+        _, headers = council
+        known = person(external_ref="K-1")
+        first = (await client.post("/v1/people", json=known, headers=headers)).json()
+        again = known | {"external_ref": "K-2", "given_name": "Peggy"}
+        response = await client.post("/v1/people/batch", json=[again, known], headers=headers)
+        assert response.status_code == 200, response.text
+        results = response.json()["results"]
+        assert [r["status"] for r in results] == ["matched", "matched"]
+        assert {r["person_id"] for r in results} == {first["person_id"]}
+
     async def test_oversize_batch_is_413(self, client, council):
         _, headers = council
         response = await client.post("/v1/people/batch", json=[{"given_name": "A"}] * 5001, headers=headers)
