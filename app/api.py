@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from app.consent.endpoints import admin as consent_admin_router
+from app.consent.endpoints import router as consent_router
 from app.identity.endpoints import router as identity_router
 from app.organisations.endpoints import router as organisations_router
 from app.people.endpoints import router as people_router
@@ -12,3 +14,5 @@ v1 = APIRouter(prefix="/v1")
 v1.include_router(organisations_router)
 v1.include_router(people_router)
 v1.include_router(identity_router)
+v1.include_router(consent_router)
+v1.include_router(consent_admin_router)

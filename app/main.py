@@ -16,6 +16,7 @@ from app.auth.endpoints import router as auth_router
 from app.auth.keys import SigningKey
 from app.auth.ratelimit import RateLimiter
 from app.auth.tokens import TokenIssuer, TokenVerifier
+from app.consent.access_log import AccessLogWriter
 from app.core.config import Settings, get_settings
 from app.core.errors import PROBLEM_CONTENT_TYPE, AppError, problem_body
 from app.core.logging import configure_logging
@@ -135,6 +136,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.verifier = TokenVerifier(issuer_url, key)
         app.state.limiter = RateLimiter(settings.rate_limit_storage)
         app.state.head_revision = head_revision()
+        access_log = AccessLogWriter(db, interval=settings.access_log_flush_seconds)
+        db.services.update(settings=settings, signing_key=key, access_log=access_log)
+        app.state.access_log = access_log
+        access_log.start()
         # Everything made at start-up lives as long as the process: take it out of the garbage
         # collector's generations so that collections during big batches do not rescan it.
         gc.collect()
@@ -143,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await access_log.stop()  # what is buffered is written before the pool closes
             await db.dispose()
             log.info("kith stopped")
 

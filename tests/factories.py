@@ -3,6 +3,8 @@ operator and an integrator would make them."""
 
 from __future__ import annotations
 
+import random
+import string
 import uuid
 from dataclasses import dataclass
 
@@ -68,3 +70,20 @@ async def org_with_token(
     org = await platform.make_org(sector=sector, kind=kind)
     creds = await platform.make_client(org.id, scopes.split())
     return org.id, {"Authorization": f"Bearer {await platform.token(creds)}"}
+
+
+def unique_resident(**overrides) -> dict:
+    """A resident's record with a surname, birthday, email and phone of their own (the test
+    database is shared, so no two tests' residents match each other by accident)."""
+    rng = random.Random()
+    family = "".join(rng.choice(string.ascii_lowercase) for _ in range(10)).capitalize()
+    body = {
+        "given_name": "Margaret",
+        "family_name": family,
+        "date_of_birth": f"{rng.randint(1930, 2005)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+        "email": f"margaret.{family.lower()}@example.org",
+        "phone": f"07911 {rng.randint(100000, 299999)}",
+        "address": {"line1": f"{rng.randint(1, 200)} Mill Lane", "town": "Riverside", "postcode": "RS1 2AB"},
+    }
+    body.update(overrides)
+    return body

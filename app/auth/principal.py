@@ -34,15 +34,29 @@ class Principal:
     scopes: frozenset[str] = field(default_factory=frozenset)
     platform: bool = False
     token_id: str | None = None
+    resident_id: uuid.UUID | None = None  # a resident acting on their own data (the portal)
 
     @property
     def actor(self) -> str:
-        return f"client:{self.client_id}" if self.client_id else "operator"
+        if self.client_id:
+            return f"client:{self.client_id}"
+        return f"resident:{self.resident_id}" if self.resident_id else "operator"
 
     @classmethod
     def operator(cls) -> Principal:
         """The platform operator at the command line (``kith orgs create`` and the like)."""
         return cls(org_id=None, client_id=None, scopes=frozenset({"admin"}), platform=True)
 
+    @classmethod
+    def resident(cls, person_id: uuid.UUID) -> Principal:
+        """A resident exercising their rights over their own data (platform id of the person). The
+        transaction is platform-wide; the rights functions keep to this one person."""
+        return cls(org_id=None, client_id=None, platform=True, resident_id=person_id)
+
+    def on_behalf_of(self, person_id: uuid.UUID) -> Principal:
+        """This (platform-admin) caller exercising a resident's rights for them, e.g. answering a
+        written subject-access request; audited as the caller."""
+        return Principal(self.org_id, self.client_id, self.scopes, True, self.token_id, person_id)
+
     def as_platform(self) -> Principal:
-        return Principal(self.org_id, self.client_id, self.scopes, True, self.token_id)
+        return Principal(self.org_id, self.client_id, self.scopes, True, self.token_id, self.resident_id)

@@ -1,23 +1,59 @@
 """Consent decides what one organisation may see of what others hold about a person.
 
-Every read of person data goes through :func:`visible_categories`. Grants (person × organisation ×
-purpose × categories) are recorded through the consent API; until a person has granted an
-organisation anything, that organisation sees only what it asserted itself.
+Every read of person data names a purpose and goes through this module: :func:`visible_categories`
+for reads that show what is granted (a profile), :func:`require` for reads that are refused
+outright without a grant (a timeline, a wallet), and :func:`log_read` so the resident sees the
+read. Reads of other organisations' rows run inside :func:`purpose_scope`, which states the purpose
+to PostgreSQL: its row-level security policies apply the same rule (``kith_consented``), so a bug
+here still cannot leak a row of a person who granted nothing. There is no cache: a withdrawal or
+an expiry holds from the very next statement.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import service as audit
 from app.auth.principal import Principal
-from app.consent.catalogue import PURPOSES
-from app.core.errors import ValidationFailed
+from app.consent import access_log, receipts
+from app.consent import repository as repo
+from app.consent.catalogue import CATEGORIES, PURPOSES
+from app.consent.models import ConsentGrant, ConsentReceipt
+from app.core.errors import Forbidden, NotFound, ValidationFailed
+from app.core.pagination import PageRequest, encode_cursor
+from app.identity import repository as identity_repo
+from app.webhooks import service as events
 
 
 class UnknownPurpose(ValidationFailed):
     code = "unknown_purpose"
+
+
+class InvalidGrant(ValidationFailed):
+    code = "invalid_grant"
+
+
+class ConsentRequired(Forbidden):
+    code, title = "consent_required", "Consent required"
+
+
+class PersonNotFound(NotFound):
+    code = "person_not_found"
+
+
+class ConsentNotFound(NotFound):
+    code = "consent_not_found"
+
+
+class ReceiptNotFound(NotFound):
+    code = "receipt_not_found"
 
 
 def require_purpose(purpose: str) -> str:
@@ -30,10 +66,325 @@ def require_purpose(purpose: str) -> str:
     return purpose
 
 
+def catalogue() -> dict[str, list[dict[str, str]]]:
+    """The purposes a read may state and the categories a grant may cover, as residents see them."""
+    return {
+        "purposes": [{"purpose": k, "description": v} for k, v in PURPOSES.items()],
+        "categories": [{"category": k, "description": v} for k, v in CATEGORIES.items()],
+    }
+
+
+@asynccontextmanager
+async def purpose_scope(session: AsyncSession, purpose: str) -> AsyncIterator[None]:
+    """State ``purpose`` to the database for the enclosed reads (row-level security then admits
+    rows of people who granted it to the caller), and withdraw it afterwards."""
+    await session.execute(text("SELECT set_config('kith.purpose', :purpose, true)"), {"purpose": purpose})
+    try:
+        yield
+    finally:
+        await session.execute(text("SELECT set_config('kith.purpose', '', true)"))
+
+
 async def visible_categories(
     session: AsyncSession, principal: Principal, person_canonical_id: uuid.UUID, purpose: str
 ) -> frozenset[str]:
     """The data categories of *other* organisations' data about the person that the caller may see
-    for ``purpose``. No grant table exists yet, so no person has granted anything: empty."""
+    for ``purpose``: those its active grants from the person cover."""
     require_purpose(purpose)
-    return frozenset()
+    if principal.org_id is None:
+        return frozenset()
+    return frozenset(await repo.granted_categories(session, principal.org_id, person_canonical_id, purpose))
+
+
+async def require(
+    session: AsyncSession, principal: Principal, person_canonical_id: uuid.UUID, purpose: str, category: str
+) -> frozenset[str]:
+    """The caller's visible categories, or 403 when none of its grants for ``purpose`` covers
+    ``category`` (for reads that have nothing to show without one: a timeline, a wallet)."""
+    categories = await visible_categories(session, principal, person_canonical_id, purpose)
+    if category not in categories:
+        raise ConsentRequired(
+            f"The person has not granted this organisation '{category}' for the purpose '{purpose}'."
+        )
+    return categories
+
+
+def log_read(
+    session: AsyncSession,
+    principal: Principal,
+    person_canonical_id: uuid.UUID,
+    org_person_id: uuid.UUID,
+    purpose: str,
+    categories: Iterable[str],
+    action: str,
+) -> None:
+    """Record that the caller read the person's data (reaches the access log on commit)."""
+    if principal.org_id is None:
+        return
+    access_log.record(
+        session,
+        access_log.entry(
+            principal.org_id,
+            principal.client_id,
+            person_canonical_id,
+            org_person_id,
+            purpose,
+            frozenset(categories),
+            action,
+        ),
+    )
+
+
+# ----------------------------------------------------------------------------------------- grants
+
+
+def _status(grant: ConsentGrant, now: datetime | None = None) -> str:
+    if grant.withdrawn_at is not None:
+        return "withdrawn"
+    if grant.expires_at is not None and grant.expires_at <= (now or datetime.now(UTC)):
+        return "expired"
+    return "active"
+
+
+def grant_view(grant: ConsentGrant, receipt_ids: list[uuid.UUID]) -> dict[str, Any]:
+    return {
+        "consent_id": grant.id,
+        "person_id": grant.org_person_id,
+        "purpose": grant.purpose,
+        "categories": list(grant.categories),
+        "method": grant.method,
+        "evidence": grant.evidence,
+        "status": _status(grant),
+        "granted_at": grant.granted_at,
+        "expires_at": grant.expires_at,
+        "withdrawn_at": grant.withdrawn_at,
+        "receipt_ids": receipt_ids,
+    }
+
+
+async def _linked_person(session: AsyncSession, org_person_id: uuid.UUID) -> uuid.UUID:
+    """The canonical person behind one of the caller's own ids (404 for anyone else's)."""
+    found = await identity_repo.resolve_org_person(session, org_person_id)
+    if found is None or found[1] == "erased":
+        raise PersonNotFound(f"No person {org_person_id}.")
+    return found[0]
+
+
+async def _issue_receipt(
+    session: AsyncSession, grant: ConsentGrant, event: str, at: datetime
+) -> ConsentReceipt:
+    organisation = await repo.organisation(session, grant.org_id)
+    settings = session.info["settings"]
+    receipt_id = uuid.uuid4()
+    body = receipts.build(
+        receipt_id=receipt_id,
+        event=event,
+        at=at,
+        grant=grant,
+        organisation=organisation,
+        policy_url=settings.policy_url,
+    )
+    row = ConsentReceipt(
+        id=receipt_id,
+        grant_id=grant.id,
+        org_id=grant.org_id,
+        event=event,
+        receipt=body,
+        jws=receipts.sign(body, session.info["signing_key"]),
+        created_at=at,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+def _event_payload(grant: ConsentGrant) -> dict[str, Any]:
+    return {
+        "person_id": str(grant.org_person_id),
+        "consent_id": str(grant.id),
+        "purpose": grant.purpose,
+        "categories": list(grant.categories),
+        "method": grant.method,
+        "expires_at": grant.expires_at.isoformat() if grant.expires_at else None,
+        "withdrawn_at": grant.withdrawn_at.isoformat() if grant.withdrawn_at else None,
+    }
+
+
+async def grant(
+    session: AsyncSession,
+    actor: Principal,
+    *,
+    org_id: uuid.UUID,
+    org_person_id: uuid.UUID,
+    purpose: str,
+    categories: list[str],
+    method: str,
+    evidence: dict[str, Any] | None = None,
+    expires_at: datetime | None = None,
+) -> tuple[ConsentGrant, bool]:
+    """Record a grant to ``org_id`` (the person as it knows them: ``org_person_id``) with its signed
+    receipt; (grant, True). The same active grant asked for again is (that grant, False)."""
+    require_purpose(purpose)
+    unknown = [c for c in categories if c not in CATEGORIES]
+    if unknown or not categories:
+        raise InvalidGrant(
+            f"Unknown or missing categories: {', '.join(unknown) or 'none given'}.",
+            errors=[{"field": "categories", "message": f"one or more of: {', '.join(CATEGORIES)}"}],
+        )
+    now = datetime.now(UTC)
+    if expires_at is not None and expires_at <= now:
+        raise InvalidGrant(
+            "A grant cannot expire in the past.",
+            errors=[{"field": "expires_at", "message": "must be in the future"}],
+        )
+    categories = sorted(set(categories))
+    existing = await repo.same_active_grant(session, org_person_id, purpose, categories, expires_at)
+    if existing is not None:
+        return existing, False
+    row = ConsentGrant(
+        id=uuid.uuid4(),
+        org_id=org_id,
+        org_person_id=org_person_id,
+        purpose=purpose,
+        categories=categories,
+        method=method,
+        evidence=evidence,
+        granted_by=actor.actor,
+        granted_at=now,
+        expires_at=expires_at,
+    )
+    session.add(row)
+    await session.flush()
+    await _issue_receipt(session, row, "granted", now)
+    await events.record_events(session, "consent.granted", {org_id: _event_payload(row)})
+    audit.record(
+        session,
+        actor,
+        "consent.granted",
+        "consent_grant",
+        row.id,
+        {"org_id": str(org_id), "purpose": purpose, "categories": categories, "method": method},
+    )
+    return row, True
+
+
+async def withdraw(session: AsyncSession, actor: Principal, grant_row: ConsentGrant) -> ConsentGrant:
+    """Withdraw a grant, with its signed receipt; withdrawing it again changes nothing."""
+    if grant_row.withdrawn_at is not None:
+        return grant_row
+    now = datetime.now(UTC)
+    grant_row.withdrawn_at = now
+    grant_row.withdrawn_by = actor.actor
+    await session.flush()
+    await _issue_receipt(session, grant_row, "withdrawn", now)
+    await events.record_events(session, "consent.withdrawn", {grant_row.org_id: _event_payload(grant_row)})
+    audit.record(
+        session,
+        actor,
+        "consent.withdrawn",
+        "consent_grant",
+        grant_row.id,
+        {"org_id": str(grant_row.org_id), "purpose": grant_row.purpose},
+    )
+    return grant_row
+
+
+async def grant_by_org(
+    session: AsyncSession, principal: Principal, org_person_id: uuid.UUID, body: Any
+) -> tuple[dict[str, Any], bool]:
+    """An organisation records a grant the resident gave it (card presented, or recorded with
+    evidence). 404 for a person the organisation is not linked to."""
+    await _linked_person(session, org_person_id)
+    row, created = await grant(
+        session,
+        principal,
+        org_id=principal.org_id,  # type: ignore[arg-type]
+        org_person_id=org_person_id,
+        purpose=body.purpose,
+        categories=list(body.categories),
+        method=body.method,
+        evidence=body.evidence.model_dump() if body.evidence else None,
+        expires_at=body.expires_at,
+    )
+    ids = await repo.receipt_ids(session, [row.id])
+    return grant_view(row, ids[row.id]), created
+
+
+async def grants_for_org(session: AsyncSession, principal: Principal, org_person_id: uuid.UUID) -> list[dict]:
+    """The grants the person made to the calling organisation, oldest first (active or not)."""
+    canonical = await _linked_person(session, org_person_id)
+    rows = await repo.grants_of(session, principal.org_id, canonical)
+    ids = await repo.receipt_ids(session, [g.id for g in rows])
+    return [grant_view(g, ids[g.id]) for g in rows]
+
+
+async def withdraw_by_org(
+    session: AsyncSession, principal: Principal, org_person_id: uuid.UUID, consent_id: uuid.UUID
+) -> dict[str, Any]:
+    """Withdraw one of the person's grants to the calling organisation (idempotent)."""
+    canonical = await _linked_person(session, org_person_id)
+    row = await repo.grant_for_update(session, consent_id)
+    mine = {g.id for g in await repo.grants_of(session, principal.org_id, canonical)}
+    if row is None or row.id not in mine:
+        raise ConsentNotFound(f"No consent {consent_id} for person {org_person_id}.")
+    await withdraw(session, principal, row)
+    ids = await repo.receipt_ids(session, [row.id])
+    return grant_view(row, ids[row.id])
+
+
+async def receipt(session: AsyncSession, principal: Principal, receipt_id: uuid.UUID) -> dict[str, Any]:
+    """A receipt of the caller's own (row-level security hides everyone else's)."""
+    row = await session.get(ConsentReceipt, receipt_id)
+    if row is None or (principal.org_id is not None and row.org_id != principal.org_id):
+        raise ReceiptNotFound(f"No consent receipt {receipt_id}.")
+    return {
+        "id": row.id,
+        "consent_id": row.grant_id,
+        "event": row.event,
+        "receipt": row.receipt,
+        "jws": row.jws,
+    }
+
+
+async def organisations_to_tell(
+    session: AsyncSession,
+    person_canonical_id: uuid.UUID,
+    categories: Iterable[str],
+    exclude: uuid.UUID | None,
+) -> dict[uuid.UUID, uuid.UUID]:
+    """Organisations (other than ``exclude``) that may see changes in ``categories`` of the
+    person's data, each with its own id for the person; the caller must be in a platform scope."""
+    orgs = await repo.orgs_granted(session, person_canonical_id, sorted(set(categories)), exclude)
+    if not orgs:
+        return {}
+    ids = await repo.org_person_ids(session, person_canonical_id)
+    return {org: ids[org] for org in orgs if org in ids}
+
+
+async def access_log_of(
+    session: AsyncSession, person_canonical_id: uuid.UUID, page: PageRequest
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Who read the person's data, newest first (for the resident; the caller must be in a
+    platform scope)."""
+    before = page.position(datetime.fromisoformat, int)
+    rows = await repo.access_log(session, person_canonical_id, page.limit + 1, before)  # type: ignore[arg-type]
+    items = [
+        {
+            "organisation_id": r.org_id,
+            "organisation": r.organisation or "(organisation no longer registered)",
+            "client_id": r.client_id,
+            "purpose": r.purpose,
+            "categories": list(r.categories),
+            "action": r.action,
+            "read_at": r.read_at,
+            "_position": (r.read_at.isoformat(), r.id),
+        }
+        for r in rows
+    ]
+    next_cursor = None
+    if len(items) > page.limit:
+        items = items[: page.limit]
+        next_cursor = encode_cursor(items[-1]["_position"])
+    for item in items:
+        del item["_position"]
+    return items, next_cursor

@@ -56,8 +56,19 @@ class Settings(BaseSettings):
         lt=1,
         description="Identity resolution: probability at or above which a match is held for review",
     )
+    privacy_notice_url: str | None = Field(
+        None,
+        description="Privacy notice that consent receipts link to (policyUrl); unset: <public_url>/privacy",
+    )
+    access_log_flush_seconds: float = Field(
+        0.25, gt=0, le=60, description="How often buffered access-log entries are written"
+    )
     log_level: str = "INFO"
     log_json: bool = True
+
+    @property
+    def policy_url(self) -> str:
+        return self.privacy_notice_url or f"{self.public_url.rstrip('/')}/privacy"
 
 
 @lru_cache

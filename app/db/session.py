@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -57,6 +58,9 @@ def make_engine(
 class Database:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    # Process-wide services every transaction may reach through ``session.info`` (such as the
+    # access-log writer), so that service functions need no request to find them.
+    services: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def connect(cls, url: str, settings: Settings, *, role: str | None = APP_ROLE) -> Database:
@@ -79,6 +83,7 @@ class Database:
             )
             if not active:
                 raise Unauthorized("This API client has been disabled.")
+            session.info.update(self.services)
             yield session
             # Work that must be the transaction's last statements (the audit append) registers here.
             for hook in session.info.pop("before_commit", ()):

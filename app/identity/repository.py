@@ -184,7 +184,7 @@ _WRITE = _positional(
 
 async def write_resolutions(
     session: AsyncSession,
-    org_id: uuid.UUID,
+    org_id: uuid.UUID | None,
     sector: str,
     *,
     people: dict[uuid.UUID, str],
@@ -281,6 +281,20 @@ async def latest_record_of(session: AsyncSession, org_id: uuid.UUID, canonical_i
                 "WHERE r.org_id = :org AND p.canonical_id = :id ORDER BY r.updated_at DESC LIMIT 1"
             ),
             {"org": org_id, "id": canonical_id},
+        )
+    ).first()
+
+
+async def resident_record_of(session: AsyncSession, canonical_id: uuid.UUID) -> Any:
+    """The record holding the resident's own claims about themselves, if they have made any."""
+    return (
+        await session.execute(
+            text(
+                "SELECT r.id, r.person_id, r.claims FROM person_records r JOIN people p ON p.id = r.person_id "
+                "WHERE r.org_id IS NULL AND r.source_sector = 'resident' AND p.canonical_id = :id "
+                "ORDER BY r.updated_at DESC LIMIT 1"
+            ),
+            {"id": canonical_id},
         )
     ).first()
 

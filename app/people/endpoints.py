@@ -46,8 +46,10 @@ class MalformedBatch(AppError):
 )
 async def register_person(body: PersonIn, ctx: Context = tenant("people:write")):
     """Register a record of a resident: 201 new person, 200 matched an existing one, 202 held for review."""
-    r = await service.register(ctx.session, ctx.principal, body)
-    content = PersonCreated(person_id=r.person_id, resolution={"status": r.status, "score": r.score})
+    r, grant = await service.register(ctx.session, ctx.principal, body)
+    content = PersonCreated(
+        person_id=r.person_id, resolution={"status": r.status, "score": r.score}, consent=grant
+    )
     return JSONResponse(content.model_dump(mode="json"), status_code=_STATUS_CODES[r.status])
 
 

@@ -30,6 +30,8 @@ class Person(Base):
     merged_into: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("people.id"))
     status: Mapped[str] = mapped_column(String(16), default="active")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Set when the resident objects to research: they are then left out of the indicators.
+    research_objection_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class OrgPerson(Base):

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from app.consent.schemas import GrantIn, GrantOut
 from app.core.schemas import ResponseModel, StrictModel
 
 Attribute = Literal[
@@ -44,6 +45,9 @@ class PersonIn(AttributesIn):
         max_length=100,
         description="The organisation's own reference; unique per organisation",
     )
+    consent: GrantIn | None = Field(
+        None, description="A consent grant the organisation captured from the resident at the same time"
+    )
 
 
 class Resolution(ResponseModel):
@@ -56,6 +60,7 @@ class Resolution(ResponseModel):
 class PersonCreated(ResponseModel):
     person_id: uuid.UUID = Field(description="The organisation's own id for this person")
     resolution: Resolution
+    consent: GrantOut | None = Field(None, description="The grant recorded with the registration, if any")
 
 
 class BatchResult(ResponseModel):
@@ -63,6 +68,7 @@ class BatchResult(ResponseModel):
     status: Literal["created", "matched", "review", "rejected"]
     person_id: uuid.UUID | None = None
     score: float | None = None
+    consent_id: uuid.UUID | None = None
     errors: list[dict[str, Any]] | None = None
 
 

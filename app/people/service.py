@@ -16,13 +16,15 @@ from app.audit import service as audit
 from app.auth.principal import Principal
 from app.consent import service as consent_service
 from app.consent.catalogue import ATTRIBUTE_CATEGORY
-from app.core.errors import AppError, NotFound, ValidationFailed
+from app.core.errors import AppError, Forbidden, NotFound, ValidationFailed
+from app.db.session import platform_scope
 from app.identity import repository as identity_repo
 from app.identity import service as identity_service
 from app.identity.matching import Profile, probe_keys, score
 from app.people.normalise import FieldError, name_key, normalise
 from app.people.normalise import postcode as normalise_postcode
 from app.people.schemas import AttributesIn, PersonIn, SearchIn
+from app.webhooks import service as events
 
 MAX_BATCH = 5000
 
@@ -42,7 +44,7 @@ def _field_errors(errors: list[FieldError]) -> list[dict[str, str]]:
 def _submission(
     body: AttributesIn, external_ref: str | None
 ) -> tuple[identity_service.Submission | None, list]:
-    raw = body.model_dump(exclude={"verified", "external_ref"}, exclude_none=True)
+    raw = body.model_dump(exclude={"verified", "external_ref", "consent"}, exclude_none=True)
     attributes, errors = normalise(raw)
     missing_verified = [a for a in body.verified if a not in attributes.values]
     errors += [FieldError("verified", f"'{a}' is marked verified but not given") for a in missing_verified]
@@ -53,8 +55,9 @@ def _submission(
 
 async def register(
     session: AsyncSession, principal: Principal, body: PersonIn
-) -> identity_service.Resolution:
-    """Resolve one record to a person (created, matched or held for review) and store it."""
+) -> tuple[identity_service.Resolution, dict[str, Any] | None]:
+    """Resolve one record to a person (created, matched or held for review) and store it, with the
+    consent the organisation captured at the same time, if any."""
     submission, errors = _submission(body, body.external_ref)
     if submission is None:
         raise ValidationFailed(f"Invalid: {', '.join(e['field'] for e in errors)}.", errors=errors)
@@ -63,7 +66,15 @@ async def register(
             "Give at least one attribute.", errors=[{"field": "body", "message": "no attributes"}]
         )
     [resolution] = await identity_service.resolve(session, principal, [submission])
-    return resolution
+    grant = None
+    if body.consent is not None:
+        if "consent:write" not in principal.scopes:
+            raise Forbidden(
+                "Recording consent with a registration needs the scope 'consent:write' as well.",
+                code="insufficient_scope",
+            )
+        grant, _ = await consent_service.grant_by_org(session, principal, resolution.person_id, body.consent)
+    return resolution, grant
 
 
 async def register_batch(
@@ -73,7 +84,7 @@ async def register_batch(
     if len(items) > MAX_BATCH:
         raise BatchTooLarge(f"A batch holds at most {MAX_BATCH} records; this one has {len(items)}.")
     results: list[dict[str, Any] | None] = [None] * len(items)
-    valid: list[tuple[int, identity_service.Submission]] = []
+    valid: list[tuple[int, identity_service.Submission, Any]] = []
     for index, item in enumerate(items):
         try:
             body = PersonIn.model_validate(item)
@@ -95,10 +106,15 @@ async def register_batch(
                 "errors": errors or [{"field": "record", "message": "no attributes"}],
             }
             continue
-        valid.append((index, submission))
-    resolutions = await identity_service.resolve(session, principal, [s for _, s in valid]) if valid else []
-    for (index, _), r in zip(valid, resolutions, strict=True):
+        valid.append((index, submission, body.consent))
+    resolutions = (
+        await identity_service.resolve(session, principal, [s for _, s, _ in valid]) if valid else []
+    )
+    for (index, _, consent), r in zip(valid, resolutions, strict=True):
         results[index] = {"index": index, "status": r.status, "person_id": r.person_id, "score": r.score}
+        if consent is not None:
+            grant, _ = await consent_service.grant_by_org(session, principal, r.person_id, consent)
+            results[index]["consent_id"] = grant["consent_id"]  # type: ignore[index]
     return results  # type: ignore[return-value]
 
 
@@ -134,15 +150,26 @@ def consolidate(records: list[Any], own_org: uuid.UUID | None, categories: froze
 
 async def read(session: AsyncSession, principal: Principal, org_person_id: uuid.UUID, purpose: str) -> dict:
     """The consented view of a person: what the caller asserted itself, plus what others hold in
-    the categories the person has granted it for ``purpose``."""
+    the categories the person has granted it for ``purpose``. The read is access-logged."""
     consent_service.require_purpose(purpose)
     canonical = await _canonical(session, org_person_id)
     categories = await consent_service.visible_categories(session, principal, canonical, purpose)
-    records = await identity_repo.records_of(session, canonical)
+    async with consent_service.purpose_scope(session, purpose):
+        records = await identity_repo.records_of(session, canonical)
+    attributes = consolidate(records, principal.org_id, categories)
+    consent_service.log_read(
+        session,
+        principal,
+        canonical,
+        org_person_id,
+        purpose,
+        {ATTRIBUTE_CATEGORY[a] for a in attributes},
+        "profile",
+    )
     return {
         "person_id": org_person_id,
         "purpose": purpose,
-        "attributes": consolidate(records, principal.org_id, categories),
+        "attributes": attributes,
         "external_refs": sorted(
             {r.external_ref for r in records if r.org_id == principal.org_id and r.external_ref}
         ),
@@ -193,7 +220,69 @@ async def assert_claims(
     audit.record(
         session, principal, "person.claims_asserted", "person", org_person_id, {"attributes": changed}
     )
+    await tell_organisations(session, canonical, changed, exclude=principal.org_id)
     return changed
+
+
+async def assert_resident_claims(
+    session: AsyncSession, resident: Principal, canonical: uuid.UUID, body: AttributesIn
+) -> list[str]:
+    """Record values the resident asserts about themselves: kept on a record of the resident's own,
+    they win over every organisation's (rectification). The caller is in a platform scope."""
+    submission, errors = _submission(body, None)
+    if submission is None:
+        raise ValidationFailed(f"Invalid: {', '.join(e['field'] for e in errors)}.", errors=errors)
+    changed = sorted(submission.attributes.values)
+    if not changed:
+        raise ValidationFailed(
+            "Give at least one attribute to correct.", errors=[{"field": "body", "message": "no attributes"}]
+        )
+    now = datetime.now(UTC).isoformat()
+    claims = {
+        a: {"value": v, "verified": False, "asserted_at": now}
+        for a, v in submission.attributes.values.items()
+    }
+    record = await identity_repo.resident_record_of(session, canonical)
+    if record is None:
+        await identity_repo.write_resolutions(
+            session,
+            None,
+            "resident",
+            people={},
+            org_ids=[],
+            updated_records=[],
+            decisions=[],
+            new_records=[
+                {
+                    "id": uuid.uuid4(),
+                    "person_id": canonical,
+                    "claims": claims,
+                    **identity_service.match_columns(claims),
+                }
+            ],
+        )
+    else:
+        columns = identity_service.match_columns({**record.claims, **claims})
+        await identity_repo.update_record(session, record.id, claims, columns)
+    audit.record(session, resident, "person.rectified", "person", canonical, {"attributes": changed})
+    await tell_organisations(session, canonical, changed, exclude=None)
+    return changed
+
+
+async def tell_organisations(
+    session: AsyncSession, canonical: uuid.UUID, attributes: list[str], exclude: uuid.UUID | None
+) -> None:
+    """Queue ``person.updated`` for every other organisation the person lets see the changed
+    attributes' categories (payloads name the attributes, never their values)."""
+    async with platform_scope(session):
+        receivers = await consent_service.organisations_to_tell(
+            session, canonical, {ATTRIBUTE_CATEGORY[a] for a in attributes}, exclude
+        )
+    await events.record_events(
+        session,
+        "person.updated",
+        {org: {"person_id": str(their_id), "attributes": attributes} for org, their_id in receivers.items()},
+    )
 
 
 async def find_by_external_ref(session: AsyncSession, principal: Principal, external_ref: str) -> list[dict]:

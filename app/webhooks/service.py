@@ -5,8 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.session import platform_scope
 
 EVENT_TYPES = (
     "person.updated",
@@ -29,18 +32,19 @@ async def record_events(
     session: AsyncSession, event_type: str, payloads: dict[uuid.UUID, dict[str, Any]]
 ) -> None:
     """Queue one event per receiving organisation, in the caller's transaction (so it exists
-    exactly when the change does). Payloads carry ids and field names, never personal values."""
+    exactly when the change does). Payloads carry ids and field names, never personal values.
+    The receivers are often other organisations than the caller, whose outbox rows its own
+    context may not write: the insert runs in the platform scope."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type}")
     if not payloads:
         return
-    import orjson
-
-    await session.execute(
-        _INSERT,
-        {
-            "event_type": event_type,
-            "orgs": list(payloads),
-            "payloads": [orjson.dumps(p, default=str).decode() for p in payloads.values()],
-        },
-    )
+    async with platform_scope(session):
+        await session.execute(
+            _INSERT,
+            {
+                "event_type": event_type,
+                "orgs": list(payloads),
+                "payloads": [orjson.dumps(p, default=str).decode() for p in payloads.values()],
+            },
+        )

@@ -1,0 +1,181 @@
+"""SQL for consent: grants, receipts, and reading the access log."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.consent.models import ConsentGrant, ConsentReceipt
+from app.organisations.models import Organisation
+from app.people.models import OrgPerson
+
+# An active grant: not withdrawn, and not past its expiry at this statement's now().
+ACTIVE = "g.withdrawn_at IS NULL AND (g.expires_at IS NULL OR g.expires_at > now())"
+
+
+async def granted_categories(
+    session: AsyncSession, org_id: uuid.UUID, canonical_id: uuid.UUID, purpose: str
+) -> set[str]:
+    """The categories the organisation's active grants from the person cover for ``purpose``."""
+    rows = await session.execute(
+        text(
+            "SELECT DISTINCT unnest(g.categories) FROM consent_grants g "
+            "JOIN org_people op ON op.org_person_id = g.org_person_id "
+            f"WHERE op.org_id = :org AND op.canonical_id = :person AND g.purpose = :purpose AND {ACTIVE}"
+        ),
+        {"org": org_id, "person": canonical_id, "purpose": purpose},
+    )
+    return set(rows.scalars())
+
+
+async def grants_of(
+    session: AsyncSession, org_id: uuid.UUID | None, canonical_id: uuid.UUID
+) -> list[ConsentGrant]:
+    """Every grant (active or not) the person made; only those to ``org_id`` when given."""
+    query = (
+        select(ConsentGrant)
+        .where(
+            ConsentGrant.org_person_id.in_(
+                select(OrgPerson.org_person_id).where(OrgPerson.canonical_id == canonical_id)
+            )
+        )
+        .order_by(ConsentGrant.granted_at, ConsentGrant.id)
+    )
+    if org_id is not None:
+        query = query.where(ConsentGrant.org_id == org_id)
+    return list((await session.scalars(query)).all())
+
+
+async def active_grants(
+    session: AsyncSession, canonical_id: uuid.UUID, purpose: str | None = None
+) -> list[ConsentGrant]:
+    """The person's active grants to any organisation (the caller must see across organisations)."""
+    rows = await session.execute(
+        text(
+            "SELECT g.id FROM consent_grants g JOIN org_people op ON op.org_person_id = g.org_person_id "
+            f"WHERE op.canonical_id = :person AND {ACTIVE} AND (CAST(:purpose AS text) IS NULL OR g.purpose = :purpose) "
+            "ORDER BY g.granted_at"
+        ),
+        {"person": canonical_id, "purpose": purpose},
+    )
+    ids = list(rows.scalars())
+    if not ids:
+        return []
+    found = await session.scalars(select(ConsentGrant).where(ConsentGrant.id.in_(ids)))
+    return sorted(found.all(), key=lambda g: (g.granted_at, g.id))
+
+
+async def same_active_grant(
+    session: AsyncSession,
+    org_person_id: uuid.UUID,
+    purpose: str,
+    categories: Sequence[str],
+    expires_at: datetime | None,
+) -> ConsentGrant | None:
+    """An active grant identical to the one asked for (a retried request), if any."""
+    found = await session.scalars(
+        select(ConsentGrant)
+        .where(
+            ConsentGrant.org_person_id == org_person_id,
+            ConsentGrant.purpose == purpose,
+            ConsentGrant.categories == list(categories),
+            ConsentGrant.withdrawn_at.is_(None),
+            ConsentGrant.expires_at.is_(None)
+            if expires_at is None
+            else ConsentGrant.expires_at == expires_at,
+        )
+        .limit(1)
+    )
+    return found.first()
+
+
+async def grant_for_update(session: AsyncSession, consent_id: uuid.UUID) -> ConsentGrant | None:
+    return (
+        await session.scalars(select(ConsentGrant).where(ConsentGrant.id == consent_id).with_for_update())
+    ).first()
+
+
+async def receipt_ids(
+    session: AsyncSession, grant_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    if not grant_ids:
+        return {}
+    rows = await session.execute(
+        select(ConsentReceipt.grant_id, ConsentReceipt.id)
+        .where(ConsentReceipt.grant_id.in_(list(grant_ids)))
+        .order_by(ConsentReceipt.created_at, ConsentReceipt.event)
+    )
+    out: dict[uuid.UUID, list[uuid.UUID]] = {g: [] for g in grant_ids}
+    for grant_id, receipt_id in rows:
+        out[grant_id].append(receipt_id)
+    return out
+
+
+async def receipts_of(session: AsyncSession, grant_ids: Sequence[uuid.UUID]) -> list[ConsentReceipt]:
+    if not grant_ids:
+        return []
+    found = await session.scalars(
+        select(ConsentReceipt)
+        .where(ConsentReceipt.grant_id.in_(list(grant_ids)))
+        .order_by(ConsentReceipt.created_at, ConsentReceipt.event)
+    )
+    return list(found.all())
+
+
+async def organisation(session: AsyncSession, org_id: uuid.UUID) -> Organisation | None:
+    return await session.get(Organisation, org_id)
+
+
+async def org_person_ids(session: AsyncSession, canonical_id: uuid.UUID) -> dict[uuid.UUID, uuid.UUID]:
+    """organisation → its id for the person (the one issued for the canonical person first)."""
+    rows = await session.execute(
+        text(
+            "SELECT DISTINCT ON (org_id) org_id, org_person_id FROM org_people WHERE canonical_id = :person "
+            "ORDER BY org_id, (person_id = canonical_id) DESC, created_at"
+        ),
+        {"person": canonical_id},
+    )
+    return dict(rows.all())
+
+
+async def orgs_granted(
+    session: AsyncSession, canonical_id: uuid.UUID, categories: Sequence[str], exclude: uuid.UUID | None
+) -> list[uuid.UUID]:
+    """Organisations holding an active grant (any purpose) from the person covering any of
+    ``categories``, but ``exclude``."""
+    rows = await session.execute(
+        text(
+            "SELECT DISTINCT g.org_id FROM consent_grants g JOIN org_people op ON op.org_person_id = g.org_person_id "
+            f"WHERE op.canonical_id = :person AND {ACTIVE} AND g.categories && CAST(:cats AS text[]) "
+            "AND g.org_id IS DISTINCT FROM CAST(:exclude AS uuid)"
+        ),
+        {"person": canonical_id, "cats": list(categories), "exclude": exclude},
+    )
+    return list(rows.scalars())
+
+
+async def access_log(
+    session: AsyncSession, canonical_id: uuid.UUID, limit: int, before: tuple[datetime, int] | None
+) -> list[Any]:
+    """Reads of the person's data (under any id merged into it), newest first."""
+    rows = await session.execute(
+        text(
+            "SELECT a.id, a.org_id, o.name AS organisation, a.client_id, a.purpose, a.categories, a.action, "
+            "a.read_at FROM access_log a LEFT JOIN organisations o ON o.id = a.org_id "
+            "WHERE a.person_id IN (SELECT id FROM people WHERE canonical_id = :person) "
+            "AND (CAST(:before_at AS timestamptz) IS NULL OR (a.read_at, a.id) < (:before_at, :before_id)) "
+            "ORDER BY a.read_at DESC, a.id DESC LIMIT :limit"
+        ),
+        {
+            "person": canonical_id,
+            "before_at": before[0] if before else None,
+            "before_id": before[1] if before else 0,
+            "limit": limit,
+        },
+    )
+    return list(rows)

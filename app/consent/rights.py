@@ -1,0 +1,266 @@
+"""Residents' rights over their own data (SPEC §4), as the portal calls them: see and download
+everything held, correct it, grant and withdraw consent, object to research, erase.
+
+Each function takes the resident's principal (``Principal.resident(person_id)``) and a platform
+transaction, and keeps to that one person. Later domains add their part where marked: the
+interactions, relationships and ledger sections of the export, and what erasure does to them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.auth.principal import Principal
+from app.consent import repository as repo
+from app.consent import service as consent_service
+from app.consent.catalogue import CATEGORIES
+from app.core.errors import NotFound
+from app.core.pagination import PageRequest, decode_cursor
+from app.identity import repository as identity_repo
+from app.people import service as people_service
+from app.people.schemas import AttributesIn
+from app.webhooks import service as events
+
+
+class ResidentNotFound(NotFound):
+    code = "person_not_found"
+
+
+class OrganisationNotLinked(NotFound):
+    code = "organisation_not_linked"
+
+
+async def person_of(session: AsyncSession, resident: Principal) -> uuid.UUID:
+    """The resident's current (canonical) person id; 404 once erased."""
+    row = (
+        await session.execute(
+            text("SELECT canonical_id, status FROM people WHERE id = :id"), {"id": resident.resident_id}
+        )
+    ).first()
+    if row is None or row.status == "erased":
+        raise ResidentNotFound("This person is not registered, or has been erased.")
+    return row.canonical_id
+
+
+async def _organisations(session: AsyncSession, canonical: uuid.UUID) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        text(
+            "SELECT DISTINCT ON (op.org_id) op.org_id, op.org_person_id, op.created_at, o.name, o.sector, o.kind "
+            "FROM org_people op JOIN organisations o ON o.id = op.org_id WHERE op.canonical_id = :person "
+            "ORDER BY op.org_id, (op.person_id = op.canonical_id) DESC, op.created_at"
+        ),
+        {"person": canonical},
+    )
+    return [
+        {
+            "organisation_id": r.org_id,
+            "organisation": r.name,
+            "sector": r.sector,
+            "kind": r.kind,
+            "their_id_for_you": r.org_person_id,
+            "linked_at": r.created_at,
+        }
+        for r in sorted(rows, key=lambda r: r.created_at)
+    ]
+
+
+async def profile(session: AsyncSession, resident: Principal) -> dict[str, Any]:
+    """Everything held about the resident's identity: the consolidated view (what each
+    organisation would see with every category granted) and every claim with where it came from."""
+    canonical = await person_of(session, resident)
+    records = await identity_repo.records_of(session, canonical)
+    names = {o["organisation_id"]: o["organisation"] for o in await _organisations(session, canonical)}
+    return {
+        "attributes": people_service.consolidate(records, None, frozenset(CATEGORIES)),
+        "claims": [
+            {
+                "source": "you" if r.org_id is None else names.get(r.org_id, "an organisation"),
+                "organisation_id": r.org_id,
+                "source_sector": r.source_sector,
+                "external_ref": r.external_ref,
+                "attributes": r.claims,
+            }
+            for r in records
+        ],
+    }
+
+
+async def who_knows_me(session: AsyncSession, resident: Principal) -> list[dict[str, Any]]:
+    """Each organisation linked to the resident, with what it may see, for which purpose, and why."""
+    canonical = await person_of(session, resident)
+    grants = await repo.grants_of(session, None, canonical)
+    receipts = await repo.receipt_ids(session, [g.id for g in grants])
+    out = []
+    for org in await _organisations(session, canonical):
+        mine = [g for g in grants if g.org_id == org["organisation_id"]]
+        out.append({**org, "consents": [consent_service.grant_view(g, receipts[g.id]) for g in mine]})
+    return out
+
+
+async def grant(
+    session: AsyncSession,
+    resident: Principal,
+    org_id: uuid.UUID,
+    purpose: str,
+    categories: list[str],
+    expires_at: datetime | None = None,
+) -> dict[str, Any]:
+    """The resident grants a linked organisation ``categories`` for ``purpose`` (in the portal)."""
+    canonical = await person_of(session, resident)
+    ids = await repo.org_person_ids(session, canonical)
+    if org_id not in ids:
+        raise OrganisationNotLinked(f"Organisation {org_id} holds no record of you.")
+    row, _ = await consent_service.grant(
+        session,
+        resident,
+        org_id=org_id,
+        org_person_id=ids[org_id],
+        purpose=purpose,
+        categories=categories,
+        method="portal",
+        expires_at=expires_at,
+    )
+    receipts = await repo.receipt_ids(session, [row.id])
+    return consent_service.grant_view(row, receipts[row.id])
+
+
+async def withdraw(session: AsyncSession, resident: Principal, org_id: uuid.UUID, purpose: str) -> int:
+    """The resident withdraws everything granted to the organisation for ``purpose`` (as easy as
+    granting: one call). The number of grants withdrawn."""
+    consent_service.require_purpose(purpose)
+    canonical = await person_of(session, resident)
+    withdrawn = 0
+    for g in await repo.active_grants(session, canonical, purpose):
+        if g.org_id == org_id:
+            await consent_service.withdraw(session, resident, g)
+            withdrawn += 1
+    return withdrawn
+
+
+async def rectify(session: AsyncSession, resident: Principal, body: AttributesIn) -> list[str]:
+    """The resident corrects their details; their own claims win over organisations'."""
+    canonical = await person_of(session, resident)
+    return await people_service.assert_resident_claims(session, resident, canonical, body)
+
+
+async def object_to_research(session: AsyncSession, resident: Principal, objecting: bool = True) -> dict:
+    """Object to ``research`` (the resident is then left out of the indicators, and research grants
+    are withdrawn), or lift the objection."""
+    canonical = await person_of(session, resident)
+    at = datetime.now(UTC) if objecting else None
+    await session.execute(
+        text("UPDATE people SET research_objection_at = :at WHERE canonical_id = :person"),
+        {"at": at, "person": canonical},
+    )
+    withdrawn = 0
+    if objecting:
+        for g in await repo.active_grants(session, canonical, "research"):
+            await consent_service.withdraw(session, resident, g)
+            withdrawn += 1
+    audit.record(
+        session, resident, "person.research_objection", "person", canonical, {"objecting": objecting}
+    )
+    return {"objecting": objecting, "since": at, "grants_withdrawn": withdrawn}
+
+
+async def access_log(
+    session: AsyncSession, resident: Principal, page: PageRequest
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Who read the resident's data, when, why and what: newest first."""
+    canonical = await person_of(session, resident)
+    return await consent_service.access_log_of(session, canonical, page)
+
+
+async def export(session: AsyncSession, resident: Principal) -> dict[str, Any]:
+    """Everything held about the resident as one JSON document (portability and subject access)."""
+    canonical = await person_of(session, resident)
+    person = (
+        await session.execute(
+            text("SELECT status, created_at, research_objection_at FROM people WHERE id = :id"),
+            {"id": canonical},
+        )
+    ).first()
+    grants = await repo.grants_of(session, None, canonical)
+    receipt_rows = await repo.receipts_of(session, [g.id for g in grants])
+    names = {o["organisation_id"]: o["organisation"] for o in await _organisations(session, canonical)}
+    consents = []
+    for g in grants:
+        mine = [r for r in receipt_rows if r.grant_id == g.id]
+        consents.append(
+            {
+                **consent_service.grant_view(g, [r.id for r in mine]),
+                "organisation_id": g.org_id,
+                "organisation": names.get(g.org_id),
+                "receipts": [
+                    {"id": r.id, "event": r.event, "receipt": r.receipt, "jws": r.jws} for r in mine
+                ],
+            }
+        )
+    log: list[dict[str, Any]] = []
+    page = PageRequest(limit=500, after=None)
+    while True:
+        items, cursor = await consent_service.access_log_of(session, canonical, page)
+        log.extend(items)
+        if cursor is None:
+            break
+        page = PageRequest(limit=500, after=decode_cursor(cursor))
+    return {
+        "format": "kith-subject-access/1",
+        "exported_at": datetime.now(UTC),
+        "person": {
+            "status": person.status,
+            "registered_at": person.created_at,
+            "research_objection_at": person.research_objection_at,
+        },
+        "profile": await profile(session, resident),
+        "organisations": await _organisations(session, canonical),
+        "consents": consents,
+        "access_log": log,
+    }
+
+
+async def erase(session: AsyncSession, resident: Principal) -> dict[str, Any]:
+    """Erase the resident: identifying attributes and contact points deleted (every record of the
+    person, and the decisions that resolved them), grants withdrawn, the person kept only as an
+    erased id so that past aggregates do not change, and every linked organisation told
+    (``person.erased``, in its own id). Ids remain; values do not."""
+    canonical = await person_of(session, resident)
+    people_ids = list(
+        (
+            await session.execute(text("SELECT id FROM people WHERE canonical_id = :p"), {"p": canonical})
+        ).scalars()
+    )
+    their_ids = await repo.org_person_ids(session, canonical)
+    withdrawn = 0
+    for g in await repo.active_grants(session, canonical):
+        await consent_service.withdraw(session, resident, g)
+        withdrawn += 1
+    await session.execute(
+        text(
+            "DELETE FROM identity_decisions WHERE record_id IN "
+            "(SELECT id FROM person_records WHERE person_id = ANY(CAST(:ids AS uuid[])))"
+        ),
+        {"ids": people_ids},
+    )
+    deleted = await session.execute(
+        text("DELETE FROM person_records WHERE person_id = ANY(CAST(:ids AS uuid[]))"), {"ids": people_ids}
+    )
+    await session.execute(
+        text("UPDATE people SET status = 'erased' WHERE id = ANY(CAST(:ids AS uuid[]))"), {"ids": people_ids}
+    )
+    await events.record_events(
+        session, "person.erased", {org: {"person_id": str(their)} for org, their in their_ids.items()}
+    )
+    summary = {
+        "records_deleted": deleted.rowcount,
+        "grants_withdrawn": withdrawn,
+        "organisations_told": len(their_ids),
+    }
+    audit.record(session, resident, "person.erased", "person", canonical, summary)
+    return summary

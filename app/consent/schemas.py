@@ -1,0 +1,108 @@
+"""Request and response bodies for consent: purposes, grants, receipts, the access log."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, Field, field_validator, model_validator
+
+from app.core.schemas import ResponseModel, StrictModel
+
+Purpose = Literal["service_delivery", "case_coordination", "rewards", "offers", "research"]
+Category = Literal["identity", "contact", "address", "interactions", "relationships", "rewards"]
+
+
+class Evidence(StrictModel):
+    kind: Literal["verbal", "written", "electronic"]
+    reference: str = Field(min_length=1, max_length=200, description="Where the evidence is kept")
+
+
+class GrantIn(StrictModel):
+    purpose: Purpose
+    categories: list[Category] = Field(min_length=1, max_length=6)
+    method: Literal["card_presented", "recorded_by_org"] = Field(
+        description="How the resident gave consent (the portal records its own grants)"
+    )
+    evidence: Evidence | None = Field(None, description="Required when method is recorded_by_org")
+    expires_at: AwareDatetime | None = Field(
+        None, description="When the grant lapses; unset: until withdrawn"
+    )
+
+    @field_validator("categories")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("categories must not repeat")
+        return sorted(value)
+
+    @model_validator(mode="after")
+    def _evidence(self) -> GrantIn:
+        if self.method == "recorded_by_org" and self.evidence is None:
+            raise ValueError("evidence is required when method is recorded_by_org")
+        return self
+
+
+class GrantOut(ResponseModel):
+    consent_id: uuid.UUID
+    person_id: uuid.UUID = Field(description="The organisation's own id for the person")
+    purpose: str
+    categories: list[str]
+    method: str
+    evidence: dict[str, Any] | None = None
+    status: Literal["active", "withdrawn", "expired"]
+    granted_at: datetime
+    expires_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+    receipt_ids: list[uuid.UUID] = Field(description="Signed receipts: the grant's, then the withdrawal's")
+
+
+class GrantList(ResponseModel):
+    items: list[GrantOut]
+
+
+class ReceiptOut(ResponseModel):
+    id: uuid.UUID
+    consent_id: uuid.UUID
+    event: Literal["granted", "withdrawn"]
+    receipt: dict[str, Any] = Field(description="Kantara Consent Receipt v1.1 fields")
+    jws: str = Field(
+        description="The receipt signed (ES256, compact JWS) with a key in /.well-known/jwks.json"
+    )
+
+
+class PurposeOut(ResponseModel):
+    purpose: str
+    description: str
+
+
+class CategoryOut(ResponseModel):
+    category: str
+    description: str
+
+
+class Catalogue(ResponseModel):
+    purposes: list[PurposeOut]
+    categories: list[CategoryOut]
+
+
+class AccessLogOut(ResponseModel):
+    organisation_id: uuid.UUID
+    organisation: str
+    client_id: str | None
+    purpose: str
+    categories: list[str]
+    action: str
+    read_at: datetime
+
+
+class AccessLogPage(ResponseModel):
+    items: list[AccessLogOut]
+    next_cursor: str | None = None
+
+
+class ErasureOut(ResponseModel):
+    records_deleted: int
+    grants_withdrawn: int
+    organisations_told: int
