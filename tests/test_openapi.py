@@ -34,6 +34,8 @@ def test_v1_routes_declare_their_scope(app):
     for path, item in app.openapi()["paths"].items():
         if path.startswith("/v1/"):
             for method, op in item.items():
-                assert any("oauth2" in req for req in op.get("security", [])), f"{method.upper()} {path} is open"
+                assert any("oauth2" in req for req in op.get("security", [])), (
+                    f"{method.upper()} {path} is open"
+                )
                 scopes = [s for req in op.get("security", []) for s in req.get("oauth2", [])]
                 assert scopes or path in ANY_SCOPE, f"{method.upper()} {path} names no scope"
