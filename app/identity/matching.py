@@ -192,22 +192,27 @@ def _compare_phone(a: str | None, b: str | None) -> str | None:
 _RANK = {"exact": 3, "nickname": 2, "close": 2, "different": 0, None: 1}
 
 
-def compare(a: Profile, b: Profile) -> dict[str, str | None]:
-    """The comparison level of each attribute (None where either side lacks it), with the names
-    in whichever orientation agrees better (people's given and family names get swapped)."""
-    straight = (_compare_given(a.given, b.given), _compare_family(a.family, b.family))
-    if "different" in straight:  # only then can the swapped orientation agree better
+def levels(a: Profile, b: Profile) -> tuple[str | None, ...]:
+    """The comparison level of each attribute, in ATTRIBUTES order (None where either side lacks
+    it), with the names in whichever orientation agrees better (given and family names get swapped)."""
+    given, family = _compare_given(a.given, b.given), _compare_family(a.family, b.family)
+    if given == "different" or family == "different":  # only then can the swapped orientation agree better
         swapped = (_compare_given(a.given, b.family), _compare_family(a.family, b.given))
-        if sum(_RANK[x] for x in swapped) > sum(_RANK[x] for x in straight) + 1:
-            straight = swapped
-    return {
-        "given": straight[0],
-        "family": straight[1],
-        "dob": _compare_dob(a.dob, b.dob),
-        "postcode": _compare_postcode(a.postcode, b.postcode),
-        "email": _compare_email(a.email, b.email),
-        "phone": _compare_phone(a.phone, b.phone),
-    }
+        if _RANK[swapped[0]] + _RANK[swapped[1]] > _RANK[given] + _RANK[family] + 1:
+            given, family = swapped
+    return (
+        given,
+        family,
+        _compare_dob(a.dob, b.dob),
+        _compare_postcode(a.postcode, b.postcode),
+        _compare_email(a.email, b.email),
+        _compare_phone(a.phone, b.phone),
+    )
+
+
+def compare(a: Profile, b: Profile) -> dict[str, str | None]:
+    """:func:`levels` by attribute name."""
+    return dict(zip(ATTRIBUTES, levels(a, b), strict=True))
 
 
 @dataclass
@@ -259,15 +264,33 @@ class Scored:
 
 
 def score(a: Profile, b: Profile, params: Parameters) -> Scored:
-    levels = compare(a, b)
+    found = compare(a, b)
     table = params.weights
-    weights = {attr: table[attr][level] for attr, level in levels.items()}
+    weights = {attr: table[attr][level] for attr, level in found.items()}
     total = sum(weights.values())
     log_prior = math.log2(params.prior / (1 - params.prior))
     probability = 1.0 / (1.0 + 2.0 ** -(total + log_prior))
-    clear = [levels["given"] == "different", levels["dob"] == "different"]
+    clear = [found["given"] == "different", found["dob"] == "different"]
     rule = "distinct" if all(clear) else "review_only" if any(clear) else None
-    return Scored(levels, weights, total, probability, rule)
+    return Scored(found, weights, total, probability, rule)
+
+
+def rank(a: Profile, b: Profile, params: Parameters) -> tuple[int, float]:
+    """How well ``b`` matches ``a``, as :func:`score` would rank it — a disagreement rule first,
+    then the match weight — without building the explanation (batches compare tens of thousands
+    of pairs and explain only the best of each)."""
+    given, family, dob, postcode, email, phone = levels(a, b)
+    table = params.weights
+    total = (
+        table["given"][given]
+        + table["family"][family]
+        + table["dob"][dob]
+        + table["postcode"][postcode]
+        + table["email"][email]
+        + table["phone"][phone]
+    )
+    clear = (given == "different") + (dob == "different")
+    return (2 - clear, total)
 
 
 def decide(best: Scored | None, match_threshold: float, review_threshold: float) -> str:

@@ -47,10 +47,19 @@ async def candidates(
     columns, keys = zip(*wanted, strict=True)
     connection = await driver_connection(session)
     rows = await connection.fetch(_CANDIDATES, list(columns), list(keys), platform)
+    # A record sharing several keys with a probe comes back once per key: keep it once per probe.
     found = []
+    seen: set[tuple[int, uuid.UUID]] = set()
+    profiles: dict[uuid.UUID, Profile] = {}
     for column, key, rid, canonical, given, family, dob, postcode, email, phone in rows:
-        profile = Profile(given, family, dob, postcode, email, phone)
-        found.extend((i, rid, canonical, profile) for i in wanted[(column, key)])
+        for i in wanted[(column, key)]:
+            if (i, rid) in seen:
+                continue
+            seen.add((i, rid))
+            profile = profiles.get(rid)
+            if profile is None:
+                profile = profiles[rid] = Profile(given, family, dob, postcode, email, phone)
+            found.append((i, rid, canonical, profile))
     return found
 
 

@@ -35,6 +35,7 @@ from app.identity.matching import (
     decide,
     estimate_parameters,
     probe_keys,
+    rank,
     score,
 )
 from app.people.normalise import Attributes, name_key
@@ -177,11 +178,14 @@ async def resolve(
                 for canonical, profile in batch_index.get(probe, ()):
                     candidates.setdefault(canonical, []).append(profile)
         best: tuple[uuid.UUID, Scored] | None = None
+        top: tuple[tuple[int, float], uuid.UUID, Profile] | None = None
         for canonical, profiles in candidates.items():
             for profile in profiles:
-                scored = score(w.profile, profile, params)
-                if best is None or _rank(scored) > _rank(best[1]):
-                    best = (canonical, scored)
+                ranked = rank(w.profile, profile, params)
+                if top is None or ranked > top[0]:
+                    top = (ranked, canonical, profile)
+        if top is not None:
+            best = (top[1], score(w.profile, top[2], params))
         w.scored = best[1] if best else None
         w.status = decide(w.scored, settings.match_threshold, settings.review_threshold)
         if w.status == "matched":
@@ -199,10 +203,6 @@ async def resolve(
                 batch_index[(column, key)].append((w.canonical_id, w.profile))  # type: ignore[arg-type]
 
     return await _store(session, principal, work)
-
-
-def _rank(s: Scored) -> tuple[int, float]:
-    return ({"distinct": 0, "review_only": 1, None: 2}[s.rule], s.match_weight)
 
 
 def _claims(submission: Submission, asserted_at: str) -> dict[str, dict[str, Any]]:

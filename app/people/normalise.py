@@ -68,8 +68,55 @@ def email(field: str, value: str) -> str:
         raise FieldError(field, f"is not a valid email address ({exc})") from exc
 
 
+def _gb_number_types() -> list[tuple[re.Pattern, frozenset[int]]]:
+    """libphonenumber's own GB metadata: each number type's pattern and possible lengths."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("GB")
+    general = frozenset(metadata.general_desc.possible_length or ())
+    types = []
+    for desc in (
+        metadata.premium_rate,
+        metadata.toll_free,
+        metadata.shared_cost,
+        metadata.voip,
+        metadata.personal_number,
+        metadata.pager,
+        metadata.uan,
+        metadata.voicemail,
+        metadata.fixed_line,
+        metadata.mobile,
+    ):
+        if desc is not None and desc.national_number_pattern:
+            lengths = frozenset(desc.possible_length or ()) or general
+            types.append((re.compile(desc.national_number_pattern), lengths))
+    return types
+
+
+_GB_GENERAL = re.compile(phonenumbers.PhoneMetadata.metadata_for_region("GB").general_desc.national_number_pattern)
+_GB_TYPES = _gb_number_types()
+_GB_WRITTEN = re.compile(r"^(?:\+44|0044|0(?!180020))([1-9][0-9]{6,9})$")
+_PHONE_PUNCTUATION = str.maketrans("", "", " -.()\u00a0")
+
+
+def _gb_e164(value: str) -> str | None:
+    """E.164 for the common case — a GB number written nationally or with +44 — decided by the same
+    patterns libphonenumber's is_valid_number applies for GB, without its general parser (a sixth
+    of a batch's time). None where this shortcut does not apply: the full parser decides."""
+    written = _GB_WRITTEN.match(value.translate(_PHONE_PUNCTUATION))
+    if written is None or "(0)" in value:
+        return None
+    national = written.group(1)
+    if not _GB_GENERAL.fullmatch(national):
+        return None
+    if any(len(national) in lengths and pattern.fullmatch(national) for pattern, lengths in _GB_TYPES):
+        return "+44" + national
+    return None
+
+
 @lru_cache(maxsize=65536)
 def _e164(value: str) -> str | None:
+    fast = _gb_e164(value)
+    if fast is not None:
+        return fast
     try:
         parsed = phonenumbers.parse(value, "GB")
     except phonenumbers.NumberParseException:

@@ -94,3 +94,28 @@ class TestEstimation:
         for attr in ("given", "family", "dob"):
             assert params.m[attr]["exact"] > params.u[attr]["exact"]
             assert abs(sum(params.m[attr].values()) - 1) < 1e-9
+
+
+class TestRank:
+    def test_rank_orders_pairs_exactly_as_score_does(self):
+        from app.identity import synthetic
+        from app.identity.matching import rank
+
+        recs = synthetic.records(synthetic.people(300, seed=4), n_sources=3, duplicates=0.6, seed=4)
+        profiles = []
+        for r in recs:
+            p = r.as_payload()
+            profiles.append(
+                profile(
+                    p.get("given_name"),
+                    p.get("family_name"),
+                    p.get("date_of_birth"),
+                    (p.get("address") or {}).get("postcode"),
+                    p.get("email"),
+                )
+            )
+        params = Parameters()
+        rules = {"distinct": 0, "review_only": 1, None: 2}
+        for a, b in itertools.islice(itertools.combinations(profiles, 2), 20_000):
+            s = score(a, b, params)
+            assert rank(a, b, params) == (rules[s.rule], s.match_weight)
