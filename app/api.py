@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from app.consent.endpoints import admin as consent_admin_router
 from app.consent.endpoints import router as consent_router
 from app.identity.endpoints import router as identity_router
+from app.interactions.endpoints import router as interactions_router
 from app.organisations.endpoints import router as organisations_router
 from app.people.endpoints import router as people_router
 
@@ -16,3 +17,4 @@ v1.include_router(people_router)
 v1.include_router(identity_router)
 v1.include_router(consent_router)
 v1.include_router(consent_admin_router)
+v1.include_router(interactions_router)

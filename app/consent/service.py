@@ -28,6 +28,7 @@ from app.consent.catalogue import CATEGORIES, PURPOSES
 from app.consent.models import ConsentGrant, ConsentReceipt
 from app.core.errors import Forbidden, NotFound, ValidationFailed
 from app.core.pagination import PageRequest, encode_cursor
+from app.db.session import platform_scope
 from app.identity import repository as identity_repo
 from app.webhooks import service as events
 
@@ -388,3 +389,16 @@ async def access_log_of(
     for item in items:
         del item["_position"]
     return items, next_cursor
+
+
+async def organisation_names(session: AsyncSession, org_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str]]:
+    """Name and sector of organisations whose data a consented read shows (residents and their
+    organisations see who holds what; an organisation's name is not personal data)."""
+    wanted = list(set(org_ids))
+    if not wanted:
+        return {}
+    async with platform_scope(session):
+        rows = await session.execute(
+            text("SELECT id, name, sector FROM organisations WHERE id = ANY(CAST(:ids AS uuid[]))"), {"ids": wanted}
+        )
+    return {r.id: (r.name, r.sector) for r in rows}

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from app.auth.deps import Context, tenant
-from app.core.errors import AppError
+from app.core.batch import read_batch
 from app.people import service
 from app.people.schemas import (
     AttributesIn,
@@ -28,10 +28,6 @@ _STATUS_CODES = {"created": 201, "matched": 200, "review": 202}
 Purpose = Query(
     description="Why the data is read: service_delivery, case_coordination, rewards, offers, research"
 )
-
-
-class MalformedBatch(AppError):
-    status, code, title = 400, "malformed_batch", "Malformed batch"
 
 
 @router.post(
@@ -77,7 +73,7 @@ async def register_person(body: PersonIn, ctx: Context = tenant("people:write"))
 )
 async def register_batch(request: Request, ctx: Context = tenant("people:write")):
     """Resolve up to 5,000 records (JSON array or NDJSON), answered per record in order."""
-    items = await _batch_items(request)
+    items = await read_batch(request, service.MAX_BATCH)
     results = await service.register_batch(ctx.session, ctx.principal, items)
     counts = {
         k: sum(1 for r in results if r["status"] == k) for k in ("created", "matched", "review", "rejected")
@@ -86,25 +82,6 @@ async def register_batch(request: Request, ctx: Context = tenant("people:write")
     # this shape) would cost more than answering them.
     body = orjson.dumps({"results": results, **counts}, default=str)  # ids straight from asyncpg: str()
     return Response(body, media_type="application/json")
-
-
-async def _batch_items(request: Request) -> list:
-    body = await request.body()
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    try:
-        if media_type == "application/x-ndjson":
-            items = [orjson.loads(line) for line in body.splitlines() if line.strip()]
-        else:
-            items = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise MalformedBatch(
-            f"The batch is not valid {'NDJSON' if 'ndjson' in media_type else 'JSON'}: {exc}."
-        ) from exc
-    if not isinstance(items, list):
-        raise MalformedBatch("A JSON batch must be an array of records.")
-    if not items:
-        raise MalformedBatch("The batch is empty.")
-    return items
 
 
 @router.get("", response_model=PersonRefList, operation_id="findPersonByExternalRef")

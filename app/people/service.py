@@ -16,7 +16,8 @@ from app.audit import service as audit
 from app.auth.principal import Principal
 from app.consent import service as consent_service
 from app.consent.catalogue import ATTRIBUTE_CATEGORY
-from app.core.errors import AppError, Forbidden, NotFound, ValidationFailed
+from app.core.batch import BatchTooLarge
+from app.core.errors import Forbidden, NotFound, ValidationFailed
 from app.db.session import platform_scope
 from app.identity import repository as identity_repo
 from app.identity import service as identity_service
@@ -31,10 +32,6 @@ MAX_BATCH = 5000
 
 class PersonNotFound(NotFound):
     code = "person_not_found"
-
-
-class BatchTooLarge(AppError):
-    status, code, title = 413, "batch_too_large", "Batch too large"
 
 
 def _field_errors(errors: list[FieldError]) -> list[dict[str, str]]:

@@ -32,19 +32,26 @@ async def record_events(
     session: AsyncSession, event_type: str, payloads: dict[uuid.UUID, dict[str, Any]]
 ) -> None:
     """Queue one event per receiving organisation, in the caller's transaction (so it exists
-    exactly when the change does). Payloads carry ids and field names, never personal values.
+    exactly when the change does). Payloads carry ids and field names, never personal values."""
+    await record_many(session, event_type, list(payloads.items()))
+
+
+async def record_many(
+    session: AsyncSession, event_type: str, events: list[tuple[uuid.UUID, dict[str, Any]]]
+) -> None:
+    """Queue events given as (receiving organisation, payload), several per organisation if need be.
     The receivers are often other organisations than the caller, whose outbox rows its own
     context may not write: the insert runs in the platform scope."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type}")
-    if not payloads:
+    if not events:
         return
     async with platform_scope(session):
         await session.execute(
             _INSERT,
             {
                 "event_type": event_type,
-                "orgs": list(payloads),
-                "payloads": [orjson.dumps(p, default=str).decode() for p in payloads.values()],
+                "orgs": [org for org, _ in events],
+                "payloads": [orjson.dumps(p, default=str).decode() for _, p in events],
             },
         )

@@ -1,0 +1,40 @@
+"""Reading a batch request body: a JSON array or NDJSON (one JSON value per line)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import Request
+
+from app.core.errors import AppError
+
+
+class MalformedBatch(AppError):
+    status, code, title = 400, "malformed_batch", "Malformed batch"
+
+
+class BatchTooLarge(AppError):
+    status, code, title = 413, "batch_too_large", "Batch too large"
+
+
+async def read_batch(request: Request, max_items: int) -> list[Any]:
+    """The items of a batch body; 400 when it is not a JSON array or NDJSON, 413 beyond ``max_items``."""
+    body = await request.body()
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if media_type == "application/x-ndjson":
+            items = [orjson.loads(line) for line in body.splitlines() if line.strip()]
+        else:
+            items = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedBatch(
+            f"The batch is not valid {'NDJSON' if 'ndjson' in media_type else 'JSON'}: {exc}."
+        ) from exc
+    if not isinstance(items, list):
+        raise MalformedBatch("A JSON batch must be an array of records.")
+    if not items:
+        raise MalformedBatch("The batch is empty.")
+    if len(items) > max_items:
+        raise BatchTooLarge(f"A batch holds at most {max_items:,} items; this one has {len(items):,}.")
+    return items

@@ -1,0 +1,68 @@
+"""Interactions: log one or ten thousand; read a person's consented timeline."""
+
+from __future__ import annotations
+
+import uuid
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from app.auth.deps import Context, tenant
+from app.core.batch import read_batch
+from app.core.pagination import PageRequest, page_request
+from app.interactions import service
+from app.interactions.schemas import BatchOut, InteractionIn, InteractionOut, Timeline
+
+router = APIRouter(tags=["interactions"])
+
+
+@router.post(
+    "/interactions",
+    response_model=InteractionOut,
+    status_code=201,
+    operation_id="logInteraction",
+    responses={200: {"model": InteractionOut, "description": "A replay: the original interaction"}},
+)
+async def log_interaction(body: InteractionIn, ctx: Context = tenant("interactions:write")):
+    """Log one interaction with a person linked to the organisation (201; 200 on a replay)."""
+    interaction, created = await service.log_one(ctx.session, ctx.principal, body)
+    return JSONResponse(InteractionOut(**interaction).model_dump(mode="json"), status_code=201 if created else 200)
+
+
+@router.post(
+    "/interactions/batch",
+    response_model=BatchOut,
+    operation_id="logInteractionsBatch",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/InteractionIn"},
+                        "maxItems": service.MAX_BATCH,
+                    }
+                },
+                "application/x-ndjson": {"schema": {"type": "string", "description": "One InteractionIn per line"}},
+            },
+        }
+    },
+)
+async def log_interactions(request: Request, ctx: Context = tenant("interactions:write")):
+    """Log up to 10,000 interactions (JSON array or NDJSON) in one bulk write."""
+    items = await read_batch(request, service.MAX_BATCH)
+    summary, _ = await service.log(ctx.session, ctx.principal, items)
+    return Response(orjson.dumps(summary), media_type="application/json")
+
+
+@router.get("/people/{person_id}/timeline", response_model=Timeline, operation_id="getTimeline")
+async def get_timeline(
+    person_id: uuid.UUID,
+    purpose: str = Query(description="Why the timeline is read"),
+    page: PageRequest = Depends(page_request),
+    ctx: Context = tenant("interactions:read"),
+):
+    """The person's interactions, newest first: the organisation's own and, where consented, others'."""
+    return await service.timeline(ctx.session, ctx.principal, person_id, purpose, page)

@@ -1,0 +1,34 @@
+"""Interactions: every contact an organisation has with a resident."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, func
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base
+
+KINDS = ("visit", "purchase", "service_contact", "referral", "volunteering", "event", "other")
+
+
+class Interaction(Base):
+    __tablename__ = "interactions"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("organisations.id"))
+    # The platform's person when logged; after erasure, an id linked to no one.
+    person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    kind: Mapped[str] = mapped_column(String(24))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    channel: Mapped[str | None] = mapped_column(String(32))
+    area_code: Mapped[str | None] = mapped_column(String(16))
+    value_pence: Mapped[int | None] = mapped_column(BigInteger)
+    duration_minutes: Mapped[int | None] = mapped_column(Integer)
+    counterpart_org_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,0 +1,321 @@
+"""Interactions: logging contacts with residents (one, or ten thousand in one bulk write) and the
+consented timeline.
+
+A batch is validated in one pass, then written by a single statement: the items go in as arrays,
+are joined to the caller's own person ids (so an organisation can log only for people linked to
+it), and inserted with ``ON CONFLICT DO NOTHING`` on the organisation's ``external_id`` — replays,
+and the same id twice in one batch, are counted as duplicates and never stored twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.auth.principal import Principal
+from app.consent import service as consent_service
+from app.core.batch import BatchTooLarge
+from app.core.errors import NotFound, ValidationFailed
+from app.core.pagination import PageRequest, encode_cursor
+from app.db.session import driver_connection, platform_scope
+from app.identity import repository as identity_repo
+from app.interactions.schemas import InteractionIn
+from app.webhooks import service as events
+
+MAX_BATCH = 10_000
+FUTURE_TOLERANCE = timedelta(minutes=5)
+_ITEMS = TypeAdapter(list[InteractionIn])
+
+
+class PersonNotFound(NotFound):
+    code = "person_not_found"
+
+
+_COLUMNS = (
+    "kind",
+    "occurred_at",
+    "channel",
+    "area_code",
+    "value_pence",
+    "duration_minutes",
+    "counterpart_org_id",
+    "attributes",
+    "external_id",
+)
+
+_WRITE = """
+WITH input AS (
+  SELECT * FROM unnest($2::int[], $3::uuid[], $4::uuid[], $5::text[], $6::timestamptz[], $7::text[], $8::text[],
+                       $9::int8[], $10::int4[], $11::uuid[], $12::text[], $13::text[])
+    AS t(idx, id, org_person_id, kind, occurred_at, channel, area_code, value_pence, duration_minutes,
+         counterpart_org_id, attributes, external_id)
+), linked AS (
+  SELECT i.*, op.canonical_id AS person_id FROM input i
+    JOIN org_people op ON op.org_person_id = i.org_person_id AND op.org_id = $1
+    JOIN people p ON p.id = op.canonical_id AND p.status <> 'erased'
+), ins AS (
+  INSERT INTO interactions (id, org_id, person_id, kind, occurred_at, channel, area_code, value_pence,
+                            duration_minutes, counterpart_org_id, attributes, external_id)
+  SELECT id, $1, person_id, kind, occurred_at, channel, area_code, value_pence, duration_minutes,
+         counterpart_org_id, attributes::jsonb, external_id FROM linked
+  ON CONFLICT (org_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
+  RETURNING id, person_id
+)
+SELECT 'missed' AS what, i.idx, l.person_id IS NOT NULL AS linked, NULL::uuid AS person_id
+  FROM input i LEFT JOIN linked l ON l.idx = i.idx WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.id = i.id)
+UNION ALL
+SELECT DISTINCT 'person', NULL::int, NULL::boolean, person_id FROM ins
+"""
+
+
+def _errors(exc: ValidationError) -> list[dict[str, str]]:
+    return [{"field": ".".join(str(p) for p in e["loc"]) or "item", "message": e["msg"]} for e in exc.errors()]
+
+
+def validate(items: list[Any]) -> tuple[list[tuple[int, InteractionIn]], list[dict[str, Any]]]:
+    """(index, item) for the valid items and {index, errors} for the others, in one pass when all
+    are valid (the common case) and item by item otherwise."""
+    try:
+        valid = list(enumerate(_ITEMS.validate_python(items)))
+        rejected: list[dict[str, Any]] = []
+    except ValidationError:
+        valid, rejected = [], []
+        for index, item in enumerate(items):
+            try:
+                valid.append((index, InteractionIn.model_validate(item)))
+            except ValidationError as exc:
+                rejected.append({"index": index, "errors": _errors(exc)})
+    latest = datetime.now(UTC) + FUTURE_TOLERANCE
+    future = {i for i, item in valid if item.occurred_at > latest}
+    if future:
+        rejected += [
+            {"index": i, "errors": [{"field": "occurred_at", "message": "must not be in the future"}]}
+            for i in sorted(future)
+        ]
+        valid = [(i, item) for i, item in valid if i not in future]
+    return valid, rejected
+
+
+async def _unknown_counterparts(session: AsyncSession, valid: list[tuple[int, InteractionIn]]) -> set[uuid.UUID]:
+    wanted = {item.counterpart_org_id for _, item in valid if item.counterpart_org_id}
+    if not wanted:
+        return set()
+    async with platform_scope(session):
+        rows = await session.execute(
+            text("SELECT id FROM organisations WHERE id = ANY(CAST(:ids AS uuid[]))"), {"ids": list(wanted)}
+        )
+    return wanted - set(rows.scalars())
+
+
+async def log(
+    session: AsyncSession, principal: Principal, items: list[Any]
+) -> tuple[dict[str, Any], dict[int, uuid.UUID]]:
+    """Store the valid items (up to 10,000); each bad one is reported by index. The summary
+    (accepted, duplicates, rejected) and the id given to each item that was stored now."""
+    if len(items) > MAX_BATCH:
+        raise BatchTooLarge(f"A batch holds at most {MAX_BATCH:,} interactions; this one has {len(items):,}.")
+    valid, rejected = validate(items)
+    unknown = await _unknown_counterparts(session, valid)
+    if unknown:
+        rejected += [
+            {"index": i, "errors": [{"field": "counterpart_org_id", "message": "no such organisation"}]}
+            for i, item in valid
+            if item.counterpart_org_id in unknown
+        ]
+        valid = [(i, item) for i, item in valid if item.counterpart_org_id not in unknown]
+    ids = {i: uuid.uuid4() for i, _ in valid}
+    missed_linked: set[int] = set()
+    persons: list[uuid.UUID] = []
+    if valid:
+        columns: dict[str, list] = {c: [] for c in _COLUMNS}
+        for _, item in valid:
+            for c in _COLUMNS:
+                columns[c].append(getattr(item, c))
+        columns["attributes"] = [None if a is None else orjson.dumps(a).decode() for a in columns["attributes"]]
+        connection = await driver_connection(session)
+        rows = await connection.fetch(
+            _WRITE,
+            principal.org_id,
+            [i for i, _ in valid],
+            list(ids.values()),
+            [item.person_id for _, item in valid],
+            *(columns[c] for c in _COLUMNS),
+        )
+        for what, index, linked, person in rows:
+            if what == "person":
+                persons.append(person)
+            elif linked:
+                missed_linked.add(index)
+            else:
+                rejected.append(
+                    {
+                        "index": index,
+                        "errors": [
+                            {"field": "person_id", "message": "no person with this id is linked to the organisation"}
+                        ],
+                    }
+                )
+    rejected_indexes = {r["index"] for r in rejected}
+    stored = {i: ids[i] for i, _ in valid if i not in missed_linked and i not in rejected_indexes}
+    summary = {
+        "accepted": len(stored),
+        "duplicates": len(missed_linked),
+        "rejected": sorted(rejected, key=lambda r: r["index"]),
+    }
+    if stored:
+        await _tell_organisations(session, principal, persons, [(ids[i], item) for i, item in valid if i in stored])
+        audit.record(
+            session,
+            principal,
+            "interactions.logged",
+            "interactions",
+            None,
+            {"accepted": summary["accepted"], "duplicates": summary["duplicates"], "rejected": len(rejected)},
+        )
+    return summary, stored
+
+
+async def _tell_organisations(
+    session: AsyncSession, principal: Principal, persons: list[uuid.UUID], stored: list[tuple[uuid.UUID, InteractionIn]]
+) -> None:
+    """``interaction.created`` for each other organisation the person lets see their interactions
+    (looked up once for the whole batch; usually there is none)."""
+    async with platform_scope(session):
+        rows = await session.execute(
+            text(
+                "SELECT DISTINCT own.org_person_id AS ours, g.org_id, op.org_person_id AS theirs "
+                "FROM org_people own JOIN org_people op ON op.canonical_id = own.canonical_id "
+                "JOIN consent_grants g ON g.org_person_id = op.org_person_id "
+                "WHERE own.org_id = :org AND own.canonical_id = ANY(CAST(:persons AS uuid[])) "
+                "AND g.withdrawn_at IS NULL AND (g.expires_at IS NULL OR g.expires_at > now()) "
+                "AND 'interactions' = ANY(g.categories) AND g.org_id <> :org"
+            ),
+            {"org": principal.org_id, "persons": persons},
+        )
+        receivers = rows.all()
+    if not receivers:
+        return
+    ours_to_theirs: dict[uuid.UUID, list[tuple[uuid.UUID, uuid.UUID]]] = defaultdict(list)
+    for ours, org, theirs in receivers:
+        ours_to_theirs[ours].append((org, theirs))
+    queued = [
+        (
+            org,
+            {
+                "interaction_id": str(interaction_id),
+                "person_id": str(theirs),
+                "kind": item.kind,
+                "occurred_at": item.occurred_at.isoformat(),
+                "organisation_id": str(principal.org_id),
+            },
+        )
+        for interaction_id, item in stored
+        for org, theirs in ours_to_theirs.get(item.person_id, ())
+    ]
+    await events.record_many(session, "interaction.created", queued)
+
+
+async def log_one(session: AsyncSession, principal: Principal, item: InteractionIn) -> tuple[dict[str, Any], bool]:
+    """Log one interaction: (the interaction, True) when stored now, (the original, False) on a
+    replay of its external_id."""
+    summary, stored = await log(session, principal, [item.model_dump()])
+    if summary["rejected"]:
+        errors = summary["rejected"][0]["errors"]
+        if errors[0]["field"] == "person_id":
+            raise PersonNotFound(f"No person {item.person_id}.")
+        raise ValidationFailed(f"Invalid: {', '.join(e['field'] for e in errors)}.", errors=errors)
+    if stored:
+        return await _one(session, principal, stored[0]), True
+    original = await session.scalar(
+        text("SELECT id FROM interactions WHERE org_id = :org AND external_id = :ext"),
+        {"org": principal.org_id, "ext": item.external_id},
+    )
+    return await _one(session, principal, original), False
+
+
+async def _one(session: AsyncSession, principal: Principal, interaction_id: uuid.UUID) -> dict[str, Any]:
+    row = (
+        await session.execute(
+            text(
+                "SELECT i.*, p.canonical_id FROM interactions i JOIN people p ON p.id = i.person_id "
+                "WHERE i.id = :id AND i.org_id = :org"
+            ),
+            {"id": interaction_id, "org": principal.org_id},
+        )
+    ).mappings().one()
+    ids = await identity_repo.org_ids_for(session, principal.org_id, [row["canonical_id"]])  # type: ignore[arg-type]
+    return {**{k: row[k] for k in ("id", "created_at", *_COLUMNS)}, "person_id": ids[row["canonical_id"]]}
+
+
+async def timeline(
+    session: AsyncSession, principal: Principal, org_person_id: uuid.UUID, purpose: str, page: PageRequest
+) -> dict[str, Any]:
+    """The person's interactions, newest first: the caller's own, and other organisations' where
+    the person granted it ``interactions`` for ``purpose``. With no grant at all for the purpose,
+    403. The read is access-logged."""
+    consent_service.require_purpose(purpose)
+    found = await identity_repo.resolve_org_person(session, org_person_id)
+    if found is None or found[1] == "erased":
+        raise PersonNotFound(f"No person {org_person_id}.")
+    canonical = found[0]
+    categories = await consent_service.visible_categories(session, principal, canonical, purpose)
+    if not categories:
+        raise consent_service.ConsentRequired(
+            f"The person has granted this organisation nothing for the purpose '{purpose}'."
+        )
+    others = "interactions" in categories
+    before = page.position(datetime.fromisoformat, uuid.UUID)
+    async with consent_service.purpose_scope(session, purpose):
+        rows = await session.execute(
+            text(
+                "SELECT i.id, i.org_id, i.kind, i.occurred_at, i.channel, i.area_code, i.value_pence, "
+                "i.duration_minutes, i.attributes, i.external_id FROM interactions i "
+                "WHERE i.person_id IN (SELECT id FROM people WHERE canonical_id = :person) "
+                "AND (i.org_id = :org OR :others) "
+                "AND (CAST(:at AS timestamptz) IS NULL OR (i.occurred_at, i.id) < (:at, :id)) "
+                "ORDER BY i.occurred_at DESC, i.id DESC LIMIT :limit"
+            ),
+            {
+                "person": canonical,
+                "org": principal.org_id,
+                "others": others,
+                "at": before[0] if before else None,
+                "id": before[1] if before else uuid.UUID(int=0),
+                "limit": page.limit + 1,
+            },
+        )
+        rows = rows.all()
+    next_cursor = None
+    if len(rows) > page.limit:
+        rows = rows[: page.limit]
+        next_cursor = encode_cursor((rows[-1].occurred_at.isoformat(), str(rows[-1].id)))
+    names = await consent_service.organisation_names(session, {r.org_id for r in rows})
+    items = []
+    for r in rows:
+        own = r.org_id == principal.org_id
+        items.append(
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "occurred_at": r.occurred_at,
+                "own": own,
+                "organisation": names[r.org_id][0],
+                "source_sector": names[r.org_id][1],
+                "channel": r.channel,
+                "area_code": r.area_code,
+                "value_pence": r.value_pence,
+                "duration_minutes": r.duration_minutes,
+                "attributes": r.attributes,
+                "external_id": r.external_id if own else None,
+            }
+        )
+    consent_service.log_read(session, principal, canonical, org_person_id, purpose, {"interactions"}, "timeline")
+    return {"person_id": org_person_id, "purpose": purpose, "items": items, "next_cursor": next_cursor}

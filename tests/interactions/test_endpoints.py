@@ -1,0 +1,182 @@
+"""Interactions over HTTP: idempotent logging, mixed batches, and consent-filtered timelines."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import orjson
+import pytest
+
+from tests.factories import org_with_token, unique_resident
+
+SCOPES = "people:read people:write consent:read consent:write interactions:read interactions:write"
+RECORDED = {"method": "recorded_by_org", "evidence": {"kind": "written", "reference": "form 9"}}
+
+
+def visit(person_id: str, minutes_ago: int = 10, **extra) -> dict:
+    at = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+    return {"person_id": person_id, "kind": "visit", "occurred_at": at.isoformat(), **extra}
+
+
+@pytest.fixture
+async def shop(client, platform):
+    org_id, headers = await org_with_token(platform, SCOPES, sector="commercial", kind="shop")
+    person = (await client.post("/v1/people", json=unique_resident(), headers=headers)).json()["person_id"]
+    return org_id, headers, person
+
+
+class TestLogOne:
+    async def test_created_then_replayed(self, client, shop, owner_conn):
+        org_id, headers, person = shop
+        body = visit(person, external_id="till-1", channel="in_person", value_pence=250, kind="purchase")
+        first = await client.post("/v1/interactions", json=body, headers=headers)
+        assert first.status_code == 201, first.text
+        again = await client.post("/v1/interactions", json=body, headers=headers)
+        assert again.status_code == 200
+        assert again.json()["id"] == first.json()["id"] and again.json()["person_id"] == person
+        assert await owner_conn.fetchval("SELECT count(*) FROM interactions WHERE org_id = $1", org_id) == 1
+
+    async def test_person_not_linked_is_404(self, client, shop, platform):
+        _, headers, _ = shop
+        _, other_headers = await org_with_token(platform, SCOPES)
+        stranger = (await client.post("/v1/people", json=unique_resident(), headers=other_headers)).json()
+        response = await client.post("/v1/interactions", json=visit(stranger["person_id"]), headers=headers)
+        assert response.status_code == 404
+
+    @pytest.mark.parametrize(
+        ("change", "field"),
+        [
+            ({"kind": "gossip"}, "kind"),
+            ({"occurred_at": "2026-01-01T10:00:00"}, "occurred_at"),
+            ({"occurred_at": (datetime.now(UTC) + timedelta(days=2)).isoformat()}, "occurred_at"),
+            ({"value_pence": -5}, "value_pence"),
+            ({"attributes": {"blob": "x" * 5000}}, "attributes"),
+            ({"counterpart_org_id": str(uuid.uuid4())}, "counterpart_org_id"),
+            ({"mood": "happy"}, "mood"),
+        ],
+    )
+    async def test_bad_input_is_422_naming_the_field(self, client, shop, owner_conn, change, field):
+        org_id, headers, person = shop
+        response = await client.post("/v1/interactions", json=visit(person) | change, headers=headers)
+        assert response.status_code == 422, response.text
+        assert field in {e["field"] for e in response.json()["errors"]}
+        assert await owner_conn.fetchval("SELECT count(*) FROM interactions WHERE org_id = $1", org_id) == 0
+
+
+class TestBatch:
+    async def test_mixed_batch_stores_the_good_and_reports_the_bad(self, client, shop, owner_conn):
+        org_id, headers, person = shop
+        items = [
+            visit(person, external_id="a"),
+            visit(person, kind="nonsense"),
+            visit(person, external_id="b"),
+            visit(str(uuid.uuid4())),
+            visit(person, external_id="a"),  # the same id twice in one batch
+            {"person_id": person},
+        ]
+        response = await client.post("/v1/interactions/batch", json=items, headers=headers)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert (body["accepted"], body["duplicates"]) == (2, 1)
+        assert [r["index"] for r in body["rejected"]] == [1, 3, 5]
+        assert body["rejected"][1]["errors"][0]["field"] == "person_id"
+        assert {e["field"] for e in body["rejected"][2]["errors"]} == {"kind", "occurred_at"}
+        assert await owner_conn.fetchval("SELECT count(*) FROM interactions WHERE org_id = $1", org_id) == 2
+
+    async def test_replayed_batch_is_all_duplicates(self, client, shop, owner_conn):
+        org_id, headers, person = shop
+        items = [visit(person, minutes_ago=n, external_id=f"n{n}") for n in range(50)]
+        first = (await client.post("/v1/interactions/batch", json=items, headers=headers)).json()
+        again = (await client.post("/v1/interactions/batch", json=items, headers=headers)).json()
+        assert (first["accepted"], first["duplicates"]) == (50, 0)
+        assert (again["accepted"], again["duplicates"], again["rejected"]) == (0, 50, [])
+        assert await owner_conn.fetchval("SELECT count(*) FROM interactions WHERE org_id = $1", org_id) == 50
+
+    async def test_ndjson(self, client, shop):
+        _, headers, person = shop
+        body = b"\n".join(orjson.dumps(visit(person, minutes_ago=n)) for n in range(3))
+        response = await client.post(
+            "/v1/interactions/batch", content=body, headers=headers | {"content-type": "application/x-ndjson"}
+        )
+        assert response.json()["accepted"] == 3
+
+    async def test_oversize_batch_is_413(self, client, shop):
+        _, headers, person = shop
+        items = [visit(person)] * 10_001
+        response = await client.post("/v1/interactions/batch", json=items, headers=headers)
+        assert response.status_code == 413
+
+    async def test_malformed_batch_is_400(self, client, shop):
+        _, headers, _ = shop
+        response = await client.post(
+            "/v1/interactions/batch", content=b"[{", headers=headers | {"content-type": "application/json"}
+        )
+        assert response.status_code == 400
+
+
+class TestTimeline:
+    async def _pair(self, client, platform):
+        a = await org_with_token(platform, SCOPES)
+        b = await org_with_token(platform, SCOPES, sector="social", kind="charity")
+        body = unique_resident()
+        pa = (await client.post("/v1/people", json=body, headers=a[1])).json()["person_id"]
+        pb = (await client.post("/v1/people", json=body, headers=b[1])).json()["person_id"]
+        await client.post("/v1/interactions", json=visit(pa, 30, kind="service_contact"), headers=a[1])
+        await client.post("/v1/interactions", json=visit(pb, 20, external_id="mine"), headers=b[1])
+        return a, b, pa, pb
+
+    async def _grant(self, client, b, pb, categories, purpose="case_coordination"):
+        response = await client.post(
+            f"/v1/people/{pb}/consents",
+            json={"purpose": purpose, "categories": categories, **RECORDED},
+            headers=b[1],
+        )
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    async def test_no_grant_at_all_is_403(self, client, platform):
+        _, b, _, pb = await self._pair(client, platform)
+        response = await client.get(
+            f"/v1/people/{pb}/timeline", params={"purpose": "case_coordination"}, headers=b[1]
+        )
+        assert response.status_code == 403
+        assert response.json()["code"] == "consent_required"
+
+    async def test_others_interactions_only_with_the_category(self, client, platform):
+        _, b, _, pb = await self._pair(client, platform)
+        await self._grant(client, b, pb, ["contact"])
+        url = f"/v1/people/{pb}/timeline"
+        own_only = (await client.get(url, params={"purpose": "case_coordination"}, headers=b[1])).json()
+        assert [(i["kind"], i["own"], i["external_id"]) for i in own_only["items"]] == [
+            ("visit", True, "mine")
+        ]
+        consent = await self._grant(client, b, pb, ["interactions"])
+        both = (await client.get(url, params={"purpose": "case_coordination"}, headers=b[1])).json()
+        assert [(i["kind"], i["own"]) for i in both["items"]] == [("visit", True), ("service_contact", False)]
+        assert both["items"][1]["external_id"] is None and both["items"][1]["source_sector"] == "public"
+        await client.delete(f"/v1/people/{pb}/consents/{consent['consent_id']}", headers=b[1])
+        again = (await client.get(url, params={"purpose": "case_coordination"}, headers=b[1])).json()
+        assert [i["kind"] for i in again["items"]] == ["visit"]
+        wrong_purpose = await client.get(url, params={"purpose": "offers"}, headers=b[1])
+        assert wrong_purpose.status_code == 403
+
+    async def test_pages_newest_first(self, client, shop):
+        _, headers, person = shop
+        await client.post(
+            f"/v1/people/{person}/consents",
+            json={"purpose": "rewards", "categories": ["rewards"], "method": "card_presented"},
+            headers=headers,
+        )
+        items = [visit(person, minutes_ago=n) for n in range(7)]
+        await client.post("/v1/interactions/batch", json=items, headers=headers)
+        seen, cursor = [], None
+        while True:
+            params = {"purpose": "rewards", "limit": 3} | ({"cursor": cursor} if cursor else {})
+            page = (await client.get(f"/v1/people/{person}/timeline", params=params, headers=headers)).json()
+            seen += page["items"]
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        times = [i["occurred_at"] for i in seen]
+        assert len(seen) == 7 and times == sorted(times, reverse=True)
