@@ -10,6 +10,7 @@ from app.identity.endpoints import router as identity_router
 from app.interactions.endpoints import router as interactions_router
 from app.organisations.endpoints import router as organisations_router
 from app.people.endpoints import router as people_router
+from app.relationships.endpoints import router as relationships_router
 
 v1 = APIRouter(prefix="/v1")
 v1.include_router(organisations_router)
@@ -18,3 +19,4 @@ v1.include_router(identity_router)
 v1.include_router(consent_router)
 v1.include_router(consent_admin_router)
 v1.include_router(interactions_router)
+v1.include_router(relationships_router)

@@ -2,8 +2,8 @@
 everything held, correct it, grant and withdraw consent, object to research, erase.
 
 Each function takes the resident's principal (``Principal.resident(person_id)``) and a platform
-transaction, and keeps to that one person. Later domains add their part where marked: the
-interactions, relationships and ledger sections of the export, and what erasure does to them.
+transaction, and keeps to that one person. The ledger adds its section to the export, and closes
+the wallet on erasure, when it is built.
 """
 
 from __future__ import annotations
@@ -221,8 +221,35 @@ async def export(session: AsyncSession, resident: Principal) -> dict[str, Any]:
         "profile": await profile(session, resident),
         "organisations": await _organisations(session, canonical),
         "consents": consents,
+        "interactions": await _interactions(session, canonical, names),
+        "relationships": await _relationships(session, canonical, names),
         "access_log": log,
     }
+
+
+async def _interactions(session: AsyncSession, canonical: uuid.UUID, names: dict) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        text(
+            "SELECT i.id, i.org_id, i.kind, i.occurred_at, i.channel, i.area_code, i.value_pence, i.duration_minutes, "
+            "i.counterpart_org_id, i.attributes, i.external_id FROM interactions i "
+            "WHERE i.person_id IN (SELECT id FROM people WHERE canonical_id = :p) ORDER BY i.occurred_at, i.id"
+        ),
+        {"p": canonical},
+    )
+    return [{**r._asdict(), "organisation": names.get(r.org_id)} for r in rows]
+
+
+async def _relationships(session: AsyncSession, canonical: uuid.UUID, names: dict) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        text(
+            "SELECT r.id, r.org_id, r.kind, r.type, r.organisation_id, r.started_on, r.ended_on, "
+            "(r.other_person_id IS NOT NULL) AS with_another_person FROM relationships r "
+            "WHERE r.person_id IN (SELECT id FROM people WHERE canonical_id = :p) "
+            "OR r.other_person_id IN (SELECT id FROM people WHERE canonical_id = :p) ORDER BY r.created_at, r.id"
+        ),
+        {"p": canonical},
+    )
+    return [{**r._asdict(), "recorded_by": names.get(r.org_id)} for r in rows]
 
 
 async def erase(session: AsyncSession, resident: Principal) -> dict[str, Any]:
@@ -250,6 +277,24 @@ async def erase(session: AsyncSession, resident: Principal) -> dict[str, Any]:
     )
     deleted = await session.execute(
         text("DELETE FROM person_records WHERE person_id = ANY(CAST(:ids AS uuid[]))"), {"ids": people_ids}
+    )
+    # Interactions and person↔organisation relationships stay, so that published aggregates do not
+    # change, but belong from now on to an id linked to no one; person↔person ones go.
+    unlinked = {"ids": people_ids, "ghost": uuid.uuid4()}
+    await session.execute(
+        text("UPDATE interactions SET person_id = :ghost WHERE person_id = ANY(CAST(:ids AS uuid[]))"),
+        unlinked,
+    )
+    await session.execute(
+        text(
+            "DELETE FROM relationships WHERE kind = 'person_person' AND (person_id = ANY(CAST(:ids AS uuid[])) "
+            "OR other_person_id = ANY(CAST(:ids AS uuid[])))"
+        ),
+        {"ids": people_ids},
+    )
+    await session.execute(
+        text("UPDATE relationships SET person_id = :ghost WHERE person_id = ANY(CAST(:ids AS uuid[]))"),
+        unlinked,
     )
     await session.execute(
         text("UPDATE people SET status = 'erased' WHERE id = ANY(CAST(:ids AS uuid[]))"), {"ids": people_ids}

@@ -391,7 +391,9 @@ async def access_log_of(
     return items, next_cursor
 
 
-async def organisation_names(session: AsyncSession, org_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str]]:
+async def organisation_names(
+    session: AsyncSession, org_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str, str]]:
     """Name and sector of organisations whose data a consented read shows (residents and their
     organisations see who holds what; an organisation's name is not personal data)."""
     wanted = list(set(org_ids))
@@ -399,6 +401,7 @@ async def organisation_names(session: AsyncSession, org_ids: Iterable[uuid.UUID]
         return {}
     async with platform_scope(session):
         rows = await session.execute(
-            text("SELECT id, name, sector FROM organisations WHERE id = ANY(CAST(:ids AS uuid[]))"), {"ids": wanted}
+            text("SELECT id, name, sector FROM organisations WHERE id = ANY(CAST(:ids AS uuid[]))"),
+            {"ids": wanted},
         )
     return {r.id: (r.name, r.sector) for r in rows}

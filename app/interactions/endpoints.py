@@ -27,7 +27,9 @@ router = APIRouter(tags=["interactions"])
 async def log_interaction(body: InteractionIn, ctx: Context = tenant("interactions:write")):
     """Log one interaction with a person linked to the organisation (201; 200 on a replay)."""
     interaction, created = await service.log_one(ctx.session, ctx.principal, body)
-    return JSONResponse(InteractionOut(**interaction).model_dump(mode="json"), status_code=201 if created else 200)
+    return JSONResponse(
+        InteractionOut(**interaction).model_dump(mode="json"), status_code=201 if created else 200
+    )
 
 
 @router.post(
@@ -45,7 +47,9 @@ async def log_interaction(body: InteractionIn, ctx: Context = tenant("interactio
                         "maxItems": service.MAX_BATCH,
                     }
                 },
-                "application/x-ndjson": {"schema": {"type": "string", "description": "One InteractionIn per line"}},
+                "application/x-ndjson": {
+                    "schema": {"type": "string", "description": "One InteractionIn per line"}
+                },
             },
         }
     },

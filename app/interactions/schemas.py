@@ -19,14 +19,19 @@ class InteractionIn(StrictModel):
     person_id: uuid.UUID = Field(description="The organisation's own id for the person")
     kind: Kind
     occurred_at: AwareDatetime = Field(description="When it happened, with its time zone")
-    channel: str | None = Field(None, min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$", examples=["in_person"])
+    channel: str | None = Field(
+        None, min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$", examples=["in_person"]
+    )
     area_code: str | None = Field(None, min_length=1, max_length=16)
     value_pence: int | None = Field(None, ge=0, le=100_000_000, description="A purchase's value")
     duration_minutes: int | None = Field(None, ge=0, le=24 * 60, description="Volunteering time")
     counterpart_org_id: uuid.UUID | None = Field(None, description="A referral's receiving organisation")
     attributes: dict[str, Any] | None = Field(None, description="Small JSON object, at most 4 KiB")
     external_id: str | None = Field(
-        None, min_length=1, max_length=100, description="The organisation's own id; re-posting it is idempotent"
+        None,
+        min_length=1,
+        max_length=100,
+        description="The organisation's own id; re-posting it is idempotent",
     )
 
     @field_validator("attributes")

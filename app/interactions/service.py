@@ -77,7 +77,9 @@ SELECT DISTINCT 'person', NULL::int, NULL::boolean, person_id FROM ins
 
 
 def _errors(exc: ValidationError) -> list[dict[str, str]]:
-    return [{"field": ".".join(str(p) for p in e["loc"]) or "item", "message": e["msg"]} for e in exc.errors()]
+    return [
+        {"field": ".".join(str(p) for p in e["loc"]) or "item", "message": e["msg"]} for e in exc.errors()
+    ]
 
 
 def validate(items: list[Any]) -> tuple[list[tuple[int, InteractionIn]], list[dict[str, Any]]]:
@@ -104,7 +106,9 @@ def validate(items: list[Any]) -> tuple[list[tuple[int, InteractionIn]], list[di
     return valid, rejected
 
 
-async def _unknown_counterparts(session: AsyncSession, valid: list[tuple[int, InteractionIn]]) -> set[uuid.UUID]:
+async def _unknown_counterparts(
+    session: AsyncSession, valid: list[tuple[int, InteractionIn]]
+) -> set[uuid.UUID]:
     wanted = {item.counterpart_org_id for _, item in valid if item.counterpart_org_id}
     if not wanted:
         return set()
@@ -139,7 +143,9 @@ async def log(
         for _, item in valid:
             for c in _COLUMNS:
                 columns[c].append(getattr(item, c))
-        columns["attributes"] = [None if a is None else orjson.dumps(a).decode() for a in columns["attributes"]]
+        columns["attributes"] = [
+            None if a is None else orjson.dumps(a).decode() for a in columns["attributes"]
+        ]
         connection = await driver_connection(session)
         rows = await connection.fetch(
             _WRITE,
@@ -159,7 +165,10 @@ async def log(
                     {
                         "index": index,
                         "errors": [
-                            {"field": "person_id", "message": "no person with this id is linked to the organisation"}
+                            {
+                                "field": "person_id",
+                                "message": "no person with this id is linked to the organisation",
+                            }
                         ],
                     }
                 )
@@ -171,7 +180,9 @@ async def log(
         "rejected": sorted(rejected, key=lambda r: r["index"]),
     }
     if stored:
-        await _tell_organisations(session, principal, persons, [(ids[i], item) for i, item in valid if i in stored])
+        await _tell_organisations(
+            session, principal, persons, [(ids[i], item) for i, item in valid if i in stored]
+        )
         audit.record(
             session,
             principal,
@@ -184,7 +195,10 @@ async def log(
 
 
 async def _tell_organisations(
-    session: AsyncSession, principal: Principal, persons: list[uuid.UUID], stored: list[tuple[uuid.UUID, InteractionIn]]
+    session: AsyncSession,
+    principal: Principal,
+    persons: list[uuid.UUID],
+    stored: list[tuple[uuid.UUID, InteractionIn]],
 ) -> None:
     """``interaction.created`` for each other organisation the person lets see their interactions
     (looked up once for the whole batch; usually there is none)."""
@@ -223,7 +237,9 @@ async def _tell_organisations(
     await events.record_many(session, "interaction.created", queued)
 
 
-async def log_one(session: AsyncSession, principal: Principal, item: InteractionIn) -> tuple[dict[str, Any], bool]:
+async def log_one(
+    session: AsyncSession, principal: Principal, item: InteractionIn
+) -> tuple[dict[str, Any], bool]:
     """Log one interaction: (the interaction, True) when stored now, (the original, False) on a
     replay of its external_id."""
     summary, stored = await log(session, principal, [item.model_dump()])
@@ -243,14 +259,18 @@ async def log_one(session: AsyncSession, principal: Principal, item: Interaction
 
 async def _one(session: AsyncSession, principal: Principal, interaction_id: uuid.UUID) -> dict[str, Any]:
     row = (
-        await session.execute(
-            text(
-                "SELECT i.*, p.canonical_id FROM interactions i JOIN people p ON p.id = i.person_id "
-                "WHERE i.id = :id AND i.org_id = :org"
-            ),
-            {"id": interaction_id, "org": principal.org_id},
+        (
+            await session.execute(
+                text(
+                    "SELECT i.*, p.canonical_id FROM interactions i JOIN people p ON p.id = i.person_id "
+                    "WHERE i.id = :id AND i.org_id = :org"
+                ),
+                {"id": interaction_id, "org": principal.org_id},
+            )
         )
-    ).mappings().one()
+        .mappings()
+        .one()
+    )
     ids = await identity_repo.org_ids_for(session, principal.org_id, [row["canonical_id"]])  # type: ignore[arg-type]
     return {**{k: row[k] for k in ("id", "created_at", *_COLUMNS)}, "person_id": ids[row["canonical_id"]]}
 
@@ -317,5 +337,7 @@ async def timeline(
                 "external_id": r.external_id if own else None,
             }
         )
-    consent_service.log_read(session, principal, canonical, org_person_id, purpose, {"interactions"}, "timeline")
+    consent_service.log_read(
+        session, principal, canonical, org_person_id, purpose, {"interactions"}, "timeline"
+    )
     return {"person_id": org_person_id, "purpose": purpose, "items": items, "next_cursor": next_cursor}

@@ -91,7 +91,9 @@ def _gb_number_types() -> list[tuple[re.Pattern, frozenset[int]]]:
     return types
 
 
-_GB_GENERAL = re.compile(phonenumbers.PhoneMetadata.metadata_for_region("GB").general_desc.national_number_pattern)
+_GB_GENERAL = re.compile(
+    phonenumbers.PhoneMetadata.metadata_for_region("GB").general_desc.national_number_pattern
+)
 _GB_TYPES = _gb_number_types()
 _GB_WRITTEN = re.compile(r"^(?:\+44|0044|0(?!180020))([1-9][0-9]{6,9})$")
 _PHONE_PUNCTUATION = str.maketrans("", "", " -.()\u00a0")

@@ -24,11 +24,13 @@ class Relationship(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     org_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("organisations.id"))
-    kind: Mapped[str] = mapped_column(String(24))
+    kind: Mapped[str] = mapped_column(String(32))
     type: Mapped[str] = mapped_column(String(24))
     person_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     other_person_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
-    organisation_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("organisations.id"))
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("organisations.id")
+    )
     other_organisation_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("organisations.id")
     )

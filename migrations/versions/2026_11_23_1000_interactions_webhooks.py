@@ -66,7 +66,7 @@ def upgrade() -> None:
         "relationships",
         sa.Column("id", UUID, nullable=False),
         sa.Column("org_id", UUID, sa.ForeignKey("organisations.id"), nullable=False),  # who recorded it
-        sa.Column("kind", sa.String(24), nullable=False),  # person_organisation | person_person | organisation_organisation
+        sa.Column("kind", sa.String(32), nullable=False),  # person_organisation | person_person | organisation_organisation
         sa.Column("type", sa.String(24), nullable=False),
         # As on interactions, no foreign key: erasure de-links person↔organisation relationships.
         sa.Column("person_id", UUID),

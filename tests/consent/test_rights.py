@@ -249,3 +249,48 @@ class TestAdminExport:
         assert response.json()["format"] == "kith-subject-access/1"
         missing = await client.get(f"/v1/admin/people/{uuid.uuid4()}/export", headers=admin)
         assert missing.status_code == 404
+
+
+class TestEraseKeepsAggregates:
+    async def test_interactions_stay_but_belong_to_no_one(self, app, client, platform, pair, owner_conn):
+        creds = await platform.make_client(
+            pair.a_org, ["interactions:write", "relationships:write", "people:write"]
+        )
+        headers = {"Authorization": f"Bearer {await platform.token(creds)}"}
+        at = "2026-11-01T10:00:00+00:00"
+        for n in range(2):
+            r = await client.post(
+                "/v1/interactions",
+                json={"person_id": pair.a_id, "kind": "visit", "occurred_at": at, "external_id": f"e{n}"},
+                headers=headers,
+            )
+            assert r.status_code == 201, r.text
+        other = (
+            await client.post("/v1/people", json=unique_resident(given_name="Ada"), headers=pair.a)
+        ).json()
+        for body in (
+            {
+                "type": "family",
+                "person_id": pair.a_id,
+                "other_person_id": other["person_id"],
+                "started_on": "2000-01-01",
+                "evidence": {"kind": "verbal", "reference": "told us"},
+            },
+            {"type": "client", "person_id": pair.a_id, "started_on": "2020-01-01"},
+        ):
+            assert (await client.post("/v1/relationships", json=body, headers=headers)).status_code == 201
+        resident = await resident_of(owner_conn, pair)
+        document = await as_resident(app, rights.export, resident)
+        assert len(document["interactions"]) == 2 and len(document["relationships"]) == 2
+
+        await as_resident(app, rights.erase, resident)
+        rows = await owner_conn.fetch("SELECT person_id FROM interactions WHERE org_id = $1", pair.a_org)
+        assert len(rows) == 2 and len({r["person_id"] for r in rows}) == 1  # still one (anonymous) someone
+        assert (
+            await owner_conn.fetchval("SELECT count(*) FROM people WHERE id = $1", rows[0]["person_id"]) == 0
+        )
+        kinds = await owner_conn.fetch(
+            "SELECT kind, person_id FROM relationships WHERE org_id = $1", pair.a_org
+        )
+        assert [k["kind"] for k in kinds] == ["person_organisation"]
+        assert kinds[0]["person_id"] == rows[0]["person_id"]

@@ -32,7 +32,11 @@ def _written_numbers(n: int, seed: int) -> list[str]:
         out.append(value)
     faker = Faker("en_GB")
     faker.seed_instance(seed)
-    return out + [faker.phone_number() for _ in range(n // 4)] + [faker.cellphone_number() for _ in range(n // 4)]
+    return (
+        out
+        + [faker.phone_number() for _ in range(n // 4)]
+        + [faker.cellphone_number() for _ in range(n // 4)]
+    )
 
 
 class TestPhone:
@@ -47,7 +51,13 @@ class TestPhone:
         assert answered > 2_000  # the shortcut does take the common case
 
     def test_common_forms(self):
-        for written in ("07911 123456", "+44 7911 123456", "0044 7911 123456", "(07911) 123-456", "+447911123456"):
+        for written in (
+            "07911 123456",
+            "+44 7911 123456",
+            "0044 7911 123456",
+            "(07911) 123-456",
+            "+447911123456",
+        ):
             assert normalise.phone("phone", written) == "+447911123456"
         assert normalise._gb_e164("+353 1 234 5678") is None
         assert normalise.phone("phone", "+353 1 234 5678") == "+35312345678"

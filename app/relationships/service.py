@@ -1,0 +1,200 @@
+"""Relationships: person↔organisation, person↔person (recorded only with the consent of the
+resident who told the organisation), organisation↔organisation.
+
+People appear only through the reading organisation's own ids: a related person it has no id for
+is shown as null, so relationships never reveal who else a resident knows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.auth.principal import Principal
+from app.consent import service as consent_service
+from app.core.errors import NotFound, ValidationFailed
+from app.core.pagination import PageRequest, encode_cursor
+from app.db.session import platform_scope
+from app.identity import repository as identity_repo
+from app.relationships.models import TYPES, Relationship
+from app.relationships.schemas import RelationshipIn
+
+KIND_OF = {t: kind for kind, types in TYPES.items() for t in types}
+
+
+class PersonNotFound(NotFound):
+    code = "person_not_found"
+
+
+def _invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(f"Invalid: {field} ({message}).", errors=[{"field": field, "message": message}])
+
+
+async def _person(session: AsyncSession, org_person_id: uuid.UUID | None, field: str) -> uuid.UUID:
+    if org_person_id is None:
+        raise _invalid(field, "required for this type of relationship")
+    found = await identity_repo.resolve_org_person(session, org_person_id)
+    if found is None or found[1] == "erased":
+        raise PersonNotFound(f"No person {org_person_id} ({field}).")
+    return found[0]
+
+
+async def _organisation_exists(session: AsyncSession, org_id: uuid.UUID) -> bool:
+    async with platform_scope(session):
+        return bool(await session.scalar(text("SELECT 1 FROM organisations WHERE id = :id"), {"id": org_id}))
+
+
+def _forbid(body: RelationshipIn, *fields: str) -> None:
+    for field in fields:
+        if getattr(body, field) is not None:
+            raise _invalid(field, f"not used for a {KIND_OF[body.type].replace('_', '↔')} relationship")
+
+
+async def record(session: AsyncSession, principal: Principal, body: RelationshipIn) -> dict[str, Any]:
+    """Record a relationship the organisation knows of."""
+    kind = KIND_OF[body.type]
+    row = Relationship(
+        id=uuid.uuid4(),
+        org_id=principal.org_id,
+        kind=kind,
+        type=body.type,
+        started_on=body.started_on,
+        ended_on=body.ended_on,
+    )
+    if kind == "person_organisation":
+        _forbid(body, "other_person_id", "other_organisation_id", "evidence")
+        row.person_id = await _person(session, body.person_id, "person_id")
+        row.organisation_id = body.organisation_id or principal.org_id
+        if row.organisation_id != principal.org_id and not await _organisation_exists(
+            session, row.organisation_id
+        ):
+            raise _invalid("organisation_id", "no such organisation")
+    elif kind == "person_person":
+        _forbid(body, "organisation_id", "other_organisation_id")
+        if body.evidence is None:
+            raise _invalid(
+                "evidence", "a person-to-person relationship needs the resident's consent to record it"
+            )
+        row.person_id = await _person(session, body.person_id, "person_id")
+        row.other_person_id = await _person(session, body.other_person_id, "other_person_id")
+        if row.person_id == row.other_person_id:
+            raise _invalid("other_person_id", "must be a different person")
+        row.evidence = body.evidence.model_dump()
+    else:
+        _forbid(body, "person_id", "other_person_id", "evidence")
+        if body.organisation_id not in (None, principal.org_id):
+            raise _invalid("organisation_id", "an organisation records only its own relationships")
+        if body.other_organisation_id is None:
+            raise _invalid("other_organisation_id", "required for this type of relationship")
+        if body.other_organisation_id == principal.org_id:
+            raise _invalid("other_organisation_id", "must be another organisation")
+        if not await _organisation_exists(session, body.other_organisation_id):
+            raise _invalid("other_organisation_id", "no such organisation")
+        row.organisation_id, row.other_organisation_id = principal.org_id, body.other_organisation_id
+    session.add(row)
+    await session.flush()
+    await session.refresh(row, ["created_at"])
+    audit.record(session, principal, "relationship.recorded", "relationship", row.id, {"type": body.type})
+    [out] = await _views(session, principal, [row])
+    return out
+
+
+async def _views(session: AsyncSession, principal: Principal, rows: list[Any]) -> list[dict[str, Any]]:
+    """Rows as the caller sees them: people only through its own ids (null where it has none)."""
+    people = {p for r in rows for p in (r.person_id, r.other_person_id) if p}
+    canonical: dict[uuid.UUID, uuid.UUID] = {}
+    if people:
+        async with platform_scope(session):
+            found = await session.execute(
+                text("SELECT id, canonical_id FROM people WHERE id = ANY(CAST(:ids AS uuid[]))"),
+                {"ids": list(people)},
+            )
+            canonical = dict(found.all())
+    ids = await identity_repo.org_ids_for(session, principal.org_id, list(set(canonical.values())))  # type: ignore[arg-type]
+
+    def mine(person: uuid.UUID | None) -> uuid.UUID | None:
+        return ids.get(canonical.get(person)) if person else None  # type: ignore[arg-type]
+
+    return [
+        {
+            "id": r.id,
+            "kind": r.kind,
+            "type": r.type,
+            "person_id": mine(r.person_id),
+            "other_person_id": mine(r.other_person_id),
+            "organisation_id": r.organisation_id,
+            "other_organisation_id": r.other_organisation_id,
+            "started_on": r.started_on,
+            "ended_on": r.ended_on,
+            "recorded_by_you": r.org_id == principal.org_id,
+            "created_at": r.created_at,
+        }
+        for r in rows
+    ]
+
+
+def _page_params(page: PageRequest) -> dict[str, Any]:
+    after = page.position(datetime.fromisoformat, uuid.UUID)
+    return {
+        "at": after[0] if after else None,
+        "id": after[1] if after else uuid.UUID(int=0),
+        "limit": page.limit + 1,
+    }
+
+
+def _cut(rows: list[Any], page: PageRequest) -> tuple[list[Any], str | None]:
+    if len(rows) > page.limit:
+        rows = rows[: page.limit]
+        return rows, encode_cursor((rows[-1].created_at.isoformat(), str(rows[-1].id)))
+    return rows, None
+
+
+async def of_person(
+    session: AsyncSession, principal: Principal, org_person_id: uuid.UUID, purpose: str, page: PageRequest
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The person's relationships: those the caller recorded, and others' where the person granted
+    it ``relationships`` for ``purpose``. The read is access-logged."""
+    consent_service.require_purpose(purpose)
+    canonical = await _person(session, org_person_id, "person_id")
+    others = "relationships" in await consent_service.visible_categories(
+        session, principal, canonical, purpose
+    )
+    async with consent_service.purpose_scope(session, purpose):
+        rows = await session.execute(
+            text(
+                "SELECT r.* FROM relationships r WHERE (r.person_id IN (SELECT id FROM people WHERE canonical_id = :p) "
+                "OR r.other_person_id IN (SELECT id FROM people WHERE canonical_id = :p)) "
+                "AND (r.org_id = :org OR :others) "
+                "AND (CAST(:at AS timestamptz) IS NULL OR (r.created_at, r.id) > (:at, :id)) "
+                "ORDER BY r.created_at, r.id LIMIT :limit"
+            ),
+            {"p": canonical, "org": principal.org_id, "others": others, **_page_params(page)},
+        )
+        found, next_cursor = _cut(rows.all(), page)
+    consent_service.log_read(
+        session, principal, canonical, org_person_id, purpose, {"relationships"}, "relationships"
+    )
+    return await _views(session, principal, found), next_cursor
+
+
+async def of_organisation(
+    session: AsyncSession, principal: Principal, page: PageRequest
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Relationships the caller recorded, and organisation↔organisation ones that involve it."""
+    async with platform_scope(session):
+        rows = await session.execute(
+            text(
+                "SELECT r.* FROM relationships r WHERE (r.org_id = :org OR (r.kind = 'organisation_organisation' "
+                "AND :org IN (r.organisation_id, r.other_organisation_id))) "
+                "AND (CAST(:at AS timestamptz) IS NULL OR (r.created_at, r.id) > (:at, :id)) "
+                "ORDER BY r.created_at, r.id LIMIT :limit"
+            ),
+            {"org": principal.org_id, **_page_params(page)},
+        )
+        found, next_cursor = _cut(rows.all(), page)
+    return await _views(session, principal, found), next_cursor
