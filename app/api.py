@@ -11,6 +11,7 @@ from app.interactions.endpoints import router as interactions_router
 from app.organisations.endpoints import router as organisations_router
 from app.people.endpoints import router as people_router
 from app.relationships.endpoints import router as relationships_router
+from app.webhooks.endpoints import router as webhooks_router
 
 v1 = APIRouter(prefix="/v1")
 v1.include_router(organisations_router)
@@ -20,3 +21,4 @@ v1.include_router(consent_router)
 v1.include_router(consent_admin_router)
 v1.include_router(interactions_router)
 v1.include_router(relationships_router)
+v1.include_router(webhooks_router)

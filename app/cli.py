@@ -115,6 +115,35 @@ def serve(
     )
 
 
+@cli.command()
+def worker() -> None:
+    """Deliver webhooks on its own (kith serve also does, unless KITH_WEBHOOK_WORKER=false); stops on SIGTERM."""
+    import signal
+
+    from app.core.logging import configure_logging
+    from app.db.session import Database
+    from app.webhooks.worker import WebhookWorker
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    urls = _urls()
+
+    async def run() -> None:
+        db = Database.connect(urls.app, settings)
+        delivery = WebhookWorker(db, settings)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, delivery.request_stop)
+        typer.echo("Kith webhook worker running", err=True)
+        try:
+            await delivery.run()
+        finally:
+            await delivery.stop()
+            await db.dispose()
+
+    asyncio.run(run())
+
+
 @db_cli.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Apply migrations up to REVISION (default: the latest)."""

@@ -25,6 +25,7 @@ from app.db.embedded import resolve_database
 from app.db.migrate import head_revision
 from app.db.session import Database
 from app.ops.endpoints import router as ops_router
+from app.webhooks.worker import WebhookWorker
 
 log = logging.getLogger("kith")
 
@@ -140,6 +141,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db.services.update(settings=settings, signing_key=key, access_log=access_log)
         app.state.access_log = access_log
         access_log.start()
+        worker = WebhookWorker(db, settings) if settings.webhook_worker else None
+        if worker is not None:
+            worker.start()
+        app.state.webhook_worker = worker
         # Everything made at start-up lives as long as the process: take it out of the garbage
         # collector's generations so that collections during big batches do not rescan it.
         gc.collect()
@@ -148,6 +153,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            if worker is not None:
+                await worker.stop()
             await access_log.stop()  # what is buffered is written before the pool closes
             await db.dispose()
             log.info("kith stopped")

@@ -88,6 +88,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides) -> Settings:
         token_rate_limit="100000/minute",
         log_json=False,
         log_level="WARNING",
+        webhook_worker=False,  # the webhook tests run workers of their own
     )
     values.update(overrides)
     return Settings(**values)

@@ -63,6 +63,20 @@ class Settings(BaseSettings):
     access_log_flush_seconds: float = Field(
         0.25, gt=0, le=60, description="How often buffered access-log entries are written"
     )
+    webhook_worker: bool = Field(
+        True, description="Run the webhook delivery worker inside kith serve (else run `kith worker`)"
+    )
+    webhook_poll_seconds: float = Field(1.0, gt=0, le=60, description="How often the worker looks for work")
+    webhook_timeout_seconds: float = Field(15.0, gt=0, le=60, description="Timeout of one delivery attempt")
+    webhook_retry_base_seconds: float = Field(
+        10.0, gt=0, description="First retry delay; doubles with each attempt (with jitter), at most 6 hours"
+    )
+    webhook_retry_hours: float = Field(
+        72.0, gt=0, description="How long a delivery is retried before it fails"
+    )
+    webhook_lease_seconds: float = Field(
+        60.0, gt=0, description="How long a claimed delivery is reserved for the worker that claimed it"
+    )
     log_level: str = "INFO"
     log_json: bool = True
 

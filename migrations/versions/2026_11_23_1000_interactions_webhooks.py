@@ -66,7 +66,9 @@ def upgrade() -> None:
         "relationships",
         sa.Column("id", UUID, nullable=False),
         sa.Column("org_id", UUID, sa.ForeignKey("organisations.id"), nullable=False),  # who recorded it
-        sa.Column("kind", sa.String(32), nullable=False),  # person_organisation | person_person | organisation_organisation
+        sa.Column(
+            "kind", sa.String(32), nullable=False
+        ),  # person_organisation | person_person | organisation_organisation
         sa.Column("type", sa.String(24), nullable=False),
         # As on interactions, no foreign key: erasure de-links person↔organisation relationships.
         sa.Column("person_id", UUID),
@@ -145,7 +147,9 @@ def upgrade() -> None:
         ["next_attempt_at"],
         postgresql_where=sa.text("status = 'pending'"),
     )
-    op.create_index("ix_webhook_deliveries_subscription", "webhook_deliveries", ["subscription_id", "created_at"])
+    op.create_index(
+        "ix_webhook_deliveries_subscription", "webhook_deliveries", ["subscription_id", "created_at"]
+    )
 
     for table in ("interactions", "relationships", "webhook_subscriptions", "webhook_deliveries"):
         for statement in tenant_table(table):

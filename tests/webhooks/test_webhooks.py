@@ -1,0 +1,274 @@
+"""Webhooks end to end: subscriptions, a real HTTP receiver on loopback verifying Standard Webhooks
+signatures, retries, 410, Retry-After, several workers sharing the outbox, and the SSRF guard."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+import uvicorn
+from standardwebhooks import Webhook
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app.webhooks.worker import WebhookWorker
+from tests.conftest import make_settings, running_app
+from tests.factories import Platform, org_with_token, unique_resident
+
+SCOPES = "people:read people:write consent:read consent:write webhooks:manage"
+
+
+@dataclass
+class Receiver:
+    """An HTTP server on loopback that records what it is sent and answers as told."""
+
+    port: int
+    received: list[tuple[dict, bytes]] = field(default_factory=list)
+    answers: list[tuple[int, dict]] = field(default_factory=list)  # consumed in order; then 200
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    async def handle(self, request: Request) -> Response:
+        self.received.append((dict(request.headers), await request.body()))
+        status, headers = self.answers.pop(0) if self.answers else (200, {})
+        return Response(status_code=status, headers=headers)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    r = Receiver(free_port())
+    app = Starlette(routes=[Route("/hook", r.handle, methods=["POST"])])
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=r.port, log_level="warning", lifespan="off")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    yield r
+    server.should_exit = True
+    await task
+
+
+@pytest.fixture
+async def dev_app(database_url, data_dir):
+    """The app as in development (webhooks may target loopback), with fast retries and short
+    leases; its workers are driven by the tests."""
+    settings = make_settings(
+        database_url,
+        data_dir,
+        env="dev",
+        webhook_retry_base_seconds=0.2,
+        webhook_lease_seconds=1,
+        webhook_poll_seconds=0.05,
+    )
+    async with running_app(settings) as app:
+        yield app
+
+
+@pytest.fixture
+async def dev_client(dev_app) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=dev_app), base_url="http://testserver"
+    ) as c:
+        yield c
+
+
+async def subscribed(dev_app, dev_client, receiver, events=("consent.granted", "consent.withdrawn")):
+    org_id, headers = await org_with_token(Platform(dev_app, dev_client), SCOPES)
+    response = await dev_client.post(
+        "/v1/webhooks", json={"url": receiver.url, "events": list(events)}, headers=headers
+    )
+    assert response.status_code == 201, response.text
+    sub = response.json()
+    person = (await dev_client.post("/v1/people", json=unique_resident(), headers=headers)).json()[
+        "person_id"
+    ]
+    return org_id, headers, sub, person
+
+
+async def grant(client, headers, person) -> dict:
+    response = await client.post(
+        f"/v1/people/{person}/consents",
+        json={"purpose": "rewards", "categories": ["rewards"], "method": "card_presented"},
+        headers=headers,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def worker(app) -> WebhookWorker:
+    return WebhookWorker(app.state.db, app.state.settings)
+
+
+async def drain(w: WebhookWorker, rounds: int = 40, until=lambda: False) -> None:
+    for _ in range(rounds):
+        await w.run_once()
+        if until():
+            return
+        await asyncio.sleep(0.05)
+
+
+class TestSubscriptions:
+    async def test_secret_is_shown_once(self, dev_app, dev_client, receiver):
+        _, headers, sub, _ = await subscribed(dev_app, dev_client, receiver)
+        assert sub["secret"].startswith("whsec_")
+        listed = (await dev_client.get("/v1/webhooks", headers=headers)).json()["items"]
+        assert [s["id"] for s in listed] == [sub["id"]] and "secret" not in listed[0]
+
+    async def test_another_organisations_subscription_is_404(self, dev_app, dev_client, receiver):
+        _, _, sub, _ = await subscribed(dev_app, dev_client, receiver)
+        _, other = await org_with_token(Platform(dev_app, dev_client), SCOPES)
+        assert (await dev_client.delete(f"/v1/webhooks/{sub['id']}", headers=other)).status_code == 404
+        assert (
+            await dev_client.get(f"/v1/webhooks/{sub['id']}/deliveries", headers=other)
+        ).status_code == 404
+
+    async def test_unknown_event_is_422(self, dev_app, dev_client, receiver):
+        _, headers = await org_with_token(Platform(dev_app, dev_client), SCOPES)
+        response = await dev_client.post(
+            "/v1/webhooks", json={"url": receiver.url, "events": ["person.sneezed"]}, headers=headers
+        )
+        assert response.status_code == 422
+
+
+class TestSsrf:
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "http://127.0.0.1:9/hook",
+            "http://localhost/hook",
+            "http://10.1.2.3/hook",
+            "http://192.168.0.10/hook",
+            "http://169.254.169.254/latest/meta-data",
+            "http://[::1]/hook",
+            "http://[::ffff:127.0.0.1]/hook",
+            "ftp://example.org/hook",
+            "http://user:pw@example.org/hook",
+        ],
+    )
+    async def test_internal_targets_are_refused_outside_dev(self, client, platform, url):
+        _, headers = await org_with_token(platform, SCOPES)
+        response = await client.post(
+            "/v1/webhooks", json={"url": url, "events": ["person.updated"]}, headers=headers
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == "url"
+
+
+class TestDelivery:
+    async def test_signed_delivery_verifies_with_standardwebhooks(self, dev_app, dev_client, receiver):
+        _, headers, sub, person = await subscribed(dev_app, dev_client, receiver)
+        consent = await grant(dev_client, headers, person)
+        await drain(worker(dev_app), until=lambda: receiver.received)
+        [(received_headers, body)] = receiver.received
+        event = Webhook(sub["secret"]).verify(body, received_headers)
+        assert event["type"] == "consent.granted"
+        assert event["data"]["person_id"] == person and event["data"]["consent_id"] == consent["consent_id"]
+        with pytest.raises(Exception, match=r"(?i)signature"):
+            Webhook("whsec_" + "A" * 43).verify(body, received_headers)
+        deliveries = (await dev_client.get(f"/v1/webhooks/{sub['id']}/deliveries", headers=headers)).json()[
+            "items"
+        ]
+        assert [(d["status"], d["attempts"], d["last_status_code"]) for d in deliveries] == [
+            ("delivered", 1, 200)
+        ]
+
+    async def test_failing_receiver_gets_the_event_exactly_once_more(self, dev_app, dev_client, receiver):
+        _, headers, sub, person = await subscribed(dev_app, dev_client, receiver)
+        receiver.answers = [(500, {})]
+        await grant(dev_client, headers, person)
+        await drain(worker(dev_app), until=lambda: len(receiver.received) >= 2)
+        await drain(worker(dev_app), rounds=10)  # nothing more arrives afterwards
+        assert len(receiver.received) == 2
+        ids = {h["webhook-id"] for h, _ in receiver.received}
+        assert len(ids) == 1  # the same message, retried
+        [d] = (await dev_client.get(f"/v1/webhooks/{sub['id']}/deliveries", headers=headers)).json()["items"]
+        assert (d["status"], d["attempts"]) == ("delivered", 2)
+
+    async def test_410_disables_the_subscription(self, dev_app, dev_client, receiver):
+        _, headers, _sub, person = await subscribed(dev_app, dev_client, receiver)
+        receiver.answers = [(410, {})]
+        await grant(dev_client, headers, person)
+        await drain(worker(dev_app), until=lambda: receiver.received)
+        [listed] = (await dev_client.get("/v1/webhooks", headers=headers)).json()["items"]
+        assert listed["disabled_at"] is not None and "410" in listed["disabled_reason"]
+        consent = (await dev_client.get(f"/v1/people/{person}/consents", headers=headers)).json()["items"][0]
+        await dev_client.delete(f"/v1/people/{person}/consents/{consent['consent_id']}", headers=headers)
+        await drain(worker(dev_app), rounds=5)  # the withdrawal's event is not sent
+        assert len(receiver.received) == 1
+
+    async def test_retry_after_is_honoured(self, dev_app, dev_client, receiver, owner_conn):
+        _, headers, sub, person = await subscribed(dev_app, dev_client, receiver)
+        receiver.answers = [(503, {"Retry-After": "30"})]
+        await grant(dev_client, headers, person)
+        started = time.time()
+        await drain(worker(dev_app), until=lambda: receiver.received)
+        await drain(worker(dev_app), rounds=3)
+        wait = await owner_conn.fetchval(
+            "SELECT extract(epoch FROM next_attempt_at) FROM webhook_deliveries WHERE subscription_id = $1::uuid",
+            sub["id"],
+        )
+        assert 28 < float(wait) - started < 35
+        assert len(receiver.received) == 1
+
+    async def test_redirects_are_not_followed(self, dev_app, dev_client, receiver):
+        _, headers, sub, person = await subscribed(dev_app, dev_client, receiver)
+        receiver.answers = [(302, {"Location": "http://127.0.0.1:9/elsewhere"})]
+        await grant(dev_client, headers, person)
+        await drain(worker(dev_app), until=lambda: receiver.received)
+        [d] = (await dev_client.get(f"/v1/webhooks/{sub['id']}/deliveries", headers=headers)).json()["items"]
+        assert (d["status"], d["last_status_code"]) == ("pending", 302)
+
+    async def test_a_dead_workers_attempt_is_made_by_another(self, dev_app, dev_client, receiver):
+        _, headers, sub, person = await subscribed(dev_app, dev_client, receiver)
+        await grant(dev_client, headers, person)
+        first, second = worker(dev_app), worker(dev_app)
+        await first.fan_out()
+        claimed = [c for c in await first.claim(limit=100) if str(c.subscription_id) == sub["id"]]
+        assert len(claimed) == 1  # the first worker claims the attempt, then dies before sending
+        await second.run_once()
+        assert receiver.received == []  # its lease still holds: nobody else may make that attempt
+        await asyncio.sleep(1.1)  # the lease lapses
+        await drain(second, until=lambda: receiver.received)
+        await first.attempt(claimed[0])  # a zombie finishing late cannot record over the newer attempt
+        await drain(second, rounds=5)
+        [d] = (await dev_client.get(f"/v1/webhooks/{sub['id']}/deliveries", headers=headers)).json()["items"]
+        assert (d["status"], d["attempts"]) == ("delivered", 2)
+
+    async def test_workers_in_parallel_deliver_each_event_once(self, dev_app, dev_client, receiver):
+        _, headers, _sub, person = await subscribed(dev_app, dev_client, receiver)
+        await grant(dev_client, headers, person)
+        for n in range(8):
+            await dev_client.post(
+                f"/v1/people/{person}/consents",
+                json={
+                    "purpose": "offers",
+                    "categories": ["contact"],
+                    "method": "card_presented",
+                    "expires_at": f"2030-01-0{n + 1}T00:00:00Z",
+                },
+                headers=headers,
+            )
+        workers = [worker(dev_app) for _ in range(3)]
+        for _ in range(20):
+            await asyncio.gather(*(w.run_once() for w in workers))
+            if len(receiver.received) >= 9:
+                break
+        await asyncio.gather(*(w.run_once() for w in workers))
+        ids = [h["webhook-id"] for h, _ in receiver.received]
+        assert len(ids) == 9 == len(set(ids))
