@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from app.db.rls import APP_ROLE, drop_tenant_table, tenant_table
+from app.db.rls import drop_tenant_table, tenant_table
 
 revision = "0004_interactions_webhooks"
 down_revision = "0003_consent"
