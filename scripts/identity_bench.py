@@ -143,7 +143,7 @@ async def floor_lookup(conn: asyncpg.Connection, profile: Profile) -> None:
     )
 
 
-async def start_server(url: str, data_dir: Path) -> tuple[subprocess.Popen, str]:
+async def start_server(url: str, data_dir: Path, workers: int = 1) -> tuple[subprocess.Popen, str]:
     port = 18000 + os.getpid() % 1000
     env = {
         **os.environ,
@@ -154,7 +154,9 @@ async def start_server(url: str, data_dir: Path) -> tuple[subprocess.Popen, str]
         "KITH_RATE_LIMIT": "100000000/minute",
         "KITH_LOG_LEVEL": "WARNING",
     }
-    server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve"], env=env, cwd=ROOT)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--workers", str(workers)], env=env, cwd=ROOT
+    )
     base = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(base_url=base) as client:
         for _ in range(240):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from app.auth.deps import Context, tenant
-from app.core.batch import read_batch
+from app.core.batch import is_ndjson
 from app.core.pagination import PageRequest, page_request
 from app.interactions import service
 from app.interactions.schemas import BatchOut, InteractionIn, InteractionOut, Timeline
@@ -56,8 +56,9 @@ async def log_interaction(body: InteractionIn, ctx: Context = tenant("interactio
 )
 async def log_interactions(request: Request, ctx: Context = tenant("interactions:write")):
     """Log up to 10,000 interactions (JSON array or NDJSON) in one bulk write."""
-    items = await read_batch(request, service.MAX_BATCH)
-    summary, _ = await service.log(ctx.session, ctx.principal, items)
+    summary, _ = await service.log_json(
+        ctx.session, ctx.principal, await request.body(), ndjson=is_ndjson(request)
+    )
     return Response(orjson.dumps(summary), media_type="application/json")
 
 

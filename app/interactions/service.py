@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.auth.principal import Principal
 from app.consent import service as consent_service
-from app.core.batch import BatchTooLarge
+from app.core.batch import BatchTooLarge, MalformedBatch, parse_batch
 from app.core.errors import NotFound, ValidationFailed
 from app.core.pagination import PageRequest, encode_cursor
 from app.db.session import driver_connection, platform_scope
@@ -51,28 +51,25 @@ _COLUMNS = (
     "external_id",
 )
 
-_WRITE = """
-WITH input AS (
-  SELECT * FROM unnest($2::int[], $3::uuid[], $4::uuid[], $5::text[], $6::timestamptz[], $7::text[], $8::text[],
-                       $9::int8[], $10::int4[], $11::uuid[], $12::text[], $13::text[])
-    AS t(idx, id, org_person_id, kind, occurred_at, channel, area_code, value_pence, duration_minutes,
-         counterpart_org_id, attributes, external_id)
-), linked AS (
-  SELECT i.*, op.canonical_id AS person_id FROM input i
-    JOIN org_people op ON op.org_person_id = i.org_person_id AND op.org_id = $1
-    JOIN people p ON p.id = op.canonical_id AND p.status <> 'erased'
-), ins AS (
-  INSERT INTO interactions (id, org_id, person_id, kind, occurred_at, channel, area_code, value_pence,
-                            duration_minutes, counterpart_org_id, attributes, external_id)
-  SELECT id, $1, person_id, kind, occurred_at, channel, area_code, value_pence, duration_minutes,
-         counterpart_org_id, attributes::jsonb, external_id FROM linked
-  ON CONFLICT (org_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
-  RETURNING id, person_id
+# The caller's own ids for people, and who they are, leaving out anyone erased.
+_LINKED = (
+    "SELECT op.org_person_id, op.canonical_id FROM org_people op JOIN people p ON p.id = op.canonical_id "
+    "WHERE op.org_person_id = ANY($1::uuid[]) AND op.org_id = $2 AND p.status <> 'erased'"
 )
-SELECT 'missed' AS what, i.idx, l.person_id IS NOT NULL AS linked, NULL::uuid AS person_id
-  FROM input i LEFT JOIN linked l ON l.idx = i.idx WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.id = i.id)
-UNION ALL
-SELECT DISTINCT 'person', NULL::int, NULL::boolean, person_id FROM ins
+
+# One statement for the whole batch, straight from arrays; replays of an external_id (earlier, or
+# earlier in this batch) insert nothing and are told apart by the ids that come back.
+_INSERT = """
+INSERT INTO interactions (id, org_id, person_id, kind, occurred_at, channel, area_code, value_pence,
+                          duration_minutes, counterpart_org_id, attributes, external_id)
+SELECT t.id, $1, t.person_id, t.kind, t.occurred_at, t.channel, t.area_code, t.value_pence, t.duration_minutes,
+       t.counterpart_org_id, t.attributes::jsonb, t.external_id
+  FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::int8[],
+              $9::int4[], $10::uuid[], $11::text[], $12::text[])
+    AS t(id, person_id, kind, occurred_at, channel, area_code, value_pence, duration_minutes, counterpart_org_id,
+         attributes, external_id)
+ON CONFLICT (org_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
+RETURNING id
 """
 
 
@@ -95,15 +92,7 @@ def validate(items: list[Any]) -> tuple[list[tuple[int, InteractionIn]], list[di
                 valid.append((index, InteractionIn.model_validate(item)))
             except ValidationError as exc:
                 rejected.append({"index": index, "errors": _errors(exc)})
-    latest = datetime.now(UTC) + FUTURE_TOLERANCE
-    future = {i for i, item in valid if item.occurred_at > latest}
-    if future:
-        rejected += [
-            {"index": i, "errors": [{"field": "occurred_at", "message": "must not be in the future"}]}
-            for i in sorted(future)
-        ]
-        valid = [(i, item) for i, item in valid if i not in future]
-    return valid, rejected
+    return _not_future(valid, rejected)
 
 
 async def _unknown_counterparts(
@@ -127,6 +116,49 @@ async def log(
     if len(items) > MAX_BATCH:
         raise BatchTooLarge(f"A batch holds at most {MAX_BATCH:,} interactions; this one has {len(items):,}.")
     valid, rejected = validate(items)
+    return await _store(session, principal, valid, rejected)
+
+
+async def log_json(
+    session: AsyncSession, principal: Principal, body: bytes, *, ndjson: bool = False
+) -> tuple[dict[str, Any], dict[int, uuid.UUID]]:
+    """:func:`log` for a request body as it came (a JSON array, or NDJSON): when every item is
+    valid — the common case — it is validated straight from the bytes, without building Python
+    objects for the JSON first."""
+    raw = b"[" + b",".join(line for line in body.splitlines() if line.strip()) + b"]" if ndjson else body
+    try:
+        models = _ITEMS.validate_json(raw)
+    except ValidationError:
+        return await log(session, principal, parse_batch(body, ndjson=ndjson, max_items=MAX_BATCH))
+    if not models:
+        raise MalformedBatch("The batch is empty.")
+    if len(models) > MAX_BATCH:
+        raise BatchTooLarge(
+            f"A batch holds at most {MAX_BATCH:,} interactions; this one has {len(models):,}."
+        )
+    return await _store(session, principal, *_not_future(list(enumerate(models)), []))
+
+
+def _not_future(
+    valid: list[tuple[int, InteractionIn]], rejected: list[dict[str, Any]]
+) -> tuple[list[tuple[int, InteractionIn]], list[dict[str, Any]]]:
+    latest = datetime.now(UTC) + FUTURE_TOLERANCE
+    future = {i for i, item in valid if item.occurred_at > latest}
+    if future:
+        rejected = rejected + [
+            {"index": i, "errors": [{"field": "occurred_at", "message": "must not be in the future"}]}
+            for i in sorted(future)
+        ]
+        valid = [(i, item) for i, item in valid if i not in future]
+    return valid, rejected
+
+
+async def _store(
+    session: AsyncSession,
+    principal: Principal,
+    valid: list[tuple[int, InteractionIn]],
+    rejected: list[dict[str, Any]],
+) -> tuple[dict[str, Any], dict[int, uuid.UUID]]:
     unknown = await _unknown_counterparts(session, valid)
     if unknown:
         rejected += [
@@ -135,10 +167,30 @@ async def log(
             if item.counterpart_org_id in unknown
         ]
         valid = [(i, item) for i, item in valid if item.counterpart_org_id not in unknown]
-    ids = {i: uuid.uuid4() for i, _ in valid}
-    missed_linked: set[int] = set()
-    persons: list[uuid.UUID] = []
+    stored: dict[int, uuid.UUID] = {}
+    persons: set[uuid.UUID] = set()
+    duplicates = 0
     if valid:
+        connection = await driver_connection(session)
+        # Generic plans (which asyncpg's prepared statements get after five runs) guess ten rows for
+        # an array; the real sizes must shape the plans every time.
+        await connection.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+        linked = dict(
+            await connection.fetch(_LINKED, list({item.person_id for _, item in valid}), principal.org_id)
+        )
+        unlinked = [i for i, item in valid if item.person_id not in linked]
+        rejected += [
+            {
+                "index": i,
+                "errors": [
+                    {"field": "person_id", "message": "no person with this id is linked to the organisation"}
+                ],
+            }
+            for i in unlinked
+        ]
+        if unlinked:
+            valid = [(i, item) for i, item in valid if item.person_id in linked]
+        ids = [uuid.uuid4() for _ in valid]
         columns: dict[str, list] = {c: [] for c in _COLUMNS}
         for _, item in valid:
             for c in _COLUMNS:
@@ -146,42 +198,27 @@ async def log(
         columns["attributes"] = [
             None if a is None else orjson.dumps(a).decode() for a in columns["attributes"]
         ]
-        connection = await driver_connection(session)
-        rows = await connection.fetch(
-            _WRITE,
-            principal.org_id,
-            [i for i, _ in valid],
-            list(ids.values()),
-            [item.person_id for _, item in valid],
-            *(columns[c] for c in _COLUMNS),
-        )
-        for what, index, linked, person in rows:
-            if what == "person":
-                persons.append(person)
-            elif linked:
-                missed_linked.add(index)
+        people = [linked[item.person_id] for _, item in valid]
+        inserted = {
+            r[0]
+            for r in await connection.fetch(
+                _INSERT, principal.org_id, ids, people, *(columns[c] for c in _COLUMNS)
+            )
+        }
+        for (index, _), interaction_id, person in zip(valid, ids, people, strict=True):
+            if interaction_id in inserted:
+                stored[index] = interaction_id
+                persons.add(person)
             else:
-                rejected.append(
-                    {
-                        "index": index,
-                        "errors": [
-                            {
-                                "field": "person_id",
-                                "message": "no person with this id is linked to the organisation",
-                            }
-                        ],
-                    }
-                )
-    rejected_indexes = {r["index"] for r in rejected}
-    stored = {i: ids[i] for i, _ in valid if i not in missed_linked and i not in rejected_indexes}
+                duplicates += 1
     summary = {
         "accepted": len(stored),
-        "duplicates": len(missed_linked),
+        "duplicates": duplicates,
         "rejected": sorted(rejected, key=lambda r: r["index"]),
     }
     if stored:
         await _tell_organisations(
-            session, principal, persons, [(ids[i], item) for i, item in valid if i in stored]
+            session, principal, list(persons), [(stored[i], item) for i, item in valid if i in stored]
         )
         audit.record(
             session,
