@@ -173,47 +173,70 @@ async def read(session: AsyncSession, principal: Principal, org_person_id: uuid.
     }
 
 
+def _new_claims(
+    body: AttributesIn, verb: str, *, verifying: bool = True
+) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    """The attributes a PATCH-like body asserts, and their claims stamped now; 422 if none or bad.
+    ``verifying``: whether the asserter may mark values verified (an organisation that checked
+    them may; a resident's own word is a resident claim, not a verification)."""
+    submission, errors = _submission(body, None)
+    if submission is None:
+        raise ValidationFailed(f"Invalid: {', '.join(e['field'] for e in errors)}.", errors=errors)
+    if not submission.attributes.values:
+        raise ValidationFailed(
+            f"Give at least one attribute to {verb}.", errors=[{"field": "body", "message": "no attributes"}]
+        )
+    now = datetime.now(UTC).isoformat()
+    claims = {
+        a: {"value": v, "verified": verifying and a in submission.verified, "asserted_at": now}
+        for a, v in submission.attributes.values.items()
+    }
+    return sorted(claims), claims
+
+
+async def _write_claims(
+    session: AsyncSession,
+    org_id: uuid.UUID | None,
+    sector: str,
+    record: Any,
+    canonical: uuid.UUID,
+    claims: dict[str, dict[str, Any]],
+) -> None:
+    """Merge claims into ``record`` (each attribute's claim replaced), or give the asserter a record
+    of its own for the person when it has none."""
+    if record is not None:
+        columns = identity_service.match_columns({**record.claims, **claims})
+        await identity_repo.update_record(session, record.id, claims, columns)
+        return
+    await identity_repo.write_resolutions(
+        session,
+        org_id,
+        sector,
+        people={},
+        org_ids=[],
+        updated_records=[],
+        decisions=[],
+        new_records=[
+            {
+                "id": uuid.uuid4(),
+                "person_id": canonical,
+                "claims": claims,
+                **identity_service.match_columns(claims),
+            }
+        ],
+    )
+
+
 async def assert_claims(
     session: AsyncSession, principal: Principal, org_person_id: uuid.UUID, body: AttributesIn
 ) -> list[str]:
     """Record new attribute values asserted by the caller (its claims replace its earlier ones)."""
     canonical = await _canonical(session, org_person_id)
-    submission, errors = _submission(body, None)
-    if submission is None:
-        raise ValidationFailed(f"Invalid: {', '.join(e['field'] for e in errors)}.", errors=errors)
-    changed = sorted(submission.attributes.values)
-    if not changed:
-        raise ValidationFailed(
-            "Give at least one attribute to assert.", errors=[{"field": "body", "message": "no attributes"}]
-        )
-    now = datetime.now(UTC).isoformat()
-    claims = {
-        a: {"value": v, "verified": a in submission.verified, "asserted_at": now}
-        for a, v in submission.attributes.values.items()
-    }
+    changed, claims = _new_claims(body, "assert")
+    # A person known to the organisation only through a merge gets a record of its own.
     record = await identity_repo.latest_record_of(session, principal.org_id, canonical)
-    if record is None:  # known to the organisation only through a merge: give it a record of its own
-        sector = await identity_repo.organisation_sector(session, principal.org_id)
-        await identity_repo.write_resolutions(
-            session,
-            principal.org_id,
-            sector,
-            people={},
-            org_ids=[],
-            updated_records=[],
-            decisions=[],
-            new_records=[
-                {
-                    "id": uuid.uuid4(),
-                    "person_id": canonical,
-                    "claims": claims,
-                    **identity_service.match_columns(claims),
-                }
-            ],
-        )
-    else:
-        columns = identity_service.match_columns({**record.claims, **claims})
-        await identity_repo.update_record(session, record.id, claims, columns)
+    sector = await identity_repo.organisation_sector(session, principal.org_id)
+    await _write_claims(session, principal.org_id, sector, record, canonical, claims)
     audit.record(
         session, principal, "person.claims_asserted", "person", org_person_id, {"attributes": changed}
     )
@@ -226,41 +249,9 @@ async def assert_resident_claims(
 ) -> list[str]:
     """Record values the resident asserts about themselves: kept on a record of the resident's own,
     they win over every organisation's (rectification). The caller is in a platform scope."""
-    submission, errors = _submission(body, None)
-    if submission is None:
-        raise ValidationFailed(f"Invalid: {', '.join(e['field'] for e in errors)}.", errors=errors)
-    changed = sorted(submission.attributes.values)
-    if not changed:
-        raise ValidationFailed(
-            "Give at least one attribute to correct.", errors=[{"field": "body", "message": "no attributes"}]
-        )
-    now = datetime.now(UTC).isoformat()
-    claims = {
-        a: {"value": v, "verified": False, "asserted_at": now}
-        for a, v in submission.attributes.values.items()
-    }
+    changed, claims = _new_claims(body, "correct", verifying=False)
     record = await identity_repo.resident_record_of(session, canonical)
-    if record is None:
-        await identity_repo.write_resolutions(
-            session,
-            None,
-            "resident",
-            people={},
-            org_ids=[],
-            updated_records=[],
-            decisions=[],
-            new_records=[
-                {
-                    "id": uuid.uuid4(),
-                    "person_id": canonical,
-                    "claims": claims,
-                    **identity_service.match_columns(claims),
-                }
-            ],
-        )
-    else:
-        columns = identity_service.match_columns({**record.claims, **claims})
-        await identity_repo.update_record(session, record.id, claims, columns)
+    await _write_claims(session, None, "resident", record, canonical, claims)
     audit.record(session, resident, "person.rectified", "person", canonical, {"attributes": changed})
     await tell_organisations(session, canonical, changed, exclude=None)
     return changed

@@ -7,7 +7,7 @@ import base64
 import secrets
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 
 import orjson
 from sqlalchemy import select, text
@@ -20,17 +20,9 @@ from app.core.pagination import PageRequest, encode_cursor
 from app.db.session import platform_scope
 from app.webhooks import targets
 from app.webhooks.models import WebhookSubscription
+from app.webhooks.schemas import EventType
 
-EVENT_TYPES = (
-    "person.updated",
-    "person.merged",
-    "person.erased",
-    "consent.granted",
-    "consent.withdrawn",
-    "interaction.created",
-    "rewards.earned",
-    "rewards.redeemed",
-)
+EVENT_TYPES = get_args(EventType)
 
 _INSERT = text(
     "INSERT INTO outbox_events (event_id, org_id, event_type, payload) "
