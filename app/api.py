@@ -8,9 +8,13 @@ from app.consent.endpoints import admin as consent_admin_router
 from app.consent.endpoints import router as consent_router
 from app.identity.endpoints import router as identity_router
 from app.interactions.endpoints import router as interactions_router
+from app.ledger.endpoints import admin as ledger_admin_router
+from app.ledger.endpoints import router as ledger_router
 from app.organisations.endpoints import router as organisations_router
 from app.people.endpoints import router as people_router
 from app.relationships.endpoints import router as relationships_router
+from app.rewards.endpoints import admin as rewards_admin_router
+from app.rewards.endpoints import router as rewards_router
 from app.webhooks.endpoints import router as webhooks_router
 
 v1 = APIRouter(prefix="/v1")
@@ -22,3 +26,7 @@ v1.include_router(consent_admin_router)
 v1.include_router(interactions_router)
 v1.include_router(relationships_router)
 v1.include_router(webhooks_router)
+v1.include_router(ledger_router)
+v1.include_router(ledger_admin_router)
+v1.include_router(rewards_router)
+v1.include_router(rewards_admin_router)

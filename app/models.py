@@ -8,6 +8,7 @@ def import_all_models() -> None:
     from app.consent import models as _consent  # noqa: F401
     from app.identity import models as _identity  # noqa: F401
     from app.interactions import models as _interactions  # noqa: F401
+    from app.ledger import models as _ledger  # noqa: F401
     from app.organisations import models as _organisations  # noqa: F401
     from app.people import models as _people  # noqa: F401
     from app.relationships import models as _relationships  # noqa: F401

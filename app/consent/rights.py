@@ -2,8 +2,7 @@
 everything held, correct it, grant and withdraw consent, object to research, erase.
 
 Each function takes the resident's principal (``Principal.resident(person_id)``) and a platform
-transaction, and keeps to that one person. The ledger adds its section to the export, and closes
-the wallet on erasure, when it is built.
+transaction, and keeps to that one person.
 """
 
 from __future__ import annotations
@@ -23,8 +22,10 @@ from app.consent.catalogue import CATEGORIES
 from app.core.errors import NotFound
 from app.core.pagination import PageRequest, decode_cursor
 from app.identity import repository as identity_repo
+from app.ledger import service as ledger_service
 from app.people import service as people_service
 from app.people.schemas import AttributesIn
+from app.rewards import service as rewards_service
 from app.webhooks import service as events
 
 
@@ -222,6 +223,7 @@ async def export(session: AsyncSession, resident: Principal) -> dict[str, Any]:
         "organisations": await _organisations(session, canonical),
         "consents": consents,
         "interactions": await _interactions(session, canonical, names),
+        "rewards": await _rewards(session, canonical),
         "relationships": await _relationships(session, canonical, names),
         "access_log": log,
     }
@@ -237,6 +239,27 @@ async def _interactions(session: AsyncSession, canonical: uuid.UUID, names: dict
         {"p": canonical},
     )
     return [{**r._asdict(), "organisation": names.get(r.org_id)} for r in rows]
+
+
+async def _rewards(session: AsyncSession, canonical: uuid.UUID) -> dict[str, Any]:
+    """The wallet's balances and every transfer in or out of it."""
+    wallet = await session.scalar(
+        text("SELECT id FROM ledger_accounts WHERE kind = 'wallet' AND person_id = :p"), {"p": canonical}
+    )
+    if wallet is None:
+        return {"wallet": None, "transfers": []}
+    account = ledger_service.account_view(await ledger_service.account(session, wallet, platform=True))
+    rows = await session.execute(
+        text(
+            "SELECT id, code, phase, amount, credit_account_id = :w AS incoming, created_at FROM ledger_transfers "
+            "WHERE debit_account_id = :w OR credit_account_id = :w ORDER BY created_at, id"
+        ),
+        {"w": wallet},
+    )
+    return {
+        "wallet": {k: account[k] for k in ("balance", "available", "debits_pending", "closed_at")},
+        "transfers": [r._asdict() for r in rows],
+    }
 
 
 async def _relationships(session: AsyncSession, canonical: uuid.UUID, names: dict) -> list[dict[str, Any]]:
@@ -268,6 +291,13 @@ async def erase(session: AsyncSession, resident: Principal) -> dict[str, Any]:
     for g in await repo.active_grants(session, canonical):
         await consent_service.withdraw(session, resident, g)
         withdrawn += 1
+    returned = await rewards_service.close_wallet(session, resident, canonical)
+    await session.execute(
+        text(
+            "UPDATE reward_cards SET revoked_at = now() WHERE person_id = ANY(CAST(:ids AS uuid[])) AND revoked_at IS NULL"
+        ),
+        {"ids": people_ids},
+    )
     await session.execute(
         text(
             "DELETE FROM identity_decisions WHERE record_id IN "
@@ -306,6 +336,7 @@ async def erase(session: AsyncSession, resident: Principal) -> dict[str, Any]:
         "records_deleted": deleted.rowcount,
         "grants_withdrawn": withdrawn,
         "organisations_told": len(their_ids),
+        "credits_returned": returned,
     }
     audit.record(session, resident, "person.erased", "person", canonical, summary)
     return summary

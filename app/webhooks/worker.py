@@ -1,4 +1,5 @@
-"""Delivering webhooks: at least once, signed per the Standard Webhooks specification.
+"""The background worker: delivering webhooks (at least once, signed per the Standard Webhooks
+specification), and voiding ledger holds whose timeout has passed.
 
 Each round, a worker (1) fans new outbox events out into one delivery per matching subscription,
 (2) claims due deliveries with ``FOR UPDATE SKIP LOCKED`` — a claim is a numbered attempt with a
@@ -28,6 +29,7 @@ from standardwebhooks import Webhook
 
 from app.core.config import Settings
 from app.db.session import Database
+from app.ledger import service as ledger
 from app.webhooks import targets
 
 log = logging.getLogger(__name__)
@@ -157,7 +159,9 @@ class WebhookWorker:
                     await asyncio.wait_for(self._stop.wait(), self.settings.webhook_poll_seconds)
 
     async def run_once(self) -> int:
-        """One round: fan out, claim, deliver. The number of attempts made."""
+        """One round: void timed-out ledger holds, fan out, claim, deliver. The number of attempts made."""
+        async with self.db.session(platform=True) as session:
+            await ledger.void_expired_holds(session)
         await self.fan_out()
         claimed = await self.claim()
         if claimed:

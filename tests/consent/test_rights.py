@@ -173,7 +173,12 @@ class TestErase:
 
         assert await tables_holding_them() == {"person_records": 3}  # the scan does find them
         summary = await as_resident(app, rights.erase, resident)
-        assert summary == {"records_deleted": 3, "grants_withdrawn": 1, "organisations_told": 2}
+        assert summary == {
+            "records_deleted": 3,
+            "grants_withdrawn": 1,
+            "organisations_told": 2,
+            "credits_returned": 0,
+        }
         assert await tables_holding_them() == {}
 
         for org_id, headers in ((pair.a_id, pair.a), (pair.b_id, pair.b)):

@@ -1,0 +1,94 @@
+"""Request and response bodies for the ledger."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from app.core.schemas import ResponseModel, StrictModel
+
+Code = Literal["earn", "redeem", "fund", "mint", "expire", "refund", "reverse"]
+Credits = Field(gt=0, le=1_000_000_000, description="Whole credits, more than zero")
+
+
+class TransferIn(StrictModel):
+    id: uuid.UUID = Field(description="Chosen by the client: the idempotency key")
+    debit_account_id: uuid.UUID
+    credit_account_id: uuid.UUID
+    amount: int = Credits
+    code: Code
+    pending: bool = Field(False, description="A hold, to be posted or voided later")
+    timeout_seconds: int | None = Field(
+        None, gt=0, le=30 * 86400, description="A hold voids itself after this"
+    )
+    metadata: dict[str, Any] | None = None
+
+
+class BatchIn(StrictModel):
+    transfers: list[TransferIn] = Field(min_length=1, max_length=1000)
+    atomic: bool = Field(False, description="All or nothing")
+
+
+class PostIn(StrictModel):
+    id: uuid.UUID = Field(description="The id of the posting transfer (idempotency key)")
+    amount: int | None = Field(None, gt=0, description="Post less than the hold (the rest is released)")
+
+
+class VoidIn(StrictModel):
+    id: uuid.UUID = Field(description="The id of the voiding transfer (idempotency key)")
+
+
+class MintIn(StrictModel):
+    id: uuid.UUID = Field(description="Transfer id (idempotency key)")
+    account_id: uuid.UUID
+    amount: int = Credits
+    reference: str | None = Field(None, max_length=200, description="The contribution made outside Kith")
+
+
+class TransferOut(ResponseModel):
+    id: uuid.UUID
+    debit_account_id: uuid.UUID
+    credit_account_id: uuid.UUID
+    amount: int
+    code: str
+    phase: Literal["single", "pending", "post", "void"]
+    status: Literal["posted", "pending", "voided", "expired"]
+    pending_id: uuid.UUID | None = None
+    timeout_at: datetime | None = None
+    metadata: dict[str, Any] | None = None
+    created_at: datetime
+
+
+class TransferList(ResponseModel):
+    items: list[TransferOut]
+    next_cursor: str | None = None
+
+
+class BatchResult(ResponseModel):
+    index: int
+    result: str = Field(description="created, exists, or why it was refused")
+    detail: str | None = None
+    transfer: TransferOut | None = None
+
+
+class BatchOut(ResponseModel):
+    results: list[BatchResult]
+
+
+class AccountOut(ResponseModel):
+    id: uuid.UUID
+    kind: str
+    owner_kind: str
+    name: str | None = None
+    debits_must_not_exceed_credits: bool
+    debits_posted: int
+    credits_posted: int
+    debits_pending: int
+    credits_pending: int
+    balance: int = Field(description="credits_posted − debits_posted")
+    available: int = Field(description="balance less pending debits")
+    closed_at: datetime | None = None
+    created_at: datetime

@@ -1,0 +1,97 @@
+"""Request and response bodies for rewards."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from app.core.schemas import ResponseModel, StrictModel
+from app.ledger.schemas import AccountOut, TransferOut
+
+
+class PoolIn(StrictModel):
+    name: str = Field(min_length=1, max_length=200, examples=["Riverside volunteering fund"])
+    credits_per_hour: int = Field(1, ge=1, le=100, description="What an hour of volunteering earns")
+    expiry_days: int | None = Field(
+        None, ge=30, le=3650, description="Reserved: credits from this pool expire"
+    )
+
+
+class PoolOut(AccountOut):
+    rule: dict[str, Any]
+    owner_org_id: uuid.UUID
+
+
+class FundIn(StrictModel):
+    id: uuid.UUID = Field(description="Transfer id (idempotency key)")
+    amount: int = Field(gt=0, le=1_000_000_000)
+
+
+class EarnIn(StrictModel):
+    id: uuid.UUID = Field(description="Transfer id (idempotency key)")
+    person_id: uuid.UUID
+    pool_id: uuid.UUID
+    amount: int | None = Field(None, gt=0, le=1_000_000)
+    hours: float | None = Field(None, gt=0, le=24)
+    interaction_id: uuid.UUID | None = None
+
+    @model_validator(mode="after")
+    def _one_measure(self) -> EarnIn:
+        if (self.amount is None) == (self.hours is None):
+            raise ValueError("give either amount or hours")
+        return self
+
+
+class CardIn(StrictModel):
+    card_token: str = Field(min_length=8, max_length=100)
+
+
+class CardResolved(ResponseModel):
+    person_id: uuid.UUID = Field(description="The organisation's own id for the card holder")
+    balance: int = Field(description="Credits available to spend")
+
+
+class CardIssued(ResponseModel):
+    card_token: str = Field(description="Shown once: printed on the card or its QR code")
+
+
+class RedeemIn(StrictModel):
+    id: uuid.UUID = Field(description="Transfer id (idempotency key)")
+    card_token: str | None = Field(None, min_length=8, max_length=100)
+    person_id: uuid.UUID | None = None
+    amount: int = Field(gt=0, le=1_000_000)
+    description: str = Field(min_length=1, max_length=200)
+    hold: bool = Field(False, description="Hold the credits; post or void the hold later")
+    hold_seconds: int | None = Field(None, gt=0, le=7 * 86400, description="A hold voids itself after this")
+
+    @model_validator(mode="after")
+    def _who(self) -> RedeemIn:
+        if (self.card_token is None) == (self.person_id is None):
+            raise ValueError("give either card_token or person_id")
+        return self
+
+
+class Redeemed(TransferOut):
+    person_id: uuid.UUID
+
+
+class WalletEntry(ResponseModel):
+    id: uuid.UUID
+    code: str
+    direction: str
+    amount: int
+    phase: str
+    status: str
+    created_at: datetime
+
+
+class WalletOut(ResponseModel):
+    person_id: uuid.UUID
+    balance: int
+    available: int
+    pending: int
+    history: list[WalletEntry]
+    next_cursor: str | None = None

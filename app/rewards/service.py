@@ -1,0 +1,359 @@
+"""Rewards for doing good, on the ledger: pools funded by councils and businesses, credits earned
+by residents for volunteering and community action, cards, redemption at local businesses, and
+the wallet a resident (or an organisation they granted ``rewards``) can see.
+
+Every movement is a ledger transfer made through ``ledger/service.py``; nothing here writes a
+balance.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+import uuid
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.consent import service as consent_service
+from app.core.errors import NotFound, ValidationFailed
+from app.core.pagination import PageRequest
+from app.db.session import platform_scope
+from app.identity import repository as identity_repo
+from app.ledger import service as ledger
+from app.webhooks import service as events
+
+DEFAULT_CREDITS_PER_HOUR = 1
+
+
+class PoolNotFound(NotFound):
+    code = "pool_not_found"
+
+
+class PersonNotFound(NotFound):
+    code = "person_not_found"
+
+
+class CardNotFound(NotFound):
+    code = "card_not_found"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def pool_view(row: Any) -> dict[str, Any]:
+    view = ledger.account_view(row)
+    return {**view, "rule": row.rule or {}, "owner_org_id": row.org_id}
+
+
+async def create_pool(
+    session: AsyncSession, principal: Principal, name: str, credits_per_hour: int, expiry_days: int | None
+) -> dict[str, Any]:
+    """A pool owned by the calling organisation; others may fund it."""
+    rule = {"credits_per_hour": credits_per_hour}
+    if expiry_days:
+        rule["expiry_days"] = expiry_days
+    return pool_view(await ledger.create_pool(session, principal, name, rule))
+
+
+async def _pool(session: AsyncSession, pool_id: uuid.UUID) -> Any:
+    try:
+        row = await ledger.account(session, pool_id, platform=True)
+    except ledger.AccountNotFound:
+        row = None
+    if row is None or row.kind != "pool":
+        raise PoolNotFound(f"No pool {pool_id}.")
+    return row
+
+
+async def fund_pool(
+    session: AsyncSession, principal: Principal, pool_id: uuid.UUID, transfer_id: uuid.UUID, amount: int
+) -> tuple[dict[str, Any], bool]:
+    """Move credits from the caller's operating account into a pool (its own or another's)."""
+    await _pool(session, pool_id)
+    operating = await ledger.operating_account(session, principal.org_id)  # type: ignore[arg-type]
+    return await ledger.transfer(
+        session,
+        principal,
+        ledger.Transfer(
+            id=transfer_id,
+            code="fund",
+            amount=ledger.require_positive(amount),
+            debit_account_id=operating,
+            credit_account_id=pool_id,
+        ),
+    )
+
+
+async def _linked(session: AsyncSession, org_person_id: uuid.UUID) -> uuid.UUID:
+    found = await identity_repo.resolve_org_person(session, org_person_id)
+    if found is None or found[1] == "erased":
+        raise PersonNotFound(f"No person {org_person_id}.")
+    return found[0]
+
+
+async def _tell(
+    session: AsyncSession, event_type: str, canonical: uuid.UUID, payload: dict[str, Any]
+) -> None:
+    """``rewards.*`` for every organisation the person lets see their rewards (each in its own id)."""
+    async with platform_scope(session):
+        receivers = await consent_service.organisations_to_tell(session, canonical, {"rewards"}, None)
+    await events.record_events(
+        session, event_type, {org: {**payload, "person_id": str(theirs)} for org, theirs in receivers.items()}
+    )
+
+
+async def earn(session: AsyncSession, principal: Principal, body: Any) -> tuple[dict[str, Any], bool]:
+    """Credits from one of the caller's pools to a resident's wallet, for doing good: an amount, or
+    hours at the pool's rate (1 hour = 1 credit unless the pool says otherwise). The person must
+    have granted the caller ``rewards`` (or shown their card)."""
+    pool = await _pool(session, body.pool_id)
+    if pool.org_id != principal.org_id:
+        raise PoolNotFound(f"No pool {body.pool_id} of this organisation.")
+    canonical = await _linked(session, body.person_id)
+    await consent_service.require(session, principal, canonical, "rewards", "rewards")
+    if body.amount is not None:
+        amount = body.amount
+    else:
+        rate = (pool.rule or {}).get("credits_per_hour", DEFAULT_CREDITS_PER_HOUR)
+        amount = math.floor(body.hours * rate)
+        if amount < 1:
+            raise ValidationFailed(
+                f"{body.hours} hours at {rate} credits an hour earns less than one credit.",
+                errors=[{"field": "hours", "message": "too little to earn a credit"}],
+            )
+    wallet = await ledger.wallet(session, canonical)
+    metadata = {"hours": body.hours} if body.hours is not None else {}
+    if body.interaction_id:
+        metadata["interaction_id"] = str(body.interaction_id)
+    view, created = await ledger.transfer(
+        session,
+        principal,
+        ledger.Transfer(
+            id=body.id,
+            code="earn",
+            amount=amount,
+            debit_account_id=pool.id,
+            credit_account_id=wallet,
+            metadata=metadata or None,
+        ),
+    )
+    if created:
+        await _tell(session, "rewards.earned", canonical, {"transfer_id": str(view["id"]), "amount": amount})
+    return view, created
+
+
+async def issue_card(session: AsyncSession, person_id: uuid.UUID) -> str:
+    """A new card for the resident (any earlier one stops working); the token is shown once."""
+    token = "kc1_" + secrets.token_urlsafe(24)
+    async with platform_scope(session):
+        await session.execute(
+            text("UPDATE reward_cards SET revoked_at = now() WHERE person_id = :p AND revoked_at IS NULL"),
+            {"p": person_id},
+        )
+        await session.execute(
+            text("INSERT INTO reward_cards (id, person_id, token_hash) VALUES (:id, :p, :h)"),
+            {"id": uuid.uuid4(), "p": person_id, "h": _hash(token)},
+        )
+    return token
+
+
+async def _card_holder(session: AsyncSession, token: str) -> uuid.UUID:
+    async with platform_scope(session):
+        row = (
+            await session.execute(
+                text(
+                    "SELECT p.canonical_id, p.status FROM reward_cards c JOIN people p ON p.id = c.person_id "
+                    "WHERE c.token_hash = :h AND c.revoked_at IS NULL"
+                ),
+                {"h": _hash(token)},
+            )
+        ).first()
+    if row is None or row.status == "erased":
+        raise CardNotFound("This card is not valid.")
+    return row.canonical_id
+
+
+async def _link(session: AsyncSession, org_id: uuid.UUID, canonical: uuid.UUID) -> uuid.UUID:
+    """The organisation's id for the person, issued now if it had none (showing a card links them)."""
+    ids = await identity_repo.org_ids_for(session, org_id, [canonical])
+    if canonical in ids:
+        return ids[canonical]
+    await session.execute(
+        text(
+            "INSERT INTO org_people (org_person_id, org_id, person_id, canonical_id) VALUES (:id, :org, :p, :p) "
+            "ON CONFLICT (org_id, person_id) DO NOTHING"
+        ),
+        {"id": uuid.uuid4(), "org": org_id, "p": canonical},
+    )
+    return (await identity_repo.org_ids_for(session, org_id, [canonical]))[canonical]
+
+
+async def _present_card(
+    session: AsyncSession, principal: Principal, token: str
+) -> tuple[uuid.UUID, uuid.UUID]:
+    """A resident showing their card: the business is linked to them and holds a ``rewards``
+    grant recorded as card_presented. (canonical person, the business's id for them)"""
+    canonical = await _card_holder(session, token)
+    their_id = await _link(session, principal.org_id, canonical)  # type: ignore[arg-type]
+    await consent_service.grant(
+        session,
+        principal,
+        org_id=principal.org_id,  # type: ignore[arg-type]
+        org_person_id=their_id,
+        purpose="rewards",
+        categories=["rewards"],
+        method="card_presented",
+    )
+    return canonical, their_id
+
+
+async def resolve_card(session: AsyncSession, principal: Principal, token: str) -> dict[str, Any]:
+    """Who holds this card, in the caller's own id, and their available balance."""
+    canonical, their_id = await _present_card(session, principal, token)
+    wallet = await ledger.account(session, await ledger.wallet(session, canonical), platform=True)
+    return {"person_id": their_id, "balance": ledger.account_view(wallet)["available"]}
+
+
+async def redeem(session: AsyncSession, principal: Principal, body: Any) -> tuple[dict[str, Any], bool]:
+    """Spend credits at the calling business: wallet → its operating account, held (two-phase)
+    when ``hold``. The only way an organisation can debit a wallet."""
+    if body.card_token:
+        canonical, their_id = await _present_card(session, principal, body.card_token)
+    else:
+        their_id = body.person_id
+        canonical = await _linked(session, their_id)
+    await consent_service.require(session, principal, canonical, "rewards", "rewards")
+    wallet = await ledger.wallet(session, canonical)
+    operating = await ledger.operating_account(session, principal.org_id)  # type: ignore[arg-type]
+    try:
+        view, created = await ledger.transfer(
+            session,
+            principal,
+            ledger.Transfer(
+                id=body.id,
+                code="redeem",
+                amount=body.amount,
+                debit_account_id=wallet,
+                credit_account_id=operating,
+                phase="pending" if body.hold else "single",
+                timeout_seconds=body.hold_seconds if body.hold else None,
+                metadata={"description": body.description},
+            ),
+        )
+    except ledger.TransferRefused as exc:
+        if exc.code == "exceeds_credits":
+            available = ledger.account_view(await ledger.account(session, wallet, platform=True))["available"]
+            raise ledger.TransferRefused(
+                f"The resident has {available} credits available; {body.amount} were asked for.",
+                status=409,
+                code="exceeds_credits",
+            ) from exc
+        raise
+    if created:
+        await _tell(
+            session, "rewards.redeemed", canonical, {"transfer_id": str(view["id"]), "amount": body.amount}
+        )
+    return {**view, "person_id": their_id}, created
+
+
+async def wallet(
+    session: AsyncSession, principal: Principal, org_person_id: uuid.UUID, page: PageRequest
+) -> dict[str, Any]:
+    """The resident's balance, holds and history, for an organisation they granted ``rewards``
+    (403 otherwise). The read is access-logged."""
+    canonical = await _linked(session, org_person_id)
+    await consent_service.require(session, principal, canonical, "rewards", "rewards")
+    account_id = await ledger.wallet(session, canonical)
+    account = ledger.account_view(await ledger.account(session, account_id, platform=True))
+    history, next_cursor = await ledger.transfers_of(session, account_id, page, platform=True)
+    consent_service.log_read(session, principal, canonical, org_person_id, "rewards", {"rewards"}, "wallet")
+    return {
+        "person_id": org_person_id,
+        "balance": account["balance"],
+        "available": account["available"],
+        "pending": account["debits_pending"],
+        "history": [
+            {
+                "id": t["id"],
+                "code": t["code"],
+                "direction": "in" if t["credit_account_id"] == account_id else "out",
+                "amount": t["amount"],
+                "phase": t["phase"],
+                "status": t["status"],
+                "created_at": t["created_at"],
+            }
+            for t in history
+        ],
+        "next_cursor": next_cursor,
+    }
+
+
+async def close_wallet(session: AsyncSession, actor: Principal, canonical: uuid.UUID) -> int:
+    """Close a resident's wallet (on erasure): holds released, and the balance returned to the
+    pools it was earned from, newest earnings first, each by a visible transfer (whatever cannot be
+    traced to a pool goes to the platform's expiry account). The credits returned."""
+    async with platform_scope(session):
+        wallet_id = await session.scalar(
+            text("SELECT id FROM ledger_accounts WHERE kind = 'wallet' AND person_id = :p"), {"p": canonical}
+        )
+        if wallet_id is None:
+            return 0
+        holds = (
+            await session.execute(
+                text(
+                    "SELECT t.id FROM ledger_transfers t WHERE t.debit_account_id = :w AND t.phase = 'pending' "
+                    "AND NOT EXISTS (SELECT 1 FROM ledger_transfers r WHERE r.pending_id = t.id)"
+                ),
+                {"w": wallet_id},
+            )
+        ).scalars()
+        for hold_id in list(holds):
+            await ledger.apply(
+                session,
+                ledger.Transfer(
+                    uuid.uuid5(hold_id, "erasure"), code="reverse", phase="void", pending_id=hold_id
+                ),
+                None,
+            )
+        earnings = (
+            await session.execute(
+                text(
+                    "SELECT id, debit_account_id, amount FROM ledger_transfers WHERE credit_account_id = :w "
+                    "AND code = 'earn' AND phase = 'single' ORDER BY created_at DESC, id DESC"
+                ),
+                {"w": wallet_id},
+            )
+        ).all()
+    remaining = ledger.account_view(await ledger.account(session, wallet_id, platform=True))["available"]
+    returned = remaining
+    destinations = [(e.id, e.debit_account_id, e.amount) for e in earnings]
+    destinations.append((wallet_id, await ledger.platform_account(session, "expiry"), remaining))
+    for source_id, destination, earned in destinations:
+        if remaining <= 0:
+            break
+        amount = min(remaining, earned)
+        result, _ = await ledger.apply(
+            session,
+            ledger.Transfer(
+                uuid.uuid5(source_id, f"erasure:{wallet_id}"),
+                code="refund",
+                amount=amount,
+                debit_account_id=wallet_id,
+                credit_account_id=destination,
+                metadata={"reason": "wallet closed on erasure"},
+            ),
+            None,
+        )
+        if result not in ("created", "exists"):
+            raise ledger.refusal(result)
+        remaining -= amount
+    async with platform_scope(session):
+        await session.execute(
+            text("UPDATE ledger_accounts SET closed_at = now() WHERE id = :w"), {"w": wallet_id}
+        )
+    return returned

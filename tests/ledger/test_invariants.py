@@ -1,0 +1,291 @@
+"""The ledger's invariants under a Hypothesis state machine and under real concurrency.
+
+Both drive ``kith_ledger_transfer`` — the one place balances change — over their own connections
+as the service's role in the platform scope, and check the database against a plain model (or,
+for concurrency, against the sum of the transfers) after every step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import asyncpg
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
+
+from tests.conftest import _plain
+
+CALL = "SELECT result, transfer_id FROM kith_ledger_transfer($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL)"
+
+
+async def connect(url: str) -> asyncpg.Connection:
+    conn = await asyncpg.connect(_plain(url), server_settings={"role": "kith_app"})
+    await conn.execute("SELECT set_config('kith.platform', 'on', false)")
+    return conn
+
+
+async def make_accounts(conn: asyncpg.Connection, flags: list[bool]) -> list[uuid.UUID]:
+    ids = [uuid.uuid4() for _ in flags]
+    await conn.executemany(
+        "INSERT INTO ledger_accounts (id, kind, owner_kind, debits_must_not_exceed_credits) "
+        "VALUES ($1, CASE WHEN $2 THEN 'pool' ELSE 'operating' END, 'organisation', $2)",
+        list(zip(ids, flags, strict=True)),
+    )
+    return ids
+
+
+@dataclass
+class Model:
+    """What the balances must be: a dict per account, and every transfer made."""
+
+    flags: dict[uuid.UUID, bool]
+    accounts: dict[uuid.UUID, dict[str, int]] = field(default_factory=dict)
+    transfers: dict[uuid.UUID, tuple] = field(default_factory=dict)  # id → (debit, credit, amount, phase)
+    resolved: set[uuid.UUID] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.accounts = {a: {"dp": 0, "cp": 0, "dpend": 0, "cpend": 0} for a in self.flags}
+
+    def available(self, account: uuid.UUID) -> int:
+        a = self.accounts[account]
+        return a["cp"] - a["dp"] - a["dpend"]
+
+
+class LedgerMachine(RuleBasedStateMachine):
+    """Transfers, replays, mismatched replays, holds, posts, voids, timeouts and batches, with the
+    database checked against the model after every step."""
+
+    url: str = ""
+    holds = Bundle("holds")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop = asyncio.new_event_loop()
+        self.conn = self.run(connect(self.url))
+        flags = [False, True, True, True]  # one unbounded source (like issuance), three flagged
+        self.ids = self.run(make_accounts(self.conn, flags))
+        self.model = Model(dict(zip(self.ids, flags, strict=True)))
+
+    def run(self, coro):
+        return self.loop.run_until_complete(coro)
+
+    def teardown(self) -> None:
+        self.run(self.conn.close())
+        self.loop.close()
+
+    def call(self, *args) -> str:
+        return self.run(self.conn.fetchrow(CALL, *args))["result"]
+
+    def _expect_single(self, debit: uuid.UUID, credit: uuid.UUID, amount: int) -> str:
+        if self.model.flags[debit] and self.model.available(debit) < amount:
+            return "exceeds_credits"
+        return "created"
+
+    @rule(d=st.integers(0, 3), c=st.integers(0, 3), amount=st.integers(1, 60))
+    def single(self, d, c, amount):
+        if d == c:
+            return
+        debit, credit = self.ids[d], self.ids[c]
+        tid = uuid.uuid4()
+        expected = self._expect_single(debit, credit, amount)
+        assert self.call(tid, debit, credit, amount, "fund", "single", None, None) == expected
+        if expected == "created":
+            self.model.accounts[debit]["dp"] += amount
+            self.model.accounts[credit]["cp"] += amount
+            self.model.transfers[tid] = (debit, credit, amount, "single")
+            # A replay is the same transfer; a replay with other fields is refused; neither moves anything.
+            assert self.call(tid, debit, credit, amount, "fund", "single", None, None) == "exists"
+            assert self.call(tid, debit, credit, amount + 1, "fund", "single", None, None) == (
+                "exists_with_different_fields"
+            )
+
+    @rule(
+        target=holds,
+        d=st.integers(1, 3),
+        c=st.integers(0, 3),
+        amount=st.integers(1, 60),
+        timeout=st.booleans(),
+    )
+    def hold(self, d, c, amount, timeout):
+        if d == c:
+            return None
+        debit, credit = self.ids[d], self.ids[c]
+        tid = uuid.uuid4()
+        expected = self._expect_single(debit, credit, amount)
+        # A timeout already past stands for a hold whose time ran out.
+        timeout_at = datetime(2000, 1, 1, tzinfo=UTC) if timeout else None
+        result = self.run(
+            self.conn.fetchrow(
+                "SELECT result FROM kith_ledger_transfer($1, $2, $3, $4, 'redeem', 'pending', NULL, "
+                "$5, NULL, NULL)",
+                tid,
+                debit,
+                credit,
+                amount,
+                timeout_at,
+            )
+        )["result"]
+        assert result == expected
+        if expected != "created":
+            return None
+        self.model.accounts[debit]["dpend"] += amount
+        self.model.accounts[credit]["cpend"] += amount
+        self.model.transfers[tid] = (debit, credit, amount, "pending")
+        return (tid, timeout)
+
+    @rule(hold=consumes(holds), part=st.integers(1, 60))
+    def post(self, hold, part):
+        if hold is None:
+            return
+        tid, timed_out = hold
+        debit, credit, amount, _ = self.model.transfers[tid]
+        post_amount = min(part, amount)
+        result = self.call(uuid.uuid4(), None, None, post_amount, "", "post", tid, None)
+        if timed_out:
+            assert result == "pending_transfer_expired"
+            self._void(tid)  # what the worker then does
+            return
+        assert result == "created"
+        for key, acc in (("d", debit), ("c", credit)):
+            self.model.accounts[acc][f"{key}pend"] -= amount
+            self.model.accounts[acc][f"{key}p"] += post_amount
+        self.model.resolved.add(tid)
+        assert (
+            self.call(uuid.uuid4(), None, None, None, "", "void", tid, None)
+            == "pending_transfer_already_resolved"
+        )
+
+    @rule(hold=consumes(holds))
+    def void(self, hold):
+        if hold is None:
+            return
+        self._void(hold[0])
+
+    def _void(self, tid: uuid.UUID) -> None:
+        debit, credit, amount, _ = self.model.transfers[tid]
+        assert self.call(uuid.uuid5(tid, "timeout"), None, None, None, "", "void", tid, None) == "created"
+        self.model.accounts[debit]["dpend"] -= amount
+        self.model.accounts[credit]["cpend"] -= amount
+        self.model.resolved.add(tid)
+
+    @rule(amounts=st.lists(st.integers(1, 80), min_size=1, max_size=5))
+    def atomic_batch(self, amounts):
+        """Several transfers out of one flagged account in one transaction: all or nothing."""
+        debit, credit = self.ids[1], self.ids[2]
+        fits = sum(amounts) <= self.model.available(debit)
+
+        async def go():
+            async with self.conn.transaction():
+                results = [
+                    (
+                        await self.conn.fetchrow(
+                            CALL, uuid.uuid4(), debit, credit, a, "fund", "single", None, None
+                        )
+                    )["result"]
+                    for a in amounts
+                ]
+                if any(r != "created" for r in results):
+                    raise _Rollback
+
+        try:
+            self.run(go())
+            committed = True
+        except _Rollback:
+            committed = False
+        assert committed == fits
+        if committed:
+            self.model.accounts[debit]["dp"] += sum(amounts)
+            self.model.accounts[credit]["cp"] += sum(amounts)
+
+    @invariant()
+    def balances_match_the_model(self):
+        rows = self.run(
+            self.conn.fetch(
+                "SELECT id, debits_posted, credits_posted, debits_pending, credits_pending, "
+                "debits_must_not_exceed_credits AS flag FROM ledger_accounts WHERE id = ANY($1::uuid[])",
+                self.ids,
+            )
+        )
+        total_debits = total_credits = 0
+        for r in rows:
+            m = self.model.accounts[r["id"]]
+            assert (r["debits_posted"], r["credits_posted"], r["debits_pending"], r["credits_pending"]) == (
+                m["dp"],
+                m["cp"],
+                m["dpend"],
+                m["cpend"],
+            )
+            if r["flag"]:
+                assert r["debits_posted"] + r["debits_pending"] <= r["credits_posted"]
+            total_debits += r["debits_posted"] + r["debits_pending"]
+            total_credits += r["credits_posted"] + r["credits_pending"]
+        assert total_debits == total_credits
+
+
+class _Rollback(Exception):
+    pass
+
+
+def test_ledger_state_machine(database_url):
+    LedgerMachine.url = database_url
+    runner = LedgerMachine.TestCase
+    runner.settings = settings(
+        max_examples=25,
+        stateful_step_count=25,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+        derandomize=True,
+    )
+    runner("runTest").runTest()
+
+
+async def test_concurrent_transfers_lose_nothing(database_url):
+    """Sixteen connections hammer four accounts in both directions at once; afterwards every
+    balance is the sum of its transfers, Σ debits = Σ credits, and nothing deadlocked."""
+    setup = await connect(database_url)
+    source = (await make_accounts(setup, [False]))[0]
+    hot = await make_accounts(setup, [True, True, True, True])
+    for account in hot:
+        await setup.fetchrow(CALL, uuid.uuid4(), source, account, 500, "mint", "single", None, None)
+    workers = [await connect(database_url) for _ in range(16)]
+    refused = 0
+
+    async def hammer(conn: asyncpg.Connection, seed: int) -> None:
+        nonlocal refused
+        rng = random.Random(seed)
+        for _ in range(60):
+            debit, credit = rng.sample(hot, 2)
+            async with conn.transaction():
+                result = (
+                    await conn.fetchrow(
+                        CALL, uuid.uuid4(), debit, credit, rng.randint(1, 40), "fund", "single", None, None
+                    )
+                )["result"]
+            refused += result == "exceeds_credits"
+            assert result in ("created", "exceeds_credits")
+
+    await asyncio.wait_for(asyncio.gather(*(hammer(w, n) for n, w in enumerate(workers))), timeout=120)
+    everyone = [source, *hot]
+    rows = await setup.fetch(
+        "SELECT a.id, a.debits_posted, a.credits_posted, "
+        "(SELECT coalesce(sum(amount), 0) FROM ledger_transfers WHERE debit_account_id = a.id) AS sent, "
+        "(SELECT coalesce(sum(amount), 0) FROM ledger_transfers WHERE credit_account_id = a.id) AS received "
+        "FROM ledger_accounts a WHERE a.id = ANY($1::uuid[])",
+        everyone,
+    )
+    for r in rows:
+        assert (r["debits_posted"], r["credits_posted"]) == (r["sent"], r["received"])
+    assert sum(r["debits_posted"] for r in rows) == sum(r["credits_posted"] for r in rows)
+    assert sum(r["credits_posted"] - r["debits_posted"] for r in rows if r["id"] in hot) == 2000
+    made = await setup.fetchval(
+        "SELECT count(*) FROM ledger_transfers WHERE debit_account_id = ANY($1::uuid[])", hot
+    )
+    assert made + refused == 16 * 60
+    for w in workers:
+        await w.close()
+    await setup.close()

@@ -1,0 +1,223 @@
+"""The ledger over HTTP: transfers, replays, the balance rule, holds, batches, who may debit what."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from tests.factories import org_with_token
+from tests.ledger.conftest import SCOPES, balance, make_pool
+
+
+def transfer(debit, credit, amount=10, **extra) -> dict:
+    return {
+        "id": str(uuid.uuid4()),
+        "debit_account_id": debit,
+        "credit_account_id": credit,
+        "amount": amount,
+        "code": "fund",
+        **extra,
+    }
+
+
+class TestTransfer:
+    async def test_moves_credits_and_replays(self, client, funded):
+        body = transfer(funded.pool, funded.other_pool, 25)
+        first = await client.post("/v1/ledger/transfers", json=body, headers=funded.headers)
+        assert first.status_code == 201, first.text
+        again = await client.post("/v1/ledger/transfers", json=body, headers=funded.headers)
+        assert again.status_code == 200 and again.json() == first.json()
+        assert (await balance(client, funded.headers, funded.pool))["balance"] == 975
+        assert (await balance(client, funded.headers, funded.other_pool))["balance"] == 25
+
+    async def test_same_id_different_fields_is_409(self, client, funded):
+        body = transfer(funded.pool, funded.other_pool, 25)
+        await client.post("/v1/ledger/transfers", json=body, headers=funded.headers)
+        response = await client.post(
+            "/v1/ledger/transfers", json=body | {"amount": 26}, headers=funded.headers
+        )
+        assert response.status_code == 409
+        assert response.json()["code"] == "transfer_exists_with_different_fields"
+        assert (await balance(client, funded.headers, funded.pool))["balance"] == 975
+
+    async def test_a_pool_cannot_go_below_zero(self, client, funded, owner_conn):
+        response = await client.post(
+            "/v1/ledger/transfers",
+            json=transfer(funded.pool, funded.other_pool, 1001),
+            headers=funded.headers,
+        )
+        assert response.status_code == 409 and response.json()["code"] == "exceeds_credits"
+        assert (await balance(client, funded.headers, funded.pool))["balance"] == 1000
+        assert (
+            await owner_conn.fetchval(
+                "SELECT count(*) FROM ledger_transfers WHERE debit_account_id = $1::uuid", funded.pool
+            )
+            == 0
+        )
+
+    @pytest.mark.parametrize(
+        ("change", "field"),
+        [
+            ({"amount": 0}, "amount"),
+            ({"amount": -5}, "amount"),
+            ({"amount": 2.5}, "amount"),
+            ({"code": "gift"}, "code"),
+            ({"debit_account_id": "nope"}, "debit_account_id"),
+            ({"colour": "red"}, "colour"),
+        ],
+    )
+    async def test_bad_input_is_422(self, client, funded, change, field):
+        response = await client.post(
+            "/v1/ledger/transfers",
+            json=transfer(funded.pool, funded.other_pool) | change,
+            headers=funded.headers,
+        )
+        assert response.status_code == 422
+        assert field in {e["field"] for e in response.json()["errors"]}
+
+    async def test_unknown_accounts_are_404(self, client, funded):
+        missing = str(uuid.uuid4())
+        assert (
+            await client.post(
+                "/v1/ledger/transfers", json=transfer(missing, funded.pool), headers=funded.headers
+            )
+        ).status_code == 404
+        assert (
+            await client.post(
+                "/v1/ledger/transfers", json=transfer(funded.pool, missing), headers=funded.headers
+            )
+        ).status_code == 404
+        assert (await client.get(f"/v1/ledger/accounts/{missing}", headers=funded.headers)).status_code == 404
+
+    async def test_an_organisation_debits_only_its_own_accounts(self, client, platform, funded):
+        _, other = await org_with_token(platform, SCOPES)
+        theirs = await make_pool(client, other)
+        response = await client.post(
+            "/v1/ledger/transfers", json=transfer(funded.pool, theirs), headers=other
+        )
+        assert response.status_code == 403
+        assert (await client.get(f"/v1/ledger/accounts/{funded.pool}", headers=other)).status_code == 404
+        # Paying into another organisation's pool is fine.
+        assert (
+            await client.post(
+                "/v1/ledger/transfers", json=transfer(funded.pool, theirs), headers=funded.headers
+            )
+        ).status_code == 201
+
+
+class TestHolds:
+    async def test_post_part_of_a_hold(self, client, funded):
+        hold = transfer(funded.pool, funded.other_pool, 100, pending=True)
+        assert (
+            await client.post("/v1/ledger/transfers", json=hold, headers=funded.headers)
+        ).status_code == 201
+        pool = await balance(client, funded.headers, funded.pool)
+        assert (pool["balance"], pool["available"], pool["debits_pending"]) == (1000, 900, 100)
+        posted = await client.post(
+            f"/v1/ledger/transfers/{hold['id']}/post",
+            json={"id": str(uuid.uuid4()), "amount": 60},
+            headers=funded.headers,
+        )
+        assert posted.status_code == 201, posted.text
+        pool = await balance(client, funded.headers, funded.pool)
+        assert (pool["balance"], pool["available"], pool["debits_pending"]) == (940, 940, 0)
+        again = await client.post(
+            f"/v1/ledger/transfers/{hold['id']}/void", json={"id": str(uuid.uuid4())}, headers=funded.headers
+        )
+        assert again.status_code == 409 and again.json()["code"] == "pending_transfer_already_resolved"
+
+    async def test_void_releases_and_holds_block_spending(self, client, funded):
+        hold = transfer(funded.pool, funded.other_pool, 800, pending=True)
+        await client.post("/v1/ledger/transfers", json=hold, headers=funded.headers)
+        blocked = await client.post(
+            "/v1/ledger/transfers", json=transfer(funded.pool, funded.other_pool, 300), headers=funded.headers
+        )
+        assert blocked.status_code == 409 and blocked.json()["code"] == "exceeds_credits"
+        void = await client.post(
+            f"/v1/ledger/transfers/{hold['id']}/void", json={"id": str(uuid.uuid4())}, headers=funded.headers
+        )
+        assert void.status_code == 201
+        assert (await balance(client, funded.headers, funded.pool))["available"] == 1000
+
+    async def test_a_timed_out_hold_is_voided_by_the_worker(self, app, client, funded):
+        from app.webhooks.worker import WebhookWorker
+
+        hold = transfer(funded.pool, funded.other_pool, 100, pending=True, timeout_seconds=1)
+        await client.post("/v1/ledger/transfers", json=hold, headers=funded.headers)
+        await asyncio.sleep(1.1)
+        late = await client.post(
+            f"/v1/ledger/transfers/{hold['id']}/post", json={"id": str(uuid.uuid4())}, headers=funded.headers
+        )
+        assert late.status_code == 409 and late.json()["code"] == "pending_transfer_expired"
+        await WebhookWorker(app.state.db, app.state.settings).run_once()
+        assert (await balance(client, funded.headers, funded.pool))["available"] == 1000
+        history = (
+            await client.get(f"/v1/ledger/accounts/{funded.pool}/transfers", headers=funded.headers)
+        ).json()
+        assert [t["phase"] for t in history["items"]][:2] == ["void", "pending"]
+
+
+class TestBatch:
+    async def test_non_atomic_batch_goes_on_past_a_refusal(self, client, funded):
+        body = {
+            "transfers": [
+                transfer(funded.pool, funded.other_pool, 10),
+                transfer(funded.pool, funded.other_pool, 5000),
+                transfer(funded.pool, funded.other_pool, 20),
+            ],
+            "atomic": False,
+        }
+        response = await client.post("/v1/ledger/transfers/batch", json=body, headers=funded.headers)
+        assert [r["result"] for r in response.json()["results"]] == ["created", "exceeds_credits", "created"]
+        assert (await balance(client, funded.headers, funded.pool))["balance"] == 970
+
+    async def test_atomic_batch_is_all_or_nothing(self, client, funded, owner_conn):
+        body = {
+            "transfers": [
+                transfer(funded.pool, funded.other_pool, 10),
+                transfer(funded.pool, funded.other_pool, 5000),
+            ],
+            "atomic": True,
+        }
+        response = await client.post("/v1/ledger/transfers/batch", json=body, headers=funded.headers)
+        assert response.status_code == 409 and response.json()["code"] == "atomic_batch_refused"
+        assert response.json()["errors"][0]["field"] == "transfers.1"
+        assert (await balance(client, funded.headers, funded.pool))["balance"] == 1000
+        assert (
+            await owner_conn.fetchval(
+                "SELECT count(*) FROM ledger_transfers WHERE id = $1::uuid", body["transfers"][0]["id"]
+            )
+            == 0
+        )
+
+
+class TestConcurrentReplays:
+    async def test_100_identical_requests_make_one_transfer(self, client, funded, owner_conn):
+        body = transfer(funded.pool, funded.other_pool, 7)
+        responses = await asyncio.gather(
+            *(client.post("/v1/ledger/transfers", json=body, headers=funded.headers) for _ in range(100))
+        )
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses == [200] * 99 + [201]
+        assert len({r.content for r in responses}) == 1
+        assert (
+            await owner_conn.fetchval("SELECT count(*) FROM ledger_transfers WHERE id = $1::uuid", body["id"])
+            == 1
+        )
+        assert (await balance(client, funded.headers, funded.pool))["balance"] == 993
+
+
+class TestImmutability:
+    async def test_the_database_refuses_changes_to_transfers(self, client, funded, owner_conn):
+        import asyncpg
+
+        body = transfer(funded.pool, funded.other_pool, 5)
+        await client.post("/v1/ledger/transfers", json=body, headers=funded.headers)
+        with pytest.raises(asyncpg.PostgresError, match="immutable"):
+            await owner_conn.execute(
+                "UPDATE ledger_transfers SET amount = 500 WHERE id = $1::uuid", body["id"]
+            )
+        with pytest.raises(asyncpg.PostgresError, match="immutable"):
+            await owner_conn.execute("DELETE FROM ledger_transfers WHERE id = $1::uuid", body["id"])

@@ -1,0 +1,3 @@
+"""Rewards tests use the ledger tests' fixtures."""
+
+from tests.ledger.conftest import admin  # noqa: F401

@@ -1,0 +1,271 @@
+"""Rewards over HTTP: pools, funding, earning under consent, cards, redemption (held or not), the
+wallet, and events."""
+
+from __future__ import annotations
+
+import uuid
+
+import orjson
+import pytest
+
+from tests.factories import org_with_token, unique_resident
+from tests.ledger.conftest import SCOPES, balance, make_pool, mint
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+@pytest.fixture
+async def scheme(client, platform, admin, owner_conn):
+    """A council with a funded pool and a resident it registered; a café the resident may visit;
+    the resident's card."""
+    council_org, council = await org_with_token(platform, SCOPES)
+    cafe_org, cafe = await org_with_token(platform, SCOPES, sector="commercial", kind="cafe")
+    pool = await make_pool(client, council)
+    await mint(client, admin, pool, 500)
+    person = (await client.post("/v1/people", json=unique_resident(), headers=council)).json()["person_id"]
+    canonical = await owner_conn.fetchval(
+        "SELECT canonical_id FROM org_people WHERE org_person_id = $1", uuid.UUID(person)
+    )
+    card = (await client.post(f"/v1/admin/people/{canonical}/card", headers=admin)).json()["card_token"]
+    return {
+        "council": council,
+        "council_org": council_org,
+        "cafe": cafe,
+        "cafe_org": cafe_org,
+        "pool": pool,
+        "person": person,
+        "card": card,
+    }
+
+
+async def grant_rewards(client, headers, person):
+    response = await client.post(
+        f"/v1/people/{person}/consents",
+        json={"purpose": "rewards", "categories": ["rewards"], "method": "card_presented"},
+        headers=headers,
+    )
+    assert response.status_code in (200, 201), response.text
+
+
+async def earn(client, s, **body):
+    return await client.post(
+        "/v1/rewards/earn",
+        json={"id": new_id(), "person_id": s["person"], "pool_id": s["pool"], **body},
+        headers=s["council"],
+    )
+
+
+class TestEarn:
+    async def test_needs_the_persons_rewards_grant(self, client, scheme):
+        response = await earn(client, scheme, hours=2)
+        assert response.status_code == 403 and response.json()["code"] == "consent_required"
+
+    async def test_hours_at_the_pools_rate(self, client, scheme):
+        await grant_rewards(client, scheme["council"], scheme["person"])
+        response = await earn(client, scheme, hours=3.5)
+        assert response.status_code == 201, response.text
+        assert response.json()["amount"] == 3 and response.json()["code"] == "earn"
+        assert (await balance(client, scheme["council"], scheme["pool"]))["balance"] == 497
+
+    async def test_amount_and_replay(self, client, scheme):
+        await grant_rewards(client, scheme["council"], scheme["person"])
+        body = {"id": new_id(), "person_id": scheme["person"], "pool_id": scheme["pool"], "amount": 40}
+        first = await client.post("/v1/rewards/earn", json=body, headers=scheme["council"])
+        again = await client.post("/v1/rewards/earn", json=body, headers=scheme["council"])
+        assert (first.status_code, again.status_code) == (201, 200) and first.json() == again.json()
+
+    async def test_cannot_draw_on_another_organisations_pool(self, client, scheme):
+        response = await client.post(
+            "/v1/rewards/earn",
+            json={"id": new_id(), "person_id": scheme["person"], "pool_id": scheme["pool"], "amount": 1},
+            headers=scheme["cafe"],
+        )
+        assert response.status_code == 404
+
+    async def test_more_than_the_pool_holds_is_refused(self, client, scheme):
+        await grant_rewards(client, scheme["council"], scheme["person"])
+        response = await earn(client, scheme, amount=501)
+        assert response.status_code == 409 and response.json()["code"] == "exceeds_credits"
+
+    @pytest.mark.parametrize("body", [{}, {"amount": 1, "hours": 1}, {"amount": 0}, {"hours": -1}])
+    async def test_bad_input(self, client, scheme, body):
+        assert (await earn(client, scheme, **body)).status_code == 422
+
+
+class TestCardsAndRedeem:
+    async def _earned(self, client, scheme, amount=50):
+        await grant_rewards(client, scheme["council"], scheme["person"])
+        assert (await earn(client, scheme, amount=amount)).status_code == 201
+
+    async def test_card_resolves_links_and_grants(self, client, scheme):
+        await self._earned(client, scheme)
+        resolved = await client.post(
+            "/v1/cards/resolve", json={"card_token": scheme["card"]}, headers=scheme["cafe"]
+        )
+        assert resolved.status_code == 200, resolved.text
+        assert resolved.json()["balance"] == 50
+        cafe_id = resolved.json()["person_id"]
+        assert cafe_id != scheme["person"]
+        grants = (await client.get(f"/v1/people/{cafe_id}/consents", headers=scheme["cafe"])).json()["items"]
+        assert [(g["purpose"], g["method"]) for g in grants] == [("rewards", "card_presented")]
+        wallet = (await client.get(f"/v1/people/{cafe_id}/wallet", headers=scheme["cafe"])).json()
+        assert (wallet["balance"], wallet["history"][0]["direction"]) == (50, "in")
+
+    async def test_unknown_card_is_404(self, client, scheme):
+        response = await client.post(
+            "/v1/cards/resolve", json={"card_token": "kc1_not-a-card"}, headers=scheme["cafe"]
+        )
+        assert response.status_code == 404
+
+    async def test_redeem_beyond_the_balance_is_refused_clearly(self, client, scheme):
+        await self._earned(client, scheme, 30)
+        response = await client.post(
+            "/v1/rewards/redeem",
+            json={"id": new_id(), "card_token": scheme["card"], "amount": 31, "description": "Lunch"},
+            headers=scheme["cafe"],
+        )
+        assert response.status_code == 409 and response.json()["code"] == "exceeds_credits"
+        assert "30 credits available" in response.json()["detail"]
+
+    async def test_redeem_and_events(self, client, scheme, owner_conn):
+        await self._earned(client, scheme, 30)
+        response = await client.post(
+            "/v1/rewards/redeem",
+            json={"id": new_id(), "card_token": scheme["card"], "amount": 12, "description": "Lunch"},
+            headers=scheme["cafe"],
+        )
+        assert response.status_code == 201, response.text
+        cafe_id = response.json()["person_id"]
+        wallet = (await client.get(f"/v1/people/{cafe_id}/wallet", headers=scheme["cafe"])).json()
+        assert wallet["balance"] == 18
+        kinds = {
+            r["event_type"]: orjson.loads(r["payload"])
+            for r in await owner_conn.fetch(
+                "SELECT event_type, payload FROM outbox_events WHERE org_id = $1 AND event_type LIKE 'rewards.%'",
+                scheme["cafe_org"],
+            )
+        }
+        assert kinds["rewards.redeemed"]["amount"] == 12 and kinds["rewards.redeemed"]["person_id"] == cafe_id
+
+    async def test_a_held_redemption_blocks_credits_until_posted_or_voided(self, client, scheme):
+        await self._earned(client, scheme, 30)
+        hold = {
+            "id": new_id(),
+            "card_token": scheme["card"],
+            "amount": 20,
+            "description": "Tab",
+            "hold": True,
+        }
+        response = await client.post("/v1/rewards/redeem", json=hold, headers=scheme["cafe"])
+        assert response.status_code == 201 and response.json()["status"] == "pending"
+        cafe_id = response.json()["person_id"]
+        more = await client.post(
+            "/v1/rewards/redeem",
+            json={"id": new_id(), "person_id": cafe_id, "amount": 15, "description": "Cake"},
+            headers=scheme["cafe"],
+        )
+        assert more.status_code == 409  # 10 available while 20 are held
+        void = await client.post(
+            f"/v1/ledger/transfers/{hold['id']}/void", json={"id": new_id()}, headers=scheme["cafe"]
+        )
+        assert void.status_code == 201, void.text
+        assert (await client.get(f"/v1/people/{cafe_id}/wallet", headers=scheme["cafe"])).json()[
+            "available"
+        ] == 30
+        # The council (which did not make the hold) cannot end it.
+        hold2 = hold | {"id": new_id()}
+        await client.post("/v1/rewards/redeem", json=hold2, headers=scheme["cafe"])
+        foreign = await client.post(
+            f"/v1/ledger/transfers/{hold2['id']}/post", json={"id": new_id()}, headers=scheme["council"]
+        )
+        assert foreign.status_code == 404
+        posted = await client.post(
+            f"/v1/ledger/transfers/{hold2['id']}/post", json={"id": new_id()}, headers=scheme["cafe"]
+        )
+        assert posted.status_code == 201
+        assert (await client.get(f"/v1/people/{cafe_id}/wallet", headers=scheme["cafe"])).json()[
+            "balance"
+        ] == 10
+
+    async def test_a_business_cannot_debit_a_wallet_directly(self, client, scheme, owner_conn):
+        await self._earned(client, scheme, 30)
+        canonical = await owner_conn.fetchval(
+            "SELECT canonical_id FROM org_people WHERE org_person_id = $1", uuid.UUID(scheme["person"])
+        )
+        wallet = await owner_conn.fetchval("SELECT id FROM ledger_accounts WHERE person_id = $1", canonical)
+        cafe_pool = await make_pool(client, scheme["cafe"])
+        response = await client.post(
+            "/v1/ledger/transfers",
+            json={
+                "id": new_id(),
+                "debit_account_id": str(wallet),
+                "credit_account_id": cafe_pool,
+                "amount": 5,
+                "code": "redeem",
+            },
+            headers=scheme["cafe"],
+        )
+        assert response.status_code == 403
+
+    async def test_wallet_needs_a_grant(self, client, scheme):
+        response = await client.get(f"/v1/people/{scheme['person']}/wallet", headers=scheme["council"])
+        assert response.status_code == 403
+
+
+class TestPools:
+    async def test_another_organisation_funds_a_pool(self, client, scheme):
+        funded = await client.post(
+            f"/v1/rewards/pools/{scheme['pool']}/fund",
+            json={"id": new_id(), "amount": 75},
+            headers=scheme["cafe"],
+        )
+        assert funded.status_code == 201, funded.text
+        assert (await balance(client, scheme["council"], scheme["pool"]))["balance"] == 575
+
+    async def test_mint_is_for_platform_admins(self, client, scheme):
+        response = await client.post(
+            "/v1/admin/ledger/mint",
+            json={"id": new_id(), "account_id": scheme["pool"], "amount": 5},
+            headers=scheme["council"],
+        )
+        assert response.status_code == 403
+
+
+class TestErasure:
+    async def test_erasure_returns_the_wallet_to_the_pools(self, app, client, scheme, owner_conn):
+        from app.auth.principal import Principal
+        from app.consent import rights
+
+        await grant_rewards(client, scheme["council"], scheme["person"])
+        await earn(client, scheme, amount=40)
+        redeemed = await client.post(
+            "/v1/rewards/redeem",
+            json={
+                "id": new_id(),
+                "card_token": scheme["card"],
+                "amount": 15,
+                "description": "Tea",
+                "hold": True,
+            },
+            headers=scheme["cafe"],
+        )
+        assert redeemed.status_code == 201
+        canonical = await owner_conn.fetchval(
+            "SELECT canonical_id FROM org_people WHERE org_person_id = $1", uuid.UUID(scheme["person"])
+        )
+        async with app.state.db.session(platform=True) as session:
+            summary = await rights.erase(session, Principal.resident(canonical))
+        assert summary["credits_returned"] == 40  # the held 15 released first
+        assert (await balance(client, scheme["council"], scheme["pool"]))["balance"] == 500
+        wallet = await owner_conn.fetchrow(
+            "SELECT credits_posted - debits_posted AS balance, debits_pending, closed_at FROM ledger_accounts "
+            "WHERE person_id = $1",
+            canonical,
+        )
+        assert (wallet["balance"], wallet["debits_pending"]) == (0, 0) and wallet["closed_at"] is not None
+        card = await client.post(
+            "/v1/cards/resolve", json={"card_token": scheme["card"]}, headers=scheme["cafe"]
+        )
+        assert card.status_code == 404
