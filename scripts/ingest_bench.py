@@ -120,7 +120,9 @@ async def run(args, url: str) -> None:
             headers = {"Authorization": f"Bearer {token}", "content-type": "application/json"}
 
             progress(f"registering {args.people:,} residents")
-            recs = synthetic.records(synthetic.people(args.people, seed=args.seed), n_sources=1, duplicates=0.0)
+            recs = synthetic.records(
+                synthetic.people(args.people, seed=args.seed), n_sources=1, duplicates=0.0
+            )
             person_ids: list[str] = []
             for start in range(0, len(recs), 5000):
                 payload = [r.as_payload() for r in recs[start : start + 5000]]
@@ -128,7 +130,9 @@ async def run(args, url: str) -> None:
                 assert answer.status_code == 200, answer.text[:300]
                 person_ids += [r["person_id"] for r in answer.json()["results"] if r.get("person_id")]
 
-            batches = [interactions(person_ids, args.batch_size, rng, f"b{b}") for b in range(args.batches + 1)]
+            batches = [
+                interactions(person_ids, args.batch_size, rng, f"b{b}") for b in range(args.batches + 1)
+            ]
             bodies = [orjson.dumps(b) for b in batches]
             progress(
                 f"posting {args.batches} batches of {args.batch_size:,} interactions, {args.concurrency} at a time "
@@ -137,7 +141,9 @@ async def run(args, url: str) -> None:
 
             async def post(body: bytes) -> None:
                 answer = await client.post("/v1/interactions/batch", content=body, headers=headers)
-                assert answer.status_code == 200 and answer.json()["accepted"] == args.batch_size, answer.text[:300]
+                assert answer.status_code == 200 and answer.json()["accepted"] == args.batch_size, (
+                    answer.text[:300]
+                )
 
             await post(bodies[0])
             gate = asyncio.Semaphore(args.concurrency)

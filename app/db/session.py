@@ -19,7 +19,7 @@ from app.db.rls import APP_ROLE
 # One round trip opens every request's transaction: it sets the organisation context (local to the
 # transaction) and answers whether the calling API client is still enabled, so that disabling a
 # client takes effect on its very next request rather than when its token expires.
-BEGIN_SQL = text("SELECT kith_begin(CAST(:org AS uuid), :platform, :client)")
+_BEGIN = "SELECT kith_begin($1::uuid, $2, $3)"
 
 
 def async_url(url: str) -> str:
@@ -78,9 +78,11 @@ class Database:
         """A transaction under an organisation context: commits when the block succeeds, rolls
         back when it raises. This is the one place Kith commits."""
         async with self.sessionmaker() as session, session.begin():
-            active = await session.scalar(
-                BEGIN_SQL, {"org": str(org_id) if org_id else None, "platform": platform, "client": client_id}
-            )
+            # Every request pays for this statement: it skips SQLAlchemy's compilation. (It must go
+            # through SQLAlchemy, which opens the asyncpg transaction on its first statement; later
+            # statements may then use the driver directly, see driver_connection.)
+            connection = await session.connection()
+            active = (await connection.exec_driver_sql(_BEGIN, (org_id, platform, client_id))).scalar()
             if not active:
                 raise Unauthorized("This API client has been disabled.")
             session.info.update(self.services)

@@ -26,9 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.principal import Principal
-from app.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
+from app.core.errors import AppError, Conflict, NotFound, ValidationFailed
 from app.core.pagination import PageRequest, encode_cursor
-from app.db.session import platform_scope
+from app.db.session import driver_connection, platform_scope
 
 
 class TransferRefused(AppError):
@@ -49,6 +49,10 @@ _REFUSALS: dict[str, tuple[int, str]] = {
     "exists_with_different_fields": (409, "A transfer with this id exists with different fields."),
     "exceeds_credits": (409, "The debit account does not hold enough credits for this transfer."),
     "debit_account_not_found": (404, "No such debit account."),
+    "debit_not_allowed": (
+        403,
+        "An organisation may debit only accounts it owns; a resident's wallet only by a redemption.",
+    ),
     "credit_account_not_found": (404, "No such credit account."),
     "account_closed": (409, "One of the accounts is closed."),
     "pending_transfer_not_found": (404, "No such pending transfer."),
@@ -80,38 +84,40 @@ def refusal(result: str) -> TransferRefused:
     return TransferRefused(detail, status=status, code=code)
 
 
-async def apply(session: AsyncSession, t: Transfer, org_id: uuid.UUID | None) -> tuple[str, uuid.UUID | None]:
-    """Make one transfer (no authorisation check: callers decide who may). (result, transfer id):
-    result ``created``, ``exists`` (the same transfer again) or a refusal code."""
+_CALL = "SELECT * FROM kith_ledger_transfer($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11)"
+
+
+async def apply(
+    session: AsyncSession, t: Transfer, org_id: uuid.UUID | None, *, owner_only: bool = False
+) -> tuple[str, dict[str, Any] | None]:
+    """Make one transfer. (result, the transfer as stored): result ``created``, ``exists`` (the same
+    transfer again) or a refusal code. ``owner_only``: ``org_id`` may debit only accounts it owns
+    and end only holds it made."""
     timeout_at = datetime.now(UTC) + timedelta(seconds=t.timeout_seconds) if t.timeout_seconds else None
-    async with platform_scope(session):
-        row = (
-            await session.execute(
-                text(
-                    "SELECT result, transfer_id FROM kith_ledger_transfer(:id, :debit, :credit, :amount, :code, "
-                    ":phase, :pending, :timeout, CAST(:metadata AS jsonb), :org)"
-                ),
-                {
-                    "id": t.id,
-                    "debit": t.debit_account_id,
-                    "credit": t.credit_account_id,
-                    "amount": t.amount,
-                    "code": t.code,
-                    "phase": t.phase,
-                    "pending": t.pending_id,
-                    "timeout": timeout_at,
-                    "metadata": orjson.dumps(t.metadata).decode() if t.metadata is not None else None,
-                    "org": org_id,
-                },
-            )
-        ).one()
-    return row.result, row.transfer_id
+    connection = await driver_connection(session)
+    row = await connection.fetchrow(
+        _CALL,
+        t.id,
+        t.debit_account_id,
+        t.credit_account_id,
+        t.amount,
+        t.code,
+        t.phase,
+        t.pending_id,
+        timeout_at,
+        orjson.dumps(t.metadata).decode() if t.metadata is not None else None,
+        org_id,
+        owner_only,
+    )
+    return row["result"], (_view(row) if row["id"] is not None else None)
 
 
-async def transfer(session: AsyncSession, actor: Principal, t: Transfer) -> tuple[dict[str, Any], bool]:
+async def transfer(
+    session: AsyncSession, actor: Principal, t: Transfer, *, owner_only: bool = False
+) -> tuple[dict[str, Any], bool]:
     """Make one transfer and answer with it: (transfer, True) when made now, (the original, False)
     on a replay; a refusal raises."""
-    result, transfer_id = await apply(session, t, actor.org_id)
+    result, view = await apply(session, t, actor.org_id, owner_only=owner_only)
     if result not in ("created", "exists"):
         raise refusal(result)
     if result == "created":
@@ -120,26 +126,34 @@ async def transfer(session: AsyncSession, actor: Principal, t: Transfer) -> tupl
             actor,
             f"ledger.{t.phase}",
             "ledger_transfer",
-            transfer_id,
-            {"code": t.code, "amount": t.amount},
+            t.id,
+            {"code": view["code"], "amount": view["amount"]},
         )
-    return await get_transfer(session, transfer_id, platform=True), result == "created"  # type: ignore[arg-type]
+    return view, result == "created"  # type: ignore[return-value]
+
+
+_VIEW_FIELDS = (
+    "id",
+    "debit_account_id",
+    "credit_account_id",
+    "amount",
+    "code",
+    "phase",
+    "pending_id",
+    "timeout_at",
+    "metadata",
+    "created_at",
+    "status",
+)
 
 
 def _view(row: Any) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "debit_account_id": row.debit_account_id,
-        "credit_account_id": row.credit_account_id,
-        "amount": row.amount,
-        "code": row.code,
-        "phase": row.phase,
-        "pending_id": row.pending_id,
-        "timeout_at": row.timeout_at,
-        "metadata": row.metadata,
-        "created_at": row.created_at,
-        "status": row.status,
-    }
+    """A transfer (an asyncpg record or a SQLAlchemy row) as the API shows it."""
+    fields = row._mapping if hasattr(row, "_mapping") else row
+    view = {k: fields[k] for k in _VIEW_FIELDS}
+    if isinstance(view["metadata"], str):
+        view["metadata"] = orjson.loads(view["metadata"])
+    return view
 
 
 _TRANSFER_SELECT = (
@@ -148,21 +162,6 @@ _TRANSFER_SELECT = (
     "WHEN t.timeout_at IS NOT NULL AND t.timeout_at <= now() THEN 'expired' ELSE 'pending' END AS status "
     "FROM ledger_transfers t LEFT JOIN ledger_transfers r ON r.pending_id = t.id "
 )
-
-
-async def get_transfer(
-    session: AsyncSession, transfer_id: uuid.UUID, *, platform: bool = False
-) -> dict[str, Any]:
-    """A transfer the caller may see (one touching its accounts), with the state of a hold."""
-    statement = text(_TRANSFER_SELECT + "WHERE t.id = :id")
-    if platform:
-        async with platform_scope(session):
-            row = (await session.execute(statement, {"id": transfer_id})).first()
-    else:
-        row = (await session.execute(statement, {"id": transfer_id})).first()
-    if row is None:
-        raise TransferNotFound(f"No transfer {transfer_id}.")
-    return _view(row)
 
 
 # ------------------------------------------------------------------------------------- accounts
@@ -274,24 +273,8 @@ async def transfer_by_org(
     session: AsyncSession, principal: Principal, t: Transfer
 ) -> tuple[dict[str, Any], bool]:
     """A transfer asked for through the low-level API: an organisation debits only accounts it
-    owns, and never a resident's wallet (that takes a redemption)."""
-    if t.phase in ("post", "void"):
-        # A hold is ended by whoever made it (a business posting or releasing a held redemption).
-        made_by = await session.scalar(
-            text("SELECT org_id FROM ledger_transfers WHERE id = :id AND phase = 'pending'"),
-            {"id": t.pending_id},
-        )
-        if made_by is None or made_by != principal.org_id:
-            raise TransferNotFound(f"No pending transfer {t.pending_id} of this organisation.")
-    else:
-        debit = await account(session, t.debit_account_id, platform=True)  # type: ignore[arg-type]
-        if debit.org_id != principal.org_id:
-            raise Forbidden(
-                "An organisation may debit only accounts it owns; a resident's wallet only by a redemption.",
-                code="debit_not_allowed",
-            )
-        await account(session, t.credit_account_id, platform=True)  # type: ignore[arg-type]
-    return await transfer(session, principal, t)
+    owns (never a resident's wallet: that takes a redemption), and ends only holds it made."""
+    return await transfer(session, principal, t, owner_only=True)
 
 
 async def batch_by_org(
@@ -304,7 +287,7 @@ async def batch_by_org(
         try:
             view, created = await transfer_by_org(session, principal, t)
             results.append({"index": index, "result": "created" if created else "exists", "transfer": view})
-        except (TransferRefused, NotFound, Forbidden) as exc:
+        except TransferRefused as exc:
             results.append({"index": index, "result": exc.code, "detail": exc.detail})
             if atomic:
                 raise AtomicBatchRefused(results) from exc

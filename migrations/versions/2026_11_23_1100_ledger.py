@@ -40,10 +40,43 @@ END $$""",
 # the balance rule, the insert and the balance updates. Business refusals come back as a result,
 # not an error, so a failed transfer leaves nothing behind and a batch can go on.
 TRANSFER_FUNCTION = [
+    # A transfer as the API shows it, with the state of a hold.
+    """CREATE FUNCTION kith_ledger_view(p_id uuid)
+RETURNS TABLE (id uuid, debit_account_id uuid, credit_account_id uuid, amount bigint, code text, phase text,
+               pending_id uuid, timeout_at timestamptz, metadata jsonb, created_at timestamptz, status text)
+LANGUAGE sql STABLE AS $$
+  SELECT t.id, t.debit_account_id, t.credit_account_id, t.amount, t.code, t.phase, t.pending_id, t.timeout_at,
+         t.metadata, t.created_at,
+         CASE WHEN t.phase <> 'pending' THEN 'posted' WHEN r.phase = 'post' THEN 'posted'
+              WHEN r.phase = 'void' THEN 'voided' WHEN t.timeout_at IS NOT NULL AND t.timeout_at <= now() THEN 'expired'
+              ELSE 'pending' END
+    FROM ledger_transfers t LEFT JOIN ledger_transfers r ON r.pending_id = t.id WHERE t.id = p_id $$""",
     """CREATE FUNCTION kith_ledger_transfer(
   p_id uuid, p_debit uuid, p_credit uuid, p_amount bigint, p_code text, p_phase text, p_pending_id uuid,
-  p_timeout_at timestamptz, p_metadata jsonb, p_org uuid)
-RETURNS TABLE (result text, transfer_id uuid) LANGUAGE plpgsql AS $$
+  p_timeout_at timestamptz, p_metadata jsonb, p_org uuid, p_owner_only boolean DEFAULT false)
+RETURNS TABLE (result text, id uuid, debit_account_id uuid, credit_account_id uuid, amount bigint, code text,
+               phase text, pending_id uuid, timeout_at timestamptz, metadata jsonb, created_at timestamptz,
+               status text)
+LANGUAGE plpgsql AS $$
+DECLARE
+  previous text := coalesce(current_setting('kith.platform', true), '');
+  outcome text;
+BEGIN
+  -- A transfer touches two owners' accounts: the function works in the platform scope and restores
+  -- the caller's afterwards. p_owner_only: the caller (p_org) may debit only its own accounts, and
+  -- end only holds it made.
+  PERFORM set_config('kith.platform', 'on', true);
+  outcome := kith_ledger_apply(p_id, p_debit, p_credit, p_amount, p_code, p_phase, p_pending_id, p_timeout_at,
+                               p_metadata, p_org, p_owner_only);
+  RETURN QUERY SELECT outcome, v.* FROM kith_ledger_view(p_id) v
+    UNION ALL SELECT outcome, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    WHERE NOT EXISTS (SELECT 1 FROM ledger_transfers t WHERE t.id = p_id);
+  PERFORM set_config('kith.platform', previous, true);
+END $$""",
+    """CREATE FUNCTION kith_ledger_apply(
+  p_id uuid, p_debit uuid, p_credit uuid, p_amount bigint, p_code text, p_phase text, p_pending_id uuid,
+  p_timeout_at timestamptz, p_metadata jsonb, p_org uuid, p_owner_only boolean)
+RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
   t ledger_transfers%ROWTYPE;
   pend ledger_transfers%ROWTYPE;
@@ -52,27 +85,25 @@ DECLARE
   amt bigint := p_amount;
   inserted uuid;
 BEGIN
-  SELECT * INTO t FROM ledger_transfers WHERE id = p_id;
+  SELECT * INTO t FROM ledger_transfers x WHERE x.id = p_id;
   IF FOUND THEN
     IF t.phase = p_phase AND (p_phase IN ('post', 'void') OR t.code = p_code)
        AND t.pending_id IS NOT DISTINCT FROM p_pending_id
        AND (p_phase IN ('post', 'void') OR (t.debit_account_id = p_debit AND t.credit_account_id = p_credit))
        AND (p_amount IS NULL OR t.amount = p_amount)
        AND t.metadata IS NOT DISTINCT FROM p_metadata THEN
-      RETURN QUERY SELECT 'exists'::text, t.id;
-    ELSE
-      RETURN QUERY SELECT 'exists_with_different_fields'::text, t.id;
+      RETURN 'exists';
     END IF;
-    RETURN;
+    RETURN 'exists_with_different_fields';
   END IF;
 
   IF p_phase IN ('post', 'void') THEN
-    SELECT * INTO pend FROM ledger_transfers WHERE id = p_pending_id;
-    IF NOT FOUND THEN
-      RETURN QUERY SELECT 'pending_transfer_not_found'::text, NULL::uuid; RETURN;
+    SELECT * INTO pend FROM ledger_transfers x WHERE x.id = p_pending_id;
+    IF NOT FOUND OR (p_owner_only AND pend.org_id IS DISTINCT FROM p_org) THEN
+      RETURN 'pending_transfer_not_found';
     END IF;
     IF pend.phase <> 'pending' THEN
-      RETURN QUERY SELECT 'pending_transfer_not_pending'::text, pend.id; RETURN;
+      RETURN 'pending_transfer_not_pending';
     END IF;
     p_debit := pend.debit_account_id;
     p_credit := pend.credit_account_id;
@@ -82,66 +113,72 @@ BEGIN
     ELSE
       amt := coalesce(p_amount, pend.amount);
       IF amt > pend.amount THEN
-        RETURN QUERY SELECT 'exceeds_pending_transfer_amount'::text, pend.id; RETURN;
+        RETURN 'exceeds_pending_transfer_amount';
       END IF;
     END IF;
   END IF;
 
-  PERFORM 1 FROM ledger_accounts WHERE id IN (p_debit, p_credit) ORDER BY id FOR UPDATE;
-  SELECT * INTO da FROM ledger_accounts WHERE id = p_debit;
+  PERFORM 1 FROM ledger_accounts x WHERE x.id IN (p_debit, p_credit) ORDER BY x.id FOR UPDATE;
+  SELECT * INTO da FROM ledger_accounts x WHERE x.id = p_debit;
   IF NOT FOUND THEN
-    RETURN QUERY SELECT 'debit_account_not_found'::text, NULL::uuid; RETURN;
+    RETURN 'debit_account_not_found';
   END IF;
-  SELECT * INTO ca FROM ledger_accounts WHERE id = p_credit;
+  SELECT * INTO ca FROM ledger_accounts x WHERE x.id = p_credit;
   IF NOT FOUND THEN
-    RETURN QUERY SELECT 'credit_account_not_found'::text, NULL::uuid; RETURN;
+    RETURN 'credit_account_not_found';
   END IF;
 
   IF p_phase IN ('post', 'void') THEN
-    PERFORM 1 FROM ledger_transfers WHERE pending_id = p_pending_id;
+    PERFORM 1 FROM ledger_transfers x WHERE x.pending_id = p_pending_id;
     IF FOUND THEN
-      RETURN QUERY SELECT 'pending_transfer_already_resolved'::text, pend.id; RETURN;
+      RETURN 'pending_transfer_already_resolved';
     END IF;
     IF p_phase = 'post' AND pend.timeout_at IS NOT NULL AND pend.timeout_at <= now() THEN
-      RETURN QUERY SELECT 'pending_transfer_expired'::text, pend.id; RETURN;
+      RETURN 'pending_transfer_expired';
     END IF;
   ELSE
+    IF p_owner_only AND da.org_id IS DISTINCT FROM p_org THEN
+      RETURN 'debit_not_allowed';
+    END IF;
     IF da.closed_at IS NOT NULL OR ca.closed_at IS NOT NULL THEN
-      RETURN QUERY SELECT 'account_closed'::text, NULL::uuid; RETURN;
+      RETURN 'account_closed';
     END IF;
     IF da.debits_must_not_exceed_credits AND da.debits_posted + da.debits_pending + amt > da.credits_posted THEN
-      RETURN QUERY SELECT 'exceeds_credits'::text, NULL::uuid; RETURN;
+      RETURN 'exceeds_credits';
     END IF;
   END IF;
 
   INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, code, phase, pending_id,
                                 timeout_at, metadata, org_id)
   VALUES (p_id, p_debit, p_credit, amt, p_code, p_phase, p_pending_id, p_timeout_at, p_metadata, p_org)
-  ON CONFLICT DO NOTHING RETURNING id INTO inserted;
-  IF inserted IS NULL THEN  -- the same id, committed meanwhile by a concurrent request
-    RETURN QUERY SELECT r.result, r.transfer_id FROM kith_ledger_transfer(
-      p_id, p_debit, p_credit, p_amount, p_code, p_phase, p_pending_id, p_timeout_at, p_metadata, p_org) r;
-    RETURN;
+  ON CONFLICT DO NOTHING RETURNING ledger_transfers.id INTO inserted;
+  IF inserted IS NULL THEN  -- the same id (or an end of the same hold), committed meanwhile
+    RETURN kith_ledger_apply(p_id, p_debit, p_credit, p_amount, p_code, p_phase, p_pending_id, p_timeout_at,
+                             p_metadata, p_org, p_owner_only);
   END IF;
 
   IF p_phase = 'single' THEN
-    UPDATE ledger_accounts SET debits_posted = debits_posted + amt WHERE id = p_debit;
-    UPDATE ledger_accounts SET credits_posted = credits_posted + amt WHERE id = p_credit;
+    UPDATE ledger_accounts x SET debits_posted = x.debits_posted + amt WHERE x.id = p_debit;
+    UPDATE ledger_accounts x SET credits_posted = x.credits_posted + amt WHERE x.id = p_credit;
   ELSIF p_phase = 'pending' THEN
-    UPDATE ledger_accounts SET debits_pending = debits_pending + amt WHERE id = p_debit;
-    UPDATE ledger_accounts SET credits_pending = credits_pending + amt WHERE id = p_credit;
+    UPDATE ledger_accounts x SET debits_pending = x.debits_pending + amt WHERE x.id = p_debit;
+    UPDATE ledger_accounts x SET credits_pending = x.credits_pending + amt WHERE x.id = p_credit;
   ELSIF p_phase = 'post' THEN
-    UPDATE ledger_accounts SET debits_pending = debits_pending - pend.amount, debits_posted = debits_posted + amt
-     WHERE id = p_debit;
-    UPDATE ledger_accounts SET credits_pending = credits_pending - pend.amount, credits_posted = credits_posted + amt
-     WHERE id = p_credit;
+    UPDATE ledger_accounts x SET debits_pending = x.debits_pending - pend.amount,
+                                 debits_posted = x.debits_posted + amt WHERE x.id = p_debit;
+    UPDATE ledger_accounts x SET credits_pending = x.credits_pending - pend.amount,
+                                 credits_posted = x.credits_posted + amt WHERE x.id = p_credit;
   ELSE
-    UPDATE ledger_accounts SET debits_pending = debits_pending - pend.amount WHERE id = p_debit;
-    UPDATE ledger_accounts SET credits_pending = credits_pending - pend.amount WHERE id = p_credit;
+    UPDATE ledger_accounts x SET debits_pending = x.debits_pending - pend.amount WHERE x.id = p_debit;
+    UPDATE ledger_accounts x SET credits_pending = x.credits_pending - pend.amount WHERE x.id = p_credit;
   END IF;
-  RETURN QUERY SELECT 'created'::text, p_id;
+  RETURN 'created';
 END $$""",
-    f"GRANT EXECUTE ON FUNCTION kith_ledger_transfer(uuid, uuid, uuid, bigint, text, text, uuid, timestamptz, jsonb, uuid) TO {APP_ROLE}",
+    f"GRANT EXECUTE ON FUNCTION kith_ledger_view(uuid) TO {APP_ROLE}",
+    f"GRANT EXECUTE ON FUNCTION kith_ledger_apply(uuid, uuid, uuid, bigint, text, text, uuid, timestamptz, jsonb, "
+    f"uuid, boolean) TO {APP_ROLE}",
+    f"GRANT EXECUTE ON FUNCTION kith_ledger_transfer(uuid, uuid, uuid, bigint, text, text, uuid, timestamptz, jsonb, "
+    f"uuid, boolean) TO {APP_ROLE}",
 ]
 
 
@@ -285,8 +322,9 @@ def downgrade() -> None:
         op.execute(statement)
     op.drop_table("reward_cards")
     op.execute("DROP TABLE ledger_transfers")
-    op.execute(
-        "DROP FUNCTION kith_ledger_transfer(uuid, uuid, uuid, bigint, text, text, uuid, timestamptz, jsonb, uuid)"
-    )
+    signature = "uuid, uuid, uuid, bigint, text, text, uuid, timestamptz, jsonb, uuid, boolean"
+    op.execute(f"DROP FUNCTION kith_ledger_transfer({signature})")
+    op.execute(f"DROP FUNCTION kith_ledger_apply({signature})")
+    op.execute("DROP FUNCTION kith_ledger_view(uuid)")
     op.execute("DROP FUNCTION kith_ledger_immutable()")
     op.drop_table("ledger_accounts")

@@ -20,7 +20,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invaria
 
 from tests.conftest import _plain
 
-CALL = "SELECT result, transfer_id FROM kith_ledger_transfer($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL)"
+CALL = "SELECT result FROM kith_ledger_transfer($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL)"
 
 
 async def connect(url: str) -> asyncpg.Connection:

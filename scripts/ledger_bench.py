@@ -1,0 +1,214 @@
+"""Ledger transfers over HTTP under contention, beside their floor measured in the same run.
+
+    python scripts/ledger_bench.py [--transfers 20000] [--clients 64] [--accounts 100] [--workers 2]
+
+Builds a fresh database (on KITH_DATABASE_URL's server, else an embedded one), starts ``kith serve``
+in its own process, makes ``--accounts`` hot pools each minted a million credits, then has
+``--clients`` concurrent clients post transfers between random pairs of them to
+``POST /v1/ledger/transfers`` (token check, authorisation, idempotency, locking, the balance rule,
+audit, commit). The floor is the same number of transfers between the same accounts made as one
+plain SQL transaction each (insert the transfer, update the two balances in id order), over as
+many direct connections. Afterwards it checks the invariants: Σ debits = Σ credits, every balance
+equals the sum of its transfers, and no pool below zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+import httpx
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app.auth.principal import Principal  # noqa: E402
+from app.core.config import Settings  # noqa: E402
+from app.db import migrate  # noqa: E402
+from app.db.session import Database  # noqa: E402
+from app.organisations import service as organisations  # noqa: E402
+from scripts.identity_bench import plain, progress, start_server  # noqa: E402
+
+
+async def client_token(
+    url: str, settings: Settings, client: httpx.AsyncClient, scopes: list[str], admin: bool
+):
+    db = Database.connect(url, settings)
+    try:
+        async with db.session(platform=True) as session:
+            org = await organisations.create_organisation(
+                session,
+                Principal.operator(),
+                name=f"Bench {uuid.uuid4().hex[:4]}",
+                sector="public",
+                kind="council",
+            )
+            row, secret = await organisations.create_client(
+                session, Principal.operator(), org.id, name="bench", scopes=scopes, admin=admin
+            )
+    finally:
+        await db.dispose()
+    answer = await client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, auth=(row.client_id, secret)
+    )
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--transfers", type=int, default=20_000)
+    parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--accounts", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=2, help="kith serve worker processes")
+    args = parser.parse_args()
+    server_url = os.environ.get("KITH_DATABASE_URL")
+    if not server_url:
+        from app.db.embedded import start_embedded
+
+        server_url = start_embedded(
+            Path(tempfile.mkdtemp(prefix="kith-bench-")), database="postgres", cleanup_mode="delete"
+        )
+    name = f"kith_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(plain(server_url))
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        await run(args, make_url(server_url).set(database=name).render_as_string(hide_password=False))
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+def pairs(accounts: list[str], n: int, seed: int) -> list[tuple[str, str, int]]:
+    rng = random.Random(seed)
+    return [(*rng.sample(accounts, 2), rng.randint(1, 10)) for _ in range(n)]
+
+
+async def run(args, url: str) -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="kith-bench-data-"))
+    settings = Settings(database_url=url, data_dir=data_dir)
+    await migrate.upgrade(url, settings)
+    server, base = await start_server(url, data_dir, args.workers)
+    limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
+            org = await client_token(
+                url, settings, client, ["ledger:read", "ledger:write", "rewards:earn"], False
+            )
+            platform_admin = await client_token(url, settings, client, [], True)
+            progress(f"making {args.accounts} hot pools of a million credits each")
+            accounts = []
+            for n in range(args.accounts):
+                pool = (
+                    await client.post("/v1/rewards/pools", json={"name": f"hot {n}"}, headers=org)
+                ).json()["id"]
+                minted = await client.post(
+                    "/v1/admin/ledger/mint",
+                    json={"id": str(uuid.uuid4()), "account_id": pool, "amount": 1_000_000},
+                    headers=platform_admin,
+                )
+                assert minted.status_code == 201, minted.text
+                accounts.append(pool)
+
+            work = pairs(accounts, args.transfers, seed=1)
+            queue: asyncio.Queue = asyncio.Queue()
+            for item in work:
+                queue.put_nowait(item)
+            outcomes: dict[int, int] = {}
+
+            async def http_client() -> None:
+                while not queue.empty():
+                    debit, credit, amount = queue.get_nowait()
+                    answer = await client.post(
+                        "/v1/ledger/transfers",
+                        json={
+                            "id": str(uuid.uuid4()),
+                            "debit_account_id": debit,
+                            "credit_account_id": credit,
+                            "amount": amount,
+                            "code": "fund",
+                        },
+                        headers=org,
+                    )
+                    outcomes[answer.status_code] = outcomes.get(answer.status_code, 0) + 1
+
+            progress(f"{args.transfers:,} transfers over HTTP from {args.clients} concurrent clients")
+            t = time.perf_counter()
+            await asyncio.gather(*(http_client() for _ in range(args.clients)))
+            http_rate = args.transfers / (time.perf_counter() - t)
+            progress(f"  {http_rate:,.0f} transfers/s; responses {outcomes}")
+
+            progress(f"floor: {args.transfers:,} plain SQL transactions from {args.clients} connections")
+            owner = await asyncpg.connect(plain(url))
+            floor_work = pairs(accounts, args.transfers, seed=2)
+            for item in floor_work:
+                queue.put_nowait(item)
+            conns = [await asyncpg.connect(plain(url)) for _ in range(args.clients)]
+
+            async def sql_client(conn: asyncpg.Connection) -> None:
+                while not queue.empty():
+                    debit, credit, amount = queue.get_nowait()
+                    first, second = sorted((debit, credit))
+                    async with conn.transaction():
+                        await conn.execute(
+                            "INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, code, phase) "
+                            "VALUES ($1, $2::uuid, $3::uuid, $4, 'fund', 'single')",
+                            uuid.uuid4(),
+                            debit,
+                            credit,
+                            amount,
+                        )
+                        for account in (first, second):
+                            await conn.execute(
+                                "UPDATE ledger_accounts SET debits_posted = debits_posted + "
+                                "CASE WHEN id = $2::uuid THEN $3::bigint ELSE 0 END, credits_posted = credits_posted + "
+                                "CASE WHEN id = $4::uuid THEN $3::bigint ELSE 0 END WHERE id = $1::uuid",
+                                account,
+                                debit,
+                                amount,
+                                credit,
+                            )
+
+            t = time.perf_counter()
+            await asyncio.gather(*(sql_client(c) for c in conns))
+            floor_rate = args.transfers / (time.perf_counter() - t)
+            progress(f"  {floor_rate:,.0f} transfers/s")
+            for c in conns:
+                await c.close()
+
+            violations = await owner.fetchval(
+                "SELECT count(*) FROM ledger_accounts a WHERE a.debits_posted <> (SELECT coalesce(sum(amount), 0) "
+                "FROM ledger_transfers WHERE debit_account_id = a.id AND phase = 'single') OR a.credits_posted <> "
+                "(SELECT coalesce(sum(amount), 0) FROM ledger_transfers WHERE credit_account_id = a.id AND phase = 'single') "
+                "OR (a.debits_must_not_exceed_credits AND a.debits_posted + a.debits_pending > a.credits_posted)"
+            )
+            totals = await owner.fetchrow(
+                "SELECT sum(debits_posted) AS d, sum(credits_posted) AS c FROM ledger_accounts"
+            )
+            violations += totals["d"] != totals["c"]
+            await owner.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    print(
+        f"\nLedger transfers, {args.clients} concurrent clients on {args.accounts} hot accounts, "
+        f"{args.workers} server process(es), {os.cpu_count()} cores"
+    )
+    print(
+        f"  POST /v1/ledger/transfers: {http_rate:,.0f} transfers/s (target >= 1,500/s: "
+        f"{'PASS' if http_rate >= 1500 else 'FAIL'}); responses {outcomes}"
+    )
+    print(f"  floor, one plain SQL transaction per transfer: {floor_rate:,.0f} transfers/s")
+    print(f"  invariant violations: {violations} (Σ debits = Σ credits: {totals['d'] == totals['c']})")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
