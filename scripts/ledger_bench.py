@@ -26,6 +26,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import orjson
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,6 +88,37 @@ async def main() -> None:
         await admin.close()
 
 
+class Connection:
+    """A minimal HTTP/1.1 keep-alive client: the load generator shares the machine's two cores with
+    the server and PostgreSQL, and a full HTTP client library would cost more CPU per request than
+    the server it measures."""
+
+    def __init__(self, host: str, port: int, headers: dict[str, str]) -> None:
+        self.host, self.port = host, port
+        self.head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+
+    async def open(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    async def post(self, path: str, body: bytes) -> int:
+        self.writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\n{self.head}Content-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        status_line = await self.reader.readline()
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+        await self.reader.readexactly(length)
+        return int(status_line.split()[1])
+
+    async def close(self) -> None:
+        self.writer.close()
+
+
 def pairs(accounts: list[str], n: int, seed: int) -> list[tuple[str, str, int]]:
     rng = random.Random(seed)
     return [(*rng.sample(accounts, 2), rng.randint(1, 10)) for _ in range(n)]
@@ -124,27 +156,33 @@ async def run(args, url: str) -> None:
                 queue.put_nowait(item)
             outcomes: dict[int, int] = {}
 
-            async def http_client() -> None:
+            host, port = base.removeprefix("http://").split(":")
+            http = [Connection(host, int(port), org) for _ in range(args.clients)]
+            for connection in http:
+                await connection.open()
+
+            async def http_client(connection: Connection) -> None:
                 while not queue.empty():
                     debit, credit, amount = queue.get_nowait()
-                    answer = await client.post(
-                        "/v1/ledger/transfers",
-                        json={
+                    body = orjson.dumps(
+                        {
                             "id": str(uuid.uuid4()),
                             "debit_account_id": debit,
                             "credit_account_id": credit,
                             "amount": amount,
                             "code": "fund",
-                        },
-                        headers=org,
+                        }
                     )
-                    outcomes[answer.status_code] = outcomes.get(answer.status_code, 0) + 1
+                    status = await connection.post("/v1/ledger/transfers", body)
+                    outcomes[status] = outcomes.get(status, 0) + 1
 
             progress(f"{args.transfers:,} transfers over HTTP from {args.clients} concurrent clients")
             t = time.perf_counter()
-            await asyncio.gather(*(http_client() for _ in range(args.clients)))
+            await asyncio.gather(*(http_client(c) for c in http))
             http_rate = args.transfers / (time.perf_counter() - t)
             progress(f"  {http_rate:,.0f} transfers/s; responses {outcomes}")
+            for connection in http:
+                await connection.close()
 
             progress(f"floor: {args.transfers:,} plain SQL transactions from {args.clients} connections")
             owner = await asyncpg.connect(plain(url))
