@@ -16,7 +16,10 @@ class PoolIn(StrictModel):
     name: str = Field(min_length=1, max_length=200, examples=["Riverside volunteering fund"])
     credits_per_hour: int = Field(1, ge=1, le=100, description="What an hour of volunteering earns")
     expiry_days: int | None = Field(
-        None, ge=30, le=3650, description="Reserved: credits from this pool expire"
+        None,
+        ge=30,
+        le=3650,
+        description="Credits earned from this pool expire this many days later (as a visible transfer)",
     )
 
 

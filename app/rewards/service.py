@@ -12,6 +12,7 @@ import hashlib
 import math
 import secrets
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -127,9 +128,12 @@ async def earn(session: AsyncSession, principal: Principal, body: Any) -> tuple[
                 errors=[{"field": "hours", "message": "too little to earn a credit"}],
             )
     wallet = await ledger.wallet(session, canonical)
-    metadata = {"hours": body.hours} if body.hours is not None else {}
+    metadata: dict[str, Any] = {"hours": body.hours} if body.hours is not None else {}
     if body.interaction_id:
         metadata["interaction_id"] = str(body.interaction_id)
+    expiry_days = (pool.rule or {}).get("expiry_days")
+    if expiry_days:
+        metadata["expires_at"] = (datetime.now(UTC) + timedelta(days=expiry_days)).isoformat()
     view, created = await ledger.transfer(
         session,
         principal,
@@ -357,3 +361,58 @@ async def close_wallet(session: AsyncSession, actor: Principal, canonical: uuid.
             text("UPDATE ledger_accounts SET closed_at = now() WHERE id = :w"), {"w": wallet_id}
         )
     return returned
+
+
+async def expire_credits(session: AsyncSession, now: datetime | None = None) -> int:
+    """Expire what is left of earnings past their pool's expiry, each by a visible ``expire``
+    transfer from the wallet to the platform's expiry account. Spending is taken to use the oldest
+    credits first, so what is left of an earning is what its wallet received up to and including it,
+    less everything the wallet has paid out, within the earning's own amount. The credits expired."""
+    now = now or datetime.now(UTC)
+    async with platform_scope(session):
+        due = (
+            await session.execute(
+                text(
+                    "SELECT t.id, t.credit_account_id AS wallet FROM ledger_transfers t "
+                    "JOIN ledger_accounts w ON w.id = t.credit_account_id AND w.kind = 'wallet' "
+                    "AND w.closed_at IS NULL AND w.credits_posted - w.debits_posted - w.debits_pending > 0 "
+                    "WHERE t.code = 'earn' AND t.phase = 'single' AND (t.metadata ->> 'expires_at') IS NOT NULL "
+                    "AND CAST(t.metadata ->> 'expires_at' AS timestamptz) <= :now "
+                    "ORDER BY t.credit_account_id, t.created_at, t.id"
+                ),
+                {"now": now},
+            )
+        ).all()
+    expired = 0
+    expiry = await ledger.platform_account(session, "expiry") if due else None
+    for earning_id, wallet_id in due:
+        async with platform_scope(session):
+            row = (
+                await session.execute(
+                    text(
+                        "SELECT (SELECT coalesce(sum(i.amount), 0) FROM ledger_transfers i WHERE i.credit_account_id = :w "
+                        "AND i.phase IN ('single', 'post') AND (i.created_at, i.id) <= (e.created_at, e.id)) AS received, "
+                        "e.amount, a.debits_posted + a.debits_pending AS paid_out "
+                        "FROM ledger_transfers e JOIN ledger_accounts a ON a.id = :w WHERE e.id = :e"
+                    ),
+                    {"w": wallet_id, "e": earning_id},
+                )
+            ).one()
+        left = max(0, min(row.amount, row.received - row.paid_out))
+        if left == 0:
+            continue
+        result, _ = await ledger.apply(
+            session,
+            ledger.Transfer(
+                uuid.uuid5(earning_id, "expiry"),
+                code="expire",
+                amount=left,
+                debit_account_id=wallet_id,
+                credit_account_id=expiry,
+                metadata={"earning": str(earning_id)},
+            ),
+            None,
+        )
+        if result == "created":
+            expired += left
+    return expired

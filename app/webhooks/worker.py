@@ -1,5 +1,6 @@
 """The background worker: delivering webhooks (at least once, signed per the Standard Webhooks
-specification), and voiding ledger holds whose timeout has passed.
+specification), voiding ledger holds whose timeout has passed, and expiring reward credits past
+their pool's expiry.
 
 Each round, a worker (1) fans new outbox events out into one delivery per matching subscription,
 (2) claims due deliveries with ``FOR UPDATE SKIP LOCKED`` — a claim is a numbered attempt with a
@@ -30,6 +31,7 @@ from standardwebhooks import Webhook
 from app.core.config import Settings
 from app.db.session import Database
 from app.ledger import service as ledger
+from app.rewards import service as rewards
 from app.webhooks import targets
 
 log = logging.getLogger(__name__)
@@ -162,6 +164,7 @@ class WebhookWorker:
         """One round: void timed-out ledger holds, fan out, claim, deliver. The number of attempts made."""
         async with self.db.session(platform=True) as session:
             await ledger.void_expired_holds(session)
+            await rewards.expire_credits(session)
         await self.fan_out()
         claimed = await self.claim()
         if claimed:

@@ -269,3 +269,46 @@ class TestErasure:
             "/v1/cards/resolve", json={"card_token": scheme["card"]}, headers=scheme["cafe"]
         )
         assert card.status_code == 404
+
+
+class TestExpiry:
+    async def test_unspent_credits_expire_visibly(self, app, client, scheme, admin):
+        from datetime import UTC, datetime, timedelta
+
+        from app.rewards import service as rewards
+
+        expiring = await client.post(
+            "/v1/rewards/pools", json={"name": "Short-lived", "expiry_days": 30}, headers=scheme["council"]
+        )
+        assert expiring.status_code == 201, expiring.text
+        await mint(client, admin, expiring.json()["id"], 100)
+        await grant_rewards(client, scheme["council"], scheme["person"])
+        await earn(client, scheme, amount=10)  # from the pool that never expires
+        earned = await client.post(
+            "/v1/rewards/earn",
+            json={
+                "id": new_id(),
+                "person_id": scheme["person"],
+                "pool_id": expiring.json()["id"],
+                "amount": 20,
+            },
+            headers=scheme["council"],
+        )
+        assert earned.status_code == 201
+        spent = await client.post(
+            "/v1/rewards/redeem",
+            json={"id": new_id(), "card_token": scheme["card"], "amount": 15, "description": "Bus fare"},
+            headers=scheme["cafe"],
+        )
+        assert spent.status_code == 201
+        async with app.state.db.session(platform=True) as session:
+            assert await rewards.expire_credits(session) == 0  # not yet
+        later = datetime.now(UTC) + timedelta(days=31)
+        async with app.state.db.session(platform=True) as session:
+            # Oldest first: the 15 spent used the 10 that never expire and 5 of the 20.
+            assert await rewards.expire_credits(session, now=later) == 15
+        async with app.state.db.session(platform=True) as session:
+            assert await rewards.expire_credits(session, now=later) == 0  # once only
+        wallet = (await client.get(f"/v1/people/{scheme['person']}/wallet", headers=scheme["council"])).json()
+        assert wallet["balance"] == 0
+        assert wallet["history"][0]["code"] == "expire" and wallet["history"][0]["amount"] == 15
