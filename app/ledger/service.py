@@ -340,6 +340,15 @@ async def transfers_of(
     return [_view(r) for r in rows], next_cursor
 
 
+async def close_account(session: AsyncSession, account_id: uuid.UUID) -> None:
+    """Close an account: no transfer may move credits into or out of it from now on."""
+    async with platform_scope(session):
+        await session.execute(
+            text("UPDATE ledger_accounts SET closed_at = now() WHERE id = :id AND closed_at IS NULL"),
+            {"id": account_id},
+        )
+
+
 async def void_expired_holds(session: AsyncSession, limit: int = 500) -> int:
     """Void holds whose timeout has passed (each by a visible void transfer, with an id derived
     from the hold's, so that two workers doing this at once make it once)."""

@@ -356,10 +356,7 @@ async def close_wallet(session: AsyncSession, actor: Principal, canonical: uuid.
         if result not in ("created", "exists"):
             raise ledger.refusal(result)
         remaining -= amount
-    async with platform_scope(session):
-        await session.execute(
-            text("UPDATE ledger_accounts SET closed_at = now() WHERE id = :w"), {"w": wallet_id}
-        )
+    await ledger.close_account(session, wallet_id)
     return returned
 
 
