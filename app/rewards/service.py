@@ -273,8 +273,11 @@ async def wallet(
     canonical = await _linked(session, org_person_id)
     await consent_service.require(session, principal, canonical, "rewards", "rewards")
     account_id = await ledger.wallet(session, canonical)
-    account = ledger.account_view(await ledger.account(session, account_id, platform=True))
-    history, next_cursor = await ledger.transfers_of(session, account_id, page, platform=True)
+    # Read under the stated purpose: row-level security shows the wallet only to an organisation the
+    # resident granted rewards, whatever the check above decided.
+    async with consent_service.purpose_scope(session, "rewards"):
+        account = ledger.account_view(await ledger.account(session, account_id))
+        history, next_cursor = await ledger.transfers_of(session, account_id, page)
     consent_service.log_read(session, principal, canonical, org_person_id, "rewards", {"rewards"}, "wallet")
     return {
         "person_id": org_person_id,

@@ -298,10 +298,16 @@ def upgrade() -> None:
         op.execute(statement)
     op.execute("ALTER TABLE ledger_transfers ENABLE ROW LEVEL SECURITY")
     op.execute("ALTER TABLE ledger_transfers FORCE ROW LEVEL SECURITY")
+    # A resident's wallet, and the transfers in and out of it, are readable by an organisation the
+    # resident granted "rewards" (for the purpose rewards), as person records are (see 0003).
+    op.execute(
+        "CREATE POLICY ledger_accounts_consented ON ledger_accounts FOR SELECT "
+        "USING (kind = 'wallet' AND kith_consented(person_id, ARRAY['rewards']))"
+    )
     op.execute(
         "CREATE POLICY ledger_transfers_visible ON ledger_transfers FOR SELECT USING (kith_is_platform() OR "
-        "org_id = kith_current_org() OR EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.org_id = kith_current_org() "
-        "AND a.id IN (ledger_transfers.debit_account_id, ledger_transfers.credit_account_id)))"
+        "org_id = kith_current_org() OR EXISTS (SELECT 1 FROM ledger_accounts a WHERE "
+        "a.id IN (ledger_transfers.debit_account_id, ledger_transfers.credit_account_id)))"
     )
     op.execute(
         "CREATE POLICY ledger_transfers_insert ON ledger_transfers FOR INSERT WITH CHECK (kith_is_platform())"

@@ -312,3 +312,29 @@ class TestExpiry:
         wallet = (await client.get(f"/v1/people/{scheme['person']}/wallet", headers=scheme["council"])).json()
         assert wallet["balance"] == 0
         assert wallet["history"][0]["code"] == "expire" and wallet["history"][0]["amount"] == 15
+
+
+class TestWalletRowLevelSecurity:
+    async def test_rls_alone_hides_an_ungranted_wallet(self, client, scheme, owner_conn, app_role_conn):
+        await grant_rewards(client, scheme["council"], scheme["person"])
+        await earn(client, scheme, amount=5)
+        canonical = await owner_conn.fetchval(
+            "SELECT canonical_id FROM org_people WHERE org_person_id = $1", uuid.UUID(scheme["person"])
+        )
+
+        async def seen_by(org_id) -> tuple[int, int]:
+            async with app_role_conn.transaction():
+                await app_role_conn.fetchval("SELECT kith_begin($1, false, NULL)", org_id)
+                await app_role_conn.execute("SELECT set_config('kith.purpose', 'rewards', true)")
+                wallets = await app_role_conn.fetchval(
+                    "SELECT count(*) FROM ledger_accounts WHERE person_id = $1", canonical
+                )
+                moves = await app_role_conn.fetchval(
+                    "SELECT count(*) FROM ledger_transfers t JOIN ledger_accounts a ON a.id = t.credit_account_id "
+                    "WHERE a.person_id = $1",
+                    canonical,
+                )
+                return wallets, moves
+
+        assert await seen_by(scheme["council_org"]) == (1, 1)
+        assert await seen_by(scheme["cafe_org"]) == (0, 0)  # the café was granted nothing
