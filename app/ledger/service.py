@@ -9,8 +9,9 @@ rule is also a CHECK constraint on the accounts table: the database refuses an o
 account whatever the code above it does. Business refusals come back as results, not errors, so a
 refused transfer leaves nothing behind and a non-atomic batch goes on past it.
 
-Authorisation (who may debit what) is decided here before the call; the writes run in the platform
-scope because a transfer touches two owners' accounts.
+Who may debit what is decided here (which transfers an organisation may ask for directly) and
+enforced in the same call (``owner_only``: it debits only accounts it owns and ends only holds it
+made); the function works in the platform scope, because a transfer touches two owners' accounts.
 """
 
 from __future__ import annotations
@@ -39,10 +40,6 @@ class TransferRefused(AppError):
 
 class AccountNotFound(NotFound):
     code = "account_not_found"
-
-
-class TransferNotFound(NotFound):
-    code = "transfer_not_found"
 
 
 _REFUSALS: dict[str, tuple[int, str]] = {
