@@ -117,7 +117,8 @@ def serve(
 
 @cli.command()
 def worker() -> None:
-    """Deliver webhooks on its own (kith serve also does, unless KITH_WEBHOOK_WORKER=false); stops on SIGTERM."""
+    """Run the background work on its own: webhook delivery, ledger hold timeouts, credit expiry
+    (kith serve also does it, unless KITH_WEBHOOK_WORKER=false); stops on SIGTERM."""
     import signal
 
     from app.core.logging import configure_logging
