@@ -44,14 +44,17 @@ CONSENT_FUNCTIONS = [
     f"GRANT EXECUTE ON FUNCTION kith_consented(uuid, text[]) TO {APP_ROLE}",
 ]
 
-# Permissive policies are OR-ed: the organisation still writes only its own records, and now also
+# Permissive policies are OR-ed. Each consent policy starts with the purpose check, inline: a
+# statement with no stated purpose (every platform-wide matching lookup, every own-records query)
+# never calls the grant lookup, which would cost a function call per row. The organisation still
+# writes only its own records, and now also
 # reads another organisation's (or the resident's own) records of a person who granted it the
 # purpose it states for any profile category. Which attributes of the row it may see is the
 # service's finer check (consent/service.py); the database guarantees that no row of an ungranted
 # person leaves it, whatever the service does.
 RECORDS_POLICY = (
-    "CREATE POLICY person_records_consented ON person_records FOR SELECT "
-    "USING (kith_consented(person_id, ARRAY['identity', 'contact', 'address']))"
+    "CREATE POLICY person_records_via_consent ON person_records FOR SELECT "
+    "USING (kith_current_purpose() IS NOT NULL AND kith_consented(person_id, ARRAY['identity', 'contact', 'address']))"
 )
 
 
@@ -132,7 +135,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DROP POLICY person_records_consented ON person_records")
+    op.execute("DROP POLICY person_records_via_consent ON person_records")
     for table in ("access_log", "consent_receipts", "consent_grants"):
         for statement in drop_tenant_table(table):
             op.execute(statement)

@@ -157,19 +157,19 @@ def upgrade() -> None:
     # Other organisations' interactions and relationships are readable under a grant, exactly as
     # person records are (see 0003): the purpose is stated to the transaction.
     op.execute(
-        "CREATE POLICY interactions_consented ON interactions FOR SELECT "
-        "USING (kith_consented(person_id, ARRAY['interactions']))"
+        "CREATE POLICY interactions_via_consent ON interactions FOR SELECT "
+        "USING (kith_current_purpose() IS NOT NULL AND kith_consented(person_id, ARRAY['interactions']))"
     )
     op.execute(
-        "CREATE POLICY relationships_consented ON relationships FOR SELECT "
-        "USING (kith_consented(person_id, ARRAY['relationships']) "
-        "OR kith_consented(other_person_id, ARRAY['relationships']))"
+        "CREATE POLICY relationships_via_consent ON relationships FOR SELECT "
+        "USING (kith_current_purpose() IS NOT NULL AND (kith_consented(person_id, ARRAY['relationships']) "
+        "OR kith_consented(other_person_id, ARRAY['relationships'])))"
     )
 
 
 def downgrade() -> None:
-    op.execute("DROP POLICY relationships_consented ON relationships")
-    op.execute("DROP POLICY interactions_consented ON interactions")
+    op.execute("DROP POLICY relationships_via_consent ON relationships")
+    op.execute("DROP POLICY interactions_via_consent ON interactions")
     for table in ("webhook_deliveries", "webhook_subscriptions", "relationships", "interactions"):
         for statement in drop_tenant_table(table):
             op.execute(statement)

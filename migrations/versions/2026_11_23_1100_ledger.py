@@ -301,8 +301,8 @@ def upgrade() -> None:
     # A resident's wallet, and the transfers in and out of it, are readable by an organisation the
     # resident granted "rewards" (for the purpose rewards), as person records are (see 0003).
     op.execute(
-        "CREATE POLICY ledger_accounts_consented ON ledger_accounts FOR SELECT "
-        "USING (kind = 'wallet' AND kith_consented(person_id, ARRAY['rewards']))"
+        "CREATE POLICY ledger_accounts_via_consent ON ledger_accounts FOR SELECT "
+        "USING (kind = 'wallet' AND kith_current_purpose() IS NOT NULL AND kith_consented(person_id, ARRAY['rewards']))"
     )
     op.execute(
         "CREATE POLICY ledger_transfers_visible ON ledger_transfers FOR SELECT USING (kith_is_platform() OR "
