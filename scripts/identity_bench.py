@@ -198,13 +198,9 @@ async def make_orgs(url: str, settings: Settings, client: httpx.AsyncClient) -> 
     return orgs, headers
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--people", type=int, default=1_000_000)
-    parser.add_argument("--probes", type=int, default=300, help="single-record resolutions to time")
-    parser.add_argument("--batches", type=int, default=4, help="batches of 5,000 to time")
-    parser.add_argument("--seed", type=int, default=11)
-    args = parser.parse_args()
+async def in_fresh_database(run, args) -> None:
+    """``run(args, url)`` against a new database on KITH_DATABASE_URL's server (else an embedded
+    server in a temporary directory), dropped afterwards."""
     server_url = os.environ.get("KITH_DATABASE_URL")
     if not server_url:
         from app.db.embedded import start_embedded
@@ -220,6 +216,16 @@ async def main() -> None:
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--people", type=int, default=1_000_000)
+    parser.add_argument("--probes", type=int, default=300, help="single-record resolutions to time")
+    parser.add_argument("--batches", type=int, default=4, help="batches of 5,000 to time")
+    parser.add_argument("--seed", type=int, default=11)
+    args = parser.parse_args()
+    await in_fresh_database(run, args)
 
 
 async def run(args, url: str) -> None:

@@ -27,7 +27,6 @@ from pathlib import Path
 import asyncpg
 import httpx
 import orjson
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -37,7 +36,7 @@ from app.core.config import Settings  # noqa: E402
 from app.db import migrate  # noqa: E402
 from app.db.session import Database  # noqa: E402
 from app.organisations import service as organisations  # noqa: E402
-from scripts.identity_bench import plain, progress, start_server  # noqa: E402
+from scripts.identity_bench import in_fresh_database, plain, progress, start_server  # noqa: E402
 
 
 async def client_token(
@@ -71,21 +70,7 @@ async def main() -> None:
     parser.add_argument("--accounts", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2, help="kith serve worker processes")
     args = parser.parse_args()
-    server_url = os.environ.get("KITH_DATABASE_URL")
-    if not server_url:
-        from app.db.embedded import start_embedded
-
-        server_url = start_embedded(
-            Path(tempfile.mkdtemp(prefix="kith-bench-")), database="postgres", cleanup_mode="delete"
-        )
-    name = f"kith_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(plain(server_url))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        await run(args, make_url(server_url).set(database=name).render_as_string(hide_password=False))
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    await in_fresh_database(run, args)
 
 
 class Connection:
