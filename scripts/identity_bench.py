@@ -170,32 +170,42 @@ async def start_server(url: str, data_dir: Path, workers: int = 1) -> tuple[subp
     raise SystemExit("kith serve did not become ready")
 
 
-async def make_orgs(url: str, settings: Settings, client: httpx.AsyncClient) -> tuple[list, list]:
+async def bench_client(
+    url: str,
+    settings: Settings,
+    client: httpx.AsyncClient,
+    scopes: list[str],
+    *,
+    name: str = "Bench council",
+    sector: str = "public",
+    kind: str = "council",
+    admin: bool = False,
+) -> tuple[uuid.UUID, dict[str, str]]:
+    """A new organisation with an API client, made as the operator would: (its id, the header
+    carrying a token of the client's from the server under test)."""
     db = Database.connect(url, settings)
-    orgs, headers = [], []
     try:
-        for n in range(SOURCES):
-            async with db.session(platform=True) as session:
-                org = await organisations.create_organisation(
-                    session, Principal.operator(), name=f"Bench council {n}", sector="public", kind="council"
-                )
-                row, secret = await organisations.create_client(
-                    session,
-                    Principal.operator(),
-                    org.id,
-                    name="bench",
-                    scopes=["people:write", "people:read"],
-                )
-            token = (
-                await client.post(
-                    "/oauth/token", data={"grant_type": "client_credentials"}, auth=(row.client_id, secret)
-                )
-            ).json()["access_token"]
-            orgs.append(org.id)
-            headers.append({"Authorization": f"Bearer {token}"})
+        async with db.session(platform=True) as session:
+            org = await organisations.create_organisation(
+                session, Principal.operator(), name=name, sector=sector, kind=kind
+            )
+            row, secret = await organisations.create_client(
+                session, Principal.operator(), org.id, name="bench", scopes=scopes, admin=admin
+            )
     finally:
         await db.dispose()
-    return orgs, headers
+    answer = await client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, auth=(row.client_id, secret)
+    )
+    return org.id, {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+async def make_orgs(url: str, settings: Settings, client: httpx.AsyncClient) -> tuple[list, list]:
+    made = [
+        await bench_client(url, settings, client, ["people:write", "people:read"], name=f"Bench council {n}")
+        for n in range(SOURCES)
+    ]
+    return [org for org, _ in made], [headers for _, headers in made]
 
 
 async def in_fresh_database(run, args) -> None:

@@ -31,13 +31,10 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.auth.principal import Principal  # noqa: E402
 from app.core.config import Settings  # noqa: E402
 from app.db import migrate  # noqa: E402
-from app.db.session import Database  # noqa: E402
 from app.identity import synthetic  # noqa: E402
-from app.organisations import service as organisations  # noqa: E402
-from scripts.identity_bench import in_fresh_database, plain, progress, start_server  # noqa: E402
+from scripts.identity_bench import bench_client, in_fresh_database, plain, progress, start_server  # noqa: E402
 
 KINDS = ("visit", "purchase", "service_contact", "volunteering", "event")
 CHANNELS = ("in_person", "phone", "online")
@@ -84,25 +81,16 @@ async def run(args, url: str) -> None:
     server, base = await start_server(url, data_dir, args.workers)
     try:
         async with httpx.AsyncClient(base_url=base, timeout=300) as client:
-            db = Database.connect(url, settings)
-            async with db.session(platform=True) as session:
-                org = await organisations.create_organisation(
-                    session, Principal.operator(), name="Bench high street", sector="commercial", kind="shop"
-                )
-                row, secret = await organisations.create_client(
-                    session,
-                    Principal.operator(),
-                    org.id,
-                    name="bench",
-                    scopes=["people:write", "interactions:write"],
-                )
-            await db.dispose()
-            token = (
-                await client.post(
-                    "/oauth/token", data={"grant_type": "client_credentials"}, auth=(row.client_id, secret)
-                )
-            ).json()["access_token"]
-            headers = {"Authorization": f"Bearer {token}", "content-type": "application/json"}
+            org_id, headers = await bench_client(
+                url,
+                settings,
+                client,
+                ["people:write", "interactions:write"],
+                name="Bench high street",
+                sector="commercial",
+                kind="shop",
+            )
+            headers["content-type"] = "application/json"
 
             progress(f"registering {args.people:,} residents")
             recs = synthetic.records(
@@ -146,7 +134,7 @@ async def run(args, url: str) -> None:
             owner = await asyncpg.connect(plain(url))
             canonical = dict(
                 await owner.fetch(
-                    "SELECT org_person_id, canonical_id FROM org_people WHERE org_id = $1", org.id
+                    "SELECT org_person_id, canonical_id FROM org_people WHERE org_id = $1", org_id
                 )
             )
             floors = []
@@ -154,7 +142,7 @@ async def run(args, url: str) -> None:
                 records = [
                     (
                         uuid.uuid4(),
-                        org.id,
+                        org_id,
                         canonical[uuid.UUID(i["person_id"])],
                         i["kind"],
                         datetime.fromisoformat(i["occurred_at"]),

@@ -31,36 +31,9 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.auth.principal import Principal  # noqa: E402
 from app.core.config import Settings  # noqa: E402
 from app.db import migrate  # noqa: E402
-from app.db.session import Database  # noqa: E402
-from app.organisations import service as organisations  # noqa: E402
-from scripts.identity_bench import in_fresh_database, plain, progress, start_server  # noqa: E402
-
-
-async def client_token(
-    url: str, settings: Settings, client: httpx.AsyncClient, scopes: list[str], admin: bool
-):
-    db = Database.connect(url, settings)
-    try:
-        async with db.session(platform=True) as session:
-            org = await organisations.create_organisation(
-                session,
-                Principal.operator(),
-                name=f"Bench {uuid.uuid4().hex[:4]}",
-                sector="public",
-                kind="council",
-            )
-            row, secret = await organisations.create_client(
-                session, Principal.operator(), org.id, name="bench", scopes=scopes, admin=admin
-            )
-    finally:
-        await db.dispose()
-    answer = await client.post(
-        "/oauth/token", data={"grant_type": "client_credentials"}, auth=(row.client_id, secret)
-    )
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+from scripts.identity_bench import bench_client, in_fresh_database, plain, progress, start_server  # noqa: E402
 
 
 async def main() -> None:
@@ -117,10 +90,12 @@ async def run(args, url: str) -> None:
     limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
     try:
         async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
-            org = await client_token(
-                url, settings, client, ["ledger:read", "ledger:write", "rewards:earn"], False
+            _, org = await bench_client(
+                url, settings, client, ["ledger:read", "ledger:write", "rewards:earn"]
             )
-            platform_admin = await client_token(url, settings, client, [], True)
+            _, platform_admin = await bench_client(
+                url, settings, client, [], name="Bench platform", admin=True
+            )
             progress(f"making {args.accounts} hot pools of a million credits each")
             accounts = []
             for n in range(args.accounts):

@@ -75,8 +75,14 @@ async def profile(session: AsyncSession, resident: Principal) -> dict[str, Any]:
     """Everything held about the resident's identity: the consolidated view (what each
     organisation would see with every category granted) and every claim with where it came from."""
     canonical = await person_of(session, resident)
-    records = await identity_repo.records_of(session, canonical)
     names = {o["organisation_id"]: o["organisation"] for o in await _organisations(session, canonical)}
+    return await _profile(session, canonical, names)
+
+
+async def _profile(
+    session: AsyncSession, canonical: uuid.UUID, names: dict[uuid.UUID, str]
+) -> dict[str, Any]:
+    records = await identity_repo.records_of(session, canonical)
     return {
         "attributes": people_service.consolidate(records, None, frozenset(CATEGORIES)),
         "claims": [
@@ -189,7 +195,8 @@ async def export(session: AsyncSession, resident: Principal) -> dict[str, Any]:
     ).first()
     grants = await repo.grants_of(session, None, canonical)
     receipt_rows = await repo.receipts_of(session, [g.id for g in grants])
-    names = {o["organisation_id"]: o["organisation"] for o in await _organisations(session, canonical)}
+    organisations = await _organisations(session, canonical)
+    names = {o["organisation_id"]: o["organisation"] for o in organisations}
     consents = []
     for g in grants:
         mine = [r for r in receipt_rows if r.grant_id == g.id]
@@ -219,8 +226,8 @@ async def export(session: AsyncSession, resident: Principal) -> dict[str, Any]:
             "registered_at": person.created_at,
             "research_objection_at": person.research_objection_at,
         },
-        "profile": await profile(session, resident),
-        "organisations": await _organisations(session, canonical),
+        "profile": await _profile(session, canonical, names),
+        "organisations": organisations,
         "consents": consents,
         "interactions": await _interactions(session, canonical, names),
         "rewards": await _rewards(session, canonical),

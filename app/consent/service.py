@@ -27,9 +27,9 @@ from app.consent import repository as repo
 from app.consent.catalogue import CATEGORIES, PURPOSES
 from app.consent.models import ConsentGrant, ConsentReceipt
 from app.core.errors import Forbidden, NotFound, ValidationFailed
-from app.core.pagination import PageRequest, encode_cursor
+from app.core.pagination import PageRequest, make_page
 from app.db.session import platform_scope
-from app.identity import repository as identity_repo
+from app.identity import service as identity_service
 from app.webhooks import service as events
 
 
@@ -43,10 +43,6 @@ class InvalidGrant(ValidationFailed):
 
 class ConsentRequired(Forbidden):
     code, title = "consent_required", "Consent required"
-
-
-class PersonNotFound(NotFound):
-    code = "person_not_found"
 
 
 class ConsentNotFound(NotFound):
@@ -161,14 +157,6 @@ def grant_view(grant: ConsentGrant, receipt_ids: list[uuid.UUID]) -> dict[str, A
         "withdrawn_at": grant.withdrawn_at,
         "receipt_ids": receipt_ids,
     }
-
-
-async def _linked_person(session: AsyncSession, org_person_id: uuid.UUID) -> uuid.UUID:
-    """The canonical person behind one of the caller's own ids (404 for anyone else's)."""
-    found = await identity_repo.resolve_org_person(session, org_person_id)
-    if found is None or found[1] == "erased":
-        raise PersonNotFound(f"No person {org_person_id}.")
-    return found[0]
 
 
 async def _issue_receipt(
@@ -295,7 +283,7 @@ async def grant_by_org(
 ) -> tuple[dict[str, Any], bool]:
     """An organisation records a grant the resident gave it (card presented, or recorded with
     evidence). 404 for a person the organisation is not linked to."""
-    await _linked_person(session, org_person_id)
+    await identity_service.person_of_org(session, org_person_id)
     row, created = await grant(
         session,
         principal,
@@ -313,7 +301,7 @@ async def grant_by_org(
 
 async def grants_for_org(session: AsyncSession, principal: Principal, org_person_id: uuid.UUID) -> list[dict]:
     """The grants the person made to the calling organisation, oldest first (active or not)."""
-    canonical = await _linked_person(session, org_person_id)
+    canonical = await identity_service.person_of_org(session, org_person_id)
     rows = await repo.grants_of(session, principal.org_id, canonical)
     ids = await repo.receipt_ids(session, [g.id for g in rows])
     return [grant_view(g, ids[g.id]) for g in rows]
@@ -323,7 +311,7 @@ async def withdraw_by_org(
     session: AsyncSession, principal: Principal, org_person_id: uuid.UUID, consent_id: uuid.UUID
 ) -> dict[str, Any]:
     """Withdraw one of the person's grants to the calling organisation (idempotent)."""
-    canonical = await _linked_person(session, org_person_id)
+    canonical = await identity_service.person_of_org(session, org_person_id)
     row = await repo.grant_for_update(session, consent_id)
     mine = {g.id for g in await repo.grants_of(session, principal.org_id, canonical)}
     if row is None or row.id not in mine:
@@ -369,6 +357,7 @@ async def access_log_of(
     platform scope)."""
     before = page.position(datetime.fromisoformat, int)
     rows = await repo.access_log(session, person_canonical_id, page.limit + 1, before)  # type: ignore[arg-type]
+    rows, next_cursor = make_page(rows, page.limit, lambda r: (r.read_at, r.id))
     items = [
         {
             "organisation_id": r.org_id,
@@ -378,16 +367,9 @@ async def access_log_of(
             "categories": list(r.categories),
             "action": r.action,
             "read_at": r.read_at,
-            "_position": (r.read_at.isoformat(), r.id),
         }
         for r in rows
     ]
-    next_cursor = None
-    if len(items) > page.limit:
-        items = items[: page.limit]
-        next_cursor = encode_cursor(items[-1]["_position"])
-    for item in items:
-        del item["_position"]
     return items, next_cursor
 
 

@@ -18,6 +18,28 @@ class BatchTooLarge(AppError):
     status, code, title = 413, "batch_too_large", "Batch too large"
 
 
+def openapi_body(item_schema: str, max_items: int) -> dict[str, Any]:
+    """The OpenAPI request body of a batch endpoint (the route reads the body itself): a JSON array
+    of ``item_schema``, or NDJSON."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "array",
+                        "items": {"$ref": f"#/components/schemas/{item_schema}"},
+                        "maxItems": max_items,
+                    }
+                },
+                "application/x-ndjson": {
+                    "schema": {"type": "string", "description": f"One {item_schema} per line"}
+                },
+            },
+        }
+    }
+
+
 def is_ndjson(request: Request) -> bool:
     return request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/x-ndjson"
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -361,20 +361,3 @@ def estimate_parameters(
 def _normalised(counts: dict[str, float]) -> dict[str, float]:
     total = sum(counts.values())
     return {k: v / total for k, v in counts.items()}
-
-
-def best_candidate(
-    probe: Profile, candidates: Iterable[tuple[object, Profile]], params: Parameters
-) -> tuple[object, Scored] | None:
-    """The candidate (key, profile) with the highest match weight, and its scoring."""
-    best: tuple[object, Scored] | None = None
-    for key, profile in candidates:
-        scored = score(probe, profile, params)
-        if best is None or _rank(scored) > _rank(best[1]):
-            best = (key, scored)
-    return best
-
-
-def _rank(s: Scored) -> tuple[int, float]:
-    # A candidate a disagreement rule rules out never beats one it does not.
-    return ({"distinct": 0, "review_only": 1, None: 2}[s.rule], s.match_weight)

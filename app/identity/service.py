@@ -321,11 +321,20 @@ async def _store(session: AsyncSession, principal: Principal, work: list[_Work])
     return results
 
 
-# ----------------------------------------------------------------------------- merges and reviews
-
-
 class PersonNotFound(NotFound):
     code = "person_not_found"
+
+
+async def person_of_org(session: AsyncSession, org_person_id: uuid.UUID) -> uuid.UUID:
+    """The canonical person behind one of the caller's own ids: 404 for another organisation's id
+    (row-level security hides it), an unknown one, or an erased person."""
+    found = await repo.resolve_org_person(session, org_person_id)
+    if found is None or found[1] == "erased":
+        raise PersonNotFound(f"No person {org_person_id}.")
+    return found[0]
+
+
+# ----------------------------------------------------------------------------- merges and reviews
 
 
 class MergeRefused(Conflict):

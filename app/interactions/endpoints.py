@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from app.auth.deps import Context, tenant
-from app.core.batch import is_ndjson
+from app.core.batch import is_ndjson, openapi_body
 from app.core.pagination import PageRequest, page_request
 from app.interactions import service
 from app.interactions.schemas import BatchOut, InteractionIn, InteractionOut, Timeline
@@ -36,23 +36,7 @@ async def log_interaction(body: InteractionIn, ctx: Context = tenant("interactio
     "/interactions/batch",
     response_model=BatchOut,
     operation_id="logInteractionsBatch",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "array",
-                        "items": {"$ref": "#/components/schemas/InteractionIn"},
-                        "maxItems": service.MAX_BATCH,
-                    }
-                },
-                "application/x-ndjson": {
-                    "schema": {"type": "string", "description": "One InteractionIn per line"}
-                },
-            },
-        }
-    },
+    openapi_extra=openapi_body("InteractionIn", service.MAX_BATCH),
 )
 async def log_interactions(request: Request, ctx: Context = tenant("interactions:write")):
     """Log up to 10,000 interactions (JSON array or NDJSON) in one bulk write."""

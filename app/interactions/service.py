@@ -23,20 +23,17 @@ from app.audit import service as audit
 from app.auth.principal import Principal
 from app.consent import service as consent_service
 from app.core.batch import BatchTooLarge, MalformedBatch, parse_batch
-from app.core.errors import NotFound, ValidationFailed
-from app.core.pagination import PageRequest, encode_cursor
+from app.core.errors import ValidationFailed
+from app.core.pagination import PageRequest, make_page
 from app.db.session import driver_connection, platform_scope
 from app.identity import repository as identity_repo
+from app.identity import service as identity_service
 from app.interactions.schemas import InteractionIn
 from app.webhooks import service as events
 
 MAX_BATCH = 10_000
 FUTURE_TOLERANCE = timedelta(minutes=5)
 _ITEMS = TypeAdapter(list[InteractionIn])
-
-
-class PersonNotFound(NotFound):
-    code = "person_not_found"
 
 
 _COLUMNS = (
@@ -283,7 +280,7 @@ async def log_one(
     if summary["rejected"]:
         errors = summary["rejected"][0]["errors"]
         if errors[0]["field"] == "person_id":
-            raise PersonNotFound(f"No person {item.person_id}.")
+            raise identity_service.PersonNotFound(f"No person {item.person_id}.")
         raise ValidationFailed(f"Invalid: {', '.join(e['field'] for e in errors)}.", errors=errors)
     if stored:
         return await _one(session, principal, stored[0]), True
@@ -319,10 +316,7 @@ async def timeline(
     the person granted it ``interactions`` for ``purpose``. With no grant at all for the purpose,
     403. The read is access-logged."""
     consent_service.require_purpose(purpose)
-    found = await identity_repo.resolve_org_person(session, org_person_id)
-    if found is None or found[1] == "erased":
-        raise PersonNotFound(f"No person {org_person_id}.")
-    canonical = found[0]
+    canonical = await identity_service.person_of_org(session, org_person_id)
     categories = await consent_service.visible_categories(session, principal, canonical, purpose)
     if not categories:
         raise consent_service.ConsentRequired(
@@ -350,10 +344,7 @@ async def timeline(
             },
         )
         rows = rows.all()
-    next_cursor = None
-    if len(rows) > page.limit:
-        rows = rows[: page.limit]
-        next_cursor = encode_cursor((rows[-1].occurred_at.isoformat(), str(rows[-1].id)))
+    rows, next_cursor = make_page(rows, page.limit, lambda r: (r.occurred_at, r.id))
     names = await consent_service.organisation_names(session, {r.org_id for r in rows})
     items = []
     for r in rows:

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.auth.principal import Principal
 from app.core.errors import AppError, Conflict, NotFound, ValidationFailed
-from app.core.pagination import PageRequest, encode_cursor
+from app.core.pagination import PageRequest, make_page
 from app.db.session import driver_connection, platform_scope
 
 
@@ -151,14 +151,6 @@ def _view(row: Any) -> dict[str, Any]:
     if isinstance(view["metadata"], str):
         view["metadata"] = orjson.loads(view["metadata"])
     return view
-
-
-_TRANSFER_SELECT = (
-    "SELECT t.*, CASE WHEN t.phase <> 'pending' THEN 'posted' "
-    "WHEN r.phase = 'post' THEN 'posted' WHEN r.phase = 'void' THEN 'voided' "
-    "WHEN t.timeout_at IS NOT NULL AND t.timeout_at <= now() THEN 'expired' ELSE 'pending' END AS status "
-    "FROM ledger_transfers t LEFT JOIN ledger_transfers r ON r.pending_id = t.id "
-)
 
 
 # ------------------------------------------------------------------------------------- accounts
@@ -315,7 +307,9 @@ async def transfers_of(
     """Transfers touching an account, newest first."""
     before = page.position(datetime.fromisoformat, uuid.UUID)
     statement = text(
-        _TRANSFER_SELECT + "WHERE (t.debit_account_id = :acc OR t.credit_account_id = :acc) "
+        # kith_ledger_view: the transfer as the API shows it (a hold's status derived in one place).
+        "SELECT v.* FROM ledger_transfers t, LATERAL kith_ledger_view(t.id) v "
+        "WHERE (t.debit_account_id = :acc OR t.credit_account_id = :acc) "
         "AND (CAST(:at AS timestamptz) IS NULL OR (t.created_at, t.id) < (:at, :tid)) "
         "ORDER BY t.created_at DESC, t.id DESC LIMIT :limit"
     )
@@ -330,10 +324,7 @@ async def transfers_of(
             rows = (await session.execute(statement, params)).all()
     else:
         rows = (await session.execute(statement, params)).all()
-    next_cursor = None
-    if len(rows) > page.limit:
-        rows = rows[: page.limit]
-        next_cursor = encode_cursor((rows[-1].created_at.isoformat(), str(rows[-1].id)))
+    rows, next_cursor = make_page(rows, page.limit, lambda r: (r.created_at, r.id))
     return [_view(r) for r in rows], next_cursor
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from app.auth.deps import Context, tenant
-from app.core.batch import read_batch
+from app.core.batch import openapi_body, read_batch
 from app.people import service
 from app.people.schemas import (
     AttributesIn,
@@ -53,23 +53,7 @@ async def register_person(body: PersonIn, ctx: Context = tenant("people:write"))
     "/batch",
     response_model=BatchOut,
     operation_id="registerPeopleBatch",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "array",
-                        "items": {"$ref": "#/components/schemas/PersonIn"},
-                        "maxItems": 5000,
-                    }
-                },
-                "application/x-ndjson": {
-                    "schema": {"type": "string", "description": "One PersonIn per line"}
-                },
-            },
-        }
-    },
+    openapi_extra=openapi_body("PersonIn", service.MAX_BATCH),
 )
 async def register_batch(request: Request, ctx: Context = tenant("people:write")):
     """Resolve up to 5,000 records (JSON array or NDJSON), answered per record in order."""

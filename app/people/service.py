@@ -17,7 +17,7 @@ from app.auth.principal import Principal
 from app.consent import service as consent_service
 from app.consent.catalogue import ATTRIBUTE_CATEGORY
 from app.core.batch import BatchTooLarge
-from app.core.errors import Forbidden, NotFound, ValidationFailed
+from app.core.errors import Forbidden, ValidationFailed
 from app.db.session import platform_scope
 from app.identity import repository as identity_repo
 from app.identity import service as identity_service
@@ -28,10 +28,6 @@ from app.people.schemas import AttributesIn, PersonIn, SearchIn
 from app.webhooks import service as events
 
 MAX_BATCH = 5000
-
-
-class PersonNotFound(NotFound):
-    code = "person_not_found"
 
 
 def _field_errors(errors: list[FieldError]) -> list[dict[str, str]]:
@@ -115,13 +111,6 @@ async def register_batch(
     return results  # type: ignore[return-value]
 
 
-async def _canonical(session: AsyncSession, org_person_id: uuid.UUID) -> uuid.UUID:
-    found = await identity_repo.resolve_org_person(session, org_person_id)
-    if found is None or found[1] == "erased":
-        raise PersonNotFound(f"No person {org_person_id}.")
-    return found[0]
-
-
 def consolidate(records: list[Any], own_org: uuid.UUID | None, categories: frozenset[str]) -> dict[str, dict]:
     """Per attribute, the value to show: resident-asserted or verified first, then the most recent;
     only the caller's own claims and those in categories the person lets it see."""
@@ -149,7 +138,7 @@ async def read(session: AsyncSession, principal: Principal, org_person_id: uuid.
     """The consented view of a person: what the caller asserted itself, plus what others hold in
     the categories the person has granted it for ``purpose``. The read is access-logged."""
     consent_service.require_purpose(purpose)
-    canonical = await _canonical(session, org_person_id)
+    canonical = await identity_service.person_of_org(session, org_person_id)
     categories = await consent_service.visible_categories(session, principal, canonical, purpose)
     async with consent_service.purpose_scope(session, purpose):
         records = await identity_repo.records_of(session, canonical)
@@ -231,7 +220,7 @@ async def assert_claims(
     session: AsyncSession, principal: Principal, org_person_id: uuid.UUID, body: AttributesIn
 ) -> list[str]:
     """Record new attribute values asserted by the caller (its claims replace its earlier ones)."""
-    canonical = await _canonical(session, org_person_id)
+    canonical = await identity_service.person_of_org(session, org_person_id)
     changed, claims = _new_claims(body, "assert")
     # A person known to the organisation only through a merge gets a record of its own.
     record = await identity_repo.latest_record_of(session, principal.org_id, canonical)

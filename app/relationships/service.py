@@ -17,18 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.auth.principal import Principal
 from app.consent import service as consent_service
-from app.core.errors import NotFound, ValidationFailed
-from app.core.pagination import PageRequest, encode_cursor
+from app.core.errors import ValidationFailed
+from app.core.pagination import PageRequest, make_page
 from app.db.session import platform_scope
 from app.identity import repository as identity_repo
+from app.identity import service as identity_service
 from app.relationships.models import TYPES, Relationship
 from app.relationships.schemas import RelationshipIn
 
 KIND_OF = {t: kind for kind, types in TYPES.items() for t in types}
-
-
-class PersonNotFound(NotFound):
-    code = "person_not_found"
 
 
 def _invalid(field: str, message: str) -> ValidationFailed:
@@ -38,10 +35,7 @@ def _invalid(field: str, message: str) -> ValidationFailed:
 async def _person(session: AsyncSession, org_person_id: uuid.UUID | None, field: str) -> uuid.UUID:
     if org_person_id is None:
         raise _invalid(field, "required for this type of relationship")
-    found = await identity_repo.resolve_org_person(session, org_person_id)
-    if found is None or found[1] == "erased":
-        raise PersonNotFound(f"No person {org_person_id} ({field}).")
-    return found[0]
+    return await identity_service.person_of_org(session, org_person_id)
 
 
 async def _organisation_exists(session: AsyncSession, org_id: uuid.UUID) -> bool:
@@ -147,13 +141,6 @@ def _page_params(page: PageRequest) -> dict[str, Any]:
     }
 
 
-def _cut(rows: list[Any], page: PageRequest) -> tuple[list[Any], str | None]:
-    if len(rows) > page.limit:
-        rows = rows[: page.limit]
-        return rows, encode_cursor((rows[-1].created_at.isoformat(), str(rows[-1].id)))
-    return rows, None
-
-
 async def of_person(
     session: AsyncSession, principal: Principal, org_person_id: uuid.UUID, purpose: str, page: PageRequest
 ) -> tuple[list[dict[str, Any]], str | None]:
@@ -175,7 +162,7 @@ async def of_person(
             ),
             {"p": canonical, "org": principal.org_id, "others": others, **_page_params(page)},
         )
-        found, next_cursor = _cut(rows.all(), page)
+        found, next_cursor = make_page(rows.all(), page.limit, lambda r: (r.created_at, r.id))
     consent_service.log_read(
         session, principal, canonical, org_person_id, purpose, {"relationships"}, "relationships"
     )
@@ -196,5 +183,5 @@ async def of_organisation(
             ),
             {"org": principal.org_id, **_page_params(page)},
         )
-        found, next_cursor = _cut(rows.all(), page)
+        found, next_cursor = make_page(rows.all(), page.limit, lambda r: (r.created_at, r.id))
     return await _views(session, principal, found), next_cursor

@@ -24,6 +24,7 @@ from app.core.errors import NotFound, ValidationFailed
 from app.core.pagination import PageRequest
 from app.db.session import platform_scope
 from app.identity import repository as identity_repo
+from app.identity import service as identity_service
 from app.ledger import service as ledger
 from app.webhooks import service as events
 
@@ -32,10 +33,6 @@ DEFAULT_CREDITS_PER_HOUR = 1
 
 class PoolNotFound(NotFound):
     code = "pool_not_found"
-
-
-class PersonNotFound(NotFound):
-    code = "person_not_found"
 
 
 class CardNotFound(NotFound):
@@ -90,13 +87,6 @@ async def fund_pool(
     )
 
 
-async def _linked(session: AsyncSession, org_person_id: uuid.UUID) -> uuid.UUID:
-    found = await identity_repo.resolve_org_person(session, org_person_id)
-    if found is None or found[1] == "erased":
-        raise PersonNotFound(f"No person {org_person_id}.")
-    return found[0]
-
-
 async def _tell(
     session: AsyncSession, event_type: str, canonical: uuid.UUID, payload: dict[str, Any]
 ) -> None:
@@ -115,7 +105,7 @@ async def earn(session: AsyncSession, principal: Principal, body: Any) -> tuple[
     pool = await _pool(session, body.pool_id)
     if pool.org_id != principal.org_id:
         raise PoolNotFound(f"No pool {body.pool_id} of this organisation.")
-    canonical = await _linked(session, body.person_id)
+    canonical = await identity_service.person_of_org(session, body.person_id)
     await consent_service.require(session, principal, canonical, "rewards", "rewards")
     if body.amount is not None:
         amount = body.amount
@@ -230,7 +220,7 @@ async def redeem(session: AsyncSession, principal: Principal, body: Any) -> tupl
         canonical, their_id = await _present_card(session, principal, body.card_token)
     else:
         their_id = body.person_id
-        canonical = await _linked(session, their_id)
+        canonical = await identity_service.person_of_org(session, their_id)
     await consent_service.require(session, principal, canonical, "rewards", "rewards")
     wallet = await ledger.wallet(session, canonical)
     operating = await ledger.operating_account(session, principal.org_id)  # type: ignore[arg-type]
@@ -270,7 +260,7 @@ async def wallet(
 ) -> dict[str, Any]:
     """The resident's balance, holds and history, for an organisation they granted ``rewards``
     (403 otherwise). The read is access-logged."""
-    canonical = await _linked(session, org_person_id)
+    canonical = await identity_service.person_of_org(session, org_person_id)
     await consent_service.require(session, principal, canonical, "rewards", "rewards")
     account_id = await ledger.wallet(session, canonical)
     # Read under the stated purpose: row-level security shows the wallet only to an organisation the

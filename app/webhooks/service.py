@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.auth.principal import Principal
 from app.core.errors import NotFound
-from app.core.pagination import PageRequest, encode_cursor
+from app.core.pagination import PageRequest, make_page
 from app.db.session import platform_scope
 from app.webhooks import targets
 from app.webhooks.models import WebhookSubscription
@@ -145,9 +145,7 @@ async def deliveries(
             "limit": page.limit + 1,
         },
     )
-    items = [dict(r._mapping) for r in rows]
-    next_cursor = None
-    if len(items) > page.limit:
-        items = items[: page.limit]
-        next_cursor = encode_cursor((items[-1]["created_at"].isoformat(), str(items[-1]["id"])))
+    items, next_cursor = make_page(
+        [dict(r._mapping) for r in rows], page.limit, lambda d: (d["created_at"], d["id"])
+    )
     return items, next_cursor

@@ -18,6 +18,7 @@ import contextlib
 import email.utils
 import logging
 import random
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 
 ATTEMPTS = Counter("kith_webhook_attempts_total", "Webhook delivery attempts", ["outcome"])
 MAX_DELAY = timedelta(hours=6)
+CREDIT_EXPIRY_INTERVAL = 60.0  # seconds between looks for expired reward credits
 
 _FAN_OUT = text(
     """
@@ -134,6 +136,7 @@ class WebhookWorker:
         self._client = httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False)
         self._stop = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._next_expiry = 0.0
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name="webhook-worker")
@@ -164,7 +167,11 @@ class WebhookWorker:
         """One round: void timed-out ledger holds, fan out, claim, deliver. The number of attempts made."""
         async with self.db.session(platform=True) as session:
             await ledger.void_expired_holds(session)
-            await rewards.expire_credits(session)
+            # Credits expire by the day: looking once a minute is plenty, and spares every round
+            # a scan of the earnings that carry an expiry.
+            if time.monotonic() >= self._next_expiry:
+                self._next_expiry = time.monotonic() + CREDIT_EXPIRY_INTERVAL
+                await rewards.expire_credits(session)
         await self.fan_out()
         claimed = await self.claim()
         if claimed:
