@@ -25,6 +25,7 @@ from app.db.embedded import resolve_database
 from app.db.migrate import head_revision
 from app.db.session import Database
 from app.ops.endpoints import router as ops_router
+from app.portal import endpoints as portal
 from app.webhooks.worker import WebhookWorker
 
 log = logging.getLogger("kith")
@@ -58,6 +59,8 @@ def _field(loc: tuple) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(request: Request, exc: AppError):
+        if request.url.path.startswith("/portal"):
+            return portal.error_page(request, exc)
         headers = dict(exc.headers)
         if exc.status == 401:
             headers.setdefault(
@@ -169,6 +172,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(ops_router)
     app.include_router(v1)
+    portal.install(app, settings.env)
     app.add_middleware(
         BodyLimitMiddleware, max_body=settings.max_body_bytes, max_batch_body=settings.max_batch_body_bytes
     )

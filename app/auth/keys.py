@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import os
 from pathlib import Path
@@ -48,6 +50,12 @@ class SigningKey:
                     fh.write(key.as_pem(private=True))
                 log.info("generated a new signing key in %s", path)
         return cls.from_pem(path.read_bytes())
+
+    def derive(self, purpose: str) -> bytes:
+        """A secret for ``purpose`` (e.g. CSRF tokens), derived from this key, so that Kith has one
+        secret to keep rather than one per use; different purposes get unrelated secrets."""
+        private = self.key.as_pem(private=True)
+        return hmac.new(private, b"kith:" + purpose.encode(), hashlib.sha256).digest()
 
     def public_jwks(self) -> dict:
         return {"keys": [self.key.as_dict(private=False)]}

@@ -248,6 +248,11 @@ async def _interactions(session: AsyncSession, canonical: uuid.UUID, names: dict
     return [{**r._asdict(), "organisation": names.get(r.org_id)} for r in rows]
 
 
+async def rewards(session: AsyncSession, resident: Principal) -> dict[str, Any]:
+    """The resident's wallet (balance, available, pending) and every transfer in or out of it."""
+    return await _rewards(session, await person_of(session, resident))
+
+
 async def _rewards(session: AsyncSession, canonical: uuid.UUID) -> dict[str, Any]:
     """The wallet's balances and every transfer in or out of it."""
     wallet = await session.scalar(

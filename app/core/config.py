@@ -77,6 +77,29 @@ class Settings(BaseSettings):
     webhook_lease_seconds: float = Field(
         60.0, gt=0, description="How long a claimed delivery is reserved for the worker that claimed it"
     )
+    smtp_host: str | None = Field(
+        None, description="SMTP server for residents' sign-in codes (unset: mail cannot be sent outside dev)"
+    )
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        "starttls", description="starttls (port 587), tls (implicit, port 465) or none (a local relay)"
+    )
+    mail_from: str = Field("Kith <no-reply@kith.invalid>", description="From address of mail to residents")
+    portal_session_hours: float = Field(8.0, gt=0, le=24 * 30, description="How long a portal sign-in lasts")
+    portal_idle_minutes: float = Field(
+        60.0, gt=0, description="A portal session unused for this long ends (sign in again)"
+    )
+    portal_secure_cookies: bool = Field(
+        True, description="Mark portal cookies Secure (sent over HTTPS only; browsers allow http://localhost)"
+    )
+    portal_codes_per_email: int = Field(
+        5, ge=1, description="Sign-in codes one email address may ask for in 15 minutes"
+    )
+    portal_address_limit: str = Field(
+        "30/hour", description="Sign-in attempts (codes asked for or tried) per client address"
+    )
     log_level: str = "INFO"
     log_json: bool = True
 

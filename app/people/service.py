@@ -246,6 +246,27 @@ async def assert_resident_claims(
     return changed
 
 
+async def register_resident(session: AsyncSession, body: AttributesIn) -> uuid.UUID:
+    """A resident with no record yet registers themselves (in the portal): a new person holding only
+    their own claims. No matching: proving an email address must not link anyone to records that
+    organisations hold about someone else. The caller is in a platform scope."""
+    changed, claims = _new_claims(body, "register", verifying=False)
+    person_id = uuid.uuid4()
+    await session.execute(
+        text("INSERT INTO people (id, canonical_id, status) VALUES (:id, :id, 'active')"), {"id": person_id}
+    )
+    await _write_claims(session, None, "resident", None, person_id, claims)
+    audit.record(
+        session,
+        Principal.resident(person_id),
+        "person.registered",
+        "person",
+        person_id,
+        {"attributes": changed, "by": "resident"},
+    )
+    return person_id
+
+
 async def tell_organisations(
     session: AsyncSession, canonical: uuid.UUID, attributes: list[str], exclude: uuid.UUID | None
 ) -> None:

@@ -8,9 +8,10 @@ balance.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import math
-import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -141,9 +142,18 @@ async def earn(session: AsyncSession, principal: Principal, body: Any) -> tuple[
     return view, created
 
 
+def _card_token(session: AsyncSession, card_id: uuid.UUID) -> str:
+    """A card's token, derived from its id with the platform's card secret: only the hash is stored,
+    yet the resident's portal can show their card again whenever they need it at a till."""
+    secret = session.info["signing_key"].derive("reward-card")
+    digest = hmac.new(secret, card_id.bytes, hashlib.sha256).digest()
+    return "kc1_" + base64.urlsafe_b64encode(digest[:24]).decode()
+
+
 async def issue_card(session: AsyncSession, person_id: uuid.UUID) -> str:
-    """A new card for the resident (any earlier one stops working); the token is shown once."""
-    token = "kc1_" + secrets.token_urlsafe(24)
+    """A new card for the resident (any earlier one stops working); returns its token."""
+    card_id = uuid.uuid4()
+    token = _card_token(session, card_id)
     async with platform_scope(session):
         await session.execute(
             text("UPDATE reward_cards SET revoked_at = now() WHERE person_id = :p AND revoked_at IS NULL"),
@@ -151,9 +161,26 @@ async def issue_card(session: AsyncSession, person_id: uuid.UUID) -> str:
         )
         await session.execute(
             text("INSERT INTO reward_cards (id, person_id, token_hash) VALUES (:id, :p, :h)"),
-            {"id": uuid.uuid4(), "p": person_id, "h": _hash(token)},
+            {"id": card_id, "p": person_id, "h": _hash(token)},
         )
     return token
+
+
+async def current_card(session: AsyncSession, canonical: uuid.UUID) -> dict[str, Any] | None:
+    """The resident's card in use (token and when it was issued), if they have one. The caller is
+    the resident (a platform scope)."""
+    row = (
+        await session.execute(
+            text(
+                "SELECT c.id, c.created_at FROM reward_cards c JOIN people p ON p.id = c.person_id "
+                "WHERE p.canonical_id = :p AND c.revoked_at IS NULL ORDER BY c.created_at DESC LIMIT 1"
+            ),
+            {"p": canonical},
+        )
+    ).first()
+    if row is None:
+        return None
+    return {"token": _card_token(session, row.id), "issued_at": row.created_at}
 
 
 async def _card_holder(session: AsyncSession, token: str) -> uuid.UUID:
