@@ -53,7 +53,7 @@ class TestCodes:
         code = await last_code(web, email)
         assert (await enter_code(web, code)).status_code == 303
         web.cookies.clear()
-        web.cookies.set("kith_signin", challenge, domain="testserver", path="/portal")
+        web.cookies.set("kith_signin", challenge, domain="testserver.local", path="/portal")
         reused = await enter_code(web, code)
         assert reused.status_code == 400 and "already been used" in reused.text
         assert "kith_session" not in web.cookies
@@ -142,9 +142,12 @@ class TestSessions:
         _, _, _, email = await known_resident(platform, web)
         await sign_in(web, email)
         cookie = web.cookies.get("kith_session")
+        web.cookies.clear()
+        web.cookies.set("kith_session", cookie, domain="testserver.local", path="/portal")
+        assert (await web.get("/portal")).status_code == 200  # the copied cookie opens the session
         out = await post_form(web, "/portal", "/portal/sign-out", {})
         assert out.headers["location"] == "/portal/sign-in?notice=signed-out"
-        web.cookies.set("kith_session", cookie, domain="testserver", path="/portal")  # a copied cookie
+        web.cookies.set("kith_session", cookie, domain="testserver.local", path="/portal")  # a copied cookie
         assert (await web.get("/portal")).status_code == 303
 
     async def test_the_session_cookie_is_secure_httponly_and_lax(self, web, platform):
