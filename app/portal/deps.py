@@ -91,7 +91,9 @@ class Page:
 
 
 async def transaction(request: Request) -> AsyncIterator[AsyncSession]:
-    """A platform transaction: the portal's functions keep to the signed-in resident themselves."""
+    """A platform transaction: the portal's functions keep to the signed-in resident themselves.
+    Depend on it with ``scope="function"``, so that it commits before the response leaves: the
+    browser's next request (after a redirect) must see what this one wrote."""
     async with request.app.state.db.session(platform=True) as session:
         yield session
 
@@ -101,7 +103,7 @@ def _csrf_token(request: Request, bound_to: str) -> str:
     return hmac.new(secret, bound_to.encode(), hashlib.sha256).hexdigest()
 
 
-async def visitor(request: Request, session: AsyncSession = Depends(transaction)) -> Page:
+async def visitor(request: Request, session: AsyncSession = Depends(transaction, scope="function")) -> Page:
     """Anyone on a portal page. Every POST must carry the CSRF token of this visitor's session (or,
     before sign-in, of their visitor cookie): a form posted from another site is refused."""
     portal = await service.current(session, request.cookies.get(SESSION_COOKIE))

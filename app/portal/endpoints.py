@@ -467,7 +467,7 @@ async def erase(page: Page = Depends(resident)):
 
 
 @dev.get("/dev/outbox")
-async def dev_outbox(request: Request, session=Depends(transaction)):
+async def dev_outbox(request: Request, session=Depends(transaction, scope="function")):
     """Messages Kith would have mailed (KITH_ENV=dev only)."""
     return TEMPLATES.TemplateResponse(
         request, "outbox.html", {"messages": await outbox(session), "signed_in": False}

@@ -30,7 +30,10 @@ class TestRegister:
         assert missing.status_code == 422
         assert "There is a problem" in missing.text and 'href="#family_name"' in missing.text
         done = await post_form(
-            web, "/portal/register", "/portal/register", {"given_name": "Ada", "family_name": "Quist", "postcode": "rs1 2ab"}
+            web,
+            "/portal/register",
+            "/portal/register",
+            {"given_name": "Ada", "family_name": "Quist", "postcode": "rs1 2ab"},
         )
         assert done.headers["location"] == "/portal"
         details = (await web.get("/portal/details")).text
@@ -39,7 +42,10 @@ class TestRegister:
     async def test_a_bad_postcode_is_named_in_the_error_summary(self, web):
         await sign_in(web, f"new.{uuid.uuid4().hex[:8]}@example.org")
         response = await post_form(
-            web, "/portal/register", "/portal/register", {"given_name": "Ada", "family_name": "Quist", "postcode": "nonsense"}
+            web,
+            "/portal/register",
+            "/portal/register",
+            {"given_name": "Ada", "family_name": "Quist", "postcode": "nonsense"},
         )
         assert response.status_code == 422
         assert 'href="#address-postcode"' in response.text and "Postcode" in response.text
@@ -61,7 +67,9 @@ class TestCodes:
     async def test_an_expired_code_is_refused(self, web, platform, owner_conn):
         _, _, _, email = await known_resident(platform, web)
         await ask_code(web, email)
-        await owner_conn.execute("UPDATE portal_codes SET expires_at = now() - interval '1 second' WHERE email = $1", email)
+        await owner_conn.execute(
+            "UPDATE portal_codes SET expires_at = now() - interval '1 second' WHERE email = $1", email
+        )
         response = await enter_code(web, await last_code(web, email))
         assert response.status_code == 400
         assert "expired" in response.text
@@ -93,9 +101,10 @@ class TestCodes:
         from tests.conftest import make_settings, running_app
 
         settings = make_settings(database_url, data_dir, env="dev", portal_address_limit="3/hour")
-        async with running_app(settings) as app, httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="https://testserver"
-        ) as c:
+        async with (
+            running_app(settings) as app,
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as c,
+        ):
             await ask_code(c, f"a.{uuid.uuid4().hex[:8]}@example.org")
             for _ in range(2):
                 await enter_code(c, "000000")
@@ -123,7 +132,9 @@ class TestCsrf:
         _, _, _, email = await known_resident(platform, web)
         _, _, _, other = await known_resident(platform, web)
         await sign_in(web, email)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=portal_app), base_url=str(web.base_url)) as b:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=portal_app), base_url=str(web.base_url)
+        ) as b:
             await sign_in(b, other)
             from tests.portal.conftest import csrf_of
 
@@ -153,21 +164,33 @@ class TestSessions:
     async def test_the_session_cookie_is_secure_httponly_and_lax(self, web, platform):
         _, _, _, email = await known_resident(platform, web)
         response = await sign_in(web, email)
-        cookie = next(v for k, v in response.headers.multi_items() if k == "set-cookie" and v.startswith("kith_session="))
-        assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=lax" in cookie and "Path=/portal" in cookie
+        cookie = next(
+            v
+            for k, v in response.headers.multi_items()
+            if k == "set-cookie" and v.startswith("kith_session=")
+        )
+        assert (
+            "HttpOnly" in cookie
+            and "Secure" in cookie
+            and "SameSite=lax" in cookie
+            and "Path=/portal" in cookie
+        )
 
     async def test_the_cookie_token_is_not_stored(self, web, platform, owner_conn):
         _, _, _, email = await known_resident(platform, web)
         await sign_in(web, email)
         token = web.cookies.get("kith_session")
-        assert await owner_conn.fetchval("SELECT count(*) FROM portal_sessions WHERE token_hash = $1", token) == 0
+        assert (
+            await owner_conn.fetchval("SELECT count(*) FROM portal_sessions WHERE token_hash = $1", token)
+            == 0
+        )
 
 
 class TestOneResidentOnly:
     async def test_a_resident_sees_only_their_own_pages(self, web, platform, portal_app):
         import httpx
 
-        org_a, _, _, email_a = await known_resident(platform, web, given_name="Agatha")
+        _, _, _, email_a = await known_resident(platform, web, given_name="Agatha")
         org_b, _, _, email_b = await known_resident(platform, web, given_name="Bartholomew")
         await sign_in(web, email_a)
         for path in ("/portal", "/portal/details", "/portal/organisations", "/portal/data/export"):
@@ -175,9 +198,16 @@ class TestOneResidentOnly:
             assert page.status_code == 200, path
             assert "Bartholomew" not in page.text and email_b not in page.text
         # B's organisation holds no record of A: A cannot touch what B granted it.
-        refused = await post_form(web, "/portal/organisations", f"/portal/organisations/{org_b}/withdraw", {"purpose": "service_delivery"})
+        refused = await post_form(
+            web,
+            "/portal/organisations",
+            f"/portal/organisations/{org_b}/withdraw",
+            {"purpose": "service_delivery"},
+        )
         assert refused.status_code == 404
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=portal_app), base_url=str(web.base_url)) as b:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=portal_app), base_url=str(web.base_url)
+        ) as b:
             await sign_in(b, email_b)
             assert "Bartholomew" in (await b.get("/portal/details")).text
             assert "Agatha" not in (await b.get("/portal/details")).text

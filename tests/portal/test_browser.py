@@ -1,0 +1,305 @@
+"""The portal in a real browser: Debian's Chromium driven by Playwright against a real Kith server
+on loopback, with a real PostgreSQL behind it; and an axe-core scan of every page.
+
+Without a browser these tests skip; install one with `apt-get install chromium` (Debian) or point
+KITH_TEST_CHROMIUM at a Chromium binary."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import socket
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import uvicorn
+
+from app.main import create_app
+from tests.conftest import make_settings
+from tests.factories import Platform, org_with_token, unique_resident
+
+CHROMIUM = (
+    os.environ.get("KITH_TEST_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+)
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no Chromium: install Debian's (apt-get install chromium) or set KITH_TEST_CHROMIUM to a Chromium binary",
+)
+ORG_SCOPES = "people:read people:write consent:read consent:write rewards:redeem"
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+async def server(database_url, data_dir) -> AsyncIterator[str]:
+    """Kith served by uvicorn on loopback, as in development (mail goes to /dev/outbox). The browser
+    uses the name localhost, which browsers treat as a secure origin, so Secure cookies work."""
+    port = _free_port()
+    base = f"http://localhost:{port}"
+    settings = make_settings(
+        database_url,
+        data_dir,
+        env="dev",
+        public_url=base,
+        portal_address_limit="100000/hour",
+        access_log_flush_seconds=0.05,
+    )
+    instance = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    task = asyncio.create_task(instance.serve())
+    while not instance.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    yield base
+    instance.should_exit = True
+    await task
+
+
+@pytest.fixture(scope="module")
+async def browser():
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        instance = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield instance
+        await instance.close()
+
+
+@pytest.fixture
+async def page(browser, server):
+    context = await browser.new_context(base_url=server, accept_downloads=True)
+    tab = await context.new_page()
+    yield tab
+    await context.close()
+
+
+@pytest.fixture
+async def api(server) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=server.replace("localhost", "127.0.0.1")) as client:
+        yield client
+
+
+class _App:
+    """What tests.factories.Platform needs of an app: its database, here one of the test's own."""
+
+    def __init__(self, database_url: str, data_dir) -> None:
+        from app.db.session import Database
+
+        self.settings = make_settings(database_url, data_dir)
+        self.db = Database.connect(database_url, self.settings)
+        self.state = self
+
+
+@pytest.fixture
+async def platform(database_url, data_dir, api) -> AsyncIterator[Platform]:
+    app = _App(database_url, data_dir)
+    yield Platform(app, api)
+    await app.db.dispose()
+
+
+async def resident_known_to_a_council(platform: Platform, api: httpx.AsyncClient):
+    """A council that registered a resident (email verified) who let it see their identity, contact
+    details and address to provide a service (so it sees the resident's own corrections): (headers, the council's person id, email, name)."""
+    _, headers = await org_with_token(platform, ORG_SCOPES)
+    body = unique_resident(verified=["email"])
+    body["consent"] = {
+        "purpose": "service_delivery",
+        "categories": ["identity", "contact", "address"],
+        "method": "recorded_by_org",
+        "evidence": {"kind": "written", "reference": "form 7"},
+    }
+    response = await api.post("/v1/people", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    return headers, response.json()["person_id"], body["email"], body["family_name"]
+
+
+async def browser_sign_in(page, email: str) -> None:
+    await page.goto("/portal/sign-in")
+    await page.get_by_label("Email address").fill(email)
+    await page.get_by_role("button", name="Email me a code").click()
+    await page.wait_for_url("**/portal/sign-in/code*")
+    outbox = await page.context.new_page()
+    await outbox.goto("/dev/outbox")
+    message = outbox.locator("article.message", has_text=email).first
+    code = re.search(r"sign-in code: (\d{6})", await message.inner_text()).group(1)
+    await outbox.close()
+    await page.get_by_label("Sign-in code").fill(code)
+    await page.get_by_role("button", name="Sign in").click()
+    try:
+        await page.wait_for_url(re.compile(r".*/portal/?$"), timeout=15000)
+    except Exception as exc:
+        raise AssertionError(f"not signed in; the browser is at {page.url}:\n{await page.content()}") from exc
+
+
+async def read_profile(api, headers, person_id) -> httpx.Response:
+    return await api.get(f"/v1/people/{person_id}", params={"purpose": "service_delivery"}, headers=headers)
+
+
+async def eventually(check, timeout: float = 5.0):
+    """Poll ``check`` (an async function returning a truthy value) until it holds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await check()
+        if result or asyncio.get_running_loop().time() > deadline:
+            return result
+        await asyncio.sleep(0.1)
+
+
+class TestResidentJourney:
+    async def test_sign_in_edit_withdraw_see_reads_download_renew_and_erase(self, page, api, platform):
+        headers, person_id, email, family = await resident_known_to_a_council(platform, api)
+        before = await read_profile(api, headers, person_id)
+        assert (
+            before.status_code == 200
+            and before.json()["attributes"]["address"]["value"]["postcode"] == "RS1 2AB"
+        )
+
+        await browser_sign_in(page, email)
+        assert await page.get_by_role("heading", level=1).inner_text() == "Hello, Margaret"
+
+        # My details: correct the address; the council now sees the resident's version.
+        await page.get_by_role("link", name="My details").first.click()
+        await page.get_by_label("Address line 1").fill("4 Orchard Row")
+        await page.get_by_label("Postcode").fill("rs2 9zz")
+        await page.get_by_role("button", name="Save my details").click()
+        await page.get_by_role("status").filter(has_text="Your details have been saved").wait_for()
+        assert "4 Orchard Row" in await page.locator("table").inner_text()
+        address = (await read_profile(api, headers, person_id)).json()["attributes"]["address"]
+        assert address["value"]["line1"] == "4 Orchard Row" and address["value"]["postcode"] == "RS2 9ZZ"
+        assert address["source_sector"] == "resident"
+
+        # Who looked: the council's reads through the API are listed.
+        async def council_listed():
+            await page.goto("/portal/access-log")
+            rows = page.locator("tbody tr")
+            return await rows.count() >= 2 and "Providing you with a service" in await rows.first.inner_text()
+
+        assert await eventually(council_listed), await page.content()
+
+        # Who knows me: withdraw in one click and a confirmation; the council loses access at once.
+        await page.get_by_role("link", name="Who knows me").click()
+        await page.get_by_role("link", name=re.compile("^Withdraw")).click()
+        await page.get_by_role("button", name="Yes, withdraw permission").click()
+        await page.get_by_role("status").filter(has_text="Permission withdrawn").wait_for()
+        # Without the grant the council sees only what it told Kith itself: not the resident's address.
+        after = (await read_profile(api, headers, person_id)).json()["attributes"]
+        assert after["address"]["value"]["line1"] != "4 Orchard Row"
+        assert after["address"]["source_sector"] == "public"
+
+        # My rewards: get a card, then renew it; only the new one works at a till.
+        await page.get_by_role("link", name="My rewards").click()
+        await page.get_by_role("button", name="Get a card").click()
+        first = await page.locator("code.token").inner_text()
+        assert await page.locator(".qr svg").count() == 1
+        await page.get_by_role("button", name="Renew my card").click()
+        await page.get_by_role("status").filter(has_text="Your new card is ready").wait_for()
+        second = await page.locator("code.token").inner_text()
+        assert second != first
+        assert (
+            await api.post("/v1/cards/resolve", json={"card_token": first}, headers=headers)
+        ).status_code == 404
+        assert (
+            await api.post("/v1/cards/resolve", json={"card_token": second}, headers=headers)
+        ).status_code == 200
+
+        # My data: the download holds the corrected address and the reads.
+        await page.get_by_role("link", name="My data").click()
+        async with page.expect_download() as info:
+            await page.get_by_role("link", name="Download my data (JSON)").click()
+        download = await info.value
+        document = json.loads(open(await download.path(), encoding="utf-8").read())
+        assert document["profile"]["attributes"]["address"]["value"]["line1"] == "4 Orchard Row"
+        assert any(r["purpose"] == "service_delivery" for r in document["access_log"])
+
+        # Erase, with a confirmation step: afterwards the API cannot find the resident.
+        await page.get_by_role("link", name="Erase my account").click()
+        await page.get_by_role("button", name="Erase my account").click()
+        await page.locator(".error-summary").wait_for()  # not confirmed yet
+        await page.get_by_label("I understand, erase my account").check()
+        await page.get_by_role("button", name="Erase my account").click()
+        await page.get_by_role("heading", name="Your account has been erased").wait_for()
+        assert (await read_profile(api, headers, person_id)).status_code == 404
+        found = await api.post("/v1/people/search", json={"family_name": family}, headers=headers)
+        assert found.status_code == 200 and found.json()["items"] == []
+        await page.goto("/portal")
+        assert page.url.endswith("/portal/sign-in")
+
+
+class TestAccessibility:
+    async def test_every_page_passes_axe_at_wcag_a_and_aa(self, page, api, platform):
+        from axe_playwright_python.async_playwright import Axe
+
+        axe = Axe()
+        headers, person_id, email, _ = await resident_known_to_a_council(platform, api)
+        await read_profile(api, headers, person_id)
+        problems: dict[str, str] = {}
+
+        async def scan(name: str) -> None:
+            results = await axe.run(page, options=WCAG)
+            if results.violations_count:
+                problems[name] = results.generate_report()
+
+        await page.goto("/portal/sign-in")
+        await scan("sign in")
+        await page.get_by_role("button", name="Email me a code").click()  # no address: the error summary
+        await scan("sign in, with an error")
+        await browser_sign_in(page, email)
+        await scan("overview")
+        for path in (
+            "/portal/details",
+            "/portal/organisations",
+            "/portal/access-log",
+            "/portal/rewards",
+            "/portal/data",
+            "/portal/data/erase",
+        ):
+            await page.goto(path)
+            await scan(path)
+        await page.goto("/portal/details")
+        await page.get_by_label("Postcode").fill("not a postcode")
+        await page.get_by_role("button", name="Save my details").click()
+        await page.locator(".error-summary").wait_for()
+        await scan("details, with an error")
+        await page.goto("/portal/rewards")
+        await page.get_by_role("button", name="Get a card").click()
+        await scan("rewards, with a card")
+        await page.goto("/portal/organisations")
+        await page.get_by_role("link", name=re.compile("^Withdraw")).click()
+        await scan("withdraw confirmation")
+        # A newcomer's pages: code entry and registration.
+        await page.context.clear_cookies()
+        await page.goto("/portal/sign-in")
+        await page.get_by_label("Email address").fill(f"new.{uuid.uuid4().hex[:8]}@example.org")
+        await page.get_by_role("button", name="Email me a code").click()
+        await page.wait_for_url("**/portal/sign-in/code*")
+        await scan("code")
+        await page.get_by_role("button", name="Sign in").click()
+        await scan("code, with an error")
+        await page.goto("/dev/outbox")
+        await scan("dev outbox")
+        assert not problems, "\n\n".join(f"{k}:\n{v}" for k, v in problems.items())
+        # The scanner is live: an unlabelled field added to the page is caught.
+        await page.evaluate("document.querySelector('main').append(document.createElement('input'))")
+        assert (await axe.run(page, options=WCAG)).violations_count >= 1
+
+    async def test_the_skip_link_is_the_first_stop_and_focus_is_visible(self, page, server):
+        await page.goto("/portal/sign-in")
+        await page.keyboard.press("Tab")
+        focused = page.locator(":focus")
+        assert await focused.inner_text() == "Skip to main content"
+        outline = await focused.evaluate("e => getComputedStyle(e).backgroundColor")
+        assert outline == "rgb(255, 221, 0)"  # the focus colour
+        await page.keyboard.press("Enter")
+        assert page.url.endswith("#main")
