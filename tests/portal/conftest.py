@@ -4,7 +4,9 @@ in the way a browser does (forms, cookies, CSRF tokens)."""
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -30,6 +32,22 @@ async def web(portal_app) -> AsyncIterator[httpx.AsyncClient]:
     """A browser-like client: keeps cookies, does not follow redirects on its own."""
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=portal_app), base_url=BASE) as c:
         yield c
+
+
+@asynccontextmanager
+async def portal_client(database_url, data_dir, **settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser-like client of an app of its own, made with these settings."""
+    async with (
+        running_app(make_settings(database_url, data_dir, **settings)) as app,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client,
+    ):
+        yield client
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @pytest.fixture

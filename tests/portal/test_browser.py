@@ -11,7 +11,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import uuid
 from collections.abc import AsyncIterator
 
@@ -22,6 +21,7 @@ import uvicorn
 from app.main import create_app
 from tests.conftest import make_settings
 from tests.factories import Platform, org_with_token, unique_resident
+from tests.portal.conftest import free_port
 
 CHROMIUM = (
     os.environ.get("KITH_TEST_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -34,17 +34,11 @@ ORG_SCOPES = "people:read people:write consent:read consent:write rewards:redeem
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 async def server(database_url, data_dir) -> AsyncIterator[str]:
     """Kith served by uvicorn on loopback, as in development (mail goes to /dev/outbox). The browser
     uses the name localhost, which browsers treat as a secure origin, so Secure cookies work."""
-    port = _free_port()
+    port = free_port()
     base = f"http://localhost:{port}"
     settings = make_settings(
         database_url,

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import re
-import socket
 import uuid
 from email import message_from_bytes
 
-import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.conftest import make_settings, running_app
-from tests.portal.conftest import ask_code, enter_code
+from tests.portal.conftest import ask_code, enter_code, free_port, portal_client
 
 
 class Inbox:
@@ -24,16 +21,10 @@ class Inbox:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def smtp():
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     yield controller, inbox
     controller.stop()
@@ -42,9 +33,7 @@ def smtp():
 class TestSmtp:
     async def test_the_code_arrives_by_smtp_and_signs_in(self, database_url, data_dir, smtp):
         controller, inbox = smtp
-        settings = make_settings(
-            database_url,
-            data_dir,
+        settings = dict(
             smtp_host="127.0.0.1",
             smtp_port=controller.port,
             smtp_security="none",
@@ -52,10 +41,7 @@ class TestSmtp:
             portal_address_limit="1000/hour",
         )
         email = f"mail.{uuid.uuid4().hex[:8]}@example.org"
-        async with (
-            running_app(settings) as app,
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as web,
-        ):
+        async with portal_client(database_url, data_dir, **settings) as web:
             assert (await ask_code(web, email)).status_code == 303
             [(recipients, message)] = inbox.messages
             assert recipients == [email] and message["From"] == "Kith <codes@kith.test>"
@@ -65,29 +51,21 @@ class TestSmtp:
             assert (await web.get("/dev/outbox")).status_code == 404
 
     async def test_with_no_mail_server_set_up_the_resident_is_told(self, database_url, data_dir):
-        settings = make_settings(database_url, data_dir, portal_address_limit="1000/hour")
-        async with (
-            running_app(settings) as app,
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as web,
-        ):
+        settings = dict(portal_address_limit="1000/hour")
+        async with portal_client(database_url, data_dir, **settings) as web:
             response = await ask_code(web, "someone@example.org")
             assert response.status_code == 503 and "not set up" in response.text
             assert "text/html" in response.headers["content-type"]
 
     async def test_an_unreachable_mail_server_keeps_no_code(self, database_url, data_dir, owner_conn):
-        settings = make_settings(
-            database_url,
-            data_dir,
+        settings = dict(
             smtp_host="127.0.0.1",
-            smtp_port=_free_port(),
+            smtp_port=free_port(),
             smtp_security="none",
             portal_address_limit="1000/hour",
         )
         email = f"down.{uuid.uuid4().hex[:8]}@example.org"
-        async with (
-            running_app(settings) as app,
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as web,
-        ):
+        async with portal_client(database_url, data_dir, **settings) as web:
             response = await ask_code(web, email)
             assert response.status_code == 503 and "try again" in response.text
         assert await owner_conn.fetchval("SELECT count(*) FROM portal_codes WHERE email = $1", email) == 0

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import uuid
 
-from tests.portal.conftest import ask_code, enter_code, known_resident, last_code, post_form, sign_in
+from tests.portal.conftest import (
+    ask_code,
+    enter_code,
+    known_resident,
+    last_code,
+    portal_client,
+    post_form,
+    sign_in,
+)
 
 
 class TestSignIn:
@@ -96,15 +104,7 @@ class TestCodes:
         assert "Too many codes" in limited.text and limited.headers["retry-after"] == "900"
 
     async def test_one_address_may_try_only_so_often(self, database_url, data_dir):
-        import httpx
-
-        from tests.conftest import make_settings, running_app
-
-        settings = make_settings(database_url, data_dir, env="dev", portal_address_limit="3/hour")
-        async with (
-            running_app(settings) as app,
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as c,
-        ):
+        async with portal_client(database_url, data_dir, env="dev", portal_address_limit="3/hour") as c:
             await ask_code(c, f"a.{uuid.uuid4().hex[:8]}@example.org")
             for _ in range(2):
                 await enter_code(c, "000000")
