@@ -85,6 +85,8 @@ def _errors(exc: Exception) -> list[dict[str, str]]:
                 "postcode": "Postcode",
             }.get(name.split(".")[1], "Address")
         message = e["message"]
+        if name == "address":  # the address as a whole: point at its first line
+            name = "address.line1"
         out.append(
             {
                 "field": name,
@@ -273,21 +275,18 @@ async def details(page: Page = Depends(resident)):
 async def save_details(page: Page = Depends(resident)):
     profile = await rights.profile(page.session, page.portal.resident)
     context = _details_context(profile)
-    posted = {a: page.field(a) for a in TEXT_FIELDS} | {
-        f"address.{f}": page.field(f"address.{f}") for f in ADDRESS_FIELDS
-    }
-    # Only what the resident changed becomes their claim; an emptied field is not a value.
-    body: dict[str, Any] = {
-        a: posted[a] for a in TEXT_FIELDS if posted[a] and posted[a] != context["values"][a]
-    }
-    if any(posted[f"address.{f}"] != context["values"][f"address.{f}"] for f in ADDRESS_FIELDS):
+    # A field the form did not send keeps its value; only what the resident changed becomes their
+    # claim, and an emptied field is not a value.
+    held = context["values"]
+    posted = {name: page.field(name) if name in page.form else held[name] for name in held}
+    body: dict[str, Any] = {a: posted[a] for a in TEXT_FIELDS if posted[a] and posted[a] != held[a]}
+    if any(posted[f"address.{f}"] != held[f"address.{f}"] for f in ADDRESS_FIELDS):
         body["address"] = {f: posted[f"address.{f}"] or None for f in ADDRESS_FIELDS}
     if not body:
         return page.redirect("/portal/details")
     try:
         await rights.rectify(page.session, page.portal.resident, AttributesIn.model_validate(body))
     except (ValidationError, ValidationFailed) as exc:
-        context["values"] = posted
         return page.render(
             "details.html",
             status=422,
