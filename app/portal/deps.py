@@ -18,10 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
 from app.core.errors import AppError
-from app.portal import service
+from app.portal import forms, service
 from app.portal.service import PortalSession
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+TEMPLATES.env.filters.update(display=forms.display, labels=forms.labels)
 SESSION_COOKIE = "kith_session"
 SIGNIN_COOKIE = "kith_signin"
 VISITOR_COOKIE = "kith_visitor"
