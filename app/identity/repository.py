@@ -93,25 +93,29 @@ async def records_by_external_ref(
 
 async def people_by_verified_contact(
     session: AsyncSession, values: Sequence[tuple[str, str]]
-) -> dict[tuple[str, str], uuid.UUID]:
-    """(attribute, value) → canonical person holding that email or phone as a verified claim
-    (across all organisations: the caller must be in a platform scope)."""
-    found: dict[tuple[str, str], uuid.UUID] = {}
+) -> dict[tuple[str, str], list[tuple[uuid.UUID, Profile]]]:
+    """(attribute, value) → the people (canonical id, and the folded profile of their record)
+    holding that email or phone as a verified claim, across all organisations (the caller must be
+    in a platform scope). Several people can share one: a household's email or landline."""
+    found: dict[tuple[str, str], list[tuple[uuid.UUID, Profile]]] = defaultdict(list)
     for attribute in ("email", "phone"):
         wanted = [v for a, v in values if a == attribute]
         if not wanted:
             continue
         rows = await session.execute(
             text(
-                f"SELECT DISTINCT ON (r.claims #>> '{{{attribute},value}}') r.claims #>> '{{{attribute},value}}', "
-                "p.canonical_id FROM person_records r JOIN people p ON p.id = r.person_id "
+                f"SELECT DISTINCT ON (r.claims #>> '{{{attribute},value}}', p.canonical_id) "
+                f"r.claims #>> '{{{attribute},value}}' AS value, p.canonical_id, r.m_given, r.m_family, r.m_dob, "
+                "r.m_postcode, r.bk_email, r.bk_phone FROM person_records r JOIN people p ON p.id = r.person_id "
                 f"WHERE (r.claims #>> '{{{attribute},verified}}') = 'true' "
                 f"AND (r.claims #>> '{{{attribute},value}}') = ANY(CAST(:values AS text[])) AND p.status <> 'erased' "
-                f"ORDER BY r.claims #>> '{{{attribute},value}}', r.updated_at DESC"
+                f"ORDER BY r.claims #>> '{{{attribute},value}}', p.canonical_id, r.updated_at DESC"
             ),
             {"values": wanted},
         )
-        found.update({(attribute, v): canonical for v, canonical in rows})
+        for r in rows:
+            profile = Profile(r.m_given, r.m_family, r.m_dob, r.m_postcode, r.bk_email, r.bk_phone)
+            found[(attribute, r.value)].append((r.canonical_id, profile))
     return found
 
 

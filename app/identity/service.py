@@ -144,10 +144,22 @@ async def resolve(
             by_contact = await repo.people_by_verified_contact(session, wanted)
         for w in pending:
             for attribute in ("email", "phone"):
-                key = (attribute, w.submission.attributes.get(attribute))
-                if attribute in w.submission.verified and key in by_contact:
-                    w.canonical_id = w.person_id = by_contact[key]
+                if attribute not in w.submission.verified:
+                    continue
+                # A shared contact is not proof of the same person when the given name or the date of
+                # birth clearly disagrees (a household's one email, twins' one phone): such records
+                # go on to probabilistic matching, which can hold them for review.
+                holders = [
+                    (rank(w.profile, profile, params), canonical)
+                    for canonical, profile in by_contact.get(
+                        (attribute, w.submission.attributes.get(attribute)), ()
+                    )
+                ]
+                holders = [h for h in holders if h[0][0] == 2]
+                if holders:
+                    w.canonical_id = w.person_id = max(holders)[1]
                     w.status, w.method = "matched", f"verified_{attribute}"
+                    w.record_id = uuid.uuid4()
                     break
 
     # 3. Probabilistic matching against everyone, through the blocking keys.

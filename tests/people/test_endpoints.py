@@ -174,6 +174,28 @@ class TestRegister:
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == "verified"
 
+    async def test_an_email_verified_on_both_sides_matches_without_scoring(self, client, council, charity):
+        body = person(verified=["email"])
+        first = await client.post("/v1/people", json=body, headers=council[1])
+        moved = {**body, "address": {"line1": "1 New Road", "postcode": "RS9 9ZZ"}, "phone": "07911 123456"}
+        second = await client.post("/v1/people", json=moved, headers=charity[1])
+        assert first.status_code == 201 and second.status_code == 200, second.text
+        assert second.json()["resolution"] == {"status": "matched", "score": None}
+        linked = await client.post("/v1/people", json={**moved, "external_ref": "again"}, headers=council[1])
+        assert linked.json()["person_id"] == first.json()["person_id"]  # the council's own id for her
+
+    async def test_a_shared_verified_email_does_not_make_a_household_one_person(self, client, council):
+        _, headers = council
+        rosa = person(given_name="Rosa", date_of_birth="1961-04-02", verified=["email"])
+        tomas = {**rosa, "given_name": "Tomas", "date_of_birth": "1994-10-17"}
+        twin = {**rosa, "given_name": "Rita"}  # same birthday, another name: not proof either
+        ids = set()
+        for body in (rosa, tomas, twin):
+            response = await client.post("/v1/people", json=body, headers=headers)
+            assert response.status_code in (201, 202), response.text
+            ids.add(response.json()["person_id"])
+        assert len(ids) == 3
+
     async def test_scope_is_required(self, client, platform):
         _, headers = await org_with_token(platform, scopes="people:read")
         response = await client.post("/v1/people", json=person(), headers=headers)
