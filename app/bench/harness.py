@@ -93,9 +93,16 @@ class Bench:
         self.console = console
         self.data_dir = Path(tempfile.mkdtemp(prefix="kith-bench-data-"))
         self.settings = Settings(database_url=url, data_dir=self.data_dir)
+        self._stack = contextlib.AsyncExitStack()
+        self._shared: Server | None = None
 
     async def prepare(self) -> None:
         await migrate.upgrade(self.url, self.settings)
+
+    async def close(self) -> None:
+        """Stop the shared service, if one was started."""
+        await self._stack.aclose()
+        self._shared = None
 
     # --------------------------------------------------------------------------- database access
 
@@ -169,6 +176,13 @@ class Bench:
         argv = [sys.executable, "-m", "app.cli", "serve", "--no-migrate", "--workers", str(workers)]
         return self._process("kith-serve", argv, self._server_env(port), port, workers)
 
+    async def shared_service(self) -> Server:
+        """The run's ``kith serve --workers N`` for scenarios that need nothing of a server but to
+        measure it: started on first use and kept until the run ends (each start costs seconds)."""
+        if self._shared is None:
+            self._shared = await self._stack.enter_async_context(self.service(self.workers))
+        return self._shared
+
     def floor_server(self, workers: int):
         """The profile-read floor: a bare Starlette + asyncpg app, served by uvicorn the same way."""
         port = free_port()
@@ -199,10 +213,12 @@ class Bench:
         concurrency: int,
         warmup: int = 0,
         seconds: float | None = None,
+        repeat: bool = False,
     ) -> LoadResult:
-        """Send ``requests`` to ``server`` from a separate process over ``concurrency`` connections."""
-        spec = LoadSpec(LOOPBACK, server.port, headers, requests, concurrency, warmup, seconds)
-        total = None if seconds else len(requests) - warmup
+        """Send ``requests`` to ``server`` from a separate process over ``concurrency`` connections
+        (see LoadSpec)."""
+        spec = LoadSpec(LOOPBACK, server.port, headers, requests, concurrency, warmup, seconds, repeat)
+        total = None if repeat else len(requests) - warmup
         with self.step(label, total) as advance:
             return await drive_in_process(spec, advance)
 

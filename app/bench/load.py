@@ -27,8 +27,8 @@ class Request:
 @dataclass(frozen=True)
 class LoadSpec:
     """What to send: ``requests`` over ``concurrency`` connections, after ``warmup`` of them
-    untimed. With ``seconds``, the connections keep cycling through ``requests`` until that much
-    time has passed (for reads, which may repeat); without it each request is sent once."""
+    untimed. Each request is sent once, or with ``repeat`` the connections cycle through them (for
+    reads, which may repeat); ``seconds`` caps the timed phase (required with ``repeat``)."""
 
     host: str
     port: int
@@ -37,6 +37,7 @@ class LoadSpec:
     concurrency: int
     warmup: int = 0
     seconds: float | None = None
+    repeat: bool = False
 
 
 @dataclass
@@ -116,11 +117,8 @@ async def drive(spec: LoadSpec, done=None) -> LoadResult:
     async def run(connection: Connection) -> None:
         nonlocal position
         sent = 0
-        while True:
-            if deadline is None:
-                if position >= len(timed):
-                    break
-            elif time.perf_counter() >= deadline:
+        while spec.repeat or position < len(timed):
+            if deadline is not None and time.perf_counter() >= deadline:
                 break
             request = timed[position % len(timed)]
             position += 1

@@ -26,10 +26,13 @@ async def run_bench(
         finally:
             await owner.close()
         reports: list[ScenarioReport] = []
-        for name in names:
-            console.rule(name)
-            reports.append(await SCENARIOS[name].run(bench))
-            gc.collect()
+        try:
+            for name in names:
+                console.rule(name)
+                reports.append(await SCENARIOS[name].run(bench))
+                gc.collect()
+        finally:
+            await bench.close()
     report = run_report(size, workers, reports, server_version)
     print_table(console, report)
     return report

@@ -32,7 +32,7 @@ FLOOR = "none in SPEC §11; for scale, the candidate lookup alone as bare SQL"
 SOURCES = 5
 SIZES = {
     "full": {"people": 1_000_000, "singles": 300, "batches": 4, "batch_size": 5_000},
-    "quick": {"people": 20_000, "singles": 100, "batches": 2, "batch_size": 5_000},
+    "quick": {"people": 20_000, "singles": 100, "batches": 1, "batch_size": 5_000},
     "tiny": {"people": 200, "singles": 10, "batches": 1, "batch_size": 50},
 }
 
@@ -129,16 +129,16 @@ async def run(bench: Bench) -> ScenarioReport:
             Request("POST", "/v1/people", orjson.dumps(body(n_arrivals + n, r)))
             for n, r in enumerate(newcomers[-5:])
         ]
-        async with bench.service(bench.workers) as server:
-            headers = await bench.bearer(server, arriving)
-            single = await bench.drive(
-                f"{NAME}: {len(singles)} single records, one at a time",
-                server, headers, warm + singles, concurrency=1, warmup=len(warm),
-            )  # fmt: skip
-            batch = await bench.drive(
-                f"{NAME}: {len(batches)} batches of {size['batch_size']:,}",
-                server, headers, batches, concurrency=1,
-            )  # fmt: skip
+        server = await bench.shared_service()
+        headers = await bench.bearer(server, arriving)
+        single = await bench.drive(
+            f"{NAME}: {len(singles)} single records, one at a time",
+            server, headers, warm + singles, concurrency=1, warmup=len(warm),
+        )  # fmt: skip
+        batch = await bench.drive(
+            f"{NAME}: {len(batches)} batches of {size['batch_size']:,}",
+            server, headers, batches, concurrency=1,
+        )  # fmt: skip
 
         with bench.step(f"{NAME}: floor, candidate lookups as bare SQL", len(singles)) as done:
             floor_latencies = []

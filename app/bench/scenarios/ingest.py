@@ -76,16 +76,15 @@ async def run(bench: Bench) -> ScenarioReport:
         ]
         requests = [Request("POST", "/v1/interactions/batch", orjson.dumps(b)) for b in batches]
 
-        async with bench.service(bench.workers) as server:
-            headers = await bench.bearer(server, shop)
-            served = await bench.drive(
-                f"{NAME}: {size['batches']} batches of {size['batch_size']:,}, {IN_FLIGHT} in flight",
-                server,
-                headers,
-                requests,
-                concurrency=IN_FLIGHT,
-                warmup=1,
-            )
+        server = await bench.shared_service()
+        served = await bench.drive(
+            f"{NAME}: {size['batches']} batches of {size['batch_size']:,}, {IN_FLIGHT} in flight",
+            server,
+            await bench.bearer(server, shop),
+            requests,
+            concurrency=IN_FLIGHT,
+            warmup=1,
+        )
         stored = await owner.fetchval("SELECT count(*) FROM interactions WHERE org_id = $1", shop.org_id)
         rate = served.count * size["batch_size"] / served.elapsed
 

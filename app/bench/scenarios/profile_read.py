@@ -28,7 +28,7 @@ CONCURRENCY = 32
 PURPOSE = "service_delivery"
 SIZES = {  # residents, seconds of load per measurement
     "full": {"people": 100_000, "seconds": 20.0},
-    "quick": {"people": 5_000, "seconds": 5.0},
+    "quick": {"people": 5_000, "seconds": 4.0},
     "tiny": {"people": 40, "seconds": 0.5},
 }
 _CAFE_ATTRIBUTES = ("given_name", "family_name", "email")
@@ -83,7 +83,8 @@ async def run(bench: Bench) -> ScenarioReport:
             Request("GET", f"/v1/people/{p}?purpose={PURPOSE}") for p in rng.sample(cafe_ids, len(cafe_ids))
         ]
         floor_reads = [Request("GET", f"/rows/{key}") for key in rng.sample(keys, len(keys))]
-        load = {"concurrency": CONCURRENCY, "warmup": min(len(reads) // 4, 500), "seconds": size["seconds"]}
+        load = {"concurrency": CONCURRENCY, "warmup": min(len(reads) // 4, 4 * CONCURRENCY)}
+        load |= {"seconds": size["seconds"], "repeat": True}
 
         measurements, ok_reads = [], 0
         for workers in sorted({1, bench.workers}):
