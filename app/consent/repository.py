@@ -11,6 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.consent.models import ConsentGrant, ConsentReceipt
+from app.db.session import driver_connection
 from app.organisations.models import Organisation
 from app.people.models import OrgPerson
 
@@ -22,15 +23,16 @@ async def granted_categories(
     session: AsyncSession, org_id: uuid.UUID, canonical_id: uuid.UUID, purpose: str
 ) -> set[str]:
     """The categories the organisation's active grants from the person cover for ``purpose``."""
-    rows = await session.execute(
-        text(
-            "SELECT DISTINCT unnest(g.categories) FROM consent_grants g "
-            "JOIN org_people op ON op.org_person_id = g.org_person_id "
-            f"WHERE op.org_id = :org AND op.canonical_id = :person AND g.purpose = :purpose AND {ACTIVE}"
-        ),
-        {"org": org_id, "person": canonical_id, "purpose": purpose},
-    )
-    return set(rows.scalars())
+    # Straight to the driver: every profile read asks this (see identity.repository.records_of).
+    categories = await (await driver_connection(session)).fetchval(_GRANTED, org_id, canonical_id, purpose)
+    return set(categories)
+
+
+_GRANTED = (
+    "SELECT array(SELECT DISTINCT unnest(g.categories) FROM consent_grants g "
+    "JOIN org_people op ON op.org_person_id = g.org_person_id "
+    f"WHERE op.org_id = $1 AND op.canonical_id = $2 AND g.purpose = $3 AND {ACTIVE})"
+)
 
 
 async def grants_of(

@@ -189,6 +189,30 @@ class TestBearerTokens:
         assert "expired" in response.json()["detail"]
         assert 'error="invalid_token"' in response.headers["www-authenticate"]
 
+    async def test_token_expires_even_once_verified(self, app, client, admin_creds, monkeypatch):
+        # The verifier remembers tokens it has checked; expiry must still end them.
+        now = int(time.time())
+        claims = {
+            "iss": "http://testserver",
+            "aud": "http://testserver",
+            "sub": admin_creds.client_id,
+            "client_id": admin_creds.client_id,
+            "org": str(admin_creds.org_id),
+            "scope": "admin",
+            "jti": "remembered",
+            "iat": now,
+            "exp": now + 60,
+        }
+        key = app.state.signing_key
+        token = jwt.encode({"alg": "ES256", "typ": "at+jwt", "kid": key.kid}, claims, key.key)
+        headers = {"Authorization": f"Bearer {token}"}
+        assert (await client.get("/v1/admin/organisations", headers=headers)).status_code == 200
+        assert (await client.get("/v1/admin/organisations", headers=headers)).status_code == 200
+        monkeypatch.setattr(time, "time", lambda: now + 60 + 31)  # past exp and the 30 s leeway
+        response = await client.get("/v1/admin/organisations", headers=headers)
+        assert response.status_code == 401
+        assert "expired" in response.json()["detail"]
+
     async def test_tampered_token(self, client, platform):
         org = await platform.make_org()
         creds = await platform.make_client(org.id, ["people:read"])
