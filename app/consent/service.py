@@ -97,6 +97,29 @@ async def visible_categories(
     return frozenset(await repo.granted_categories(session, principal.org_id, person_canonical_id, purpose))
 
 
+@asynccontextmanager
+async def consented_scope(
+    session: AsyncSession, principal: Principal, person_canonical_id: uuid.UUID, purpose: str
+) -> AsyncIterator[frozenset[str]]:
+    """:func:`visible_categories` and :func:`purpose_scope` together, in one round trip rather than
+    two: yields the categories, with ``purpose`` stated for the enclosed reads."""
+    require_purpose(purpose)
+    connection = await driver_connection(session)
+    if principal.org_id is None:
+        categories: frozenset[str] = frozenset()
+        await connection.execute(_STATE_PURPOSE, purpose)
+    else:
+        categories = frozenset(
+            await repo.granted_categories(
+                session, principal.org_id, person_canonical_id, purpose, stating=True
+            )
+        )
+    try:
+        yield categories
+    finally:
+        await connection.execute(_STATE_PURPOSE, "")
+
+
 async def require(
     session: AsyncSession, principal: Principal, person_canonical_id: uuid.UUID, purpose: str, category: str
 ) -> frozenset[str]:
