@@ -151,14 +151,15 @@ class Bench:
 
     @contextlib.asynccontextmanager
     async def _process(self, name: str, argv: list[str], env: dict[str, str], port: int, workers: int):
-        log_path = self.data_dir / f"{name}-{port}.log"
+        log_path = self.data_dir / f"{name.replace(' ', '-')}-{port}.log"
         with log_path.open("wb") as log_file:
             process = await asyncio.create_subprocess_exec(
                 *argv, env=env, stdout=log_file, stderr=asyncio.subprocess.STDOUT
             )
             try:
                 server = Server(port, workers)
-                await _wait_ready(process, server, log_path)
+                with self.step(f"starting {name}, {workers} worker(s)"):
+                    await _wait_ready(process, server, log_path)
                 yield server
             finally:
                 if process.returncode is None:
@@ -174,7 +175,7 @@ class Bench:
         Leaving the block stops it with SIGTERM, so its access log is flushed as on any clean stop."""
         port = free_port()
         argv = [sys.executable, "-m", "app.cli", "serve", "--no-migrate", "--workers", str(workers)]
-        return self._process("kith-serve", argv, self._server_env(port), port, workers)
+        return self._process("kith serve", argv, self._server_env(port), port, workers)
 
     async def shared_service(self) -> Server:
         """The run's ``kith serve --workers N`` for scenarios that need nothing of a server but to
@@ -188,7 +189,7 @@ class Bench:
         port = free_port()
         argv = [sys.executable, "-m", "app.bench.floor_app", "--port", str(port), "--workers", str(workers)]
         env = self._server_env(port) | {"KITH_BENCH_FLOOR_DSN": plain(self.url)}
-        return self._process("floor", argv, env, port, workers)
+        return self._process("the floor server", argv, env, port, workers)
 
     async def bearer(self, server: Server, client: ApiClient) -> dict[str, str]:
         """The Authorization header with a fresh access token of ``client``'s from ``server``."""

@@ -38,11 +38,11 @@ class Figures:
     @classmethod
     def of(cls, latencies_ms, throughput: float | None, unit: str) -> Figures:
         return cls(
-            throughput,
+            _round(throughput),
             unit,
-            percentile(latencies_ms, 50),
-            percentile(latencies_ms, 95),
-            percentile(latencies_ms, 99),
+            _round(percentile(latencies_ms, 50), 2),
+            _round(percentile(latencies_ms, 95), 2),
+            _round(percentile(latencies_ms, 99), 2),
             len(latencies_ms),
         )
 
@@ -105,7 +105,7 @@ class ScenarioReport:
             "measurements": [
                 asdict(m) | {"ratio_to_floor": _round(m.ratio_to_floor, 3)} for m in self.measurements
             ],
-            "checks": [asdict(c) for c in self.checks],
+            "checks": [asdict(c) | {"value": _round(c.value, 3)} for c in self.checks],
             "details": self.details,
         }
 
