@@ -46,6 +46,12 @@ class LoadResult:
     latencies_ms: array  # one per timed request
     statuses: dict[int, int]  # timed requests' response codes
     warmup_statuses: dict[int, int] = field(default_factory=dict)
+    cpu_seconds: float = 0.0  # the load generator's own CPU time in the timed phase
+
+    @property
+    def client_cpu_share(self) -> float:
+        """How much of one core the load generator used: near 1, it, not the server, set the pace."""
+        return self.cpu_seconds / self.elapsed if self.elapsed else 0.0
 
     @property
     def count(self) -> int:
@@ -131,12 +137,12 @@ async def drive(spec: LoadSpec, done=None) -> LoadResult:
                 with done.get_lock():
                     done.value += 20
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(run(c) for c in connections))
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     for c in connections:
         c.close()
-    return LoadResult(elapsed, latencies, dict(statuses), dict(warmup_statuses))
+    return LoadResult(elapsed, latencies, dict(statuses), dict(warmup_statuses), cpu)
 
 
 def _child(spec: LoadSpec, done, pipe) -> None:

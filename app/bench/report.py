@@ -13,6 +13,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from app.bench.load import LoadResult
+
 
 def percentile(values, q: float) -> float | None:
     """The q-th percentile (0–100) of ``values``, interpolated; None when there are none."""
@@ -34,9 +36,12 @@ class Figures:
     p95_ms: float | None = None
     p99_ms: float | None = None
     requests: int = 0
+    client_cpu_share: float | None = None  # of one core, by the load generator (see LoadResult)
 
     @classmethod
-    def of(cls, latencies_ms, throughput: float | None, unit: str) -> Figures:
+    def of(
+        cls, latencies_ms, throughput: float | None, unit: str, client_cpu: float | None = None
+    ) -> Figures:
         return cls(
             _round(throughput),
             unit,
@@ -44,7 +49,14 @@ class Figures:
             _round(percentile(latencies_ms, 95), 2),
             _round(percentile(latencies_ms, 99), 2),
             len(latencies_ms),
+            _round(client_cpu, 2),
         )
+
+    @classmethod
+    def of_load(cls, result: LoadResult, unit: str, per_request: int = 1) -> Figures:
+        """The figures of a load the load generator drove; ``per_request`` items in each request."""
+        throughput = result.count * per_request / result.elapsed
+        return cls.of(result.latencies_ms, throughput, unit, result.client_cpu_share)
 
 
 @dataclass

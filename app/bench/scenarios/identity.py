@@ -159,7 +159,7 @@ async def run(bench: Bench) -> ScenarioReport:
     rates = [size["batch_size"] * 1000 / ms for ms in batch.latencies_ms]
     single_m = Measurement(
         f"POST /v1/people against {size['people']:,} people",
-        Figures.of(single.latencies_ms, single.count / single.elapsed, "records"),
+        Figures.of_load(single, "records"),
         Figures.of(floor_latencies, None, "lookups"),
         concurrency=1,
         workers=bench.workers,
@@ -167,7 +167,7 @@ async def run(bench: Bench) -> ScenarioReport:
     )
     batch_m = Measurement(
         f"POST /v1/people/batch, {size['batch_size']:,} a batch",
-        Figures.of(batch.latencies_ms, statistics.median(rates), "records"),
+        Figures.of(batch.latencies_ms, statistics.median(rates), "records", batch.client_cpu_share),
         concurrency=1,
         workers=bench.workers,
         errors=batch.count - batch.statuses.get(200, 0),

@@ -71,7 +71,7 @@ async def _hot_pools(bench: Bench, server, org, admin, n: int) -> list[uuid.UUID
     return accounts
 
 
-async def _floor(bench: Bench, work: list, clients: int) -> tuple[float, list[float]]:
+async def _floor(bench: Bench, work: list, clients: int) -> Figures:
     queue = list(reversed(work))
     latencies: list[float] = []
     conns = [await asyncpg.connect(plain(bench.url)) for _ in range(clients)]
@@ -88,17 +88,17 @@ async def _floor(bench: Bench, work: list, clients: int) -> tuple[float, list[fl
 
     try:
         with bench.step(f"{NAME}: floor, {len(work):,} plain SQL transactions", len(work)) as done:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             tasks = [asyncio.create_task(client(c)) for c in conns]
             while not all(t.done() for t in tasks):
                 done(len(latencies))
                 await asyncio.sleep(0.2)
             await asyncio.gather(*tasks)
-            elapsed = time.perf_counter() - started
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     finally:
         for c in conns:
             await c.close()
-    return len(work) / elapsed, latencies
+    return Figures.of(latencies, len(work) / elapsed, "transfers", cpu / elapsed)
 
 
 async def run(bench: Bench) -> ScenarioReport:
@@ -134,7 +134,7 @@ async def run(bench: Bench) -> ScenarioReport:
     )
     # As many transfers as the service made in its time, or more when it made few.
     floor_work = pairs(accounts, max(served.count, size["transfers"] // 2), seed=2)
-    floor_rate, floor_latencies = await _floor(bench, floor_work, size["clients"])
+    floor = await _floor(bench, floor_work, size["clients"])
 
     owner = await bench.owner()
     try:
@@ -146,17 +146,16 @@ async def run(bench: Bench) -> ScenarioReport:
     finally:
         await owner.close()
 
-    rate = served.count / served.elapsed
     measurement = Measurement(
         "POST /v1/ledger/transfers",
-        Figures.of(served.latencies_ms, rate, "transfers"),
-        Figures.of(floor_latencies, floor_rate, "transfers"),
+        Figures.of_load(served, "transfers"),
+        floor,
         concurrency=size["clients"],
         workers=bench.workers,
         errors=served.count - served.statuses.get(201, 0),
     )
     checks = [
-        Check.at_least("transfers/s", rate, 1500),
+        Check.at_least("transfers/s", measurement.figures.throughput, 1500),
         Check.at_most("invariant violations", violations, 0),
         Check.at_most("failed transfers", measurement.errors, 0),
     ]

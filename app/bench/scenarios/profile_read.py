@@ -99,8 +99,8 @@ async def run(bench: Bench) -> ScenarioReport:
             measurements.append(
                 Measurement(
                     f"GET /v1/people/{{id}}, {workers} worker(s)",
-                    Figures.of(served.latencies_ms, served.count / served.elapsed, "requests"),
-                    Figures.of(floor.latencies_ms, floor.count / floor.elapsed, "requests"),
+                    Figures.of_load(served, "requests"),
+                    Figures.of_load(floor, "requests"),
                     concurrency=CONCURRENCY,
                     workers=workers,
                     errors=served.count - served.statuses.get(200, 0),
