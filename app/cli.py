@@ -288,7 +288,7 @@ def identity_train(
 @cli.command()
 def bench(
     quick: Annotated[
-        bool, typer.Option("--quick", help="Smaller data, the same scenarios: a few minutes at most")
+        bool, typer.Option("--quick", help="Smaller data, the same scenarios: under 2 minutes on 2 cores")
     ] = False,
     scenario: Annotated[
         list[str] | None,

@@ -4,8 +4,10 @@ process of their own, organisations with API clients, progress bars, and load fr
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import os
+import shutil
 import socket
 import sys
 import tempfile
@@ -42,9 +44,10 @@ async def fresh_database(server_url: str | None) -> AsyncIterator[str]:
     if not server_url:
         from app.db.embedded import start_embedded
 
-        server_url = start_embedded(
-            Path(tempfile.mkdtemp(prefix="kith-bench-pg-")), database="postgres", cleanup_mode="delete"
-        )
+        pg_dir = Path(tempfile.mkdtemp(prefix="kith-bench-pg-"))
+        # At exit pgserver stops the server and deletes its data; registered first, this runs after.
+        atexit.register(shutil.rmtree, pg_dir, True)
+        server_url = start_embedded(pg_dir, database="postgres", cleanup_mode="delete")
     name = f"kith_bench_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(plain(server_url))
     try:
@@ -100,9 +103,11 @@ class Bench:
         await migrate.upgrade(self.url, self.settings)
 
     async def close(self) -> None:
-        """Stop the shared service, if one was started."""
+        """Stop the shared service, if one was started, and remove the run's data directory (the
+        servers' logs and signing key)."""
         await self._stack.aclose()
         self._shared = None
+        await asyncio.to_thread(shutil.rmtree, self.data_dir, True)
 
     # --------------------------------------------------------------------------- database access
 

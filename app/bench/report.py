@@ -122,10 +122,13 @@ class ScenarioReport:
         }
 
 
-def run_report(size: str, workers: int, scenarios: list[ScenarioReport], server_version: str | None) -> dict:
+def run_report(
+    started_at: datetime, size: str, workers: int, scenarios: list[ScenarioReport], server_version: str | None
+) -> dict:
     return {
         "kith_bench": 1,
-        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "seconds": round((datetime.now(UTC) - started_at).total_seconds(), 1),
         "size": size,
         "workers": workers,
         "machine": {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from datetime import UTC, datetime
 
 from rich.console import Console
 
@@ -17,6 +18,7 @@ async def run_bench(
     """Run the scenarios ``names`` at ``size`` (full, quick or tiny) with ``workers`` server
     processes on a new database of ``server_url``'s server (embedded when None), dropped at the end;
     print the table and return the JSON report."""
+    started_at = datetime.now(UTC)
     async with fresh_database(server_url) as url:
         bench = Bench(url, size, workers, console)
         await bench.prepare()
@@ -33,6 +35,6 @@ async def run_bench(
                 gc.collect()
         finally:
             await bench.close()
-    report = run_report(size, workers, reports, server_version)
+    report = run_report(started_at, size, workers, reports, server_version)
     print_table(console, report)
     return report
