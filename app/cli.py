@@ -285,6 +285,39 @@ def identity_train(
         typer.echo(f"  {attribute:9} {weights}")
 
 
+@cli.command()
+def bench(
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Smaller data, the same scenarios: under 2 minutes on 2 cores")
+    ] = False,
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option(help="Run only this scenario (repeatable): profile-read, ingest, ledger, identity"),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Also write the JSON report to this file")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="kith serve worker processes")] = 2,
+    tiny: Annotated[bool, typer.Option("--tiny", hidden=True, help="Token sizes, for the tests")] = False,
+) -> None:
+    """Measure SPEC §11's targets, each beside its floor from the same run, on a fresh database
+    (KITH_DATABASE_URL's server, else an embedded one); print a table, then the JSON report."""
+    from rich.console import Console
+
+    from app.bench.runner import run_bench
+    from app.bench.scenarios import SCENARIOS
+
+    names = scenario or list(SCENARIOS)
+    unknown = [n for n in names if n not in SCENARIOS]
+    if unknown:
+        _fail(f"unknown scenario(s): {' '.join(unknown)}; known: {' '.join(SCENARIOS)}")
+    size = "tiny" if tiny else "quick" if quick else "full"
+    console = Console(stderr=True, width=None if sys.stderr.isatty() else 132)
+    report = asyncio.run(run_bench(names, size, workers, get_settings().database_url, console))
+    text = json.dumps(report, indent=2)
+    if out is not None:
+        out.write_text(text + "\n")
+    typer.echo(text)
+
+
 @openapi_cli.command("export")
 def openapi_export(
     out: Annotated[Path, typer.Option(help="Where to write the document")] = Path("openapi/openapi.json"),

@@ -161,6 +161,10 @@ class TokenIssuer(AuthorizationServer):
             self._client = None
 
 
+LEEWAY_SECONDS = 30
+VERIFIED_CACHE_SIZE = 10_000
+
+
 class TokenVerifier:
     """Checks an RFC 9068 access token's signature, type and claims without any I/O."""
 
@@ -168,7 +172,7 @@ class TokenVerifier:
         self.issuer = issuer
         self.key = key
         self.claims = JWTClaimsRegistry(
-            leeway=30,
+            leeway=LEEWAY_SECONDS,
             iss={"essential": True, "value": issuer},
             aud={"essential": True, "value": issuer},
             exp={"essential": True},
@@ -177,8 +181,27 @@ class TokenVerifier:
             jti={"essential": True},
             org={"essential": True},
         )
+        # Tokens already verified, with their expiry: a client sends the same token for many
+        # requests, and checking an ES256 signature costs more than the rest of the check.
+        # Only expiry can change a verified token's answer; disabling a client is checked in the
+        # database on every request (kith_begin), so the cache hides nothing.
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     def verify(self, token: str) -> Principal:
+        known = self._verified.get(token)
+        if known is not None:
+            principal, expires = known
+            if expires >= time.time() - LEEWAY_SECONDS:
+                return principal
+            del self._verified[token]
+            raise Unauthorized("The access token has expired.")
+        principal, expires = self._verify(token)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.clear()  # simpler than LRU, and tokens are short-lived anyway
+        self._verified[token] = (principal, expires)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             decoded = jwt.decode(token, self.key.keyset, algorithms=["ES256"])
             if decoded.header.get("typ", "").lower() not in ("at+jwt", "application/at+jwt"):
@@ -189,15 +212,16 @@ class TokenVerifier:
                 raise Unauthorized("The access token has expired.") from exc
             raise Unauthorized("The access token is not valid.") from exc
         claims = decoded.claims
-        if claims.get("exp", 0) < time.time() - 30:
+        if claims.get("exp", 0) < time.time() - LEEWAY_SECONDS:
             raise Unauthorized("The access token has expired.")
         try:
             org_id = uuid.UUID(claims["org"])
         except (ValueError, TypeError) as exc:
             raise Unauthorized("The access token is not valid.") from exc
-        return Principal(
+        principal = Principal(
             org_id=org_id,
             client_id=claims["client_id"],
             scopes=frozenset(str(claims.get("scope") or "").split()),
             token_id=claims["jti"],
         )
+        return principal, float(claims["exp"])

@@ -11,6 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.consent.models import ConsentGrant, ConsentReceipt
+from app.db.session import driver_connection
 from app.organisations.models import Organisation
 from app.people.models import OrgPerson
 
@@ -19,18 +20,25 @@ ACTIVE = "g.withdrawn_at IS NULL AND (g.expires_at IS NULL OR g.expires_at > now
 
 
 async def granted_categories(
-    session: AsyncSession, org_id: uuid.UUID, canonical_id: uuid.UUID, purpose: str
+    session: AsyncSession, org_id: uuid.UUID, canonical_id: uuid.UUID, purpose: str, *, stating: bool = False
 ) -> set[str]:
-    """The categories the organisation's active grants from the person cover for ``purpose``."""
-    rows = await session.execute(
-        text(
-            "SELECT DISTINCT unnest(g.categories) FROM consent_grants g "
-            "JOIN org_people op ON op.org_person_id = g.org_person_id "
-            f"WHERE op.org_id = :org AND op.canonical_id = :person AND g.purpose = :purpose AND {ACTIVE}"
-        ),
-        {"org": org_id, "person": canonical_id, "purpose": purpose},
+    """The categories the organisation's active grants from the person cover for ``purpose``;
+    ``stating``: also state ``purpose`` to the transaction in the same statement (a round trip
+    saved on every read of a person; the answer does not depend on the stated purpose)."""
+    # Straight to the driver: every profile read asks this (see identity.repository.records_of).
+    connection = await driver_connection(session)
+    categories = await connection.fetchval(
+        _GRANTED_STATING if stating else _GRANTED, org_id, canonical_id, purpose
     )
-    return set(rows.scalars())
+    return set(categories)
+
+
+_GRANTED = (
+    "SELECT array(SELECT DISTINCT unnest(g.categories) FROM consent_grants g "
+    "JOIN org_people op ON op.org_person_id = g.org_person_id "
+    f"WHERE op.org_id = $1 AND op.canonical_id = $2 AND g.purpose = $3 AND {ACTIVE})"
+)
+_GRANTED_STATING = f"SELECT ({_GRANTED.removeprefix('SELECT ')}), set_config('kith.purpose', $3, true)"
 
 
 async def grants_of(

@@ -28,7 +28,7 @@ from app.consent.catalogue import CATEGORIES, PURPOSES
 from app.consent.models import ConsentGrant, ConsentReceipt
 from app.core.errors import Forbidden, NotFound, ValidationFailed
 from app.core.pagination import PageRequest, make_page
-from app.db.session import platform_scope
+from app.db.session import driver_connection, platform_scope
 from app.identity import service as identity_service
 from app.webhooks import service as events
 
@@ -71,15 +71,19 @@ def catalogue() -> dict[str, list[dict[str, str]]]:
     }
 
 
+_STATE_PURPOSE = "SELECT set_config('kith.purpose', $1, true)"
+
+
 @asynccontextmanager
 async def purpose_scope(session: AsyncSession, purpose: str) -> AsyncIterator[None]:
     """State ``purpose`` to the database for the enclosed reads (row-level security then admits
     rows of people who granted it to the caller), and withdraw it afterwards."""
-    await session.execute(text("SELECT set_config('kith.purpose', :purpose, true)"), {"purpose": purpose})
+    connection = await driver_connection(session)  # as cheap as a statement can be: every read pays it
+    await connection.execute(_STATE_PURPOSE, purpose)
     try:
         yield
     finally:
-        await session.execute(text("SELECT set_config('kith.purpose', '', true)"))
+        await connection.execute(_STATE_PURPOSE, "")
 
 
 async def visible_categories(
@@ -91,6 +95,29 @@ async def visible_categories(
     if principal.org_id is None:
         return frozenset()
     return frozenset(await repo.granted_categories(session, principal.org_id, person_canonical_id, purpose))
+
+
+@asynccontextmanager
+async def consented_scope(
+    session: AsyncSession, principal: Principal, person_canonical_id: uuid.UUID, purpose: str
+) -> AsyncIterator[frozenset[str]]:
+    """:func:`visible_categories` and :func:`purpose_scope` together, in one round trip rather than
+    two: yields the categories, with ``purpose`` stated for the enclosed reads."""
+    require_purpose(purpose)
+    connection = await driver_connection(session)
+    if principal.org_id is None:
+        categories: frozenset[str] = frozenset()
+        await connection.execute(_STATE_PURPOSE, purpose)
+    else:
+        categories = frozenset(
+            await repo.granted_categories(
+                session, principal.org_id, person_canonical_id, purpose, stating=True
+            )
+        )
+    try:
+        yield categories
+    finally:
+        await connection.execute(_STATE_PURPOSE, "")
 
 
 async def require(

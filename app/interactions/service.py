@@ -317,14 +317,13 @@ async def timeline(
     403. The read is access-logged."""
     consent_service.require_purpose(purpose)
     canonical = await identity_service.person_of_org(session, org_person_id)
-    categories = await consent_service.visible_categories(session, principal, canonical, purpose)
-    if not categories:
-        raise consent_service.ConsentRequired(
-            f"The person has granted this organisation nothing for the purpose '{purpose}'."
-        )
-    others = "interactions" in categories
     before = page.position(datetime.fromisoformat, uuid.UUID)
-    async with consent_service.purpose_scope(session, purpose):
+    async with consent_service.consented_scope(session, principal, canonical, purpose) as categories:
+        if not categories:
+            raise consent_service.ConsentRequired(
+                f"The person has granted this organisation nothing for the purpose '{purpose}'."
+            )
+        others = "interactions" in categories
         rows = await session.execute(
             text(
                 "SELECT i.id, i.org_id, i.kind, i.occurred_at, i.channel, i.area_code, i.value_pence, "

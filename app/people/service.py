@@ -139,8 +139,7 @@ async def read(session: AsyncSession, principal: Principal, org_person_id: uuid.
     the categories the person has granted it for ``purpose``. The read is access-logged."""
     consent_service.require_purpose(purpose)
     canonical = await identity_service.person_of_org(session, org_person_id)
-    categories = await consent_service.visible_categories(session, principal, canonical, purpose)
-    async with consent_service.purpose_scope(session, purpose):
+    async with consent_service.consented_scope(session, principal, canonical, purpose) as categories:
         records = await identity_repo.records_of(session, canonical)
     attributes = consolidate(records, principal.org_id, categories)
     consent_service.log_read(

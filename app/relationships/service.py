@@ -148,10 +148,8 @@ async def of_person(
     it ``relationships`` for ``purpose``. The read is access-logged."""
     consent_service.require_purpose(purpose)
     canonical = await _person(session, org_person_id, "person_id")
-    others = "relationships" in await consent_service.visible_categories(
-        session, principal, canonical, purpose
-    )
-    async with consent_service.purpose_scope(session, purpose):
+    async with consent_service.consented_scope(session, principal, canonical, purpose) as categories:
+        others = "relationships" in categories
         rows = await session.execute(
             text(
                 "SELECT r.* FROM relationships r WHERE (r.person_id IN (SELECT id FROM people WHERE canonical_id = :p) "

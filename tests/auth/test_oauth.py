@@ -171,23 +171,23 @@ class TestBearerTokens:
 
     async def test_expired_token(self, app, client, admin_creds):
         now = int(time.time())
-        claims = {
-            "iss": "http://testserver",
-            "aud": "http://testserver",
-            "sub": admin_creds.client_id,
-            "client_id": admin_creds.client_id,
-            "org": str(admin_creds.org_id),
-            "scope": "admin",
-            "jti": "x",
-            "iat": now - 3600,
-            "exp": now - 1800,
-        }
-        key = app.state.signing_key
-        expired = jwt.encode({"alg": "ES256", "typ": "at+jwt", "kid": key.kid}, claims, key.key)
+        expired = _admin_token(app, admin_creds, "x", now - 3600, now - 1800)
         response = await client.get("/v1/admin/organisations", headers={"Authorization": f"Bearer {expired}"})
         assert response.status_code == 401
         assert "expired" in response.json()["detail"]
         assert 'error="invalid_token"' in response.headers["www-authenticate"]
+
+    async def test_token_expires_even_once_verified(self, app, client, admin_creds, monkeypatch):
+        # The verifier remembers tokens it has checked; expiry must still end them.
+        now = int(time.time())
+        token = _admin_token(app, admin_creds, "remembered", now, now + 60)
+        headers = {"Authorization": f"Bearer {token}"}
+        assert (await client.get("/v1/admin/organisations", headers=headers)).status_code == 200
+        assert (await client.get("/v1/admin/organisations", headers=headers)).status_code == 200
+        monkeypatch.setattr(time, "time", lambda: now + 60 + 31)  # past exp and the 30 s leeway
+        response = await client.get("/v1/admin/organisations", headers=headers)
+        assert response.status_code == 401
+        assert "expired" in response.json()["detail"]
 
     async def test_tampered_token(self, client, platform):
         org = await platform.make_org()
@@ -234,3 +234,20 @@ class TestBearerTokens:
         assert body["code"] == "insufficient_scope"
         assert 'error="insufficient_scope"' in response.headers["www-authenticate"]
         assert 'scope="admin"' in response.headers["www-authenticate"]
+
+
+def _admin_token(app, creds, jti: str, iat: int, exp: int) -> str:
+    """An access token for ``creds`` signed with the platform key, with the given times."""
+    claims = {
+        "iss": "http://testserver",
+        "aud": "http://testserver",
+        "sub": creds.client_id,
+        "client_id": creds.client_id,
+        "org": str(creds.org_id),
+        "scope": "admin",
+        "jti": jti,
+        "iat": iat,
+        "exp": exp,
+    }
+    key = app.state.signing_key
+    return jwt.encode({"alg": "ES256", "typ": "at+jwt", "kid": key.kid}, claims, key.key)

@@ -1,0 +1,163 @@
+"""Ledger transfers over HTTP under contention: 64 concurrent clients post transfers between random
+pairs of 100 hot pools to ``POST /v1/ledger/transfers`` (token check, authorisation, idempotency,
+locking, the balance rule, audit, commit). The floor makes as many transfers between the same
+accounts as one plain SQL transaction each (insert the transfer, update both balances in id order)
+over as many direct connections. Afterwards the invariants are checked: Σ debits = Σ credits, every
+balance equals the sum of its transfers, no pool below zero."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import uuid
+
+import asyncpg
+import httpx
+import orjson
+
+from app.bench.harness import Bench, plain
+from app.bench.load import Request
+from app.bench.report import Check, Figures, Measurement, ScenarioReport
+
+NAME = "ledger"
+TARGET = "≥ 1,500 transfers/s at 64 concurrent on 100 hot accounts; zero invariant violations"
+FLOOR = "one plain SQL transaction per transfer between the same accounts, as many connections"
+SIZES = {  # transfers to post, stopping early after `seconds`
+    "full": {"transfers": 20_000, "clients": 64, "accounts": 100, "seconds": 120},
+    "quick": {"transfers": 5_000, "clients": 64, "accounts": 100, "seconds": 8},
+    "tiny": {"transfers": 200, "clients": 8, "accounts": 10, "seconds": 30},
+}
+
+_INSERT = (
+    "INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, code, phase) "
+    "VALUES ($1, $2, $3, $4, 'fund', 'single')"
+)
+_APPLY = (
+    "UPDATE ledger_accounts SET debits_posted = debits_posted + CASE WHEN id = $2 THEN $3::bigint ELSE 0 END, "
+    "credits_posted = credits_posted + CASE WHEN id = $4 THEN $3::bigint ELSE 0 END WHERE id = $1"
+)
+_VIOLATIONS = (
+    "SELECT count(*) FROM ledger_accounts a WHERE a.debits_posted <> (SELECT coalesce(sum(amount), 0) "
+    "FROM ledger_transfers WHERE debit_account_id = a.id AND phase = 'single') OR a.credits_posted <> "
+    "(SELECT coalesce(sum(amount), 0) FROM ledger_transfers WHERE credit_account_id = a.id AND phase = 'single') "
+    "OR (a.debits_must_not_exceed_credits AND a.debits_posted + a.debits_pending > a.credits_posted)"
+)
+
+
+def pairs(accounts: list[uuid.UUID], n: int, seed: int) -> list[tuple[uuid.UUID, uuid.UUID, int]]:
+    rng = random.Random(seed)
+    return [(*rng.sample(accounts, 2), rng.randint(1, 10)) for _ in range(n)]
+
+
+async def _hot_pools(bench: Bench, server, org, admin, n: int) -> list[uuid.UUID]:
+    """``n`` pools of the organisation's, each minted a million credits, through the API."""
+    org_headers, admin_headers = await bench.bearer(server, org), await bench.bearer(server, admin)
+    accounts = []
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as http:
+        with bench.step(f"{NAME}: making {n} hot pools of a million credits", n) as done:
+            for i in range(n):
+                made = await http.post("/v1/rewards/pools", json={"name": f"hot {i}"}, headers=org_headers)
+                made.raise_for_status()
+                pool = made.json()["id"]
+                minted = await http.post(
+                    "/v1/admin/ledger/mint",
+                    json={"id": str(uuid.uuid4()), "account_id": pool, "amount": 1_000_000},
+                    headers=admin_headers,
+                )
+                minted.raise_for_status()
+                accounts.append(uuid.UUID(pool))
+                done(i + 1)
+    return accounts
+
+
+async def _floor(bench: Bench, work: list, clients: int) -> Figures:
+    queue = list(reversed(work))
+    latencies: list[float] = []
+    conns = [await asyncpg.connect(plain(bench.url)) for _ in range(clients)]
+
+    async def client(conn: asyncpg.Connection) -> None:
+        while queue:
+            debit, credit, amount = queue.pop()
+            started = time.perf_counter()
+            async with conn.transaction():
+                await conn.execute(_INSERT, uuid.uuid4(), debit, credit, amount)
+                for account in sorted((debit, credit)):
+                    await conn.execute(_APPLY, account, debit, amount, credit)
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    try:
+        with bench.step(f"{NAME}: floor, {len(work):,} plain SQL transactions", len(work)) as done:
+            started, cpu = time.perf_counter(), time.process_time()
+            tasks = [asyncio.create_task(client(c)) for c in conns]
+            while not all(t.done() for t in tasks):
+                done(len(latencies))
+                await asyncio.sleep(0.2)
+            await asyncio.gather(*tasks)
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    finally:
+        for c in conns:
+            await c.close()
+    return Figures.of(latencies, len(work) / elapsed, "transfers", cpu / elapsed)
+
+
+async def run(bench: Bench) -> ScenarioReport:
+    size = SIZES[bench.size]
+    org = await bench.api_client("Bench ledger council", ["ledger:read", "ledger:write", "rewards:earn"])
+    admin = await bench.api_client("Bench platform", [], admin=True)
+    server = await bench.shared_service()
+    accounts = await _hot_pools(bench, server, org, admin, size["accounts"])
+    requests = [
+        Request(
+            "POST",
+            "/v1/ledger/transfers",
+            orjson.dumps(
+                {
+                    "id": str(uuid.uuid4()),
+                    "debit_account_id": str(debit),
+                    "credit_account_id": str(credit),
+                    "amount": amount,
+                    "code": "fund",
+                }
+            ),
+        )
+        for debit, credit, amount in pairs(accounts, size["transfers"] + size["clients"], seed=1)
+    ]
+    served = await bench.drive(
+        f"{NAME}: {size['transfers']:,} transfers over HTTP, {size['clients']} clients",
+        server,
+        await bench.bearer(server, org),
+        requests,
+        concurrency=size["clients"],
+        warmup=size["clients"],
+        seconds=size["seconds"],
+    )
+    # As many transfers as the service made in its time, or more when it made few.
+    floor_work = pairs(accounts, max(served.count, size["transfers"] // 2), seed=2)
+    floor = await _floor(bench, floor_work, size["clients"])
+
+    owner = await bench.owner()
+    try:
+        violations = await owner.fetchval(_VIOLATIONS)
+        totals = await owner.fetchrow(
+            "SELECT sum(debits_posted) AS d, sum(credits_posted) AS c FROM ledger_accounts"
+        )
+        violations += totals["d"] != totals["c"]
+    finally:
+        await owner.close()
+
+    measurement = Measurement(
+        "POST /v1/ledger/transfers",
+        Figures.of_load(served, "transfers"),
+        floor,
+        concurrency=size["clients"],
+        workers=bench.workers,
+        errors=served.count - served.statuses.get(201, 0),
+    )
+    checks = [
+        Check.at_least("transfers/s", measurement.figures.throughput, 1500),
+        Check.at_most("invariant violations", violations, 0),
+        Check.at_most("failed transfers", measurement.errors, 0),
+    ]
+    details = {"accounts": size["accounts"], "statuses": {str(k): v for k, v in served.statuses.items()}}
+    return ScenarioReport(NAME, TARGET, FLOOR, [measurement], checks, details)

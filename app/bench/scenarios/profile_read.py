@@ -1,0 +1,132 @@
+"""Profile read: ``GET /v1/people/{id}?purpose=…`` under load (token check, consent check, access
+log), beside a bare Starlette + asyncpg endpoint reading one row by key, served the same way.
+
+The neighbourhood: every resident is registered by a council (a full record); a café holds its own
+short record of each (names and email) and reads profiles for ``service_delivery``. Half the
+residents granted the café that purpose for identity and contact, so half the reads show the
+council's values too and half only the café's own. Measured at 1 worker process and at the run's
+worker count, to show how throughput grows with processes; the SPEC §11 targets are checked at the
+latter. Afterwards the access log must hold exactly one entry per successful read.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import UTC, datetime
+
+from app.bench.harness import ApiClient, Bench
+from app.bench.load import Request
+from app.bench.report import Check, Figures, Measurement, ScenarioReport
+from app.bench.seed import Holding, attributes_of, copy_people
+from app.identity import synthetic
+
+NAME = "profile-read"
+TARGET = "≥ 50% of the floor's requests/s; p99 ≤ 25 ms at 32 concurrent"
+FLOOR = "a bare Starlette + asyncpg endpoint reading one row by key, served by uvicorn the same way"
+CONCURRENCY = 32
+PURPOSE = "service_delivery"
+SIZES = {  # residents, seconds of load per measurement
+    "full": {"people": 100_000, "seconds": 20.0},
+    "quick": {"people": 5_000, "seconds": 4.0},
+    "tiny": {"people": 40, "seconds": 0.5},
+}
+_CAFE_ATTRIBUTES = ("given_name", "family_name", "email")
+GRANTED = ["identity", "contact"]
+
+
+async def _seed(bench: Bench, council: ApiClient, cafe: ApiClient, owner) -> tuple[list, list]:
+    """The residents, each held by the council and the café, half of them with a grant to the
+    café; returns the café's ids for them and the keys of the council's records (for the floor)."""
+    residents = synthetic.records(
+        synthetic.people(SIZES[bench.size]["people"], seed=21), n_sources=1, duplicates=0.0, seed=21
+    )
+    people = []
+    with bench.step(f"{NAME}: preparing {len(residents):,} residents", len(residents)) as done:
+        for n, r in enumerate(residents):
+            values = attributes_of(r)
+            own = {a: values[a] for a in _CAFE_ATTRIBUTES if a in values}
+            people.append(
+                [
+                    Holding(council.org_id, "public", f"C{r.external_ref}", values),
+                    Holding(cafe.org_id, "commercial", f"L{r.external_ref}", own),
+                ]
+            )
+            if n % 1000 == 0:
+                done(n)
+    with bench.step(f"{NAME}: seeding", len(people)) as done:
+        cafe_ids = [own[1] for own in await copy_people(owner, people, done)]
+    evidence = '{"kind": "written", "reference": "bench"}'
+    now = datetime.now(UTC)
+    grants = [
+        (uuid.uuid4(), cafe.org_id, pid, PURPOSE, GRANTED, "recorded_by_org", evidence, "org:bench", now)
+        for pid in cafe_ids[::2]
+    ]
+    columns = ["id", "org_id", "org_person_id", "purpose", "categories", "method", "evidence", "granted_by"]
+    await owner.copy_records_to_table("consent_grants", records=grants, columns=[*columns, "granted_at"])
+    await owner.execute("ANALYZE consent_grants")
+    keys = await owner.fetch("SELECT id FROM person_records WHERE org_id = $1", council.org_id)
+    return cafe_ids, [k["id"] for k in keys]
+
+
+async def run(bench: Bench) -> ScenarioReport:
+    size = SIZES[bench.size]
+    council = await bench.api_client("Bench council (profiles)", ["people:write"])
+    cafe = await bench.api_client(
+        "Bench café (profiles)", ["people:read"], sector="commercial", kind="business"
+    )
+    owner = await bench.owner()
+    try:
+        cafe_ids, keys = await _seed(bench, council, cafe, owner)
+        rng = random.Random(7)
+        reads = [
+            Request("GET", f"/v1/people/{p}?purpose={PURPOSE}") for p in rng.sample(cafe_ids, len(cafe_ids))
+        ]
+        floor_reads = [Request("GET", f"/rows/{key}") for key in rng.sample(keys, len(keys))]
+        load = {"concurrency": CONCURRENCY, "warmup": min(len(reads) // 4, 4 * CONCURRENCY)}
+        load |= {"seconds": size["seconds"], "repeat": True}
+
+        measurements, ok_reads = [], 0
+        for workers in sorted({1, bench.workers}):
+            async with bench.service(workers) as server:
+                headers = await bench.bearer(server, cafe)
+                label = f"{NAME}: GET /v1/people/{{id}}, {workers} worker(s)"
+                served = await bench.drive(label, server, headers, reads, **load)
+            ok_reads += served.all_statuses.get(200, 0)
+            async with bench.floor_server(workers) as floor_server:
+                label = f"{NAME}: floor, {workers} worker(s)"
+                floor = await bench.drive(label, floor_server, {}, floor_reads, **load)
+            measurements.append(
+                Measurement(
+                    f"GET /v1/people/{{id}}, {workers} worker(s)",
+                    Figures.of_load(served, "requests"),
+                    Figures.of_load(floor, "requests"),
+                    concurrency=CONCURRENCY,
+                    workers=workers,
+                    errors=served.count - served.statuses.get(200, 0),
+                )
+            )
+            if floor.statuses.get(200, 0) != floor.count:
+                raise RuntimeError(f"the floor answered {floor.statuses}")
+        # The servers have stopped cleanly, so everything they buffered has been written.
+        logged = await owner.fetchval(
+            "SELECT count(*) FROM access_log WHERE org_id = $1 AND action = 'profile'", cafe.org_id
+        )
+    finally:
+        await owner.close()
+
+    at, first = measurements[-1], measurements[0]
+    details = {
+        "residents": len(cafe_ids),
+        "grants": len(cafe_ids[::2]),
+        "throughput_by_workers": {str(m.workers): round(m.figures.throughput, 1) for m in measurements},
+        "growth_1_to_n_workers": round(at.figures.throughput / first.figures.throughput, 2),
+        "floor_growth_1_to_n_workers": round(at.floor.throughput / first.floor.throughput, 2),
+    }
+    checks = [
+        Check.at_least(f"ratio to floor, {at.workers} worker(s)", at.ratio_to_floor, 0.5),
+        Check.at_most(f"p99 ms at {CONCURRENCY} concurrent", at.figures.p99_ms, 25),
+        Check.at_most("failed reads", sum(m.errors for m in measurements), 0),
+        Check("access-log entries = successful reads", logged, f"= {ok_reads}", logged == ok_reads),
+    ]
+    return ScenarioReport(NAME, TARGET, FLOOR, measurements, checks, details)

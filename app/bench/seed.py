@@ -1,0 +1,88 @@
+"""Seeding a neighbourhood straight into the tables with COPY, as their owner: what years of
+registrations would have left behind, made in seconds rather than through the API."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import orjson
+
+from app.identity import synthetic
+from app.identity.service import match_columns
+from app.people.normalise import normalise
+from app.people.schemas import PersonIn
+
+ASSERTED_AT = "2025-06-01T09:00:00+00:00"
+_MATCH_COLUMNS = list(match_columns({}).keys())
+
+
+def attributes_of(record: synthetic.SyntheticRecord) -> dict[str, Any]:
+    """The record's attributes as the API would have normalised them."""
+    body = PersonIn.model_validate(record.as_payload())
+    attributes, _errors = normalise(body.model_dump(exclude={"verified", "external_ref"}, exclude_none=True))
+    return attributes.values
+
+
+@dataclass(frozen=True)
+class Holding:
+    """One organisation's record of a person: which attributes it holds of them, under what ref."""
+
+    org_id: uuid.UUID
+    sector: str
+    external_ref: str
+    attributes: dict[str, Any]
+
+
+async def copy_people(
+    conn: asyncpg.Connection,
+    people: Sequence[Sequence[Holding]],
+    on_progress: Callable[[int], None] | None = None,
+    chunk: int = 50_000,
+) -> list[list[uuid.UUID]]:
+    """One person per entry of ``people``, held by each of its organisations (an ``org_people`` id
+    and a ``person_records`` row each). Returns, per person, the organisations' ids for them in the
+    order given."""
+    ids: list[list[uuid.UUID]] = []
+    for start in range(0, len(people), chunk):
+        persons, links, records = [], [], []
+        for holdings in people[start : start + chunk]:
+            pid = uuid.uuid4()
+            persons.append((pid, pid, "active"))
+            own = []
+            for h in holdings:
+                org_person_id = uuid.uuid4()
+                own.append(org_person_id)
+                links.append((org_person_id, h.org_id, pid, pid))
+                claims = {
+                    a: {"value": v, "verified": False, "asserted_at": ASSERTED_AT}
+                    for a, v in h.attributes.items()
+                }
+                records.append(
+                    (
+                        uuid.uuid4(),
+                        pid,
+                        h.org_id,
+                        h.external_ref,
+                        h.sector,
+                        orjson.dumps(claims, default=str).decode(),
+                        *match_columns(claims).values(),
+                    )
+                )
+            ids.append(own)
+        await conn.copy_records_to_table("people", records=persons, columns=["id", "canonical_id", "status"])
+        await conn.copy_records_to_table(
+            "org_people", records=links, columns=["org_person_id", "org_id", "person_id", "canonical_id"]
+        )
+        await conn.copy_records_to_table(
+            "person_records",
+            records=records,
+            columns=["id", "person_id", "org_id", "external_ref", "source_sector", "claims", *_MATCH_COLUMNS],
+        )
+        if on_progress is not None:
+            on_progress(len(ids))
+    await conn.execute("ANALYZE people, org_people, person_records")
+    return ids

@@ -1,0 +1,104 @@
+"""`kith bench` end to end at token size: each scenario starts its servers and load generator,
+seeds, measures and reports. The figures at this size say nothing about speed, so these tests check
+the report's shape and the checks that hold at any size (no failed requests, the access log and
+the ledger's invariants intact, every ingested row stored) — never a speed target."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+
+import asyncpg
+import pytest
+from typer.testing import CliRunner
+
+from app.bench.scenarios import SCENARIOS
+from app.cli import cli
+from tests.conftest import _plain
+
+# The checks that are about correctness, not speed: they must pass even at token size.
+CORRECTNESS = {
+    "profile-read": ["failed reads", "access-log entries = successful reads"],
+    "ingest": ["failed batches", "rows stored = rows sent"],
+    "ledger": ["invariant violations", "failed transfers"],
+    "identity": ["failed requests"],
+}
+FLOORED = {"profile-read", "ingest", "ledger"}  # SPEC §11 names a floor with a throughput for these
+
+
+def bench(server_url: str, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KITH_")} | {
+        "KITH_DATABASE_URL": server_url
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", "bench", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+async def bench_databases(server_url: str) -> set[str]:
+    conn = await asyncpg.connect(_plain(server_url))
+    try:
+        return {
+            r[0]
+            for r in await conn.fetch("SELECT datname FROM pg_database WHERE datname LIKE 'kith_bench_%'")
+        }
+    finally:
+        await conn.close()
+
+
+def test_every_scenario_is_tested():
+    assert set(CORRECTNESS) == set(SCENARIOS)
+
+
+@pytest.mark.parametrize("scenario", list(CORRECTNESS))
+async def test_quick_run_of_one_scenario_reports_it(server_url, tmp_path, scenario):
+    before = await bench_databases(server_url)
+    out = tmp_path / "report.json"
+    # One server process is enough to prove the harness, except where the report compares 1 and 2.
+    workers = "2" if scenario == "profile-read" else "1"
+    args = ("--quick", "--tiny", "--workers", workers, "--scenario", scenario, "--out", str(out))
+    done = await asyncio.to_thread(bench, server_url, *args)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    report = json.loads(out.read_text())
+    assert json.loads(done.stdout) == report
+    assert report["size"] == "tiny" and report["workers"] == int(workers)
+    assert report["machine"]["cores"] == os.cpu_count() and report["machine"]["postgresql"]
+    [s] = report["scenarios"]
+    assert s["scenario"] == scenario and s["target"] and s["floor"]
+    assert s["measurements"]
+    for m in s["measurements"]:
+        figures = m["figures"]
+        assert figures["requests"] > 0 and figures["throughput"] > 0
+        assert 0 < figures["p50_ms"] <= figures["p95_ms"] <= figures["p99_ms"]
+        if scenario in FLOORED:
+            assert m["floor"]["throughput"] > 0
+            assert m["ratio_to_floor"] == pytest.approx(
+                figures["throughput"] / m["floor"]["throughput"], abs=1e-3
+            )
+    checks = {c["name"]: c for c in s["checks"]}
+    for name in CORRECTNESS[scenario]:
+        assert checks[name]["passed"], checks[name]
+    assert s["pass"] == all(c["passed"] for c in s["checks"])
+    assert report["pass"] == s["pass"]
+    if scenario == "profile-read":  # measured at 1 worker and at the run's 2, to show the growth
+        assert [m["workers"] for m in s["measurements"]] == [1, 2]
+        by_workers = s["details"]["throughput_by_workers"]
+        growth = by_workers["2"] / by_workers["1"]
+        assert s["details"]["growth_1_to_n_workers"] == pytest.approx(growth, abs=0.01)
+    # The table went to stderr, the run's database is gone.
+    assert scenario in done.stderr and "SPEC §11 targets" in done.stderr
+    assert await bench_databases(server_url) <= before
+
+
+def test_unknown_scenario_is_refused():
+    done = CliRunner().invoke(cli, ["bench", "--quick", "--scenario", "nonesuch"])
+    assert done.exit_code == 1
+    assert "unknown scenario(s): nonesuch" in done.output and "profile-read" in done.output
