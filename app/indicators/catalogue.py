@@ -104,7 +104,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         "local_multiplier",
         "Local multiplier (ledger LM3)",
         "(R1 + R2 + R3) / R1 over ledger credits: R1 credits into organisations based in the area "
-        "from outside them; R2 what those organisations pass on locally (to each other, or to the "
+        "from outside the area's economy (neither its organisations nor its residents); R2 what those organisations pass on locally (to each other, or to the "
         "area's residents); R3 what residents re-spend at local organisations within 90 days of "
         "receiving it from them.",
         "ratio",

@@ -210,7 +210,7 @@ retention AS (
 ),
 -- ledger: posted credits between accounts, with their owners
 flows AS NOT MATERIALIZED (
-  SELECT t.amount, t.code, (t.created_at AT TIME ZONE '{tz}')::date AS day, t.created_at,
+  SELECT t.id, t.amount, t.code, (t.created_at AT TIME ZONE '{tz}')::date AS day, t.created_at,
          dp.canonical_id AS from_person, da.org_id AS from_org, cp.canonical_id AS to_person, ka.org_id AS to_org
     FROM ledger_transfers t
     JOIN ledger_accounts da ON da.id = t.debit_account_id
@@ -233,42 +233,48 @@ reciprocity AS (
   SELECT area_code, period, count(*) FILTER (WHERE gave OR got) AS either, count(*) FILTER (WHERE gave AND got) AS both
     FROM gave_got GROUP BY 1, 2
 ),
+-- only the flows that touch an organisation of the cell's area
 local_flows AS MATERIALIZED (
-  SELECT c.area_code, c.period, c.p_start, c.p_end, f.*, lf.org_id IS NOT NULL AS from_local, lt.org_id IS NOT NULL AS to_local
-    FROM cells c JOIN flows f ON f.day >= c.p_start AND f.day < (c.p_end + 90)
+  SELECT c.area_code, c.period, c.p_start, c.p_end, f.*, lf.org_id IS NOT NULL AS from_local,
+         lt.org_id IS NOT NULL AS to_local,
+         fr.canonical_id IS NOT NULL AS from_resident, tr.canonical_id IS NOT NULL AS to_resident
+    FROM (SELECT lo.area_code, f.id FROM local_org lo JOIN flows f ON f.to_org = lo.org_id
+          UNION
+          SELECT lo.area_code, f.id FROM local_org lo JOIN flows f ON f.from_org = lo.org_id) touching
+    JOIN flows f ON f.id = touching.id
+    JOIN cells c ON c.area_code = touching.area_code AND f.day >= c.p_start AND f.day < (c.p_end + 90)
     LEFT JOIN local_org lf ON lf.area_code = c.area_code AND lf.org_id = f.from_org
     LEFT JOIN local_org lt ON lt.area_code = c.area_code AND lt.org_id = f.to_org
+    LEFT JOIN crc fr ON fr.area_code = c.area_code AND fr.period = c.period AND fr.canonical_id = f.from_person
+    LEFT JOIN crc tr ON tr.area_code = c.area_code AND tr.period = c.period AND tr.canonical_id = f.to_person
 ),
 r1 AS (
   SELECT area_code, period, count(*) AS n, sum(s) AS total, max(s) AS largest
     FROM (SELECT area_code, period, to_org, sum(amount) AS s FROM local_flows
-           WHERE to_local AND NOT from_local AND day < p_end GROUP BY 1, 2, 3) x GROUP BY 1, 2
+           WHERE to_local AND NOT from_local AND NOT from_resident AND day < p_end GROUP BY 1, 2, 3) x
+   GROUP BY 1, 2
 ),
 r2 AS (
   SELECT lf.area_code, lf.period, count(*) AS n, sum(s) AS total, max(s) AS largest
     FROM (SELECT lf.area_code, lf.period, lf.from_org, sum(lf.amount) AS s
             FROM local_flows lf
            WHERE lf.from_local AND lf.day < lf.p_end
-             AND ((lf.to_local AND lf.to_org <> lf.from_org)
-                  OR EXISTS (SELECT 1 FROM crc WHERE crc.area_code = lf.area_code AND crc.period = lf.period
-                                                 AND crc.canonical_id = lf.to_person))
+             AND ((lf.to_local AND lf.to_org <> lf.from_org) OR lf.to_resident)
            GROUP BY 1, 2, 3) lf GROUP BY 1, 2
 ),
 received AS (
   SELECT lf.area_code, lf.period, lf.to_person AS person, sum(lf.amount) AS amount,
          min(lf.created_at) AS first_at, max(lf.created_at) AS last_at
-    FROM local_flows lf JOIN crc ON crc.area_code = lf.area_code AND crc.period = lf.period AND crc.canonical_id = lf.to_person
-   WHERE lf.from_local AND lf.day < lf.p_end GROUP BY 1, 2, 3
+    FROM local_flows lf WHERE lf.from_local AND lf.to_resident AND lf.day < lf.p_end GROUP BY 1, 2, 3
 ),
 r3 AS (
   SELECT area_code, period, count(*) AS n, sum(s) AS total, max(s) AS largest
-    FROM (SELECT rc.area_code, rc.period, rc.person,
-                 least(rc.amount, (SELECT coalesce(sum(lf.amount), 0) FROM local_flows lf
-                                    WHERE lf.area_code = rc.area_code AND lf.period = rc.period
-                                      AND lf.from_person = rc.person AND lf.to_local
-                                      AND lf.created_at >= rc.first_at
-                                      AND lf.created_at < rc.last_at + interval '90 days')) AS s
-            FROM received rc) x
+    FROM (SELECT rc.area_code, rc.period, rc.person, least(rc.amount, coalesce(sum(lf.amount), 0)) AS s
+            FROM received rc
+            LEFT JOIN local_flows lf ON lf.area_code = rc.area_code AND lf.period = rc.period
+             AND lf.from_person = rc.person AND lf.to_local
+             AND lf.created_at >= rc.first_at AND lf.created_at < rc.last_at + interval '90 days'
+           GROUP BY rc.area_code, rc.period, rc.person, rc.amount) x
    WHERE s > 0 GROUP BY 1, 2
 ),
 residents AS (SELECT area_code, period, count(*) AS residents FROM crc GROUP BY 1, 2)

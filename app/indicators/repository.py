@@ -65,8 +65,10 @@ def _json(value: Any) -> Any:
 
 
 async def lock_rollup(conn: asyncpg.Connection) -> None:
-    """One roll-up run at a time (others wait, then find little to do)."""
+    """One roll-up run at a time (others wait, then find little to do). A batch job: the service's
+    statement timeout, meant for requests, does not apply."""
     await conn.execute(_LOCK)
+    await conn.execute("SET LOCAL statement_timeout = 0")
 
 
 async def state(conn: asyncpg.Connection) -> tuple[datetime | None, str | None]:

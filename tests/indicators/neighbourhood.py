@@ -104,8 +104,8 @@ class Neighbourhood:
     ) -> None:
         owner_org = org or await self.owner.fetchval("SELECT id FROM organisations LIMIT 1")
         await self.owner.execute(
-            "INSERT INTO relationships (id, org_id, kind, type, person_id, other_person_id, started_on) "
-            "VALUES ($1, $2, 'person_person', 'friend', $3, $4, $5)",
+            "INSERT INTO relationships (id, org_id, kind, type, person_id, other_person_id, started_on, evidence) "
+            "VALUES ($1, $2, 'person_person', 'friend', $3, $4, $5, '{\"kind\": \"verbal\"}')",
             uuid.uuid4(),
             owner_org,
             a,
@@ -146,11 +146,17 @@ class Neighbourhood:
         async with self.app.state.db.session(platform=True) as session:
             return await ledger.wallet(session, person)
 
+    async def issuance(self) -> uuid.UUID:
+        async with self.app.state.db.session(platform=True) as session:
+            return await ledger.platform_account(session, "issuance")
+
     async def refresh(self, full: bool = False):
         from app.indicators import service
 
+        # Nothing commits concurrently here, so the job need not look back before its mark.
+        settings = self.app.state.settings.model_copy(update={"indicator_rollup_overlap_seconds": 0})
         async with self.app.state.db.session(platform=True) as session:
-            return await service.refresh(session, self.app.state.settings, full=full)
+            return await service.refresh(session, settings, full=full)
 
     async def figures(self, area: str, period: str, *, full: bool = False) -> dict:
         """Raw (unpublished) figures: from the roll-ups, or by the full computation."""
