@@ -53,10 +53,12 @@ SELECT o.ward AS old_ward, o.lsoa AS old_lsoa, o.msoa AS old_msoa, n.ward, n.lso
        IS DISTINCT FROM (o.canonical_id, o.ward, o.lsoa, o.msoa, o.registered_on)
 """
 
+# A fingerprint of the person–person and organisation ties (rows, ends): what a run saw, so the next
+# can tell whether anything it saw has since changed or gone (rather than only new rows arriving).
 _RELATIONSHIPS_PRINT = (
     "SELECT count(*)::text || ':' || coalesce(sum(hashtextextended(id::text || coalesce(ended_on::text, '') "
     "|| coalesce(person_id::text, '') || coalesce(other_person_id::text, ''), 0)), 0)::text FROM relationships "
-    "WHERE kind <> 'person_organisation'"
+    "WHERE kind <> 'person_organisation' AND ($1::timestamptz IS NULL OR created_at < $1)"
 )
 
 
@@ -85,8 +87,26 @@ async def save_state(conn: asyncpg.Connection, high_water: datetime, fingerprint
     )
 
 
-async def relationships_fingerprint(conn: asyncpg.Connection) -> str:
-    return await conn.fetchval(_RELATIONSHIPS_PRINT)
+async def relationships_fingerprint(conn: asyncpg.Connection, before: datetime | None = None) -> str:
+    """The fingerprint of the ties (made before ``before``, if given)."""
+    return await conn.fetchval(_RELATIONSHIPS_PRINT, before)
+
+
+async def new_ties(conn: asyncpg.Connection, since: datetime) -> tuple[set[str], bool]:
+    """Ties recorded since ``since``: the areas of the people they join, and whether any joins
+    organisations (which can move every area's cross-sector figure)."""
+    rows = await conn.fetch(
+        "SELECT x.code FROM relationships rel JOIN people p ON p.id IN (rel.person_id, rel.other_person_id) "
+        "JOIN indicator_residents r ON r.canonical_id = p.canonical_id "
+        "CROSS JOIN LATERAL (VALUES (r.ward), (r.lsoa), (r.msoa)) x(code) "
+        "WHERE rel.kind = 'person_person' AND rel.created_at >= $1 AND x.code IS NOT NULL",
+        since,
+    )
+    organisations = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM relationships WHERE kind = 'organisation_organisation' AND created_at >= $1)",
+        since,
+    )
+    return {r["code"] for r in rows}, organisations
 
 
 async def refresh_residents(conn: asyncpg.Connection) -> set[str]:
@@ -137,13 +157,30 @@ async def refresh_activity_since(conn: asyncpg.Connection, since: datetime) -> l
     return [(r["code"], r["month"]) for r in rows]
 
 
-async def ledger_months_since(conn: asyncpg.Connection, since: datetime) -> set[date]:
+async def ledger_cells_since(conn: asyncpg.Connection, since: datetime) -> list[tuple[str, date]]:
+    """(area, month) of the ledger transfers made since ``since``: the areas of the residents whose
+    wallets they touch, and the areas the organisations they touch are based in."""
     rows = await conn.fetch(
-        f"SELECT DISTINCT date_trunc('month', created_at AT TIME ZONE '{TZ}')::date AS m "
-        "FROM ledger_transfers WHERE created_at >= $1",
+        f"""
+WITH t AS (
+  SELECT date_trunc('month', created_at AT TIME ZONE '{TZ}')::date AS month, debit_account_id, credit_account_id
+    FROM ledger_transfers WHERE created_at >= $1
+), acc AS (
+  SELECT t.month, a.person_id, a.org_id FROM t JOIN ledger_accounts a ON a.id IN (t.debit_account_id, t.credit_account_id)
+)
+SELECT DISTINCT x.code, acc.month FROM acc JOIN people p ON p.id = acc.person_id
+  JOIN indicator_residents r ON r.canonical_id = p.canonical_id
+  CROSS JOIN LATERAL (VALUES (r.ward), (r.lsoa), (r.msoa)) x(code) WHERE x.code IS NOT NULL
+UNION
+SELECT o.area_code, acc.month FROM acc JOIN organisations o ON o.id = acc.org_id WHERE o.area_code IS NOT NULL
+UNION
+SELECT x.code, acc.month FROM acc JOIN organisations o ON o.id = acc.org_id
+  JOIN area_links l ON o.area_code IN (l.ward, l.lsoa, l.msoa)
+  CROSS JOIN LATERAL (VALUES (l.ward), (l.lsoa), (l.msoa)) x(code)
+""",
         since,
     )
-    return {r["m"] for r in rows}
+    return [(r["code"], r["month"]) for r in rows]
 
 
 async def first_month(conn: asyncpg.Connection) -> date | None:

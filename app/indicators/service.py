@@ -90,15 +90,20 @@ async def refresh(session: AsyncSession, settings: Settings, *, full: bool = Fal
         mark, fingerprint = await repo.state(conn)
         print_now = await repo.relationships_fingerprint(conn)
         changed_areas = await repo.refresh_residents(conn)
-        full = full or mark is None or fingerprint != print_now
+        # Ties only added since the last run dirty the areas of the people they join; a tie that
+        # run saw and that has since ended or gone (an erasure) may touch any area: all are redone.
+        full = full or mark is None or fingerprint != await repo.relationships_fingerprint(conn, mark)
         pairs: list[tuple[str, date]] = []
-        months: set[date] = set()
+        if not full:
+            since = mark - timedelta(seconds=settings.indicator_rollup_overlap_seconds)
+            tie_areas, organisation_ties = await repo.new_ties(conn, since)
+            full = organisation_ties
+            changed_areas |= tie_areas
         if full:
             await repo.rebuild_activity(conn)
         else:
-            since = mark - timedelta(seconds=settings.indicator_rollup_overlap_seconds)
             pairs = await repo.refresh_activity_since(conn, since)
-            months = await repo.ledger_months_since(conn, since)
+            pairs += await repo.ledger_cells_since(conn, since)
         areas = await repo.resident_areas(conn)
         level_of = dict(areas)
         first = await repo.first_month(conn)
@@ -108,8 +113,6 @@ async def refresh(session: AsyncSession, settings: Settings, *, full: bool = Fal
             wanted = {(code, p) for code in level_of for p in periods}
         else:
             wanted |= {(code, p) for code in changed_areas if code in level_of for p in periods}
-            for month in months:
-                wanted |= {(code, p) for p in _periods_touched(month, periods) for code in level_of}
             for code, month in pairs:
                 if code in level_of:
                     wanted |= {(code, p) for p in _periods_touched(month, periods)}
@@ -168,10 +171,11 @@ def _rate(name: str, numerator: dc.Figure, denominator: dc.Figure, scale: float 
 
 
 def _hhi(loads: list[int]) -> dc.Figure:
-    """HHI from rounded per-organisation loads; not published for fewer than 3 organisations."""
+    """HHI from rounded per-organisation loads; suppressed when the number of organisations is (so
+    a handful of organisations' shares are never implied)."""
     if not loads:
         return dc.Figure(None)
-    if len(loads) < dc.MIN_CONTRIBUTORS:
+    if dc.count(len(loads)).suppressed:
         return dc.SUPPRESSED
     rounded = [dc.round5(n) for n in loads]
     whole = sum(rounded)
@@ -322,15 +326,27 @@ async def _area(session: AsyncSession, code: str) -> Any:
     return found
 
 
+async def _stored(
+    session: AsyncSession, settings: Settings, found: Any, periods: list[Period]
+) -> dict[str, tuple[dict[str, Any] | None, datetime | None]]:
+    """The roll-up's figures of an area's periods. A period the job keeps no cell for (before the
+    first activity it has seen, or an area with no resident yet) is computed from the roll-ups
+    there and then: it holds no activity, so that is cheap."""
+    conn = await driver_connection(session)
+    async with platform_scope(session):
+        stored = await repo.stored_values(conn, found["code"], [p.label for p in periods])
+        missing = [(found["code"], found["level"], p) for p in periods if p.label not in stored]
+        computed = await repo.figures(conn, missing, **_figure_settings(settings))
+    return {**{period: (parts, None) for (_, period), parts in computed.items()}, **stored}
+
+
 async def values(
     session: AsyncSession, principal: Principal, settings: Settings, area: str, period: str
 ) -> dict:
     """The ten indicators of an area for a period, with the previous period, safe to publish."""
     p = parse_period(period)
     found = await _area(session, area)
-    conn = await driver_connection(session)
-    async with platform_scope(session):
-        stored = await repo.stored_values(conn, area, [p.label, p.previous.label])
+    stored = await _stored(session, settings, found, [p, p.previous])
     now, computed_at = stored.get(p.label, (None, None))
     before = stored.get(p.previous.label, (None, None))[0]
     residents, indicators = _assemble(settings, now, before, p.previous.label)
@@ -367,10 +383,7 @@ async def series(
         if len(periods) > MAX_SERIES:
             raise _invalid("to", f"a series holds at most {MAX_SERIES} periods")
     found = await _area(session, area)
-    conn = await driver_connection(session)
-    labels = [p.label for p in periods]
-    async with platform_scope(session):
-        stored = await repo.stored_values(conn, area, [periods[0].previous.label, *labels])
+    stored = await _stored(session, settings, found, [periods[0].previous, *periods])
     limits = thresholds(settings)
     points, previous = [], stored.get(periods[0].previous.label, (None, None))[0]
     for p in periods:
