@@ -52,10 +52,6 @@ SELECT person_id, date_trunc('month', occurred_at AT TIME ZONE '{TZ}')::date AS 
 """
 ACT_RAW = ACT_COLUMNS + " GROUP BY 1, 2, 3"
 
-_IN_AREA = (
-    "((c.level = 'ward' AND r.ward = c.area_code) OR (c.level = 'lsoa' AND r.lsoa = c.area_code) "
-    "OR (c.level = 'msoa' AND r.msoa = c.area_code))"
-)
 
 _FIGURES = """
 WITH cells AS MATERIALIZED (
@@ -67,7 +63,13 @@ act AS NOT MATERIALIZED ({act}),
 -- R: each cell's residents (every id of each person) registered by the end of the period
 cr AS MATERIALIZED (
   SELECT c.area_code, c.level, c.period, c.p_start, c.p_end, c.prev_start, c.months, r.person_id, r.canonical_id
-    FROM cells c JOIN res r ON {in_area} AND r.registered_on < c.p_end
+    FROM cells c JOIN res r ON c.level = 'ward' AND r.ward = c.area_code AND r.registered_on < c.p_end
+  UNION ALL
+  SELECT c.area_code, c.level, c.period, c.p_start, c.p_end, c.prev_start, c.months, r.person_id, r.canonical_id
+    FROM cells c JOIN res r ON c.level = 'lsoa' AND r.lsoa = c.area_code AND r.registered_on < c.p_end
+  UNION ALL
+  SELECT c.area_code, c.level, c.period, c.p_start, c.p_end, c.prev_start, c.months, r.person_id, r.canonical_id
+    FROM cells c JOIN res r ON c.level = 'msoa' AND r.msoa = c.area_code AND r.registered_on < c.p_end
 ),
 crc AS MATERIALIZED (
   SELECT DISTINCT area_code, level, period, p_start, p_end, prev_start, months, canonical_id FROM cr
@@ -79,7 +81,7 @@ ca AS MATERIALIZED (
     FROM cr JOIN act a ON a.person_id = cr.person_id AND a.month >= cr.p_start AND a.month < cr.p_end
     JOIN organisations o ON o.id = a.org_id
 ),
-pdays AS (
+pdays AS MATERIALIZED (
   SELECT area_code, period, canonical_id, sum(bit_count(mask::bit(31)))::int AS days
     FROM (SELECT area_code, period, canonical_id, month, bit_or(day_mask) AS mask FROM ca GROUP BY 1, 2, 3, 4) m
    GROUP BY 1, 2, 3
@@ -94,22 +96,22 @@ pp AS MATERIALIZED (
     FROM ca GROUP BY 1, 2, 3
 ),
 -- a resident's main sector: where most of their interactions were (ties broken by name)
-main_sector AS (
+main_sector AS MATERIALIZED (
   SELECT DISTINCT ON (area_code, period, canonical_id) area_code, period, canonical_id, sector
     FROM (SELECT area_code, period, canonical_id, sector, sum(interactions) AS n FROM ca GROUP BY 1, 2, 3, 4) s
    ORDER BY area_code, period, canonical_id, n DESC, sector
 ),
-prev_active AS (
+prev_active AS MATERIALIZED (
   SELECT DISTINCT cr.area_code, cr.period, cr.canonical_id
     FROM cr JOIN act a ON a.person_id = cr.person_id AND a.month >= cr.prev_start AND a.month < cr.p_start
 ),
-year_orgs AS (
+year_orgs AS MATERIALIZED (
   SELECT cr.area_code, cr.period, cr.canonical_id, count(DISTINCT a.org_id) AS orgs
     FROM cr JOIN act a ON a.person_id = cr.person_id
      AND a.month >= (cr.p_end - interval '12 months')::date AND a.month < cr.p_end
    GROUP BY 1, 2, 3
 ),
-ptie AS NOT MATERIALIZED (
+ptie AS MATERIALIZED (
   SELECT pa.canonical_id AS a, pb.canonical_id AS b, rel.started_on, rel.ended_on, rel.id
     FROM relationships rel JOIN people pa ON pa.id = rel.person_id JOIN people pb ON pb.id = rel.other_person_id
    WHERE rel.kind = 'person_person'
@@ -138,9 +140,7 @@ ties AS (
          (ro.canonical_id IS NULL) AS outside
     FROM crc JOIN ptie t ON t.a = crc.canonical_id AND t.a <> t.b AND t.started_on < crc.p_end
                         AND (t.ended_on IS NULL OR t.ended_on >= crc.p_start)
-    LEFT JOIN res ro ON ro.person_id = t.b AND ro.registered_on < crc.p_end
-         AND ((crc.level = 'ward' AND ro.ward = crc.area_code) OR (crc.level = 'lsoa' AND ro.lsoa = crc.area_code)
-              OR (crc.level = 'msoa' AND ro.msoa = crc.area_code))
+    LEFT JOIN crc ro ON ro.area_code = crc.area_code AND ro.period = crc.period AND ro.canonical_id = t.b
   UNION ALL
   SELECT po.area_code, po.period, po.canonical_id, 1, po.org_id::text,
          (lo.org_id IS NULL OR po.sector <> ms.sector)
@@ -219,15 +219,23 @@ flows AS NOT MATERIALIZED (
     LEFT JOIN people cp ON cp.id = ka.person_id
    WHERE t.phase IN ('single', 'post')
 ),
+earned AS MATERIALIZED (
+  SELECT DISTINCT crc.area_code, crc.period, crc.canonical_id
+    FROM crc JOIN flows f ON f.to_person = crc.canonical_id AND f.code = 'earn'
+     AND f.day >= crc.p_start AND f.day < crc.p_end
+),
+gifted AS MATERIALIZED (
+  SELECT DISTINCT crc.area_code, crc.period, crc.canonical_id
+    FROM crc JOIN flows f ON f.from_person = crc.canonical_id AND f.to_person IS NOT NULL
+     AND f.to_person <> crc.canonical_id AND f.day >= crc.p_start AND f.day < crc.p_end
+),
 gave_got AS (
   SELECT crc.area_code, crc.period, crc.canonical_id,
-         coalesce(pp.volunteered, false)
-           OR EXISTS (SELECT 1 FROM flows f WHERE f.from_person = crc.canonical_id AND f.to_person IS NOT NULL
-                        AND f.to_person <> crc.canonical_id AND f.day >= crc.p_start AND f.day < crc.p_end) AS gave,
-         coalesce(pp.served, false)
-           OR EXISTS (SELECT 1 FROM flows f WHERE f.to_person = crc.canonical_id AND f.code = 'earn'
-                        AND f.day >= crc.p_start AND f.day < crc.p_end) AS got
+         coalesce(pp.volunteered, false) OR g.canonical_id IS NOT NULL AS gave,
+         coalesce(pp.served, false) OR e.canonical_id IS NOT NULL AS got
     FROM crc LEFT JOIN pp USING (area_code, period, canonical_id)
+    LEFT JOIN gifted g USING (area_code, period, canonical_id)
+    LEFT JOIN earned e USING (area_code, period, canonical_id)
 ),
 reciprocity AS (
   SELECT area_code, period, count(*) FILTER (WHERE gave OR got) AS either, count(*) FILTER (WHERE gave AND got) AS both
@@ -312,5 +320,5 @@ SELECT c.area_code, c.period, jsonb_build_object(
   LEFT JOIN r3 USING (area_code, period)
 """
 
-ROLLUP_FIGURES = _FIGURES.format(res=RES_ROLLUP, act=ACT_ROLLUP, in_area=_IN_AREA, tz=TZ)
-FULL_FIGURES = _FIGURES.format(res=RES_RAW, act=ACT_RAW, in_area=_IN_AREA, tz=TZ)
+ROLLUP_FIGURES = _FIGURES.format(res=RES_ROLLUP, act=ACT_ROLLUP, tz=TZ)
+FULL_FIGURES = _FIGURES.format(res=RES_RAW, act=ACT_RAW, tz=TZ)

@@ -222,13 +222,19 @@ async def figures(
     straight from the raw tables."""
     if not cells:
         return {}
-    rows = await conn.fetch(
-        FULL_FIGURES if full else ROLLUP_FIGURES,
-        *_cell_arrays(cells),
-        volunteer_cap_minutes,
-        degree_cap,
-        shared_residents,
-    )
+    # The planner cannot see inside the statement's CTEs and guesses one row for each; nested loops
+    # chosen on that guess go quadratic. Hash and merge joins are right at every size here.
+    await conn.execute("SELECT set_config('enable_nestloop', 'off', true)")
+    try:
+        rows = await conn.fetch(
+            FULL_FIGURES if full else ROLLUP_FIGURES,
+            *_cell_arrays(cells),
+            volunteer_cap_minutes,
+            degree_cap,
+            shared_residents,
+        )
+    finally:
+        await conn.execute("SELECT set_config('enable_nestloop', 'on', true)")
     return {(r["area_code"], r["period"]): _json(r["parts"]) for r in rows}
 
 

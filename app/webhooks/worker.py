@@ -31,6 +31,7 @@ from standardwebhooks import Webhook
 
 from app.core.config import Settings
 from app.db.session import Database
+from app.indicators import service as indicators
 from app.ledger import service as ledger
 from app.rewards import service as rewards
 from app.webhooks import targets
@@ -137,6 +138,7 @@ class WebhookWorker:
         self._stop = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._next_expiry = 0.0
+        self._next_indicators = 0.0
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name="webhook-worker")
@@ -172,6 +174,12 @@ class WebhookWorker:
             if time.monotonic() >= self._next_expiry:
                 self._next_expiry = time.monotonic() + CREDIT_EXPIRY_INTERVAL
                 await rewards.expire_credits(session)
+        # The indicator roll-ups, brought up to date in their own transaction every so often.
+        every = self.settings.indicator_refresh_seconds
+        if every and time.monotonic() >= self._next_indicators:
+            self._next_indicators = time.monotonic() + every
+            async with self.db.session(platform=True) as session:
+                await indicators.refresh(session, self.settings)
         await self.fan_out()
         claimed = await self.claim()
         if claimed:
