@@ -257,6 +257,9 @@ async def seed(
             choice = rng.choice(pool)
             if choice not in repertoire:
                 repertoire.append(choice)
+        if w == 1:  # in the brittle ward most people's one lifeline is the medical centre
+            lifeline = orgs[1]
+            repertoire = [lifeline, *[o for o in repertoire if o is not lifeline][: max(0, k - 1)]]
         weights = [ward.focus] + [(1 - ward.focus) / max(1, len(repertoire) - 1)] * (len(repertoire) - 1)
         volunteer_at = None
         if rng.random() < ward.volunteers:

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from app.auth.deps import Context, tenant
 from app.core.pagination import PageRequest, page_request
 from app.indicators import charts, service
-from app.indicators.schemas import AreaPage, Catalogue, Series, Values
+from app.indicators.schemas import AreaPage, IndicatorCatalogue, IndicatorSeries, IndicatorValues
 
 router = APIRouter(tags=["indicators"])
 
@@ -16,13 +16,13 @@ AREA = Query(description="Area code (ward, LSOA or MSOA), from GET /v1/areas")
 PERIOD = Query(description="YYYY-MM, YYYY-Qn or YYYY")
 
 
-@router.get("/indicators", response_model=Catalogue, operation_id="listIndicators")
+@router.get("/indicators", response_model=IndicatorCatalogue, operation_id="listIndicators")
 async def list_indicators(request: Request, ctx: Context = tenant("indicators:read")):
     """The ten community indicators: definitions, units and RAG thresholds."""
     return {"items": service.catalogue(request.app.state.settings)}
 
 
-@router.get("/indicators/values", response_model=Values, operation_id="getIndicatorValues")
+@router.get("/indicators/values", response_model=IndicatorValues, operation_id="getIndicatorValues")
 async def get_values(
     request: Request, area: str = AREA, period: str = PERIOD, ctx: Context = tenant("indicators:read")
 ):
@@ -50,7 +50,7 @@ async def get_values_csv(
     )
 
 
-@router.get("/indicators/series", response_model=Series, operation_id="getIndicatorSeries")
+@router.get("/indicators/series", response_model=IndicatorSeries, operation_id="getIndicatorSeries")
 async def get_series(
     request: Request,
     area: str = AREA,

@@ -21,7 +21,7 @@ class IndicatorDefinition(BaseModel):
     thresholds: Thresholds
 
 
-class Catalogue(BaseModel):
+class IndicatorCatalogue(BaseModel):
     items: list[IndicatorDefinition]
 
 
@@ -70,7 +70,7 @@ class PublishedCount(BaseModel):
     suppressed: bool
 
 
-class Values(BaseModel):
+class IndicatorValues(BaseModel):
     area: AreaRef
     period: str
     previous_period: str
@@ -88,7 +88,7 @@ class SeriesPoint(BaseModel):
     rag: str | None
 
 
-class Series(BaseModel):
+class IndicatorSeries(BaseModel):
     area: AreaRef
     code: str
     measure: str
