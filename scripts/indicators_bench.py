@@ -10,7 +10,8 @@ once in full, then times:
 
 - the query: ``indicators.service.values`` — what GET /v1/indicators/values does after the token
   check: read the area's two roll-up rows and publish them through disclosure control — for one
-  ward and the latest full month, ``--queries`` times (p50, p95, p99);
+  ward and the latest full month, ``--queries`` times (p50, p95, p99); and the same request to
+  ``GET /v1/indicators/values`` of a ``kith serve`` process over loopback HTTP;
 - the floor it is measured against: the same figures computed by a full scan of the raw tables
   (the same SQL over people, postcodes and interactions instead of the roll-ups), a few times;
 - an incremental run of the job after 10,000 new interactions arrive.
@@ -26,18 +27,20 @@ import json
 import random
 import statistics
 import sys
+import tempfile
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
+import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from identity_bench import in_fresh_database, percentile, plain, progress  # noqa: E402
+from identity_bench import bench_client, in_fresh_database, percentile, plain, progress, start_server  # noqa: E402
 
 from app.auth.principal import Principal  # noqa: E402
 from app.core.config import Settings  # noqa: E402
@@ -171,6 +174,25 @@ async def run(args, url: str) -> None:
         answer = await query()
         timings.append((time.perf_counter() - t) * 1000)
 
+    # The same over HTTP: kith serve in its own process, over loopback (token check, rate limit,
+    # the request's transaction, JSON).
+    server, base = await start_server(url, Path(tempfile.mkdtemp(prefix="kith-ind-bench-")))
+    try:
+        async with httpx.AsyncClient(base_url=base) as client:
+            _, headers = await bench_client(url, settings, client, ["indicators:read"], name="Bench analyst")
+            params = {"area": area, "period": period.label}
+            first = await client.get("/v1/indicators/values", params=params, headers=headers)
+            assert first.status_code == 200, first.text
+            http = []
+            for _ in range(args.queries):
+                t = time.perf_counter()
+                response = await client.get("/v1/indicators/values", params=params, headers=headers)
+                http.append((time.perf_counter() - t) * 1000)
+                assert response.status_code == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
     scans = []
     for _ in range(args.scans):
         t = time.perf_counter()
@@ -210,6 +232,12 @@ async def run(args, url: str) -> None:
                     "p95": round(percentile(timings, 95), 2),
                     "p99": round(percentile(timings, 99), 2),
                     "n": len(timings),
+                },
+                "http_ms": {
+                    "p50": round(statistics.median(http), 2),
+                    "p95": round(percentile(http, 95), 2),
+                    "p99": round(percentile(http, 99), 2),
+                    "n": len(http),
                 },
                 "full_scan_ms": {
                     "median": round(statistics.median(scans), 1),

@@ -92,6 +92,19 @@ class TestBridging:
         assert (f["ei_internal"], f["ei_external"]) == (12, 6)
 
 
+    async def test_each_persons_degree_is_capped_at_twenty(self, hood):
+        [w] = await hood.areas(1)
+        elsewhere = await hood.org("public")  # based in no area: an outside tie
+        [hub] = await hood.people(w, 1)
+        friends = await hood.people(w, 25)
+        await hood.interact([hub], elsewhere, at(2026, 10, 1))
+        for friend in friends:
+            await hood.tie(hub, friend)
+        f = await figures(hood, w.ward, "2026-10")
+        # the hub keeps 20 of its 26 ties (people first), so its outside tie goes; each friend has one
+        assert (f["ei_internal"], f["ei_external"]) == (20 + 25, 0)
+
+
 class TestIsolation:
     async def test_no_ties_and_at_most_one_organisation_in_twelve_months(self, hood):
         [w] = await hood.areas(1)
