@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import sys
@@ -176,6 +177,9 @@ async def run(args, url: str) -> None:
 
     # The same over HTTP: kith serve in its own process, over loopback (token check, rate limit,
     # the request's transaction, JSON).
+    # Its background worker would otherwise start a roll-up run at once, re-reading the last five
+    # minutes (all of this freshly loaded data) while the requests are timed.
+    os.environ["KITH_INDICATOR_REFRESH_SECONDS"] = "0"
     server, base = await start_server(url, Path(tempfile.mkdtemp(prefix="kith-ind-bench-")))
     try:
         async with httpx.AsyncClient(base_url=base) as client:
