@@ -91,7 +91,6 @@ class TestBridging:
         # inside: 10 charity ties + p0→p1 + p1→p0; outside: 5 shop ties + p2→q
         assert (f["ei_internal"], f["ei_external"]) == (12, 6)
 
-
     async def test_each_persons_degree_is_capped_at_twenty(self, hood):
         [w] = await hood.areas(1)
         elsewhere = await hood.org("public")  # based in no area: an outside tie
