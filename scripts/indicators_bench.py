@@ -47,7 +47,7 @@ from app.auth.principal import Principal  # noqa: E402
 from app.core.config import Settings  # noqa: E402
 from app.db import migrate  # noqa: E402
 from app.db.session import Database  # noqa: E402
-from app.indicators import areas, service  # noqa: E402
+from app.indicators import areas, publication, service  # noqa: E402
 from app.indicators.periods import Period, add_months  # noqa: E402
 
 WARDS, LSOAS, POSTCODES = 20, 8, 6
@@ -203,7 +203,7 @@ async def run(args, url: str) -> None:
         async with db.session(platform=True) as session:
             raw = await service.raw_figures(session, settings, area, [period, period.previous], full=True)
         scans.append((time.perf_counter() - t) * 1000)
-    _, from_scan = service._assemble(
+    _, from_scan = publication.assemble(
         settings, raw[period.label], raw[period.previous.label], period.previous.label
     )
     same = from_scan == answer["indicators"]

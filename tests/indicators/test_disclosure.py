@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.indicators import disclosure as dc
-from app.indicators import service
+from app.indicators import publication
 
 COUNT_KEYS = (
     "residents", "active", "orgs_public", "orgs_social", "orgs_commercial", "ties_total", "ties_cross",
@@ -66,7 +66,7 @@ class TestPublication:
     @settings(max_examples=300, deadline=None)
     @given(parts)
     def test_no_published_count_is_small_and_rates_come_from_published_figures(self, p):
-        residents, measures = service.publish(p)
+        residents, measures = publication.publish(p)
         for figure in _published_figures(residents, measures):
             assert figure is None or (figure % 5 == 0 and not 0 < abs(figure) < 8), figure
         for code, indicator in measures.items():
@@ -82,10 +82,10 @@ class TestPublication:
     @settings(max_examples=100, deadline=None)
     @given(parts)
     def test_the_same_figures_always_publish_the_same(self, p):
-        assert service.publish(p) == service.publish(dict(p))
+        assert publication.publish(p) == publication.publish(dict(p))
 
     @given(parts)
     def test_a_part_suppressed_suppresses_the_rate(self, p):
         p = {**p, "residents": 5}
-        _, measures = service.publish(p)
+        _, measures = publication.publish(p)
         assert measures["isolation"][0]["suppressed"] and measures["isolation"][0]["value"] is None
