@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from app.consent.endpoints import admin as consent_admin_router
 from app.consent.endpoints import router as consent_router
 from app.identity.endpoints import router as identity_router
+from app.indicators.endpoints import router as indicators_router
 from app.interactions.endpoints import router as interactions_router
 from app.ledger.endpoints import admin as ledger_admin_router
 from app.ledger.endpoints import router as ledger_router
@@ -30,3 +31,4 @@ v1.include_router(ledger_router)
 v1.include_router(ledger_admin_router)
 v1.include_router(rewards_router)
 v1.include_router(rewards_admin_router)
+v1.include_router(indicators_router)

@@ -25,12 +25,18 @@ clients_cli = typer.Typer(help="API clients.", no_args_is_help=True)
 audit_cli = typer.Typer(help="The audit trail.", no_args_is_help=True)
 openapi_cli = typer.Typer(help="The OpenAPI document.", no_args_is_help=True)
 identity_cli = typer.Typer(help="Identity resolution.", no_args_is_help=True)
+areas_cli = typer.Typer(help="Areas and the postcode lookup.", no_args_is_help=True)
+indicators_cli = typer.Typer(help="Community indicators.", no_args_is_help=True)
+demo_cli = typer.Typer(help="The demo neighbourhood.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(orgs_cli, name="orgs")
 cli.add_typer(clients_cli, name="clients")
 cli.add_typer(audit_cli, name="audit")
 cli.add_typer(openapi_cli, name="openapi")
 cli.add_typer(identity_cli, name="identity")
+cli.add_typer(areas_cli, name="areas")
+cli.add_typer(indicators_cli, name="indicators")
+cli.add_typer(demo_cli, name="demo")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the result as JSON")]
 
@@ -77,6 +83,9 @@ def serve(
     migrate: Annotated[
         bool, typer.Option("--migrate/--no-migrate", help="Migrate the database first")
     ] = True,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Seed the demo neighbourhood first (once) and print how to use it")
+    ] = False,
 ) -> None:
     """Run the API server (migrating the database first)."""
     import uvicorn
@@ -85,6 +94,10 @@ def serve(
     from app.core.logging import configure_logging
     from app.db import migrate as migrations
 
+    if demo:
+        # A demonstration: development mode, so that sign-in codes go to /dev/outbox.
+        os.environ.setdefault("KITH_ENV", "dev")
+        get_settings.cache_clear()
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
     urls = _urls()
@@ -103,6 +116,8 @@ def serve(
             stale.unlink()
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     bind_host, bind_port = host or settings.host, port or settings.port
+    if demo:
+        _serve_demo(settings, f"http://{bind_host}:{bind_port}")
     typer.echo(f"Kith is listening on http://{bind_host}:{bind_port}  (API docs: /docs)", err=True)
     uvicorn.run(
         "app.main:create_app",
@@ -113,6 +128,120 @@ def serve(
         log_config=None,
         timeout_graceful_shutdown=20,
     )
+
+
+def _serve_demo(settings, base: str) -> None:
+    """Seed the demo neighbourhood unless this data directory has it, then print how to use it."""
+    from app.demo import seed as demo_seed
+
+    credentials = settings.data_dir / "demo-credentials.json"
+
+    async def prepare(session, principal):
+        if await demo_seed.already_seeded(session):
+            return None
+        typer.echo("Seeding the demo neighbourhood (about a minute, once)…", err=True)
+        await demo_seed.seed(session)
+        return await demo_seed.demo_clients(session)
+
+    clients = asyncio.run(_as_operator(prepare))
+    if clients is not None:
+        asyncio.run(_refresh_indicators())
+        credentials.parent.mkdir(parents=True, exist_ok=True)
+        credentials.write_bytes(demo_seed.credentials_json(clients))
+        credentials.chmod(0o600)
+    shown = json.loads(credentials.read_text()) if credentials.exists() else {}
+    typer.echo(
+        f"\nKith demo neighbourhood\n  portal:   {base}/portal  (sign in as {demo_seed.DEMO_RESIDENT_EMAIL}; "
+        f"the code arrives at {base}/dev/outbox)\n  API docs: {base}/docs\n  token:    POST {base}/oauth/token "
+        "(client_credentials)\n  demo API clients (also in "
+        f"{credentials}):"
+    )
+    for role, c in shown.items():
+        typer.echo(
+            f"    {role:9} {c['client_id']}  {c['client_secret']}  ({c['organisation']}: {c['scopes']})"
+        )
+    typer.echo(
+        f"  e.g. the wards' indicators: {base}/v1/areas?level=ward and "
+        f"{base}/v1/indicators/dna.svg?area=E05900002&period=<YYYY-MM> with the analyst's token\n"
+    )
+
+
+async def _refresh_indicators(full: bool = False):
+    from app.indicators import service
+
+    return await _as_operator(lambda s, p: service.refresh(s, get_settings(), full=full))
+
+
+@areas_cli.command("import")
+def areas_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="ONS NSPL/ONSPD-format CSV")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Load a postcode lookup (NSPL/ONSPD CSV): bad rows are reported by line, good ones imported."""
+    from app.core.errors import AppError
+    from app.indicators import areas
+
+    async def load(session, principal):
+        with file.open(newline="", encoding="utf-8-sig") as handle:
+            return await areas.import_lookup(session, handle)
+
+    try:
+        report = asyncio.run(_as_operator(load))
+    except AppError as exc:
+        _fail(exc.detail)
+    if as_json:
+        typer.echo(json.dumps(report.as_json()))
+    else:
+        typer.echo(
+            f"imported {report.imported} postcodes; areas: "
+            + ", ".join(f"{n} {level}s" for level, n in sorted(report.areas.items()))
+        )
+        for bad in report.rejected[:50]:
+            typer.echo(f"  line {bad['line']}: {bad['error']}", err=True)
+        if len(report.rejected) > 50:
+            typer.echo(f"  … and {len(report.rejected) - 50} more bad rows (--json lists them all)", err=True)
+    if report.rejected and not report.imported:
+        raise typer.Exit(1)
+
+
+@indicators_cli.command("refresh")
+def indicators_refresh(
+    full: Annotated[bool, typer.Option("--full", help="Rebuild every roll-up")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Bring the indicator roll-ups up to date (kith serve and kith worker also do it regularly)."""
+    report = asyncio.run(_refresh_indicators(full))
+    typer.echo(json.dumps(report.as_json()) if as_json else f"{report.cells} area-periods recomputed")
+
+
+@demo_cli.command("seed")
+def demo_seed_command(
+    people: Annotated[int, typer.Option(min=50, max=100_000, help="Residents")] = 5000,
+    seed: Annotated[int, typer.Option(help="The same seed, the same neighbourhood")] = 7,
+    as_json: JsonFlag = False,
+) -> None:
+    """Seed the demo neighbourhood (wards, organisations, a year of activity) and demo API clients."""
+    from app.demo import seed as demo_seed
+
+    async def run(session, principal):
+        if await demo_seed.already_seeded(session):
+            return None
+        summary = await demo_seed.seed(session, people=people, seed=seed)
+        return {**summary, "clients": await demo_seed.demo_clients(session)}
+
+    summary = asyncio.run(_as_operator(run))
+    if summary is None:
+        _fail("The demo neighbourhood is already in this database.")
+    asyncio.run(_refresh_indicators())
+    if as_json:
+        typer.echo(json.dumps(summary, default=str))
+    else:
+        typer.echo(
+            f"seeded {summary['people']} residents, {summary['organisations']} organisations, "
+            f"{summary['interactions']} interactions"
+        )
+        for role, c in summary["clients"].items():
+            typer.echo(f"  {role:9} {c['client_id']}  {c['client_secret']}")
 
 
 @cli.command()

@@ -7,6 +7,7 @@ def import_all_models() -> None:
     from app.audit import models as _audit  # noqa: F401
     from app.consent import models as _consent  # noqa: F401
     from app.identity import models as _identity  # noqa: F401
+    from app.indicators import models as _indicators  # noqa: F401
     from app.interactions import models as _interactions  # noqa: F401
     from app.ledger import models as _ledger  # noqa: F401
     from app.organisations import models as _organisations  # noqa: F401

@@ -89,6 +89,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides) -> Settings:
         log_json=False,
         log_level="WARNING",
         webhook_worker=False,  # the webhook tests run workers of their own
+        indicator_refresh_seconds=0,  # the indicator tests refresh the roll-ups themselves
     )
     values.update(overrides)
     return Settings(**values)

@@ -100,6 +100,24 @@ class Settings(BaseSettings):
     portal_address_limit: str = Field(
         "30/hour", description="Sign-in attempts (codes asked for or tried) per client address"
     )
+    indicator_thresholds: dict[str, tuple[float, float]] = Field(
+        default_factory=dict,
+        description="Indicators: (red, green) boundaries per indicator code, as JSON, e.g. "
+        '{"isolation": [0.4, 0.25]}; unset codes keep their defaults (GET /v1/indicators shows them)',
+    )
+    indicator_volunteer_cap_hours: float = Field(
+        40.0, gt=0, description="Indicators: a person's volunteering hours counted per month at most"
+    )
+    indicator_refresh_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="How often kith serve / kith worker bring the indicator roll-ups up to date (0: never)",
+    )
+    indicator_rollup_overlap_seconds: float = Field(
+        300.0,
+        ge=0,
+        description="The roll-up job re-reads this much before its high-water mark (late commits)",
+    )
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -31,6 +31,7 @@ from standardwebhooks import Webhook
 
 from app.core.config import Settings
 from app.db.session import Database
+from app.indicators import service as indicators
 from app.ledger import service as ledger
 from app.rewards import service as rewards
 from app.webhooks import targets
@@ -137,6 +138,8 @@ class WebhookWorker:
         self._stop = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._next_expiry = 0.0
+        self._next_indicators = 0.0
+        self._indicators_task: asyncio.Task | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name="webhook-worker")
@@ -150,6 +153,10 @@ class WebhookWorker:
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self._indicators_task is not None:  # a roll-up run is one transaction: stopping loses nothing
+            self._indicators_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._indicators_task
         await self._client.aclose()
 
     async def run(self) -> None:
@@ -172,11 +179,25 @@ class WebhookWorker:
             if time.monotonic() >= self._next_expiry:
                 self._next_expiry = time.monotonic() + CREDIT_EXPIRY_INTERVAL
                 await rewards.expire_credits(session)
+        # The indicator roll-ups, brought up to date every so often in a task of their own (a run can
+        # take a while on a large neighbourhood; deliveries need not wait for it).
+        every = self.settings.indicator_refresh_seconds
+        idle = self._indicators_task is None or self._indicators_task.done()
+        if every and idle and time.monotonic() >= self._next_indicators:
+            self._next_indicators = time.monotonic() + every
+            self._indicators_task = asyncio.create_task(self._refresh_indicators(), name="indicator-rollups")
         await self.fan_out()
         claimed = await self.claim()
         if claimed:
             await asyncio.gather(*(self.attempt(c) for c in claimed))
         return len(claimed)
+
+    async def _refresh_indicators(self) -> None:
+        try:
+            async with self.db.session(platform=True) as session:
+                await indicators.refresh(session, self.settings)
+        except Exception:
+            log.exception("indicator roll-up run failed")
 
     async def fan_out(self) -> None:
         async with self.db.session(platform=True) as session:

@@ -1,0 +1,1 @@
+"""The demo neighbourhood: `kith demo seed` and `kith serve --demo`."""

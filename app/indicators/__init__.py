@@ -1,0 +1,1 @@
+"""Community DNA: the ten resilience indicators by area and period, safe to publish (SPEC §10)."""

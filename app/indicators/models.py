@@ -1,0 +1,84 @@
+"""Areas, the postcode lookup, and the indicators' roll-up tables (platform tables: no
+organisation owns them)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Date, DateTime, Integer, Text
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base
+
+LEVELS = ("ward", "lsoa", "msoa")
+
+
+class Area(Base):
+    __tablename__ = "areas"
+
+    code: Mapped[str] = mapped_column(Text, primary_key=True)
+    level: Mapped[str] = mapped_column(Text)
+    name: Mapped[str | None] = mapped_column(Text)
+    postcodes: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Postcode(Base):
+    __tablename__ = "postcodes"
+
+    postcode: Mapped[str] = mapped_column(Text, primary_key=True)
+    ward: Mapped[str | None] = mapped_column(Text)
+    lsoa: Mapped[str | None] = mapped_column(Text)
+    msoa: Mapped[str | None] = mapped_column(Text)
+
+
+class AreaLink(Base):
+    __tablename__ = "area_links"
+
+    ward: Mapped[str] = mapped_column(Text, primary_key=True)
+    lsoa: Mapped[str] = mapped_column(Text, primary_key=True)
+    msoa: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
+class IndicatorResident(Base):
+    __tablename__ = "indicator_residents"
+
+    person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    canonical_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    ward: Mapped[str | None] = mapped_column(Text)
+    lsoa: Mapped[str | None] = mapped_column(Text)
+    msoa: Mapped[str | None] = mapped_column(Text)
+    registered_on: Mapped[date] = mapped_column(Date)
+
+
+class IndicatorActivity(Base):
+    __tablename__ = "indicator_activity"
+
+    person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    interactions: Mapped[int] = mapped_column(Integer)
+    day_mask: Mapped[int] = mapped_column(Integer)
+    volunteer_minutes: Mapped[int] = mapped_column(Integer)
+    volunteering: Mapped[int] = mapped_column(Integer)
+    services: Mapped[int] = mapped_column(Integer)
+
+
+class IndicatorValue(Base):
+    __tablename__ = "indicator_values"
+
+    area_code: Mapped[str] = mapped_column(Text, primary_key=True)
+    period: Mapped[str] = mapped_column(Text, primary_key=True)
+    parts: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class IndicatorState(Base):
+    __tablename__ = "indicator_state"
+
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    high_water: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    fingerprint: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,321 @@
+"""Queries of the indicators' tables, and the roll-up job's bulk statements. No commits here.
+
+The roll-up job is driven by a high-water mark: each run looks at what arrived since the last run
+(less an overlap, so that a transaction that began before the mark and committed after it is still
+seen — recomputing a person's month is idempotent, so seeing a row twice does no harm), rebuilds
+``indicator_activity`` for just the person-months touched, and recomputes ``indicator_values`` for
+just the (area, period) cells those months feed. Residents are re-derived each run (one pass over
+people, cheap beside the events) and diffed, so a move, a merge, an objection to research or an
+erasure reaches exactly the areas it changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+import orjson
+
+from app.indicators.computation import ACT_RAW, FULL_FIGURES, RES_RAW, ROLLUP_FIGURES, TZ
+from app.indicators.periods import Period
+
+_LOCK = "SELECT pg_advisory_xact_lock(hashtext('kith.indicators.rollup'))"
+
+# The interactions of given person-months, aggregated as indicator_activity rows.
+_ACT_OF_DIRTY = f"""
+INSERT INTO indicator_activity (person_id, month, org_id, interactions, day_mask, volunteer_minutes,
+                                volunteering, services)
+SELECT i.person_id, d.month, i.org_id, count(*)::int,
+       bit_or(1 << (extract(day FROM i.occurred_at AT TIME ZONE '{TZ}')::int - 1))::int,
+       coalesce(sum(i.duration_minutes) FILTER (WHERE i.kind = 'volunteering'), 0)::int,
+       (count(*) FILTER (WHERE i.kind = 'volunteering'))::int,
+       (count(*) FILTER (WHERE i.kind IN ('service_contact', 'referral')))::int
+  FROM ind_dirty d
+  JOIN interactions i ON i.person_id = d.person_id
+   AND i.occurred_at >= (d.month::timestamp AT TIME ZONE '{TZ}')
+   AND i.occurred_at < ((d.month + interval '1 month')::timestamp AT TIME ZONE '{TZ}')
+ GROUP BY 1, 2, 3
+"""
+
+_DIRTY_SINCE = f"""
+CREATE TEMP TABLE ind_dirty ON COMMIT DROP AS
+SELECT DISTINCT person_id, date_trunc('month', occurred_at AT TIME ZONE '{TZ}')::date AS month
+  FROM interactions WHERE created_at >= $1
+"""
+
+_RESIDENTS_DIFF = """
+SELECT o.ward AS old_ward, o.lsoa AS old_lsoa, o.msoa AS old_msoa, n.ward, n.lsoa, n.msoa
+  FROM ind_new_res n FULL JOIN indicator_residents o USING (person_id)
+ WHERE n.person_id IS NULL OR o.person_id IS NULL
+    OR (n.canonical_id, n.ward, n.lsoa, n.msoa, n.registered_on)
+       IS DISTINCT FROM (o.canonical_id, o.ward, o.lsoa, o.msoa, o.registered_on)
+"""
+
+# A fingerprint of the person–person and organisation ties (rows, ends): what a run saw, so the next
+# can tell whether anything it saw has since changed or gone (rather than only new rows arriving).
+_RELATIONSHIPS_PRINT = (
+    "SELECT count(*)::text || ':' || coalesce(sum(hashtextextended(id::text || coalesce(ended_on::text, '') "
+    "|| coalesce(person_id::text, '') || coalesce(other_person_id::text, ''), 0)), 0)::text FROM relationships "
+    "WHERE kind <> 'person_organisation' AND ($1::timestamptz IS NULL OR created_at < $1)"
+)
+
+
+def _json(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+async def lock_rollup(conn: asyncpg.Connection) -> None:
+    """One roll-up run at a time (others wait, then find little to do). A batch job: the service's
+    statement timeout, meant for requests, does not apply."""
+    await conn.execute(_LOCK)
+    await conn.execute("SET LOCAL statement_timeout = 0")
+
+
+async def state(conn: asyncpg.Connection) -> tuple[datetime | None, str | None]:
+    row = await conn.fetchrow("SELECT high_water, fingerprint FROM indicator_state WHERE name = 'rollup'")
+    return (row["high_water"], row["fingerprint"]) if row else (None, None)
+
+
+async def save_state(conn: asyncpg.Connection, high_water: datetime, fingerprint: str) -> None:
+    await conn.execute(
+        "INSERT INTO indicator_state (name, high_water, fingerprint, updated_at) VALUES ('rollup', $1, $2, now()) "
+        "ON CONFLICT (name) DO UPDATE SET high_water = $1, fingerprint = $2, updated_at = now()",
+        high_water,
+        fingerprint,
+    )
+
+
+async def relationships_fingerprint(conn: asyncpg.Connection, before: datetime | None = None) -> str:
+    """The fingerprint of the ties (made before ``before``, if given)."""
+    return await conn.fetchval(_RELATIONSHIPS_PRINT, before)
+
+
+async def new_ties(conn: asyncpg.Connection, since: datetime) -> tuple[set[str], bool]:
+    """Ties recorded since ``since``: the areas of the people they join, and whether any joins
+    organisations (which can move every area's cross-sector figure)."""
+    rows = await conn.fetch(
+        "SELECT x.code FROM relationships rel JOIN people p ON p.id IN (rel.person_id, rel.other_person_id) "
+        "JOIN indicator_residents r ON r.canonical_id = p.canonical_id "
+        "CROSS JOIN LATERAL (VALUES (r.ward), (r.lsoa), (r.msoa)) x(code) "
+        "WHERE rel.kind = 'person_person' AND rel.created_at >= $1 AND x.code IS NOT NULL",
+        since,
+    )
+    organisations = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM relationships WHERE kind = 'organisation_organisation' AND created_at >= $1)",
+        since,
+    )
+    return {r["code"] for r in rows}, organisations
+
+
+async def refresh_residents(conn: asyncpg.Connection) -> set[str]:
+    """Re-derive the residents and apply the difference; the areas whose residents changed."""
+    await conn.execute(f"CREATE TEMP TABLE ind_new_res ON COMMIT DROP AS {RES_RAW}")
+    changed = await conn.fetch(_RESIDENTS_DIFF)
+    areas = {code for row in changed for code in row.values() if code}
+    if changed:
+        await conn.execute(
+            "DELETE FROM indicator_residents o WHERE NOT EXISTS "
+            "(SELECT 1 FROM ind_new_res n WHERE n.person_id = o.person_id)"
+        )
+        await conn.execute(
+            "INSERT INTO indicator_residents (person_id, canonical_id, ward, lsoa, msoa, registered_on) "
+            "SELECT person_id, canonical_id, ward, lsoa, msoa, registered_on FROM ind_new_res "
+            "ON CONFLICT (person_id) DO UPDATE SET canonical_id = excluded.canonical_id, ward = excluded.ward, "
+            "lsoa = excluded.lsoa, msoa = excluded.msoa, registered_on = excluded.registered_on "
+            "WHERE (indicator_residents.canonical_id, indicator_residents.ward, indicator_residents.lsoa, "
+            "indicator_residents.msoa, indicator_residents.registered_on) IS DISTINCT FROM "
+            "(excluded.canonical_id, excluded.ward, excluded.lsoa, excluded.msoa, excluded.registered_on)"
+        )
+    await conn.execute("DROP TABLE ind_new_res")
+    return areas
+
+
+async def rebuild_activity(conn: asyncpg.Connection) -> None:
+    """All of indicator_activity from the interactions (the first run, or ``--full``)."""
+    await conn.execute("DELETE FROM indicator_activity")
+    await conn.execute(
+        "INSERT INTO indicator_activity (person_id, month, org_id, interactions, day_mask, volunteer_minutes, "
+        f"volunteering, services) {ACT_RAW}"
+    )
+
+
+async def refresh_activity_since(conn: asyncpg.Connection, since: datetime) -> list[tuple[str, date]]:
+    """Recompute the person-months that interactions arriving since ``since`` touched; the (area,
+    month) pairs they belong to."""
+    await conn.execute(_DIRTY_SINCE, since)
+    await conn.execute(
+        "DELETE FROM indicator_activity a USING ind_dirty d WHERE a.person_id = d.person_id AND a.month = d.month"
+    )
+    await conn.execute(_ACT_OF_DIRTY)
+    rows = await conn.fetch(
+        "SELECT DISTINCT x.code, d.month FROM ind_dirty d JOIN indicator_residents r ON r.person_id = d.person_id "
+        "CROSS JOIN LATERAL (VALUES (r.ward), (r.lsoa), (r.msoa)) x(code) WHERE x.code IS NOT NULL"
+    )
+    await conn.execute("DROP TABLE ind_dirty")
+    return [(r["code"], r["month"]) for r in rows]
+
+
+async def ledger_cells_since(conn: asyncpg.Connection, since: datetime) -> list[tuple[str, date]]:
+    """(area, month) of the ledger transfers made since ``since``: the areas of the residents whose
+    wallets they touch, and the areas the organisations they touch are based in."""
+    rows = await conn.fetch(
+        f"""
+WITH t AS (
+  SELECT date_trunc('month', created_at AT TIME ZONE '{TZ}')::date AS month, debit_account_id, credit_account_id
+    FROM ledger_transfers WHERE created_at >= $1
+), acc AS (
+  SELECT t.month, a.person_id, a.org_id FROM t JOIN ledger_accounts a ON a.id IN (t.debit_account_id, t.credit_account_id)
+)
+SELECT DISTINCT x.code, acc.month FROM acc JOIN people p ON p.id = acc.person_id
+  JOIN indicator_residents r ON r.canonical_id = p.canonical_id
+  CROSS JOIN LATERAL (VALUES (r.ward), (r.lsoa), (r.msoa)) x(code) WHERE x.code IS NOT NULL
+UNION
+SELECT o.area_code, acc.month FROM acc JOIN organisations o ON o.id = acc.org_id WHERE o.area_code IS NOT NULL
+UNION
+SELECT x.code, acc.month FROM acc JOIN organisations o ON o.id = acc.org_id
+  JOIN area_links l ON o.area_code IN (l.ward, l.lsoa, l.msoa)
+  CROSS JOIN LATERAL (VALUES (l.ward), (l.lsoa), (l.msoa)) x(code)
+""",
+        since,
+    )
+    return [(r["code"], r["month"]) for r in rows]
+
+
+async def first_month(conn: asyncpg.Connection) -> date | None:
+    return await conn.fetchval(
+        f"SELECT least((SELECT min(month) FROM indicator_activity), "
+        f"(SELECT date_trunc('month', min(created_at) AT TIME ZONE '{TZ}')::date FROM ledger_transfers))"
+    )
+
+
+async def resident_areas(conn: asyncpg.Connection) -> list[tuple[str, str]]:
+    """(code, level) of every area with at least one resident counted."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT x.code, x.level FROM indicator_residents r CROSS JOIN LATERAL "
+        "(VALUES (r.ward, 'ward'), (r.lsoa, 'lsoa'), (r.msoa, 'msoa')) x(code, level) WHERE x.code IS NOT NULL"
+    )
+    return [(r["code"], r["level"]) for r in rows]
+
+
+def _cell_arrays(cells: Iterable[tuple[str, str, Period]]) -> list[list[Any]]:
+    cols: list[list[Any]] = [[], [], [], [], [], [], []]
+    for code, level, p in cells:
+        for col, value in zip(
+            cols, (code, level, p.label, p.start, p.end, p.previous.start, p.months), strict=True
+        ):
+            col.append(value)
+    return cols
+
+
+async def figures(
+    conn: asyncpg.Connection,
+    cells: list[tuple[str, str, Period]],
+    *,
+    volunteer_cap_minutes: int,
+    degree_cap: int,
+    shared_residents: int,
+    full: bool = False,
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The raw figures of each (area code, level, period) cell: from the roll-ups, or ``full``:
+    straight from the raw tables."""
+    if not cells:
+        return {}
+    # The planner cannot see inside the statement's CTEs and guesses one row for each; nested loops
+    # chosen on that guess go quadratic. Hash and merge joins are right at every size here.
+    await conn.execute("SELECT set_config('enable_nestloop', 'off', true)")
+    try:
+        rows = await conn.fetch(
+            FULL_FIGURES if full else ROLLUP_FIGURES,
+            *_cell_arrays(cells),
+            volunteer_cap_minutes,
+            degree_cap,
+            shared_residents,
+        )
+    finally:
+        await conn.execute("SELECT set_config('enable_nestloop', 'on', true)")
+    return {(r["area_code"], r["period"]): _json(r["parts"]) for r in rows}
+
+
+async def store_values(conn: asyncpg.Connection, values: dict[tuple[str, str], dict[str, Any]]) -> None:
+    if not values:
+        return
+    keys = list(values)
+    await conn.execute(
+        "INSERT INTO indicator_values (area_code, period, parts, computed_at) "
+        "SELECT a, p, v, now() FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS t(a, p, v) "
+        "ON CONFLICT (area_code, period) DO UPDATE SET parts = excluded.parts, computed_at = excluded.computed_at",
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+        [orjson.dumps(values[k]).decode() for k in keys],
+    )
+
+
+async def drop_values_outside(conn: asyncpg.Connection, areas: list[str]) -> None:
+    """Forget the cells of areas that no longer have residents."""
+    await conn.execute("DELETE FROM indicator_values WHERE NOT (area_code = ANY($1::text[]))", areas)
+
+
+async def stored_values(
+    conn: asyncpg.Connection, area: str, periods: list[str]
+) -> dict[str, tuple[dict[str, Any], datetime]]:
+    rows = await conn.fetch(
+        "SELECT period, parts, computed_at FROM indicator_values WHERE area_code = $1 AND period = ANY($2::text[])",
+        area,
+        periods,
+    )
+    return {r["period"]: (_json(r["parts"]), r["computed_at"]) for r in rows}
+
+
+async def area(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT code, level, name, postcodes FROM areas WHERE code = $1", code)
+
+
+async def list_areas(
+    conn: asyncpg.Connection, level: str | None, after: str | None, limit: int
+) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT a.code, a.level, a.name, a.postcodes, "
+        "(SELECT count(DISTINCT r.canonical_id) FROM indicator_residents r WHERE "
+        "  (a.level = 'ward' AND r.ward = a.code) OR (a.level = 'lsoa' AND r.lsoa = a.code) "
+        "  OR (a.level = 'msoa' AND r.msoa = a.code)) AS residents "
+        "FROM areas a WHERE ($1::text IS NULL OR a.level = $1) AND ($2::text IS NULL OR a.code > $2) "
+        "ORDER BY a.code LIMIT $3",
+        level,
+        after,
+        limit,
+    )
+
+
+async def import_postcodes(conn: asyncpg.Connection, rows: list[tuple[str, str, str, str]]) -> None:
+    """Upsert (postcode, ward, lsoa, msoa) rows."""
+    await conn.execute(
+        "INSERT INTO postcodes (postcode, ward, lsoa, msoa) "
+        "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) "
+        "ON CONFLICT (postcode) DO UPDATE SET ward = excluded.ward, lsoa = excluded.lsoa, msoa = excluded.msoa",
+        *[list(col) for col in zip(*rows, strict=True)],
+    )
+
+
+async def rebuild_areas(conn: asyncpg.Connection, names: dict[str, str]) -> dict[str, int]:
+    """Areas and their links from the postcode table (names kept, or taken from ``names``)."""
+    await conn.execute(
+        "INSERT INTO areas (code, level, postcodes) "
+        "SELECT code, level, count(*) FROM postcodes CROSS JOIN LATERAL "
+        "(VALUES (ward, 'ward'), (lsoa, 'lsoa'), (msoa, 'msoa')) x(code, level) WHERE code IS NOT NULL "
+        "GROUP BY 1, 2 ON CONFLICT (code) DO UPDATE SET postcodes = excluded.postcodes, level = excluded.level"
+    )
+    if names:
+        await conn.execute(
+            "UPDATE areas SET name = n.name FROM unnest($1::text[], $2::text[]) AS n(code, name) "
+            "WHERE areas.code = n.code",
+            list(names),
+            list(names.values()),
+        )
+    await conn.execute(
+        "INSERT INTO area_links (ward, lsoa, msoa) SELECT DISTINCT ward, lsoa, msoa FROM postcodes "
+        "WHERE ward IS NOT NULL AND lsoa IS NOT NULL AND msoa IS NOT NULL ON CONFLICT DO NOTHING"
+    )
+    rows = await conn.fetch("SELECT level, count(*) AS n FROM areas GROUP BY level")
+    return {r["level"]: r["n"] for r in rows}

@@ -1,0 +1,88 @@
+"""The incremental roll-up equals the full computation, whatever arrives in whatever order."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app.core.config import Settings
+from app.db.session import Database
+from app.indicators import service
+from app.indicators.periods import Period
+from tests.conftest import _plain
+from tests.indicators.neighbourhood import Neighbourhood
+
+PERIODS = [Period.parse(p) for p in ("2026-08", "2026-09", "2026-10", "2026-Q3", "2026-Q4", "2026")]
+KINDS = ("visit", "purchase", "service_contact", "referral", "volunteering", "event")
+
+event = st.tuples(
+    st.integers(0, 11),  # resident
+    st.integers(0, 3),  # organisation
+    st.sampled_from(KINDS),
+    st.integers(0, 120),  # day offset from 2026-07-01
+    st.integers(1, 600),  # minutes
+)
+step = st.one_of(
+    st.lists(event, min_size=1, max_size=25).map(lambda e: ("interactions", e)),
+    st.tuples(st.integers(0, 11), st.integers(0, 11)).map(lambda t: ("tie", t)),
+    st.integers(0, 11).map(lambda i: ("object", i)),
+)
+
+
+class _App:
+    """What Neighbourhood needs of the app, on this test's own event loop."""
+
+    def __init__(self, db: Database, settings_: Settings) -> None:
+        self.state = type("State", (), {"db": db, "settings": settings_})()
+
+
+def test_rollup_equals_full_computation_after_random_inserts(database_url):
+    loop = asyncio.new_event_loop()
+    run = loop.run_until_complete
+    config = Settings(database_url=database_url, env="test", indicator_rollup_overlap_seconds=0)
+    db = Database.connect(database_url, config)
+    owner = run(asyncpg.connect(_plain(database_url)))
+    hood = Neighbourhood(_App(db, config), owner)
+    w, w2 = run(hood.areas(2))
+    people = run(hood.people(w, 9)) + run(hood.people(w2, 3))
+    orgs = [run(hood.org(s, w)) for s in ("public", "social", "commercial")] + [run(hood.org("social"))]
+
+    async def apply(kind, payload):
+        if kind == "interactions":
+            for who, org, what, day, minutes in payload:
+                when = datetime(2026, 7, 1, 9, tzinfo=UTC) + timedelta(days=day)
+                await hood.interact([people[who]], orgs[org], when, kind=what, minutes=minutes)
+        elif kind == "tie":
+            a, b = payload
+            if a != b:
+                await hood.tie(people[a], people[b], org=orgs[0])
+        else:
+            await owner.execute(
+                "UPDATE people SET research_objection_at = now() WHERE id = $1", people[payload]
+            )
+
+    async def check():
+        await hood.refresh()
+        for area in (w.ward, w.lsoa, w2.ward):
+            async with db.session(platform=True) as session:
+                full = await service.raw_figures(session, config, area, PERIODS, full=True)
+            for p in PERIODS:
+                assert await hood.stored(area, p.label) == full[p.label], (area, p.label)
+
+    @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(step, min_size=1, max_size=3))
+    def scenario(steps):
+        for kind, payload in steps:
+            run(apply(kind, payload))
+            run(check())
+
+    try:
+        scenario()
+    finally:
+        run(owner.close())
+        run(db.dispose())
+        loop.close()
