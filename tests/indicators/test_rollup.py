@@ -70,8 +70,12 @@ def test_rollup_equals_full_computation_after_random_inserts(database_url):
         for area in (w.ward, w.lsoa, w2.ward):
             async with db.session(platform=True) as session:
                 full = await service.raw_figures(session, config, area, PERIODS, full=True)
+                rolled = await service.raw_figures(session, config, area, PERIODS, full=False)
             for p in PERIODS:
-                assert await hood.stored(area, p.label) == full[p.label], (area, p.label)
+                # A period the job keeps no cell for yet (no activity seen in it) is computed from
+                # the roll-ups when asked for, as GET /v1/indicators/values does.
+                stored = await hood.stored(area, p.label)
+                assert (rolled[p.label] if stored is None else stored) == full[p.label], (area, p.label)
 
     @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
     @given(st.lists(step, min_size=1, max_size=3))
