@@ -117,7 +117,9 @@ def serve(
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     bind_host, bind_port = host or settings.host, port or settings.port
     if demo:
-        _serve_demo(settings, f"http://{bind_host}:{bind_port}")
+        # Browsers keep the portal's Secure cookies over plain HTTP only for the name localhost.
+        shown_host = "localhost" if bind_host in ("127.0.0.1", "::1") else bind_host
+        _serve_demo(settings, f"http://{shown_host}:{bind_port}")
     typer.echo(f"Kith is listening on http://{bind_host}:{bind_port}  (API docs: /docs)", err=True)
     uvicorn.run(
         "app.main:create_app",

@@ -198,6 +198,7 @@ async def seed(
             "date_of_birth": "1984-05-17",
             "email": DEMO_RESIDENT_EMAIL,
             "address": {"line1": "1 Mill Lane", "town": "Riverside", "postcode": postcodes[WARDS[0].code][0]},
+            "verified": ["email"],  # the council checked it: she signs in to the portal with it
         }
     )
     for i in range(0, len(records), people_service.MAX_BATCH):
