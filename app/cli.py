@@ -423,7 +423,9 @@ def bench(
     ] = False,
     scenario: Annotated[
         list[str] | None,
-        typer.Option(help="Run only this scenario (repeatable): profile-read, ingest, ledger, identity"),
+        typer.Option(
+            help="Run only this scenario (repeatable): profile-read, ingest, ledger, identity, indicators"
+        ),
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Also write the JSON report to this file")] = None,
     workers: Annotated[int, typer.Option(min=1, help="kith serve worker processes")] = 2,

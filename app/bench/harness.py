@@ -175,12 +175,13 @@ class Bench:
                     process.kill()
                     await process.wait()
 
-    def service(self, workers: int):
-        """``kith serve --workers N`` against the run's database (async context manager -> Server).
-        Leaving the block stops it with SIGTERM, so its access log is flushed as on any clean stop."""
+    def service(self, workers: int, settings: dict[str, str] | None = None):
+        """``kith serve --workers N`` against the run's database (async context manager -> Server),
+        with these extra ``KITH_`` settings. Leaving the block stops it with SIGTERM, so its access
+        log is flushed as on any clean stop."""
         port = free_port()
         argv = [sys.executable, "-m", "app.cli", "serve", "--no-migrate", "--workers", str(workers)]
-        return self._process("kith serve", argv, self._server_env(port), port, workers)
+        return self._process("kith serve", argv, self._server_env(port) | (settings or {}), port, workers)
 
     async def shared_service(self) -> Server:
         """The run's ``kith serve --workers N`` for scenarios that need nothing of a server but to

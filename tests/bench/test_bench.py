@@ -25,6 +25,7 @@ CORRECTNESS = {
     "ingest": ["failed batches", "rows stored = rows sent"],
     "ledger": ["invariant violations", "failed transfers"],
     "identity": ["failed requests"],
+    "indicators": ["failed requests", "published values = the full scan's"],
 }
 FLOORED = {"profile-read", "ingest", "ledger"}  # SPEC §11 names a floor with a throughput for these
 
