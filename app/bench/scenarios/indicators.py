@@ -32,7 +32,7 @@ TARGET = "all ten for one area and period ≤ 50 ms p95 with 100,000 residents a
 FLOOR = "the same figures computed by a full scan of the raw tables (no roll-ups)"
 SIZES = {  # residents, interactions, seconds of requests, full scans
     "full": {"people": 100_000, "interactions": 5_000_000, "seconds": 10.0, "scans": 3},
-    "quick": {"people": 10_000, "interactions": 200_000, "seconds": 3.0, "scans": 2},
+    "quick": {"people": 5_000, "interactions": 100_000, "seconds": 2.0, "scans": 2},
     "tiny": {"people": 300, "interactions": 3_000, "seconds": 0.5, "scans": 1},
 }
 WARDS, LSOAS, POSTCODES = 20, 8, 6
