@@ -19,6 +19,15 @@ async def insert_code(
     )
 
 
+async def codes_asked_for(session: AsyncSession, email: str, minutes: int) -> int:
+    return await session.scalar(
+        text(
+            "SELECT count(*) FROM portal_codes WHERE email = :e AND created_at > now() - make_interval(mins => :m)"
+        ),
+        {"e": email, "m": minutes},
+    )
+
+
 async def code_for_update(session: AsyncSession, code_id: uuid.UUID) -> Any:
     """The code row, locked: two tries of the same code at once are counted one after the other."""
     return (

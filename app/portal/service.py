@@ -14,13 +14,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.principal import Principal
 from app.consent import rights
-from app.core.errors import AppError, Conflict, RateLimited, ValidationFailed
+from app.core.errors import Conflict, RateLimited, ValidationFailed
 from app.people import service as people_service
 from app.people.normalise import FieldError
 from app.people.normalise import email as normalise_email
@@ -53,10 +52,6 @@ class CodeCheck:
     tries_left: int | None = None
 
 
-class CodeRefused(AppError):
-    status, code, title = 400, "code_refused", "Code not accepted"
-
-
 def _keyed_hash(session: AsyncSession, purpose: str, value: str) -> str:
     secret = session.info["signing_key"].derive(purpose)
     return hmac.new(secret, value.encode(), hashlib.sha256).hexdigest()
@@ -83,13 +78,7 @@ async def request_code(session: AsyncSession, raw_email: str) -> uuid.UUID:
     resident registers after proving it). Returns the code's id, which the browser keeps."""
     settings = session.info["settings"]
     email = normalised_email(raw_email)
-    recent = await session.scalar(
-        text(
-            "SELECT count(*) FROM portal_codes WHERE email = :e AND created_at > now() - interval '15 minutes'"
-        ),
-        {"e": email},
-    )
-    if recent >= settings.portal_codes_per_email:
+    if await repo.codes_asked_for(session, email, minutes=15) >= settings.portal_codes_per_email:
         raise RateLimited(
             "Too many codes have been asked for this address. Wait 15 minutes, then try again.",
             headers={"Retry-After": "900"},

@@ -20,6 +20,12 @@ router = APIRouter(prefix="/portal", include_in_schema=False)
 dev = APIRouter(include_in_schema=False)
 
 
+async def _count_attempt(request: Request) -> None:
+    """Count a code asked for or tried against the client address's limit (429 beyond it)."""
+    address = request.client.host if request.client else "-"
+    await request.app.state.limiter.hit(request.app.state.settings.portal_address_limit, f"portal:{address}")
+
+
 @router.get("/sign-in")
 async def sign_in_form(page: Page = Depends(visitor)):
     if page.portal is not None and page.portal.person_id is not None:
@@ -29,10 +35,7 @@ async def sign_in_form(page: Page = Depends(visitor)):
 
 @router.post("/sign-in")
 async def sign_in(request: Request, page: Page = Depends(visitor)):
-    await request.app.state.limiter.hit(
-        request.app.state.settings.portal_address_limit,
-        f"portal:{request.client.host if request.client else '-'}",
-    )
+    await _count_attempt(request)
     email = page.field("email")
     try:
         code_id = await service.request_code(page.session, email)
@@ -51,10 +54,7 @@ async def code_form(page: Page = Depends(visitor)):
 
 @router.post("/sign-in/code")
 async def check_code(request: Request, page: Page = Depends(visitor)):
-    await request.app.state.limiter.hit(
-        request.app.state.settings.portal_address_limit,
-        f"portal:{request.client.host if request.client else '-'}",
-    )
+    await _count_attempt(request)
     try:
         code_id = uuid.UUID(request.cookies.get(SIGNIN_COOKIE, ""))
     except ValueError:
