@@ -8,14 +8,26 @@ import math
 from typing import Any
 from xml.sax.saxutils import escape
 
-SIZE = 640
-CENTRE = SIZE / 2
+SIZE = 640  # the chart's height; it is wider, so that the labels beside it fit
+WIDTH = 880
+CENTRE_X, CENTRE = WIDTH / 2, SIZE / 2
 RADIUS = 210
+LABEL_CHARS = 22  # longer labels wrap onto further lines
 
 
 def _point(i: int, n: int, r: float) -> tuple[float, float]:
     angle = -math.pi / 2 + 2 * math.pi * i / n
-    return round(CENTRE + r * math.cos(angle), 1), round(CENTRE + r * math.sin(angle), 1)
+    return round(CENTRE_X + r * math.cos(angle), 1), round(CENTRE + r * math.sin(angle), 1)
+
+
+def _wrapped(label: str) -> list[str]:
+    lines: list[str] = []
+    for word in label.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= LABEL_CHARS:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
 
 
 def _shown(value: Any, unit: str) -> str:
@@ -47,22 +59,31 @@ def radar_svg(values: dict[str, Any]) -> str:
         + ". Values not published (too few people) are drawn at the centre."
     )
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SIZE} {SIZE + 40}" width="{SIZE}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {SIZE + 40}" width="{WIDTH}" '
         f'height="{SIZE + 40}" role="img" aria-labelledby="dna-title dna-desc" font-family="sans-serif">',
         f'<title id="dna-title">{escape(title)}</title>',
         f'<desc id="dna-desc">{escape(desc)}</desc>',
-        f'<rect width="{SIZE}" height="{SIZE + 40}" fill="#ffffff"/>',
+        f'<rect width="{WIDTH}" height="{SIZE + 40}" fill="#ffffff"/>',
     ]
     for ring in (0.25, 0.5, 0.75, 1.0):
         pts = " ".join(f"{x},{y}" for x, y in (_point(i, n, RADIUS * ring) for i in range(n)))
         out.append(f'<polygon points="{pts}" fill="none" stroke="#c8c8c8" stroke-width="1"/>')
     for i, ind in enumerate(indicators):
         x, y = _point(i, n, RADIUS)
-        out.append(f'<line x1="{CENTRE}" y1="{CENTRE}" x2="{x}" y2="{y}" stroke="#c8c8c8" stroke-width="1"/>')
-        lx, ly = _point(i, n, RADIUS + 28)
-        anchor = "middle" if abs(lx - CENTRE) < 20 else ("start" if lx > CENTRE else "end")
         out.append(
-            f'<text x="{lx}" y="{ly}" text-anchor="{anchor}" font-size="13" fill="#1a1a1a">{escape(ind["name"])}</text>'
+            f'<line x1="{CENTRE_X}" y1="{CENTRE}" x2="{x}" y2="{y}" stroke="#c8c8c8" stroke-width="1"/>'
+        )
+        lx, ly = _point(i, n, RADIUS + 28)
+        anchor = "middle" if abs(lx - CENTRE_X) < 20 else ("start" if lx > CENTRE_X else "end")
+        lines = _wrapped(ind["name"])
+        if ly < CENTRE - RADIUS:  # above the chart: the last line sits on the label's point
+            ly -= 16 * (len(lines) - 1)
+        spans = "".join(
+            f'<tspan x="{lx}" dy="{0 if k == 0 else 16}">{escape(line)}</tspan>'
+            for k, line in enumerate(lines)
+        )
+        out.append(
+            f'<text x="{lx}" y="{ly}" text-anchor="{anchor}" font-size="13" fill="#1a1a1a">{spans}</text>'
         )
 
     def polygon(key: str, colour: str, dash: str, label: str) -> None:

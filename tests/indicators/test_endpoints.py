@@ -156,8 +156,15 @@ class TestRadar:
         assert "2026-10" in root.find(f"{SVG}title").text
         desc = root.find(f"{SVG}desc").text
         assert "Isolation" in desc and "Volunteering: 0%" in desc
-        labels = {t.text for t in root.iter(f"{SVG}text")}
-        assert {"Isolation", "Brittleness", "Give and take"} <= labels
+        texts = list(root.iter(f"{SVG}text"))
+        labels = {" ".join(t.itertext()) for t in texts}
+        assert {"Isolation", "Brittleness", "Give and take", "Local multiplier (ledger LM3)"} <= labels
+        # Every label stays inside the picture (at about 7.5 px a character of 13 px type).
+        width = float(root.get("viewBox").split()[2])
+        for t in texts:
+            x, longest = float(t.get("x")), max(len(part) for part in t.itertext()) * 7.5
+            left = {"start": x, "middle": x - longest / 2, "end": x - longest}[t.get("text-anchor", "start")]
+            assert 0 <= left and left + longest <= width, " ".join(t.itertext())
         assert len(root.findall(f"{SVG}polygon")) == 4 + 2  # rings, then previous and current
 
 
