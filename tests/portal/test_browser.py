@@ -107,7 +107,7 @@ async def resident_known_to_a_council(platform: Platform, api: httpx.AsyncClient
     """A council that registered a resident (email verified) who let it see their identity, contact
     details and address to provide a service (so it sees the resident's own corrections): (headers, the council's person id, email, name)."""
     _, headers = await org_with_token(platform, ORG_SCOPES)
-    body = unique_resident(verified=["email"])
+    body = unique_resident(verified=["email"], phone=None)
     body["consent"] = {
         "purpose": "service_delivery",
         "categories": ["identity", "contact", "address"],
@@ -306,7 +306,7 @@ class TestAccessibility:
         # Two people sharing one address: the choice between them.
         shared = f"household.{uuid.uuid4().hex[:8]}@example.org"
         for given in ("Rosa", "Rafael"):
-            body = unique_resident(given_name=given, email=shared, verified=["email"])
+            body = unique_resident(given_name=given, email=shared, verified=["email"], phone=None)
             # A new person, or one held for review against the other (one email, one address): two
             # people either way.
             assert (await api.post("/v1/people", json=body, headers=headers)).status_code in (201, 202)

@@ -86,7 +86,7 @@ class TestRewards:
         _, council = await org_with_token(platform, SCOPES)
         pool = await make_pool(web, council)
         await mint(web, admin, pool, 100)
-        body = unique_resident(verified=["email"])
+        body = unique_resident(verified=["email"], phone=None)
         body["consent"] = {"purpose": "rewards", "categories": ["rewards"], "method": "card_presented"}
         person = (await web.post("/v1/people", json=body, headers=council)).json()["person_id"]
         earned = await web.post(
