@@ -176,6 +176,14 @@ async def object_to_research(session: AsyncSession, resident: Principal, objecti
     return {"objecting": objecting, "since": at, "grants_withdrawn": withdrawn}
 
 
+async def research_objection(session: AsyncSession, resident: Principal) -> datetime | None:
+    """Since when the resident has objected to research, if they have."""
+    canonical = await person_of(session, resident)
+    return await session.scalar(
+        text("SELECT research_objection_at FROM people WHERE id = :id"), {"id": canonical}
+    )
+
+
 async def access_log(
     session: AsyncSession, resident: Principal, page: PageRequest
 ) -> tuple[list[dict[str, Any]], str | None]:

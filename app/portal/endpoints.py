@@ -226,10 +226,8 @@ async def renew_card(page: Page = Depends(resident)):
 
 @router.get("/data")
 async def my_data(page: Page = Depends(resident)):
-    document = await rights.export(page.session, page.portal.resident)
-    return page.render(
-        "data.html", objecting=document["person"]["research_objection_at"], notice=notice(page.request)
-    )
+    objecting = await rights.research_objection(page.session, page.portal.resident)
+    return page.render("data.html", objecting=objecting, notice=notice(page.request))
 
 
 @router.get("/data/export")
