@@ -137,19 +137,10 @@ def _serve_demo(settings, base: str) -> None:
     from app.demo import seed as demo_seed
 
     credentials = settings.data_dir / "demo-credentials.json"
-
-    async def prepare(session, principal):
-        if await demo_seed.already_seeded(session):
-            return None
-        typer.echo("Seeding the demo neighbourhood (about a minute, once)…", err=True)
-        await demo_seed.seed(session)
-        return await demo_seed.demo_clients(session)
-
-    clients = asyncio.run(_as_operator(prepare))
-    if clients is not None:
-        asyncio.run(_refresh_indicators())
+    seeded = _seed_demo(announce="Seeding the demo neighbourhood (about a minute, once)…")
+    if seeded is not None:
         credentials.parent.mkdir(parents=True, exist_ok=True)
-        credentials.write_bytes(demo_seed.credentials_json(clients))
+        credentials.write_bytes(demo_seed.credentials_json(seeded["clients"]))
         credentials.chmod(0o600)
     shown = json.loads(credentials.read_text()) if credentials.exists() else {}
     typer.echo(
@@ -166,6 +157,25 @@ def _serve_demo(settings, base: str) -> None:
         f"  e.g. the wards' indicators: {base}/v1/areas?level=ward and "
         f"{base}/v1/indicators/dna.svg?area=E05900002&period=<YYYY-MM> with the analyst's token\n"
     )
+
+
+def _seed_demo(people: int = 5000, seed: int = 7, announce: str | None = None) -> dict | None:
+    """Seed the demo neighbourhood, its API clients and its indicators' roll-ups, unless the database
+    has it already (then None): the summary, with the clients' credentials."""
+    from app.demo import seed as demo_seed
+
+    async def run(session, principal):
+        if await demo_seed.already_seeded(session):
+            return None
+        if announce:
+            typer.echo(announce, err=True)
+        summary = await demo_seed.seed(session, people=people, seed=seed)
+        return {**summary, "clients": await demo_seed.demo_clients(session)}
+
+    summary = asyncio.run(_as_operator(run))
+    if summary is not None:
+        asyncio.run(_refresh_indicators())
+    return summary
 
 
 async def _refresh_indicators(full: bool = False):
@@ -223,18 +233,9 @@ def demo_seed_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Seed the demo neighbourhood (wards, organisations, a year of activity) and demo API clients."""
-    from app.demo import seed as demo_seed
-
-    async def run(session, principal):
-        if await demo_seed.already_seeded(session):
-            return None
-        summary = await demo_seed.seed(session, people=people, seed=seed)
-        return {**summary, "clients": await demo_seed.demo_clients(session)}
-
-    summary = asyncio.run(_as_operator(run))
+    summary = _seed_demo(people, seed)
     if summary is None:
         _fail("The demo neighbourhood is already in this database.")
-    asyncio.run(_refresh_indicators())
     if as_json:
         typer.echo(json.dumps(summary, default=str))
     else:
