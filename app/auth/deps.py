@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import SCOPES, Principal
 from app.core.errors import Forbidden, Unauthorized
+from app.db.session import Database
 
 
 class _BearerToken(OAuth2):
@@ -93,3 +94,25 @@ def tenant(scope: str) -> Any:
             yield Context(principal, session)
 
     return Depends(context, scope="function")
+
+
+@dataclass
+class DirectContext:
+    """What a route whose whole work is one self-contained statement works with (see
+    ``Database.direct``): the caller and the database, and no session."""
+
+    principal: Principal
+    db: Database
+
+
+def direct(scope: str) -> Any:
+    """Like :func:`tenant`, for such routes: ``ctx: DirectContext = direct("ledger:write")``. The
+    caller is authenticated and its scope checked here; the statement itself opens the
+    organisation context (and checks that the client is still enabled), as a session would."""
+
+    async def context(
+        request: Request, principal: Principal = Security(authenticated, scopes=[scope])
+    ) -> DirectContext:
+        return DirectContext(principal, request.app.state.db)
+
+    return Depends(context)

@@ -50,9 +50,9 @@ async def ready(request: Request) -> JSONResponse:
 def create_app() -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette):
-        # The same pool size as Kith's (KITH_DB_POOL_SIZE + KITH_DB_MAX_OVERFLOW by default).
+        # The same pool size as Kith's (KITH_DB_POOL_SIZE + KITH_DB_MAX_OVERFLOW by default: 20 + 0).
         app.state.pool = await asyncpg.create_pool(
-            os.environ["KITH_BENCH_FLOOR_DSN"], min_size=10, max_size=20
+            os.environ["KITH_BENCH_FLOOR_DSN"], min_size=20, max_size=20
         )
         try:
             yield

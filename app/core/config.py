@@ -36,8 +36,11 @@ class Settings(BaseSettings):
         None, description="PEM EC P-256 private key for ES256 tokens; unset: generated in KITH_DATA_DIR"
     )
     access_token_ttl_seconds: int = Field(900, ge=60, le=86400)
-    db_pool_size: int = Field(10, ge=1, le=200)
-    db_max_overflow: int = Field(10, ge=0, le=200)
+    # A fixed pool: under a burst, connections opened beyond the pool are closed again as soon as
+    # they are handed back, and each one costs PostgreSQL a new backend process; waiting for a
+    # pooled connection is cheaper than that.
+    db_pool_size: int = Field(20, ge=1, le=200)
+    db_max_overflow: int = Field(0, ge=0, le=200)
     statement_timeout_ms: int = Field(5000, ge=100)
     rate_limit: str = Field("1200/minute", description="Per-client API rate limit (limits notation)")
     token_rate_limit: str = Field("60/minute", description="Per-address limit on POST /oauth/token")

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -68,6 +69,16 @@ class Database:
         return cls(engine, async_sessionmaker(engine, expire_on_commit=False, autoflush=False))
 
     @asynccontextmanager
+    async def direct(self) -> AsyncIterator[asyncpg.Connection]:
+        """A plain asyncpg connection from the pool, outside any transaction, for work that is one
+        statement which opens its own context and is its own transaction (``kith_ledger_request``):
+        no session, and no BEGIN or COMMIT round trips. Handing it back costs no round trip either
+        (SQLAlchemy rolls back only a transaction it began)."""
+        async with self.engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            yield raw.driver_connection
+
+    @asynccontextmanager
     async def session(
         self,
         *,
@@ -84,7 +95,7 @@ class Database:
             connection = await session.connection()
             active = (await connection.exec_driver_sql(_BEGIN, (org_id, platform, client_id))).scalar()
             if not active:
-                raise Unauthorized("This API client has been disabled.")
+                raise ClientDisabled()
             session.info.update(self.services)
             yield session
             # Work that must be the transaction's last statements (the audit append) registers here.
@@ -93,6 +104,11 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class ClientDisabled(Unauthorized):
+    def __init__(self) -> None:
+        super().__init__("This API client has been disabled.")
 
 
 async def driver_connection(session: AsyncSession):

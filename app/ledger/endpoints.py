@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
-from app.auth.deps import Context, tenant
+from app.auth.deps import Context, DirectContext, direct, tenant
 from app.core.pagination import PageRequest, page_request
 from app.ledger import service
 from app.ledger.schemas import (
@@ -69,9 +69,9 @@ async def account_transfers(
     operation_id="createTransfer",
     responses=_REPLAY,
 )
-async def create_transfer(body: TransferIn, ctx: Context = tenant("ledger:write")):
+async def create_transfer(body: TransferIn, ctx: DirectContext = direct("ledger:write")):
     """Move credits from an account the organisation owns (201; the same id again: 200)."""
-    return _answer(*await service.transfer_by_org(ctx.session, ctx.principal, _transfer(body)))
+    return _answer(*await service.transfer_by_org_directly(ctx.db, ctx.principal, _transfer(body)))
 
 
 @router.post("/transfers/batch", response_model=BatchOut, operation_id="createTransfersBatch")
@@ -90,10 +90,10 @@ async def create_transfers(body: BatchIn, ctx: Context = tenant("ledger:write"))
     operation_id="postTransfer",
     responses=_REPLAY,
 )
-async def post_transfer(transfer_id: uuid.UUID, body: PostIn, ctx: Context = tenant("ledger:write")):
+async def post_transfer(transfer_id: uuid.UUID, body: PostIn, ctx: DirectContext = direct("ledger:write")):
     """Post a hold the organisation made, in full or in part (the rest is released)."""
     t = service.Transfer(id=body.id, code="", amount=body.amount, phase="post", pending_id=transfer_id)
-    return _answer(*await service.transfer_by_org(ctx.session, ctx.principal, t))
+    return _answer(*await service.transfer_by_org_directly(ctx.db, ctx.principal, t))
 
 
 @router.post(
@@ -103,10 +103,10 @@ async def post_transfer(transfer_id: uuid.UUID, body: PostIn, ctx: Context = ten
     operation_id="voidTransfer",
     responses=_REPLAY,
 )
-async def void_transfer(transfer_id: uuid.UUID, body: VoidIn, ctx: Context = tenant("ledger:write")):
+async def void_transfer(transfer_id: uuid.UUID, body: VoidIn, ctx: DirectContext = direct("ledger:write")):
     """Release a hold the organisation made."""
     t = service.Transfer(id=body.id, code="", phase="void", pending_id=transfer_id)
-    return _answer(*await service.transfer_by_org(ctx.session, ctx.principal, t))
+    return _answer(*await service.transfer_by_org_directly(ctx.db, ctx.principal, t))
 
 
 @admin.post(

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import orjson
 import pytest
 
+from tests.audit.test_audit import _verify
 from tests.factories import org_with_token
 from tests.ledger.conftest import SCOPES, balance, make_pool
 
@@ -221,3 +223,97 @@ class TestImmutability:
             )
         with pytest.raises(asyncpg.PostgresError, match="immutable"):
             await owner_conn.execute("DELETE FROM ledger_transfers WHERE id = $1::uuid", body["id"])
+
+
+class TestOneStatementPath:
+    """Single transfers, posts and voids are each one statement (kith_ledger_request): the same
+    audit entry, client check and answers as a request's session would give."""
+
+    async def test_each_made_transfer_is_audited_once_with_its_request(self, client, funded, owner_conn):
+        made = transfer(funded.pool, funded.other_pool, 5)
+        first = await client.post(
+            "/v1/ledger/transfers", json=made, headers=funded.headers | {"X-Request-ID": "req-transfer-1"}
+        )
+        assert first.status_code == 201, first.text
+        await client.post("/v1/ledger/transfers", json=made, headers=funded.headers)  # a replay
+        refused = transfer(funded.pool, funded.other_pool, 5000)
+        assert (
+            await client.post("/v1/ledger/transfers", json=refused, headers=funded.headers)
+        ).status_code == 409
+        hold = transfer(funded.pool, funded.other_pool, 30, pending=True)
+        assert (
+            await client.post("/v1/ledger/transfers", json=hold, headers=funded.headers)
+        ).status_code == 201
+        post_id = str(uuid.uuid4())
+        posted = await client.post(
+            f"/v1/ledger/transfers/{hold['id']}/post",
+            json={"id": post_id, "amount": 20},
+            headers=funded.headers,
+        )
+        assert posted.status_code == 201, posted.text
+        hold2 = transfer(funded.pool, funded.other_pool, 7, pending=True)
+        await client.post("/v1/ledger/transfers", json=hold2, headers=funded.headers)
+        void_id = str(uuid.uuid4())
+        voided = await client.post(
+            f"/v1/ledger/transfers/{hold2['id']}/void", json={"id": void_id}, headers=funded.headers
+        )
+        assert voided.status_code == 201, voided.text
+
+        rows = await owner_conn.fetch(
+            "SELECT subject_id, action, actor, org_id, detail, request_id FROM audit_log "
+            "WHERE subject_type = 'ledger_transfer' AND subject_id = ANY($1::text[]) ORDER BY seq",
+            [made["id"], refused["id"], hold["id"], post_id, hold2["id"], void_id],
+        )
+        entries = {r["subject_id"]: r for r in rows}
+        assert len(rows) == 5 and refused["id"] not in entries  # once each; nothing for the refusal
+        assert entries[made["id"]]["action"] == "ledger.single"
+        assert entries[made["id"]]["request_id"] == "req-transfer-1"
+        assert entries[made["id"]]["actor"].startswith("client:kc_")
+        assert entries[made["id"]]["org_id"] == funded.org_id
+        assert orjson.loads(entries[made["id"]]["detail"]) == {"code": "fund", "amount": 5}
+        assert [entries[i]["action"] for i in (hold["id"], post_id, void_id)] == [
+            "ledger.pending",
+            "ledger.post",
+            "ledger.void",
+        ]
+        assert orjson.loads(entries[post_id]["detail"]) == {"code": "fund", "amount": 20}
+
+    async def test_a_disabled_client_is_refused_and_nothing_is_written(self, client, platform, owner_conn):
+        org = await platform.make_org()
+        creds = await platform.make_client(org.id, SCOPES.split())
+        headers = {"Authorization": f"Bearer {await platform.token(creds)}"}
+        pool, other = await make_pool(client, headers), await make_pool(client, headers, "Other")
+        admin = await platform.admin_headers()
+        await client.post(
+            "/v1/admin/ledger/mint",
+            json={"id": str(uuid.uuid4()), "account_id": pool, "amount": 50},
+            headers=admin,
+        )
+        disabled = await client.post(f"/v1/admin/clients/{creds.client_id}/disable", headers=admin)
+        assert disabled.status_code == 200, disabled.text
+        body = transfer(pool, other, 5)
+        response = await client.post("/v1/ledger/transfers", json=body, headers=headers)
+        assert response.status_code == 401
+        assert "disabled" in response.json()["detail"]
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert (
+            await owner_conn.fetchval("SELECT count(*) FROM ledger_transfers WHERE id = $1::uuid", body["id"])
+            == 0
+        )
+        assert (
+            await owner_conn.fetchval("SELECT count(*) FROM audit_log WHERE subject_id = $1", body["id"]) == 0
+        )
+
+    async def test_the_audit_chain_still_verifies(self, client, funded, database_url, tmp_path):
+        await asyncio.gather(
+            *(
+                client.post(
+                    "/v1/ledger/transfers",
+                    json=transfer(funded.pool, funded.other_pool, 1),
+                    headers=funded.headers,
+                )
+                for _ in range(40)
+            )
+        )
+        reports = await _verify(database_url, tmp_path)
+        assert all(r.ok for r in reports), reports
