@@ -19,16 +19,20 @@ from app.rewards.endpoints import router as rewards_router
 from app.webhooks.endpoints import router as webhooks_router
 
 v1 = APIRouter(prefix="/v1")
-v1.include_router(organisations_router)
+# FastAPI matches a request against the routes in the order they were included, one by one, so the
+# routers that carry the traffic come first: profile reads and registrations, ledger transfers,
+# interaction batches, rewards at the till. Their paths do not overlap, so the order changes no
+# route's meaning.
 v1.include_router(people_router)
-v1.include_router(identity_router)
-v1.include_router(consent_router)
-v1.include_router(consent_admin_router)
-v1.include_router(interactions_router)
-v1.include_router(relationships_router)
-v1.include_router(webhooks_router)
 v1.include_router(ledger_router)
-v1.include_router(ledger_admin_router)
+v1.include_router(interactions_router)
 v1.include_router(rewards_router)
-v1.include_router(rewards_admin_router)
+v1.include_router(consent_router)
+v1.include_router(relationships_router)
 v1.include_router(indicators_router)
+v1.include_router(webhooks_router)
+v1.include_router(organisations_router)
+v1.include_router(identity_router)
+v1.include_router(consent_admin_router)
+v1.include_router(ledger_admin_router)
+v1.include_router(rewards_admin_router)

@@ -169,9 +169,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.include_router(v1)  # first: it carries the traffic (see app/api.py)
     app.include_router(auth_router)
     app.include_router(ops_router)
-    app.include_router(v1)
     portal.install(app, settings.env)
     app.add_middleware(
         BodyLimitMiddleware, max_body=settings.max_body_bytes, max_batch_body=settings.max_batch_body_bytes
