@@ -3,7 +3,9 @@ pairs of 100 hot pools to ``POST /v1/ledger/transfers`` (token check, authorisat
 locking, the balance rule, audit, commit). The floor makes as many transfers between the same
 accounts as one plain SQL transaction each (insert the transfer, update both balances in id order)
 over as many direct connections. Afterwards the invariants are checked: Σ debits = Σ credits, every
-balance equals the sum of its transfers, no pool below zero."""
+balance equals the sum of its transfers, no pool below zero. Beside them, for the reader, the
+service's own statement (``kith_ledger_request``) from as many direct connections: what the
+database work alone allows here, without HTTP and Python around it."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import orjson
 from app.bench.harness import Bench, plain
 from app.bench.load import Request
 from app.bench.report import Check, Figures, Measurement, ScenarioReport
+from app.db.rls import APP_ROLE
 
 NAME = "ledger"
 TARGET = "≥ 1,500 transfers/s at 64 concurrent on 100 hot accounts; zero invariant violations"
@@ -71,23 +74,53 @@ async def _hot_pools(bench: Bench, server, org, admin, n: int) -> list[uuid.UUID
     return accounts
 
 
-async def _floor(bench: Bench, work: list, clients: int) -> Figures:
+async def _floor_transfer(conn: asyncpg.Connection, debit: uuid.UUID, credit: uuid.UUID, amount: int) -> None:
+    async with conn.transaction():
+        await conn.execute(_INSERT, uuid.uuid4(), debit, credit, amount)
+        for account in sorted((debit, credit)):
+            await conn.execute(_APPLY, account, debit, amount, credit)
+
+
+def _service_statement(org):
+    """The service's own statement for one transfer (kith_ledger_request), as the app role."""
+
+    async def make(conn: asyncpg.Connection, debit: uuid.UUID, credit: uuid.UUID, amount: int) -> None:
+        row = await conn.fetchrow(
+            "SELECT result FROM kith_ledger_request($1, false, $2, $3, NULL, $4, $5, $6, $7, 'fund', "
+            "'single', NULL, NULL, NULL)",
+            org.client_id,
+            org.org_id,
+            f"client:{org.client_id}",
+            uuid.uuid4(),
+            debit,
+            credit,
+            amount,
+        )
+        if row["result"] != "created":
+            raise RuntimeError(f"kith_ledger_request refused a bench transfer: {row['result']}")
+
+    return make
+
+
+async def _direct(
+    bench: Bench, label: str, work: list, clients: int, make, role: str | None = None
+) -> Figures:
+    """``work`` made by ``make(connection, debit, credit, amount)`` over ``clients`` direct
+    connections, as fast as they go."""
     queue = list(reversed(work))
     latencies: list[float] = []
-    conns = [await asyncpg.connect(plain(bench.url)) for _ in range(clients)]
+    settings = {"role": role} if role else {}
+    conns = [await asyncpg.connect(plain(bench.url), server_settings=settings) for _ in range(clients)]
 
     async def client(conn: asyncpg.Connection) -> None:
         while queue:
             debit, credit, amount = queue.pop()
             started = time.perf_counter()
-            async with conn.transaction():
-                await conn.execute(_INSERT, uuid.uuid4(), debit, credit, amount)
-                for account in sorted((debit, credit)):
-                    await conn.execute(_APPLY, account, debit, amount, credit)
+            await make(conn, debit, credit, amount)
             latencies.append((time.perf_counter() - started) * 1000)
 
     try:
-        with bench.step(f"{NAME}: floor, {len(work):,} plain SQL transactions", len(work)) as done:
+        with bench.step(f"{NAME}: {label}, {len(work):,} transfers", len(work)) as done:
             started, cpu = time.perf_counter(), time.process_time()
             tasks = [asyncio.create_task(client(c)) for c in conns]
             while not all(t.done() for t in tasks):
@@ -109,7 +142,23 @@ async def run(bench: Bench) -> ScenarioReport:
     accounts = await _hot_pools(bench, server, org, admin, size["accounts"])
     # The floor first, while the service's pools hold few connections: the floor's 64 and the
     # service's (20 per process) would not fit in PostgreSQL's default 100 together.
-    floor = await _floor(bench, pairs(accounts, size["transfers"] // 2, seed=2), size["clients"])
+    floor = await _direct(
+        bench,
+        "floor, plain SQL",
+        pairs(accounts, size["transfers"] // 2, seed=2),
+        size["clients"],
+        _floor_transfer,
+    )
+    # For the reader: what the service's one statement costs PostgreSQL without HTTP or Python
+    # around it (the difference between this and the HTTP figure is the service's own overhead).
+    statement = await _direct(
+        bench,
+        "kith_ledger_request alone",
+        pairs(accounts, size["transfers"] // 2, seed=3),
+        size["clients"],
+        _service_statement(org),
+        role=APP_ROLE,
+    )
     requests = [
         Request(
             "POST",
@@ -154,10 +203,11 @@ async def run(bench: Bench) -> ScenarioReport:
         workers=bench.workers,
         errors=served.count - served.statuses.get(201, 0),
     )
+    alone = Measurement("kith_ledger_request alone (no HTTP)", statement, floor, concurrency=size["clients"])
     checks = [
         Check.at_least("transfers/s", measurement.figures.throughput, 1500),
         Check.at_most("invariant violations", violations, 0),
         Check.at_most("failed transfers", measurement.errors, 0),
     ]
     details = {"accounts": size["accounts"], "statuses": {str(k): v for k, v in served.statuses.items()}}
-    return ScenarioReport(NAME, TARGET, FLOOR, [measurement], checks, details)
+    return ScenarioReport(NAME, TARGET, FLOOR, [measurement, alone], checks, details)
