@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import math
 import time
+from functools import lru_cache
 
 from limits import parse
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 
 from app.core.errors import RateLimited
+
+
+@lru_cache(maxsize=32)
+def _parse(limit: str):
+    """A limit in the library's notation ("1200/minute"), parsed once rather than per request."""
+    return parse(limit)
 
 
 class RateLimiter:
@@ -22,7 +29,7 @@ class RateLimiter:
 
     async def hit(self, limit: str, key: str) -> None:
         """Count one request against ``limit`` for ``key``; RateLimited (429) when over it."""
-        item = parse(limit)
+        item = _parse(limit)
         if await self._limiter.hit(item, key):
             return
         stats = await self._limiter.get_window_stats(item, key)

@@ -317,3 +317,55 @@ class TestOneStatementPath:
         )
         reports = await _verify(database_url, tmp_path)
         assert all(r.ok for r in reports), reports
+
+
+class TestDirectRouteInput:
+    """Single transfers, posts and voids are answered by DirectRoute's own handler, not FastAPI's
+    dependency machinery: bad requests must get the same answers FastAPI gives elsewhere."""
+
+    @pytest.mark.parametrize(
+        ("content", "status", "code"),
+        [
+            (b"", 422, "validation_error"),
+            (b"{not json", 400, "malformed_json"),
+            (b"[1, 2]", 422, "validation_error"),
+            (b'"text"', 422, "validation_error"),
+        ],
+    )
+    async def test_bodies_fastapi_refuses_are_refused_alike(self, client, funded, content, status, code):
+        headers = funded.headers | {"Content-Type": "application/json"}
+        direct = await client.post("/v1/ledger/transfers", content=content, headers=headers)
+        ordinary = await client.post("/v1/ledger/transfers/batch", content=content, headers=headers)
+        assert (direct.status_code, direct.json()["code"]) == (status, code)
+        assert (ordinary.status_code, ordinary.json()["code"]) == (status, code)
+        shape = lambda r: [(e["field"], e["in"], e["type"], e["message"]) for e in r.json().get("errors", [])]  # noqa: E731
+        assert shape(direct) == shape(ordinary)
+
+    async def test_missing_fields_are_named(self, client, funded):
+        body = transfer(funded.pool, funded.other_pool)
+        del body["amount"], body["code"]
+        response = await client.post("/v1/ledger/transfers", json=body, headers=funded.headers)
+        assert response.status_code == 422
+        assert {(e["field"], e["in"], e["type"]) for e in response.json()["errors"]} == {
+            ("amount", "body", "missing"),
+            ("code", "body", "missing"),
+        }
+
+    async def test_a_bad_path_id_is_named(self, client, funded):
+        response = await client.post(
+            "/v1/ledger/transfers/not-a-uuid/post", json={"id": str(uuid.uuid4())}, headers=funded.headers
+        )
+        assert response.status_code == 422
+        assert [(e["field"], e["in"]) for e in response.json()["errors"]] == [("transfer_id", "path")]
+
+    async def test_a_token_and_the_scope_are_required(self, client, platform, funded):
+        body = transfer(funded.pool, funded.other_pool)
+        anonymous = await client.post("/v1/ledger/transfers", json=body)
+        assert anonymous.status_code == 401 and "WWW-Authenticate" in anonymous.headers
+        _, reader = await org_with_token(platform, "ledger:read")
+        refused = await client.post("/v1/ledger/transfers", json=body, headers=reader)
+        assert refused.status_code == 403 and refused.json()["code"] == "insufficient_scope"
+        forged = await client.post(
+            "/v1/ledger/transfers", json=body, headers={"Authorization": "Bearer not.a.token"}
+        )
+        assert forged.status_code == 401
