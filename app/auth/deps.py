@@ -116,10 +116,11 @@ class DirectContext:
 
 
 def direct(scope: str) -> Any:
-    """Like :func:`tenant`, for such routes: ``ctx: DirectContext = direct("ledger:write")``, on a
-    :class:`DirectRoute`. The caller is authenticated and its scope checked here; the statement
-    itself opens the organisation context (and checks that the client is still enabled), as a
-    session would."""
+    """Like :func:`tenant`, for such routes: ``ctx: DirectContext = direct("ledger:write")``. On a
+    :class:`DirectRoute` it marks the parameter and documents the security scheme and scope (the
+    route's handler authenticates itself); on any other route it works as an ordinary dependency.
+    The statement itself opens the organisation context and checks that the client is still
+    enabled, as a session would."""
 
     async def context(
         request: Request, principal: Principal = Security(authenticated, scopes=[scope])
@@ -131,68 +132,64 @@ def direct(scope: str) -> Any:
 
 
 class DirectRoute(APIRoute):
-    """The route class of hot endpoints of one shape: UUID path parameters, one JSON body model and
-    a ``direct(scope)`` context (``router.post(..., route_class_override=DirectRoute)`` is not
-    offered by FastAPI's decorators, so ``APIRouter(route_class=DirectRoute)``). Declared,
-    documented and answered like any route — the same validation errors, the same problems — but
-    its handler resolves those three itself: FastAPI's dependency machinery cost more per request
-    than the ledger's whole database statement (py-spy profiles of the ledger bench)."""
+    """The route class (``APIRouter(route_class=DirectRoute)``) of hot endpoints of one shape: UUID
+    path parameters, one JSON body model and a ``direct(scope)`` context. Declared, documented and
+    answered like any route — the same validation errors and problems — but its handler resolves
+    those three itself: FastAPI's dependency machinery cost more per request than the ledger's
+    whole database statement (py-spy profiles of the ledger bench)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         endpoint = self.endpoint
         (context,) = [d for d in self.dependant.dependencies if hasattr(d.call, "direct_scope")]
         scopes = [context.call.direct_scope]
-        body_name = self.body_field.name if self.body_field else None
-        body_model = self.body_field.field_info.annotation if self.body_field else None
+        body = (self.body_field.name, self.body_field.field_info.annotation) if self.body_field else None
         path_names = [p.name for p in self.dependant.path_params]
 
         async def handler(request: Request) -> Response:
             principal = await authenticate(request, await bearer_token(request), scopes)
             arguments: dict[str, Any] = {context.name: DirectContext(principal, request.app.state.db)}
-            errors: list[dict[str, Any]] = []
-            for name in path_names:
-                raw = request.path_params[name]
-                try:
-                    arguments[name] = uuid.UUID(raw)
-                except ValueError:
-                    errors.append(
-                        {
-                            "type": "uuid_parsing",
-                            "loc": ("path", name),
-                            "msg": "Input should be a valid UUID",
-                            "input": raw,
-                        }
-                    )
-            if body_model is not None:
-                body = await request.body()
-                if not body:
-                    errors.append(
-                        {"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}
-                    )
-                else:
-                    try:
-                        data = orjson.loads(body)
-                    except orjson.JSONDecodeError as exc:
-                        raise RequestValidationError(
-                            [
-                                {
-                                    "type": "json_invalid",
-                                    "loc": ("body", exc.pos),
-                                    "msg": "JSON decode error",
-                                    "input": {},
-                                }
-                            ]
-                        ) from None
-                    try:
-                        arguments[body_name] = body_model.model_validate(
-                            data, from_attributes=True
-                        )  # as FastAPI does
-                    except ValidationError as exc:
-                        errors.extend(
-                            {**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)
-                        )
+            errors = _path_ids(request, path_names, arguments)
+            if body is not None:
+                errors += await _json_body(request, *body, arguments)
             if errors:
                 raise RequestValidationError(errors)
             return await endpoint(**arguments)
 
         return handler
+
+
+def _path_ids(request: Request, names: list[str], into: dict[str, Any]) -> list[dict[str, Any]]:
+    """The UUID path parameters, into ``into``; FastAPI's errors for those that are not UUIDs."""
+    errors = []
+    for name in names:
+        raw = request.path_params[name]
+        try:
+            into[name] = uuid.UUID(raw)
+        except ValueError:
+            errors.append(
+                {
+                    "type": "uuid_parsing",
+                    "loc": ("path", name),
+                    "msg": "Input should be a valid UUID",
+                    "input": raw,
+                }
+            )
+    return errors
+
+
+async def _json_body(request: Request, name: str, model: Any, into: dict[str, Any]) -> list[dict[str, Any]]:
+    """The body validated as FastAPI validates it (parsed JSON, then the model with
+    from_attributes), into ``into``; FastAPI's errors otherwise (malformed JSON raises at once)."""
+    raw = await request.body()
+    if not raw:
+        return [{"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}]
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        error = {"type": "json_invalid", "loc": ("body", exc.pos), "msg": "JSON decode error", "input": {}}
+        raise RequestValidationError([error]) from None
+    try:
+        into[name] = model.model_validate(data, from_attributes=True)
+    except ValidationError as exc:
+        return [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+    return []
