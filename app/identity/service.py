@@ -25,6 +25,7 @@ from app.audit import service as audit
 from app.auth.principal import Principal
 from app.core.config import get_settings
 from app.core.errors import Conflict, NotFound
+from app.core.ids import ordered_uuid
 from app.db.session import platform_scope
 from app.identity import repository as repo
 from app.identity.matching import (
@@ -159,7 +160,7 @@ async def resolve(
                 if holders:
                     w.canonical_id = w.person_id = max(holders)[1]
                     w.status, w.method = "matched", f"verified_{attribute}"
-                    w.record_id = uuid.uuid4()
+                    w.record_id = ordered_uuid()
                     break
 
     # 3. Probabilistic matching against everyone, through the blocking keys.
@@ -203,11 +204,11 @@ async def resolve(
         if w.status == "matched":
             w.canonical_id = w.person_id = best[0]  # type: ignore[index]
         else:
-            w.person_id = w.canonical_id = uuid.uuid4()
+            w.person_id = w.canonical_id = ordered_uuid()
             w.new_person = True
             if w.status == "review":
                 w.candidate_id = best[0]  # type: ignore[index]
-        w.record_id = uuid.uuid4()
+        w.record_id = ordered_uuid()
         if ref:
             refs_seen[ref] = w
         for column, key in blocking_keys(w.profile).items():
@@ -284,7 +285,7 @@ async def _store(session: AsyncSession, principal: Principal, work: list[_Work])
             }
         decisions.append(
             {
-                "id": uuid.uuid4(),
+                "id": ordered_uuid(),
                 "record_id": w.record_id,
                 "person_id": w.person_id,
                 "candidate_id": w.candidate_id,
@@ -297,6 +298,7 @@ async def _store(session: AsyncSession, principal: Principal, work: list[_Work])
 
     canonicals = list(dict.fromkeys(w.canonical_id for w in work))
     org_ids = await repo.org_ids_for(session, org_id, [c for c in canonicals if c not in people])  # type: ignore[misc]
+    # The organisation's ids are wholly random: they must say nothing, not even when they were made.
     to_issue = {c: uuid.uuid4() for c in canonicals if c not in org_ids}
     org_ids.update(to_issue)  # type: ignore[arg-type]
     await repo.write_resolutions(
