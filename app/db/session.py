@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,6 +102,55 @@ async def driver_connection(session: AsyncSession):
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     return raw.driver_connection
+
+
+class StatementQueue:
+    """Statements sent one after another on a transaction's connection while the caller goes on
+    working: each leaves as soon as the one before it has answered, so that PostgreSQL works on
+    one part of a job while Python works on another. A failed statement fails every statement
+    queued after it, unsent. Open one with :func:`statement_queue`."""
+
+    def __init__(self, connection: Any) -> None:
+        self._connection = connection
+        self._sent: list[asyncio.Task] = []
+
+    def fetch(self, query: str, *args: Any) -> asyncio.Task:
+        """Queue a query; the task answers its rows."""
+        return self._queue(lambda: self._connection.fetch(query, *args))
+
+    def execute(self, query: str, *args: Any) -> asyncio.Task:
+        """Queue a statement whose rows are not wanted."""
+        return self._queue(lambda: self._connection.execute(query, *args))
+
+    def _queue(self, send: Callable[[], Awaitable[Any]]) -> asyncio.Task:
+        before = self._sent[-1] if self._sent else None
+
+        async def in_turn() -> Any:
+            if before is not None:
+                await before  # re-raises its failure: nothing is sent after a failed statement
+            return await send()
+
+        task = asyncio.ensure_future(in_turn())
+        self._sent.append(task)
+        return task
+
+    async def settle(self, *, raising: bool = True) -> None:
+        """Wait until every queued statement has answered; ``raising``: raise the first failure."""
+        await asyncio.gather(*self._sent, return_exceptions=not raising)
+
+
+@asynccontextmanager
+async def statement_queue(session: AsyncSession) -> AsyncIterator[StatementQueue]:
+    """A :class:`StatementQueue` on the session's transaction. The connection is the session's
+    again once the block ends: every queued statement has answered by then, even when the block
+    raises (its error is the one that propagates)."""
+    queue = StatementQueue(await driver_connection(session))
+    try:
+        yield queue
+    except BaseException:
+        await queue.settle(raising=False)
+        raise
+    await queue.settle()
 
 
 @asynccontextmanager
