@@ -154,6 +154,32 @@ async def statement_queue(session: AsyncSession) -> AsyncIterator[StatementQueue
 
 
 @asynccontextmanager
+async def side_queue(session: AsyncSession, *, wanted: bool = True) -> AsyncIterator[StatementQueue | None]:
+    """A :class:`StatementQueue` on a second connection from the session's pool, outside its
+    transaction: for read-only statements that run beside the transaction's own (PostgreSQL then
+    works on both at once) and need not see its uncommitted writes. They run in a transaction of
+    their own (rolled back when the block ends) with no organisation context, so they see only what
+    row-level security shows a statement that sets its own scope (``kith_match_candidates``).
+
+    None — the caller then queues on the transaction's own connection — unless ``wanted`` and the
+    pool can lend a connection at once: a request already holding one must never wait for a
+    second, or enough such requests at the same time would each hold one and wait forever."""
+    pool = session.bind.pool  # type: ignore[union-attr]
+    if not wanted or not (pool.checkedin() > 0 or pool.overflow() < pool._max_overflow):
+        yield None
+        return
+    async with session.bind.connect() as connection:  # type: ignore[union-attr]
+        raw = await connection.get_raw_connection()
+        queue = StatementQueue(raw.driver_connection)
+        try:
+            yield queue
+        except BaseException:
+            await queue.settle(raising=False)
+            raise
+        await queue.settle()
+
+
+@asynccontextmanager
 async def platform_scope(session: AsyncSession) -> AsyncIterator[None]:
     """Let the enclosed statements see across organisations (row-level security's platform
     context), then restore the caller's context. For platform functions that must look across

@@ -4,8 +4,9 @@
 ``POST /v1/people``: deterministic keys first (the organisation's own external_ref, then verified
 email or phone), then probabilistic matching (``matching.py``). A batch is resolved set-wise — one
 query per kind of lookup and one statement writing every table, per chunk of a thousand records,
-queued on the transaction's connection so that PostgreSQL and Python work at the same time — and
-records within a batch can match each other.
+lookups on a second connection and writes queued on the transaction's own, so that PostgreSQL
+looks up, PostgreSQL writes and Python scores at the same time — and records within a batch can
+match each other.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from app.auth.principal import Principal
 from app.core.config import get_settings
 from app.core.errors import Conflict, NotFound
 from app.core.ids import ordered_uuid
-from app.db.session import StatementQueue, platform_scope, statement_queue
+from app.db.session import StatementQueue, platform_scope, side_queue, statement_queue
 from app.identity import repository as repo
 from app.identity.matching import (
     Parameters,
@@ -166,22 +167,26 @@ async def resolve(
                     w.record_id = ordered_uuid()
                     break
 
-    # 3. Probabilistic matching against everyone, through the blocking keys, a chunk at a time:
-    # PostgreSQL looks up the next chunk's candidates, then writes the chunks done, while Python
-    # scores. Every lookup is queued before any write, so none sees this batch's own records
-    # (later records of the batch find those through the matcher's index instead).
+    # 3. Probabilistic matching against everyone, through the blocking keys, a chunk at a time.
+    # The lookups run on a connection of their own, so that PostgreSQL looks up later chunks while
+    # it writes earlier ones, and Python scores meanwhile. No lookup sees this batch's own records
+    # (on the second connection they are uncommitted; on the transaction's own, when no second one
+    # is to be had, every lookup is queued before any write): later records of the batch find those
+    # through the matcher's index instead.
     open_work = [w for w in pending if w.canonical_id is None]
     chunks = [open_work[i : i + CHUNK] for i in range(0, len(open_work), CHUNK)]
     writer = _Writer(org_id, await repo.organisation_sector(session, org_id))
     matcher = _BatchMatcher(params, settings.match_threshold, settings.review_threshold)
-    async with statement_queue(session) as queue:
+    async with statement_queue(session) as writes, side_queue(session, wanted=len(chunks) > 1) as side:
+        reads = side or writes  # with no second connection to be had, lookups go ahead of the writes
         lookups = []
         for chunk in chunks:
             for w in chunk:
                 w.probes = probe_keys(w.profile)
             probes = [(i, column, key) for i, w in enumerate(chunk) for column, key in w.probes]
-            lookups.append(repo.queue_candidates(queue, probes))
-        writer.queue(queue, [w for w in work if w.record_id is not None])  # resolved by steps 1 and 2
+            lookups.append(repo.queue_candidates(reads, probes))
+            await asyncio.sleep(0)  # sends it: PostgreSQL looks up while the next chunk's keys are made
+        writer.queue(writes, [w for w in work if w.record_id is not None])  # resolved by steps 1 and 2
         for chunk, lookup in zip(chunks, lookups, strict=True):
             by_probe: dict[int, dict[uuid.UUID, list[Profile]]] = defaultdict(lambda: defaultdict(list))
             for i, _record_id, canonical, profile in await lookup:
@@ -190,7 +195,7 @@ async def resolve(
                 matcher.resolve(w, by_probe.get(i - 1, {}))
                 if i % _YIELD_EVERY == 0:
                     await asyncio.sleep(0)  # lets the queued statements move on meanwhile
-            writer.queue(queue, chunk)
+            writer.queue(writes, chunk)
 
     org_ids = await repo.org_ids_for(session, org_id, list(dict.fromkeys(w.canonical_id for w in work)))  # type: ignore[arg-type]
     results = [

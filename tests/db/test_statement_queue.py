@@ -1,11 +1,12 @@
-"""Statements queued on one connection run in order while the caller works on."""
+"""Statements queued on a connection run in order while the caller works on."""
 
 from __future__ import annotations
 
 import asyncpg
 import pytest
+from sqlalchemy import text
 
-from app.db.session import StatementQueue
+from app.db.session import StatementQueue, side_queue
 
 
 class TestStatementQueue:
@@ -32,3 +33,21 @@ class TestStatementQueue:
                 await task
         made = await owner_conn.fetchval("SELECT to_regclass('pg_temp.never_made') IS NOT NULL")
         assert made is False
+
+
+class TestSideQueue:
+    async def test_runs_on_a_connection_of_its_own_and_gives_the_session_back(self, app):
+        async with app.state.db.session(platform=True) as session:
+            own_pid = await session.scalar(text("SELECT pg_backend_pid()"))
+            await session.execute(text("CREATE TEMP TABLE unseen (n int) ON COMMIT DROP"))
+            async with side_queue(session) as reads:
+                side_pid = reads.fetch("SELECT pg_backend_pid()")
+                sees_temp_table = reads.fetch("SELECT to_regclass('pg_temp.unseen') IS NOT NULL")
+            assert (await side_pid)[0][0] != own_pid
+            assert (await sees_temp_table)[0][0] is False
+            # The session's own connection is free for it again.
+            assert await session.scalar(text("SELECT count(*) FROM unseen")) == 0
+
+    async def test_none_unless_wanted(self, app):
+        async with app.state.db.session(platform=True) as session, side_queue(session, wanted=False) as side:
+            assert side is None
