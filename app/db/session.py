@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool, Pool, QueuePool
 
 from app.core.config import Settings
 from app.core.errors import Unauthorized
@@ -49,8 +50,6 @@ def make_engine(
             pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow, pool_pre_ping=False
         )
     else:
-        from sqlalchemy.pool import NullPool
-
         kwargs["poolclass"] = NullPool
     return create_async_engine(async_url(url), **kwargs)
 
@@ -105,7 +104,7 @@ async def driver_connection(session: AsyncSession):
 
 
 class StatementQueue:
-    """Statements sent one after another on a transaction's connection while the caller goes on
+    """Statements sent one after another on a connection while the caller goes on
     working: each leaves as soon as the one before it has answered, so that PostgreSQL works on
     one part of a job while Python works on another. A failed statement fails every statement
     queued after it, unsent. Open one with :func:`statement_queue`."""
@@ -164,8 +163,7 @@ async def side_queue(session: AsyncSession, *, wanted: bool = True) -> AsyncIter
     None — the caller then queues on the transaction's own connection — unless ``wanted`` and the
     pool can lend a connection at once: a request already holding one must never wait for a
     second, or enough such requests at the same time would each hold one and wait forever."""
-    pool = session.bind.pool  # type: ignore[union-attr]
-    if not wanted or not (pool.checkedin() > 0 or pool.overflow() < pool._max_overflow):
+    if not wanted or not _lends_at_once(session.bind.pool):  # type: ignore[union-attr]
         yield None
         return
     async with session.bind.connect() as connection:  # type: ignore[union-attr]
@@ -177,6 +175,15 @@ async def side_queue(session: AsyncSession, *, wanted: bool = True) -> AsyncIter
             await queue.settle(raising=False)
             raise
         await queue.settle()
+
+
+def _lends_at_once(pool: Pool) -> bool:
+    """Whether ``pool`` hands out a connection without waiting: it has one idle, or room to open one
+    (a pool that keeps none, such as NullPool, always opens one)."""
+    if not isinstance(pool, QueuePool):
+        return True
+    limit = pool._max_overflow  # no public accessor; negative: no limit
+    return pool.checkedin() > 0 or limit < 0 or pool.overflow() < limit
 
 
 @asynccontextmanager

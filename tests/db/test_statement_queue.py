@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from unittest.mock import MagicMock
+
 import asyncpg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.pool import QueuePool
 
-from app.db.session import StatementQueue, side_queue
+from app.db.session import StatementQueue, _lends_at_once, side_queue
 
 
 class TestStatementQueue:
@@ -51,3 +54,13 @@ class TestSideQueue:
     async def test_none_unless_wanted(self, app):
         async with app.state.db.session(platform=True) as session, side_queue(session, wanted=False) as side:
             assert side is None
+
+    def test_never_waits_for_a_pool_with_none_to_spare(self):
+        # A request holding the pool's last connection must not wait for another (it would wait
+        # forever once enough such requests hold one each).
+        pool = QueuePool(MagicMock, pool_size=1, max_overflow=0)
+        assert _lends_at_once(pool)
+        held = pool.connect()
+        assert not _lends_at_once(pool)
+        held.close()
+        assert _lends_at_once(pool)
