@@ -5,11 +5,24 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 import uuid
 
 
 def new_uuid() -> uuid.UUID:
     return uuid.uuid4()
+
+
+def ordered_uuid() -> uuid.UUID:
+    """A UUID whose leading 48 bits are the Unix time in milliseconds (the UUIDv7 layout of RFC
+    9562), the other 74 bits random. Rows keyed by it are appended at the right edge of their
+    primary-key index instead of landing on a random page, so a large batch dirties a few pages per
+    index rather than one per row. For internal ids only: it reveals when it was made, so an id an
+    organisation sees (``org_people.org_person_id``) stays wholly random."""
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(secrets.token_bytes(10))
+    value = (value & ~(0xF000 << 64)) | (0x7000 << 64)  # version 7
+    value = (value & ~(0xC << 60)) | (0x8 << 60)  # RFC 4122 variant
+    return uuid.UUID(int=value)
 
 
 def new_token(prefix: str, nbytes: int = 24) -> str:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +13,7 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool, Pool, QueuePool
 
 from app.core.config import Settings
 from app.core.errors import Unauthorized
@@ -49,8 +51,6 @@ def make_engine(
             pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow, pool_pre_ping=False
         )
     else:
-        from sqlalchemy.pool import NullPool
-
         kwargs["poolclass"] = NullPool
     return create_async_engine(async_url(url), **kwargs)
 
@@ -119,6 +119,89 @@ async def driver_connection(session: AsyncSession):
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     return raw.driver_connection
+
+
+class StatementQueue:
+    """Statements sent one after another on a connection while the caller goes on
+    working: each leaves as soon as the one before it has answered, so that PostgreSQL works on
+    one part of a job while Python works on another. A failed statement fails every statement
+    queued after it, unsent. Open one with :func:`statement_queue`."""
+
+    def __init__(self, connection: Any) -> None:
+        self._connection = connection
+        self._sent: list[asyncio.Task] = []
+
+    def fetch(self, query: str, *args: Any) -> asyncio.Task:
+        """Queue a query; the task answers its rows."""
+        return self._queue(lambda: self._connection.fetch(query, *args))
+
+    def execute(self, query: str, *args: Any) -> asyncio.Task:
+        """Queue a statement whose rows are not wanted."""
+        return self._queue(lambda: self._connection.execute(query, *args))
+
+    def _queue(self, send: Callable[[], Awaitable[Any]]) -> asyncio.Task:
+        before = self._sent[-1] if self._sent else None
+
+        async def in_turn() -> Any:
+            if before is not None:
+                await before  # re-raises its failure: nothing is sent after a failed statement
+            return await send()
+
+        task = asyncio.ensure_future(in_turn())
+        self._sent.append(task)
+        return task
+
+    async def settle(self, *, raising: bool = True) -> None:
+        """Wait until every queued statement has answered; ``raising``: raise the first failure."""
+        await asyncio.gather(*self._sent, return_exceptions=not raising)
+
+
+@asynccontextmanager
+async def statement_queue(session: AsyncSession) -> AsyncIterator[StatementQueue]:
+    """A :class:`StatementQueue` on the session's transaction. The connection is the session's
+    again once the block ends: every queued statement has answered by then, even when the block
+    raises (its error is the one that propagates)."""
+    queue = StatementQueue(await driver_connection(session))
+    try:
+        yield queue
+    except BaseException:
+        await queue.settle(raising=False)
+        raise
+    await queue.settle()
+
+
+@asynccontextmanager
+async def side_queue(session: AsyncSession, *, wanted: bool = True) -> AsyncIterator[StatementQueue | None]:
+    """A :class:`StatementQueue` on a second connection from the session's pool, outside its
+    transaction: for read-only statements that run beside the transaction's own (PostgreSQL then
+    works on both at once) and need not see its uncommitted writes. They run in a transaction of
+    their own (rolled back when the block ends) with no organisation context, so they see only what
+    row-level security shows a statement that sets its own scope (``kith_match_candidates``).
+
+    None — the caller then queues on the transaction's own connection — unless ``wanted`` and the
+    pool can lend a connection at once: a request already holding one must never wait for a
+    second, or enough such requests at the same time would each hold one and wait forever."""
+    if not wanted or not _lends_at_once(session.bind.pool):  # type: ignore[union-attr]
+        yield None
+        return
+    async with session.bind.connect() as connection:  # type: ignore[union-attr]
+        raw = await connection.get_raw_connection()
+        queue = StatementQueue(raw.driver_connection)
+        try:
+            yield queue
+        except BaseException:
+            await queue.settle(raising=False)
+            raise
+        await queue.settle()
+
+
+def _lends_at_once(pool: Pool) -> bool:
+    """Whether ``pool`` hands out a connection without waiting: it has one idle, or room to open one
+    (a pool that keeps none, such as NullPool, always opens one)."""
+    if not isinstance(pool, QueuePool):
+        return True
+    limit = pool._max_overflow  # no public accessor; negative: no limit
+    return pool.checkedin() > 0 or limit < 0 or pool.overflow() < limit
 
 
 @asynccontextmanager

@@ -14,15 +14,16 @@ from app.db.base import Base
 
 
 class IdentityDecision(Base):
-    """How one submitted record was resolved, and why (per-attribute weights)."""
+    """How one submitted record was resolved, and why (per-attribute weights). No foreign keys: see
+    migration 0008 (a batch's checks locked every person it named)."""
 
     __tablename__ = "identity_decisions"
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     org_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
-    record_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("person_records.id"))
-    person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("people.id"))
-    candidate_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("people.id"))
+    record_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))  # person_records.id
+    person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))  # people.id
+    candidate_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))  # people.id
     status: Mapped[str] = mapped_column(String(16))  # created | matched | review
     method: Mapped[str] = mapped_column(String(24))  # probabilistic | external_ref | verified_email | …
     score: Mapped[float | None] = mapped_column(Float)

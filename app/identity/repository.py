@@ -1,8 +1,10 @@
 """SQL for identity resolution: set-based lookups and bulk writes. A whole batch costs a handful of
-statements — one lookup per kind and one statement writing every table — however many records."""
+statements — one lookup per kind and one statement writing every table, per chunk of records —
+however many records; the chunks' statements can be queued (``queue_*``) to run while Python works."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections import defaultdict
@@ -14,7 +16,7 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.session import driver_connection
+from app.db.session import StatementQueue, driver_connection
 from app.identity.matching import Profile
 
 BLOCK_COLUMNS = (
@@ -33,20 +35,46 @@ _CANDIDATES = (
 )
 
 
+Candidate = tuple[int, uuid.UUID, uuid.UUID, Profile]
+
+
 async def candidates(
     session: AsyncSession, probes: Sequence[tuple[int, str, str]], *, platform: bool
-) -> list[tuple[int, uuid.UUID, uuid.UUID, Profile]]:
+) -> list[Candidate]:
     """(probe index, record id, canonical person id, profile) for every stored record sharing a
     blocking key with a probe. ``platform``: across all organisations (matching); otherwise only
     the caller's own records (search)."""
+    wanted = _wanted(probes)
+    if not wanted:
+        return []
+    connection = await driver_connection(session)
+    return _candidates_found(await connection.fetch(_CANDIDATES, *_key_arrays(wanted), platform), wanted)
+
+
+def queue_candidates(queue: StatementQueue, probes: Sequence[tuple[int, str, str]]) -> asyncio.Task:
+    """:func:`candidates` across all organisations, queued: the task answers the candidates."""
+    wanted = _wanted(probes)
+    rows = queue.fetch(_CANDIDATES, *_key_arrays(wanted), True) if wanted else None
+
+    async def found() -> list[Candidate]:
+        return _candidates_found(await rows, wanted) if rows is not None else []
+
+    return asyncio.ensure_future(found())
+
+
+def _wanted(probes: Sequence[tuple[int, str, str]]) -> dict[tuple[str, str], list[int]]:
     wanted: dict[tuple[str, str], list[int]] = defaultdict(list)
     for i, column, key in probes:
         wanted[(column, key)].append(i)
-    if not wanted:
-        return []
+    return wanted
+
+
+def _key_arrays(wanted: dict[tuple[str, str], list[int]]) -> tuple[list[str], list[str]]:
     columns, keys = zip(*wanted, strict=True)
-    connection = await driver_connection(session)
-    rows = await connection.fetch(_CANDIDATES, list(columns), list(keys), platform)
+    return list(columns), list(keys)
+
+
+def _candidates_found(rows: Sequence[Any], wanted: dict[tuple[str, str], list[int]]) -> list[Candidate]:
     # A record sharing several keys with a probe comes back once per key: keep it once per probe.
     found = []
     seen: set[tuple[int, uuid.UUID]] = set()
@@ -169,7 +197,8 @@ _WRITE = _positional(
     "WITH new_people AS (INSERT INTO people (id, canonical_id, status) "
     "  SELECT i, i, s FROM unnest(CAST(:people AS uuid[]), CAST(:statuses AS text[])) AS t(i, s)), "
     "new_ids AS (INSERT INTO org_people (org_person_id, org_id, person_id, canonical_id) "
-    "  SELECT i, :org, p, p FROM unnest(CAST(:org_ids AS uuid[]), CAST(:org_people AS uuid[])) AS t(i, p)), "
+    "  SELECT i, :org, p, p FROM unnest(CAST(:org_ids AS uuid[]), CAST(:org_people AS uuid[])) AS t(i, p) "
+    "  WHERE NOT EXISTS (SELECT FROM org_people o WHERE o.org_id = :org AND o.canonical_id = t.p)), "
     "new_records AS (INSERT INTO person_records (org_id, source_sector, "
     + ", ".join(_RECORD_INSERT_COLUMNS)
     + ") "
@@ -207,8 +236,39 @@ async def write_resolutions(
     decisions: Sequence[dict[str, Any]],
 ) -> None:
     """Everything a resolution writes, in one statement: new people (id → status), the
-    organisation's new ids for people ((org person id, person id)), new records, re-posted records
-    (claims merged in), and the decisions with their explanations."""
+    organisation's ids for people ((org person id, person id): issued only for a person the
+    organisation has no id for yet), new records, re-posted records (claims merged in), and the
+    decisions with their explanations."""
+    connection = await driver_connection(session)
+    args = _write_arguments(org_id, sector, people, org_ids, new_records, updated_records, decisions)
+    await connection.execute(_WRITE[0], *args)
+
+
+def queue_resolutions(
+    queue: StatementQueue,
+    org_id: uuid.UUID,
+    sector: str,
+    *,
+    people: dict[uuid.UUID, str],
+    org_ids: Sequence[tuple[uuid.UUID, uuid.UUID]],
+    new_records: Sequence[dict[str, Any]],
+    updated_records: Sequence[dict[str, Any]],
+    decisions: Sequence[dict[str, Any]],
+) -> asyncio.Task:
+    """:func:`write_resolutions`, queued."""
+    args = _write_arguments(org_id, sector, people, org_ids, new_records, updated_records, decisions)
+    return queue.execute(_WRITE[0], *args)
+
+
+def _write_arguments(
+    org_id: uuid.UUID | None,
+    sector: str,
+    people: dict[uuid.UUID, str],
+    org_ids: Sequence[tuple[uuid.UUID, uuid.UUID]],
+    new_records: Sequence[dict[str, Any]],
+    updated_records: Sequence[dict[str, Any]],
+    decisions: Sequence[dict[str, Any]],
+) -> list[Any]:
     params: dict[str, Any] = {
         "org": org_id,
         "sector": sector,
@@ -228,9 +288,7 @@ async def write_resolutions(
     )
     d["explanation"] = _json(d["explanation"])
     params.update({f"d_{k}": v for k, v in d.items()})
-    sql, names = _WRITE
-    connection = await driver_connection(session)
-    await connection.execute(sql, *(params[n] for n in names))
+    return [params[n] for n in _WRITE[1]]
 
 
 async def update_record(

@@ -3,12 +3,15 @@
 :func:`resolve` takes one record or a batch of thousands and answers each, in order, like
 ``POST /v1/people``: deterministic keys first (the organisation's own external_ref, then verified
 email or phone), then probabilistic matching (``matching.py``). A batch is resolved set-wise — one
-query per kind of lookup and one INSERT per table for the whole batch — and records within a batch
-can match each other.
+query per kind of lookup and one statement writing every table, per chunk of a thousand records,
+lookups on a second connection and writes queued on the transaction's own, so that PostgreSQL
+looks up, PostgreSQL writes and Python scores at the same time — and records within a batch can
+match each other.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 import uuid
@@ -25,7 +28,8 @@ from app.audit import service as audit
 from app.auth.principal import Principal
 from app.core.config import get_settings
 from app.core.errors import Conflict, NotFound
-from app.db.session import platform_scope
+from app.core.ids import ordered_uuid
+from app.db.session import StatementQueue, platform_scope, side_queue, statement_queue
 from app.identity import repository as repo
 from app.identity.matching import (
     Parameters,
@@ -88,6 +92,7 @@ class _Work:
     method: str = "probabilistic"
     candidate_id: uuid.UUID | None = None
     scored: Scored | None = None
+    decision_id: uuid.UUID | None = None
 
 
 _PARAMS_CACHE: dict[str, Any] = {"at": 0.0, "params": None}
@@ -159,62 +164,113 @@ async def resolve(
                 if holders:
                     w.canonical_id = w.person_id = max(holders)[1]
                     w.status, w.method = "matched", f"verified_{attribute}"
-                    w.record_id = uuid.uuid4()
+                    w.record_id = ordered_uuid()
                     break
 
-    # 3. Probabilistic matching against everyone, through the blocking keys.
+    # 3. Probabilistic matching against everyone, through the blocking keys, a chunk at a time.
+    # The lookups run on a connection of their own, so that PostgreSQL looks up later chunks while
+    # it writes earlier ones, and Python scores meanwhile. No lookup sees this batch's own records
+    # (on the second connection they are uncommitted; on the transaction's own, when no second one
+    # is to be had, every lookup is queued before any write): later records of the batch find those
+    # through the matcher's index instead.
     open_work = [w for w in pending if w.canonical_id is None]
-    for w in open_work:
-        w.probes = probe_keys(w.profile)
-    found = await repo.candidates(
-        session, [(i, c, k) for i, w in enumerate(open_work) for c, k in w.probes], platform=True
-    )
-    by_probe: dict[int, dict[uuid.UUID, list[Profile]]] = defaultdict(lambda: defaultdict(list))
-    for i, _record_id, canonical, profile in found:
-        by_probe[i][canonical].append(profile)
+    chunks = [open_work[i : i + CHUNK] for i in range(0, len(open_work), CHUNK)]
+    writer = _Writer(org_id, await repo.organisation_sector(session, org_id))
+    matcher = _BatchMatcher(params, settings.match_threshold, settings.review_threshold)
+    async with statement_queue(session) as writes, side_queue(session, wanted=len(chunks) > 1) as side:
+        reads = side or writes  # with no second connection to be had, lookups go ahead of the writes
+        lookups = []
+        for chunk in chunks:
+            for w in chunk:
+                w.probes = probe_keys(w.profile)
+            probes = [(i, column, key) for i, w in enumerate(chunk) for column, key in w.probes]
+            lookups.append(repo.queue_candidates(reads, probes))
+            await asyncio.sleep(0)  # sends it: PostgreSQL looks up while the next chunk's keys are made
+        writer.queue(writes, [w for w in work if w.record_id is not None])  # resolved by steps 1 and 2
+        for chunk, lookup in zip(chunks, lookups, strict=True):
+            by_probe: dict[int, dict[uuid.UUID, list[Profile]]] = defaultdict(lambda: defaultdict(list))
+            for i, _record_id, canonical, profile in await lookup:
+                by_probe[i][canonical].append(profile)
+            for i, w in enumerate(chunk, 1):
+                matcher.resolve(w, by_probe.get(i - 1, {}))
+                if i % _YIELD_EVERY == 0:
+                    await asyncio.sleep(0)  # lets the queued statements move on meanwhile
+            writer.queue(writes, chunk)
 
-    # Records of this batch, so that later ones can match people created by earlier ones.
-    batch_index: dict[tuple[str, str], list[tuple[uuid.UUID, Profile]]] = defaultdict(list)
-    refs_seen: dict[str, _Work] = {}
-    for i, w in enumerate(open_work):
+    org_ids = await repo.org_ids_for(session, org_id, list(dict.fromkeys(w.canonical_id for w in work)))  # type: ignore[arg-type]
+    results = [
+        Resolution(
+            w.status,
+            org_ids[w.canonical_id],  # type: ignore[index]
+            w.scored.probability if w.scored else None,
+            w.method,
+            w.decision_id,
+        )
+        for w in work
+    ]
+    counts: dict[str, int] = defaultdict(int)
+    for r in results:
+        counts[r.status] += 1
+    audit.record(
+        session,
+        principal,
+        "people.resolved",
+        "person_records",
+        None,
+        {"records": len(results), **counts, "person_ids": [str(r.person_id) for r in results][:1000]},
+    )
+    return results
+
+
+# Records resolved per chunk: large enough that a chunk's statements cost little more than one
+# batch-wide statement, small enough that the first lookup answers soon and the rest overlap.
+CHUNK = 1000
+_YIELD_EVERY = 100  # records scored between chances for the queued statements to move on
+
+
+class _BatchMatcher:
+    """Scores records against their candidates and decides, in batch order: a record can also match
+    a person an earlier record of the same batch created, or be an earlier record's reference again."""
+
+    def __init__(self, params: Parameters, match_threshold: float, review_threshold: float) -> None:
+        self.params = params
+        self.thresholds = (match_threshold, review_threshold)
+        self.batch_index: dict[tuple[str, str], list[tuple[uuid.UUID, Profile]]] = defaultdict(list)
+        self.refs_seen: dict[str, _Work] = {}
+
+    def resolve(self, w: _Work, candidates: dict[uuid.UUID, list[Profile]]) -> None:
         ref = w.submission.external_ref
-        if ref and ref in refs_seen:  # the same external_ref twice in one batch: one record
-            first = refs_seen[ref]
+        if ref and ref in self.refs_seen:  # the same external_ref twice in one batch: one record
+            first = self.refs_seen[ref]
             w.canonical_id, w.person_id, w.record_id = first.canonical_id, first.person_id, first.record_id
             w.status, w.method = "matched", "external_ref"
-            continue
-        candidates = by_probe.get(i, {})
-        if batch_index:
+            return
+        if self.batch_index:
             candidates = {c: list(ps) for c, ps in candidates.items()}
             for probe in w.probes:
-                for canonical, profile in batch_index.get(probe, ()):
+                for canonical, profile in self.batch_index.get(probe, ()):
                     candidates.setdefault(canonical, []).append(profile)
-        best: tuple[uuid.UUID, Scored] | None = None
         top: tuple[tuple[int, float], uuid.UUID, Profile] | None = None
         for canonical, profiles in candidates.items():
             for profile in profiles:
-                ranked = rank(w.profile, profile, params)
+                ranked = rank(w.profile, profile, self.params)
                 if top is None or ranked > top[0]:
                     top = (ranked, canonical, profile)
-        if top is not None:
-            best = (top[1], score(w.profile, top[2], params))
-        w.scored = best[1] if best else None
-        w.status = decide(w.scored, settings.match_threshold, settings.review_threshold)
+        w.scored = score(w.profile, top[2], self.params) if top is not None else None
+        w.status = decide(w.scored, *self.thresholds)
         if w.status == "matched":
-            w.canonical_id = w.person_id = best[0]  # type: ignore[index]
+            w.canonical_id = w.person_id = top[1]  # type: ignore[index]
         else:
-            w.person_id = w.canonical_id = uuid.uuid4()
+            w.person_id = w.canonical_id = ordered_uuid()
             w.new_person = True
             if w.status == "review":
-                w.candidate_id = best[0]  # type: ignore[index]
-        w.record_id = uuid.uuid4()
+                w.candidate_id = top[1]  # type: ignore[index]
+        w.record_id = ordered_uuid()
         if ref:
-            refs_seen[ref] = w
+            self.refs_seen[ref] = w
         for column, key in blocking_keys(w.profile).items():
             if key is not None:
-                batch_index[(column, key)].append((w.canonical_id, w.profile))  # type: ignore[arg-type]
-
-    return await _store(session, principal, work)
+                self.batch_index[(column, key)].append((w.canonical_id, w.profile))
 
 
 def _claims(submission: Submission, asserted_at: str) -> dict[str, dict[str, Any]]:
@@ -247,90 +303,83 @@ def match_columns(claims: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _store(session: AsyncSession, principal: Principal, work: list[_Work]) -> list[Resolution]:
-    org_id = principal.org_id
-    assert org_id is not None
-    sector = await repo.organisation_sector(session, org_id)
-    now = datetime.now(UTC).isoformat()
-    people = {
-        w.person_id: ("provisional" if w.status == "review" else "active") for w in work if w.new_person
-    }
-    new_records: dict[uuid.UUID, dict[str, Any]] = {}
-    updated_records: dict[uuid.UUID, dict[str, Any]] = {}
-    decisions = []
-    for w in work:
-        claims = _claims(w.submission, now)
-        if w.stored:
-            merged = {**w.old_claims, **claims}
-            row = updated_records.setdefault(w.record_id, {"id": w.record_id, "claims": {}})  # type: ignore[arg-type]
-            row["claims"].update(claims)
-            row.update(match_columns(merged))
-            w.old_claims = merged
-        elif w.record_id in new_records:  # the same reference again later in the batch
-            row = new_records[w.record_id]
-            row["claims"].update(claims)
-            row.update(match_columns(row["claims"]))
-        else:
-            new_records[w.record_id] = {  # type: ignore[index]
-                "id": w.record_id,
-                "person_id": w.person_id,
-                "external_ref": w.submission.external_ref,
-                "claims": claims,
-                "m_given": w.profile.given,
-                "m_family": w.profile.family,
-                "m_dob": w.profile.dob,
-                "m_postcode": w.profile.postcode,
-                **blocking_keys(w.profile),
-            }
-        decisions.append(
-            {
-                "id": uuid.uuid4(),
-                "record_id": w.record_id,
-                "person_id": w.person_id,
-                "candidate_id": w.candidate_id,
-                "status": w.status,
-                "method": w.method,
-                "score": w.scored.probability if w.scored else None,
-                "explanation": w.scored.explanation() if w.scored else None,
-            }
-        )
+class _Writer:
+    """Queues what resolved records write — new people, the organisation's ids for people, records
+    with their claims, decisions — one statement per chunk of records."""
 
-    canonicals = list(dict.fromkeys(w.canonical_id for w in work))
-    org_ids = await repo.org_ids_for(session, org_id, [c for c in canonicals if c not in people])  # type: ignore[misc]
-    to_issue = {c: uuid.uuid4() for c in canonicals if c not in org_ids}
-    org_ids.update(to_issue)  # type: ignore[arg-type]
-    await repo.write_resolutions(
-        session,
-        org_id,
-        sector,
-        people=people,
-        org_ids=[(oid, c) for c, oid in to_issue.items()],  # type: ignore[misc]
-        new_records=list(new_records.values()),
-        updated_records=list(updated_records.values()),
-        decisions=decisions,
-    )
-    results = [
-        Resolution(
-            w.status,
-            org_ids[w.canonical_id],
-            w.scored.probability if w.scored else None,  # type: ignore[index]
-            w.method,
-            d["id"],
+    def __init__(self, org_id: uuid.UUID, sector: str) -> None:
+        self.org_id = org_id
+        self.sector = sector
+        self.now = datetime.now(UTC).isoformat()
+        self.written: dict[uuid.UUID, dict[str, Any]] = {}  # claims of the new records queued so far
+        self.offered: set[uuid.UUID] = set()  # people an organisation id was queued for
+
+    def queue(self, queue: StatementQueue, work: list[_Work]) -> None:
+        if not work:
+            return
+        people = {
+            w.person_id: ("provisional" if w.status == "review" else "active") for w in work if w.new_person
+        }
+        new_records: dict[uuid.UUID, dict[str, Any]] = {}
+        updated_records: dict[uuid.UUID, dict[str, Any]] = {}
+        decisions = []
+        for w in work:
+            claims = _claims(w.submission, self.now)
+            if w.stored or w.record_id in self.written:  # a record written before: claims merged in
+                if w.stored:
+                    merged = {**w.old_claims, **claims}
+                    w.old_claims = merged
+                else:  # the same reference as a record of an earlier chunk
+                    merged = self.written[w.record_id]  # type: ignore[index]
+                    merged.update(claims)
+                row = updated_records.setdefault(w.record_id, {"id": w.record_id, "claims": {}})  # type: ignore[arg-type]
+                row["claims"].update(claims)
+                row.update(match_columns(merged))
+            elif w.record_id in new_records:  # the same reference again later in the chunk
+                row = new_records[w.record_id]
+                row["claims"].update(claims)
+                row.update(match_columns(row["claims"]))
+            else:
+                new_records[w.record_id] = {  # type: ignore[index]
+                    "id": w.record_id,
+                    "person_id": w.person_id,
+                    "external_ref": w.submission.external_ref,
+                    "claims": claims,
+                    "m_given": w.profile.given,
+                    "m_family": w.profile.family,
+                    "m_dob": w.profile.dob,
+                    "m_postcode": w.profile.postcode,
+                    **blocking_keys(w.profile),
+                }
+            w.decision_id = ordered_uuid()
+            decisions.append(
+                {
+                    "id": w.decision_id,
+                    "record_id": w.record_id,
+                    "person_id": w.person_id,
+                    "candidate_id": w.candidate_id,
+                    "status": w.status,
+                    "method": w.method,
+                    "score": w.scored.probability if w.scored else None,
+                    "explanation": w.scored.explanation() if w.scored else None,
+                }
+            )
+        # An id for each person new to the organisation (the statement skips those it has one for).
+        # The organisation's ids are wholly random: they must say nothing, not even when they were made.
+        fresh = [c for c in dict.fromkeys(w.canonical_id for w in work) if c not in self.offered]
+        self.offered.update(fresh)  # type: ignore[arg-type]
+        repo.queue_resolutions(
+            queue,
+            self.org_id,
+            self.sector,
+            people=people,  # type: ignore[arg-type]
+            org_ids=[(uuid.uuid4(), c) for c in fresh],  # type: ignore[misc]
+            new_records=list(new_records.values()),
+            updated_records=list(updated_records.values()),
+            decisions=decisions,
         )
-        for w, d in zip(work, decisions, strict=True)
-    ]
-    counts: dict[str, int] = defaultdict(int)
-    for r in results:
-        counts[r.status] += 1
-    audit.record(
-        session,
-        principal,
-        "people.resolved",
-        "person_records",
-        None,
-        {"records": len(results), **counts, "person_ids": [str(r.person_id) for r in results][:1000]},
-    )
-    return results
+        for record_id, row in new_records.items():
+            self.written[record_id] = dict(row["claims"])
 
 
 class PersonNotFound(NotFound):

@@ -9,6 +9,7 @@ import uuid
 import orjson
 import pytest
 
+from app.identity import service as identity_service
 from tests.factories import org_with_token
 
 MARGARET = {
@@ -360,6 +361,37 @@ class TestBatch:
         results = response.json()["results"]
         assert [r["status"] for r in results] == ["matched", "matched"]
         assert {r["person_id"] for r in results} == {first["person_id"]}
+
+    async def test_records_match_and_repeat_references_across_chunks(
+        self, client, council, owner_conn, monkeypatch
+    ):
+        # A batch is resolved a chunk at a time; what one chunk did must hold for the next.
+        monkeypatch.setattr(identity_service, "CHUNK", 2)
+        org_id, headers = council
+        a = person(external_ref="C-1")
+        items = [
+            a,
+            person(external_ref="C-2", given_name="Bea"),
+            person(external_ref="C-3", given_name="Cy"),
+            a | {"external_ref": "C-4", "given_name": "Peggy"},  # the same person, a later chunk
+            a | {"phone": "07911 123777"},  # the same reference, a later chunk: one record, updated
+        ]
+        response = await client.post("/v1/people/batch", json=items, headers=headers)
+        assert response.status_code == 200, response.text
+        results = response.json()["results"]
+        assert [r["status"] for r in results] == ["created", "created", "created", "matched", "matched"]
+        assert results[3]["person_id"] == results[4]["person_id"] == results[0]["person_id"]
+        assert len({r["person_id"] for r in results}) == 3
+        records = await owner_conn.fetch(
+            "SELECT claims #>> '{phone,value}' AS phone, bk_phone FROM person_records "
+            "WHERE org_id = $1 AND external_ref = 'C-1'",
+            org_id,
+        )
+        assert [(r["phone"], r["bk_phone"]) for r in records] == [("+447911123777", "+447911123777")]
+        decisions = await owner_conn.fetchval(
+            "SELECT count(*) FROM identity_decisions WHERE org_id = $1", org_id
+        )
+        assert decisions == 5
 
     async def test_oversize_batch_is_413(self, client, council):
         _, headers = council
