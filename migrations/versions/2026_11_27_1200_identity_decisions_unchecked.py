@@ -1,7 +1,7 @@
 """Identity decisions without foreign keys: a batch of 5,000 no longer locks every person it names.
 
-Revision ID: 0008_decisions_unchecked
-Revises: 0007_indicators
+Revision ID: 0011_decisions_unchecked
+Revises: 0010_ledger_fewer_statements
 Create Date: 2026-11-27 12:00
 
 A decision is the log of how one submitted record was resolved. It is written only by the
@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0008_decisions_unchecked"
-down_revision = "0007_indicators"
+revision = "0011_decisions_unchecked"
+down_revision = "0010_ledger_fewer_statements"
 branch_labels = None
 depends_on = None
 

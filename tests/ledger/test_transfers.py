@@ -278,6 +278,15 @@ class TestOneStatementPath:
         ]
         assert orjson.loads(entries[post_id]["detail"]) == {"code": "fund", "amount": 20}
 
+    async def test_the_answer_is_the_transfer_as_stored(self, client, funded):
+        body = transfer(funded.pool, funded.other_pool, 12, metadata={"shift": "Saturday café", "hours": 2})
+        made = await client.post("/v1/ledger/transfers", json=body, headers=funded.headers)
+        assert made.status_code == 201, made.text
+        listed = await client.get(f"/v1/ledger/accounts/{funded.pool}/transfers", headers=funded.headers)
+        stored = next(t for t in listed.json()["items"] if t["id"] == body["id"])
+        assert made.json() == stored
+        assert made.json()["status"] == "posted" and made.json()["metadata"] == body["metadata"]
+
     async def test_a_disabled_client_is_refused_and_nothing_is_written(self, client, platform, owner_conn):
         org = await platform.make_org()
         creds = await platform.make_client(org.id, SCOPES.split())
