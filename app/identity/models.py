@@ -15,7 +15,7 @@ from app.db.base import Base
 
 class IdentityDecision(Base):
     """How one submitted record was resolved, and why (per-attribute weights). No foreign keys: see
-    migration 0008 (a batch's checks locked every person it named)."""
+    migration 0011 (a batch's checks locked every person it named)."""
 
     __tablename__ = "identity_decisions"
 
