@@ -161,13 +161,8 @@ async def statement_queue(session: AsyncSession) -> AsyncIterator[StatementQueue
     """A :class:`StatementQueue` on the session's transaction. The connection is the session's
     again once the block ends: every queued statement has answered by then, even when the block
     raises (its error is the one that propagates)."""
-    queue = StatementQueue(await driver_connection(session))
-    try:
+    async with _settled(StatementQueue(await driver_connection(session))) as queue:
         yield queue
-    except BaseException:
-        await queue.settle(raising=False)
-        raise
-    await queue.settle()
 
 
 @asynccontextmanager
@@ -186,13 +181,20 @@ async def side_queue(session: AsyncSession, *, wanted: bool = True) -> AsyncIter
         return
     async with session.bind.connect() as connection:  # type: ignore[union-attr]
         raw = await connection.get_raw_connection()
-        queue = StatementQueue(raw.driver_connection)
-        try:
+        async with _settled(StatementQueue(raw.driver_connection)) as queue:
             yield queue
-        except BaseException:
-            await queue.settle(raising=False)
-            raise
-        await queue.settle()
+
+
+@asynccontextmanager
+async def _settled(queue: StatementQueue) -> AsyncIterator[StatementQueue]:
+    """``queue`` for the block; every statement queued on it has answered when the block ends, even
+    when it raises (the block's error is then the one that propagates)."""
+    try:
+        yield queue
+    except BaseException:
+        await queue.settle(raising=False)
+        raise
+    await queue.settle()
 
 
 def _lends_at_once(pool: Pool) -> bool:

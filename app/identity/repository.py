@@ -16,7 +16,7 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.session import StatementQueue, driver_connection
+from app.db.session import StatementQueue, driver_connection, statement_queue
 from app.identity.matching import Profile
 
 BLOCK_COLUMNS = (
@@ -224,8 +224,14 @@ _WRITE = _positional(
 )
 
 
-async def write_resolutions(
-    session: AsyncSession,
+async def write_resolutions(session: AsyncSession, *args: Any, **kwargs: Any) -> None:
+    """:func:`queue_resolutions`, made now in the session's transaction."""
+    async with statement_queue(session) as queue:
+        queue_resolutions(queue, *args, **kwargs)
+
+
+def queue_resolutions(
+    queue: StatementQueue,
     org_id: uuid.UUID | None,
     sector: str,
     *,
@@ -234,28 +240,11 @@ async def write_resolutions(
     new_records: Sequence[dict[str, Any]],
     updated_records: Sequence[dict[str, Any]],
     decisions: Sequence[dict[str, Any]],
-) -> None:
-    """Everything a resolution writes, in one statement: new people (id → status), the
+) -> asyncio.Task:
+    """Everything a resolution writes, in one statement, queued: new people (id → status), the
     organisation's ids for people ((org person id, person id): issued only for a person the
     organisation has no id for yet), new records, re-posted records (claims merged in), and the
     decisions with their explanations."""
-    connection = await driver_connection(session)
-    args = _write_arguments(org_id, sector, people, org_ids, new_records, updated_records, decisions)
-    await connection.execute(_WRITE[0], *args)
-
-
-def queue_resolutions(
-    queue: StatementQueue,
-    org_id: uuid.UUID,
-    sector: str,
-    *,
-    people: dict[uuid.UUID, str],
-    org_ids: Sequence[tuple[uuid.UUID, uuid.UUID]],
-    new_records: Sequence[dict[str, Any]],
-    updated_records: Sequence[dict[str, Any]],
-    decisions: Sequence[dict[str, Any]],
-) -> asyncio.Task:
-    """:func:`write_resolutions`, queued."""
     args = _write_arguments(org_id, sector, people, org_ids, new_records, updated_records, decisions)
     return queue.execute(_WRITE[0], *args)
 
