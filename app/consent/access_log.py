@@ -128,12 +128,14 @@ class AccessLogWriter:
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task | None = None
+        self._stopping = False
 
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
     def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self._run(), name="access-log-writer")
 
     def add(self, entries: list[Entry]) -> None:
@@ -159,26 +161,33 @@ class AccessLogWriter:
             BUFFERED.set(len(self._buffer))
             return len(entries)
 
+    async def _pause(self, seconds: float) -> None:
+        """Wait ``seconds``, or less when a full batch is waiting or :meth:`stop` is called."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        self._wake.clear()
+
     async def _run(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.interval)
-            self._wake.clear()
+        # The task is told to stop, never cancelled: a flush cancelled in its commit may have
+        # written its batch and still put the entries back, so the last flush would log them twice.
+        while not self._stopping:
+            await self._pause(self.interval)
+            if self._stopping:
+                return  # stop() writes what is left
             try:
                 await self.flush()
-            except asyncio.CancelledError:
-                raise
             except Exception:
                 FAILURES.inc()
                 log.exception("writing the access log failed; retrying")
-                await asyncio.sleep(min(self.interval * 4, 5))
+                await self._pause(min(self.interval * 4, 5))
 
     async def stop(self, attempts: int = 5) -> None:
-        """Stop the background task and write out what is left (retrying a few times)."""
+        """Stop the background task once its flush in hand (if any) is done, then write out what is
+        left (retrying a few times)."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            self._stopping = True
+            self._wake.set()
+            await self._task
             self._task = None
         for attempt in range(attempts):
             try:
