@@ -94,19 +94,20 @@ def blocking_keys(p: Profile) -> dict[str, str | None]:
     return {
         "bk_dob_family": f"{dob}|{pf}" if dob and pf else None,
         "bk_dob_given": f"{dob}|{pg}" if dob and pg else None,
-        "bk_names_year": f"{pg}|{pf}|{dob[:4]}" if pg and pf and dob else None,
         "bk_names_area": f"{pg}|{pf}|{area}" if pg and pf and area else None,
         "bk_email": p.email,
         "bk_phone": p.phone,
     }
 
 
-def probe_keys(p: Profile) -> set[tuple[str, str]]:
+def probe_keys(p: Profile, own: dict[str, str | None] | None = None) -> set[tuple[str, str]]:
     """(column, key) pairs to look a record up by: its own keys; the name-and-area key again with the
     given name's nickname variants (with the date of birth, the date-and-surname key already finds
     a nickname); and the keys with given and family names swapped. Each extra key costs an index
-    probe per record, so only those that find what the others miss are added."""
-    probes = {(column, key) for column, key in blocking_keys(p).items() if key is not None}
+    probe per record, so only those that find what the others miss are added. ``own``: the
+    record's :func:`blocking_keys`, where the caller has them already."""
+    own = blocking_keys(p) if own is None else own
+    probes = {(column, key) for column, key in own.items() if key is not None}
     if p.given and p.family:
         pf = phonetic(p.family)
         area = p.postcode.split(" ")[0] if p.postcode else None
@@ -119,6 +120,9 @@ def probe_keys(p: Profile) -> set[tuple[str, str]]:
     return probes
 
 
+# The name comparisons are cached: names repeat (a batch compares the same common given names
+# thousands of times), and Jaro–Winkler with edit distance is most of what comparing costs.
+@lru_cache(maxsize=1 << 18)
 def _compare_given(a: str | None, b: str | None) -> str | None:
     if not a or not b:
         return None
@@ -140,6 +144,7 @@ def _close(a: str, b: str) -> bool:
     return min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a) or a.endswith(b) or b.endswith(a))
 
 
+@lru_cache(maxsize=1 << 18)
 def _compare_family(a: str | None, b: str | None) -> str | None:
     if not a or not b:
         return None

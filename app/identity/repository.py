@@ -22,16 +22,17 @@ from app.identity.matching import Profile
 BLOCK_COLUMNS = (
     "bk_dob_family",
     "bk_dob_given",
-    "bk_names_year",
     "bk_names_area",
     "bk_email",
     "bk_phone",
 )
 MATCH_COLUMNS = ("m_given", "m_family", "m_dob", "m_postcode", *BLOCK_COLUMNS)
 
-_CANDIDATES = (
+CANDIDATES = (
     "SELECT block_column, block_key, record_id, canonical_id, m_given, m_family, m_dob, m_postcode, bk_email, "
-    "bk_phone FROM kith_match_candidates($1::text[], $2::text[], $3)"
+    "bk_phone FROM kith_match_candidates("
+    + ", ".join(f"${n}::text[]" for n in range(1, len(BLOCK_COLUMNS) + 1))
+    + f", ${len(BLOCK_COLUMNS) + 1})"
 )
 
 
@@ -48,13 +49,13 @@ async def candidates(
     if not wanted:
         return []
     connection = await driver_connection(session)
-    return _candidates_found(await connection.fetch(_CANDIDATES, *_key_arrays(wanted), platform), wanted)
+    return _candidates_found(await connection.fetch(CANDIDATES, *key_arrays(wanted), platform), wanted)
 
 
 def queue_candidates(queue: StatementQueue, probes: Sequence[tuple[int, str, str]]) -> asyncio.Task:
     """:func:`candidates` across all organisations, queued: the task answers the candidates."""
     wanted = _wanted(probes)
-    rows = queue.fetch(_CANDIDATES, *_key_arrays(wanted), True) if wanted else None
+    rows = queue.fetch(CANDIDATES, *key_arrays(wanted), True) if wanted else None
 
     async def found() -> list[Candidate]:
         return _candidates_found(await rows, wanted) if rows is not None else []
@@ -69,9 +70,12 @@ def _wanted(probes: Sequence[tuple[int, str, str]]) -> dict[tuple[str, str], lis
     return wanted
 
 
-def _key_arrays(wanted: dict[tuple[str, str], list[int]]) -> tuple[list[str], list[str]]:
-    columns, keys = zip(*wanted, strict=True)
-    return list(columns), list(keys)
+def key_arrays(wanted: dict[tuple[str, str], list[int]]) -> list[list[str]]:
+    """The keys wanted, one array per blocking column in BLOCK_COLUMNS order."""
+    arrays: dict[str, list[str]] = {column: [] for column in BLOCK_COLUMNS}
+    for column, key in wanted:
+        arrays[column].append(key)
+    return list(arrays.values())
 
 
 def _candidates_found(rows: Sequence[Any], wanted: dict[tuple[str, str], list[int]]) -> list[Candidate]:
@@ -165,22 +169,6 @@ async def org_ids_for(
     return dict(rows.all())
 
 
-def _columns(rows: Sequence[dict[str, Any]], names: Sequence[str]) -> dict[str, list]:
-    return {n: [r.get(n) for r in rows] for n in names}
-
-
-def _json(values: Sequence[Any]) -> list[str | None]:
-    return [None if v is None else orjson.dumps(v, default=str).decode() for v in values]
-
-
-_RECORD_INSERT_COLUMNS = ("id", "person_id", "external_ref", *MATCH_COLUMNS, "claims")
-_TYPES = {"id": "uuid", "person_id": "uuid", "m_dob": "date", "claims": "text"}
-
-
-def _unnest(prefix: str, names: Sequence[str]) -> str:
-    return ", ".join(f"CAST(:{prefix}{n} AS {_TYPES.get(n, 'text')}[])" for n in names)
-
-
 def _positional(sql: str) -> tuple[str, list[str]]:
     """:name placeholders to asyncpg's $n, with the names in order."""
     names: list[str] = []
@@ -193,34 +181,62 @@ def _positional(sql: str) -> tuple[str, list[str]]:
     return re.sub(r"(?<!:):([a-z_][a-z0-9_]*)", number, sql), names
 
 
+_RECORD_COLUMNS = {  # person_records' columns a resolution writes, and their types
+    "id": "uuid",
+    "person_id": "uuid",
+    "external_ref": "text",
+    **{c: "date" if c == "m_dob" else "text" for c in MATCH_COLUMNS},
+    "claims": "jsonb",
+}
+
+
+def _recordset(param: str, alias: str, columns: dict[str, str]) -> str:
+    """``json_to_recordset`` of one statement parameter, typed ``columns`` (a parameter's rows
+    travel as one JSON text: asyncpg's encoding of thirty-odd typed arrays, element by element,
+    cost more than the statement's own planning and more than orjson's)."""
+    return (
+        f"json_to_recordset(CAST(:{param} AS json)) AS {alias}("
+        + ", ".join(f"{c} {t}" for c, t in columns.items())
+        + ")"
+    )
+
+
 _WRITE = _positional(
     "WITH new_people AS (INSERT INTO people (id, canonical_id, status) "
-    "  SELECT i, i, s FROM unnest(CAST(:people AS uuid[]), CAST(:statuses AS text[])) AS t(i, s)), "
+    "  SELECT id, id, status FROM " + _recordset("people", "n", {"id": "uuid", "status": "text"}) + "), "
     "new_ids AS (INSERT INTO org_people (org_person_id, org_id, person_id, canonical_id) "
-    "  SELECT i, :org, p, p FROM unnest(CAST(:org_ids AS uuid[]), CAST(:org_people AS uuid[])) AS t(i, p) "
-    "  WHERE NOT EXISTS (SELECT FROM org_people o WHERE o.org_id = :org AND o.canonical_id = t.p)), "
-    "new_records AS (INSERT INTO person_records (org_id, source_sector, "
-    + ", ".join(_RECORD_INSERT_COLUMNS)
-    + ") "
+    "  SELECT i.id, :org, i.person_id, i.person_id FROM "
+    + _recordset("org_ids", "i", {"id": "uuid", "person_id": "uuid"})
+    + "  WHERE NOT EXISTS (SELECT FROM org_people o WHERE o.org_id = :org AND o.canonical_id = i.person_id)), "
+    "new_records AS (INSERT INTO person_records (org_id, source_sector, " + ", ".join(_RECORD_COLUMNS) + ") "
     "  SELECT :org, :sector, "
-    + ", ".join(f"n_{c}" if c != "claims" else "CAST(n_claims AS jsonb)" for c in _RECORD_INSERT_COLUMNS)
-    + " FROM unnest("
-    + _unnest("n_", _RECORD_INSERT_COLUMNS)
-    + ") AS t("
-    + ", ".join(f"n_{c}" for c in _RECORD_INSERT_COLUMNS)
-    + ")), "
+    + ", ".join(_RECORD_COLUMNS)
+    + " FROM "
+    + _recordset("records", "r", _RECORD_COLUMNS)
+    + "), "
     "updated_records AS (UPDATE person_records r SET "
-    + ", ".join(f"{c} = t.u_{c}" for c in MATCH_COLUMNS)
-    + ", claims = r.claims || CAST(t.u_claims AS jsonb), updated_at = now() FROM unnest("
-    + _unnest("u_", ("id", *MATCH_COLUMNS, "claims"))
-    + ") AS t("
-    + ", ".join(f"u_{c}" for c in ("id", *MATCH_COLUMNS, "claims"))
-    + ") WHERE r.id = t.u_id) "
+    + ", ".join(f"{c} = u.{c}" for c in MATCH_COLUMNS)
+    + ", claims = r.claims || u.claims, updated_at = now() FROM "
+    + _recordset(
+        "updates", "u", {"id": "uuid", **{c: _RECORD_COLUMNS[c] for c in (*MATCH_COLUMNS, "claims")}}
+    )
+    + " WHERE r.id = u.id) "
     "INSERT INTO identity_decisions (id, org_id, record_id, person_id, candidate_id, status, method, score, "
-    "explanation) SELECT i, :org, r, p, c, s, m, sc, CAST(e AS jsonb) FROM unnest(CAST(:d_id AS uuid[]), "
-    "CAST(:d_record_id AS uuid[]), CAST(:d_person_id AS uuid[]), CAST(:d_candidate_id AS uuid[]), "
-    "CAST(:d_status AS text[]), CAST(:d_method AS text[]), CAST(:d_score AS float8[]), "
-    "CAST(:d_explanation AS text[])) AS t(i, r, p, c, s, m, sc, e)"
+    "explanation) SELECT id, :org, record_id, person_id, candidate_id, status, method, score, explanation FROM "
+    + _recordset(
+        "decisions",
+        "d",
+        {
+            "id": "uuid",
+            "record_id": "uuid",
+            "person_id": "uuid",
+            "candidate_id": "uuid",
+            "status": "text",
+            "method": "text",
+            "score": "float8",
+            "explanation": "jsonb",
+        },
+    )
 )
 
 
@@ -244,40 +260,21 @@ def queue_resolutions(
     """Everything a resolution writes, in one statement, queued: new people (id → status), the
     organisation's ids for people ((org person id, person id): issued only for a person the
     organisation has no id for yet), new records, re-posted records (claims merged in), and the
-    decisions with their explanations."""
-    args = _write_arguments(org_id, sector, people, org_ids, new_records, updated_records, decisions)
-    return queue.execute(_WRITE[0], *args)
-
-
-def _write_arguments(
-    org_id: uuid.UUID | None,
-    sector: str,
-    people: dict[uuid.UUID, str],
-    org_ids: Sequence[tuple[uuid.UUID, uuid.UUID]],
-    new_records: Sequence[dict[str, Any]],
-    updated_records: Sequence[dict[str, Any]],
-    decisions: Sequence[dict[str, Any]],
-) -> list[Any]:
+    decisions with their explanations. Records and decisions are dicts keyed by column."""
     params: dict[str, Any] = {
         "org": org_id,
         "sector": sector,
-        "people": list(people),
-        "statuses": list(people.values()),
+        "people": _json([{"id": p, "status": s} for p, s in people.items()]),
+        "org_ids": _json([{"id": i, "person_id": p} for i, p in org_ids]),
+        "records": _json(new_records),
+        "updates": _json(updated_records),
+        "decisions": _json(decisions),
     }
-    params["org_ids"], params["org_people"] = (
-        [list(x) for x in zip(*org_ids, strict=True)] if org_ids else ([], [])
-    )
-    for name, values in _columns(new_records, _RECORD_INSERT_COLUMNS).items():
-        params[f"n_{name}"] = _json(values) if name == "claims" else values
-    for name, values in _columns(updated_records, ("id", *MATCH_COLUMNS, "claims")).items():
-        params[f"u_{name}"] = _json(values) if name == "claims" else values
-    d = _columns(
-        decisions,
-        ("id", "record_id", "person_id", "candidate_id", "status", "method", "score", "explanation"),
-    )
-    d["explanation"] = _json(d["explanation"])
-    params.update({f"d_{k}": v for k, v in d.items()})
-    return [params[n] for n in _WRITE[1]]
+    return queue.execute(_WRITE[0], *(params[n] for n in _WRITE[1]))
+
+
+def _json(rows: Sequence[dict[str, Any]]) -> str:
+    return orjson.dumps(rows, default=str).decode()
 
 
 async def update_record(

@@ -81,6 +81,7 @@ class Resolution:
 class _Work:
     submission: Submission
     profile: Profile
+    keys: dict[str, str | None] = field(default_factory=dict)  # the record's blocking keys
     record_id: uuid.UUID | None = None
     stored: bool = False  # the record exists already (its external_ref was posted before)
     old_claims: dict[str, Any] = field(default_factory=dict)
@@ -182,7 +183,8 @@ async def resolve(
         lookups = []
         for chunk in chunks:
             for w in chunk:
-                w.probes = probe_keys(w.profile)
+                w.keys = blocking_keys(w.profile)
+                w.probes = probe_keys(w.profile, w.keys)
             probes = [(i, column, key) for i, w in enumerate(chunk) for column, key in w.probes]
             lookups.append(repo.queue_candidates(reads, probes))
             await asyncio.sleep(0)  # sends it: PostgreSQL looks up while the next chunk's keys are made
@@ -268,7 +270,7 @@ class _BatchMatcher:
         w.record_id = ordered_uuid()
         if ref:
             self.refs_seen[ref] = w
-        for column, key in blocking_keys(w.profile).items():
+        for column, key in w.keys.items():
             if key is not None:
                 self.batch_index[(column, key)].append((w.canonical_id, w.profile))
 
@@ -349,7 +351,7 @@ class _Writer:
                     "m_family": w.profile.family,
                     "m_dob": w.profile.dob,
                     "m_postcode": w.profile.postcode,
-                    **blocking_keys(w.profile),
+                    **(w.keys or blocking_keys(w.profile)),
                 }
             w.decision_id = ordered_uuid()
             decisions.append(

@@ -63,7 +63,6 @@ class PersonRecord(Base):
     m_postcode: Mapped[str | None] = mapped_column(Text)
     bk_dob_family: Mapped[str | None] = mapped_column(Text)
     bk_dob_given: Mapped[str | None] = mapped_column(Text)
-    bk_names_year: Mapped[str | None] = mapped_column(Text)
     bk_names_area: Mapped[str | None] = mapped_column(Text)
     bk_email: Mapped[str | None] = mapped_column(Text)
     bk_phone: Mapped[str | None] = mapped_column(Text)

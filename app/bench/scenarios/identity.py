@@ -21,6 +21,7 @@ from app.bench.harness import Bench
 from app.bench.load import Request
 from app.bench.report import Check, Figures, Measurement, ScenarioReport
 from app.bench.seed import Holding, attributes_of, copy_people
+from app.identity import repository as repo
 from app.identity import synthetic
 from app.identity.evaluation import Quality, pair_quality
 from app.identity.matching import Profile, probe_keys
@@ -74,10 +75,8 @@ def _profile(record: synthetic.SyntheticRecord) -> Profile:
 
 
 async def _lookup(conn: asyncpg.Connection, profile: Profile) -> None:
-    probes = sorted(probe_keys(profile))
-    await conn.fetch(
-        "SELECT * FROM kith_match_candidates($1, $2, true)", [c for c, _ in probes], [k for _, k in probes]
-    )
+    wanted = {probe: [0] for probe in probe_keys(profile)}
+    await conn.fetch(repo.CANDIDATES, *repo.key_arrays(wanted), True)
 
 
 async def run(bench: Bench) -> ScenarioReport:
