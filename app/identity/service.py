@@ -16,6 +16,7 @@ import random
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -119,85 +120,69 @@ async def resolve(
 ) -> list[Resolution]:
     """Resolve each submission to a person, store the organisation's record and claims, and answer
     in the same order. Nothing is written for a batch that fails as a whole."""
+
+    async def chunks() -> AsyncIterator[list[Submission]]:
+        for i in range(0, len(submissions), CHUNK):
+            yield submissions[i : i + CHUNK]
+
+    return await resolve_chunks(session, principal, chunks(), many=len(submissions) > CHUNK)
+
+
+async def resolve_chunks(
+    session: AsyncSession, principal: Principal, chunks: AsyncIterable[list[Submission]], *, many: bool
+) -> list[Resolution]:
+    """:func:`resolve` for submissions that arrive a chunk at a time, such as a batch validated as
+    it is resolved (``chunks`` may be a generator doing that work, letting the event loop run
+    now and then); ``many``: more than one chunk is
+    coming. With a second connection to be had, each chunk's candidate lookup leaves as soon as the
+    chunk arrives, so that PostgreSQL looks up while Python validates the next."""
     org_id = principal.org_id
     if org_id is None:
         raise NotFound("Only an organisation can register people.")
     settings = get_settings()
     params = await current_parameters(session)
-    work = [_Work(s, s.profile) for s in submissions]
-
-    # 1. The organisation's own external_ref: the same record again (idempotent re-post).
-    refs = [w.submission.external_ref for w in work if w.submission.external_ref]
-    existing = await repo.records_by_external_ref(session, org_id, refs)
-    for w in work:
-        ref = w.submission.external_ref
-        if ref and ref in existing:
-            w.record_id, w.canonical_id, w.old_claims = existing[ref]
-            w.person_id, w.status, w.method, w.stored = w.canonical_id, "matched", "external_ref", True
-
-    pending = [w for w in work if w.record_id is None]
-    # 2. Verified email or phone, where the submitter verified it too.
-    wanted = sorted(
-        {
-            (a, w.submission.attributes.get(a))
-            for w in pending
-            for a in ("email", "phone")
-            if a in w.submission.verified
-        }
-    )
-    if wanted:
-        async with platform_scope(session):
-            by_contact = await repo.people_by_verified_contact(session, wanted)
-        for w in pending:
-            for attribute in ("email", "phone"):
-                if attribute not in w.submission.verified:
-                    continue
-                # A shared contact is not proof of the same person when the given name or the date of
-                # birth clearly disagrees (a household's one email, twins' one phone): such records
-                # go on to probabilistic matching, which can hold them for review.
-                holders = [
-                    (rank(w.profile, profile, params), canonical)
-                    for canonical, profile in by_contact.get(
-                        (attribute, w.submission.attributes.get(attribute)), ()
-                    )
-                ]
-                holders = [h for h in holders if h[0][0] == 2]
-                if holders:
-                    w.canonical_id = w.person_id = max(holders)[1]
-                    w.status, w.method = "matched", f"verified_{attribute}"
-                    w.record_id = ordered_uuid()
-                    break
-
-    # 3. Probabilistic matching against everyone, through the blocking keys, a chunk at a time.
-    # The lookups run on a connection of their own, so that PostgreSQL looks up later chunks while
-    # it writes earlier ones, and Python scores meanwhile. No lookup sees this batch's own records
-    # (on the second connection they are uncommitted; on the transaction's own, when no second one
-    # is to be had, every lookup is queued before any write): later records of the batch find those
-    # through the matcher's index instead.
-    open_work = [w for w in pending if w.canonical_id is None]
-    chunks = [open_work[i : i + CHUNK] for i in range(0, len(open_work), CHUNK)]
-    writer = _Writer(org_id, await repo.organisation_sector(session, org_id))
-    matcher = _BatchMatcher(params, settings.match_threshold, settings.review_threshold)
-    async with statement_queue(session) as writes, side_queue(session, wanted=len(chunks) > 1) as side:
-        reads = side or writes  # with no second connection to be had, lookups go ahead of the writes
-        lookups = []
-        for chunk in chunks:
+    async with side_queue(session, wanted=many) as side:
+        work_chunks: list[list[_Work]] = []
+        lookups: list[asyncio.Task] = []
+        async for submissions in chunks:
+            chunk = [_Work(s, s.profile) for s in submissions]
             for w in chunk:
                 w.keys = blocking_keys(w.profile)
                 w.probes = probe_keys(w.profile, w.keys)
-            probes = [(i, column, key) for i, w in enumerate(chunk) for column, key in w.probes]
-            lookups.append(repo.queue_candidates(reads, probes))
-            await asyncio.sleep(0)  # sends it: PostgreSQL looks up while the next chunk's keys are made
-        writer.queue(writes, [w for w in work if w.record_id is not None])  # resolved by steps 1 and 2
-        for chunk, lookup in zip(chunks, lookups, strict=True):
-            by_probe: dict[int, dict[uuid.UUID, list[Profile]]] = defaultdict(lambda: defaultdict(list))
-            for i, _record_id, canonical, profile in await lookup:
-                by_probe[i][canonical].append(profile)
-            for i, w in enumerate(chunk, 1):
-                matcher.resolve(w, by_probe.get(i - 1, {}))
-                if i % _YIELD_EVERY == 0:
-                    await asyncio.sleep(0)  # lets the queued statements move on meanwhile
-            writer.queue(writes, chunk)
+            work_chunks.append(chunk)
+            if side is not None:
+                # Sent before steps 1 and 2 below: a record they resolve ignores its candidates.
+                lookups.append(_queue_lookup(side, chunk))
+                await asyncio.sleep(0)  # sends it: PostgreSQL looks up while the next chunk arrives
+        work = [w for chunk in work_chunks for w in chunk]
+        if not work:
+            return []
+        await _resolve_deterministically(session, org_id, work, params)
+
+        # 3. Probabilistic matching against everyone, through the blocking keys, a chunk at a time.
+        # The lookups run on a connection of their own, so that PostgreSQL looks up later chunks
+        # while it writes earlier ones, and Python scores meanwhile. No lookup sees this batch's own
+        # records (on the second connection they are uncommitted; on the transaction's own, when no
+        # second one is to be had, every lookup is queued before any write): later records of the
+        # batch find those through the matcher's index instead.
+        writer = _Writer(org_id, await repo.organisation_sector(session, org_id))
+        matcher = _BatchMatcher(params, settings.match_threshold, settings.review_threshold)
+        async with statement_queue(session) as writes:
+            if side is None:  # lookups go ahead of the writes, for the records still open
+                work_chunks = [[w for w in chunk if w.record_id is None] for chunk in work_chunks]
+                lookups = [_queue_lookup(writes, chunk) for chunk in work_chunks if chunk]
+                work_chunks = [chunk for chunk in work_chunks if chunk]
+            writer.queue(writes, [w for w in work if w.record_id is not None])  # resolved by steps 1 and 2
+            for chunk, lookup in zip(work_chunks, lookups, strict=True):
+                by_probe: dict[int, dict[uuid.UUID, list[Profile]]] = defaultdict(lambda: defaultdict(list))
+                for i, _record_id, canonical, profile in await lookup:
+                    by_probe[i][canonical].append(profile)
+                still_open = [(i, w) for i, w in enumerate(chunk) if w.record_id is None]
+                for n, (i, w) in enumerate(still_open, 1):
+                    matcher.resolve(w, by_probe.get(i, {}))
+                    if n % _YIELD_EVERY == 0:
+                        await asyncio.sleep(0)  # lets the queued statements move on meanwhile
+                writer.queue(writes, [w for _, w in still_open])
 
     org_ids = await repo.org_ids_for(session, org_id, list(dict.fromkeys(w.canonical_id for w in work)))  # type: ignore[arg-type]
     results = [
@@ -222,6 +207,60 @@ async def resolve(
         {"records": len(results), **counts, "person_ids": [str(r.person_id) for r in results][:1000]},
     )
     return results
+
+
+def _queue_lookup(queue: StatementQueue, chunk: list[_Work]) -> asyncio.Task:
+    """The candidates of a chunk's records, queued (probe index = position in ``chunk``)."""
+    return repo.queue_candidates(
+        queue, [(i, column, key) for i, w in enumerate(chunk) for column, key in w.probes]
+    )
+
+
+async def _resolve_deterministically(
+    session: AsyncSession, org_id: uuid.UUID, work: list[_Work], params: Parameters
+) -> None:
+    """Steps 1 and 2 of resolution, which need no scoring: the organisation's own external_ref
+    (the same record again: an idempotent re-post), then an email or phone verified on both sides."""
+    refs = [w.submission.external_ref for w in work if w.submission.external_ref]
+    existing = await repo.records_by_external_ref(session, org_id, refs)
+    for w in work:
+        ref = w.submission.external_ref
+        if ref and ref in existing:
+            w.record_id, w.canonical_id, w.old_claims = existing[ref]
+            w.person_id, w.status, w.method, w.stored = w.canonical_id, "matched", "external_ref", True
+
+    pending = [w for w in work if w.record_id is None]
+    wanted = sorted(
+        {
+            (a, w.submission.attributes.get(a))
+            for w in pending
+            for a in ("email", "phone")
+            if a in w.submission.verified
+        }
+    )
+    if not wanted:
+        return
+    async with platform_scope(session):
+        by_contact = await repo.people_by_verified_contact(session, wanted)
+    for w in pending:
+        for attribute in ("email", "phone"):
+            if attribute not in w.submission.verified:
+                continue
+            # A shared contact is not proof of the same person when the given name or the date of
+            # birth clearly disagrees (a household's one email, twins' one phone): such records go
+            # on to probabilistic matching, which can hold them for review.
+            holders = [
+                (rank(w.profile, profile, params), canonical)
+                for canonical, profile in by_contact.get(
+                    (attribute, w.submission.attributes.get(attribute)), ()
+                )
+            ]
+            holders = [h for h in holders if h[0][0] == 2]
+            if holders:
+                w.canonical_id = w.person_id = max(holders)[1]
+                w.status, w.method = "matched", f"verified_{attribute}"
+                w.record_id = ordered_uuid()
+                break
 
 
 # Records resolved per chunk: large enough that a chunk's statements cost little more than one

@@ -3,8 +3,10 @@ finding the organisation's own people."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +30,7 @@ from app.people.schemas import AttributesIn, PersonIn, SearchIn
 from app.webhooks import service as events
 
 MAX_BATCH = 5000
+_YIELD_EVERY = 100  # records validated between chances for queued statements to move on
 
 
 def _field_errors(errors: list[FieldError]) -> list[dict[str, str]]:
@@ -78,31 +81,44 @@ async def register_batch(
         raise BatchTooLarge(f"A batch holds at most {MAX_BATCH} records; this one has {len(items)}.")
     results: list[dict[str, Any] | None] = [None] * len(items)
     valid: list[tuple[int, identity_service.Submission, Any]] = []
-    for index, item in enumerate(items):
-        try:
-            body = PersonIn.model_validate(item)
-        except ValidationError as exc:
-            results[index] = {
-                "index": index,
-                "status": "rejected",
-                "errors": [
-                    {"field": ".".join(str(p) for p in e["loc"]) or "record", "message": e["msg"]}
-                    for e in exc.errors()
-                ],
-            }
-            continue
-        submission, errors = _submission(body, body.external_ref)
-        if submission is None or not submission.attributes.values:
-            results[index] = {
-                "index": index,
-                "status": "rejected",
-                "errors": errors or [{"field": "record", "message": "no attributes"}],
-            }
-            continue
-        valid.append((index, submission, body.consent))
-    resolutions = (
-        await identity_service.resolve(session, principal, [s for _, s, _ in valid]) if valid else []
-    )
+
+    async def validated() -> AsyncIterator[list[identity_service.Submission]]:
+        """The valid submissions a chunk at a time; the bad ones answered by index."""
+        chunk: list[identity_service.Submission] = []
+        for index in range(len(items)):
+            if index % identity_service.CHUNK == 0 and index:
+                yield chunk
+                chunk = []
+            elif index % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # lets the chunks' lookups queued so far move on meanwhile
+            try:
+                body = PersonIn.model_validate(items[index])
+            except ValidationError as exc:
+                results[index] = {
+                    "index": index,
+                    "status": "rejected",
+                    "errors": [
+                        {"field": ".".join(str(p) for p in e["loc"]) or "record", "message": e["msg"]}
+                        for e in exc.errors()
+                    ],
+                }
+                continue
+            submission, errors = _submission(body, body.external_ref)
+            if submission is None or not submission.attributes.values:
+                results[index] = {
+                    "index": index,
+                    "status": "rejected",
+                    "errors": errors or [{"field": "record", "message": "no attributes"}],
+                }
+                continue
+            valid.append((index, submission, body.consent))
+            chunk.append(submission)
+        yield chunk
+
+    # Validated a chunk at a time as resolution asks for them, so that PostgreSQL looks up the
+    # candidates of one chunk while the next is validated.
+    many = len(items) > identity_service.CHUNK
+    resolutions = await identity_service.resolve_chunks(session, principal, validated(), many=many)
     for (index, _, consent), r in zip(valid, resolutions, strict=True):
         results[index] = {"index": index, "status": r.status, "person_id": r.person_id, "score": r.score}
         if consent is not None:

@@ -393,6 +393,33 @@ class TestBatch:
         )
         assert decisions == 5
 
+    async def test_a_batch_posted_again_across_chunks_changes_nothing(
+        self, client, council, owner_conn, monkeypatch
+    ):
+        # Each chunk's candidates are looked up as soon as it is validated, before the references
+        # are checked: records found by their reference must ignore what that lookup found.
+        monkeypatch.setattr(identity_service, "CHUNK", 2)
+        org_id, headers = council
+        items = [
+            person(external_ref="R-1", given_name="Ada"),
+            {"given_name": "X", "email": "nope"},
+            person(external_ref="R-2", given_name="Bea"),
+            person(external_ref="R-3", given_name="Cy"),
+            person(external_ref="R-4", given_name="Di"),
+        ]
+        first = await client.post("/v1/people/batch", json=items, headers=headers)
+        assert first.status_code == 200, first.text
+        again = await client.post("/v1/people/batch", json=items, headers=headers)
+        assert again.status_code == 200, again.text
+        before, after = first.json()["results"], again.json()["results"]
+        assert [r["status"] for r in before] == ["created", "rejected", "created", "created", "created"]
+        assert [r["status"] for r in after] == ["matched", "rejected", "matched", "matched", "matched"]
+        assert [r.get("person_id") for r in after] == [r.get("person_id") for r in before]
+        stored = await owner_conn.fetchval(
+            "SELECT count(*) FROM person_records WHERE org_id = $1 AND external_ref LIKE 'R-%'", org_id
+        )
+        assert stored == 4
+
     async def test_oversize_batch_is_413(self, client, council):
         _, headers = council
         response = await client.post("/v1/people/batch", json=[{"given_name": "A"}] * 5001, headers=headers)
