@@ -47,38 +47,41 @@ def _branch(key: str, keys: str) -> str:
     )
 
 
-# With p_platform it looks across all organisations (identity matching must, by its nature) and then
-# restores the caller's context; without, row-level security keeps it to the caller's own records.
-NEW_FUNCTION = f"""CREATE FUNCTION kith_match_candidates(
-  {", ".join(f"p_{k[3:]} text[]" for k in KEYS)}, p_platform boolean
-) RETURNS TABLE ({_RESULT})
-LANGUAGE plpgsql VOLATILE AS $$
-DECLARE
-  previous text := coalesce(current_setting('kith.platform', true), '');
-BEGIN
-  IF p_platform THEN
-    PERFORM set_config('kith.platform', 'on', true);
-  END IF;
-  RETURN QUERY
-    {" UNION ALL ".join(_branch(k, f"p_{k[3:]}") for k in KEYS)};
-  PERFORM set_config('kith.platform', previous, true);
-END $$"""
-NEW_SIGNATURE = f"kith_match_candidates({', '.join('text[]' for _ in KEYS)}, boolean)"
-
-OLD_FUNCTION = f"""CREATE FUNCTION kith_match_candidates(p_columns text[], p_keys text[], p_platform boolean)
+def _function(arguments: str, declarations: str, query: str) -> str:
+    """kith_match_candidates. With p_platform it looks across all organisations (identity matching
+    must, by its nature) and then restores the caller's context; without, row-level security keeps
+    it to the caller's own records (search)."""
+    return f"""CREATE FUNCTION kith_match_candidates({arguments}, p_platform boolean)
 RETURNS TABLE ({_RESULT})
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
   previous text := coalesce(current_setting('kith.platform', true), '');
-  {" ".join(f"k_{k} text[] := ARRAY(SELECT k FROM unnest(p_columns, p_keys) AS q(c, k) WHERE c = '{k}');" for k in OLD_KEYS)}
+  {declarations}
 BEGIN
   IF p_platform THEN
     PERFORM set_config('kith.platform', 'on', true);
   END IF;
   RETURN QUERY
-    {" UNION ALL ".join(_branch(k, f"k_{k}") for k in OLD_KEYS)};
+    {query};
   PERFORM set_config('kith.platform', previous, true);
 END $$"""
+
+
+NEW_FUNCTION = _function(
+    ", ".join(f"p_{k[3:]} text[]" for k in KEYS),
+    "",
+    " UNION ALL ".join(_branch(k, f"p_{k[3:]}") for k in KEYS),
+)
+NEW_SIGNATURE = f"kith_match_candidates({', '.join('text[]' for _ in KEYS)}, boolean)"
+
+OLD_FUNCTION = _function(
+    "p_columns text[], p_keys text[]",
+    " ".join(
+        f"k_{k} text[] := ARRAY(SELECT k FROM unnest(p_columns, p_keys) AS q(c, k) WHERE c = '{k}');"
+        for k in OLD_KEYS
+    ),
+    " UNION ALL ".join(_branch(k, f"k_{k}") for k in OLD_KEYS),
+)
 OLD_SIGNATURE = "kith_match_candidates(text[], text[], boolean)"
 
 
