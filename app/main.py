@@ -24,6 +24,7 @@ from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.db.embedded import resolve_database
 from app.db.migrate import head_revision
 from app.db.session import Database
+from app.ledger import service as ledger_service
 from app.ops.endpoints import router as ops_router
 from app.portal import endpoints as portal
 from app.webhooks.worker import WebhookWorker
@@ -142,6 +143,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.head_revision = head_revision()
         access_log = AccessLogWriter(db, interval=settings.access_log_flush_seconds)
         db.services.update(settings=settings, signing_key=key, access_log=access_log)
+        if settings.ledger_lanes:
+            requests = ledger_service.requests_coalescer(
+                db, lanes=settings.ledger_lanes, most=settings.ledger_most_together
+            )
+            db.services[ledger_service.REQUESTS] = requests
         app.state.access_log = access_log
         access_log.start()
         worker = WebhookWorker(db, settings) if settings.webhook_worker else None
@@ -162,6 +168,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if worker is not None:
                 await worker.stop()
+            if settings.ledger_lanes:
+                await requests.stop()
             await access_log.stop()  # what is buffered is written before the pool closes
             await db.dispose()
             log.info("kith stopped")

@@ -42,6 +42,16 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(20, ge=1, le=200)
     db_max_overflow: int = Field(0, ge=0, le=200)
     statement_timeout_ms: int = Field(5000, ge=100)
+    ledger_lanes: int = Field(
+        1,
+        ge=0,
+        le=64,
+        description="Ledger transfers run at once per process; those arriving meanwhile are then made "
+        "together, in one statement (0: every transfer alone)",
+    )
+    ledger_most_together: int = Field(
+        128, ge=2, le=1000, description="At most this many ledger transfers in one statement"
+    )
     rate_limit: str = Field("1200/minute", description="Per-client API rate limit (limits notation)")
     token_rate_limit: str = Field("60/minute", description="Per-address limit on POST /oauth/token")
     rate_limit_storage: str = Field("memory://", description="limits storage URI, e.g. redis://host:6379")

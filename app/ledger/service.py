@@ -9,6 +9,10 @@ rule is also a CHECK constraint on the accounts table: the database refuses an o
 account whatever the code above it does. Business refusals come back as results, not errors, so a
 refused transfer leaves nothing behind and a non-atomic batch goes on past it.
 
+Under load, single transfers requested at the same time in one process share one statement
+(``kith_ledger_requests``, through :mod:`app.db.coalesce`): each is made and answered exactly as it
+would be alone, and the transaction around them — most of a transfer's cost — is paid once.
+
 Who may debit what is decided here (which transfers an organisation may ask for directly) and
 enforced in the same call (``owner_only``: it debits only accounts it owns and ends only holds it
 made); the function works in the platform scope, because a transfer touches two owners' accounts.
@@ -30,6 +34,7 @@ from app.auth.principal import Principal
 from app.core.errors import AppError, Conflict, NotFound, ValidationFailed
 from app.core.logging import request_id_var
 from app.core.pagination import PageRequest, make_page
+from app.db.coalesce import Coalescer
 from app.db.session import ClientDisabled, Database, driver_connection, platform_scope
 
 
@@ -278,23 +283,56 @@ async def transfer_by_org_directly(
 ) -> tuple[dict[str, Any], bool]:
     """:func:`transfer_by_org` when the transfer is the request's only work: one statement is its
     whole transaction (context, transfer, audit), on a connection outside any session. The busiest
-    write Kith has, so it skips the session and four round trips."""
-    async with db.direct() as connection:
-        row = await connection.fetchrow(
-            _REQUEST,
-            principal.client_id,
-            principal.platform,
-            principal.org_id,
-            principal.actor,
-            request_id_var.get(),
-            *_arguments(t),
-        )
+    write Kith has, so it skips the session and four round trips; and where the process runs a
+    :data:`REQUESTS` coalescer, requests made at the same time share one statement."""
+    request = (
+        principal.client_id,
+        principal.platform,
+        principal.org_id,
+        principal.actor,
+        request_id_var.get(),
+        *_arguments(t),
+    )
+    coalescer = db.services.get(REQUESTS)
+    row = await (coalescer(request) if coalescer is not None else _request_alone(db, request))
     result = row["result"]
     if result == "client_disabled":
         raise ClientDisabled()
     if result not in ("created", "exists"):
         raise refusal(result)
     return _view(row), result == "created"
+
+
+REQUESTS = "ledger_requests"  # the key of the process's coalescer in Database.services
+# Many requests' arguments as parallel arrays, answered one row each, in order (migration 0013).
+_REQUESTS = (
+    "SELECT * FROM kith_ledger_requests($1::text[], $2::boolean[], $3::uuid[], $4::text[], $5::text[], "
+    "$6::uuid[], $7::uuid[], $8::uuid[], $9::bigint[], $10::text[], $11::text[], $12::uuid[], "
+    "$13::timestamptz[], $14::text[]) ORDER BY ord"
+)
+
+
+async def _request_alone(db: Database, request: tuple[Any, ...]) -> Any:
+    async with db.direct() as connection:
+        return await connection.fetchrow(_REQUEST, *request)
+
+
+async def _requests_together(db: Database, requests: list[tuple[Any, ...]]) -> list[Any]:
+    async with db.direct() as connection:
+        return await connection.fetch(_REQUESTS, *(list(column) for column in zip(*requests, strict=True)))
+
+
+def requests_coalescer(db: Database, *, lanes: int, most: int) -> Coalescer:
+    """The coalescer of a process's single transfers, posts and voids: those made while another
+    statement of them runs wait for it and are then made together (kith_ledger_requests), each
+    answered as it would be alone."""
+    return Coalescer(
+        "kith_ledger_request",
+        lambda request: _request_alone(db, request),
+        lambda requests: _requests_together(db, requests),
+        lanes=lanes,
+        most=most,
+    )
 
 
 async def batch_by_org(

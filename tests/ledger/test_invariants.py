@@ -289,3 +289,89 @@ async def test_concurrent_transfers_lose_nothing(database_url):
     for w in workers:
         await w.close()
     await setup.close()
+
+
+REQUEST = (
+    "SELECT result FROM kith_ledger_request(NULL, true, NULL, 'operator', NULL, $1, $2, $3, $4, 'fund', $5, "
+    "NULL, NULL, NULL)"
+)
+REQUESTS = (
+    "SELECT ord, result FROM kith_ledger_requests($1::text[], $2::boolean[], $3::uuid[], $4::text[], "
+    "$5::text[], $6::uuid[], $7::uuid[], $8::uuid[], $9::bigint[], $10::text[], $11::text[], $12::uuid[], "
+    "$13::timestamptz[], $14::text[]) ORDER BY ord"
+)
+
+
+async def test_requests_made_together_beside_single_ones_lose_nothing(database_url):
+    """Connections making transfers and holds many at a time (kith_ledger_requests, as the
+    service does under load) beside connections making them one at a time, on four accounts in
+    both directions: afterwards every balance is the sum of its transfers, nothing deadlocked, and
+    each request was answered once."""
+    setup = await connect(database_url)
+    source = (await make_accounts(setup, [False]))[0]
+    hot = await make_accounts(setup, [True, True, True, True])
+    for account in hot:
+        await setup.fetchrow(CALL, uuid.uuid4(), source, account, 500, "mint", "single", None, None)
+    workers = [await connect(database_url) for _ in range(12)]
+    answers: list[str] = []
+
+    def request(rng: random.Random) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID, int, str]:
+        debit, credit = rng.sample(hot, 2)
+        return uuid.uuid4(), debit, credit, rng.randint(1, 40), rng.choice(["single", "single", "pending"])
+
+    async def together(conn: asyncpg.Connection, seed: int) -> None:
+        rng = random.Random(seed)
+        for _ in range(20):
+            batch = [request(rng) for _ in range(rng.randint(2, 12))]
+            n = len(batch)
+            rows = await conn.fetch(
+                REQUESTS,
+                [None] * n,
+                [True] * n,
+                [None] * n,
+                ["operator"] * n,
+                [None] * n,
+                *[list(column) for column in zip(*batch, strict=True)][:4],
+                ["fund"] * n,
+                [phase for *_, phase in batch],
+                [None] * n,
+                [None] * n,
+                [None] * n,
+            )
+            assert [r["ord"] for r in rows] == list(range(1, n + 1))
+            answers.extend(r["result"] for r in rows)
+
+    async def alone(conn: asyncpg.Connection, seed: int) -> None:
+        rng = random.Random(seed)
+        for _ in range(60):
+            answers.append((await conn.fetchrow(REQUEST, *request(rng)))["result"])
+
+    runs = [together(w, n) if n % 2 else alone(w, n) for n, w in enumerate(workers)]
+    await asyncio.wait_for(asyncio.gather(*runs), timeout=120)
+    assert set(answers) <= {"created", "exceeds_credits"}
+    rows = await setup.fetch(
+        "SELECT a.id, a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending, "
+        "(SELECT coalesce(sum(amount), 0) FROM ledger_transfers WHERE debit_account_id = a.id AND phase = 'single') "
+        "AS sent, "
+        "(SELECT coalesce(sum(amount), 0) FROM ledger_transfers WHERE credit_account_id = a.id AND phase = 'single') "
+        "AS received, "
+        "(SELECT coalesce(sum(amount), 0) FROM ledger_transfers WHERE debit_account_id = a.id AND phase = 'pending') "
+        "AS holding, "
+        "(SELECT coalesce(sum(amount), 0) FROM ledger_transfers WHERE credit_account_id = a.id AND phase = 'pending') "
+        "AS held "
+        "FROM ledger_accounts a WHERE a.id = ANY($1::uuid[])",
+        [source, *hot],
+    )
+    for r in rows:
+        assert (r["debits_posted"], r["credits_posted"]) == (r["sent"], r["received"])
+        assert (r["debits_pending"], r["credits_pending"]) == (r["holding"], r["held"])
+        if r["id"] in hot:
+            assert r["debits_posted"] + r["debits_pending"] <= r["credits_posted"]
+    assert sum(r["debits_posted"] for r in rows) == sum(r["credits_posted"] for r in rows)
+    made = await setup.fetchval(
+        "SELECT count(*) FROM ledger_transfers WHERE debit_account_id = ANY($1::uuid[])", hot
+    )
+    assert made == answers.count("created") and len(answers) > 6 * 60
+    for w in workers:
+        await w.close()
+    await setup.close()

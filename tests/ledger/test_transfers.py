@@ -7,6 +7,7 @@ import uuid
 
 import orjson
 import pytest
+from prometheus_client import REGISTRY
 
 from tests.audit.test_audit import _verify
 from tests.factories import org_with_token
@@ -378,3 +379,79 @@ class TestDirectRouteInput:
             "/v1/ledger/transfers", json=body, headers={"Authorization": "Bearer not.a.token"}
         )
         assert forged.status_code == 401
+
+
+def _statements() -> tuple[float, float]:
+    """(statements of more than one request, statements that failed as a whole) of the process's
+    ledger coalescer so far."""
+    labels = {"statement": "kith_ledger_request"}
+    made = REGISTRY.get_sample_value("kith_coalesced_calls_count", labels) or 0
+    alone = REGISTRY.get_sample_value("kith_coalesced_calls_bucket", labels | {"le": "1.0"}) or 0
+    failed = REGISTRY.get_sample_value("kith_coalesced_failures_total", labels) or 0
+    return made - alone, failed
+
+
+class TestRequestsMadeTogether:
+    """Transfers requested at the same time share one statement (kith_ledger_requests); each is
+    answered exactly as it would be alone."""
+
+    async def test_each_is_answered_as_alone(self, client, funded, owner_conn):
+        bodies = [transfer(funded.pool, funded.other_pool, 10) for _ in range(30)]
+        replay = dict(bodies[0])
+        altered = dict(bodies[1], code="earn")  # the same id, a different transfer
+        too_much = transfer(funded.pool, funded.other_pool, 5000)
+        together_before, _ = _statements()
+        responses = await asyncio.gather(
+            *(
+                client.post("/v1/ledger/transfers", json=body, headers=funded.headers)
+                for body in [*bodies, replay, altered, too_much]
+            )
+        )
+        together_after, _ = _statements()
+        assert together_after > together_before  # some of them were made together
+        *made, replayed, conflicting, refused = responses
+        assert sorted([made[0].status_code, replayed.status_code]) == [200, 201]
+        assert made[0].content == replayed.content
+        assert sorted([made[1].status_code, conflicting.status_code]) == [201, 409]
+        loser = made[1] if made[1].status_code == 409 else conflicting
+        assert loser.json()["code"] == "transfer_exists_with_different_fields"
+        assert all(r.status_code == 201 for r in made[2:]), [r.text for r in made[2:] if r.status_code != 201]
+        assert (refused.status_code, refused.json()["code"]) == (409, "exceeds_credits")
+        assert [r.json()["id"] for r in made[2:]] == [b["id"] for b in bodies[2:]]
+        assert (await balance(client, funded.headers, funded.pool))["balance"] == 1000 - 30 * 10
+        ids = [b["id"] for b in bodies] + [too_much["id"]]
+        assert (
+            await owner_conn.fetchval("SELECT count(*) FROM ledger_transfers WHERE id = ANY($1::uuid[])", ids)
+            == 30
+        )
+        audited = await owner_conn.fetchval(
+            "SELECT count(*) FROM audit_log WHERE subject_type = 'ledger_transfer' AND subject_id = ANY($1::text[])",
+            ids,
+        )
+        assert audited == 30
+
+    async def test_one_that_fails_the_statement_fails_only_itself(self, client, funded, owner_conn):
+        # An account one credit short of the largest balance PostgreSQL holds: a transfer into it
+        # overflows, and the statement it is in fails as a whole.
+        await owner_conn.execute(
+            "UPDATE ledger_accounts SET credits_posted = 9223372036854775806 WHERE id = $1::uuid",
+            funded.other_pool,
+        )
+        third = await make_pool(client, funded.headers, "Third")
+        bodies = [transfer(funded.pool, third, 3) for _ in range(20)]
+        bodies[10] = transfer(funded.pool, funded.other_pool, 3)
+        _, failed_before = _statements()
+        responses = await asyncio.gather(
+            *(client.post("/v1/ledger/transfers", json=body, headers=funded.headers) for body in bodies)
+        )
+        _, failed_after = _statements()
+        assert failed_after > failed_before  # it was among others, and their statement failed
+        assert responses[10].status_code >= 400
+        assert [r.status_code for i, r in enumerate(responses) if i != 10] == [201] * 19
+        assert (await balance(client, funded.headers, third))["balance"] == 19 * 3
+        assert (
+            await owner_conn.fetchval(
+                "SELECT count(*) FROM ledger_transfers WHERE id = $1::uuid", bodies[10]["id"]
+            )
+            == 0
+        )

@@ -4,8 +4,10 @@ locking, the balance rule, audit, commit). The floor makes as many transfers bet
 accounts as one plain SQL transaction each (insert the transfer, update both balances in id order)
 over as many direct connections. Afterwards the invariants are checked: Σ debits = Σ credits, every
 balance equals the sum of its transfers, no pool below zero. Beside them, for the reader, the
-service's own statement (``kith_ledger_request``) from as many direct connections: what the
-database work alone allows here, without HTTP and Python around it."""
+service's own statements from direct connections, without HTTP and Python around them: one
+transfer per statement (``kith_ledger_request``) from as many connections, and transfers made
+together (``kith_ledger_requests``, what the service sends while another of its statements runs)
+from as many connections as the service runs statements at once."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ import orjson
 from app.bench.harness import Bench, plain
 from app.bench.load import Request
 from app.bench.report import Check, Figures, Measurement, ScenarioReport
+from app.core.config import Settings
 from app.db.rls import APP_ROLE
 
 NAME = "ledger"
@@ -102,11 +105,42 @@ def _service_statement(org):
     return make
 
 
+def _service_statement_together(org):
+    """The service's statement for transfers made together (kith_ledger_requests), as the app role:
+    what it sends when requests arrive while another statement of theirs runs."""
+
+    async def make(conn: asyncpg.Connection, work: list[tuple[uuid.UUID, uuid.UUID, int]]) -> None:
+        n = len(work)
+        rows = await conn.fetch(
+            "SELECT result FROM kith_ledger_requests($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            [org.client_id] * n,
+            [False] * n,
+            [org.org_id] * n,
+            [f"client:{org.client_id}"] * n,
+            [None] * n,
+            [uuid.uuid4() for _ in work],
+            [debit for debit, _, _ in work],
+            [credit for _, credit, _ in work],
+            [amount for _, _, amount in work],
+            ["fund"] * n,
+            ["single"] * n,
+            [None] * n,
+            [None] * n,
+            [None] * n,
+        )
+        refused = [r["result"] for r in rows if r["result"] != "created"]
+        if refused or len(rows) != n:
+            raise RuntimeError(f"kith_ledger_requests refused bench transfers: {refused}")
+
+    return make
+
+
 async def _direct(
-    bench: Bench, label: str, work: list, clients: int, make, role: str | None = None
+    bench: Bench, label: str, work: list, clients: int, make, role: str | None = None, together: int = 1
 ) -> Figures:
     """``work`` made by ``make(connection, debit, credit, amount)`` over ``clients`` direct
-    connections, as fast as they go."""
+    connections, as fast as they go; with ``together`` > 1, ``together`` transfers at a time by
+    ``make(connection, [(debit, credit, amount), …])``."""
     queue = list(reversed(work))
     latencies: list[float] = []
     settings = {"role": role} if role else {}
@@ -114,6 +148,12 @@ async def _direct(
 
     async def client(conn: asyncpg.Connection) -> None:
         while queue:
+            if together > 1:
+                taken = [queue.pop() for _ in range(min(together, len(queue)))]
+                started = time.perf_counter()
+                await make(conn, taken)
+                latencies.extend([(time.perf_counter() - started) * 1000] * len(taken))
+                continue
             debit, credit, amount = queue.pop()
             started = time.perf_counter()
             await make(conn, debit, credit, amount)
@@ -158,6 +198,20 @@ async def run(bench: Bench) -> ScenarioReport:
         size["clients"],
         _service_statement(org),
         role=APP_ROLE,
+    )
+    # And the statement the service sends when requests arrive while another of theirs runs
+    # (app/db/coalesce.py): as many connections as the service's processes run statements at once,
+    # each making its share of the 64 clients' transfers together.
+    # (kith serve runs on the default settings: the harness passes it no KITH_ variables of its own.)
+    lanes = bench.workers * max(1, Settings.model_fields["ledger_lanes"].default)
+    together = await _direct(
+        bench,
+        "kith_ledger_requests alone",
+        pairs(accounts, size["transfers"] // 2, seed=4),
+        lanes,
+        _service_statement_together(org),
+        role=APP_ROLE,
+        together=max(1, size["clients"] // lanes),
     )
     requests = [
         Request(
@@ -204,10 +258,16 @@ async def run(bench: Bench) -> ScenarioReport:
         errors=served.count - served.statuses.get(201, 0),
     )
     alone = Measurement("kith_ledger_request alone (no HTTP)", statement, floor, concurrency=size["clients"])
+    made_together = Measurement(
+        f"kith_ledger_requests, {max(1, size['clients'] // lanes)} at a time (no HTTP)",
+        together,
+        floor,
+        concurrency=lanes,
+    )
     checks = [
         Check.at_least("transfers/s", measurement.figures.throughput, 1500),
         Check.at_most("invariant violations", violations, 0),
         Check.at_most("failed transfers", measurement.errors, 0),
     ]
     details = {"accounts": size["accounts"], "statuses": {str(k): v for k, v in served.statuses.items()}}
-    return ScenarioReport(NAME, TARGET, FLOOR, [measurement, alone], checks, details)
+    return ScenarioReport(NAME, TARGET, FLOOR, [measurement, alone, made_together], checks, details)
