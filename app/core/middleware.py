@@ -7,12 +7,14 @@ import logging
 import re
 import time
 import uuid
+from urllib.parse import parse_qsl
 
 import orjson
 from prometheus_client import Counter, Histogram
 
 from app.core.errors import PROBLEM_CONTENT_TYPE, PayloadTooLarge, problem_body
 from app.core.logging import request_id_var
+from app.core.schemas import NUL_MESSAGE
 
 log = logging.getLogger("kith.http")
 
@@ -54,7 +56,8 @@ def route_template(scope) -> str:
 
 class RequestContextMiddleware:
     """Gives every request an id (``X-Request-ID`` in and out), logs it as one JSON line and counts
-    it in the metrics by route template."""
+    it in the metrics by route template. A query parameter holding the NUL character (``%00``) is
+    refused here, naming it: no text PostgreSQL stores may hold one (bodies: app/core/schemas.py)."""
 
     def __init__(self, app) -> None:
         self.app = app
@@ -79,7 +82,12 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            query = scope.get("query_string", b"")
+            holding_nul = _holding_nul(query) if b"%00" in query else None
+            if holding_nul:
+                await _refuse_nul(holding_nul, send_with_id)
+            else:
+                await self.app(scope, receive, send_with_id)
         except Exception:
             # A bug: log it with the request id, answer 500 without internals.
             log.exception("unhandled error", extra={"path": scope["path"]})
@@ -112,6 +120,29 @@ class RequestContextMiddleware:
                     },
                 )
             request_id_var.reset(token)
+
+
+def _holding_nul(query: bytes) -> list[str]:
+    """The query parameters whose name or value holds NUL once decoded."""
+    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+    return sorted({name.replace("\x00", "\\u0000") for name, value in pairs if "\x00" in name + value})
+
+
+async def _refuse_nul(names: list[str], send) -> None:
+    """422, as a validation error of FastAPI's would name them, for query parameters holding NUL."""
+    errors = [{"field": n, "in": "query", "message": NUL_MESSAGE, "type": "value_error"} for n in names]
+    body = orjson.dumps(
+        problem_body(
+            422,
+            "validation_error",
+            "The request is not valid",
+            f"Invalid or missing: {', '.join(names)}.",
+            errors,
+        )
+    )
+    headers = [(b"content-type", PROBLEM_CONTENT_TYPE.encode()), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 422, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 class BodyLimitMiddleware:

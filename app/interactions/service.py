@@ -25,6 +25,7 @@ from app.consent import service as consent_service
 from app.core.batch import BatchTooLarge, MalformedBatch, parse_batch
 from app.core.errors import ValidationFailed
 from app.core.pagination import PageRequest, make_page
+from app.core.schemas import nul_check_context
 from app.db.session import driver_connection, platform_scope
 from app.identity import repository as identity_repo
 from app.identity import service as identity_service
@@ -124,7 +125,7 @@ async def log_json(
     objects for the JSON first."""
     raw = b"[" + b",".join(line for line in body.splitlines() if line.strip()) + b"]" if ndjson else body
     try:
-        models = _ITEMS.validate_json(raw)
+        models = _ITEMS.validate_json(raw, context=nul_check_context(raw))
     except ValidationError:
         return await log(session, principal, parse_batch(body, ndjson=ndjson, max_items=MAX_BATCH))
     if not models:
