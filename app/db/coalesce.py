@@ -85,6 +85,8 @@ class Coalescer(Generic[Call, Answer]):
                     answers = [await self._alone(calls[0][0])]
                 else:
                     answers = await self._together([c for c, _ in calls])
+                    if len(answers) != len(calls):
+                        raise RuntimeError(f"{len(answers)} answers to {len(calls)} calls")
             except Exception as exc:
                 if len(calls) == 1:
                     _settle(calls[0][1], exception=exc)

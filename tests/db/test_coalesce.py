@@ -109,3 +109,14 @@ class TestCoalescer:
         await calls.stop()
         assert statement.together == [[0, 1, 2]] and statement.running == 0
         assert await asyncio.gather(*tasks) == [0, 10, 20]
+
+    async def test_a_wrong_number_of_answers_is_a_failure_and_each_is_made_alone(self):
+        statement = Statement()
+
+        async def short(ns: list[int]) -> list[int]:
+            statement.together.append(ns)
+            return [n * 10 for n in ns[:-1]]
+
+        calls = Coalescer("test", statement.one, short)
+        assert await asyncio.gather(*(calls(n) for n in range(4))) == [0, 10, 20, 30]
+        assert statement.together == [[0, 1, 2, 3]] and sorted(statement.alone) == [0, 1, 2, 3]
