@@ -16,9 +16,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 NUL_MESSAGE = "must not contain the NUL character (\\u0000), which no text Kith stores may hold"
 
 _NOT_TEXT = (bool, int, float, decimal.Decimal, uuid.UUID, dt.date, dt.time, dt.timedelta, type(None))
-
-
-_NUL_FREE = "nul_free"
+_NUL_FREE = "nul_free"  # the validation context's key: the body holds no NUL (see nul_check_context)
 
 
 def nul_check_context(body: bytes) -> dict[str, bool] | None:

@@ -244,14 +244,20 @@ def test_ledger_state_machine(database_url):
     runner("runTest").runTest()
 
 
-async def test_concurrent_transfers_lose_nothing(database_url):
-    """Sixteen connections hammer four accounts in both directions at once; afterwards every
-    balance is the sum of its transfers, Σ debits = Σ credits, and nothing deadlocked."""
-    setup = await connect(database_url)
+async def four_funded_accounts(setup: asyncpg.Connection) -> tuple[uuid.UUID, list[uuid.UUID]]:
+    """An unflagged source, and four flagged accounts minted 500 each from it."""
     source = (await make_accounts(setup, [False]))[0]
     hot = await make_accounts(setup, [True, True, True, True])
     for account in hot:
         await setup.fetchrow(CALL, uuid.uuid4(), source, account, 500, "mint", "single", None, None)
+    return source, hot
+
+
+async def test_concurrent_transfers_lose_nothing(database_url):
+    """Sixteen connections hammer four accounts in both directions at once; afterwards every
+    balance is the sum of its transfers, Σ debits = Σ credits, and nothing deadlocked."""
+    setup = await connect(database_url)
+    source, hot = await four_funded_accounts(setup)
     workers = [await connect(database_url) for _ in range(16)]
     refused = 0
 
@@ -308,10 +314,7 @@ async def test_requests_made_together_beside_single_ones_lose_nothing(database_u
     both directions: afterwards every balance is the sum of its transfers, nothing deadlocked, and
     each request was answered once."""
     setup = await connect(database_url)
-    source = (await make_accounts(setup, [False]))[0]
-    hot = await make_accounts(setup, [True, True, True, True])
-    for account in hot:
-        await setup.fetchrow(CALL, uuid.uuid4(), source, account, 500, "mint", "single", None, None)
+    source, hot = await four_funded_accounts(setup)
     workers = [await connect(database_url) for _ in range(12)]
     answers: list[str] = []
 

@@ -204,6 +204,7 @@ async def run(bench: Bench) -> ScenarioReport:
     # each making its share of the 64 clients' transfers together.
     # (kith serve runs on the default settings: the harness passes it no KITH_ variables of its own.)
     lanes = bench.workers * max(1, Settings.model_fields["ledger_lanes"].default)
+    per_statement = max(1, size["clients"] // lanes)
     together = await _direct(
         bench,
         "kith_ledger_requests alone",
@@ -211,7 +212,7 @@ async def run(bench: Bench) -> ScenarioReport:
         lanes,
         _service_statement_together(org),
         role=APP_ROLE,
-        together=max(1, size["clients"] // lanes),
+        together=per_statement,
     )
     requests = [
         Request(
@@ -259,7 +260,7 @@ async def run(bench: Bench) -> ScenarioReport:
     )
     alone = Measurement("kith_ledger_request alone (no HTTP)", statement, floor, concurrency=size["clients"])
     made_together = Measurement(
-        f"kith_ledger_requests, {max(1, size['clients'] // lanes)} at a time (no HTTP)",
+        f"kith_ledger_requests, {per_statement} at a time (no HTTP)",
         together,
         floor,
         concurrency=lanes,
