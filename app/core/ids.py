@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
+import threading
 import time
 import uuid
 
@@ -19,10 +21,34 @@ def ordered_uuid() -> uuid.UUID:
     primary-key index instead of landing on a random page, so a large batch dirties a few pages per
     index rather than one per row. For internal ids only: it reveals when it was made, so an id an
     organisation sees (``org_people.org_person_id``) stays wholly random."""
-    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(secrets.token_bytes(10))
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(_random_bytes(10))
     value = (value & ~(0xF000 << 64)) | (0x7000 << 64)  # version 7
     value = (value & ~(0xC << 60)) | (0x8 << 60)  # RFC 4122 variant
     return uuid.UUID(int=value)
+
+
+_POOL_SIZE = 8192
+_pool = memoryview(b"")
+_pool_lock = threading.Lock()
+
+
+def _random_bytes(n: int) -> bytes:
+    """``n`` bytes from the operating system's CSPRNG, read a few kilobytes at a time: a batch makes
+    thousands of ids, and one getrandom call each cost more than the rest of making them."""
+    global _pool
+    with _pool_lock:
+        if len(_pool) < n:
+            _pool = memoryview(os.urandom(_POOL_SIZE))
+        chunk, _pool = _pool[:n], _pool[n:]
+    return bytes(chunk)
+
+
+def _forget_pool() -> None:
+    global _pool
+    _pool = memoryview(b"")
+
+
+os.register_at_fork(after_in_child=_forget_pool)  # a forked process must not repeat its parent's bytes
 
 
 def new_token(prefix: str, nbytes: int = 24) -> str:

@@ -207,7 +207,11 @@ _WRITE = _positional(
     "new_ids AS (INSERT INTO org_people (org_person_id, org_id, person_id, canonical_id) "
     "  SELECT i.id, :org, i.person_id, i.person_id FROM "
     + _recordset("org_ids", "i", {"id": "uuid", "person_id": "uuid"})
-    + "  WHERE NOT EXISTS (SELECT FROM org_people o WHERE o.org_id = :org AND o.canonical_id = i.person_id)), "
+    # One index probe per person (a LATERAL subquery with LIMIT is never turned into a join): the
+    # planner, guessing a hundred rows for json_to_recordset, otherwise hashes every id the
+    # organisation holds, for each chunk of each batch.
+    + "  LEFT JOIN LATERAL (SELECT true AS held FROM org_people o "
+    "    WHERE o.org_id = :org AND o.canonical_id = i.person_id LIMIT 1) o ON true WHERE o.held IS NULL), "
     "new_records AS (INSERT INTO person_records (org_id, source_sector, " + ", ".join(_RECORD_COLUMNS) + ") "
     "  SELECT :org, :sector, "
     + ", ".join(_RECORD_COLUMNS)
