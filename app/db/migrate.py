@@ -41,6 +41,9 @@ async def _run(url: str, settings, fn) -> object:
     engine = make_engine(url, settings, role=None, pool=False)
     try:
         async with engine.begin() as conn:
+            # The service's statement timeout is for requests: building an index over a million
+            # rows takes longer, and a migration cut short is only rolled back.
+            await conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
             return await conn.run_sync(fn)
     finally:
         await engine.dispose()

@@ -26,19 +26,25 @@ ACT_ROLLUP = (
 
 # Residents: every id of a canonical person who is not erased and has not objected to research,
 # placed by the postcode of their own record if they keep one, else the most recently updated.
-RES_RAW = f"""
+_RESIDENTS = f"""
 SELECT p.id AS person_id, p.canonical_id, pc.ward, pc.lsoa, pc.msoa,
        (c.created_at AT TIME ZONE '{TZ}')::date AS registered_on
   FROM people p
   JOIN people c ON c.id = p.canonical_id
   JOIN (SELECT DISTINCT ON (rp.canonical_id) rp.canonical_id, r.m_postcode
           FROM person_records r JOIN people rp ON rp.id = r.person_id
-         WHERE r.m_postcode IS NOT NULL
+         WHERE r.m_postcode IS NOT NULL{{home}}
          ORDER BY rp.canonical_id, (r.org_id IS NULL) DESC, r.updated_at DESC, r.id) home
     ON home.canonical_id = p.canonical_id
   JOIN postcodes pc ON pc.postcode = home.m_postcode
- WHERE c.status <> 'erased' AND c.research_objection_at IS NULL
+ WHERE c.status <> 'erased' AND c.research_objection_at IS NULL{{people}}
 """
+RES_RAW = _RESIDENTS.format(home="", people="")
+# The residents among the people whose canonical person is in the temporary table ind_touched (c).
+RES_TOUCHED = _RESIDENTS.format(
+    home=" AND rp.canonical_id IN (SELECT c FROM ind_touched)",
+    people=" AND p.canonical_id IN (SELECT c FROM ind_touched)",
+)
 
 # Activity per person, month and organisation, straight from the interactions.
 ACT_COLUMNS = f"""

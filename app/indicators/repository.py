@@ -18,10 +18,11 @@ from typing import Any
 import asyncpg
 import orjson
 
-from app.indicators.computation import ACT_RAW, FULL_FIGURES, RES_RAW, ROLLUP_FIGURES, TZ
+from app.indicators.computation import ACT_RAW, FULL_FIGURES, RES_RAW, RES_TOUCHED, ROLLUP_FIGURES, TZ
 from app.indicators.periods import Period
 
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext('kith.indicators.rollup'))"
+_TRY_LOCK = "SELECT pg_try_advisory_xact_lock(hashtext('kith.indicators.rollup'))"
 
 # The interactions of given person-months, aggregated as indicator_activity rows.
 _ACT_OF_DIRTY = f"""
@@ -45,13 +46,25 @@ SELECT DISTINCT person_id, date_trunc('month', occurred_at AT TIME ZONE '{TZ}'):
   FROM interactions WHERE created_at >= $1
 """
 
+# The residents a run re-derived against the rows it re-derives ({scope}: true, or _TOUCHED).
 _RESIDENTS_DIFF = """
 SELECT o.ward AS old_ward, o.lsoa AS old_lsoa, o.msoa AS old_msoa, n.ward, n.lsoa, n.msoa
-  FROM ind_new_res n FULL JOIN indicator_residents o USING (person_id)
+  FROM ind_new_res n FULL JOIN (SELECT * FROM indicator_residents o WHERE {scope}) o USING (person_id)
  WHERE n.person_id IS NULL OR o.person_id IS NULL
     OR (n.canonical_id, n.ward, n.lsoa, n.msoa, n.registered_on)
        IS DISTINCT FROM (o.canonical_id, o.ward, o.lsoa, o.msoa, o.registered_on)
 """
+_TOUCHED = "(o.canonical_id IN (SELECT c FROM ind_touched) OR o.person_id IN (SELECT id FROM ind_changed))"
+# The canonical people something happened to since $1: people rows changed (made, merged, unmerged,
+# erased, objecting to research), the people they were canonical under before, and the owners of
+# records made or changed (a record can move its person's home).
+_TOUCHED_SINCE = (
+    "CREATE TEMP TABLE ind_changed ON COMMIT DROP AS SELECT id FROM people WHERE changed_at >= $1",
+    "CREATE TEMP TABLE ind_touched ON COMMIT DROP AS "
+    "SELECT p.canonical_id AS c FROM ind_changed x JOIN people p ON p.id = x.id "
+    "UNION SELECT o.canonical_id FROM ind_changed x JOIN indicator_residents o ON o.person_id = x.id "
+    "UNION SELECT p.canonical_id FROM person_records r JOIN people p ON p.id = r.person_id WHERE r.updated_at >= $1",
+)
 
 # A fingerprint of the person–person and organisation ties (rows, ends): what a run saw, so the next
 # can tell whether anything it saw has since changed or gone (rather than only new rows arriving).
@@ -66,11 +79,15 @@ def _json(value: Any) -> Any:
     return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
-async def lock_rollup(conn: asyncpg.Connection) -> None:
-    """One roll-up run at a time (others wait, then find little to do). A batch job: the service's
-    statement timeout, meant for requests, does not apply."""
-    await conn.execute(_LOCK)
+async def lock_rollup(conn: asyncpg.Connection, *, wait: bool = True) -> bool:
+    """One roll-up run at a time: others wait (then find little to do) or, ``wait=False``, give up
+    at once (False). A batch job: the service's statement timeout, meant for requests, does not apply."""
+    if wait:
+        await conn.execute(_LOCK)
+    elif not await conn.fetchval(_TRY_LOCK):
+        return False
     await conn.execute("SET LOCAL statement_timeout = 0")
+    return True
 
 
 async def state(conn: asyncpg.Connection) -> tuple[datetime | None, str | None]:
@@ -109,15 +126,23 @@ async def new_ties(conn: asyncpg.Connection, since: datetime) -> tuple[set[str],
     return {r["code"] for r in rows}, organisations
 
 
-async def refresh_residents(conn: asyncpg.Connection) -> set[str]:
-    """Re-derive the residents and apply the difference; the areas whose residents changed."""
-    await conn.execute(f"CREATE TEMP TABLE ind_new_res ON COMMIT DROP AS {RES_RAW}")
-    changed = await conn.fetch(_RESIDENTS_DIFF)
+async def refresh_residents(conn: asyncpg.Connection, since: datetime | None = None) -> set[str]:
+    """Re-derive the residents — all of them, or (``since``) those of the people something happened to
+    since then — and apply the difference; the areas whose residents changed."""
+    if since is None:
+        await conn.execute(f"CREATE TEMP TABLE ind_new_res ON COMMIT DROP AS {RES_RAW}")
+        scope = "true"
+    else:
+        for statement in _TOUCHED_SINCE:
+            await conn.execute(statement, since)
+        await conn.execute("ANALYZE ind_changed, ind_touched")  # a few rows, or a million: plan for which
+        await conn.execute(f"CREATE TEMP TABLE ind_new_res ON COMMIT DROP AS {RES_TOUCHED}")
+        scope = _TOUCHED
+    changed = await conn.fetch(_RESIDENTS_DIFF.format(scope=scope))
     areas = {code for row in changed for code in row.values() if code}
     if changed:
         await conn.execute(
-            "DELETE FROM indicator_residents o WHERE NOT EXISTS "
-            "(SELECT 1 FROM ind_new_res n WHERE n.person_id = o.person_id)"
+            f"DELETE FROM indicator_residents o WHERE {scope} AND NOT EXISTS (SELECT 1 FROM ind_new_res n WHERE n.person_id = o.person_id)"
         )
         await conn.execute(
             "INSERT INTO indicator_residents (person_id, canonical_id, ward, lsoa, msoa, registered_on) "
@@ -129,6 +154,8 @@ async def refresh_residents(conn: asyncpg.Connection) -> set[str]:
             "(excluded.canonical_id, excluded.ward, excluded.lsoa, excluded.msoa, excluded.registered_on)"
         )
     await conn.execute("DROP TABLE ind_new_res")
+    if since is not None:
+        await conn.execute("DROP TABLE ind_changed, ind_touched")
     return areas
 
 
@@ -296,6 +323,9 @@ async def import_postcodes(conn: asyncpg.Connection, rows: list[tuple[str, str, 
         "ON CONFLICT (postcode) DO UPDATE SET ward = excluded.ward, lsoa = excluded.lsoa, msoa = excluded.msoa",
         *[list(col) for col in zip(*rows, strict=True)],
     )
+    # Postcodes place every resident: the roll-up's next run re-derives them all (a run re-derives
+    # only the people touched since the last unless its fingerprint no longer matches).
+    await conn.execute("UPDATE indicator_state SET fingerprint = NULL WHERE name = 'rollup'")
 
 
 async def rebuild_areas(conn: asyncpg.Connection, names: dict[str, str]) -> dict[str, int]:

@@ -82,21 +82,27 @@ def _periods_touched(month: date, periods: list[Period]) -> list[Period]:
     return [p for p in periods if p.end > low and p.start <= high]
 
 
-async def refresh(session: AsyncSession, settings: Settings, *, full: bool = False) -> RefreshReport:
-    """Bring the roll-ups up to date with what arrived since the last run (``full``: rebuild all)."""
+async def refresh(
+    session: AsyncSession, settings: Settings, *, full: bool = False, wait: bool = True
+) -> RefreshReport | None:
+    """Bring the roll-ups up to date with what arrived since the last run (``full``: rebuild all).
+    Runs take turns; ``wait=False``: None at once if another run is under way (it will see what
+    this one would have)."""
     conn = await driver_connection(session)
     async with platform_scope(session):
-        await repo.lock_rollup(conn)
+        if not await repo.lock_rollup(conn, wait=wait):
+            return None
         started = await conn.fetchval("SELECT now()")
         mark, fingerprint = await repo.state(conn)
         print_now = await repo.relationships_fingerprint(conn)
-        changed_areas = await repo.refresh_residents(conn)
         # Ties only added since the last run dirty the areas of the people they join; a tie that
         # run saw and that has since ended or gone (an erasure) may touch any area: all are redone.
         full = full or mark is None or fingerprint != await repo.relationships_fingerprint(conn, mark)
+        since = None if full else mark - timedelta(seconds=settings.indicator_rollup_overlap_seconds)  # type: ignore[operator]
+        # Residents: all of them on a full run; else only those of the people touched since.
+        changed_areas = await repo.refresh_residents(conn, since)
         pairs: list[tuple[str, date]] = []
-        if not full:
-            since = mark - timedelta(seconds=settings.indicator_rollup_overlap_seconds)
+        if since is not None:
             tie_areas, organisation_ties = await repo.new_ties(conn, since)
             full = organisation_ties
             changed_areas |= tie_areas

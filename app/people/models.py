@@ -23,7 +23,10 @@ from app.db.base import Base
 
 class Person(Base):
     __tablename__ = "people"
-    __table_args__ = (Index("ix_people_canonical", "canonical_id"),)
+    __table_args__ = (
+        Index("ix_people_canonical", "canonical_id"),
+        Index("ix_people_changed_at", "changed_at"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     canonical_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
@@ -32,6 +35,9 @@ class Person(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     # Set when the resident objects to research: they are then left out of the indicators.
     research_objection_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the row last changed (a trigger sets it on every update): the indicator roll-up
+    # re-derives only the residents something happened to since its last run.
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class OrgPerson(Base):

@@ -195,7 +195,8 @@ class WebhookWorker:
     async def _refresh_indicators(self) -> None:
         try:
             async with self.db.session(platform=True) as session:
-                await indicators.refresh(session, self.settings)
+                # Another process's run under way will see what this one would have: skip.
+                await indicators.refresh(session, self.settings, wait=False)
         except Exception:
             log.exception("indicator roll-up run failed")
 
