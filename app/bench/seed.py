@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -17,6 +18,9 @@ from app.people.normalise import normalise
 from app.people.schemas import PersonIn
 
 ASSERTED_AT = "2025-06-01T09:00:00+00:00"
+# Rows seeded are dated when their claims were asserted, as years of registrations would have left
+# them: not as changes of the last few minutes for the indicator roll-up to re-derive.
+_SEEDED_AT = datetime.fromisoformat(ASSERTED_AT)
 _MATCH_COLUMNS = list(match_columns({}).keys())
 
 
@@ -51,7 +55,7 @@ async def copy_people(
         persons, links, records = [], [], []
         for holdings in people[start : start + chunk]:
             pid = uuid.uuid4()
-            persons.append((pid, pid, "active"))
+            persons.append((pid, pid, "active", _SEEDED_AT, _SEEDED_AT))
             own = []
             for h in holdings:
                 org_person_id = uuid.uuid4()
@@ -69,18 +73,32 @@ async def copy_people(
                         h.external_ref,
                         h.sector,
                         orjson.dumps(claims, default=str).decode(),
+                        _SEEDED_AT,
+                        _SEEDED_AT,
                         *match_columns(claims).values(),
                     )
                 )
             ids.append(own)
-        await conn.copy_records_to_table("people", records=persons, columns=["id", "canonical_id", "status"])
+        await conn.copy_records_to_table(
+            "people", records=persons, columns=["id", "canonical_id", "status", "created_at", "changed_at"]
+        )
         await conn.copy_records_to_table(
             "org_people", records=links, columns=["org_person_id", "org_id", "person_id", "canonical_id"]
         )
         await conn.copy_records_to_table(
             "person_records",
             records=records,
-            columns=["id", "person_id", "org_id", "external_ref", "source_sector", "claims", *_MATCH_COLUMNS],
+            columns=[
+                "id",
+                "person_id",
+                "org_id",
+                "external_ref",
+                "source_sector",
+                "claims",
+                "created_at",
+                "updated_at",
+                *_MATCH_COLUMNS,
+            ],
         )
         if on_progress is not None:
             on_progress(len(ids))
