@@ -95,32 +95,50 @@ def _candidates_found(rows: Sequence[Any], wanted: dict[tuple[str, str], list[in
     return found
 
 
+_REF_LOCKS = (
+    "SELECT pg_advisory_xact_lock(hashtextextended($1::text || '/' || r, 0)) "
+    "FROM unnest($2::text[]) WITH ORDINALITY AS t(r, n) ORDER BY n"
+)
+_REF_RECORDS = (
+    "SELECT r.external_ref, r.id, p.canonical_id, r.claims::text FROM person_records r "
+    "JOIN people p ON p.id = r.person_id WHERE r.org_id = $1 AND r.external_ref = ANY($2::text[])"
+)
+
+ExistingRecords = dict[str, tuple[uuid.UUID, uuid.UUID, dict[str, Any]]]
+
+
 async def records_by_external_ref(
     session: AsyncSession, org_id: uuid.UUID, refs: Sequence[str]
-) -> dict[str, tuple[uuid.UUID, uuid.UUID, dict[str, Any]]]:
-    """external_ref → (record id, canonical person id, claims) among the organisation's own records.
+) -> ExistingRecords:
+    """:func:`queue_records_by_external_ref`, now."""
+    async with statement_queue(session) as queue:
+        found = queue_records_by_external_ref(queue, org_id, refs)
+    return await found
+
+
+def queue_records_by_external_ref(
+    queue: StatementQueue, org_id: uuid.UUID, refs: Sequence[str]
+) -> asyncio.Task:
+    """external_ref → (record id, canonical person id, claims) among the organisation's own records,
+    queued on the transaction's connection (the task answers the dict).
 
     Concurrent submissions of the same reference queue on a transaction lock (taken in sorted
     order, so two batches cannot deadlock), and the lookup is a statement of its own so that its
     snapshot sees what the one before committed."""
-    if not refs:
-        return {}
     ordered = sorted(set(refs))
-    await session.execute(
-        text(
-            "SELECT pg_advisory_xact_lock(hashtextextended(CAST(:org AS text) || '/' || r, 0)) "
-            "FROM unnest(CAST(:refs AS text[])) WITH ORDINALITY AS t(r, n) ORDER BY n"
-        ),
-        {"org": str(org_id), "refs": ordered},
-    )
-    rows = await session.execute(
-        text(
-            "SELECT r.external_ref, r.id, p.canonical_id, r.claims FROM person_records r "
-            "JOIN people p ON p.id = r.person_id WHERE r.org_id = :org AND r.external_ref = ANY(CAST(:refs AS text[]))"
-        ),
-        {"org": org_id, "refs": ordered},
-    )
-    return {ref: (rid, canonical, claims) for ref, rid, canonical, claims in rows}
+    if not ordered:
+        return asyncio.ensure_future(_nothing())
+    queue.execute(_REF_LOCKS, str(org_id), ordered)
+    rows = queue.fetch(_REF_RECORDS, org_id, ordered)
+
+    async def found() -> ExistingRecords:
+        return {ref: (rid, canonical, orjson.loads(claims)) for ref, rid, canonical, claims in await rows}
+
+    return asyncio.ensure_future(found())
+
+
+async def _nothing() -> ExistingRecords:
+    return {}
 
 
 async def people_by_verified_contact(

@@ -16,7 +16,7 @@ import random
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -129,13 +129,21 @@ async def resolve(
 
 
 async def resolve_chunks(
-    session: AsyncSession, principal: Principal, chunks: AsyncIterable[list[Submission]], *, many: bool
+    session: AsyncSession,
+    principal: Principal,
+    chunks: AsyncIterable[list[Submission]],
+    *,
+    many: bool,
+    refs: Sequence[str] | None = None,
 ) -> list[Resolution]:
     """:func:`resolve` for submissions that arrive a chunk at a time, such as a batch validated as
     it is resolved (``chunks`` may be a generator doing that work, letting the event loop run
     now and then); ``many``: more than one chunk is
     coming. With a second connection to be had, each chunk's candidate lookup leaves as soon as the
-    chunk arrives, so that PostgreSQL looks up while Python validates the next."""
+    chunk arrives, so that PostgreSQL looks up while Python validates the next. ``refs``: the
+    external refs the submissions may carry, known before they are validated (a superset does no
+    harm): the records already holding them are looked up meanwhile, on the transaction's own
+    connection, which validation leaves idle."""
     org_id = principal.org_id
     if org_id is None:
         raise NotFound("Only an organisation can register people.")
@@ -144,20 +152,24 @@ async def resolve_chunks(
     async with side_queue(session, wanted=many) as side:
         work_chunks: list[list[_Work]] = []
         lookups: list[asyncio.Task] = []
-        async for submissions in chunks:
-            chunk = [_Work(s, s.profile) for s in submissions]
-            for w in chunk:
-                w.keys = blocking_keys(w.profile)
-                w.probes = probe_keys(w.profile, w.keys)
-            work_chunks.append(chunk)
-            if side is not None:
-                # Sent before steps 1 and 2 below: a record they resolve ignores its candidates.
-                lookups.append(_queue_lookup(side, chunk))
-                await asyncio.sleep(0)  # sends it: PostgreSQL looks up while the next chunk arrives
+        async with statement_queue(session) as early:
+            prefetched = repo.queue_records_by_external_ref(early, org_id, refs) if refs is not None else None
+            async for submissions in chunks:
+                chunk = [_Work(s, s.profile) for s in submissions]
+                for w in chunk:
+                    w.keys = blocking_keys(w.profile)
+                    w.probes = probe_keys(w.profile, w.keys)
+                work_chunks.append(chunk)
+                if side is not None:
+                    # Sent before steps 1 and 2 below: a record they resolve ignores its candidates.
+                    lookups.append(_queue_lookup(side, chunk))
+                    await asyncio.sleep(0)  # sends it: PostgreSQL looks up while the next chunk arrives
         work = [w for chunk in work_chunks for w in chunk]
         if not work:
             return []
-        await _resolve_deterministically(session, org_id, work, params)
+        await _resolve_deterministically(
+            session, org_id, work, params, (set(refs), await prefetched) if prefetched is not None else None
+        )
 
         # 3. Probabilistic matching against everyone, through the blocking keys, a chunk at a time.
         # The lookups run on a connection of their own, so that PostgreSQL looks up later chunks
@@ -217,12 +229,19 @@ def _queue_lookup(queue: StatementQueue, chunk: list[_Work]) -> asyncio.Task:
 
 
 async def _resolve_deterministically(
-    session: AsyncSession, org_id: uuid.UUID, work: list[_Work], params: Parameters
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    work: list[_Work],
+    params: Parameters,
+    prefetched: tuple[set[str], repo.ExistingRecords] | None = None,
 ) -> None:
     """Steps 1 and 2 of resolution, which need no scoring: the organisation's own external_ref
-    (the same record again: an idempotent re-post), then an email or phone verified on both sides."""
+    (the same record again: an idempotent re-post), then an email or phone verified on both sides.
+    ``prefetched``: refs looked up already, and what was found for them."""
     refs = [w.submission.external_ref for w in work if w.submission.external_ref]
-    existing = await repo.records_by_external_ref(session, org_id, refs)
+    looked_up, existing = prefetched if prefetched is not None else (set(), {})
+    if missing := [r for r in refs if r not in looked_up]:
+        existing = {**existing, **await repo.records_by_external_ref(session, org_id, missing)}
     for w in work:
         ref = w.submission.external_ref
         if ref and ref in existing:

@@ -118,13 +118,31 @@ async def register_batch(
     # Validated a chunk at a time as resolution asks for them, so that PostgreSQL looks up the
     # candidates of one chunk while the next is validated.
     many = len(items) > identity_service.CHUNK
-    resolutions = await identity_service.resolve_chunks(session, principal, validated(), many=many)
+    resolutions = await identity_service.resolve_chunks(
+        session, principal, validated(), many=many, refs=_likely_refs(items)
+    )
     for (index, _, consent), r in zip(valid, resolutions, strict=True):
         results[index] = {"index": index, "status": r.status, "person_id": r.person_id, "score": r.score}
         if consent is not None:
             grant, _ = await consent_service.grant_by_org(session, principal, r.person_id, consent)
             results[index]["consent_id"] = grant["consent_id"]  # type: ignore[index]
     return results  # type: ignore[return-value]
+
+
+def _likely_refs(items: list[Any]) -> list[str]:
+    """The external refs a batch's records carry, as validation will leave them (trimmed), read
+    before it: any that could not be sent as text (a NUL, a lone surrogate) or that validation will
+    refuse are left out (a valid one missed is looked up after validation instead)."""
+    refs = []
+    for item in items:
+        ref = item.get("external_ref") if isinstance(item, dict) else None
+        if isinstance(ref, str) and 0 < len(ref := ref.strip()) <= 100 and "\x00" not in ref:
+            try:
+                ref.encode()
+            except UnicodeEncodeError:
+                continue
+            refs.append(ref)
+    return refs
 
 
 def consolidate(records: list[Any], own_org: uuid.UUID | None, categories: frozenset[str]) -> dict[str, dict]:

@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from app.identity import service as identity_service
+from app.people import service as people_service
 from tests.factories import org_with_token
 
 MARGARET = {
@@ -419,6 +420,33 @@ class TestBatch:
             "SELECT count(*) FROM person_records WHERE org_id = $1 AND external_ref LIKE 'R-%'", org_id
         )
         assert stored == 4
+
+    async def test_references_are_found_again_however_written(self, client, council, monkeypatch):
+        # A batch's references are looked up while it is validated, from the raw items: a reference
+        # written with spaces is the same one, and ones validation refuses change nothing.
+        _, headers = council
+        first = await client.post(
+            "/v1/people/batch",
+            json=[person(external_ref="S-1", given_name="Ada"), person(external_ref="S-2", given_name="Bea")],
+            headers=headers,
+        )
+        ids = [r["person_id"] for r in first.json()["results"]]
+        again = [
+            person(external_ref="  S-1 ", given_name="Ada"),
+            person(external_ref=7, given_name="Cy"),
+            person(external_ref="S-\u0000", given_name="Di"),
+            person(external_ref="S" * 101, given_name="Ed"),
+            person(external_ref="S-2", given_name="Bea"),
+        ]
+        response = await client.post("/v1/people/batch", json=again, headers=headers)
+        assert response.status_code == 200, response.text
+        results = response.json()["results"]
+        assert [r["status"] for r in results] == ["matched", "rejected", "rejected", "rejected", "matched"]
+        assert [results[0]["person_id"], results[4]["person_id"]] == ids
+        # A reference the early lookup missed is looked up after validation instead.
+        monkeypatch.setattr(people_service, "_likely_refs", lambda items: [])
+        response = await client.post("/v1/people/batch", json=[again[0], again[4]], headers=headers)
+        assert [r["person_id"] for r in response.json()["results"]] == ids
 
     async def test_oversize_batch_is_413(self, client, council):
         _, headers = council
