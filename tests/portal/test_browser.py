@@ -332,4 +332,6 @@ class TestAccessibility:
         outline = await focused.evaluate("e => getComputedStyle(e).backgroundColor")
         assert outline == "rgb(255, 221, 0)"  # the focus colour
         await page.keyboard.press("Enter")
+        # Following the link is a same-page navigation, done after the key press returns.
+        await page.wait_for_function("location.hash === '#main'", timeout=5000)
         assert page.url.endswith("#main")
