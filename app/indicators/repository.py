@@ -21,8 +21,9 @@ import orjson
 from app.indicators.computation import ACT_RAW, FULL_FIGURES, RES_RAW, RES_TOUCHED, ROLLUP_FIGURES, TZ
 from app.indicators.periods import Period
 
-_LOCK = "SELECT pg_advisory_xact_lock(hashtext('kith.indicators.rollup'))"
-_TRY_LOCK = "SELECT pg_try_advisory_xact_lock(hashtext('kith.indicators.rollup'))"
+_LOCK_KEY = "hashtext('kith.indicators.rollup')"
+LOCK = f"SELECT pg_advisory_xact_lock({_LOCK_KEY})"
+_TRY_LOCK = f"SELECT pg_try_advisory_xact_lock({_LOCK_KEY})"
 
 # The interactions of given person-months, aggregated as indicator_activity rows.
 _ACT_OF_DIRTY = f"""
@@ -46,7 +47,7 @@ SELECT DISTINCT person_id, date_trunc('month', occurred_at AT TIME ZONE '{TZ}'):
   FROM interactions WHERE created_at >= $1
 """
 
-# The residents a run re-derived against the rows it re-derives ({scope}: true, or _TOUCHED).
+# What a run derived (ind_new_res) against the residents' rows in its scope ({scope}: true, or _TOUCHED).
 _RESIDENTS_DIFF = """
 SELECT o.ward AS old_ward, o.lsoa AS old_lsoa, o.msoa AS old_msoa, n.ward, n.lsoa, n.msoa
   FROM ind_new_res n FULL JOIN (SELECT * FROM indicator_residents o WHERE {scope}) o USING (person_id)
@@ -83,7 +84,7 @@ async def lock_rollup(conn: asyncpg.Connection, *, wait: bool = True) -> bool:
     """One roll-up run at a time: others wait (then find little to do) or, ``wait=False``, give up
     at once (False). A batch job: the service's statement timeout, meant for requests, does not apply."""
     if wait:
-        await conn.execute(_LOCK)
+        await conn.execute(LOCK)
     elif not await conn.fetchval(_TRY_LOCK):
         return False
     await conn.execute("SET LOCAL statement_timeout = 0")
@@ -142,7 +143,8 @@ async def refresh_residents(conn: asyncpg.Connection, since: datetime | None = N
     areas = {code for row in changed for code in row.values() if code}
     if changed:
         await conn.execute(
-            f"DELETE FROM indicator_residents o WHERE {scope} AND NOT EXISTS (SELECT 1 FROM ind_new_res n WHERE n.person_id = o.person_id)"
+            f"DELETE FROM indicator_residents o WHERE {scope} "
+            "AND NOT EXISTS (SELECT 1 FROM ind_new_res n WHERE n.person_id = o.person_id)"
         )
         await conn.execute(
             "INSERT INTO indicator_residents (person_id, canonical_id, ward, lsoa, msoa, registered_on) "

@@ -14,7 +14,7 @@ from app.auth.principal import Principal
 from app.core.config import Settings
 from app.db.session import Database
 from app.identity import service as identity
-from app.indicators import service
+from app.indicators import repository, service
 from app.indicators.computation import RES_RAW
 from app.indicators.periods import Period
 from tests.conftest import _plain
@@ -141,7 +141,7 @@ def test_a_background_run_gives_way_to_one_under_way(database_url):
     holder = run(asyncpg.connect(_plain(database_url)))
     try:
         run(holder.execute("BEGIN"))
-        run(holder.execute("SELECT pg_advisory_xact_lock(hashtext('kith.indicators.rollup'))"))
+        run(holder.execute(repository.LOCK))
 
         async def refresh(**kwargs):
             async with db.session(platform=True) as session:
