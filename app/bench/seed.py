@@ -52,7 +52,7 @@ async def copy_people(
     order given."""
     ids: list[list[uuid.UUID]] = []
     for start in range(0, len(people), chunk):
-        persons, links, records = [], [], []
+        persons, links, records, matches = [], [], [], []
         for holdings in people[start : start + chunk]:
             pid = uuid.uuid4()
             persons.append((pid, pid, "active", _SEEDED_AT, _SEEDED_AT))
@@ -65,9 +65,10 @@ async def copy_people(
                     a: {"value": v, "verified": False, "asserted_at": ASSERTED_AT}
                     for a, v in h.attributes.items()
                 }
+                record_id, columns = uuid.uuid4(), list(match_columns(claims).values())
                 records.append(
                     (
-                        uuid.uuid4(),
+                        record_id,
                         pid,
                         h.org_id,
                         h.external_ref,
@@ -75,9 +76,10 @@ async def copy_people(
                         orjson.dumps(claims, default=str).decode(),
                         _SEEDED_AT,
                         _SEEDED_AT,
-                        *match_columns(claims).values(),
+                        *columns,
                     )
                 )
+                matches.append((record_id, h.org_id, pid, *columns))
             ids.append(own)
         await conn.copy_records_to_table(
             "people", records=persons, columns=["id", "canonical_id", "status", "created_at", "changed_at"]
@@ -100,9 +102,12 @@ async def copy_people(
                 *_MATCH_COLUMNS,
             ],
         )
+        await conn.copy_records_to_table(
+            "person_match", records=matches, columns=["record_id", "org_id", "canonical_id", *_MATCH_COLUMNS]
+        )
         if on_progress is not None:
             on_progress(len(ids))
-    await conn.execute("ANALYZE people, org_people, person_records")
+    await conn.execute("ANALYZE people, org_people, person_records, person_match")
     await checkpoint(conn)
     return ids
 

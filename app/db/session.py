@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -139,6 +139,15 @@ class StatementQueue:
         """Queue a statement whose rows are not wanted."""
         return self._queue(lambda: self._connection.execute(query, *args))
 
+    def fetchval(self, query: str, *args: Any) -> asyncio.Task:
+        """Queue a query; the task answers the first column of its first row."""
+        return self._queue(lambda: self._connection.fetchval(query, *args))
+
+    def execute_later(self, query: str, arguments: Callable[[], Sequence[Any]]) -> asyncio.Task:
+        """Queue a statement whose arguments are known only when its turn comes (``arguments`` is
+        called then: it may read the answers of statements queued before it)."""
+        return self._queue(lambda: self._connection.execute(query, *arguments()))
+
     def _queue(self, send: Callable[[], Awaitable[Any]]) -> asyncio.Task:
         before = self._sent[-1] if self._sent else None
 
@@ -166,12 +175,15 @@ async def statement_queue(session: AsyncSession) -> AsyncIterator[StatementQueue
 
 
 @asynccontextmanager
-async def side_queue(session: AsyncSession, *, wanted: bool = True) -> AsyncIterator[StatementQueue | None]:
+async def side_queue(
+    session: AsyncSession, *, wanted: bool = True, platform: bool = False
+) -> AsyncIterator[StatementQueue | None]:
     """A :class:`StatementQueue` on a second connection from the session's pool, outside its
     transaction: for read-only statements that run beside the transaction's own (PostgreSQL then
     works on both at once) and need not see its uncommitted writes. They run in a transaction of
-    their own (rolled back when the block ends) with no organisation context, so they see only what
-    row-level security shows a statement that sets its own scope (``kith_match_candidates``).
+    their own (rolled back when the block ends) with no organisation context: ``platform``, they
+    see across organisations (as in :func:`platform_scope`); otherwise row-level security shows them
+    nothing.
 
     None — the caller then queues on the transaction's own connection — unless ``wanted`` and the
     pool can lend a connection at once: a request already holding one must never wait for a
@@ -180,6 +192,8 @@ async def side_queue(session: AsyncSession, *, wanted: bool = True) -> AsyncIter
         yield None
         return
     async with session.bind.connect() as connection:  # type: ignore[union-attr]
+        # Through SQLAlchemy, so that its transaction begins here and is rolled back at the end.
+        await connection.execute(_ENTER_PLATFORM if platform else text("SELECT 1"))
         raw = await connection.get_raw_connection()
         async with _settled(StatementQueue(raw.driver_connection)) as queue:
             yield queue
@@ -218,5 +232,18 @@ async def platform_scope(session: AsyncSession) -> AsyncIterator[None]:
         await session.execute(_RESTORE_PLATFORM, {"previous": previous or ""})
 
 
-_ENTER_PLATFORM = text("SELECT kith_platform_on()")
+@contextmanager
+def queued_platform_scope(queue: StatementQueue) -> Iterator[None]:
+    """:func:`platform_scope` for the statements queued on ``queue`` inside the block: entering and
+    restoring are queued around them."""
+    previous = queue.fetchval(_ENTER_PLATFORM_SQL)
+    try:
+        yield
+    finally:
+        queue.execute_later(_RESTORE_PLATFORM_SQL, lambda: [previous.result() or ""])
+
+
+_ENTER_PLATFORM_SQL = "SELECT kith_platform_on()"
+_RESTORE_PLATFORM_SQL = "SELECT set_config('kith.platform', $1, true)"
+_ENTER_PLATFORM = text(_ENTER_PLATFORM_SQL)
 _RESTORE_PLATFORM = text("SELECT set_config('kith.platform', :previous, true)")

@@ -16,7 +16,7 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.session import StatementQueue, driver_connection, statement_queue
+from app.db.session import StatementQueue, driver_connection, queued_platform_scope, statement_queue
 from app.identity.matching import Profile
 
 BLOCK_COLUMNS = (
@@ -28,11 +28,13 @@ BLOCK_COLUMNS = (
 )
 MATCH_COLUMNS = ("m_given", "m_family", "m_dob", "m_postcode", *BLOCK_COLUMNS)
 
-CANDIDATES = (
-    "SELECT block_column, block_key, record_id, canonical_id, m_given, m_family, m_dob, m_postcode, bk_email, "
-    "bk_phone FROM kith_match_candidates("
-    + ", ".join(f"${n}::text[]" for n in range(1, len(BLOCK_COLUMNS) + 1))
-    + f", ${len(BLOCK_COLUMNS) + 1})"
+# Every stored record sharing a blocking key with the probes (one array of keys per blocking column,
+# in BLOCK_COLUMNS order), from the narrow table kept for matching. Row-level security decides which
+# organisations' records it sees: the caller's own, or everyone's in a platform scope.
+CANDIDATES = " UNION ALL ".join(
+    f"SELECT '{column}'::text, m.{column}, m.record_id, m.canonical_id, m.m_given, m.m_family, m.m_dob, "
+    f"m.m_postcode, m.bk_email, m.bk_phone FROM person_match m WHERE m.{column} = ANY(${n}::text[])"
+    for n, column in enumerate(BLOCK_COLUMNS, 1)
 )
 
 
@@ -48,14 +50,20 @@ async def candidates(
     wanted = _wanted(probes)
     if not wanted:
         return []
-    connection = await driver_connection(session)
-    return _candidates_found(await connection.fetch(CANDIDATES, *key_arrays(wanted), platform), wanted)
+    async with statement_queue(session) as queue:
+        if platform:
+            with queued_platform_scope(queue):
+                rows = queue.fetch(CANDIDATES, *key_arrays(wanted))
+        else:
+            rows = queue.fetch(CANDIDATES, *key_arrays(wanted))
+    return _candidates_found(await rows, wanted)
 
 
 def queue_candidates(queue: StatementQueue, probes: Sequence[tuple[int, str, str]]) -> asyncio.Task:
-    """:func:`candidates` across all organisations, queued: the task answers the candidates."""
+    """:func:`candidates`, queued: the task answers the candidates. Across all organisations when
+    the queue's connection is in a platform scope (see ``queued_platform_scope``)."""
     wanted = _wanted(probes)
-    rows = queue.fetch(CANDIDATES, *key_arrays(wanted), True) if wanted else None
+    rows = queue.fetch(CANDIDATES, *key_arrays(wanted)) if wanted else None
 
     async def found() -> list[Candidate]:
         return _candidates_found(await rows, wanted) if rows is not None else []
@@ -99,9 +107,15 @@ _REF_LOCKS = (
     "SELECT pg_advisory_xact_lock(hashtextextended($1::text || '/' || r, 0)) "
     "FROM unnest($2::text[]) WITH ORDINALITY AS t(r, n) ORDER BY n"
 )
+# One index probe per reference (a LATERAL subquery with LIMIT is never turned into a join; a
+# reference is unique within its organisation): the planner, when its statistics still count few
+# records for the organisation — one loading its first batches — otherwise reads every record the
+# organisation holds and filters them by the references (236 ms a batch at 355,000 records).
 _REF_RECORDS = (
-    "SELECT r.external_ref, r.id, p.canonical_id, r.claims::text FROM person_records r "
-    "JOIN people p ON p.id = r.person_id WHERE r.org_id = $1 AND r.external_ref = ANY($2::text[])"
+    "SELECT r.external_ref, r.id, p.canonical_id, r.claims::text FROM unnest($2::text[]) AS t(ref) "
+    "CROSS JOIN LATERAL (SELECT id, person_id, external_ref, claims FROM person_records "
+    "  WHERE org_id = $1 AND external_ref = t.ref LIMIT 1) r "
+    "JOIN people p ON p.id = r.person_id"
 )
 
 ExistingRecords = dict[str, tuple[uuid.UUID, uuid.UUID, dict[str, Any]]]
@@ -141,32 +155,43 @@ async def _nothing() -> ExistingRecords:
     return {}
 
 
-async def people_by_verified_contact(
-    session: AsyncSession, values: Sequence[tuple[str, str]]
-) -> dict[tuple[str, str], list[tuple[uuid.UUID, Profile]]]:
+def _verified_holders(attribute: str) -> str:
+    value = f"r.claims #>> '{{{attribute},value}}'"
+    return (
+        f"SELECT DISTINCT ON ({value}, p.canonical_id) {value}, p.canonical_id, r.m_given, r.m_family, r.m_dob, "
+        "r.m_postcode, r.bk_email, r.bk_phone FROM person_records r JOIN people p ON p.id = r.person_id "
+        f"WHERE (r.claims #>> '{{{attribute},verified}}') = 'true' AND {value} = ANY($1::text[]) "
+        f"AND p.status <> 'erased' ORDER BY {value}, p.canonical_id, r.updated_at DESC"
+    )
+
+
+_VERIFIED_HOLDERS = {attribute: _verified_holders(attribute) for attribute in ("email", "phone")}
+
+VerifiedHolders = dict[tuple[str, str], list[tuple[uuid.UUID, Profile]]]
+
+
+def queue_people_by_verified_contact(
+    queue: StatementQueue, values: Sequence[tuple[str, str]]
+) -> asyncio.Task:
     """(attribute, value) → the people (canonical id, and the folded profile of their record)
-    holding that email or phone as a verified claim, across all organisations (the caller must be
-    in a platform scope). Several people can share one: a household's email or landline."""
-    found: dict[tuple[str, str], list[tuple[uuid.UUID, Profile]]] = defaultdict(list)
-    for attribute in ("email", "phone"):
-        wanted = [v for a, v in values if a == attribute]
-        if not wanted:
-            continue
-        rows = await session.execute(
-            text(
-                f"SELECT DISTINCT ON (r.claims #>> '{{{attribute},value}}', p.canonical_id) "
-                f"r.claims #>> '{{{attribute},value}}' AS value, p.canonical_id, r.m_given, r.m_family, r.m_dob, "
-                "r.m_postcode, r.bk_email, r.bk_phone FROM person_records r JOIN people p ON p.id = r.person_id "
-                f"WHERE (r.claims #>> '{{{attribute},verified}}') = 'true' "
-                f"AND (r.claims #>> '{{{attribute},value}}') = ANY(CAST(:values AS text[])) AND p.status <> 'erased' "
-                f"ORDER BY r.claims #>> '{{{attribute},value}}', p.canonical_id, r.updated_at DESC"
-            ),
-            {"values": wanted},
-        )
-        for r in rows:
-            profile = Profile(r.m_given, r.m_family, r.m_dob, r.m_postcode, r.bk_email, r.bk_phone)
-            found[(attribute, r.value)].append((r.canonical_id, profile))
-    return found
+    holding that email or phone as a verified claim, across all organisations, queued on the
+    transaction's connection (the task answers the dict). Several people can share one: a
+    household's email or landline."""
+    queries = []
+    with queued_platform_scope(queue):
+        for attribute, sql in _VERIFIED_HOLDERS.items():
+            wanted = [v for a, v in values if a == attribute]
+            if wanted:
+                queries.append((attribute, queue.fetch(sql, wanted)))
+
+    async def found() -> VerifiedHolders:
+        holders: VerifiedHolders = defaultdict(list)
+        for attribute, rows in queries:
+            for value, canonical, *profile in await rows:
+                holders[(attribute, value)].append((canonical, Profile(*profile)))
+        return holders
+
+    return asyncio.ensure_future(found())
 
 
 async def org_ids_for(
@@ -222,29 +247,38 @@ def _recordset(param: str, alias: str, columns: dict[str, str]) -> str:
 _WRITE = _positional(
     "WITH new_people AS (INSERT INTO people (id, canonical_id, status) "
     "  SELECT id, id, status FROM " + _recordset("people", "n", {"id": "uuid", "status": "text"}) + "), "
-    "new_ids AS (INSERT INTO org_people (org_person_id, org_id, person_id, canonical_id) "
-    "  SELECT i.id, :org, i.person_id, i.person_id FROM "
+    "offered AS (SELECT i.id, i.person_id, o.org_person_id AS held FROM "
     + _recordset("org_ids", "i", {"id": "uuid", "person_id": "uuid"})
     # One index probe per person (a LATERAL subquery with LIMIT is never turned into a join): the
     # planner, guessing a hundred rows for json_to_recordset, otherwise hashes every id the
-    # organisation holds, for each chunk of each batch.
-    + "  LEFT JOIN LATERAL (SELECT true AS held FROM org_people o "
-    "    WHERE o.org_id = :org AND o.canonical_id = i.person_id LIMIT 1) o ON true WHERE o.held IS NULL), "
+    # organisation holds, for each chunk of each batch. The id held is the one org_ids_for answers.
+    + "  LEFT JOIN LATERAL (SELECT o.org_person_id FROM org_people o WHERE o.org_id = :org "
+    "    AND o.canonical_id = i.person_id ORDER BY (o.person_id = o.canonical_id) DESC, o.created_at LIMIT 1) o "
+    "  ON true), "
+    "new_ids AS (INSERT INTO org_people (org_person_id, org_id, person_id, canonical_id) "
+    "  SELECT id, :org, person_id, person_id FROM offered WHERE held IS NULL), "
+    # A new record's person is its canonical person (records are written for canonical people).
+    "records AS (SELECT * FROM " + _recordset("records", "r", _RECORD_COLUMNS) + "), "
     "new_records AS (INSERT INTO person_records (org_id, source_sector, " + ", ".join(_RECORD_COLUMNS) + ") "
-    "  SELECT :org, :sector, "
-    + ", ".join(_RECORD_COLUMNS)
-    + " FROM "
-    + _recordset("records", "r", _RECORD_COLUMNS)
-    + "), "
-    "updated_records AS (UPDATE person_records r SET "
-    + ", ".join(f"{c} = u.{c}" for c in MATCH_COLUMNS)
-    + ", claims = r.claims || u.claims, updated_at = now() FROM "
+    "  SELECT :org, :sector, " + ", ".join(_RECORD_COLUMNS) + " FROM records), "
+    "new_matches AS (INSERT INTO person_match (record_id, org_id, canonical_id, "
+    + ", ".join(MATCH_COLUMNS)
+    + ") "
+    "  SELECT id, :org, person_id, " + ", ".join(MATCH_COLUMNS) + " FROM records), "
+    "updates AS (SELECT * FROM "
     + _recordset(
         "updates", "u", {"id": "uuid", **{c: _RECORD_COLUMNS[c] for c in (*MATCH_COLUMNS, "claims")}}
     )
-    + " WHERE r.id = u.id) "
-    "INSERT INTO identity_decisions (id, org_id, record_id, person_id, candidate_id, status, method, score, "
-    "explanation) SELECT id, :org, record_id, person_id, candidate_id, status, method, score, explanation FROM "
+    + "), "
+    "updated_records AS (UPDATE person_records r SET "
+    + ", ".join(f"{c} = u.{c}" for c in MATCH_COLUMNS)
+    + ", claims = r.claims || u.claims, updated_at = now() FROM updates u WHERE r.id = u.id), "
+    "updated_matches AS (UPDATE person_match m SET "
+    + ", ".join(f"{c} = u.{c}" for c in MATCH_COLUMNS)
+    + " FROM updates u WHERE m.record_id = u.id), "
+    "decisions AS (INSERT INTO identity_decisions (id, org_id, record_id, person_id, candidate_id, status, "
+    "method, score, explanation) SELECT id, :org, record_id, person_id, candidate_id, status, method, score, "
+    "explanation FROM "
     + _recordset(
         "decisions",
         "d",
@@ -259,6 +293,7 @@ _WRITE = _positional(
             "explanation": "jsonb",
         },
     )
+    + ") SELECT person_id, held FROM offered WHERE held IS NOT NULL"
 )
 
 
@@ -282,7 +317,9 @@ def queue_resolutions(
     """Everything a resolution writes, in one statement, queued: new people (id → status), the
     organisation's ids for people ((org person id, person id): issued only for a person the
     organisation has no id for yet), new records, re-posted records (claims merged in), and the
-    decisions with their explanations. Records and decisions are dicts keyed by column."""
+    decisions with their explanations. Records and decisions are dicts keyed by column. The task
+    answers (person id, the organisation's id for them) for each person offered an id who had one
+    already, which it keeps."""
     params: dict[str, Any] = {
         "org": org_id,
         "sector": sector,
@@ -292,7 +329,7 @@ def queue_resolutions(
         "updates": _json(updated_records),
         "decisions": _json(decisions),
     }
-    return queue.execute(_WRITE[0], *(params[n] for n in _WRITE[1]))
+    return queue.fetch(_WRITE[0], *(params[n] for n in _WRITE[1]))
 
 
 def _json(rows: Sequence[dict[str, Any]]) -> str:
@@ -306,6 +343,7 @@ async def update_record(
     sets = ", ".join(f"{c} = :{c}" for c in MATCH_COLUMNS)
     await session.execute(
         text(
+            f"WITH matched AS (UPDATE person_match SET {sets} WHERE record_id = :id) "
             f"UPDATE person_records SET {sets}, claims = claims || CAST(:claims AS jsonb), updated_at = now() "
             "WHERE id = :id"
         ),

@@ -30,7 +30,13 @@ from app.auth.principal import Principal
 from app.core.config import get_settings
 from app.core.errors import Conflict, NotFound
 from app.core.ids import ordered_uuid
-from app.db.session import StatementQueue, platform_scope, side_queue, statement_queue
+from app.db.session import (
+    StatementQueue,
+    platform_scope,
+    queued_platform_scope,
+    side_queue,
+    statement_queue,
+)
 from app.identity import repository as repo
 from app.identity.matching import (
     Parameters,
@@ -138,65 +144,44 @@ async def resolve_chunks(
 ) -> list[Resolution]:
     """:func:`resolve` for submissions that arrive a chunk at a time, such as a batch validated as
     it is resolved (``chunks`` may be a generator doing that work, letting the event loop run
-    now and then); ``many``: more than one chunk is
-    coming. With a second connection to be had, each chunk's candidate lookup leaves as soon as the
-    chunk arrives, so that PostgreSQL looks up while Python validates the next. ``refs``: the
-    external refs the submissions may carry, known before they are validated (a superset does no
-    harm): the records already holding them are looked up meanwhile, on the transaction's own
-    connection, which validation leaves idle."""
+    now and then); ``many``: more than one chunk is coming. ``refs``: the external refs the
+    submissions may carry, known before they are validated (a superset does no harm): the records
+    already holding them are looked up at once.
+
+    A pipeline: with a second connection to be had, each chunk's candidate lookup leaves on it as
+    soon as the chunk arrives; the chunk is resolved and its writes queued on the transaction's
+    own connection once the next chunk has arrived (its lookup has had that long to answer), so
+    that PostgreSQL looks up one chunk and writes another while Python validates and scores."""
     org_id = principal.org_id
     if org_id is None:
         raise NotFound("Only an organisation can register people.")
     settings = get_settings()
     params = await current_parameters(session)
-    async with side_queue(session, wanted=many) as side:
-        work_chunks: list[list[_Work]] = []
-        lookups: list[asyncio.Task] = []
-        async with statement_queue(session) as early:
-            prefetched = repo.queue_records_by_external_ref(early, org_id, refs) if refs is not None else None
-            async for submissions in chunks:
-                chunk = [_Work(s, s.profile) for s in submissions]
-                for w in chunk:
-                    w.keys = blocking_keys(w.profile)
-                    w.probes = probe_keys(w.profile, w.keys)
-                work_chunks.append(chunk)
-                if side is not None:
-                    # Sent before steps 1 and 2 below: a record they resolve ignores its candidates.
-                    lookups.append(_queue_lookup(side, chunk))
-                    await asyncio.sleep(0)  # sends it: PostgreSQL looks up while the next chunk arrives
-        work = [w for chunk in work_chunks for w in chunk]
-        if not work:
-            return []
-        await _resolve_deterministically(
-            session, org_id, work, params, (set(refs), await prefetched) if prefetched is not None else None
-        )
-
-        # 3. Probabilistic matching against everyone, through the blocking keys, a chunk at a time.
-        # The lookups run on a connection of their own, so that PostgreSQL looks up later chunks
-        # while it writes earlier ones, and Python scores meanwhile. No lookup sees this batch's own
-        # records (on the second connection they are uncommitted; on the transaction's own, when no
-        # second one is to be had, every lookup is queued before any write): later records of the
-        # batch find those through the matcher's index instead.
-        writer = _Writer(org_id, await repo.organisation_sector(session, org_id))
-        matcher = _BatchMatcher(params, settings.match_threshold, settings.review_threshold)
-        async with statement_queue(session) as writes:
-            if side is None:  # lookups go ahead of the writes, for the records still open
-                work_chunks = [[w for w in chunk if w.record_id is None] for chunk in work_chunks]
-                lookups = [_queue_lookup(writes, chunk) for chunk in work_chunks if chunk]
-                work_chunks = [chunk for chunk in work_chunks if chunk]
-            writer.queue(writes, [w for w in work if w.record_id is not None])  # resolved by steps 1 and 2
-            for chunk, lookup in zip(work_chunks, lookups, strict=True):
-                by_probe: dict[int, dict[uuid.UUID, list[Profile]]] = defaultdict(lambda: defaultdict(list))
-                for i, _record_id, canonical, profile in await lookup:
-                    by_probe[i][canonical].append(profile)
-                still_open = [(i, w) for i, w in enumerate(chunk) if w.record_id is None]
-                for n, (i, w) in enumerate(still_open, 1):
-                    matcher.resolve(w, by_probe.get(i, {}))
-                    if n % _YIELD_EVERY == 0:
-                        await asyncio.sleep(0)  # lets the queued statements move on meanwhile
-                writer.queue(writes, [w for _, w in still_open])
-
-    org_ids = await repo.org_ids_for(session, org_id, list(dict.fromkeys(w.canonical_id for w in work)))  # type: ignore[arg-type]
+    writer = _Writer(org_id, await repo.organisation_sector(session, org_id))
+    matcher = _BatchMatcher(params, settings.match_threshold, settings.review_threshold)
+    work: list[_Work] = []
+    async with (
+        side_queue(session, wanted=many, platform=True) as side,
+        statement_queue(session) as main,
+    ):
+        step = _ChunkResolver(main, org_id, params, matcher, writer, refs)
+        waiting: list[tuple[list[_Work], asyncio.Task | None]] = []
+        async for submissions in chunks:
+            chunk = [_Work(s, s.profile) for s in submissions]
+            for w in chunk:
+                w.keys = blocking_keys(w.profile)
+                w.probes = probe_keys(w.profile, w.keys)
+            work.extend(chunk)
+            # Sent before the deterministic steps: a record they resolve ignores its candidates.
+            waiting.append((chunk, _queue_lookup(side, chunk) if side is not None else None))
+            await asyncio.sleep(0)  # sends it: PostgreSQL looks up while the next chunk arrives
+            if len(waiting) > 1:
+                await step.resolve(*waiting.pop(0))
+        for chunk, lookup in waiting:
+            await step.resolve(chunk, lookup)
+    if not work:
+        return []
+    org_ids = await writer.org_ids()
     results = [
         Resolution(
             w.status,
@@ -228,58 +213,95 @@ def _queue_lookup(queue: StatementQueue, chunk: list[_Work]) -> asyncio.Task:
     )
 
 
-async def _resolve_deterministically(
-    session: AsyncSession,
-    org_id: uuid.UUID,
-    work: list[_Work],
-    params: Parameters,
-    prefetched: tuple[set[str], repo.ExistingRecords] | None = None,
-) -> None:
-    """Steps 1 and 2 of resolution, which need no scoring: the organisation's own external_ref
-    (the same record again: an idempotent re-post), then an email or phone verified on both sides.
-    ``prefetched``: refs looked up already, and what was found for them."""
-    refs = [w.submission.external_ref for w in work if w.submission.external_ref]
-    looked_up, existing = prefetched if prefetched is not None else (set(), {})
-    if missing := [r for r in refs if r not in looked_up]:
-        existing = {**existing, **await repo.records_by_external_ref(session, org_id, missing)}
-    for w in work:
-        ref = w.submission.external_ref
-        if ref and ref in existing:
-            w.record_id, w.canonical_id, w.old_claims = existing[ref]
-            w.person_id, w.status, w.method, w.stored = w.canonical_id, "matched", "external_ref", True
+class _ChunkResolver:
+    """Resolves a batch a chunk at a time, in batch order, queuing every statement on the
+    transaction's connection (``main``): deterministic keys first — the organisation's own
+    external_ref (the same record again: an idempotent re-post), then an email or phone verified on
+    both sides — then probabilistic matching against everyone through the blocking keys.
 
-    pending = [w for w in work if w.record_id is None]
-    wanted = sorted(
-        {
-            (a, w.submission.attributes.get(a))
-            for w in pending
-            for a in ("email", "phone")
-            if a in w.submission.verified
-        }
-    )
-    if not wanted:
-        return
-    async with platform_scope(session):
-        by_contact = await repo.people_by_verified_contact(session, wanted)
-    for w in pending:
-        for attribute in ("email", "phone"):
-            if attribute not in w.submission.verified:
-                continue
-            # A shared contact is not proof of the same person when the given name or the date of
-            # birth clearly disagrees (a household's one email, twins' one phone): such records go
-            # on to probabilistic matching, which can hold them for review.
-            holders = [
-                (rank(w.profile, profile, params), canonical)
-                for canonical, profile in by_contact.get(
-                    (attribute, w.submission.attributes.get(attribute)), ()
-                )
-            ]
-            holders = [h for h in holders if h[0][0] == 2]
-            if holders:
-                w.canonical_id = w.person_id = max(holders)[1]
-                w.status, w.method = "matched", f"verified_{attribute}"
-                w.record_id = ordered_uuid()
-                break
+    The candidate lookups see no record of this batch when they run on a connection of their own
+    (there the batch is uncommitted): later records of the batch find earlier ones through the
+    matcher's index instead. Without a second connection a chunk's lookup is queued behind the
+    earlier chunks' writes and finds those records too, under the same people: the same answer."""
+
+    def __init__(
+        self,
+        main: StatementQueue,
+        org_id: uuid.UUID,
+        params: Parameters,
+        matcher: _BatchMatcher,
+        writer: _Writer,
+        refs: Sequence[str] | None,
+    ) -> None:
+        self.main, self.org_id, self.params = main, org_id, params
+        self.matcher, self.writer = matcher, writer
+        # Looked up now, before any write: the lookup waits for nothing else on the connection.
+        self.looked_up = set(refs or ())
+        self.prefetched = repo.queue_records_by_external_ref(main, org_id, refs) if refs else None
+        self.existing: repo.ExistingRecords | None = None
+
+    async def resolve(self, chunk: list[_Work], lookup: asyncio.Task | None) -> None:
+        await self._by_external_ref(chunk)
+        await self._by_verified_contact([w for w in chunk if w.record_id is None])
+        still_open = [(i, w) for i, w in enumerate(chunk) if w.record_id is None]
+        if lookup is None and still_open:
+            with queued_platform_scope(self.main):
+                lookup = _queue_lookup(self.main, [w for _, w in still_open])
+            still_open = list(enumerate(w for _, w in still_open))
+        by_probe: dict[int, dict[uuid.UUID, list[Profile]]] = defaultdict(lambda: defaultdict(list))
+        for i, _record_id, canonical, profile in await lookup if lookup is not None else ():
+            by_probe[i][canonical].append(profile)
+        for n, (i, w) in enumerate(still_open, 1):
+            self.matcher.resolve(w, by_probe.get(i, {}))
+            if n % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # lets the queued statements move on meanwhile
+        self.writer.queue(self.main, chunk)
+
+    async def _by_external_ref(self, chunk: list[_Work]) -> None:
+        if self.existing is None:
+            self.existing = await self.prefetched if self.prefetched is not None else {}
+        refs = [w.submission.external_ref for w in chunk if w.submission.external_ref]
+        if missing := [r for r in refs if r not in self.looked_up]:
+            # Queued after the earlier chunks' writes, so it finds their records too: the same record.
+            self.existing.update(await repo.queue_records_by_external_ref(self.main, self.org_id, missing))
+            self.looked_up.update(missing)
+        for w in chunk:
+            ref = w.submission.external_ref
+            if ref and ref in self.existing:
+                w.record_id, w.canonical_id, w.old_claims = self.existing[ref]
+                w.person_id, w.status, w.method, w.stored = w.canonical_id, "matched", "external_ref", True
+
+    async def _by_verified_contact(self, pending: list[_Work]) -> None:
+        wanted = sorted(
+            {
+                (a, w.submission.attributes.get(a))
+                for w in pending
+                for a in ("email", "phone")
+                if a in w.submission.verified
+            }
+        )
+        if not wanted:
+            return
+        by_contact = await repo.queue_people_by_verified_contact(self.main, wanted)
+        for w in pending:
+            for attribute in ("email", "phone"):
+                if attribute not in w.submission.verified:
+                    continue
+                # A shared contact is not proof of the same person when the given name or the date
+                # of birth clearly disagrees (a household's one email, twins' one phone): such
+                # records go on to probabilistic matching, which can hold them for review.
+                holders = [
+                    (rank(w.profile, profile, self.params), canonical)
+                    for canonical, profile in by_contact.get(
+                        (attribute, w.submission.attributes.get(attribute)), ()
+                    )
+                ]
+                holders = [h for h in holders if h[0][0] == 2]
+                if holders:
+                    w.canonical_id = w.person_id = max(holders)[1]
+                    w.status, w.method = "matched", f"verified_{attribute}"
+                    w.record_id = ordered_uuid()
+                    break
 
 
 # Records resolved per chunk: large enough that a chunk's statements cost little more than one
@@ -371,8 +393,9 @@ class _Writer:
         self.org_id = org_id
         self.sector = sector
         self.now = datetime.now(UTC).isoformat()
-        self.written: dict[uuid.UUID, dict[str, Any]] = {}  # claims of the new records queued so far
-        self.offered: set[uuid.UUID] = set()  # people an organisation id was queued for
+        self.written: dict[uuid.UUID, dict[str, Any]] = {}  # claims of the records queued so far
+        self.offered: dict[uuid.UUID, uuid.UUID] = {}  # person → the organisation id queued for them
+        self.statements: list[asyncio.Task] = []  # each answers the ids the organisation held already
 
     def queue(self, queue: StatementQueue, work: list[_Work]) -> None:
         if not work:
@@ -386,12 +409,10 @@ class _Writer:
         for w in work:
             claims = _claims(w.submission, self.now)
             if w.stored or w.record_id in self.written:  # a record written before: claims merged in
-                if w.stored:
-                    merged = {**w.old_claims, **claims}
-                    w.old_claims = merged
-                else:  # the same reference as a record of an earlier chunk
-                    merged = self.written[w.record_id]  # type: ignore[index]
-                    merged.update(claims)
+                # Its claims as the statements queued so far leave them (a reference can come
+                # back several times in one batch).
+                merged = self.written.setdefault(w.record_id, dict(w.old_claims))  # type: ignore[arg-type]
+                merged.update(claims)
                 row = updated_records.setdefault(w.record_id, {"id": w.record_id, "claims": {}})  # type: ignore[arg-type]
                 row["claims"].update(claims)
                 row.update(match_columns(merged))
@@ -426,20 +447,31 @@ class _Writer:
             )
         # An id for each person new to the organisation (the statement skips those it has one for).
         # The organisation's ids are wholly random: they must say nothing, not even when they were made.
-        fresh = [c for c in dict.fromkeys(w.canonical_id for w in work) if c not in self.offered]
+        fresh = {
+            c: uuid.uuid4() for c in dict.fromkeys(w.canonical_id for w in work) if c not in self.offered
+        }
         self.offered.update(fresh)  # type: ignore[arg-type]
-        repo.queue_resolutions(
+        statement = repo.queue_resolutions(
             queue,
             self.org_id,
             self.sector,
             people=people,  # type: ignore[arg-type]
-            org_ids=[(uuid.uuid4(), c) for c in fresh],  # type: ignore[misc]
+            org_ids=[(i, c) for c, i in fresh.items()],  # type: ignore[misc]
             new_records=list(new_records.values()),
             updated_records=list(updated_records.values()),
             decisions=decisions,
         )
+        self.statements.append(statement)
         for record_id, row in new_records.items():
             self.written[record_id] = dict(row["claims"])
+
+    async def org_ids(self) -> dict[uuid.UUID, uuid.UUID]:
+        """Person → the organisation's id for them, for every person queued so far, once the
+        statements have answered: the id it held already, else the one issued now."""
+        ids = dict(self.offered)
+        for statement in self.statements:
+            ids.update((person, held) for person, held in await statement)
+        return ids
 
 
 class PersonNotFound(NotFound):
@@ -473,6 +505,18 @@ async def _canonical_active(session: AsyncSession, person_id: uuid.UUID) -> Any:
     return row
 
 
+# The match rows of the records of these people, moved to canonical person ``to``.
+_MOVE_MATCHES = text(
+    "UPDATE person_match m SET canonical_id = :to FROM person_records r "
+    "WHERE m.record_id = r.id AND r.person_id = ANY(CAST(:people AS uuid[])) AND m.canonical_id <> :to"
+)
+
+
+async def _people_of(session: AsyncSession, canonical: uuid.UUID) -> list[uuid.UUID]:
+    rows = await session.execute(text("SELECT id FROM people WHERE canonical_id = :c"), {"c": canonical})
+    return [r for (r,) in rows]
+
+
 async def merge(
     session: AsyncSession, principal: Principal, keep: uuid.UUID, merged: uuid.UUID, reason: str = "admin"
 ) -> uuid.UUID:
@@ -498,6 +542,7 @@ async def merge(
         text("UPDATE org_people SET canonical_id = :keep WHERE canonical_id = :merged"),
         {"keep": keep, "merged": merged},
     )
+    await session.execute(_MOVE_MATCHES, {"to": keep, "people": await _people_of(session, keep)})
     if a.status == "provisional" and b.status != "provisional":
         await session.execute(text("UPDATE people SET status = 'active' WHERE id = :keep"), {"keep": keep})
     merge_id = uuid.uuid4()
@@ -549,6 +594,7 @@ async def unmerge(session: AsyncSession, principal: Principal, person_id: uuid.U
         text("UPDATE org_people SET canonical_id = :id WHERE person_id = ANY(CAST(:ids AS uuid[]))"),
         {"id": person_id, "ids": ids},
     )
+    await session.execute(_MOVE_MATCHES, {"to": person_id, "people": ids})
     await session.execute(
         text("UPDATE person_merges SET undone_at = now() WHERE merged_id = :id AND undone_at IS NULL"),
         {"id": person_id},

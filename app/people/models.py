@@ -55,7 +55,8 @@ class OrgPerson(Base):
 
 class PersonRecord(Base):
     """One organisation's (or the resident's own, org_id NULL) record of a person, with the folded
-    attributes and blocking keys identity resolution matches on."""
+    attributes and blocking keys identity resolution matches on (matching itself reads them from
+    ``person_match``, written beside the record)."""
 
     __tablename__ = "person_records"
 

@@ -63,8 +63,8 @@ async def people_with_email(session: AsyncSession, email: str) -> list[Any]:
         text(
             "SELECT DISTINCT ON (p.canonical_id) p.canonical_id, c.created_at, "
             "coalesce(r.claims #>> '{preferred_name,value}', r.claims #>> '{given_name,value}') AS name "
-            "FROM person_records r JOIN people p ON p.id = r.person_id JOIN people c ON c.id = p.canonical_id "
-            "WHERE r.bk_email = :email AND c.status <> 'erased' "
+            "FROM person_match m JOIN person_records r ON r.id = m.record_id JOIN people p ON p.id = r.person_id "
+            "JOIN people c ON c.id = p.canonical_id WHERE m.bk_email = :email AND c.status <> 'erased' "
             "AND (r.org_id IS NULL OR (r.claims #>> '{email,verified}') = 'true') "
             "ORDER BY p.canonical_id, (r.org_id IS NULL) DESC, r.updated_at DESC"
         ),

@@ -112,7 +112,8 @@ class TestMergeAndUnmerge:
         org_a, council = await org_with_token(platform)
         org_b, charity = await org_with_token(platform, sector="social", kind="charity")
         one = (await client.post("/v1/people", json=person(given_name="Ada"), headers=council)).json()
-        two = (await client.post("/v1/people", json=person(given_name="Ada"), headers=charity)).json()
+        ada = person(given_name="Ada")
+        two = (await client.post("/v1/people", json=ada, headers=charity)).json()
         keep, merged = (
             await internal_id(owner_conn, one["person_id"]),
             await internal_id(owner_conn, two["person_id"]),
@@ -136,12 +137,28 @@ class TestMergeAndUnmerge:
 
         assert json.loads(payloads[org_b])["person_id"] == two["person_id"]
         assert json.loads(payloads[org_a])["person_id"] == one["person_id"]
+        # Matching finds the merged person's records under the person kept: the charity's next
+        # record of her is matched to the id it has for her, not given a new one.
+        again = await client.post("/v1/people", json=ada | {"external_ref": "ADA-2"}, headers=charity)
+        assert (again.status_code, again.json()["person_id"]) == (200, two["person_id"])
+        moved = await owner_conn.fetch(
+            "SELECT DISTINCT m.canonical_id FROM person_match m JOIN person_records r ON r.id = m.record_id "
+            "WHERE r.person_id = $1",
+            merged,
+        )
+        assert [m["canonical_id"] for m in moved] == [keep]
 
         undone = await client.post(f"/v1/admin/people/{merged}/unmerge", headers=admin)
         assert undone.status_code == 200, undone.text
         assert undone.json()["was_merged_into"] == str(keep)
         assert await internal_id(owner_conn, two["person_id"]) == merged
         assert (await view(client, charity, two["person_id"]))["attributes"] == before["attributes"]
+        matches = await owner_conn.fetch(
+            "SELECT m.canonical_id, r.person_id FROM person_match m JOIN person_records r ON r.id = m.record_id "
+            "WHERE r.person_id = ANY($1::uuid[])",
+            [keep, merged],
+        )
+        assert {(m["person_id"], m["canonical_id"]) for m in matches} == {(keep, keep), (merged, merged)}
         audit = await owner_conn.fetch(
             "SELECT action FROM audit_log WHERE subject_id IN ($1, $2) AND action LIKE 'person.%merged' ORDER BY seq",
             str(keep),

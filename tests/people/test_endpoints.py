@@ -9,6 +9,7 @@ import uuid
 import orjson
 import pytest
 
+from app.db import session as db_session
 from app.identity import service as identity_service
 from app.people import service as people_service
 from tests.factories import org_with_token
@@ -372,11 +373,15 @@ class TestBatch:
         assert [r["status"] for r in results] == ["matched", "matched"]
         assert {r["person_id"] for r in results} == {first["person_id"]}
 
+    @pytest.mark.parametrize("second_connection", [True, False], ids=["beside", "alone"])
     async def test_records_match_and_repeat_references_across_chunks(
-        self, client, council, owner_conn, monkeypatch
+        self, client, council, owner_conn, monkeypatch, second_connection
     ):
-        # A batch is resolved a chunk at a time; what one chunk did must hold for the next.
+        # A batch is resolved a chunk at a time; what one chunk did must hold for the next, whether
+        # the lookups run on a connection of their own or (none to be had) behind the writes.
         monkeypatch.setattr(identity_service, "CHUNK", 2)
+        if not second_connection:
+            monkeypatch.setattr(db_session, "_lends_at_once", lambda pool: False)
         org_id, headers = council
         a = person(external_ref="C-1")
         items = [
@@ -402,6 +407,49 @@ class TestBatch:
             "SELECT count(*) FROM identity_decisions WHERE org_id = $1", org_id
         )
         assert decisions == 5
+
+    async def test_a_reference_posted_again_twice_in_one_batch_keeps_both_claims(
+        self, client, council, owner_conn, monkeypatch
+    ):
+        monkeypatch.setattr(identity_service, "CHUNK", 2)
+        org_id, headers = council
+        known = person(external_ref="T-1")
+        await client.post("/v1/people", json=known, headers=headers)
+        items = [
+            # Each time with one attribute: the record must keep every one of them.
+            {"external_ref": "T-1", "phone": "07911 100200"},
+            person(external_ref="T-2", given_name="Bea"),
+            {"external_ref": "T-1", "email": "margaret.t1@example.net"},  # a later chunk
+            {"external_ref": "T-1", "given_name": "Peggy"},  # the same chunk as the one before
+        ]
+        response = await client.post("/v1/people/batch", json=items, headers=headers)
+        assert [r["status"] for r in response.json()["results"]] == [
+            "matched",
+            "created",
+            "matched",
+            "matched",
+        ]
+        record = await owner_conn.fetchrow(
+            "SELECT claims, bk_phone, bk_email, m_given FROM person_records WHERE org_id = $1 AND external_ref = 'T-1'",
+            org_id,
+        )
+        claims = orjson.loads(record["claims"])
+        assert claims["phone"]["value"] == record["bk_phone"] == "+447911100200"
+        assert claims["email"]["value"] == record["bk_email"] == "margaret.t1@example.net"
+        assert claims["given_name"]["value"] == "Peggy" and record["m_given"] == "peggy"
+
+    async def test_a_contact_verified_earlier_in_the_batch_matches_without_scoring(
+        self, client, council, monkeypatch
+    ):
+        monkeypatch.setattr(identity_service, "CHUNK", 2)
+        _, headers = council
+        rosa = person(given_name="Rosa", verified=["email"])
+        moved = rosa | {"address": {"line1": "1 New Road", "postcode": "RS9 9ZZ"}, "phone": "07911 100300"}
+        items = [rosa, person(given_name="Bea"), person(given_name="Cy"), moved]
+        response = await client.post("/v1/people/batch", json=items, headers=headers)
+        results = response.json()["results"]
+        assert [r["status"] for r in results] == ["created", "created", "created", "matched"]
+        assert results[3]["person_id"] == results[0]["person_id"] and results[3]["score"] is None
 
     async def test_a_batch_posted_again_across_chunks_changes_nothing(
         self, client, council, owner_conn, monkeypatch
