@@ -295,11 +295,20 @@ async def _relationships(session: AsyncSession, canonical: uuid.UUID, names: dic
     return [{**r._asdict(), "recorded_by": names.get(r.org_id)} for r in rows]
 
 
+_DERIVED_FROM_RECORDS = [
+    text(
+        f"DELETE FROM {table} WHERE record_id IN "  # noqa: S608 (two table names of ours)
+        "(SELECT id FROM person_records WHERE person_id = ANY(CAST(:ids AS uuid[])))"
+    )
+    for table in ("identity_decisions", "person_match")
+]
+
+
 async def erase(session: AsyncSession, resident: Principal) -> dict[str, Any]:
     """Erase the resident: identifying attributes and contact points deleted (every record of the
-    person, and the decisions that resolved them), grants withdrawn, the person kept only as an
-    erased id so that past aggregates do not change, and every linked organisation told
-    (``person.erased``, in its own id). Ids remain; values do not."""
+    person, the decisions that resolved them and what matching kept of them), grants withdrawn,
+    the person kept only as an erased id so that past aggregates do not change, and every linked
+    organisation told (``person.erased``, in its own id). Ids remain; values do not."""
     canonical = await person_of(session, resident)
     people_ids = list(
         (
@@ -318,13 +327,8 @@ async def erase(session: AsyncSession, resident: Principal) -> dict[str, Any]:
         ),
         {"ids": people_ids},
     )
-    await session.execute(
-        text(
-            "DELETE FROM identity_decisions WHERE record_id IN "
-            "(SELECT id FROM person_records WHERE person_id = ANY(CAST(:ids AS uuid[])))"
-        ),
-        {"ids": people_ids},
-    )
+    for derived in _DERIVED_FROM_RECORDS:  # what was made of the records, first
+        await session.execute(derived, {"ids": people_ids})
     deleted = await session.execute(
         text("DELETE FROM person_records WHERE person_id = ANY(CAST(:ids AS uuid[]))"), {"ids": people_ids}
     )

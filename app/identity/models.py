@@ -17,13 +17,12 @@ from app.db.base import Base
 class PersonMatch(Base):
     """What matching reads of one record, and nothing else (migration 0015): its organisation, its
     canonical person (moved by merges and unmerges), the folded attributes and the blocking keys,
-    each key indexed. Written with the record, by the same statements; gone with it."""
+    each key indexed. Written with the record, by the same statements; erased with it. No foreign
+    key, as for decisions (migration 0011)."""
 
     __tablename__ = "person_match"
 
-    record_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("person_records.id", ondelete="CASCADE"), primary_key=True
-    )
+    record_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)  # person_records.id
     org_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     canonical_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     m_given: Mapped[str | None] = mapped_column(Text)

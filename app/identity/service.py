@@ -306,7 +306,7 @@ class _ChunkResolver:
 
 # Records resolved per chunk: large enough that a chunk's statements cost little more than one
 # batch-wide statement, small enough that the first lookup answers soon and the rest overlap.
-CHUNK = 1000
+CHUNK = 500
 _YIELD_EVERY = 100  # records scored between chances for the queued statements to move on
 
 

@@ -14,7 +14,9 @@ row-level security), its canonical person, the folded attributes and the blockin
 bytes. The blocking-key indexes move to it from ``person_records``. The columns stay on
 ``person_records`` too (search, the portal's sign-in and the indicator roll-up read them there);
 the record and its match row are written by the same statements, and a merge or an unmerge moves
-the match rows' canonical person with the people's. A record's match row goes with it (erasure).
+the match rows' canonical person with the people's. A record's match row goes with it: erasure
+deletes both. No foreign key ties the two, for the reason migration 0011 gives for decisions: only
+those statements write either, and the check would lock every record a batch writes.
 
 The lookup is now a plain statement rather than ``kith_match_candidates``: a PL/pgSQL
 ``RETURN QUERY`` copied every candidate into a tuplestore first (a fifth of the lookup's time);
@@ -74,9 +76,6 @@ def upgrade() -> None:
         sa.Column("m_postcode", sa.Text()),
         *(sa.Column(key, sa.Text()) for key in KEYS),
         sa.PrimaryKeyConstraint("record_id", name="pk_person_match"),
-        sa.ForeignKeyConstraint(
-            ["record_id"], ["person_records.id"], name="fk_person_match_record_id", ondelete="CASCADE"
-        ),
     )
     op.execute("SET LOCAL max_parallel_workers_per_gather = 0")  # one pass, in record order
     op.execute(
