@@ -4,17 +4,18 @@ parameters."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, DateTime, Float, ForeignKey, Identity, String, Text, func
+from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Identity, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
+from app.people.models import MatchColumns
 
 
-class PersonMatch(Base):
+class PersonMatch(MatchColumns, Base):
     """What matching reads of one record, and nothing else (migration 0015): its organisation, its
     canonical person (moved by merges and unmerges), the folded attributes and the blocking keys,
     each key indexed. Written with the record, by the same statements; erased with it. No foreign
@@ -25,15 +26,6 @@ class PersonMatch(Base):
     record_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)  # person_records.id
     org_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     canonical_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    m_given: Mapped[str | None] = mapped_column(Text)
-    m_family: Mapped[str | None] = mapped_column(Text)
-    m_dob: Mapped[date | None] = mapped_column(Date)
-    m_postcode: Mapped[str | None] = mapped_column(Text)
-    bk_dob_family: Mapped[str | None] = mapped_column(Text)
-    bk_dob_given: Mapped[str | None] = mapped_column(Text)
-    bk_names_area: Mapped[str | None] = mapped_column(Text)
-    bk_email: Mapped[str | None] = mapped_column(Text)
-    bk_phone: Mapped[str | None] = mapped_column(Text)
 
 
 class IdentityDecision(Base):

@@ -53,7 +53,22 @@ class OrgPerson(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class PersonRecord(Base):
+class MatchColumns:
+    """The folded attributes and blocking keys of a record (``identity.service.match_columns``),
+    kept on the record and on its ``person_match`` row."""
+
+    m_given: Mapped[str | None] = mapped_column(Text)
+    m_family: Mapped[str | None] = mapped_column(Text)
+    m_dob: Mapped[date | None] = mapped_column(Date)
+    m_postcode: Mapped[str | None] = mapped_column(Text)
+    bk_dob_family: Mapped[str | None] = mapped_column(Text)
+    bk_dob_given: Mapped[str | None] = mapped_column(Text)
+    bk_names_area: Mapped[str | None] = mapped_column(Text)
+    bk_email: Mapped[str | None] = mapped_column(Text)
+    bk_phone: Mapped[str | None] = mapped_column(Text)
+
+
+class PersonRecord(MatchColumns, Base):
     """One organisation's (or the resident's own, org_id NULL) record of a person, with the folded
     attributes and blocking keys identity resolution matches on (matching itself reads them from
     ``person_match``, written beside the record)."""
@@ -64,15 +79,6 @@ class PersonRecord(Base):
     person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))  # people.id (unchecked: migration 0016)
     org_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("organisations.id"))
     external_ref: Mapped[str | None] = mapped_column(Text)
-    m_given: Mapped[str | None] = mapped_column(Text)
-    m_family: Mapped[str | None] = mapped_column(Text)
-    m_dob: Mapped[date | None] = mapped_column(Date)
-    m_postcode: Mapped[str | None] = mapped_column(Text)
-    bk_dob_family: Mapped[str | None] = mapped_column(Text)
-    bk_dob_given: Mapped[str | None] = mapped_column(Text)
-    bk_names_area: Mapped[str | None] = mapped_column(Text)
-    bk_email: Mapped[str | None] = mapped_column(Text)
-    bk_phone: Mapped[str | None] = mapped_column(Text)
     source_sector: Mapped[str] = mapped_column(String(16))
     # {attribute: {"value": …, "verified": bool, "asserted_at": iso timestamp}}
     claims: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
