@@ -121,15 +121,6 @@ _REF_RECORDS = (
 ExistingRecords = dict[str, tuple[uuid.UUID, uuid.UUID, dict[str, Any]]]
 
 
-async def records_by_external_ref(
-    session: AsyncSession, org_id: uuid.UUID, refs: Sequence[str]
-) -> ExistingRecords:
-    """:func:`queue_records_by_external_ref`, now."""
-    async with statement_queue(session) as queue:
-        found = queue_records_by_external_ref(queue, org_id, refs)
-    return await found
-
-
 def queue_records_by_external_ref(
     queue: StatementQueue, org_id: uuid.UUID, refs: Sequence[str]
 ) -> asyncio.Task:

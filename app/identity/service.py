@@ -505,16 +505,13 @@ async def _canonical_active(session: AsyncSession, person_id: uuid.UUID) -> Any:
     return row
 
 
-# The match rows of the records of these people, moved to canonical person ``to``.
+# After a merge or an unmerge has moved people to canonical person ``to``: their records' match
+# rows follow them.
 _MOVE_MATCHES = text(
     "UPDATE person_match m SET canonical_id = :to FROM person_records r "
-    "WHERE m.record_id = r.id AND r.person_id = ANY(CAST(:people AS uuid[])) AND m.canonical_id <> :to"
+    "WHERE m.record_id = r.id AND r.person_id IN (SELECT id FROM people WHERE canonical_id = :to) "
+    "AND m.canonical_id <> :to"
 )
-
-
-async def _people_of(session: AsyncSession, canonical: uuid.UUID) -> list[uuid.UUID]:
-    rows = await session.execute(text("SELECT id FROM people WHERE canonical_id = :c"), {"c": canonical})
-    return [r for (r,) in rows]
 
 
 async def merge(
@@ -542,7 +539,7 @@ async def merge(
         text("UPDATE org_people SET canonical_id = :keep WHERE canonical_id = :merged"),
         {"keep": keep, "merged": merged},
     )
-    await session.execute(_MOVE_MATCHES, {"to": keep, "people": await _people_of(session, keep)})
+    await session.execute(_MOVE_MATCHES, {"to": keep})
     if a.status == "provisional" and b.status != "provisional":
         await session.execute(text("UPDATE people SET status = 'active' WHERE id = :keep"), {"keep": keep})
     merge_id = uuid.uuid4()
@@ -594,7 +591,7 @@ async def unmerge(session: AsyncSession, principal: Principal, person_id: uuid.U
         text("UPDATE org_people SET canonical_id = :id WHERE person_id = ANY(CAST(:ids AS uuid[]))"),
         {"id": person_id, "ids": ids},
     )
-    await session.execute(_MOVE_MATCHES, {"to": person_id, "people": ids})
+    await session.execute(_MOVE_MATCHES, {"to": person_id})
     await session.execute(
         text("UPDATE person_merges SET undone_at = now() WHERE merged_id = :id AND undone_at IS NULL"),
         {"id": person_id},
