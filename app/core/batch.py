@@ -44,13 +44,8 @@ def is_ndjson(request: Request) -> bool:
     return request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/x-ndjson"
 
 
-async def read_batch(request: Request, max_items: int) -> list[Any]:
-    """The items of a batch body; 400 when it is not a JSON array or NDJSON, 413 beyond ``max_items``."""
-    return parse_batch(await request.body(), ndjson=is_ndjson(request), max_items=max_items)
-
-
 def parse_batch(body: bytes, *, ndjson: bool, max_items: int) -> list[Any]:
-    """The items of a batch body (see :func:`read_batch`)."""
+    """The items of a batch body; 400 when it is not a JSON array or NDJSON, 413 beyond ``max_items``."""
     media_type = "application/x-ndjson" if ndjson else "application/json"
     try:
         if media_type == "application/x-ndjson":

@@ -22,9 +22,11 @@ def ordered_uuid() -> uuid.UUID:
     index rather than one per row. For internal ids only: it reveals when it was made, so an id an
     organisation sees (``org_people.org_person_id``) stays wholly random."""
     value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(_random_bytes(10))
-    value = (value & ~(0xF000 << 64)) | (0x7000 << 64)  # version 7
-    value = (value & ~(0xC << 60)) | (0x8 << 60)  # RFC 4122 variant
-    return uuid.UUID(int=value)
+    return uuid.UUID(int=value & _V7_KEEP | _V7_SET)
+
+
+_V7_KEEP = ~(0xF000 << 64) & ~(0xC << 60)  # every bit but the version's and the variant's
+_V7_SET = 0x7000 << 64 | 0x8 << 60  # version 7, RFC 4122 variant
 
 
 _POOL_SIZE = 8192

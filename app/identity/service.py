@@ -327,11 +327,11 @@ class _BatchMatcher:
             w.canonical_id, w.person_id, w.record_id = first.canonical_id, first.person_id, first.record_id
             w.status, w.method = "matched", "external_ref"
             return
-        if self.batch_index:
+        earlier = [found for probe in w.probes for found in self.batch_index.get(probe, ())]
+        if earlier:  # records of this batch found by the same keys join the stored candidates
             candidates = {c: list(ps) for c, ps in candidates.items()}
-            for probe in w.probes:
-                for canonical, profile in self.batch_index.get(probe, ()):
-                    candidates.setdefault(canonical, []).append(profile)
+            for canonical, profile in earlier:
+                candidates.setdefault(canonical, []).append(profile)
         top: tuple[tuple[int, float], uuid.UUID, Profile] | None = None
         for canonical, profiles in candidates.items():
             for profile in profiles:

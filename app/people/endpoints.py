@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from app.auth.deps import Context, tenant
-from app.core.batch import openapi_body, read_batch
+from app.core.batch import is_ndjson, openapi_body, parse_batch
+from app.core.schemas import nul_check_context
 from app.people import service
 from app.people.schemas import (
     AttributesIn,
@@ -57,8 +58,9 @@ async def register_person(body: PersonIn, ctx: Context = tenant("people:write"))
 )
 async def register_batch(request: Request, ctx: Context = tenant("people:write")):
     """Resolve up to 5,000 records (JSON array or NDJSON), answered per record in order."""
-    items = await read_batch(request, service.MAX_BATCH)
-    results = await service.register_batch(ctx.session, ctx.principal, items)
+    body = await request.body()
+    items = parse_batch(body, ndjson=is_ndjson(request), max_items=service.MAX_BATCH)
+    results = await service.register_batch(ctx.session, ctx.principal, items, nul_check_context(body))
     counts = {
         k: sum(1 for r in results if r["status"] == k) for k in ("created", "matched", "review", "rejected")
     }

@@ -33,6 +33,8 @@ class FieldError(ValueError):
 
 def tidy(value: str) -> str:
     """NFC, no control characters, single spaces, trimmed."""
+    if value.isascii() and value.isprintable():  # nearly every value: only its spacing to tidy
+        return " ".join(value.split())
     return _SPACES.sub(" ", _CONTROL.sub(" ", unicodedata.normalize("NFC", value))).strip()
 
 
@@ -73,7 +75,10 @@ def _gb_number_types() -> list[tuple[re.Pattern, frozenset[int]]]:
     metadata = phonenumbers.PhoneMetadata.metadata_for_region("GB")
     general = frozenset(metadata.general_desc.possible_length or ())
     types = []
+    # Any type will do, so the order only decides how soon the commonest numbers are settled.
     for desc in (
+        metadata.mobile,
+        metadata.fixed_line,
         metadata.premium_rate,
         metadata.toll_free,
         metadata.shared_cost,
@@ -82,8 +87,6 @@ def _gb_number_types() -> list[tuple[re.Pattern, frozenset[int]]]:
         metadata.pager,
         metadata.uan,
         metadata.voicemail,
-        metadata.fixed_line,
-        metadata.mobile,
     ):
         if desc is not None and desc.national_number_pattern:
             lengths = frozenset(desc.possible_length or ()) or general
@@ -142,15 +145,19 @@ def postcode(field: str, value: str) -> str:
     return f"{compact[:-3]} {compact[-3:]}"
 
 
+@lru_cache(maxsize=4)
+def _earliest_birth(today: date) -> date:
+    try:
+        return today.replace(year=today.year - MAX_AGE_YEARS)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - MAX_AGE_YEARS, day=28)
+
+
 def date_of_birth(field: str, value: date, today: date | None = None) -> date:
     today = today or date.today()
     if value > today:
         raise FieldError(field, "must not be in the future")
-    try:
-        earliest = today.replace(year=today.year - MAX_AGE_YEARS)
-    except ValueError:  # 29 February
-        earliest = today.replace(year=today.year - MAX_AGE_YEARS, day=28)
-    if value < earliest:
+    if value < _earliest_birth(today):
         raise FieldError(field, f"must not be more than {MAX_AGE_YEARS} years ago")
     return value
 

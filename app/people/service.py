@@ -74,9 +74,10 @@ async def register(
 
 
 async def register_batch(
-    session: AsyncSession, principal: Principal, items: list[Any]
+    session: AsyncSession, principal: Principal, items: list[Any], context: dict[str, Any] | None = None
 ) -> list[dict[str, Any]]:
-    """Resolve up to 5,000 records; the valid ones are stored and each bad one is reported by index."""
+    """Resolve up to 5,000 records; the valid ones are stored and each bad one is reported by index.
+    ``context``: the validation context (``nul_check_context`` of the body the items came from)."""
     if len(items) > MAX_BATCH:
         raise BatchTooLarge(f"A batch holds at most {MAX_BATCH} records; this one has {len(items)}.")
     results: list[dict[str, Any] | None] = [None] * len(items)
@@ -92,7 +93,7 @@ async def register_batch(
             elif index % _YIELD_EVERY == 0:
                 await asyncio.sleep(0)  # lets the chunks' lookups queued so far move on meanwhile
             try:
-                body = PersonIn.model_validate(items[index])
+                body = PersonIn.model_validate(items[index], context=context)
             except ValidationError as exc:
                 results[index] = {
                     "index": index,
