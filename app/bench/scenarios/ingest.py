@@ -70,6 +70,8 @@ async def run(bench: Bench) -> ScenarioReport:
                 for n in range(size["people"])
             ]
             person_ids = [own[0] for own in await copy_people(owner, people, done)]
+        with bench.step(f"{NAME}: indicator roll-ups brought up to date"):
+            await bench.catch_up_rollups()
         rng = random.Random(5)
         batches = [
             interactions(person_ids, size["batch_size"], rng, f"b{b}") for b in range(size["batches"] + 1)
