@@ -6,13 +6,13 @@ import hashlib
 import hmac
 import os
 import secrets
-import threading
 import time
 import uuid
 
 
 def new_uuid() -> uuid.UUID:
-    return uuid.uuid4()
+    """A random UUID (version 4: 122 bits from the operating system's CSPRNG)."""
+    return uuid.UUID(int=_random_int() & _V4_KEEP | _V4_SET)
 
 
 def ordered_uuid() -> uuid.UUID:
@@ -21,33 +21,34 @@ def ordered_uuid() -> uuid.UUID:
     primary-key index instead of landing on a random page, so a large batch dirties a few pages per
     index rather than one per row. For internal ids only: it reveals when it was made, so an id an
     organisation sees (``org_people.org_person_id``) stays wholly random."""
-    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(_random_bytes(10))
+    value = (time.time_ns() // 1_000_000) << 80 | _random_int() & _LOW_80
     return uuid.UUID(int=value & _V7_KEEP | _V7_SET)
 
 
+_LOW_80 = (1 << 80) - 1
 _V7_KEEP = ~(0xF000 << 64) & ~(0xC << 60)  # every bit but the version's and the variant's
 _V7_SET = 0x7000 << 64 | 0x8 << 60  # version 7, RFC 4122 variant
+_V4_KEEP = ((1 << 128) - 1) & ~(0xF000 << 64) & ~(0xC << 60)
+_V4_SET = 0x4000 << 64 | 0x8 << 60  # version 4, RFC 4122 variant
+
+_POOL_BYTES = 8192
+_pool: list[int] = []
 
 
-_POOL_SIZE = 8192
-_pool = memoryview(b"")
-_pool_lock = threading.Lock()
-
-
-def _random_bytes(n: int) -> bytes:
-    """``n`` bytes from the operating system's CSPRNG, read a few kilobytes at a time: a batch makes
-    thousands of ids, and one getrandom call each cost more than the rest of making them."""
-    global _pool
-    with _pool_lock:
-        if len(_pool) < n:
-            _pool = memoryview(os.urandom(_POOL_SIZE))
-        chunk, _pool = _pool[:n], _pool[n:]
-    return bytes(chunk)
+def _random_int() -> int:
+    """128 bits from the operating system's CSPRNG, read 8 KiB at a time: a batch makes thousands of
+    ids, and one getrandom call each cost more than the rest of making them. Without a lock: a
+    list's pop and extend are atomic, so no two callers are handed the same bits."""
+    while True:
+        try:
+            return _pool.pop()
+        except IndexError:
+            fresh = os.urandom(_POOL_BYTES)
+            _pool.extend([int.from_bytes(fresh[i : i + 16]) for i in range(0, _POOL_BYTES, 16)])
 
 
 def _forget_pool() -> None:
-    global _pool
-    _pool = memoryview(b"")
+    _pool.clear()
 
 
 os.register_at_fork(after_in_child=_forget_pool)  # a forked process must not repeat its parent's bytes

@@ -29,7 +29,7 @@ from app.audit import service as audit
 from app.auth.principal import Principal
 from app.core.config import get_settings
 from app.core.errors import Conflict, NotFound
-from app.core.ids import ordered_uuid
+from app.core.ids import new_uuid, ordered_uuid
 from app.db.session import (
     StatementQueue,
     platform_scope,
@@ -447,9 +447,7 @@ class _Writer:
             )
         # An id for each person new to the organisation (the statement skips those it has one for).
         # The organisation's ids are wholly random: they must say nothing, not even when they were made.
-        fresh = {
-            c: uuid.uuid4() for c in dict.fromkeys(w.canonical_id for w in work) if c not in self.offered
-        }
+        fresh = {c: new_uuid() for c in dict.fromkeys(w.canonical_id for w in work) if c not in self.offered}
         self.offered.update(fresh)  # type: ignore[arg-type]
         statement = repo.queue_resolutions(
             queue,

@@ -100,12 +100,15 @@ _GB_GENERAL = re.compile(
 _GB_TYPES = _gb_number_types()
 _GB_WRITTEN = re.compile(r"^(?:\+44|0044|0(?!180020))([1-9][0-9]{6,9})$")
 _PHONE_PUNCTUATION = str.maketrans("", "", " -.()\u00a0")
+_GB_TRUNK_IN_BRACKETS = re.compile(r"\s*(\+44|0044)\s*\(0\)")
 
 
 def _gb_e164(value: str) -> str | None:
     """E.164 for the common case — a GB number written nationally or with +44 — decided by the same
     patterns libphonenumber's is_valid_number applies for GB, without its general parser (a sixth
     of a batch's time). None where this shortcut does not apply: the full parser decides."""
+    if trunk := _GB_TRUNK_IN_BRACKETS.match(value):  # "+44 (0)20 …": the (0) is dialled only at home
+        value = trunk.group(1) + value[trunk.end() :]
     written = _GB_WRITTEN.match(value.translate(_PHONE_PUNCTUATION))
     if written is None or "(0)" in value:
         return None

@@ -1,8 +1,11 @@
-"""Normalisation: the GB phone shortcut agrees with libphonenumber wherever it answers."""
+"""Normalisation: the GB phone shortcut agrees with libphonenumber wherever it answers, and the
+shortcut for plain text agrees with the full tidying."""
 
 from __future__ import annotations
 
 import random
+import re
+import unicodedata
 
 import phonenumbers
 from faker import Faker
@@ -57,7 +60,29 @@ class TestPhone:
             "0044 7911 123456",
             "(07911) 123-456",
             "+447911123456",
+            "+44 (0)7911 123456",
         ):
             assert normalise.phone("phone", written) == "+447911123456"
+        # A GB mobile (07911 may also be a Channel Islands one: the full parser decides those), with
+        # the trunk 0 written in brackets after the country code or not: taken by the shortcut.
+        for written in ("07395 123456", "+44 (0)7395 123456", "0044(0)7395-123456"):
+            assert normalise._gb_e164(written) == "+447395123456"
         assert normalise._gb_e164("+353 1 234 5678") is None
         assert normalise.phone("phone", "+353 1 234 5678") == "+35312345678"
+
+
+def _tidied_in_full(value: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"[\x00-\x1f\x7f]", " ", unicodedata.normalize("NFC", value))).strip()
+
+
+class TestTidy:
+    def test_shortcut_agrees_with_the_full_tidying(self):
+        rng = random.Random(3)
+        alphabet = "ab Z9-'. \t\n\x00\x7f\u00a0\u2003e\u0301é"
+        for _ in range(20_000):
+            value = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+            assert normalise.tidy(value) == _tidied_in_full(value), repr(value)
+
+    def test_names_keep_their_letters_and_lose_their_spacing(self):
+        assert normalise.tidy("  Mary   Anne ") == "Mary Anne"
+        assert normalise.tidy("Zoe\u0308\t Smith") == "Zoë Smith"
