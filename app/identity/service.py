@@ -3,7 +3,7 @@
 :func:`resolve` takes one record or a batch of thousands and answers each, in order, like
 ``POST /v1/people``: deterministic keys first (the organisation's own external_ref, then verified
 email or phone), then probabilistic matching (``matching.py``). A batch is resolved set-wise — one
-query per kind of lookup and one statement writing every table, per chunk of a thousand records,
+query per kind of lookup and one statement writing every table, per chunk of ``CHUNK`` records (500),
 lookups on a second connection and writes queued on the transaction's own, so that PostgreSQL
 looks up, PostgreSQL writes and Python scores at the same time — and records within a batch can
 match each other.
