@@ -103,6 +103,15 @@ def _candidates_found(rows: Sequence[Any], wanted: dict[tuple[str, str], list[in
     return found
 
 
+# Concurrent submissions of one organisation's reference take turns on transaction-level advisory
+# locks. Up to MOST_REF_LOCKS references are locked one by one, under a shared lock on the
+# organisation's references as a whole; a larger set takes that lock exclusively instead. Each lock
+# is an entry in PostgreSQL's shared lock table, which a stock server sizes for 6,400 (64 per
+# transaction, max_locks_per_transaction, times 100 connections): three batches of 5,000
+# references locked one by one filled it, and the third failed with "out of shared memory".
+MOST_REF_LOCKS = 64
+_ORG_REFS_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))"
+_ORG_REFS_SHARED = "SELECT pg_advisory_xact_lock_shared(hashtextextended($1::text, 0))"
 _REF_LOCKS = (
     "SELECT pg_advisory_xact_lock(hashtextextended($1::text || '/' || r, 0)) "
     "FROM unnest($2::text[]) WITH ORDINALITY AS t(r, n) ORDER BY n"
@@ -121,19 +130,38 @@ _REF_RECORDS = (
 ExistingRecords = dict[str, tuple[uuid.UUID, uuid.UUID, dict[str, Any]]]
 
 
+def locks_organisation(refs: Sequence[str]) -> bool:
+    """Whether looking up these references locks all of the organisation's (see MOST_REF_LOCKS)."""
+    return len(set(refs)) > MOST_REF_LOCKS
+
+
 def queue_records_by_external_ref(
-    queue: StatementQueue, org_id: uuid.UUID, refs: Sequence[str]
+    queue: StatementQueue,
+    org_id: uuid.UUID,
+    refs: Sequence[str],
+    *,
+    organisation_locked: bool | None = None,
 ) -> asyncio.Task:
     """external_ref → (record id, canonical person id, claims) among the organisation's own records,
     queued on the transaction's connection (the task answers the dict).
 
-    Concurrent submissions of the same reference queue on a transaction lock (taken in sorted
-    order, so two batches cannot deadlock), and the lookup is a statement of its own so that its
-    snapshot sees what the one before committed."""
+    Concurrent submissions of the same reference take turns on transaction locks: the
+    organisation's references as a whole for a large set, else each reference (in sorted order, so
+    two submissions cannot deadlock) under a shared lock on the whole. The lookup is a statement of
+    its own, so that its snapshot sees what the one before committed. ``organisation_locked``: what
+    an earlier call in the transaction took, the whole (True) or references one by one (False),
+    None for the first call. After references one by one, the whole is never asked for: two
+    transactions doing so at once would deadlock."""
     ordered = sorted(set(refs))
     if not ordered:
         return asyncio.ensure_future(_nothing())
-    queue.execute(_REF_LOCKS, str(org_id), ordered)
+    if organisation_locked:
+        pass
+    elif organisation_locked is None and locks_organisation(ordered):
+        queue.execute(_ORG_REFS_LOCK, str(org_id))
+    else:
+        queue.execute(_ORG_REFS_SHARED, str(org_id))
+        queue.execute(_REF_LOCKS, str(org_id), ordered)
     rows = queue.fetch(_REF_RECORDS, org_id, ordered)
 
     async def found() -> ExistingRecords:

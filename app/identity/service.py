@@ -238,6 +238,8 @@ class _ChunkResolver:
         # Looked up now, before any write: the lookup waits for nothing else on the connection.
         self.looked_up = set(refs or ())
         self.prefetched = repo.queue_records_by_external_ref(main, org_id, refs) if refs else None
+        # What the transaction has locked of the organisation's references: None, nothing yet.
+        self.organisation_locked = repo.locks_organisation(refs) if refs else None
         self.existing: repo.ExistingRecords | None = None
 
     async def resolve(self, chunk: list[_Work], lookup: asyncio.Task | None) -> None:
@@ -263,7 +265,12 @@ class _ChunkResolver:
         refs = [w.submission.external_ref for w in chunk if w.submission.external_ref]
         if missing := [r for r in refs if r not in self.looked_up]:
             # Queued after the earlier chunks' writes, so it finds their records too: the same record.
-            self.existing.update(await repo.queue_records_by_external_ref(self.main, self.org_id, missing))
+            found = repo.queue_records_by_external_ref(
+                self.main, self.org_id, missing, organisation_locked=self.organisation_locked
+            )
+            if self.organisation_locked is None:
+                self.organisation_locked = repo.locks_organisation(missing)
+            self.existing.update(await found)
             self.looked_up.update(missing)
         for w in chunk:
             ref = w.submission.external_ref

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import string
 import uuid
@@ -10,6 +11,7 @@ import orjson
 import pytest
 
 from app.db import session as db_session
+from app.identity import repository as identity_repo
 from app.identity import service as identity_service
 from app.people import service as people_service
 from tests.factories import org_with_token
@@ -521,3 +523,65 @@ class TestBatch:
         assert not_array.status_code == 400
         empty = await client.post("/v1/people/batch", json=[], headers=headers)
         assert empty.status_code == 400
+
+
+class TestConcurrentReferences:
+    """Concurrent submissions of one organisation's reference take turns on advisory locks, few
+    enough that batches at once cannot fill PostgreSQL's shared lock table."""
+
+    async def _advisory_locks_taken(self, app, org_id, refs) -> list[tuple[str, str]]:
+        async with app.state.db.session(org_id=org_id) as session:
+            async with db_session.statement_queue(session) as queue:
+                found = identity_repo.queue_records_by_external_ref(queue, org_id, refs)
+            assert await found == {}
+            rows = await (await db_session.driver_connection(session)).fetch(
+                "SELECT mode, granted FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+            )
+        return sorted((r["mode"], str(r["granted"])) for r in rows)
+
+    async def test_a_large_set_locks_the_organisation_once(self, app, council):
+        org_id, _ = council
+        refs = [f"L-{i}" for i in range(identity_repo.MOST_REF_LOCKS + 1)]
+        assert await self._advisory_locks_taken(app, org_id, refs) == [("ExclusiveLock", "True")]
+
+    async def test_a_small_set_locks_each_reference_under_a_shared_lock(self, app, council):
+        org_id, _ = council
+        assert await self._advisory_locks_taken(app, org_id, ["S-1", "S-2", "S-1"]) == [
+            ("ExclusiveLock", "True"),
+            ("ExclusiveLock", "True"),
+            ("ShareLock", "True"),
+        ]
+
+    async def test_batches_at_once_beyond_one_lock_per_reference(self, client, platform):
+        # Three full batches at once: locked one by one, their 15,000 references overflowed a stock
+        # server's lock table (64 × 100 entries, and some room to spare), and a batch failed.
+        orgs = [await org_with_token(platform) for _ in range(3)]
+
+        def batch(n: int) -> list[dict]:
+            return [
+                {"given_name": "Ann", "family_name": f"Locke{n}x{i}", "external_ref": f"C-{i}"}
+                for i in range(people_service.MAX_BATCH)
+            ]
+
+        responses = await asyncio.gather(
+            *(client.post("/v1/people/batch", json=batch(n), headers=h) for n, (_, h) in enumerate(orgs))
+        )
+        assert [r.status_code for r in responses] == [200] * 3, [r.text[:300] for r in responses]
+        assert all(r.json()["created"] == people_service.MAX_BATCH for r in responses)
+
+    async def test_a_reference_in_a_batch_and_posted_alone_at_once_is_one_record(
+        self, client, council, owner_conn
+    ):
+        org_id, headers = council
+        items = [person(external_ref=f"RACE-{i}") for i in range(identity_repo.MOST_REF_LOCKS + 10)]
+        alone = items[5] | {"phone": "07911 100777"}
+        batch, single = await asyncio.gather(
+            client.post("/v1/people/batch", json=items, headers=headers),
+            client.post("/v1/people", json=alone, headers=headers),
+        )
+        assert batch.status_code == 200, batch.text
+        assert single.status_code in (200, 201), single.text
+        stored = await owner_conn.fetchval(
+            "SELECT count(*) FROM person_records WHERE org_id = $1 AND external_ref = 'RACE-5'", org_id
+        )
+        assert stored == 1
