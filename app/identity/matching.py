@@ -81,8 +81,10 @@ def name_variants(given: str) -> frozenset[str]:
     return frozenset({given} | _nicknames.nicknames_of(given) | _nicknames.canonicals_of(given))
 
 
-def _join(*parts: object) -> str:
-    return "|".join(map(str, parts))
+@lru_cache(maxsize=100_000)
+def _variant_codes(given: str) -> frozenset[str]:
+    """The phonetic codes of a given name and of its nickname variants."""
+    return frozenset(phonetic(variant) for variant in name_variants(given))
 
 
 def blocking_keys(p: Profile) -> dict[str, str | None]:
@@ -112,11 +114,13 @@ def probe_keys(p: Profile, own: dict[str, str | None] | None = None) -> set[tupl
         pf = phonetic(p.family)
         area = p.postcode.split(" ")[0] if p.postcode else None
         if area:
-            codes = {phonetic(variant) for variant in name_variants(p.given)}
-            probes.update(("bk_names_area", _join(code, pf, area)) for code in codes)
-        if p.family != p.given:
-            swapped = blocking_keys(Profile(p.family, p.given, p.dob, p.postcode))
-            probes.update((c, swapped[c]) for c in ("bk_dob_family", "bk_names_area") if swapped[c])
+            probes.update(("bk_names_area", f"{code}|{pf}|{area}") for code in _variant_codes(p.given))
+        if p.family != p.given:  # the keys blocking_keys gives the record with its names swapped
+            pg = phonetic(p.given)
+            if p.dob:
+                probes.add(("bk_dob_family", f"{p.dob.isoformat()}|{pg}"))
+            if area:
+                probes.add(("bk_names_area", f"{pf}|{pg}|{area}"))
     return probes
 
 
@@ -258,14 +262,20 @@ class Scored:
     rule: str | None  # a disagreement rule that applies: "distinct" or "review_only"
 
     def explanation(self) -> dict:
+        levels, weights = self.levels, self.weights
         return {
-            "attributes": {
-                a: {"level": self.levels[a], "weight": round(self.weights[a], 3)} for a in ATTRIBUTES
-            },
+            "attributes": {a: _explained(levels[a], weights[a]) for a in ATTRIBUTES},
             "match_weight": round(self.match_weight, 3),
             "probability": round(self.probability, 6),
             "rule": self.rule,
         }
+
+
+@lru_cache(maxsize=4096)
+def _explained(level: str | None, weight: float) -> dict:
+    """One attribute's part of an explanation. Shared between explanations (a batch explains
+    thousands of decisions from a score table of a few dozen entries): never to be changed."""
+    return {"level": level, "weight": round(weight, 3)}
 
 
 def score(a: Profile, b: Profile, params: Parameters) -> Scored:

@@ -201,16 +201,14 @@ async def resolve_chunks(
         "people.resolved",
         "person_records",
         None,
-        {"records": len(results), **counts, "person_ids": [str(r.person_id) for r in results][:1000]},
+        {"records": len(results), **counts, "person_ids": [str(r.person_id) for r in results[:1000]]},
     )
     return results
 
 
 def _queue_lookup(queue: StatementQueue, chunk: list[_Work]) -> asyncio.Task:
     """The candidates of a chunk's records, queued (probe index = position in ``chunk``)."""
-    return repo.queue_candidates(
-        queue, [(i, column, key) for i, w in enumerate(chunk) for column, key in w.probes]
-    )
+    return repo.queue_candidates(queue, [w.probes for w in chunk])
 
 
 class _ChunkResolver:

@@ -7,6 +7,7 @@ folded form (:func:`name_key`). Every failure names the field, so a 422 can say 
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
@@ -49,10 +50,14 @@ def name(field: str, value: str, max_length: int = 100) -> str:
     return cleaned
 
 
+@lru_cache(maxsize=1 << 17)
 def name_key(value: str | None) -> str | None:
-    """The folded form names are compared in: no accents, case, spaces or punctuation."""
+    """The folded form names are compared in: no accents, case, spaces or punctuation. (Cached:
+    names repeat, and every record of a batch folds two.)"""
     if not value:
         return None
+    if value.isascii():  # nothing to decompose, and case folds as it lowers
+        return "".join(filter(str.isalpha, value.lower())) or None
     decomposed = unicodedata.normalize("NFKD", value.casefold())
     folded = "".join(ch for ch in decomposed if ch.isalpha() and not unicodedata.combining(ch))
     return folded or None
@@ -142,7 +147,7 @@ def phone(field: str, value: str) -> str:
 
 
 def postcode(field: str, value: str) -> str:
-    compact = re.sub(r"\s", "", value).upper()
+    compact = "".join(value.split()).upper()
     if not _POSTCODE.match(compact):
         raise FieldError(field, "is not a valid UK postcode")
     return f"{compact[:-3]} {compact[-3:]}"
@@ -156,8 +161,20 @@ def _earliest_birth(today: date) -> date:
         return today.replace(year=today.year - MAX_AGE_YEARS, day=28)
 
 
+_TODAY: list[Any] = [0.0, None]  # (until when, on the monotonic clock; the date)
+
+
+def _today() -> date:
+    """Today's date, looked up at most once a second (date.today() reads the clock and the time
+    zone: a batch's every record asked it)."""
+    now = time.monotonic()
+    if now >= _TODAY[0]:
+        _TODAY[:] = [now + 1.0, date.today()]
+    return _TODAY[1]
+
+
 def date_of_birth(field: str, value: date, today: date | None = None) -> date:
-    today = today or date.today()
+    today = today or _today()
     if value > today:
         raise FieldError(field, "must not be in the future")
     if value < _earliest_birth(today):
@@ -190,16 +207,18 @@ def address(field: str, value: dict[str, Any]) -> dict[str, str | None]:
     return out
 
 
-ATTRIBUTES = (
-    "given_name",
-    "family_name",
-    "preferred_name",
-    "date_of_birth",
-    "email",
-    "phone",
-    "address",
-    "uprn",
-)
+# Each attribute's check, in the order attributes are checked (and their errors reported).
+_CHECKS = {
+    "given_name": name,
+    "family_name": name,
+    "preferred_name": name,
+    "date_of_birth": date_of_birth,
+    "email": email,
+    "phone": phone,
+    "address": address,
+    "uprn": uprn,
+}
+ATTRIBUTES = tuple(_CHECKS)
 
 
 @dataclass(frozen=True)
@@ -214,19 +233,9 @@ class Attributes:
 
 def normalise(raw: dict[str, Any], prefix: str = "") -> tuple[Attributes, list[FieldError]]:
     """Validate and normalise every attribute present in ``raw``; all problems, not just the first."""
-    checks = {
-        "given_name": name,
-        "family_name": name,
-        "preferred_name": name,
-        "date_of_birth": date_of_birth,
-        "email": email,
-        "phone": phone,
-        "address": address,
-        "uprn": uprn,
-    }
     values: dict[str, Any] = {}
     errors: list[FieldError] = []
-    for attribute, check in checks.items():
+    for attribute, check in _CHECKS.items():
         value = raw.get(attribute)
         if value is None:
             continue
