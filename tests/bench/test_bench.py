@@ -94,6 +94,11 @@ async def test_quick_run_of_one_scenario_reports_it(server_url, tmp_path, scenar
         by_workers = s["details"]["throughput_by_workers"]
         growth = by_workers["2"] / by_workers["1"]
         assert s["details"]["growth_1_to_n_workers"] == pytest.approx(growth, abs=0.01)
+    if scenario == "identity":  # the quality of the auto-matches, against the synthetic truth
+        details = s["details"]
+        for measure in ("precision", "recall", "f1"):
+            assert 0 <= details[f"auto_match_{measure}"] <= 1
+        assert "precision" in done.stderr and "F1" in done.stderr
     # The table went to stderr, the run's database is gone.
     assert scenario in done.stderr and "SPEC §11 targets" in done.stderr
     assert await bench_databases(server_url) <= before
