@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.consent.models import ConsentGrant, ConsentReceipt
@@ -106,6 +106,44 @@ async def grant_for_update(session: AsyncSession, consent_id: uuid.UUID) -> Cons
     return (
         await session.scalars(select(ConsentGrant).where(ConsentGrant.id == consent_id).with_for_update())
     ).first()
+
+
+# Per grant asked for (person, purpose, categories joined by commas, expiry), an active grant
+# identical to it, as same_active_grant finds one.
+_SAME_ACTIVE = (
+    "SELECT k.n, g.id FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[]) WITH ORDINALITY "
+    "AS k(person, purpose, categories, expires_at, n) "
+    "CROSS JOIN LATERAL (SELECT g.id FROM consent_grants g WHERE g.org_person_id = k.person "
+    "  AND g.purpose = k.purpose AND g.categories = string_to_array(k.categories, ',') "
+    "  AND g.withdrawn_at IS NULL AND g.expires_at IS NOT DISTINCT FROM k.expires_at LIMIT 1) g"
+)
+
+
+async def same_active_grants(
+    session: AsyncSession, wanted: Sequence[tuple[uuid.UUID, str, Sequence[str], datetime | None]]
+) -> dict[tuple, uuid.UUID]:
+    """:func:`same_active_grant` for many (person, purpose, sorted categories, expiry) at once:
+    each that has one → its id."""
+    if not wanted:
+        return {}
+    rows = await (await driver_connection(session)).fetch(
+        _SAME_ACTIVE,
+        [w[0] for w in wanted],
+        [w[1] for w in wanted],
+        [",".join(w[2]) for w in wanted],
+        [w[3] for w in wanted],
+    )
+    return {wanted[n - 1]: grant_id for n, grant_id in rows}
+
+
+async def insert_grants(
+    session: AsyncSession, grants: Sequence[ConsentGrant], issued: Sequence[dict[str, Any]]
+) -> None:
+    """New grants and their receipts (dicts of ConsentReceipt's columns), a statement each."""
+    columns = ("id", "org_id", "org_person_id", "purpose", "categories", "method", "evidence",
+               "granted_by", "granted_at", "expires_at")  # fmt: skip
+    await session.execute(insert(ConsentGrant), [{c: getattr(g, c) for c in columns} for g in grants])
+    await session.execute(insert(ConsentReceipt), list(issued))
 
 
 async def receipt_ids(

@@ -240,20 +240,8 @@ async def grant(
 ) -> tuple[ConsentGrant, bool]:
     """Record a grant to ``org_id`` (the person as it knows them: ``org_person_id``) with its signed
     receipt; (grant, True). The same active grant asked for again is (that grant, False)."""
-    require_purpose(purpose)
-    unknown = [c for c in categories if c not in CATEGORIES]
-    if unknown or not categories:
-        raise InvalidGrant(
-            f"Unknown or missing categories: {', '.join(unknown) or 'none given'}.",
-            errors=[{"field": "categories", "message": f"one or more of: {', '.join(CATEGORIES)}"}],
-        )
     now = datetime.now(UTC)
-    if expires_at is not None and expires_at <= now:
-        raise InvalidGrant(
-            "A grant cannot expire in the past.",
-            errors=[{"field": "expires_at", "message": "must be in the future"}],
-        )
-    categories = sorted(set(categories))
+    categories = _checked(purpose, categories, expires_at, now)
     existing = await repo.same_active_grant(session, org_person_id, purpose, categories, expires_at)
     if existing is not None:
         return existing, False
@@ -273,15 +261,115 @@ async def grant(
     await session.flush()
     await _issue_receipt(session, row, "granted", now)
     await events.record_events(session, "consent.granted", {org_id: _event_payload(row)})
+    _audit_grant(session, actor, row)
+    return row, True
+
+
+def _checked(purpose: str, categories: list[str], expires_at: datetime | None, now: datetime) -> list[str]:
+    """A grant's purpose, categories and expiry checked (422s naming the field); its categories
+    as stored (sorted, once each)."""
+    require_purpose(purpose)
+    unknown = [c for c in categories if c not in CATEGORIES]
+    if unknown or not categories:
+        raise InvalidGrant(
+            f"Unknown or missing categories: {', '.join(unknown) or 'none given'}.",
+            errors=[{"field": "categories", "message": f"one or more of: {', '.join(CATEGORIES)}"}],
+        )
+    if expires_at is not None and expires_at <= now:
+        raise InvalidGrant(
+            "A grant cannot expire in the past.",
+            errors=[{"field": "expires_at", "message": "must be in the future"}],
+        )
+    return sorted(set(categories))
+
+
+def _audit_grant(session: AsyncSession, actor: Principal, row: ConsentGrant) -> None:
     audit.record(
         session,
         actor,
         "consent.granted",
         "consent_grant",
         row.id,
-        {"org_id": str(org_id), "purpose": purpose, "categories": categories, "method": method},
+        {
+            "org_id": str(row.org_id),
+            "purpose": row.purpose,
+            "categories": row.categories,
+            "method": row.method,
+        },
     )
-    return row, True
+
+
+async def grants_by_org(
+    session: AsyncSession, principal: Principal, wanted: list[tuple[uuid.UUID, Any]]
+) -> list[uuid.UUID]:
+    """:func:`grant_by_org` for many (the organisation's id for a person, the grant asked for) at
+    once, as a batch of registrations brings them: the consent id of each, in order. Each grant is
+    checked, receipted, announced and audited as one made alone; one asked for twice, or held
+    already (the same person, purpose, categories and expiry, not withdrawn), is that grant. The
+    people are the organisation's own: the batch has just resolved them. A handful of statements in
+    all, where one grant at a time cost about six round trips each (5.7 ms a record)."""
+    if not wanted:
+        return []
+    org_id: uuid.UUID = principal.org_id  # type: ignore[assignment]
+    now = datetime.now(UTC)
+    keys = []  # (person, purpose, categories, expiry): what makes two grants the same one
+    asked: dict[tuple, Any] = {}  # each distinct grant's body, as first asked for
+    for person, body in wanted:
+        key = (person, body.purpose, tuple(_checked(body.purpose, list(body.categories), body.expires_at, now)),
+               body.expires_at)  # fmt: skip
+        keys.append(key)
+        asked.setdefault(key, body)
+    ids = await repo.same_active_grants(session, list(asked))
+    fresh = []
+    for key, body in asked.items():
+        if key in ids:
+            continue
+        person, purpose, categories, expires_at = key
+        row = ConsentGrant(
+            id=uuid.uuid4(),
+            org_id=org_id,
+            org_person_id=person,
+            purpose=purpose,
+            categories=list(categories),
+            method=body.method,
+            evidence=body.evidence.model_dump() if body.evidence else None,
+            granted_by=principal.actor,
+            granted_at=now,
+            expires_at=expires_at,
+            withdrawn_at=None,
+        )
+        fresh.append(row)
+        ids[key] = row.id
+    if fresh:
+        organisation = await repo.organisation(session, org_id)
+        settings, key = session.info["settings"], session.info["signing_key"]
+        issued = []
+        for row in fresh:
+            receipt_id = uuid.uuid4()
+            body = receipts.build(
+                receipt_id=receipt_id,
+                event="granted",
+                at=now,
+                grant=row,
+                organisation=organisation,
+                policy_url=settings.policy_url,
+            )
+            issued.append(
+                {
+                    "id": receipt_id,
+                    "grant_id": row.id,
+                    "org_id": org_id,
+                    "event": "granted",
+                    "receipt": body,
+                    "jws": receipts.sign(body, key),
+                    "created_at": now,
+                }
+            )
+        await repo.insert_grants(session, fresh, issued)
+        await events.record_many(session, "consent.granted", [(org_id, _event_payload(row)) for row in fresh])
+        for row in fresh:
+            _audit_grant(session, principal, row)
+    return [ids[key] for key in keys]
 
 
 async def withdraw(session: AsyncSession, actor: Principal, grant_row: ConsentGrant) -> ConsentGrant:

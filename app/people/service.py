@@ -65,10 +65,7 @@ async def register(
     grant = None
     if body.consent is not None:
         if "consent:write" not in principal.scopes:
-            raise Forbidden(
-                "Recording consent with a registration needs the scope 'consent:write' as well.",
-                code="insufficient_scope",
-            )
+            raise _consent_scope_needed()
         grant, _ = await consent_service.grant_by_org(session, principal, resolution.person_id, body.consent)
     return resolution, grant
 
@@ -80,7 +77,12 @@ async def register_batch(
     ``context``: the validation context (``nul_check_context`` of the body the items came from)."""
     if len(items) > MAX_BATCH:
         raise BatchTooLarge(f"A batch holds at most {MAX_BATCH} records; this one has {len(items)}.")
+    if "consent:write" not in principal.scopes and any(
+        isinstance(item, dict) and item.get("consent") is not None for item in items
+    ):
+        raise _consent_scope_needed()
     results: list[dict[str, Any] | None] = [None] * len(items)
+    now = datetime.now(UTC)
     valid: list[tuple[int, identity_service.Submission, Any]] = []
 
     async def validated() -> AsyncIterator[list[identity_service.Submission]]:
@@ -112,6 +114,17 @@ async def register_batch(
                     "errors": errors or [{"field": "record", "message": "no attributes"}],
                 }
                 continue
+            if (
+                body.consent is not None
+                and body.consent.expires_at is not None
+                and body.consent.expires_at <= now
+            ):
+                results[index] = {
+                    "index": index,
+                    "status": "rejected",
+                    "errors": [{"field": "consent.expires_at", "message": "must be in the future"}],
+                }
+                continue
             valid.append((index, submission, body.consent))
             chunk.append(submission)
         yield chunk
@@ -122,12 +135,22 @@ async def register_batch(
     resolutions = await identity_service.resolve_chunks(
         session, principal, validated(), many=many, refs=_likely_refs(items)
     )
+    consenting = []
     for (index, _, consent), r in zip(valid, resolutions, strict=True):
         results[index] = {"index": index, "status": r.status, "person_id": r.person_id, "score": r.score}
         if consent is not None:
-            grant, _ = await consent_service.grant_by_org(session, principal, r.person_id, consent)
-            results[index]["consent_id"] = grant["consent_id"]  # type: ignore[index]
+            consenting.append((index, r.person_id, consent))
+    granted = await consent_service.grants_by_org(session, principal, [(p, c) for _, p, c in consenting])
+    for (index, _, _), consent_id in zip(consenting, granted, strict=True):
+        results[index]["consent_id"] = consent_id  # type: ignore[index]
     return results  # type: ignore[return-value]
+
+
+def _consent_scope_needed() -> Forbidden:
+    return Forbidden(
+        "Recording consent with a registration needs the scope 'consent:write' as well.",
+        code="insufficient_scope",
+    )
 
 
 def _likely_refs(items: list[Any]) -> list[str]:

@@ -230,6 +230,88 @@ class TestGrants:
         assert response.status_code == 403
         assert response.json()["code"] == "insufficient_scope"
 
+    async def test_consent_can_arrive_with_a_batch(self, client, platform, owner_conn):
+        org_id, headers = await org_with_token(platform, SCOPES)
+        rewards = {"purpose": "rewards", "categories": ["rewards", "contact"], "method": "card_presented"}
+        later = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+        first, second, third = (unique_resident(external_ref=f"BC-{n}") for n in range(3))
+        items = [
+            first | {"consent": rewards},
+            second | {"consent": {"purpose": "research", "categories": ["interactions"], **RECORDED}},
+            third,
+            first | {"consent": rewards},  # the same record and grant again: one grant
+            second | {"consent": {**rewards, "expires_at": later}},  # another grant of the same person
+        ]
+        response = await client.post("/v1/people/batch", json=items, headers=headers)
+        assert response.status_code == 200, response.text
+        results = response.json()["results"]
+        assert [r.get("consent_id") is not None for r in results] == [True, True, False, True, True]
+        assert results[0]["consent_id"] == results[3]["consent_id"]
+        assert len({r["consent_id"] for r in results if r.get("consent_id")}) == 3
+
+        listed = (await client.get(f"/v1/people/{results[1]['person_id']}/consents", headers=headers)).json()
+        grants = {g["consent_id"]: g for g in listed["items"]}
+        assert set(grants) == {results[1]["consent_id"], results[4]["consent_id"]}
+        research, lasting = grants[results[1]["consent_id"]], grants[results[4]["consent_id"]]
+        assert (research["purpose"], research["categories"], research["status"]) == (
+            "research", ["interactions"], "active"
+        )  # fmt: skip
+        assert lasting["categories"] == ["contact", "rewards"] and lasting["expires_at"] is not None
+        keys = KeySet.import_key_set((await client.get("/.well-known/jwks.json")).json())
+        for grant in (research, lasting):
+            [receipt_id] = grant["receipt_ids"]
+            receipt = (await client.get(f"/v1/consent-receipts/{receipt_id}", headers=headers)).json()
+            signed = orjson.loads(jws.deserialize_compact(receipt["jws"], keys, algorithms=["ES256"]).payload)
+            assert signed == receipt["receipt"] and signed["kith"]["consentId"] == grant["consent_id"]
+            assert signed["piiPrincipalId"] == results[1]["person_id"]
+        assert (
+            "written, reference form 7"
+            in (
+                await client.get(f"/v1/consent-receipts/{research['receipt_ids'][0]}", headers=headers)
+            ).json()["receipt"]["collectionMethod"]
+        )
+
+        events = await owner_conn.fetch(
+            "SELECT payload FROM outbox_events WHERE org_id = $1 AND event_type = 'consent.granted'", org_id
+        )
+        assert sorted(orjson.loads(e["payload"])["consent_id"] for e in events) == sorted(
+            {r["consent_id"] for r in results if r.get("consent_id")}
+        )
+        audited = await owner_conn.fetchval(
+            "SELECT count(*) FROM audit_log WHERE org_id = $1 AND action = 'consent.granted'", org_id
+        )
+        assert audited == 3
+
+        # Posted again: the grants are held already, so the same ones, and nothing new.
+        again = (await client.post("/v1/people/batch", json=items, headers=headers)).json()["results"]
+        assert [r.get("consent_id") for r in again] == [r.get("consent_id") for r in results]
+        assert await owner_conn.fetchval("SELECT count(*) FROM consent_grants WHERE org_id = $1", org_id) == 3
+
+    async def test_consent_in_a_batch_needs_the_consent_scope(self, client, platform, owner_conn):
+        org_id, headers = await org_with_token(platform, "people:write")
+        items = [
+            unique_resident(),
+            unique_resident(
+                consent={"purpose": "rewards", "categories": ["rewards"], "method": "card_presented"}
+            ),
+        ]
+        response = await client.post("/v1/people/batch", json=items, headers=headers)
+        assert response.status_code == 403
+        assert response.json()["code"] == "insufficient_scope"
+        assert await owner_conn.fetchval("SELECT count(*) FROM person_records WHERE org_id = $1", org_id) == 0
+
+    async def test_a_batch_record_whose_consent_has_expired_is_rejected_alone(self, client, platform):
+        _, headers = await org_with_token(platform, SCOPES)
+        past = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+        rewards = {"purpose": "rewards", "categories": ["rewards"], "method": "card_presented"}
+        items = [unique_resident(consent=rewards), unique_resident(consent={**rewards, "expires_at": past})]
+        response = await client.post("/v1/people/batch", json=items, headers=headers)
+        assert response.status_code == 200, response.text
+        first, second = response.json()["results"]
+        assert first["status"] == "created" and first["consent_id"]
+        assert second["status"] == "rejected"
+        assert second["errors"] == [{"field": "consent.expires_at", "message": "must be in the future"}]
+
     async def test_events_are_recorded(self, client, pair, owner_conn):
         consent = (await pair.grant(["contact"])).json()
         await client.delete(f"/v1/people/{pair.b_id}/consents/{consent['consent_id']}", headers=pair.b)
