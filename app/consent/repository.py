@@ -136,13 +136,25 @@ async def same_active_grants(
     return {wanted[n - 1]: grant_id for n, grant_id in rows}
 
 
+_GRANT_COLUMNS = (
+    "id",
+    "org_id",
+    "org_person_id",
+    "purpose",
+    "categories",
+    "method",
+    "evidence",
+    "granted_by",
+    "granted_at",
+    "expires_at",
+)
+
+
 async def insert_grants(
     session: AsyncSession, grants: Sequence[ConsentGrant], issued: Sequence[dict[str, Any]]
 ) -> None:
     """New grants and their receipts (dicts of ConsentReceipt's columns), a statement each."""
-    columns = ("id", "org_id", "org_person_id", "purpose", "categories", "method", "evidence",
-               "granted_by", "granted_at", "expires_at")  # fmt: skip
-    await session.execute(insert(ConsentGrant), [{c: getattr(g, c) for c in columns} for g in grants])
+    await session.execute(insert(ConsentGrant), [{c: getattr(g, c) for c in _GRANT_COLUMNS} for g in grants])
     await session.execute(insert(ConsentReceipt), list(issued))
 
 

@@ -315,8 +315,8 @@ async def grants_by_org(
     keys = []  # (person, purpose, categories, expiry): what makes two grants the same one
     asked: dict[tuple, Any] = {}  # each distinct grant's body, as first asked for
     for person, body in wanted:
-        key = (person, body.purpose, tuple(_checked(body.purpose, list(body.categories), body.expires_at, now)),
-               body.expires_at)  # fmt: skip
+        categories = _checked(body.purpose, list(body.categories), body.expires_at, now)
+        key = (person, body.purpose, tuple(categories), body.expires_at)
         keys.append(key)
         asked.setdefault(key, body)
     ids = await repo.same_active_grants(session, list(asked))
@@ -342,7 +342,7 @@ async def grants_by_org(
         ids[key] = row.id
     if fresh:
         organisation = await repo.organisation(session, org_id)
-        settings, key = session.info["settings"], session.info["signing_key"]
+        settings, signing_key = session.info["settings"], session.info["signing_key"]
         issued = []
         for row in fresh:
             receipt_id = uuid.uuid4()
@@ -361,7 +361,7 @@ async def grants_by_org(
                     "org_id": org_id,
                     "event": "granted",
                     "receipt": body,
-                    "jws": receipts.sign(body, key),
+                    "jws": receipts.sign(body, signing_key),
                     "created_at": now,
                 }
             )
