@@ -190,7 +190,16 @@ async def _issue_receipt(
     session: AsyncSession, grant: ConsentGrant, event: str, at: datetime
 ) -> ConsentReceipt:
     organisation = await repo.organisation(session, grant.org_id)
-    settings = session.info["settings"]
+    row = ConsentReceipt(**_receipt_columns(session, grant, event, at, organisation))
+    session.add(row)
+    await session.flush()
+    return row
+
+
+def _receipt_columns(
+    session: AsyncSession, grant: ConsentGrant, event: str, at: datetime, organisation: Any
+) -> dict[str, Any]:
+    """A new receipt for ``event`` of ``grant``, signed: ConsentReceipt's columns."""
     receipt_id = uuid.uuid4()
     body = receipts.build(
         receipt_id=receipt_id,
@@ -198,20 +207,17 @@ async def _issue_receipt(
         at=at,
         grant=grant,
         organisation=organisation,
-        policy_url=settings.policy_url,
+        policy_url=session.info["settings"].policy_url,
     )
-    row = ConsentReceipt(
-        id=receipt_id,
-        grant_id=grant.id,
-        org_id=grant.org_id,
-        event=event,
-        receipt=body,
-        jws=receipts.sign(body, session.info["signing_key"]),
-        created_at=at,
-    )
-    session.add(row)
-    await session.flush()
-    return row
+    return {
+        "id": receipt_id,
+        "grant_id": grant.id,
+        "org_id": grant.org_id,
+        "event": event,
+        "receipt": body,
+        "jws": receipts.sign(body, session.info["signing_key"]),
+        "created_at": at,
+    }
 
 
 def _event_payload(grant: ConsentGrant) -> dict[str, Any]:
@@ -241,11 +247,31 @@ async def grant(
     """Record a grant to ``org_id`` (the person as it knows them: ``org_person_id``) with its signed
     receipt; (grant, True). The same active grant asked for again is (that grant, False)."""
     now = datetime.now(UTC)
-    categories = _checked(purpose, categories, expires_at, now)
+    categories = check_grant(purpose, categories, expires_at, now)
     existing = await repo.same_active_grant(session, org_person_id, purpose, categories, expires_at)
     if existing is not None:
         return existing, False
-    row = ConsentGrant(
+    row = _new_grant(actor, org_id, org_person_id, purpose, categories, method, evidence, expires_at, now)
+    session.add(row)
+    await session.flush()
+    await _issue_receipt(session, row, "granted", now)
+    await events.record_events(session, "consent.granted", {org_id: _event_payload(row)})
+    _audit_grant(session, actor, row)
+    return row, True
+
+
+def _new_grant(
+    actor: Principal,
+    org_id: uuid.UUID,
+    org_person_id: uuid.UUID,
+    purpose: str,
+    categories: list[str],
+    method: str,
+    evidence: dict[str, Any] | None,
+    expires_at: datetime | None,
+    now: datetime,
+) -> ConsentGrant:
+    return ConsentGrant(
         id=uuid.uuid4(),
         org_id=org_id,
         org_person_id=org_person_id,
@@ -256,18 +282,13 @@ async def grant(
         granted_by=actor.actor,
         granted_at=now,
         expires_at=expires_at,
+        withdrawn_at=None,
     )
-    session.add(row)
-    await session.flush()
-    await _issue_receipt(session, row, "granted", now)
-    await events.record_events(session, "consent.granted", {org_id: _event_payload(row)})
-    _audit_grant(session, actor, row)
-    return row, True
 
 
-def _checked(purpose: str, categories: list[str], expires_at: datetime | None, now: datetime) -> list[str]:
-    """A grant's purpose, categories and expiry checked (422s naming the field); its categories
-    as stored (sorted, once each)."""
+def check_grant(purpose: str, categories: list[str], expires_at: datetime | None, now: datetime) -> list[str]:
+    """A grant's purpose, categories and expiry checked (InvalidGrant, a 422 naming the field);
+    its categories as stored (sorted, once each)."""
     require_purpose(purpose)
     unknown = [c for c in categories if c not in CATEGORIES]
     if unknown or not categories:
@@ -315,7 +336,7 @@ async def grants_by_org(
     keys = []  # (person, purpose, categories, expiry): what makes two grants the same one
     asked: dict[tuple, Any] = {}  # each distinct grant's body, as first asked for
     for person, body in wanted:
-        categories = _checked(body.purpose, list(body.categories), body.expires_at, now)
+        categories = check_grant(body.purpose, list(body.categories), body.expires_at, now)
         key = (person, body.purpose, tuple(categories), body.expires_at)
         keys.append(key)
         asked.setdefault(key, body)
@@ -325,46 +346,15 @@ async def grants_by_org(
         if key in ids:
             continue
         person, purpose, categories, expires_at = key
-        row = ConsentGrant(
-            id=uuid.uuid4(),
-            org_id=org_id,
-            org_person_id=person,
-            purpose=purpose,
-            categories=list(categories),
-            method=body.method,
-            evidence=body.evidence.model_dump() if body.evidence else None,
-            granted_by=principal.actor,
-            granted_at=now,
-            expires_at=expires_at,
-            withdrawn_at=None,
+        evidence = body.evidence.model_dump() if body.evidence else None
+        row = _new_grant(
+            principal, org_id, person, purpose, list(categories), body.method, evidence, expires_at, now
         )
         fresh.append(row)
         ids[key] = row.id
     if fresh:
         organisation = await repo.organisation(session, org_id)
-        settings, signing_key = session.info["settings"], session.info["signing_key"]
-        issued = []
-        for row in fresh:
-            receipt_id = uuid.uuid4()
-            body = receipts.build(
-                receipt_id=receipt_id,
-                event="granted",
-                at=now,
-                grant=row,
-                organisation=organisation,
-                policy_url=settings.policy_url,
-            )
-            issued.append(
-                {
-                    "id": receipt_id,
-                    "grant_id": row.id,
-                    "org_id": org_id,
-                    "event": "granted",
-                    "receipt": body,
-                    "jws": receipts.sign(body, signing_key),
-                    "created_at": now,
-                }
-            )
+        issued = [_receipt_columns(session, row, "granted", now, organisation) for row in fresh]
         await repo.insert_grants(session, fresh, issued)
         await events.record_many(session, "consent.granted", [(org_id, _event_payload(row)) for row in fresh])
         for row in fresh:

@@ -114,17 +114,17 @@ async def register_batch(
                     "errors": errors or [{"field": "record", "message": "no attributes"}],
                 }
                 continue
-            if (
-                body.consent is not None
-                and body.consent.expires_at is not None
-                and body.consent.expires_at <= now
-            ):
-                results[index] = {
-                    "index": index,
-                    "status": "rejected",
-                    "errors": [{"field": "consent.expires_at", "message": "must be in the future"}],
-                }
-                continue
+            if body.consent is not None:
+                grant = body.consent
+                try:  # a grant the batch cannot record rejects its record alone
+                    consent_service.check_grant(grant.purpose, list(grant.categories), grant.expires_at, now)
+                except consent_service.InvalidGrant as exc:
+                    results[index] = {
+                        "index": index,
+                        "status": "rejected",
+                        "errors": [{**e, "field": f"consent.{e['field']}"} for e in exc.errors or ()],
+                    }
+                    continue
             valid.append((index, submission, body.consent))
             chunk.append(submission)
         yield chunk
