@@ -132,10 +132,25 @@ def serve(
     )
 
 
+def _demo_seed_module():
+    """The demo's seeding, which draws its residents with the bench's synthetic generator (Faker)."""
+    try:
+        from app.demo import seed
+    except ModuleNotFoundError as exc:
+        if exc.name != "faker":
+            raise
+        typer.echo(
+            "The demo neighbourhood is drawn by the bench's synthetic generator, which needs the bench "
+            "extra: pip install -e '.[bench]'",
+            err=True,
+        )
+        raise typer.Exit(2) from None
+    return seed
+
+
 def _serve_demo(settings, base: str) -> None:
     """Seed the demo neighbourhood unless this data directory has it, then print how to use it."""
-    from app.demo import seed as demo_seed
-
+    demo_seed = _demo_seed_module()
     credentials = settings.data_dir / "demo-credentials.json"
     seeded = _seed_demo(announce="Seeding the demo neighbourhood (about a minute, once)…")
     if seeded is not None:
@@ -162,7 +177,7 @@ def _serve_demo(settings, base: str) -> None:
 def _seed_demo(people: int = 5000, seed: int = 7, announce: str | None = None) -> dict | None:
     """Seed the demo neighbourhood, its API clients and its indicators' roll-ups, unless the database
     has it already (then None): the summary, with the clients' credentials."""
-    from app.demo import seed as demo_seed
+    demo_seed = _demo_seed_module()
 
     async def run(session, principal):
         if await demo_seed.already_seeded(session):

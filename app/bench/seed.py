@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 import orjson
 
-from app.identity import synthetic
+from app.bench import synthetic
 from app.identity.service import match_columns
 from app.people.normalise import normalise
 from app.people.schemas import PersonIn

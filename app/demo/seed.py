@@ -25,8 +25,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.bench import synthetic
 from app.db.session import driver_connection
-from app.identity import synthetic
 from app.indicators import areas as areas_service
 from app.indicators.periods import add_months
 from app.ledger import service as ledger

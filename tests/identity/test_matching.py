@@ -98,7 +98,7 @@ class TestEstimation:
 
 class TestRank:
     def test_rank_orders_pairs_exactly_as_score_does(self):
-        from app.identity import synthetic
+        from app.bench import synthetic
         from app.identity.matching import rank
 
         recs = synthetic.records(synthetic.people(300, seed=4), n_sources=3, duplicates=0.6, seed=4)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from app.identity import synthetic
+from app.bench import synthetic
 from app.identity.evaluation import pair_quality
 from tests.factories import org_with_token
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from app.auth.principal import Principal
-from app.identity import service, synthetic
+from app.bench import synthetic
+from app.identity import service
 from tests.factories import org_with_token
 
 

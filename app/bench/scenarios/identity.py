@@ -20,12 +20,12 @@ from collections import defaultdict
 import asyncpg
 import orjson
 
+from app.bench import synthetic
 from app.bench.harness import Bench
 from app.bench.load import LoadResult, Request
 from app.bench.report import Check, Figures, Measurement, ScenarioReport
 from app.bench.seed import Holding, attributes_of, copy_people
 from app.identity import repository as repo
-from app.identity import synthetic
 from app.identity.evaluation import Quality, pair_quality
 from app.identity.matching import Profile, probe_keys
 from app.people.normalise import name_key

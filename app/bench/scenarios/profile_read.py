@@ -15,11 +15,11 @@ import random
 import uuid
 from datetime import UTC, datetime
 
+from app.bench import synthetic
 from app.bench.harness import ApiClient, Bench
 from app.bench.load import Request
 from app.bench.report import Check, Figures, Measurement, ScenarioReport
 from app.bench.seed import Holding, attributes_of, copy_people
-from app.identity import synthetic
 
 NAME = "profile-read"
 TARGET = "≥ 50% of the floor's requests/s; p99 ≤ 25 ms at 32 concurrent"

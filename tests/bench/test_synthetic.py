@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from app.identity.synthetic import (
+from app.bench.synthetic import (
     SyntheticPerson,
     SyntheticRecord,
     people,
@@ -60,7 +60,7 @@ class TestDeterminism:
     def test_same_in_other_processes(self):
         # String hashing is randomised per process: any dependence on set order would show here.
         script = (
-            "from app.identity.synthetic import people, records; import hashlib; "
+            "from app.bench.synthetic import people, records; import hashlib; "
             "print(hashlib.sha256(repr(records(people(500, seed=3), seed=3)).encode()).hexdigest())"
         )
         digests = {
