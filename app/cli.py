@@ -484,10 +484,15 @@ def openapi_json(app) -> str:
 
 
 def main() -> None:
+    from app.db.migrate import SchemaFromAnOldRevision
+
     try:
         cli()
     except KeyboardInterrupt:
         sys.exit(130)
+    except SchemaFromAnOldRevision as exc:
+        typer.secho(exc.detail, err=True, fg=typer.colors.RED)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

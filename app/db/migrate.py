@@ -36,6 +36,33 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
+class SchemaFromAnOldRevision(AppError):
+    """The database was built by a migration this version of Kith no longer has."""
+
+    status, code, title = 500, "schema_from_an_old_revision", "The database must be recreated"
+
+
+def check_revision(conn: Connection) -> str | None:
+    """The database's revision, after checking that this version of Kith's migrations know it.
+
+    The sixteen revisions of 2026-11-22 to 2026-12-03 were replaced by one baseline before any
+    release, so a database they built cannot be upgraded: say so plainly instead of Alembic's
+    "Can't locate revision" stack trace."""
+    current = MigrationContext.configure(conn).get_current_revision()
+    if current is not None:
+        known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+        if current not in known:
+            database = conn.engine.url.database
+            raise SchemaFromAnOldRevision(
+                f"The database {database!r} was built by migration {current!r}, which this version of "
+                "Kith no longer has (the schema history was restarted from one baseline on 2026-12-06, "
+                "before any release). It cannot be upgraded: recreate it — drop the database, or for "
+                "the embedded server remove the data directory (KITH_DATA_DIR, default ./.kith) — and "
+                "start Kith again."
+            )
+    return current
+
+
 async def _run(url: str, settings, fn) -> object:
     # Migrations run as the URL's own role (the tables' owner), never as the app role.
     engine = make_engine(url, settings, role=None, pool=False)
@@ -51,6 +78,7 @@ async def _run(url: str, settings, fn) -> object:
 
 async def upgrade(url: str, settings, revision: str = "head") -> None:
     def fn(conn: Connection) -> None:
+        check_revision(conn)
         cfg = alembic_config(url)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
@@ -60,6 +88,7 @@ async def upgrade(url: str, settings, revision: str = "head") -> None:
 
 async def downgrade(url: str, settings, revision: str) -> None:
     def fn(conn: Connection) -> None:
+        check_revision(conn)
         cfg = alembic_config(url)
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, revision)
