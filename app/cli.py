@@ -310,6 +310,27 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="Target, e.g. -1 o
     typer.echo(f"database at {revision}")
 
 
+@db_cli.command("check")
+def db_check(as_json: JsonFlag = False) -> None:
+    """Look for orphans (rows pointing at people, records, accounts or organisations that do not
+    exist) and ledger invariant breaks; exit 1 if any is found."""
+    from app.db import integrity
+
+    findings = asyncio.run(_as_operator(lambda session, _: integrity.check(session), as_owner=True))
+    if as_json:
+        typer.echo(json.dumps({"ok": not findings, "findings": [vars(f) for f in findings]}, indent=2))
+    elif findings:
+        for f in findings:
+            typer.secho(f"{f.check}: {f.count} (e.g. {', '.join(f.examples)})", err=True, fg=typer.colors.RED)
+    else:
+        typer.echo(
+            f"database holds together: {len(integrity.UNCHECKED_REFERENCES)} unenforced references "
+            f"without orphans, {len(integrity.LEDGER_CHECKS)} ledger invariants hold"
+        )
+    if findings:
+        raise typer.Exit(1)
+
+
 @db_cli.command("current")
 def db_current() -> None:
     """Print the database's current migration revision."""
