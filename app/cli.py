@@ -128,6 +128,10 @@ def serve(
         port=bind_port,
         workers=workers,
         log_config=None,
+        # Proxy headers only from the proxies named in KITH_TRUSTED_PROXIES (uvicorn's own default
+        # believes any loopback peer, which let a client rotate X-Forwarded-For past rate limits).
+        proxy_headers=bool(settings.trusted_proxies.strip()),
+        forwarded_allow_ips=settings.trusted_proxies.strip() or "",
         timeout_graceful_shutdown=20,
     )
 

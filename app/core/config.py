@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     rate_limit: str = Field("1200/minute", description="Per-client API rate limit (limits notation)")
     token_rate_limit: str = Field("60/minute", description="Per-address limit on POST /oauth/token")
     rate_limit_storage: str = Field("memory://", description="limits storage URI, e.g. redis://host:6379")
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated addresses or networks of the reverse proxies whose "
+        "X-Forwarded-For / X-Forwarded-Proto Kith believes (e.g. '10.0.0.5' or '10.0.0.0/24'). Empty: "
+        "none, and every rate limit keys on the connecting peer. Never list addresses clients can reach.",
+    )
     max_body_bytes: int = 1024 * 1024
     max_batch_body_bytes: int = 16 * 1024 * 1024
     match_threshold: float = Field(
