@@ -66,7 +66,7 @@ class Coalescer(Generic[Call, Answer]):
         if len(self._running) < self._lanes:
             task = asyncio.create_task(self._drain())
             self._running.add(task)
-            task.add_done_callback(self._running.discard)
+            task.add_done_callback(self._running.discard)  # also for a task cancelled before it ran
         # shield: a caller that goes away (a client hanging up) must not cancel the statement its
         # call shares with others; its call is still made, as it would be alone.
         try:
@@ -76,7 +76,17 @@ class Coalescer(Generic[Call, Answer]):
             raise
 
     async def _drain(self) -> None:
-        """Run statements while calls are waiting: each takes all that wait (up to ``most``)."""
+        """Run statements while calls are waiting: each takes all that wait (up to ``most``).
+
+        The drain leaves the running set in the same step in which it finds no call waiting: were
+        it left to a done-callback, a call arriving in the turn between would find every lane
+        taken, start none, and wait for the next caller to come along."""
+        try:
+            await self._drain_waiting()
+        finally:
+            self._running.discard(asyncio.current_task())  # type: ignore[arg-type]
+
+    async def _drain_waiting(self) -> None:
         while self._waiting:
             calls, self._waiting = self._waiting[: self._most], self._waiting[self._most :]
             SIZES.labels(self.name).observe(len(calls))

@@ -120,3 +120,30 @@ class TestCoalescer:
         calls = Coalescer("test", statement.one, short)
         assert await asyncio.gather(*(calls(n) for n in range(4))) == [0, 10, 20, 30]
         assert statement.together == [[0, 1, 2, 3]] and sorted(statement.alone) == [0, 1, 2, 3]
+
+
+class TestNoLostWakeUp:
+    async def test_a_call_arriving_as_the_last_statement_ends_is_made(self):
+        """A statement's last step (answer, find no call waiting, end) and its removal from the
+        running set are apart by one turn of the event loop; a call arriving in that turn must
+        start a statement of its own. Ordered with an event, not a sleep: the gate opens, waking
+        the statement's task, and the second call's task is made right after, so it runs between
+        the statement's last step and its done-callback."""
+        gate = asyncio.Event()
+
+        async def alone(n: int) -> int:
+            if n == 1:
+                await gate.wait()
+            return n * 10
+
+        async def together(ns: list[int]) -> list[int]:
+            return [n * 10 for n in ns]
+
+        coalescer = Coalescer("test", alone, together, lanes=1)
+        first = asyncio.create_task(coalescer(1))
+        await asyncio.sleep(0)  # the first call's statement is running, waiting at the gate
+        gate.set()
+        second = asyncio.create_task(coalescer(2))
+        done, _ = await asyncio.wait({first, second}, timeout=2)
+        assert {first, second} == done, "the second call was left waiting for a statement"
+        assert (first.result(), second.result()) == (10, 20)
