@@ -64,9 +64,13 @@ async def issue_token(request: Request):
     if len(form) != len(pairs):
         return oauth_error(400, "invalid_request", "A parameter is repeated.")
     headers = request.headers  # case-insensitive, as Authlib expects 'Authorization'
-    client_id = extract_basic_authorization(headers)[0] or form.get("client_id")
+    try:
+        client_id = extract_basic_authorization(headers)[0] or form.get("client_id")
+    except (UnicodeDecodeError, ValueError):
+        return oauth_error(401, "invalid_client", "The Authorization header's credentials are not UTF-8.")
     record = None
-    if client_id:
+    # No client id holds a NUL (PostgreSQL text cannot): such a client is simply unknown.
+    if client_id and "\x00" not in client_id:
         async with state.db.session(platform=True) as session:
             record = await organisations_service.client_for_token(session, client_id)
     status, body, response_headers = state.issuer.issue(form, headers, record)

@@ -11,6 +11,7 @@ import base64
 import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import orjson
@@ -53,15 +54,34 @@ class PageRequest:
     after: list[Any] | None
 
     def position(self, *parsers) -> tuple[Any, ...] | None:
-        """The cursor's position parsed field by field, or InvalidCursor if it does not fit."""
+        """The cursor's position parsed field by field (``datetime.fromisoformat``, ``uuid.UUID``,
+        ``int`` or ``str``), or InvalidCursor if it does not fit: a cursor is client input, so each
+        value must be of the JSON type this API writes for that field, a time must carry its zone
+        and a number must fit PostgreSQL's bigint."""
         if self.after is None:
             return None
         if len(self.after) != len(parsers):
             raise invalid_cursor()
-        try:
-            return tuple(parse(value) for parse, value in zip(parsers, self.after, strict=True))
-        except (TypeError, ValueError) as exc:
-            raise invalid_cursor() from exc
+        return tuple(_field(parse, value) for parse, value in zip(parsers, self.after, strict=True))
+
+
+_BIGINT = 2**63
+
+
+def _field(parse, value: Any) -> Any:
+    if parse is int:
+        if type(value) is not int or not -_BIGINT <= value < _BIGINT:
+            raise invalid_cursor()
+        return value
+    if not isinstance(value, str):
+        raise invalid_cursor()
+    try:
+        parsed = parse(value)
+    except ValueError as exc:
+        raise invalid_cursor() from exc
+    if isinstance(parsed, datetime) and parsed.utcoffset() is None:
+        raise invalid_cursor()
+    return parsed
 
 
 def invalid_cursor() -> InvalidCursor:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import time
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -252,3 +254,31 @@ def _admin_token(app, creds, jti: str, iat: int, exp: int) -> str:
     }
     key = app.state.signing_key
     return jwt.encode({"alg": "ES256", "typ": "at+jwt", "kid": key.kid}, claims, key.key)
+
+
+class TestMalformedCredentials:
+    """Credentials no client could have are an invalid client (401), never a server error."""
+
+    @pytest.mark.parametrize("client_id", ["kc_x\x00y", "kc_\udfff"])
+    async def test_a_client_id_with_a_nul_or_a_lone_surrogate(self, client, client_id):
+        r = await client.post(
+            "/oauth/token",
+            content=f"grant_type=client_credentials&client_id={quote(client_id, errors='surrogatepass')}"
+            "&client_secret=s",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert r.status_code in (400, 401), r.text
+        assert r.json()["error"] in ("invalid_client", "invalid_request")
+
+    async def test_a_basic_header_that_is_not_utf8(self, client):
+        credentials = base64.b64encode(b"kc_\xff\xfe:secret").decode()
+        r = await client.post(
+            "/oauth/token",
+            content="grant_type=client_credentials",
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Authorization": f"Basic {credentials}",
+            },
+        )
+        assert r.status_code == 401, r.text
+        assert r.json()["error"] == "invalid_client"
