@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
+import re
 import types
 import typing
 import uuid
@@ -14,6 +15,15 @@ from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, mod
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 NUL_MESSAGE = "must not contain the NUL character (\\u0000), which no text Kith stores may hold"
+UNSTORABLE_MESSAGE = (
+    "must not contain the NUL character (\\u0000) or a lone surrogate (\\ud800 to \\udfff, "
+    "half of a character), which no text Kith stores may hold"
+)
+# The characters PostgreSQL's text and jsonb cannot store: NUL, and UTF-16 surrogates standing alone
+# (JSON may escape one, "\udfff", but it is no character and has no UTF-8 form).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# How JSON carries either: only as an escape (a raw NUL or surrogate is not valid JSON text or UTF-8).
+_UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
 
 _NOT_TEXT = (bool, int, float, decimal.Decimal, uuid.UUID, dt.date, dt.time, dt.timedelta, type(None))
 _NUL_FREE = "nul_free"  # the validation context's key: the body holds no NUL (see nul_check_context)
@@ -21,18 +31,18 @@ _NUL_FREE = "nul_free"  # the validation context's key: the body holds no NUL (s
 
 def nul_check_context(body: bytes) -> dict[str, bool] | None:
     """The validation context for models validated from these JSON bytes: where they hold no
-    ``\\u0000`` escape, the only way JSON can carry the character (its parsers refuse a raw control
-    character in a string), the per-record check is skipped. For the big batches, where it would
-    cost a tenth of the validation."""
-    return None if b"\\u0000" in body else {_NUL_FREE: True}
+    ``\\u0000`` or lone-surrogate escape, the only ways JSON can carry what no text column can
+    store, the per-record check is skipped. For the big batches, where it would cost a tenth of
+    the validation."""
+    return None if _UNSTORABLE_ESCAPE.search(body) else {_NUL_FREE: True}
 
 
 def holds_nul(value: Any) -> bool:
     """Whether a string anywhere in ``value`` (a string, or JSON-like dicts and lists such as
-    metadata) holds U+0000. PostgreSQL's text and jsonb cannot store it: such a value would fail
-    in the database instead of being refused as bad input."""
+    metadata) holds U+0000 or a lone surrogate. PostgreSQL's text and jsonb cannot store either:
+    such a value would fail in the database instead of being refused as bad input."""
     if isinstance(value, str):
-        return "\x00" in value
+        return _UNSTORABLE.search(value) is not None
     if isinstance(value, dict):
         return any(holds_nul(k) or holds_nul(v) for k, v in value.items())
     if isinstance(value, list | tuple | set | frozenset):
@@ -60,7 +70,7 @@ def _may_hold_text(annotation: Any) -> bool:
 
 class StrictModel(BaseModel):
     """Request bodies: unknown fields are an error, strings are trimmed, and a string holding the
-    NUL character anywhere in a field is an error naming the field."""
+    NUL character or a lone surrogate anywhere in a field is an error naming the field."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     _text_fields: ClassVar[tuple[str, ...]] = ()
@@ -79,7 +89,7 @@ class StrictModel(BaseModel):
         values = self.__dict__
         bad = [name for name in self._text_fields if holds_nul(values[name])]
         if bad:
-            error = PydanticCustomError("value_error", NUL_MESSAGE)
+            error = PydanticCustomError("value_error", UNSTORABLE_MESSAGE)
             raise ValidationError.from_exception_data(
                 type(self).__name__,
                 [InitErrorDetails(type=error, loc=(name,), input=values[name]) for name in bad],

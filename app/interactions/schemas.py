@@ -9,7 +9,7 @@ from typing import Any, Literal
 import orjson
 from pydantic import AwareDatetime, Field, field_validator
 
-from app.core.schemas import ResponseModel, StrictModel
+from app.core.schemas import UNSTORABLE_MESSAGE, ResponseModel, StrictModel
 
 Kind = Literal["visit", "purchase", "service_contact", "referral", "volunteering", "event", "other"]
 MAX_ATTRIBUTES_BYTES = 4096
@@ -37,7 +37,13 @@ class InteractionIn(StrictModel):
     @field_validator("attributes")
     @classmethod
     def _small(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is not None and len(orjson.dumps(value)) > MAX_ATTRIBUTES_BYTES:
+        if value is None:
+            return None
+        try:
+            size = len(orjson.dumps(value))
+        except TypeError:  # orjson refuses a lone surrogate, which no jsonb can hold either
+            raise ValueError(UNSTORABLE_MESSAGE) from None
+        if size > MAX_ATTRIBUTES_BYTES:
             raise ValueError(f"must be at most {MAX_ATTRIBUTES_BYTES} bytes of JSON")
         return value
 
