@@ -23,7 +23,7 @@ from app.core.logging import configure_logging
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.db.embedded import resolve_database
 from app.db.migrate import head_revision
-from app.db.session import Database
+from app.db.session import Database, database_unavailable
 from app.ledger import service as ledger_service
 from app.ops.endpoints import router as ops_router
 from app.portal import endpoints as portal
@@ -188,5 +188,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimitMiddleware, max_body=settings.max_body_bytes, max_batch_body=settings.max_batch_body_bytes
     )
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, unavailable=database_unavailable)
     return app

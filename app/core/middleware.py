@@ -7,6 +7,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 from urllib.parse import parse_qsl
 
 import orjson
@@ -59,8 +60,9 @@ class RequestContextMiddleware:
     it in the metrics by route template. A query parameter holding the NUL character (``%00``) is
     refused here, naming it: no text PostgreSQL stores may hold one (bodies: app/core/schemas.py)."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, unavailable: Callable[[BaseException], bool] = lambda exc: False) -> None:
         self.app = app
+        self.unavailable = unavailable  # whether an error means the database cannot be reached
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -88,7 +90,20 @@ class RequestContextMiddleware:
                 await _refuse_nul(holding_nul, send_with_id)
             else:
                 await self.app(scope, receive, send_with_id)
-        except Exception:
+        except Exception as exc:
+            if self.unavailable(exc) and not started_response:
+                # Not a bug: the database is down or restarting. Tell the client when to try again.
+                log.warning("database unavailable: %r", exc, extra={"path": scope["path"]})
+                status_holder[0] = 503
+                await send_problem(
+                    send,
+                    503,
+                    "database_unavailable",
+                    "Service unavailable",
+                    "Kith cannot reach its database just now; nothing was changed. Try again shortly.",
+                    headers=[(b"retry-after", b"5"), (b"x-request-id", request_id.encode())],
+                )
+                return
             # A bug: log it with the request id, answer 500 without internals.
             log.exception("unhandled error", extra={"path": scope["path"]})
             if started_response:

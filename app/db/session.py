@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool, Pool, QueuePool
 
@@ -52,7 +53,53 @@ def make_engine(
         )
     else:
         kwargs["poolclass"] = NullPool
-    return create_async_engine(async_url(url), **kwargs)
+    engine = create_async_engine(async_url(url), **kwargs)
+    _drop_closed_connections(engine)
+    return engine
+
+
+# Errors that mean the server cannot be reached or has dropped the connection (refused, reset,
+# shut down, terminated by an administrator), as opposed to a statement's own failure.
+_UNAVAILABLE = (
+    OSError,  # refused, reset, unreachable, DNS
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.ConnectionFailureError,
+    asyncpg.exceptions.CannotConnectNowError,  # starting up, shutting down, in recovery
+    asyncpg.exceptions.AdminShutdownError,  # pg_terminate_backend, a fast shutdown
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) says the database cannot be reached just now: such a
+    request is answered 503 with Retry-After, not 500."""
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        e = stack.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, _UNAVAILABLE):
+            return True
+        if isinstance(e, DBAPIError) and e.connection_invalidated:
+            return True
+        if isinstance(e, asyncpg.exceptions.InterfaceError) and "connection is closed" in str(e):
+            return True
+        stack.extend((getattr(e, "orig", None), e.__cause__, e.__context__))
+    return False
+
+
+def _drop_closed_connections(engine: AsyncEngine) -> None:
+    """At checkout, a pooled connection whose server side has gone (terminated, restarted) is
+    replaced before use: asyncpg marks a connection closed as soon as the event loop reads the
+    server's goodbye, so the check costs no round trip (a pre-ping would cost one per request)."""
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _check(dbapi_connection, connection_record, connection_proxy) -> None:
+        if dbapi_connection.driver_connection.is_closed():
+            raise DisconnectionError("the server closed this pooled connection")
 
 
 @dataclass
