@@ -188,5 +188,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimitMiddleware, max_body=settings.max_body_bytes, max_batch_body=settings.max_batch_body_bytes
     )
-    app.add_middleware(RequestContextMiddleware, unavailable=database_unavailable)
+    app.add_middleware(RequestContextMiddleware, unavailable=database_unavailable, hsts=settings.env != "dev")
     return app

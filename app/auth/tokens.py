@@ -156,10 +156,21 @@ class TokenIssuer(AuthorizationServer):
         # the response, so on the event loop no other request can see this one's client.
         self._client = OAuthClient(client) if client else None
         try:
-            return self.create_token_response(request)
+            status, body, response_headers = self.create_token_response(request)
         finally:
             self._client = None
+        if body.get("error") == "invalid_client":
+            # One answer whether the client id is unknown or the secret wrong: a different message
+            # would tell anyone which client ids exist.
+            status, body = 401, {"error": "invalid_client", "error_description": INVALID_CLIENT}
+            response_headers = [(k, v) for k, v in response_headers if k.lower() != "www-authenticate"]
+            response_headers.append(
+                ("WWW-Authenticate", f'Basic error="invalid_client", error_description="{INVALID_CLIENT}"')
+            )
+        return status, body, response_headers
 
+
+INVALID_CLIENT = "Client authentication failed: the client id or the secret is not right."
 
 LEEWAY_SECONDS = 30
 VERIFIED_CACHE_SIZE = 10_000

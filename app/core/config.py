@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     rate_limit: str = Field("1200/minute", description="Per-client API rate limit (limits notation)")
     token_rate_limit: str = Field("60/minute", description="Per-address limit on POST /oauth/token")
     rate_limit_storage: str = Field("memory://", description="limits storage URI, e.g. redis://host:6379")
+    metrics_token: SecretStr | None = Field(
+        None, description="Bearer token a Prometheus scraper sends for /metrics (besides KITH_METRICS_ALLOW)"
+    )
+    metrics_allow: str = Field(
+        "127.0.0.1,::1",
+        description="Comma-separated addresses or networks that may read /metrics without the token",
+    )
     trusted_proxies: str = Field(
         "",
         description="Comma-separated addresses or networks of the reverse proxies whose "

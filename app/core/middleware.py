@@ -60,9 +60,17 @@ class RequestContextMiddleware:
     it in the metrics by route template. A query parameter holding the NUL character (``%00``) is
     refused here, naming it: no text PostgreSQL stores may hold one (bodies: app/core/schemas.py)."""
 
-    def __init__(self, app, unavailable: Callable[[BaseException], bool] = lambda exc: False) -> None:
+    def __init__(
+        self, app, unavailable: Callable[[BaseException], bool] = lambda exc: False, hsts: bool = False
+    ) -> None:
         self.app = app
         self.unavailable = unavailable  # whether an error means the database cannot be reached
+        # On every response: no content sniffing; outside development, HTTPS only from here on.
+        self.security_headers = [(b"x-content-type-options", b"nosniff")]
+        if hsts:
+            self.security_headers.append(
+                (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+            )
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -80,7 +88,11 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 started_response = True
                 status_holder[0] = message["status"]
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                    *self.security_headers,
+                ]
             await send(message)
 
         try:
@@ -101,7 +113,11 @@ class RequestContextMiddleware:
                     "database_unavailable",
                     "Service unavailable",
                     "Kith cannot reach its database just now; nothing was changed. Try again shortly.",
-                    headers=[(b"retry-after", b"5"), (b"x-request-id", request_id.encode())],
+                    headers=[
+                        (b"retry-after", b"5"),
+                        (b"x-request-id", request_id.encode()),
+                        *self.security_headers,
+                    ],
                 )
                 return
             # A bug: log it with the request id, answer 500 without internals.
@@ -115,7 +131,7 @@ class RequestContextMiddleware:
                 "internal_error",
                 "Internal server error",
                 "Something went wrong on our side; quote the X-Request-ID header when reporting it.",
-                headers=[(b"x-request-id", request_id.encode())],
+                headers=[(b"x-request-id", request_id.encode()), *self.security_headers],
             )
         finally:
             elapsed = time.perf_counter() - started

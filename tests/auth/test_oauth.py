@@ -95,6 +95,22 @@ class TestTokenEndpoint:
         assert response.status_code == 401
         assert response.json()["error"] == "invalid_client"
 
+    async def test_unknown_client_and_wrong_secret_answer_alike(self, client, admin_creds):
+        """No id oracle: the answers differ in nothing a caller could read."""
+        answers = []
+        for client_id in ("kc_nobody", admin_creds.client_id):
+            for how in ("basic", "post"):
+                form = {"grant_type": "client_credentials"}
+                if how == "post":
+                    form |= {"client_id": client_id, "client_secret": "ks_wrong"}
+                r = await client.post(
+                    "/oauth/token", data=form, auth=(client_id, "ks_wrong") if how == "basic" else None
+                )
+                headers = {k: v for k, v in r.headers.items() if k not in ("x-request-id", "date")}
+                answers.append((how, r.status_code, r.content, headers))
+        assert answers[0][1:] == answers[2][1:] and answers[1][1:] == answers[3][1:]
+        assert {a[1] for a in answers} == {401}
+
     async def test_unknown_scope(self, app, admin_creds):
         async with oauth_client(app, admin_creds, scope="people:read telepathy") as oauth:
             with pytest.raises(OAuthError) as err:

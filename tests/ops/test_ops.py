@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import httpx
+
+from tests.conftest import make_settings, running_app
+
 
 class TestOperations:
     async def test_healthz(self, client):
@@ -41,3 +45,36 @@ class TestOperations:
     async def test_unsafe_request_id_is_replaced(self, client):
         response = await client.get("/healthz", headers={"X-Request-ID": "bad id\twith spaces"})
         assert response.headers["x-request-id"] != "bad id\twith spaces"
+
+
+class TestSecurityHeaders:
+    async def test_nosniff_everywhere_and_hsts_outside_dev(self, client, database_url, data_dir):
+        for path in ("/healthz", "/v1/people/x", "/portal/", "/nowhere"):
+            r = await client.get(path)
+            assert r.headers["x-content-type-options"] == "nosniff", path
+            assert r.headers["strict-transport-security"].startswith("max-age="), path
+        async with running_app(make_settings(database_url, data_dir, env="dev")) as dev:
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=dev), base_url="http://testserver"
+            ) as c:
+                r = await c.get("/healthz")
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert "strict-transport-security" not in r.headers
+
+
+class TestMetricsAccess:
+    async def test_only_named_scrapers(self, database_url, data_dir):
+        settings = make_settings(
+            database_url, data_dir, metrics_allow="10.9.8.0/24", metrics_token="s3cret-scrape"
+        )
+        async with running_app(settings) as app:
+            for peer, headers, status in [
+                (("127.0.0.1", 5000), {}, 403),  # loopback is no longer named
+                (("10.9.8.7", 5000), {}, 200),
+                (("192.0.2.1", 5000), {"Authorization": "Bearer s3cret-scrape"}, 200),
+                (("192.0.2.1", 5000), {"Authorization": "Bearer wrong"}, 403),
+            ]:
+                transport = httpx.ASGITransport(app=app, client=peer)
+                async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+                    r = await c.get("/metrics", headers=headers)
+                assert r.status_code == status, (peer, headers, r.text)
