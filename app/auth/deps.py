@@ -90,13 +90,14 @@ class Context:
     session: AsyncSession
 
 
-def tenant(scope: str) -> Any:
+def tenant(scope: str | None) -> Any:
     """Depend on this in every /v1 route: ``ctx: Context = tenant("people:read")``. It authenticates
-    the caller, checks ``scope``, and opens the transaction under the caller's organisation
-    (committed when the route returns, before the response is sent; rolled back when it raises)."""
+    the caller, checks ``scope`` (None: any valid token), and opens the transaction under the
+    caller's organisation (committed when the route returns, before the response is sent; rolled
+    back when it raises) — which is also where a disabled client is refused."""
 
     async def context(
-        request: Request, principal: Principal = Security(authenticated, scopes=[scope])
+        request: Request, principal: Principal = Security(authenticated, scopes=[scope] if scope else [])
     ) -> AsyncIterator[Context]:
         async with request.app.state.db.session(
             org_id=principal.org_id, platform=principal.platform, client_id=principal.client_id

@@ -169,6 +169,8 @@ class TestTokenEndpoint:
         again = await client.get("/v1/admin/organisations", headers=headers)
         assert again.status_code == 401
         assert "disabled" in again.json()["detail"]
+        # Everywhere: the catalogue, which needs no scope, too.
+        assert (await client.get("/v1/purposes", headers=headers)).status_code == 401
         response = await client.post(
             "/oauth/token",
             data={"grant_type": "client_credentials"},
