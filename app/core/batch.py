@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 from fastapi import Request
+from pydantic import BaseModel
 
 from app.core.errors import AppError
 
@@ -18,9 +19,17 @@ class BatchTooLarge(AppError):
     status, code, title = 413, "batch_too_large", "Batch too large"
 
 
-def openapi_body(item_schema: str, max_items: int) -> dict[str, Any]:
+def openapi_body(item_schema: str | type[BaseModel], max_items: int) -> dict[str, Any]:
     """The OpenAPI request body of a batch endpoint (the route reads the body itself): a JSON array
-    of ``item_schema``, or NDJSON."""
+    of ``item_schema`` — the name of a schema another route already puts in the components, or a
+    model no route takes whole, written out in place — or NDJSON."""
+    if isinstance(item_schema, str):
+        items: dict[str, Any] = {"$ref": f"#/components/schemas/{item_schema}"}
+    else:
+        items = item_schema.model_json_schema(ref_template="#/components/schemas/{model}")
+        if "$defs" in items:
+            raise ValueError(f"{item_schema.__name__} nests models: put them in the components first")
+        item_schema = item_schema.__name__
     return {
         "requestBody": {
             "required": True,
@@ -28,7 +37,7 @@ def openapi_body(item_schema: str, max_items: int) -> dict[str, Any]:
                 "application/json": {
                     "schema": {
                         "type": "array",
-                        "items": {"$ref": f"#/components/schemas/{item_schema}"},
+                        "items": items,
                         "maxItems": max_items,
                     }
                 },

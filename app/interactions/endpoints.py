@@ -12,7 +12,7 @@ from app.auth.deps import Context, tenant
 from app.core.batch import is_ndjson, openapi_body
 from app.core.pagination import PageRequest, page_request
 from app.interactions import service
-from app.interactions.schemas import BatchOut, InteractionIn, InteractionOut, Timeline
+from app.interactions.schemas import BatchOut, InteractionBatchItem, InteractionIn, InteractionOut, Timeline
 
 router = APIRouter(tags=["interactions"])
 
@@ -36,7 +36,7 @@ async def log_interaction(body: InteractionIn, ctx: Context = tenant("interactio
     "/interactions/batch",
     response_model=BatchOut,
     operation_id="logInteractionsBatch",
-    openapi_extra=openapi_body("InteractionIn", service.MAX_BATCH),
+    openapi_extra=openapi_body(InteractionBatchItem, service.MAX_BATCH),
 )
 async def log_interactions(request: Request, ctx: Context = tenant("interactions:write")):
     """Log up to 10,000 interactions (JSON array or NDJSON) in one bulk write."""

@@ -48,6 +48,17 @@ class InteractionIn(StrictModel):
         return value
 
 
+class InteractionBatchItem(InteractionIn):
+    """An item of a batch: its ``external_id`` is required, so that a batch sent again after a
+    time-out or a crash stores nothing twice (a single post may instead send an Idempotency-Key)."""
+
+    external_id: str = Field(
+        min_length=1,
+        max_length=100,
+        description="The organisation's own id, required in a batch; re-posting it is idempotent",
+    )
+
+
 class InteractionOut(ResponseModel):
     id: uuid.UUID
     person_id: uuid.UUID

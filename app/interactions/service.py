@@ -29,12 +29,12 @@ from app.core.schemas import nul_check_context
 from app.db.session import driver_connection, platform_scope
 from app.identity import repository as identity_repo
 from app.identity import service as identity_service
-from app.interactions.schemas import InteractionIn
+from app.interactions.schemas import InteractionBatchItem, InteractionIn
 from app.webhooks import service as events
 
 MAX_BATCH = 10_000
 FUTURE_TOLERANCE = timedelta(minutes=5)
-_ITEMS = TypeAdapter(list[InteractionIn])
+_ITEMS = TypeAdapter(list[InteractionBatchItem])
 
 
 _COLUMNS = (
@@ -87,7 +87,7 @@ def validate(items: list[Any]) -> tuple[list[tuple[int, InteractionIn]], list[di
         valid, rejected = [], []
         for index, item in enumerate(items):
             try:
-                valid.append((index, InteractionIn.model_validate(item)))
+                valid.append((index, InteractionBatchItem.model_validate(item)))
             except ValidationError as exc:
                 rejected.append({"index": index, "errors": _errors(exc)})
     return _not_future(valid, rejected)
@@ -277,7 +277,7 @@ async def log_one(
 ) -> tuple[dict[str, Any], bool]:
     """Log one interaction: (the interaction, True) when stored now, (the original, False) on a
     replay of its external_id."""
-    summary, stored = await log(session, principal, [item.model_dump()])
+    summary, stored = await _store(session, principal, *_not_future([(0, item)], []))
     if summary["rejected"]:
         errors = summary["rejected"][0]["errors"]
         if errors[0]["field"] == "person_id":

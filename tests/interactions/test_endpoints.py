@@ -77,19 +77,21 @@ class TestBatch:
         org_id, headers, person = shop
         items = [
             visit(person, external_id="a"),
-            visit(person, kind="nonsense"),
+            visit(person, kind="nonsense", external_id="n"),
             visit(person, external_id="b"),
-            visit(str(uuid.uuid4())),
+            visit(str(uuid.uuid4()), external_id="c"),
             visit(person, external_id="a"),  # the same id twice in one batch
-            {"person_id": person},
+            {"person_id": person, "external_id": "d"},
+            visit(person),  # no external_id: a retried batch would store it twice
         ]
         response = await client.post("/v1/interactions/batch", json=items, headers=headers)
         assert response.status_code == 200, response.text
         body = response.json()
         assert (body["accepted"], body["duplicates"]) == (2, 1)
-        assert [r["index"] for r in body["rejected"]] == [1, 3, 5]
+        assert [r["index"] for r in body["rejected"]] == [1, 3, 5, 6]
         assert body["rejected"][1]["errors"][0]["field"] == "person_id"
         assert {e["field"] for e in body["rejected"][2]["errors"]} == {"kind", "occurred_at"}
+        assert [e["field"] for e in body["rejected"][3]["errors"]] == ["external_id"]
         assert await owner_conn.fetchval("SELECT count(*) FROM interactions WHERE org_id = $1", org_id) == 2
 
     async def test_replayed_batch_is_all_duplicates(self, client, shop, owner_conn):
@@ -103,7 +105,7 @@ class TestBatch:
 
     async def test_ndjson(self, client, shop):
         _, headers, person = shop
-        body = b"\n".join(orjson.dumps(visit(person, minutes_ago=n)) for n in range(3))
+        body = b"\n".join(orjson.dumps(visit(person, minutes_ago=n, external_id=f"nd{n}")) for n in range(3))
         response = await client.post(
             "/v1/interactions/batch", content=body, headers=headers | {"content-type": "application/x-ndjson"}
         )
@@ -176,7 +178,7 @@ class TestTimeline:
             json={"purpose": "rewards", "categories": ["rewards"], "method": "card_presented"},
             headers=headers,
         )
-        items = [visit(person, minutes_ago=n) for n in range(7)]
+        items = [visit(person, minutes_ago=n, external_id=f"p{n}") for n in range(7)]
         await client.post("/v1/interactions/batch", json=items, headers=headers)
         seen, cursor = [], None
         while True:
