@@ -8,9 +8,19 @@ import uuid
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
+import pytest
+
 from app.db import integrity
 from app.db.session import async_url
+from tests.conftest import fresh_database
 from tests.test_cli import kith
+
+
+@pytest.fixture(scope="module")
+async def own_database(server_url: str):
+    """A database of this module's own: the suite's shared one holds whatever other tests left."""
+    async with fresh_database(server_url) as url:
+        yield url
 
 
 async def findings_after(database_url: str, *statements: str) -> dict[str, integrity.Finding]:
@@ -31,10 +41,10 @@ async def findings_after(database_url: str, *statements: str) -> dict[str, integ
 
 
 class TestOrphans:
-    async def test_a_record_of_a_person_who_does_not_exist(self, database_url):
+    async def test_a_record_of_a_person_who_does_not_exist(self, own_database):
         ghost, org, record = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
         found = await findings_after(
-            database_url,
+            own_database,
             f"INSERT INTO organisations (id, name, sector, kind) VALUES ('{org}', 'Ghost Hall', 'social', 'charity')",
             "INSERT INTO person_records (id, person_id, org_id, source_sector, claims) "
             f"VALUES ('{record}', '{ghost}', '{org}', 'social', '{{}}')",
@@ -42,19 +52,19 @@ class TestOrphans:
         orphan = found["orphans: person_records.person_id -> people.id"]
         assert orphan.count == 1 and orphan.examples == [str(ghost)]
 
-    async def test_a_person_whose_canonical_person_does_not_exist(self, database_url):
+    async def test_a_person_whose_canonical_person_does_not_exist(self, own_database):
         person, ghost = uuid.uuid4(), uuid.uuid4()
         found = await findings_after(
-            database_url, f"INSERT INTO people (id, canonical_id) VALUES ('{person}', '{ghost}')"
+            own_database, f"INSERT INTO people (id, canonical_id) VALUES ('{person}', '{ghost}')"
         )
         assert found["orphans: people.canonical_id -> people.id"].examples == [str(ghost)]
 
 
 class TestLedger:
-    async def test_totals_that_no_transfer_made(self, database_url):
+    async def test_totals_that_no_transfer_made(self, own_database):
         a, b = uuid.uuid4(), uuid.uuid4()
         found = await findings_after(
-            database_url,
+            own_database,
             "INSERT INTO ledger_accounts (id, kind, owner_kind, debits_must_not_exceed_credits, credits_posted) "
             f"VALUES ('{a}', 'issuance', 'platform', false, 0), ('{b}', 'pool', 'platform', true, 7)",
         )
@@ -63,8 +73,8 @@ class TestLedger:
 
 
 class TestCommand:
-    async def test_a_database_that_holds_together_passes(self, app, database_url, data_dir):
-        assert await findings_after(database_url) == {}
-        done = kith("db", "check", "--json", database_url=database_url, data_dir=data_dir)
+    async def test_a_database_that_holds_together_passes(self, own_database, data_dir):
+        assert await findings_after(own_database) == {}
+        done = kith("db", "check", "--json", database_url=own_database, data_dir=data_dir)
         assert done.returncode == 0, done.stdout + done.stderr
         assert '"ok": true' in done.stdout
