@@ -368,6 +368,57 @@ def orgs_create(
     typer.echo(json.dumps(out) if as_json else f"created organisation {out['id']} ({out['name']})")
 
 
+@orgs_cli.command("trust")
+def orgs_trust(
+    org: Annotated[str, typer.Argument(help="Organisation id")],
+    records_consent: Annotated[
+        bool,
+        typer.Option("--records-consent", help="Grants it records count without the resident confirming"),
+    ] = False,
+    verifies_identity: Annotated[
+        bool, typer.Option("--verifies-identity", help="What it marks verified is believed")
+    ] = False,
+    revoke: Annotated[bool, typer.Option("--revoke", help="Withdraw the trust named instead")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Trust an organisation (platform operator only; audited). New organisations have neither."""
+    import uuid
+
+    from app.core.errors import AppError
+    from app.organisations import service
+    from app.organisations.schemas import OrganisationOut
+
+    if not (records_consent or verifies_identity):
+        _fail("name the trust: --records-consent and/or --verifies-identity")
+    try:
+        org_id = uuid.UUID(org)
+    except ValueError:
+        _fail(f"ORG: {org!r} is not an organisation id")
+    value = not revoke
+    try:
+        changed = asyncio.run(
+            _as_operator(
+                lambda s, p: service.set_trust(
+                    s,
+                    p,
+                    org_id,
+                    records_consent=value if records_consent else None,
+                    verifies_identity=value if verifies_identity else None,
+                )
+            )
+        )
+    except AppError as exc:
+        _fail(exc.detail)
+    out = OrganisationOut.model_validate(changed).model_dump(mode="json")
+    if as_json:
+        typer.echo(json.dumps(out))
+    else:
+        typer.echo(
+            f"{out['name']}: records consent: {'yes' if out['records_consent'] else 'no'}; "
+            f"verifies identity: {'yes' if out['verifies_identity'] else 'no'}"
+        )
+
+
 @clients_cli.command("create")
 def clients_create(
     org: Annotated[str, typer.Option(help="Organisation id")],

@@ -25,6 +25,7 @@ from app.db.embedded import resolve_database
 from app.db.migrate import head_revision
 from app.db.session import Database, database_unavailable
 from app.ledger import service as ledger_service
+from app.notices.service import NoticeSender
 from app.ops.endpoints import router as ops_router
 from app.portal import endpoints as portal
 from app.webhooks.worker import WebhookWorker
@@ -154,6 +155,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if worker is not None:
             worker.start()
         app.state.webhook_worker = worker
+        notices = NoticeSender(db, settings, settings.notice_seconds) if settings.notice_seconds else None
+        if notices is not None:
+            notices.start()
         # Everything made at start-up lives as long as the process: take it out of the garbage
         # collector's generations so that collections during big batches do not rescan it.
         gc.collect()
@@ -168,6 +172,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if worker is not None:
                 await worker.stop()
+            if notices is not None:
+                await notices.stop()
             if settings.ledger_lanes:
                 await requests.stop()
             await access_log.stop()  # what is buffered is written before the pool closes

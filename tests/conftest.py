@@ -18,10 +18,13 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from app.core.config import Settings
-from app.db import migrate
+from app.db import integrity, migrate
+from app.db.session import async_url
 from app.main import create_app
 from tests.factories import Platform
 
@@ -71,6 +74,22 @@ async def fresh_database(server_url: str) -> AsyncIterator[str]:
 async def database_url(server_url: str) -> AsyncIterator[str]:
     async with fresh_database(server_url) as url:
         yield url
+        await _holds_together(url)
+
+
+async def _holds_together(url: str) -> None:
+    """``kith db check`` on what the whole suite left behind: no orphans, no ledger breaks. Tests
+    that break the database on purpose do so in a database of their own or put it back."""
+    engine = create_async_engine(async_url(url))
+    try:
+        async with AsyncSession(engine) as session:
+            await session.execute(text("SELECT set_config('kith.platform', 'on', false)"))
+            findings = await integrity.check(session)
+    finally:
+        await engine.dispose()
+    assert not findings, "kith db check after the suite:\n" + "\n".join(
+        f"  {f.check}: {f.count} (e.g. {', '.join(f.examples)})" for f in findings
+    )
 
 
 @pytest.fixture(scope="session")
@@ -90,6 +109,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides) -> Settings:
         log_level="WARNING",
         webhook_worker=False,  # the webhook tests run workers of their own
         indicator_refresh_seconds=0,  # the indicator tests refresh the roll-ups themselves
+        notice_seconds=0,  # the notice tests deliver notices themselves
     )
     values.update(overrides)
     return Settings(**values)

@@ -29,15 +29,25 @@ class Platform:
         self.app = app
         self.client = client
 
-    async def make_org(self, name: str | None = None, sector: str = "public", kind: str = "council"):
+    async def make_org(
+        self, name: str | None = None, sector: str = "public", kind: str = "council", trusted: bool = True
+    ):
+        """An organisation; ``trusted``: the platform trusts it to record consent and to verify
+        identity (so that a grant it records opens data at once, as most tests of what a grant
+        opens want). The trust model's own tests make untrusted ones, as a new partner is."""
         async with self.app.state.db.session(platform=True) as session:
-            return await organisations.create_organisation(
+            org = await organisations.create_organisation(
                 session,
                 Principal.operator(),
                 name=name or f"Org {uuid.uuid4().hex[:6]}",
                 sector=sector,
                 kind=kind,
             )
+            if trusted:
+                org = await organisations.set_trust(
+                    session, Principal.operator(), org.id, records_consent=True, verifies_identity=True
+                )
+            return org
 
     async def make_client(self, org_id: uuid.UUID, scopes: list[str], admin: bool = False) -> ApiCredentials:
         async with self.app.state.db.session(platform=True) as session:
@@ -67,9 +77,11 @@ async def org_with_token(
     scopes: str = "people:read people:write",
     sector: str = "public",
     kind: str = "council",
+    trusted: bool = True,
 ) -> tuple[uuid.UUID, dict[str, str]]:
-    """A new organisation and the Authorization header of a client of it."""
-    org = await platform.make_org(sector=sector, kind=kind)
+    """A new organisation and the Authorization header of a client of it (``trusted``: see
+    :meth:`Platform.make_org`)."""
+    org = await platform.make_org(sector=sector, kind=kind, trusted=trusted)
     creds = await platform.make_client(org.id, scopes.split())
     return org.id, {"Authorization": f"Bearer {await platform.token(creds)}"}
 

@@ -21,7 +21,12 @@ ALL = (
         (
             "POST",
             "/v1/people/{id}/consents",
-            {"purpose": "rewards", "categories": ["rewards"], "method": "card_presented"},
+            {
+                "purpose": "rewards",
+                "categories": ["rewards"],
+                "method": "recorded_by_org",
+                "evidence": {"kind": "verbal", "reference": "at the desk"},
+            },
         ),
         ("GET", "/v1/people/{id}/timeline?purpose=rewards", None),
         ("GET", "/v1/people/{id}/relationships?purpose=rewards", None),

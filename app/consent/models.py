@@ -32,6 +32,9 @@ class ConsentGrant(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     withdrawn_by: Mapped[str | None] = mapped_column(Text)
+    # Unset: recorded by an organisation and awaiting the resident; opens nothing until set.
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    confirm_token_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class ConsentReceipt(Base):

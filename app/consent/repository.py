@@ -15,8 +15,10 @@ from app.db.session import driver_connection
 from app.organisations.models import Organisation
 from app.people.models import OrgPerson
 
-# An active grant: not withdrawn, and not past its expiry at this statement's now().
-ACTIVE = "g.withdrawn_at IS NULL AND (g.expires_at IS NULL OR g.expires_at > now())"
+# A live grant: not withdrawn, and not past its expiry at this statement's now(). It may still
+# await the resident's confirmation; only an active one (live and confirmed) opens anything.
+LIVE = "g.withdrawn_at IS NULL AND (g.expires_at IS NULL OR g.expires_at > now())"
+ACTIVE = f"g.confirmed_at IS NOT NULL AND {LIVE}"
 
 
 async def granted_categories(
@@ -62,11 +64,12 @@ async def grants_of(
 async def active_grants(
     session: AsyncSession, canonical_id: uuid.UUID, purpose: str | None = None
 ) -> list[ConsentGrant]:
-    """The person's active grants to any organisation (the caller must see across organisations)."""
+    """The person's live grants to any organisation, confirmed or awaiting them (the caller must
+    see across organisations): what a withdrawal or an erasure withdraws."""
     rows = await session.execute(
         text(
             "SELECT g.id FROM consent_grants g JOIN org_people op ON op.org_person_id = g.org_person_id "
-            f"WHERE op.canonical_id = :person AND {ACTIVE} AND (CAST(:purpose AS text) IS NULL OR g.purpose = :purpose) "
+            f"WHERE op.canonical_id = :person AND {LIVE} AND (CAST(:purpose AS text) IS NULL OR g.purpose = :purpose) "
             "ORDER BY g.granted_at"
         ),
         {"person": canonical_id, "purpose": purpose},
@@ -85,7 +88,7 @@ async def same_active_grant(
     categories: Sequence[str],
     expires_at: datetime | None,
 ) -> ConsentGrant | None:
-    """An active grant identical to the one asked for (a retried request), if any."""
+    """A live grant identical to the one asked for (a retried request), confirmed or not, if any."""
     found = await session.scalars(
         select(ConsentGrant)
         .where(
@@ -100,6 +103,26 @@ async def same_active_grant(
         .limit(1)
     )
     return found.first()
+
+
+async def canonical_ids(
+    session: AsyncSession, org_person_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    """The canonical person behind each organisation-scoped id (the caller sees those ids)."""
+    rows = await session.execute(
+        select(OrgPerson.org_person_id, OrgPerson.canonical_id).where(
+            OrgPerson.org_person_id.in_(list(org_person_ids))
+        )
+    )
+    return {r.org_person_id: r.canonical_id for r in rows}
+
+
+async def awaiting_grant_by_token(session: AsyncSession, token_hash: str) -> ConsentGrant | None:
+    return (
+        await session.scalars(
+            select(ConsentGrant).where(ConsentGrant.confirm_token_hash == token_hash).with_for_update()
+        )
+    ).first()
 
 
 async def grant_for_update(session: AsyncSession, consent_id: uuid.UUID) -> ConsentGrant | None:
@@ -147,6 +170,8 @@ _GRANT_COLUMNS = (
     "granted_by",
     "granted_at",
     "expires_at",
+    "confirmed_at",
+    "confirm_token_hash",
 )
 
 

@@ -137,6 +137,22 @@ async def grant(
     return consent_service.grant_view(row, receipts[row.id])
 
 
+async def confirm(session: AsyncSession, resident: Principal, consent_id: uuid.UUID) -> None:
+    """The resident confirms a grant an organisation recorded: it takes effect now."""
+    await consent_service.confirm_by_resident(session, resident, consent_id)
+
+
+async def refuse(session: AsyncSession, resident: Principal, consent_id: uuid.UUID) -> None:
+    """The resident refuses a grant an organisation recorded and that awaits them: withdrawn."""
+    canonical = await person_of(session, resident)
+    for g in await repo.active_grants(session, canonical):
+        if g.id == consent_id and g.confirmed_at is None:
+            g.confirm_token_hash = None
+            await consent_service.withdraw(session, resident, g)
+            return
+    raise consent_service.ConsentNotFound("There is no permission like that awaiting you.")
+
+
 async def withdraw(session: AsyncSession, resident: Principal, org_id: uuid.UUID, purpose: str) -> int:
     """The resident withdraws everything granted to the organisation for ``purpose`` (as easy as
     granting: one call). The number of grants withdrawn."""
@@ -334,7 +350,11 @@ async def erase(session: AsyncSession, resident: Principal) -> dict[str, Any]:
     )
     # Interactions and person↔organisation relationships stay, so that published aggregates do not
     # change, but belong from now on to an id linked to no one; person↔person ones go.
+    # The ghost is an erased person of its own, so what points at it still points at a row.
     unlinked = {"ids": people_ids, "ghost": uuid.uuid4()}
+    await session.execute(
+        text("INSERT INTO people (id, canonical_id, status) VALUES (:ghost, :ghost, 'erased')"), unlinked
+    )
     await session.execute(
         text("UPDATE interactions SET person_id = :ghost WHERE person_id = ANY(CAST(:ids AS uuid[]))"),
         unlinked,

@@ -22,10 +22,15 @@ class Evidence(StrictModel):
 class GrantIn(StrictModel):
     purpose: Purpose
     categories: list[Category] = Field(min_length=1, max_length=6)
-    method: Literal["card_presented", "recorded_by_org"] = Field(
-        description="How the resident gave consent (the portal records its own grants)"
+    method: str = Field(
+        "recorded_by_org",
+        description="recorded_by_org: the organisation records consent the resident gave it, with "
+        "evidence. It opens other organisations' data once the resident confirms it (they are sent "
+        "a link), or at once if the platform trusts the organisation to record consent. The portal "
+        "records residents' own grants, and resolving a resident's card records a card_presented one.",
+        examples=["recorded_by_org"],
     )
-    evidence: Evidence | None = Field(None, description="Required when method is recorded_by_org")
+    evidence: Evidence | None = Field(None, description="Required: how the resident's consent was given")
     expires_at: AwareDatetime | None = Field(
         None, description="When the grant lapses; unset: until withdrawn"
     )
@@ -37,10 +42,22 @@ class GrantIn(StrictModel):
             raise ValueError("categories must not repeat")
         return sorted(value)
 
+    @field_validator("method")
+    @classmethod
+    def _recorded(cls, value: str) -> str:
+        if value == "card_presented":
+            raise ValueError(
+                "card_presented grants are recorded only by resolving the resident's card "
+                "(POST /v1/cards/resolve); record what the resident told you as recorded_by_org"
+            )
+        if value != "recorded_by_org":
+            raise ValueError("must be recorded_by_org (the portal records residents' own grants)")
+        return value
+
     @model_validator(mode="after")
     def _evidence(self) -> GrantIn:
-        if self.method == "recorded_by_org" and self.evidence is None:
-            raise ValueError("evidence is required when method is recorded_by_org")
+        if self.evidence is None:
+            raise ValueError("evidence is required: how the resident gave their consent")
         return self
 
 
@@ -51,8 +68,12 @@ class GrantOut(ResponseModel):
     categories: list[str]
     method: str
     evidence: dict[str, Any] | None = None
-    status: Literal["active", "withdrawn", "expired"]
+    status: Literal["active", "awaiting_resident", "withdrawn", "expired"] = Field(
+        description="awaiting_resident: recorded by the organisation, not yet confirmed by the "
+        "resident; it opens nothing until they do"
+    )
     granted_at: datetime
+    confirmed_at: datetime | None = Field(None, description="When the grant took effect")
     expires_at: datetime | None = None
     withdrawn_at: datetime | None = None
     receipt_ids: list[uuid.UUID] = Field(description="Signed receipts: the grant's, then the withdrawal's")

@@ -11,6 +11,7 @@ an expiry holds from the very next statement.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -27,10 +28,17 @@ from app.consent import repository as repo
 from app.consent.catalogue import CATEGORIES, PURPOSES
 from app.consent.models import ConsentGrant, ConsentReceipt
 from app.core.errors import Forbidden, NotFound, ValidationFailed
+from app.core.ids import hash_secret
 from app.core.pagination import PageRequest, make_page
 from app.db.session import driver_connection, platform_scope
 from app.identity import service as identity_service
+from app.notices import service as notices
+from app.organisations import service as organisations_service
 from app.webhooks import service as events
+
+# The SQL condition (on a grant aliased ``g``) under which a grant opens anything, for other
+# domains' queries that join grants: the rule lives in the repository, once.
+ACTIVE_GRANT = repo.ACTIVE
 
 
 class UnknownPurpose(ValidationFailed):
@@ -167,6 +175,8 @@ def _status(grant: ConsentGrant, now: datetime | None = None) -> str:
         return "withdrawn"
     if grant.expires_at is not None and grant.expires_at <= (now or datetime.now(UTC)):
         return "expired"
+    if grant.confirmed_at is None:
+        return "awaiting_resident"
     return "active"
 
 
@@ -180,6 +190,7 @@ def grant_view(grant: ConsentGrant, receipt_ids: list[uuid.UUID]) -> dict[str, A
         "evidence": grant.evidence,
         "status": _status(grant),
         "granted_at": grant.granted_at,
+        "confirmed_at": grant.confirmed_at,
         "expires_at": grant.expires_at,
         "withdrawn_at": grant.withdrawn_at,
         "receipt_ids": receipt_ids,
@@ -245,19 +256,139 @@ async def grant(
     expires_at: datetime | None = None,
 ) -> tuple[ConsentGrant, bool]:
     """Record a grant to ``org_id`` (the person as it knows them: ``org_person_id``) with its signed
-    receipt; (grant, True). The same active grant asked for again is (that grant, False)."""
+    receipt, and tell the resident; (grant, True). The same live grant asked for again is (that
+    grant, False) — confirmed now if it awaited the resident and this one need not.
+
+    A grant opens other organisations' data only once confirmed: at once when the resident gave it
+    in the portal or by presenting their card, or when the platform trusts the recording
+    organisation to record consent; otherwise when the resident confirms it (the portal, or the
+    link in the notice they are sent)."""
     now = datetime.now(UTC)
     categories = check_grant(purpose, categories, expires_at, now)
+    confirmed = method in ("portal", "card_presented") or await _trusted_to_record(session, org_id)
     existing = await repo.same_active_grant(session, org_person_id, purpose, categories, expires_at)
     if existing is not None:
+        if confirmed and existing.confirmed_at is None:
+            await _confirm(session, actor, existing, now)
         return existing, False
     row = _new_grant(actor, org_id, org_person_id, purpose, categories, method, evidence, expires_at, now)
+    token = _awaiting(row) if not confirmed else None
+    if confirmed:
+        row.confirmed_at = now
     session.add(row)
     await session.flush()
     await _issue_receipt(session, row, "granted", now)
     await events.record_events(session, "consent.granted", {org_id: _event_payload(row)})
     _audit_grant(session, actor, row)
+    organisation = await repo.organisation(session, org_id)
+    canonical = (await repo.canonical_ids(session, [org_person_id]))[org_person_id]
+    await _tell_resident(
+        session, canonical, row, organisation.name if organisation else "An organisation", token
+    )
     return row, True
+
+
+async def _trusted_to_record(session: AsyncSession, org_id: uuid.UUID) -> bool:
+    return (await organisations_service.trust(session, org_id)).records_consent
+
+
+def _awaiting(row: ConsentGrant) -> str:
+    """Mark ``row`` as awaiting the resident; the token of the link that confirms it."""
+    token = secrets.token_urlsafe(24)
+    row.confirmed_at = None
+    row.confirm_token_hash = hash_secret(token)
+    return token
+
+
+async def _tell_resident(
+    session: AsyncSession, canonical: uuid.UUID, row: ConsentGrant, org_name: str, token: str | None
+) -> None:
+    settings = session.info["settings"]
+    portal = f"{settings.public_url.rstrip('/')}/portal/organisations"
+    what = "; ".join(CATEGORIES.get(c, c).lower() for c in row.categories)
+    why = PURPOSES.get(row.purpose, row.purpose)
+    how = {
+        "portal": "You gave it in the Kith portal.",
+        "card_presented": f"You showed your rewards card at {org_name}.",
+        "recorded_by_org": f"{org_name} recorded that you agreed"
+        + (f" ({row.evidence['kind']} consent)." if row.evidence else "."),
+    }.get(row.method, "")
+    if token is not None:
+        link = f"{settings.public_url.rstrip('/')}/portal/consents/confirm/{token}"
+        subject = f"Did you agree to share your information with {org_name}?"
+        body = (
+            f"{org_name} says you agreed to let it see {what} that other organisations hold about you, "
+            f"for: {why}\n\n{how} Nothing is shared until you confirm it.\n\n"
+            f"If you agreed, confirm here: {link}\n\n"
+            f"If you did not, you need do nothing; you can also refuse it at {portal}\n"
+        )
+    else:
+        subject = f"You gave {org_name} permission to see your information"
+        body = (
+            f"{org_name} may now see {what} that other organisations hold about you, for: {why}\n\n"
+            f"{how}\n\nYou can see and withdraw every permission in one step at {portal}\n"
+        )
+    await notices.tell(session, canonical, "consent.granted", subject, body)
+
+
+async def _confirm(session: AsyncSession, actor: Principal, row: ConsentGrant, now: datetime) -> None:
+    row.confirmed_at = now
+    row.confirm_token_hash = None
+    await session.flush()
+    audit.record(session, actor, "consent.confirmed", "consent_grant", row.id, {"org_id": str(row.org_id)})
+
+
+async def confirm_by_link(session: AsyncSession, token: str) -> ConsentGrant:
+    """The resident confirms a grant an organisation recorded, through the link they were sent
+    (platform scope). 404 for a link that is unknown, used, or for a grant no longer live."""
+    row = await repo.awaiting_grant_by_token(session, hash_secret(token))
+    if row is None or _status(row) != "awaiting_resident":
+        raise ConsentNotFound(
+            "This link is not valid any more: the permission was confirmed, refused or has expired."
+        )
+    await _confirm(session, Principal.resident(await _canonical_of(session, row)), row, datetime.now(UTC))
+    return row
+
+
+async def grant_awaiting_link(session: AsyncSession, token: str) -> dict[str, Any] | None:
+    """What a confirmation link asks the resident to confirm (platform scope): the grant and the
+    organisation's name; None when the link is unknown or the grant no longer awaits them."""
+    row = await repo.awaiting_grant_by_token(session, hash_secret(token))
+    if row is None or _status(row) != "awaiting_resident":
+        return None
+    organisation = await repo.organisation(session, row.org_id)
+    return {**grant_view(row, []), "organisation": organisation.name if organisation else "An organisation"}
+
+
+async def refuse_by_link(session: AsyncSession, token: str) -> ConsentGrant:
+    """The resident refuses a grant an organisation recorded, through the link they were sent: it is
+    withdrawn, with its receipt (platform scope)."""
+    row = await repo.awaiting_grant_by_token(session, hash_secret(token))
+    if row is None or _status(row) != "awaiting_resident":
+        raise ConsentNotFound(
+            "This link is not valid any more: the permission was confirmed, refused or has expired."
+        )
+    row.confirm_token_hash = None
+    return await withdraw(session, Principal.resident(await _canonical_of(session, row)), row)
+
+
+async def confirm_by_resident(
+    session: AsyncSession, resident: Principal, grant_id: uuid.UUID
+) -> ConsentGrant:
+    """The signed-in resident confirms one of their grants that awaits them (platform scope)."""
+    row = await repo.grant_for_update(session, grant_id)
+    if (
+        row is None
+        or _status(row) != "awaiting_resident"
+        or await _canonical_of(session, row) != resident.resident_id
+    ):
+        raise ConsentNotFound("There is no permission like that awaiting you.")
+    await _confirm(session, resident, row, datetime.now(UTC))
+    return row
+
+
+async def _canonical_of(session: AsyncSession, row: ConsentGrant) -> uuid.UUID:
+    return (await repo.canonical_ids(session, [row.org_person_id]))[row.org_person_id]
 
 
 def _new_grant(
@@ -341,7 +472,8 @@ async def grants_by_org(
         keys.append(key)
         asked.setdefault(key, body)
     ids = await repo.same_active_grants(session, list(asked))
-    fresh = []
+    confirmed = await _trusted_to_record(session, org_id)
+    fresh, tokens = [], []
     for key, body in asked.items():
         if key in ids:
             continue
@@ -350,6 +482,9 @@ async def grants_by_org(
         row = _new_grant(
             principal, org_id, person, purpose, list(categories), body.method, evidence, expires_at, now
         )
+        if confirmed:
+            row.confirmed_at = now
+        tokens.append(None if confirmed else _awaiting(row))
         fresh.append(row)
         ids[key] = row.id
     if fresh:
@@ -357,8 +492,11 @@ async def grants_by_org(
         issued = [_receipt_columns(session, row, "granted", now, organisation) for row in fresh]
         await repo.insert_grants(session, fresh, issued)
         await events.record_many(session, "consent.granted", [(org_id, _event_payload(row)) for row in fresh])
-        for row in fresh:
+        canonical = await repo.canonical_ids(session, [row.org_person_id for row in fresh])
+        name = organisation.name if organisation else "An organisation"
+        for row, token in zip(fresh, tokens, strict=True):
             _audit_grant(session, principal, row)
+            await _tell_resident(session, canonical[row.org_person_id], row, name, token)
     return [ids[key] for key in keys]
 
 

@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     webhook_worker: bool = Field(
         True, description="Run the webhook delivery worker inside kith serve (else run `kith worker`)"
     )
+    notice_seconds: float = Field(
+        5.0,
+        ge=0,
+        le=3600,
+        description="How often notices to residents (a new grant, a spend) are mailed; 0: not by this process",
+    )
     webhook_poll_seconds: float = Field(1.0, gt=0, le=60, description="How often the worker looks for work")
     webhook_timeout_seconds: float = Field(15.0, gt=0, le=60, description="Timeout of one delivery attempt")
     webhook_retry_base_seconds: float = Field(

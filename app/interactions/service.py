@@ -244,8 +244,7 @@ async def _tell_organisations(
                 "FROM org_people own JOIN org_people op ON op.canonical_id = own.canonical_id "
                 "JOIN consent_grants g ON g.org_person_id = op.org_person_id "
                 "WHERE own.org_id = :org AND own.canonical_id = ANY(CAST(:persons AS uuid[])) "
-                "AND g.withdrawn_at IS NULL AND (g.expires_at IS NULL OR g.expires_at > now()) "
-                "AND 'interactions' = ANY(g.categories) AND g.org_id <> :org"
+                f"AND {consent_service.ACTIVE_GRANT} AND 'interactions' = ANY(g.categories) AND g.org_id <> :org"
             ),
             {"org": principal.org_id, "persons": persons},
         )

@@ -16,6 +16,7 @@ from app.organisations.schemas import (
     OrganisationIn,
     OrganisationOut,
     OrganisationPage,
+    TrustIn,
 )
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -42,6 +43,14 @@ async def list_organisations(page: PageRequest = Depends(page_request), ctx: Con
 async def get_organisation(org_id: uuid.UUID, ctx: Context = tenant("admin")):
     """Read one organisation."""
     return await service.get_organisation(ctx.session, org_id)
+
+
+@router.post(
+    "/organisations/{org_id}/trust", response_model=OrganisationOut, operation_id="setOrganisationTrust"
+)
+async def set_trust(org_id: uuid.UUID, body: TrustIn, ctx: Context = tenant("admin")):
+    """Trust an organisation to record consent or to verify identity, or stop (platform only; audited)."""
+    return await service.set_trust(ctx.session, ctx.principal, org_id, **body.model_dump())
 
 
 @router.post(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ARRAY, CheckConstraint, DateTime, ForeignKey, Index, String, Text, func
+from sqlalchemy import ARRAY, Boolean, CheckConstraint, DateTime, ForeignKey, Index, String, Text, false, func
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -27,6 +27,10 @@ class Organisation(Base):
     kind: Mapped[str] = mapped_column(String(40))
     area_code: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Trust only the platform gives (a trigger refuses anyone else): consent this organisation
+    # records counts at once; what it marks verified is believed.
+    records_consent: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    verifies_identity: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class ApiClient(Base):

@@ -49,6 +49,18 @@ class OrganisationOut(ResponseModel):
     kind: str
     area_code: str | None
     created_at: datetime
+    records_consent: bool = Field(
+        description="The platform trusts it to record consent: grants it records count at once, "
+        "without the resident's confirmation"
+    )
+    verifies_identity: bool = Field(
+        description="The platform trusts what it marks verified (sign-in, deterministic matching)"
+    )
+
+
+class TrustIn(StrictModel):
+    records_consent: bool | None = Field(None, description="Trust it to record consent (false: stop)")
+    verifies_identity: bool | None = Field(None, description="Trust its verifications (false: stop)")
 
 
 class OrganisationPage(ResponseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -119,3 +120,43 @@ async def client_for_token(session: AsyncSession, client_id: str) -> ClientRecor
     if client is None or client.disabled_at is not None:
         return None
     return ClientRecord(client.client_id, client.org_id, client.secret_hash, tuple(client.scopes))
+
+
+@dataclass(frozen=True)
+class Trust:
+    """What the platform trusts an organisation to do on residents' behalf (neither, by default)."""
+
+    records_consent: bool = False
+    verifies_identity: bool = False
+
+
+async def trust(session: AsyncSession, org_id: uuid.UUID | None) -> Trust:
+    """The trust the platform gives ``org_id`` (none for no organisation)."""
+    if org_id is None:
+        return Trust()
+    row = await repository.get_organisation(session, org_id)  # its own row, or any for the platform
+    return Trust(row.records_consent, row.verifies_identity) if row is not None else Trust()
+
+
+async def set_trust(
+    session: AsyncSession,
+    principal: Principal,
+    org_id: uuid.UUID,
+    *,
+    records_consent: bool | None = None,
+    verifies_identity: bool | None = None,
+) -> Organisation:
+    """The platform trusts (or stops trusting) an organisation to record consent or to verify
+    identity; audited. Unchanged where None."""
+    org = await get_organisation(session, org_id)
+    before = {"records_consent": org.records_consent, "verifies_identity": org.verifies_identity}
+    if records_consent is not None:
+        org.records_consent = records_consent
+    if verifies_identity is not None:
+        org.verifies_identity = verifies_identity
+    await session.flush()
+    after = {"records_consent": org.records_consent, "verifies_identity": org.verifies_identity}
+    audit.record(
+        session, principal, "organisation.trust", "organisation", org.id, {"before": before, "after": after}
+    )
+    return org

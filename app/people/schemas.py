@@ -34,7 +34,9 @@ class AttributesIn(StrictModel):
     uprn: str | None = Field(None, max_length=12)
     verified: list[Attribute] = Field(
         default_factory=list,
-        description="Attributes the organisation has verified (e.g. an email it confirmed)",
+        description="Attributes the organisation has verified (e.g. an email it confirmed). Believed "
+        "only from organisations the platform trusts to verify identity; from any other the values "
+        "are kept as ordinary claims",
     )
 
 

@@ -24,6 +24,7 @@ from app.db.session import platform_scope
 from app.identity import repository as identity_repo
 from app.identity import service as identity_service
 from app.identity.matching import Profile, probe_keys, score
+from app.organisations import service as organisations_service
 from app.people.normalise import FieldError, name_key, normalise
 from app.people.normalise import postcode as normalise_postcode
 from app.people.schemas import AttributesIn, PersonIn, SearchIn
@@ -37,8 +38,15 @@ def _field_errors(errors: list[FieldError]) -> list[dict[str, str]]:
     return [{"field": e.field, "message": e.message} for e in errors]
 
 
+async def _verifies(session: AsyncSession, principal: Principal) -> bool:
+    """Whether the caller's ``verified`` is believed: only an organisation the platform trusts to
+    verify identity. Anyone else's is kept as an ordinary claim, so that no partner can make an
+    address the resident's sign-in address, or a key that links people, by saying it checked it."""
+    return (await organisations_service.trust(session, principal.org_id)).verifies_identity
+
+
 def _submission(
-    body: AttributesIn, external_ref: str | None
+    body: AttributesIn, external_ref: str | None, verifying: bool = True
 ) -> tuple[identity_service.Submission | None, list]:
     raw = body.model_dump(exclude={"verified", "external_ref", "consent"}, exclude_none=True)
     attributes, errors = normalise(raw)
@@ -46,7 +54,8 @@ def _submission(
     errors += [FieldError("verified", f"'{a}' is marked verified but not given") for a in missing_verified]
     if errors:
         return None, _field_errors(errors)
-    return identity_service.Submission(attributes, external_ref, frozenset(body.verified)), []
+    verified = frozenset(body.verified) if verifying else frozenset()
+    return identity_service.Submission(attributes, external_ref, verified), []
 
 
 async def register(
@@ -54,7 +63,8 @@ async def register(
 ) -> tuple[identity_service.Resolution, dict[str, Any] | None]:
     """Resolve one record to a person (created, matched or held for review) and store it, with the
     consent the organisation captured at the same time, if any."""
-    submission, errors = _submission(body, body.external_ref)
+    verifying = bool(body.verified) and await _verifies(session, principal)
+    submission, errors = _submission(body, body.external_ref, verifying)
     if submission is None:
         raise ValidationFailed(f"Invalid: {', '.join(e['field'] for e in errors)}.", errors=errors)
     if not submission.attributes.values:
@@ -83,6 +93,7 @@ async def register_batch(
         raise _consent_scope_needed()
     results: list[dict[str, Any] | None] = [None] * len(items)
     now = datetime.now(UTC)
+    verifying = await _verifies(session, principal)
     valid: list[tuple[int, identity_service.Submission, Any]] = []
 
     async def validated() -> AsyncIterator[list[identity_service.Submission]]:
@@ -106,7 +117,7 @@ async def register_batch(
                     ],
                 }
                 continue
-            submission, errors = _submission(body, body.external_ref)
+            submission, errors = _submission(body, body.external_ref, verifying)
             if submission is None or not submission.attributes.values:
                 results[index] = {
                     "index": index,
@@ -225,7 +236,7 @@ def _new_claims(
     """The attributes a PATCH-like body asserts, and their claims stamped now; 422 if none or bad.
     ``verifying``: whether the asserter may mark values verified (an organisation that checked
     them may; a resident's own word is a resident claim, not a verification)."""
-    submission, errors = _submission(body, None)
+    submission, errors = _submission(body, None, verifying)
     if submission is None:
         raise ValidationFailed(f"Invalid: {', '.join(e['field'] for e in errors)}.", errors=errors)
     if not submission.attributes.values:
@@ -278,7 +289,9 @@ async def assert_claims(
 ) -> list[str]:
     """Record new attribute values asserted by the caller (its claims replace its earlier ones)."""
     canonical = await identity_service.person_of_org(session, org_person_id)
-    changed, claims = _new_claims(body, "assert")
+    changed, claims = _new_claims(
+        body, "assert", verifying=bool(body.verified) and await _verifies(session, principal)
+    )
     # A person known to the organisation only through a merge gets a record of its own.
     record = await identity_repo.latest_record_of(session, principal.org_id, canonical)
     sector = await identity_repo.organisation_sector(session, principal.org_id)

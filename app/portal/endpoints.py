@@ -14,12 +14,13 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 
 from app.consent import rights
+from app.consent import service as consent_service
 from app.consent.catalogue import CATEGORIES, PURPOSES
 from app.core.errors import AppError, ValidationFailed
 from app.core.pagination import PageRequest, decode_cursor
 from app.people.schemas import AttributesIn
 from app.portal import service, sign_in
-from app.portal.deps import SESSION_COOKIE, TEMPLATES, Page, Redirect, resident
+from app.portal.deps import SESSION_COOKIE, TEMPLATES, Page, Redirect, resident, visitor
 from app.portal.forms import ADDRESS_FIELDS, ATTRIBUTE_LABELS, TEXT_FIELDS, form_errors, notice, qr_svg
 from app.rewards import service as rewards_service
 
@@ -181,6 +182,52 @@ async def withdraw(org_id: uuid.UUID, page: Page = Depends(resident)):
     await _linked(page, org_id, purpose)
     await rights.withdraw(page.session, page.portal.resident, org_id, purpose)
     return page.redirect("/portal/organisations?notice=withdrawn")
+
+
+@router.post("/consents/{consent_id}/confirm")
+async def confirm_grant(consent_id: uuid.UUID, page: Page = Depends(resident)):
+    await rights.confirm(page.session, page.portal.resident, consent_id)
+    return page.redirect("/portal/organisations?notice=confirmed")
+
+
+@router.post("/consents/{consent_id}/refuse")
+async def refuse_grant(consent_id: uuid.UUID, page: Page = Depends(resident)):
+    await rights.refuse(page.session, page.portal.resident, consent_id)
+    return page.redirect("/portal/organisations?notice=refused")
+
+
+# The link in the notice of a grant an organisation recorded: it works without signing in (the
+# link's token is the proof), and only a button press confirms, not the visit itself (mail
+# scanners open links).
+@router.get("/consents/confirm/{token}")
+async def confirm_link(token: str, page: Page = Depends(visitor)):
+    grant = await consent_service.grant_awaiting_link(page.session, token)
+    return page.render(
+        "confirm.html",
+        status=200 if grant else 404,
+        grant=grant,
+        token=token,
+        purposes=PURPOSES,
+        categories=CATEGORIES,
+    )
+
+
+@router.post("/consents/confirm/{token}")
+async def confirm_by_link(token: str, page: Page = Depends(visitor)):
+    grant = await consent_service.grant_awaiting_link(page.session, token)
+    if grant is None:
+        return page.render("confirm.html", status=404, grant=None, token=token)
+    if page.field("answer") == "refuse":
+        await consent_service.refuse_by_link(page.session, token)
+    else:
+        await consent_service.confirm_by_link(page.session, token)
+    return page.render(
+        "confirm.html",
+        grant=grant,
+        done="refused" if page.field("answer") == "refuse" else "confirmed",
+        purposes=PURPOSES,
+        categories=CATEGORIES,
+    )
 
 
 @router.get("/access-log")

@@ -16,6 +16,8 @@ NOTICES = {
     "details-saved": "Your details have been saved. Organisations you let see them will use your version.",
     "granted": "Permission given.",
     "withdrawn": "Permission withdrawn. The organisation can no longer see this.",
+    "confirmed": "Permission confirmed. The organisation can now see what you agreed to.",
+    "refused": "Permission refused. The organisation sees nothing more than before.",
     "card-renewed": "Your new card is ready. Your old card no longer works.",
     "objected": "You have objected to research. You are left out of community statistics from now on.",
     "objection-lifted": "Your objection to research has been lifted.",

@@ -227,7 +227,7 @@ async def _present_card(
         org_id=principal.org_id,  # type: ignore[arg-type]
         org_person_id=their_id,
         purpose="rewards",
-        categories=["rewards"],
+        categories=["identity", "rewards"],  # what presenting a card shows: who, and their credits
         method="card_presented",
     )
     return canonical, their_id

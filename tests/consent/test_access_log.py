@@ -6,10 +6,30 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import asyncpg
+import pytest
+
 from app.consent import access_log
 from app.consent.access_log import AccessLogWriter
 from app.db.session import Database
-from tests.conftest import make_settings
+from tests.conftest import _plain, fresh_database, make_settings
+
+
+@pytest.fixture(scope="module")
+async def database_url(server_url: str):
+    """A database of this module's own: its entries name people and organisations that do not
+    exist, which the suite's shared database must not hold."""
+    async with fresh_database(server_url) as url:
+        yield url
+
+
+@pytest.fixture
+async def owner_conn(database_url: str):
+    conn = await asyncpg.connect(_plain(database_url))
+    try:
+        yield conn
+    finally:
+        await conn.close()
 
 
 def entries(org_id: uuid.UUID, n: int) -> list[access_log.Entry]:

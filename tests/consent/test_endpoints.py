@@ -210,7 +210,12 @@ class TestGrants:
     async def test_consent_can_arrive_with_the_registration(self, client, platform):
         _, headers = await org_with_token(platform, SCOPES)
         body = unique_resident(
-            consent={"purpose": "rewards", "categories": ["rewards"], "method": "card_presented"}
+            consent={
+                "purpose": "rewards",
+                "categories": ["rewards"],
+                "method": "recorded_by_org",
+                "evidence": {"kind": "verbal", "reference": "at the desk"},
+            }
         )
         response = await client.post("/v1/people", json=body, headers=headers)
         assert response.status_code == 201, response.text
@@ -224,7 +229,12 @@ class TestGrants:
     async def test_consent_with_registration_needs_the_consent_scope(self, client, platform):
         _, headers = await org_with_token(platform, "people:write")
         body = unique_resident(
-            consent={"purpose": "rewards", "categories": ["rewards"], "method": "card_presented"}
+            consent={
+                "purpose": "rewards",
+                "categories": ["rewards"],
+                "method": "recorded_by_org",
+                "evidence": {"kind": "verbal", "reference": "at the desk"},
+            }
         )
         response = await client.post("/v1/people", json=body, headers=headers)
         assert response.status_code == 403
@@ -232,7 +242,12 @@ class TestGrants:
 
     async def test_consent_can_arrive_with_a_batch(self, client, platform, owner_conn):
         org_id, headers = await org_with_token(platform, SCOPES)
-        rewards = {"purpose": "rewards", "categories": ["rewards", "contact"], "method": "card_presented"}
+        rewards = {
+            "purpose": "rewards",
+            "categories": ["rewards", "contact"],
+            "method": "recorded_by_org",
+            "evidence": {"kind": "verbal", "reference": "at the desk"},
+        }
         later = (datetime.now(UTC) + timedelta(days=30)).isoformat()
         first, second, third = (unique_resident(external_ref=f"BC-{n}") for n in range(3))
         items = [
@@ -292,7 +307,12 @@ class TestGrants:
         items = [
             unique_resident(),
             unique_resident(
-                consent={"purpose": "rewards", "categories": ["rewards"], "method": "card_presented"}
+                consent={
+                    "purpose": "rewards",
+                    "categories": ["rewards"],
+                    "method": "recorded_by_org",
+                    "evidence": {"kind": "verbal", "reference": "at the desk"},
+                }
             ),
         ]
         response = await client.post("/v1/people/batch", json=items, headers=headers)
@@ -303,7 +323,12 @@ class TestGrants:
     async def test_a_batch_record_whose_consent_has_expired_is_rejected_alone(self, client, platform):
         _, headers = await org_with_token(platform, SCOPES)
         past = (datetime.now(UTC) - timedelta(days=1)).isoformat()
-        rewards = {"purpose": "rewards", "categories": ["rewards"], "method": "card_presented"}
+        rewards = {
+            "purpose": "rewards",
+            "categories": ["rewards"],
+            "method": "recorded_by_org",
+            "evidence": {"kind": "verbal", "reference": "at the desk"},
+        }
         items = [unique_resident(consent=rewards), unique_resident(consent={**rewards, "expires_at": past})]
         response = await client.post("/v1/people/batch", json=items, headers=headers)
         assert response.status_code == 200, response.text

@@ -66,7 +66,12 @@ class TestRectify:
     async def test_a_resident_claim_wins(self, app, client, pair, owner_conn):
         await client.post(
             f"/v1/people/{pair.a_id}/consents",
-            json={"purpose": "service_delivery", "categories": ["identity"], "method": "card_presented"},
+            json={
+                "purpose": "service_delivery",
+                "categories": ["identity"],
+                "method": "recorded_by_org",
+                "evidence": {"kind": "verbal", "reference": "at the desk"},
+            },
             headers=pair.a,
         )
         resident = await resident_of(owner_conn, pair)
@@ -292,9 +297,12 @@ class TestEraseKeepsAggregates:
         await as_resident(app, rights.erase, resident)
         rows = await owner_conn.fetch("SELECT person_id FROM interactions WHERE org_id = $1", pair.a_org)
         assert len(rows) == 2 and len({r["person_id"] for r in rows}) == 1  # still one (anonymous) someone
-        assert (
-            await owner_conn.fetchval("SELECT count(*) FROM people WHERE id = $1", rows[0]["person_id"]) == 0
-        )
+        ghost = rows[0]["person_id"]  # an erased person of its own, with nothing that says who
+        assert await owner_conn.fetchval("SELECT status FROM people WHERE id = $1", ghost) == "erased"
+        for linked in ("person_records", "org_people"):
+            assert (
+                await owner_conn.fetchval(f"SELECT count(*) FROM {linked} WHERE person_id = $1", ghost) == 0
+            )
         kinds = await owner_conn.fetch(
             "SELECT kind, person_id FROM relationships WHERE org_id = $1", pair.a_org
         )

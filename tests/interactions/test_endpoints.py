@@ -175,7 +175,12 @@ class TestTimeline:
         _, headers, person = shop
         await client.post(
             f"/v1/people/{person}/consents",
-            json={"purpose": "rewards", "categories": ["rewards"], "method": "card_presented"},
+            json={
+                "purpose": "rewards",
+                "categories": ["rewards"],
+                "method": "recorded_by_org",
+                "evidence": {"kind": "verbal", "reference": "at the desk"},
+            },
             headers=headers,
         )
         items = [visit(person, minutes_ago=n, external_id=f"p{n}") for n in range(7)]

@@ -433,10 +433,23 @@ class TestRequestsMadeTogether:
     async def test_one_that_fails_the_statement_fails_only_itself(self, client, funded, owner_conn):
         # An account one credit short of the largest balance PostgreSQL holds: a transfer into it
         # overflows, and the statement it is in fails as a whole.
+        before = await owner_conn.fetchval(
+            "SELECT credits_posted FROM ledger_accounts WHERE id = $1::uuid", funded.other_pool
+        )
         await owner_conn.execute(
             "UPDATE ledger_accounts SET credits_posted = 9223372036854775806 WHERE id = $1::uuid",
             funded.other_pool,
         )
+        try:
+            await self._one_fails_alone(client, funded, owner_conn)
+        finally:  # the suite's database must still hold together for kith db check
+            await owner_conn.execute(
+                "UPDATE ledger_accounts SET credits_posted = $2 WHERE id = $1::uuid",
+                funded.other_pool,
+                before,
+            )
+
+    async def _one_fails_alone(self, client, funded, owner_conn):
         third = await make_pool(client, funded.headers, "Third")
         bodies = [transfer(funded.pool, third, 3) for _ in range(20)]
         bodies[10] = transfer(funded.pool, funded.other_pool, 3)

@@ -85,7 +85,12 @@ class TestRewards:
         pool = await make_pool(web, council)
         await mint(web, admin, pool, 100)
         body = unique_resident(verified=["email"], phone=None)
-        body["consent"] = {"purpose": "rewards", "categories": ["rewards"], "method": "card_presented"}
+        body["consent"] = {
+            "purpose": "rewards",
+            "categories": ["rewards"],
+            "method": "recorded_by_org",
+            "evidence": {"kind": "verbal", "reference": "at the desk"},
+        }
         person = (await web.post("/v1/people", json=body, headers=council)).json()["person_id"]
         earned = await web.post(
             "/v1/rewards/earn",

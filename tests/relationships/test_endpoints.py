@@ -130,7 +130,8 @@ class TestRead:
             json={
                 "purpose": "case_coordination",
                 "categories": ["relationships"],
-                "method": "card_presented",
+                "method": "recorded_by_org",
+                "evidence": {"kind": "verbal", "reference": "at the desk"},
             },
             headers=charity,
         )

@@ -43,7 +43,12 @@ async def scheme(client, platform, admin, owner_conn):
 async def grant_rewards(client, headers, person):
     response = await client.post(
         f"/v1/people/{person}/consents",
-        json={"purpose": "rewards", "categories": ["rewards"], "method": "card_presented"},
+        json={
+            "purpose": "rewards",
+            "categories": ["rewards"],
+            "method": "recorded_by_org",
+            "evidence": {"kind": "verbal", "reference": "at the desk"},
+        },
         headers=headers,
     )
     assert response.status_code in (200, 201), response.text

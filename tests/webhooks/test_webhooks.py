@@ -104,7 +104,12 @@ async def subscribed(dev_app, dev_client, receiver, events=("consent.granted", "
 async def grant(client, headers, person) -> dict:
     response = await client.post(
         f"/v1/people/{person}/consents",
-        json={"purpose": "rewards", "categories": ["rewards"], "method": "card_presented"},
+        json={
+            "purpose": "rewards",
+            "categories": ["rewards"],
+            "method": "recorded_by_org",
+            "evidence": {"kind": "verbal", "reference": "at the desk"},
+        },
         headers=headers,
     )
     assert response.status_code == 201, response.text
@@ -259,7 +264,8 @@ class TestDelivery:
                 json={
                     "purpose": "offers",
                     "categories": ["contact"],
-                    "method": "card_presented",
+                    "method": "recorded_by_org",
+                    "evidence": {"kind": "verbal", "reference": "at the desk"},
                     "expires_at": f"2030-01-0{n + 1}T00:00:00Z",
                 },
                 headers=headers,

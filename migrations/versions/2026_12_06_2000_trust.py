@@ -1,0 +1,151 @@
+"""Trust is the platform's to give: organisation trust flags, grants that await the resident, and
+notices to residents.
+
+Revision ID: 2026_12_06_trust
+Revises: 2026_12_06_baseline
+Create Date: 2026-12-06 20:00
+
+- ``organisations.records_consent`` / ``verifies_identity``: set only by the platform (a trigger
+  refuses anyone else, whatever the row-level policy lets an organisation update of its own row).
+- ``consent_grants.confirmed_at``: a grant opens other organisations' data only once confirmed
+  (by the resident, or at once when the platform trusts the recording organisation). Every active
+  grant test, here and in the service, now includes it. ``confirm_token_hash``: the emailed link.
+- ``resident_notices``: what residents are told (a new grant, a spend), written in the transaction
+  that did it and delivered by mail afterwards, so none is lost and none is sent for a change that
+  rolled back.
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "2026_12_06_trust"
+down_revision = "2026_12_06_baseline"
+branch_labels = None
+depends_on = None
+
+CONSENTED = r"""
+CREATE OR REPLACE FUNCTION public.kith_consented(p_person uuid, p_categories text[]) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+       SELECT kith_current_purpose() IS NOT NULL AND kith_current_org() IS NOT NULL AND EXISTS (
+         SELECT 1 FROM people rp
+           JOIN org_people op ON op.canonical_id = rp.canonical_id AND op.org_id = kith_current_org()
+           JOIN consent_grants g ON g.org_person_id = op.org_person_id
+          WHERE rp.id = p_person
+            AND g.purpose = kith_current_purpose()
+            AND g.confirmed_at IS NOT NULL
+            AND g.withdrawn_at IS NULL
+            AND (g.expires_at IS NULL OR g.expires_at > now())
+            AND g.categories && p_categories) $$
+"""
+
+CONSENTED_BEFORE = r"""
+CREATE OR REPLACE FUNCTION public.kith_consented(p_person uuid, p_categories text[]) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+       SELECT kith_current_purpose() IS NOT NULL AND kith_current_org() IS NOT NULL AND EXISTS (
+         SELECT 1 FROM people rp
+           JOIN org_people op ON op.canonical_id = rp.canonical_id AND op.org_id = kith_current_org()
+           JOIN consent_grants g ON g.org_person_id = op.org_person_id
+          WHERE rp.id = p_person
+            AND g.purpose = kith_current_purpose()
+            AND g.withdrawn_at IS NULL
+            AND (g.expires_at IS NULL OR g.expires_at > now())
+            AND g.categories && p_categories) $$
+"""
+
+TRUST_GUARD = r"""
+CREATE FUNCTION public.kith_trust_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  IF NOT kith_is_platform() AND (NEW.records_consent, NEW.verifies_identity)
+       IS DISTINCT FROM (OLD.records_consent, OLD.verifies_identity) THEN
+    RAISE EXCEPTION 'only the platform grants an organisation trust' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN NEW;
+END $$
+"""
+
+# An organisation's session may confirm a grant it records only when the platform trusts it to
+# record consent, or for a card the resident presented; everything else is confirmed by the
+# resident, through the platform (the portal, the emailed link).
+GRANT_GUARD = r"""
+CREATE FUNCTION public.kith_grant_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  IF kith_is_platform() OR NEW.confirmed_at IS NULL THEN
+    RETURN NEW;
+  END IF;
+  IF TG_OP = 'UPDATE' AND OLD.confirmed_at IS NOT NULL THEN
+    RETURN NEW;
+  END IF;
+  IF NEW.method = 'card_presented' OR (NEW.method = 'recorded_by_org' AND EXISTS (
+       SELECT 1 FROM organisations o WHERE o.id = NEW.org_id AND o.records_consent)) THEN
+    RETURN NEW;
+  END IF;
+  RAISE EXCEPTION 'a grant this organisation records awaits the resident' USING ERRCODE = 'insufficient_privilege';
+END $$
+"""
+
+UPGRADE = [
+    "ALTER TABLE organisations ADD COLUMN records_consent boolean DEFAULT false NOT NULL",
+    "ALTER TABLE organisations ADD COLUMN verifies_identity boolean DEFAULT false NOT NULL",
+    TRUST_GUARD,
+    "CREATE TRIGGER trust_guard BEFORE UPDATE ON organisations FOR EACH ROW EXECUTE FUNCTION kith_trust_guard()",
+    "ALTER TABLE consent_grants ADD COLUMN confirmed_at timestamp with time zone",
+    "ALTER TABLE consent_grants ADD COLUMN confirm_token_hash character varying(64)",
+    "UPDATE consent_grants SET confirmed_at = granted_at",  # grants made before this stand
+    "CREATE UNIQUE INDEX uq_consent_grants_confirm_token ON consent_grants (confirm_token_hash) "
+    "WHERE confirm_token_hash IS NOT NULL",
+    GRANT_GUARD,
+    "CREATE TRIGGER grant_guard BEFORE INSERT OR UPDATE ON consent_grants FOR EACH ROW "
+    "EXECUTE FUNCTION kith_grant_guard()",
+    CONSENTED,
+    """
+CREATE TABLE resident_notices (
+    id uuid NOT NULL,
+    person_id uuid NOT NULL,
+    kind character varying(32) NOT NULL,
+    subject text NOT NULL,
+    body text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    sent_at timestamp with time zone,
+    attempts integer DEFAULT 0 NOT NULL,
+    CONSTRAINT pk_resident_notices PRIMARY KEY (id)
+)""",
+    "CREATE INDEX ix_resident_notices_unsent ON resident_notices (created_at) WHERE sent_at IS NULL",
+    "CREATE INDEX ix_resident_notices_person ON resident_notices (person_id, created_at)",
+    "ALTER TABLE resident_notices ENABLE ROW LEVEL SECURITY",
+    "ALTER TABLE resident_notices FORCE ROW LEVEL SECURITY",
+    # Organisations write notices (a grant they record tells the resident) but never read them.
+    "CREATE POLICY resident_notices_platform ON resident_notices USING (kith_is_platform()) "
+    "WITH CHECK (true)",
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON resident_notices TO kith_app",
+]
+
+DOWNGRADE = [
+    "DROP TABLE resident_notices",
+    CONSENTED_BEFORE,
+    "DROP TRIGGER grant_guard ON consent_grants",
+    "DROP FUNCTION kith_grant_guard()",
+    "DROP INDEX uq_consent_grants_confirm_token",
+    "ALTER TABLE consent_grants DROP COLUMN confirm_token_hash",
+    "ALTER TABLE consent_grants DROP COLUMN confirmed_at",
+    "DROP TRIGGER trust_guard ON organisations",
+    "DROP FUNCTION kith_trust_guard()",
+    "ALTER TABLE organisations DROP COLUMN verifies_identity",
+    "ALTER TABLE organisations DROP COLUMN records_consent",
+]
+
+
+def upgrade() -> None:
+    for statement in UPGRADE:
+        op.execute(statement)
+
+
+def downgrade() -> None:
+    for statement in DOWNGRADE:
+        op.execute(statement)

@@ -1,0 +1,283 @@
+"""Partners, not the platform: a café that joined Kith and knows a resident's name and date of
+birth cannot grant itself her data, sign in as her, or make its word count as a verification.
+Only the platform trusts an organisation, and only the resident confirms what an untrusted one
+recorded (in the portal, or through the link in the notice she is sent)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import asyncpg
+import pytest
+
+from app.notices import service as notices
+from app.portal import repository as portal_repo
+from tests.conftest import _plain
+from tests.factories import org_with_token, unique_resident
+from tests.portal.conftest import ORG_SCOPES, csrf_of, sign_in
+from tests.test_cli import kith
+
+CAFE_SCOPES = ORG_SCOPES + " rewards:redeem"
+ALL = ["identity", "contact", "address", "interactions", "relationships", "rewards"]
+VERBAL = {"kind": "verbal", "reference": "she said yes at the counter"}
+
+
+class Margaret:
+    """The food bank (trusted to verify identity) knows Margaret with a verified email; the café
+    (a new partner, trusted with nothing) registers her from her name and date of birth."""
+
+    def __init__(self, web, food_bank, cafe, cafe_id, email, body):
+        self.web = web
+        self.food_bank, self.cafe, self.cafe_id, self.email, self.body = food_bank, cafe, cafe_id, email, body
+
+    async def cafe_sees(self, purpose: str = "service_delivery") -> dict:
+        response = await self.web.get(
+            f"/v1/people/{self.cafe_id}", params={"purpose": purpose}, headers=self.cafe[1]
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["attributes"]
+
+    async def cafe_grants(self, **body):
+        grant = {"purpose": "service_delivery", "categories": ALL, "method": "recorded_by_org"}
+        return await self.web.post(
+            f"/v1/people/{self.cafe_id}/consents",
+            json={**grant, "evidence": VERBAL, **body},
+            headers=self.cafe[1],
+        )
+
+
+@pytest.fixture
+async def margaret(web, platform) -> Margaret:
+    food_bank = await org_with_token(platform, ORG_SCOPES, sector="social", kind="charity")
+    full = unique_resident(verified=["email"], phone=None)  # the food bank checked her email
+    assert (await web.post("/v1/people", json=full, headers=food_bank[1])).status_code == 201
+    body = {a: full[a] for a in ("given_name", "family_name", "date_of_birth")}
+    cafe = await org_with_token(platform, CAFE_SCOPES, sector="commercial", kind="business", trusted=False)
+    registered = await web.post("/v1/people", json=body, headers=cafe[1])
+    assert registered.status_code in (200, 201), registered.text
+    return Margaret(web, food_bank, cafe, registered.json()["person_id"], full["email"], body)
+
+
+async def outbox_to(web, email: str) -> str:
+    """The newest message to ``email`` on the development outbox page."""
+    page = (await web.get("/dev/outbox")).text
+    blocks = [
+        b for b in page.split('<article class="card message">')[1:] if f'<span class="to">{email}</span>' in b
+    ]
+    assert blocks, f"no message to {email}"
+    return blocks[0]
+
+
+class TestSelfGrantedConsent:
+    async def test_card_presented_cannot_be_recorded_through_the_consents_api(self, margaret):
+        response = await margaret.cafe_grants(method="card_presented", purpose="rewards")
+        assert response.status_code == 422, response.text
+        problem = response.json()
+        assert problem["errors"][0]["field"] == "method"
+        assert "cards/resolve" in problem["errors"][0]["message"]
+        assert "email" not in await margaret.cafe_sees("rewards")
+
+    async def test_a_self_evidenced_grant_opens_nothing_until_the_resident_confirms_by_the_emailed_link(
+        self, margaret, web, portal_app
+    ):
+        granted = await margaret.cafe_grants()
+        assert granted.status_code == 201, granted.text
+        assert granted.json()["status"] == "awaiting_resident"
+        seen = await margaret.cafe_sees()
+        assert "email" not in seen and "address" not in seen  # the food bank's data stays closed
+        timeline = await web.get(
+            f"/v1/people/{margaret.cafe_id}/timeline",
+            params={"purpose": "service_delivery"},
+            headers=margaret.cafe[1],
+        )
+        assert timeline.status_code == 403
+
+        await notices.deliver(portal_app.state.db, portal_app.state.settings)
+        message = await outbox_to(web, margaret.email)
+        assert "Nothing is shared until you confirm it" in message
+        link = re.search(r"https://testserver(/portal/consents/confirm/[\w-]+)", message).group(1)
+
+        page = await web.get(link)  # opening the link (as a mail scanner would) confirms nothing
+        assert page.status_code == 200 and "Did you agree" in page.text
+        assert "email" not in await margaret.cafe_sees()
+        done = await web.post(link, data={"answer": "confirm", "csrf_token": csrf_of(page.text)})
+        assert done.status_code == 200 and "Permission confirmed" in done.text
+        assert (await margaret.cafe_sees())["email"]["value"] == margaret.email
+        again = await web.get(link)
+        assert again.status_code == 404  # a link works once
+
+    async def test_refusing_by_the_link_withdraws_the_grant(self, margaret, web, portal_app):
+        granted = (await margaret.cafe_grants()).json()
+        await notices.deliver(portal_app.state.db, portal_app.state.settings)
+        link = re.search(
+            r"https://testserver(/portal/consents/confirm/[\w-]+)", await outbox_to(web, margaret.email)
+        )
+        page = await web.get(link.group(1))
+        done = await web.post(link.group(1), data={"answer": "refuse", "csrf_token": csrf_of(page.text)})
+        assert "Permission refused" in done.text
+        listed = await web.get(f"/v1/people/{margaret.cafe_id}/consents", headers=margaret.cafe[1])
+        [grant] = [g for g in listed.json()["items"] if g["consent_id"] == granted["consent_id"]]
+        assert grant["status"] == "withdrawn"
+        assert "email" not in await margaret.cafe_sees()
+
+    async def test_the_resident_confirms_in_the_portal(self, margaret, web):
+        await margaret.cafe_grants()
+        await sign_in(web, margaret.email)
+        page = await web.get("/portal/organisations")
+        assert "Waiting for you to confirm" in page.text
+        action = re.search(r'action="(/portal/consents/[0-9a-f-]+/confirm)"', page.text).group(1)
+        done = await web.post(action, data={"csrf_token": csrf_of(page.text)})
+        assert done.status_code == 303
+        assert (await margaret.cafe_sees())["email"]["value"] == margaret.email
+
+    async def test_a_trusted_organisations_grant_works_at_once_and_the_resident_is_told(
+        self, margaret, web, platform, portal_app
+    ):
+        council = await org_with_token(platform, ORG_SCOPES)  # trusted by the platform
+        registered = await web.post("/v1/people", json=margaret.body, headers=council[1])
+        person = registered.json()["person_id"]
+        granted = await web.post(
+            f"/v1/people/{person}/consents",
+            json={
+                "purpose": "case_coordination",
+                "categories": ["contact"],
+                "method": "recorded_by_org",
+                "evidence": VERBAL,
+            },
+            headers=council[1],
+        )
+        assert granted.json()["status"] == "active"
+        view = await web.get(
+            f"/v1/people/{person}", params={"purpose": "case_coordination"}, headers=council[1]
+        )
+        assert view.json()["attributes"]["email"]["value"] == margaret.email
+        await notices.deliver(portal_app.state.db, portal_app.state.settings)
+        assert "permission to see your information" in await outbox_to(web, margaret.email)
+
+
+class TestTakeover:
+    async def test_a_partner_verified_address_signs_no_one_in_and_is_not_her_address(
+        self, margaret, web, platform
+    ):
+        attacker = f"attacker.{uuid.uuid4().hex[:6]}@evil.test"
+        claimed = await web.post(
+            "/v1/people",
+            json={**margaret.body, "email": attacker, "verified": ["email"]},
+            headers=margaret.cafe[1],
+        )
+        assert claimed.status_code in (200, 201), claimed.text
+        async with platform.app.state.db.session(platform=True) as session:
+            assert await portal_repo.people_with_email(session, attacker) == []
+            assert len(await portal_repo.people_with_email(session, margaret.email)) == 1
+        # Asking for a code for the attacker's address leads to registering a new person, not to her.
+        await sign_in(web, attacker)
+        assert (await web.get("/portal")).headers["location"] == "/portal/register"
+        # A third organisation allowed to see her contact details sees the food bank's address.
+        council = await org_with_token(platform, ORG_SCOPES)
+        person = (await web.post("/v1/people", json=margaret.body, headers=council[1])).json()["person_id"]
+        await web.post(
+            f"/v1/people/{person}/consents",
+            json={
+                "purpose": "service_delivery",
+                "categories": ["contact"],
+                "method": "recorded_by_org",
+                "evidence": VERBAL,
+            },
+            headers=council[1],
+        )
+        view = await web.get(
+            f"/v1/people/{person}", params={"purpose": "service_delivery"}, headers=council[1]
+        )
+        assert view.json()["attributes"]["email"]["value"] == margaret.email
+
+
+class TestPlatformTrust:
+    async def test_only_the_platform_trusts_an_organisation_and_it_is_audited(self, web, platform, margaret):
+        cafe_org = margaret.cafe[0]
+        refused = await web.post(
+            f"/v1/admin/organisations/{cafe_org}/trust",
+            json={"records_consent": True},
+            headers=margaret.cafe[1],
+        )
+        assert refused.status_code == 403
+        admin = await platform.admin_headers()
+        shown = await web.get(f"/v1/admin/organisations/{cafe_org}", headers=admin)
+        assert shown.json()["records_consent"] is False and shown.json()["verifies_identity"] is False
+        changed = await web.post(
+            f"/v1/admin/organisations/{cafe_org}/trust", json={"records_consent": True}, headers=admin
+        )
+        assert changed.status_code == 200 and changed.json()["records_consent"] is True
+        assert (await margaret.cafe_grants()).json()["status"] == "active"
+        async with platform.app.state.db.session(platform=True) as session:
+            from sqlalchemy import text
+
+            actions = (
+                (
+                    await session.execute(
+                        text(
+                            "SELECT detail FROM audit_log WHERE action = 'organisation.trust' AND subject_id = :id"
+                        ),
+                        {"id": str(cafe_org)},
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        assert actions and actions[-1]["after"]["records_consent"] is True
+
+    async def test_the_command_line_trusts_and_revokes(self, platform, database_url, data_dir):
+        org = await platform.make_org(trusted=False)
+        done = kith(
+            "orgs",
+            "trust",
+            str(org.id),
+            "--verifies-identity",
+            "--json",
+            database_url=database_url,
+            data_dir=data_dir,
+        )
+        assert done.returncode == 0, done.stderr
+        assert '"verifies_identity": true' in done.stdout and '"records_consent": false' in done.stdout
+        done = kith(
+            "orgs",
+            "trust",
+            str(org.id),
+            "--verifies-identity",
+            "--revoke",
+            "--json",
+            database_url=database_url,
+            data_dir=data_dir,
+        )
+        assert '"verifies_identity": false' in done.stdout
+        assert (
+            kith("orgs", "trust", str(org.id), database_url=database_url, data_dir=data_dir).returncode != 0
+        )
+
+    async def test_the_database_refuses_an_organisation_trusting_itself(self, margaret, database_url):
+        conn = await asyncpg.connect(_plain(database_url), server_settings={"role": "kith_app"})
+        try:
+            async with conn.transaction():
+                await conn.execute("SELECT kith_begin($1, false, NULL)", margaret.cafe[0])
+                with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                    await conn.execute(
+                        "UPDATE organisations SET records_consent = true WHERE id = $1", margaret.cafe[0]
+                    )
+        finally:
+            await conn.close()
+
+    async def test_the_database_refuses_an_untrusted_organisation_confirming_its_own_grant(
+        self, margaret, database_url
+    ):
+        granted = (await margaret.cafe_grants()).json()
+        conn = await asyncpg.connect(_plain(database_url), server_settings={"role": "kith_app"})
+        try:
+            async with conn.transaction():
+                await conn.execute("SELECT kith_begin($1, false, NULL)", margaret.cafe[0])
+                with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                    await conn.execute(
+                        "UPDATE consent_grants SET confirmed_at = now() WHERE id = $1",
+                        uuid.UUID(granted["consent_id"]),
+                    )
+        finally:
+            await conn.close()
