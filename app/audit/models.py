@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, LargeBinary, SmallInteger, Text, func
+from sqlalchemy import BigInteger, DateTime, Index, LargeBinary, SmallInteger, Text, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -18,6 +18,7 @@ class AuditEntry(Base):
     database (trigger ``kith_audit_chain``), so no caller can forge a link."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_org", "org_id", "occurred_at"),)
 
     chain: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -6,9 +6,21 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, BigInteger, DateTime, ForeignKey, Identity, String, Text, func
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    String,
+    Text,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.naming import conv
 
 from app.db.base import Base
 
@@ -17,6 +29,26 @@ class ConsentGrant(Base):
     """Person (as the organisation knows them) × organisation × purpose × categories."""
 
     __tablename__ = "consent_grants"
+    __table_args__ = (
+        # conv(): the names as built, prefixed twice by the naming convention when first made.
+        CheckConstraint(
+            "cardinality(categories) > 0", name=conv("ck_consent_grants_ck_consent_grants_categories")
+        ),
+        CheckConstraint(
+            "method <> 'recorded_by_org' OR evidence IS NOT NULL",
+            name=conv("ck_consent_grants_ck_consent_grants_evidence"),
+        ),
+        CheckConstraint(
+            "method IN ('portal', 'card_presented', 'recorded_by_org')",
+            name=conv("ck_consent_grants_ck_consent_grants_method"),
+        ),
+        CheckConstraint(
+            "purpose IN ('service_delivery', 'case_coordination', 'rewards', 'offers', 'research')",
+            name=conv("ck_consent_grants_ck_consent_grants_purpose"),
+        ),
+        Index("ix_consent_grants_org", "org_id", "granted_at"),
+        Index("ix_consent_grants_person", "org_person_id", "purpose"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     org_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("organisations.id"))
@@ -41,6 +73,12 @@ class ConsentReceipt(Base):
     """A Kantara v1.1 consent receipt for one grant or withdrawal, with its JWS."""
 
     __tablename__ = "consent_receipts"
+    __table_args__ = (
+        CheckConstraint(
+            "event IN ('granted', 'withdrawn')", name=conv("ck_consent_receipts_ck_consent_receipts_event")
+        ),
+        Index("ix_consent_receipts_grant", "grant_id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     grant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("consent_grants.id"))
@@ -55,6 +93,10 @@ class AccessLogEntry(Base):
     """One read of a person's data by an organisation."""
 
     __tablename__ = "access_log"
+    __table_args__ = (
+        Index("ix_access_log_org", "org_id", "read_at"),
+        Index("ix_access_log_person", "person_id", "read_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     org_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Identity, String, Text, func
+from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Identity, Index, String, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -22,6 +22,10 @@ class PersonMatch(MatchColumns, Base):
     key, as for decisions (migration 0011)."""
 
     __tablename__ = "person_match"
+    __table_args__ = tuple(
+        Index(f"ix_person_match_{key}", key, postgresql_where=text(f"{key} IS NOT NULL"))
+        for key in ("bk_dob_family", "bk_dob_given", "bk_email", "bk_names_area", "bk_phone")
+    )
 
     record_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)  # person_records.id
     org_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
@@ -33,6 +37,14 @@ class IdentityDecision(Base):
     migration 0011 (a batch's checks locked every person it named)."""
 
     __tablename__ = "identity_decisions"
+    __table_args__ = (
+        Index(
+            "ix_identity_decisions_pending",
+            "created_at",
+            postgresql_where=text("status = 'review' AND review_outcome IS NULL"),
+        ),
+        Index("ix_identity_decisions_record", "record_id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     org_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
@@ -51,6 +63,7 @@ class IdentityDecision(Base):
 
 class PersonMerge(Base):
     __tablename__ = "person_merges"
+    __table_args__ = (Index("ix_person_merges_merged", "merged_id"),)
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     keep_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("people.id"))

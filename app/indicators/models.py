@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Integer, Text
+from sqlalchemy import CheckConstraint, Date, DateTime, Index, Integer, Text, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -18,11 +18,12 @@ LEVELS = ("ward", "lsoa", "msoa")
 
 class Area(Base):
     __tablename__ = "areas"
+    __table_args__ = (CheckConstraint("level IN ('ward', 'lsoa', 'msoa')", name="level"),)
 
     code: Mapped[str] = mapped_column(Text, primary_key=True)
     level: Mapped[str] = mapped_column(Text)
     name: Mapped[str | None] = mapped_column(Text)
-    postcodes: Mapped[int] = mapped_column(Integer, default=0)
+    postcodes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Postcode(Base):
@@ -44,6 +45,12 @@ class AreaLink(Base):
 
 class IndicatorResident(Base):
     __tablename__ = "indicator_residents"
+    __table_args__ = (
+        Index("ix_indicator_residents_canonical", "canonical_id"),
+        Index("ix_indicator_residents_lsoa", "lsoa"),
+        Index("ix_indicator_residents_msoa", "msoa"),
+        Index("ix_indicator_residents_ward", "ward"),
+    )
 
     person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     canonical_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
@@ -72,7 +79,7 @@ class IndicatorValue(Base):
     area_code: Mapped[str] = mapped_column(Text, primary_key=True)
     period: Mapped[str] = mapped_column(Text, primary_key=True)
     parts: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class IndicatorState(Base):
@@ -81,4 +88,4 @@ class IndicatorState(Base):
     name: Mapped[str] = mapped_column(Text, primary_key=True)
     high_water: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     fingerprint: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

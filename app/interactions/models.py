@@ -6,9 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, func
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, func, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.naming import conv
 
 from app.db.base import Base
 
@@ -17,6 +18,22 @@ KINDS = ("visit", "purchase", "service_contact", "referral", "volunteering", "ev
 
 class Interaction(Base):
     __tablename__ = "interactions"
+    __table_args__ = (
+        # conv(): the name as built, prefixed twice by the naming convention when first made.
+        CheckConstraint(
+            "kind IN ('visit', 'purchase', 'service_contact', 'referral', 'volunteering', 'event', 'other')",
+            name=conv("ck_interactions_ck_interactions_kind"),
+        ),
+        Index("ix_interactions_created", "created_at"),
+        Index("ix_interactions_person", "person_id", "occurred_at"),
+        Index(
+            "uq_interactions_external_id",
+            "org_id",
+            "external_id",
+            unique=True,
+            postgresql_where=text("external_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     org_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("organisations.id"))

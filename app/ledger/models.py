@@ -6,9 +6,21 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, String, Text, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.naming import conv
 
 from app.db.base import Base
 
@@ -17,6 +29,38 @@ CODES = ("earn", "redeem", "fund", "mint", "expire", "refund", "reverse")
 
 class LedgerAccount(Base):
     __tablename__ = "ledger_accounts"
+    __table_args__ = (
+        # conv(): the names as built, prefixed twice by the naming convention when first made.
+        CheckConstraint(
+            "NOT debits_must_not_exceed_credits OR debits_posted + debits_pending <= credits_posted",
+            name=conv("ck_ledger_accounts_ck_ledger_accounts_balance"),
+        ),
+        CheckConstraint(
+            "kind IN ('wallet', 'pool', 'operating', 'issuance', 'expiry')",
+            name=conv("ck_ledger_accounts_ck_ledger_accounts_kind"),
+        ),
+        CheckConstraint(
+            "debits_posted >= 0 AND credits_posted >= 0 AND debits_pending >= 0 AND credits_pending >= 0",
+            name=conv("ck_ledger_accounts_ck_ledger_accounts_non_negative"),
+        ),
+        CheckConstraint(
+            "owner_kind IN ('person', 'organisation', 'platform')",
+            name=conv("ck_ledger_accounts_ck_ledger_accounts_owner_kind"),
+        ),
+        # One operating account per organisation, one wallet per person, one platform account per kind.
+        Index(
+            "uq_ledger_accounts_operating", "org_id", unique=True, postgresql_where=text("kind = 'operating'")
+        ),
+        Index(
+            "uq_ledger_accounts_platform",
+            "kind",
+            unique=True,
+            postgresql_where=text("owner_kind = 'platform'"),
+        ),
+        Index(
+            "uq_ledger_accounts_wallet", "person_id", unique=True, postgresql_where=text("kind = 'wallet'")
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))  # wallet | pool | operating | issuance | expiry
@@ -26,16 +70,47 @@ class LedgerAccount(Base):
     name: Mapped[str | None] = mapped_column(Text)
     rule: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     debits_must_not_exceed_credits: Mapped[bool] = mapped_column(Boolean)
-    debits_posted: Mapped[int] = mapped_column(BigInteger, default=0)
-    credits_posted: Mapped[int] = mapped_column(BigInteger, default=0)
-    debits_pending: Mapped[int] = mapped_column(BigInteger, default=0)
-    credits_pending: Mapped[int] = mapped_column(BigInteger, default=0)
+    debits_posted: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    credits_posted: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    debits_pending: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    credits_pending: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class LedgerTransfer(Base):
     __tablename__ = "ledger_transfers"
+    __table_args__ = (
+        # conv(): the names as built, prefixed twice by the naming convention when first made.
+        CheckConstraint(
+            "debit_account_id <> credit_account_id",
+            name=conv("ck_ledger_transfers_ck_ledger_transfers_accounts"),
+        ),
+        CheckConstraint("amount > 0", name=conv("ck_ledger_transfers_ck_ledger_transfers_amount")),
+        CheckConstraint(
+            "code IN ('earn', 'redeem', 'fund', 'mint', 'expire', 'refund', 'reverse')",
+            name=conv("ck_ledger_transfers_ck_ledger_transfers_code"),
+        ),
+        # Exactly the ends of a hold (post, void) name the hold they end.
+        CheckConstraint(
+            "(phase IN ('post', 'void')) = (pending_id IS NOT NULL)",
+            name=conv("ck_ledger_transfers_ck_ledger_transfers_pending_id"),
+        ),
+        CheckConstraint(
+            "phase IN ('single', 'pending', 'post', 'void')",
+            name=conv("ck_ledger_transfers_ck_ledger_transfers_phase"),
+        ),
+        Index("ix_ledger_transfers_created", "created_at"),
+        Index("ix_ledger_transfers_credit", "credit_account_id", "created_at"),
+        Index("ix_ledger_transfers_debit", "debit_account_id", "created_at"),
+        Index(
+            "ix_ledger_transfers_timeout",
+            "timeout_at",
+            postgresql_where=text("phase = 'pending' AND timeout_at IS NOT NULL"),
+        ),
+        # A hold is ended (posted or voided) at most once.
+        Index("uq_ledger_transfers_pending", "pending_id", unique=True),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     debit_account_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("ledger_accounts.id"))
@@ -54,9 +129,10 @@ class LedgerTransfer(Base):
 
 class RewardCard(Base):
     __tablename__ = "reward_cards"
+    __table_args__ = (Index("ix_reward_cards_person", "person_id"),)
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("people.id"))
-    token_hash: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -14,9 +14,21 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, String, Text, func
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.naming import conv
 
 from app.db.base import Base
 
@@ -24,14 +36,19 @@ from app.db.base import Base
 class Person(Base):
     __tablename__ = "people"
     __table_args__ = (
+        CheckConstraint(
+            "status IN ('active', 'provisional', 'erased')",
+            name=conv("ck_people_ck_people_status"),  # as built: prefixed twice by the naming convention
+        ),
         Index("ix_people_canonical", "canonical_id"),
         Index("ix_people_changed_at", "changed_at"),
+        Index("ix_people_merged_into", "merged_into", postgresql_where=text("merged_into IS NOT NULL")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     canonical_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     merged_into: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("people.id"))
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     # Set when the resident objects to research: they are then left out of the indicators.
     research_objection_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -44,7 +61,11 @@ class OrgPerson(Base):
     """An organisation's own stable, opaque id for a person."""
 
     __tablename__ = "org_people"
-    __table_args__ = (Index("ix_org_people_canonical", "org_id", "canonical_id"),)
+    __table_args__ = (
+        UniqueConstraint("org_id", "person_id", name="uq_org_people_org_person"),
+        Index("ix_org_people_canonical", "org_id", "canonical_id"),
+        Index("ix_org_people_canonical_all", "canonical_id"),
+    )
 
     org_person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     org_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("organisations.id"))
@@ -74,6 +95,30 @@ class PersonRecord(MatchColumns, Base):
     ``person_match``, written beside the record)."""
 
     __tablename__ = "person_records"
+    __table_args__ = (
+        CheckConstraint(
+            "source_sector IN ('public', 'social', 'commercial', 'resident')",
+            name=conv("ck_person_records_ck_person_records_sector"),  # as built: prefixed twice
+        ),
+        Index("ix_person_records_person", "person_id"),
+        Index("ix_person_records_updated_at", "updated_at"),
+        # Resolution looks up the holders of a verified address or number by these.
+        *(
+            Index(
+                f"ix_person_records_verified_{attribute}",
+                text(f"(claims #>> '{{{attribute},value}}')"),
+                postgresql_where=text(f"claims #>> '{{{attribute},verified}}' = 'true'"),
+            )
+            for attribute in ("email", "phone")
+        ),
+        Index(
+            "uq_person_records_external_ref",
+            "org_id",
+            "external_ref",
+            unique=True,
+            postgresql_where=text("external_ref IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))  # people.id (unchecked: migration 0016)
@@ -81,6 +126,6 @@ class PersonRecord(MatchColumns, Base):
     external_ref: Mapped[str | None] = mapped_column(Text)
     source_sector: Mapped[str] = mapped_column(String(16))
     # {attribute: {"value": …, "verified": bool, "asserted_at": iso timestamp}}
-    claims: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    claims: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
