@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
@@ -48,6 +49,12 @@ class ConsentGrant(Base):
         ),
         Index("ix_consent_grants_org", "org_id", "granted_at"),
         Index("ix_consent_grants_person", "org_person_id", "purpose"),
+        Index(
+            "uq_consent_grants_confirm_token",
+            "confirm_token_hash",
+            unique=True,
+            postgresql_where=text("confirm_token_hash IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
