@@ -163,6 +163,10 @@ async def seed(
         org = await organisations.create_organisation(
             session, operator, name=name, sector=sector, kind=kind, area_code=WARDS[ward].code
         )
+        if sector == "public":  # the partnership trusts its public bodies; the demo's café it does not
+            await organisations.set_trust(
+                session, operator, org.id, records_consent=True, verifies_identity=True
+            )
         orgs.append({"id": org.id, "name": name, "sector": sector, "ward": ward})
     council = orgs[0]
 
