@@ -238,6 +238,7 @@ def _event_payload(grant: ConsentGrant) -> dict[str, Any]:
         "purpose": grant.purpose,
         "categories": list(grant.categories),
         "method": grant.method,
+        "status": _status(grant),  # awaiting_resident: it opens nothing until the resident confirms
         "expires_at": grant.expires_at.isoformat() if grant.expires_at else None,
         "withdrawn_at": grant.withdrawn_at.isoformat() if grant.withdrawn_at else None,
     }
@@ -335,6 +336,7 @@ async def _confirm(session: AsyncSession, actor: Principal, row: ConsentGrant, n
     row.confirmed_at = now
     row.confirm_token_hash = None
     await session.flush()
+    await events.record_events(session, "consent.confirmed", {row.org_id: _event_payload(row)})
     audit.record(session, actor, "consent.confirmed", "consent_grant", row.id, {"org_id": str(row.org_id)})
 
 

@@ -15,6 +15,7 @@ EventType = Literal[
     "person.merged",
     "person.erased",
     "consent.granted",
+    "consent.confirmed",
     "consent.withdrawn",
     "interaction.created",
     "rewards.earned",
@@ -24,7 +25,7 @@ EventType = Literal[
 
 class SubscriptionIn(StrictModel):
     url: str = Field(min_length=8, max_length=2000, examples=["https://crm.example.org/kith-events"])
-    events: list[EventType] = Field(min_length=1, max_length=8)
+    events: list[EventType] = Field(min_length=1, max_length=9)
 
 
 class SubscriptionOut(ResponseModel):
