@@ -12,6 +12,8 @@ from tests.factories import org_with_token, unique_resident
 
 async def test_connections_terminated_by_the_server_are_replaced(client, platform, database_url, data_dir):
     _, headers = await org_with_token(platform)
+    # Only this app's connections are ended: the suite's own app shares the database.
+    others = await _kith_backends(database_url)
     async with running_app(make_settings(database_url, data_dir, db_pool_size=4)) as app:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://testserver"
@@ -24,7 +26,9 @@ async def test_connections_terminated_by_the_server_are_replaced(client, platfor
             try:
                 ended = await admin.fetchval(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND application_name = 'kith' AND pid <> pg_backend_pid()"
+                    "WHERE datname = current_database() AND application_name = 'kith' "
+                    "AND pid <> pg_backend_pid() AND NOT pid = ANY($1::int[])",
+                    list(others),
                 )
             finally:
                 await admin.close()
@@ -34,6 +38,17 @@ async def test_connections_terminated_by_the_server_are_replaced(client, platfor
                 for _ in range(8)
             ]
     assert statuses == [201] * 8
+
+
+async def _kith_backends(database_url: str) -> set[int]:
+    admin = await asyncpg.connect(_plain(database_url))
+    try:
+        rows = await admin.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'kith'"
+        )
+    finally:
+        await admin.close()
+    return {r["pid"] for r in rows}
 
 
 async def test_a_refused_connection_is_503_with_retry_after(client, platform, data_dir):
