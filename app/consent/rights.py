@@ -320,6 +320,67 @@ _DERIVED_FROM_RECORDS = [
 ]
 
 
+async def _redact_what_was_written_about(
+    session: AsyncSession, people_ids: list[uuid.UUID], canonical: uuid.UUID
+) -> None:
+    """Free text about the person goes with them: what organisations wrote on their interactions
+    and relationships and as consent evidence; receipts are kept only as their id and the hash of
+    what was signed (proof that a receipt existed, nothing of what it said); and every sign-in
+    code, mail and notice for their addresses. Ids and the facts aggregates count stay."""
+    ids = {"ids": people_ids, "person": canonical}
+    emails = list(
+        (
+            await session.execute(
+                text(
+                    "SELECT DISTINCT claims #>> '{email,value}' FROM person_records "
+                    "WHERE person_id = ANY(CAST(:ids AS uuid[])) AND claims ? 'email'"
+                ),
+                ids,
+            )
+        ).scalars()
+    )
+    await session.execute(
+        text(
+            "UPDATE interactions SET attributes = '{}'::jsonb "
+            "WHERE person_id = ANY(CAST(:ids AS uuid[])) AND attributes <> '{}'::jsonb"
+        ),
+        ids,
+    )
+    await session.execute(
+        text(
+            "UPDATE relationships SET evidence = jsonb_build_object('kind', evidence->>'kind') "
+            "WHERE (person_id = ANY(CAST(:ids AS uuid[])) OR other_person_id = ANY(CAST(:ids AS uuid[]))) "
+            "AND evidence IS NOT NULL"
+        ),
+        ids,
+    )
+    grants = (
+        "SELECT g.id FROM consent_grants g JOIN org_people op ON op.org_person_id = g.org_person_id "
+        "WHERE op.canonical_id = :person"
+    )
+    await session.execute(
+        text(
+            "UPDATE consent_grants SET evidence = jsonb_build_object('kind', evidence->>'kind', "
+            f"'reference', '(erased)'), confirm_token_hash = NULL WHERE id IN ({grants}) AND evidence IS NOT NULL"
+        ),
+        ids,
+    )
+    await session.execute(
+        text(
+            "UPDATE consent_receipts SET receipt = jsonb_build_object('erased', true, "
+            "'jws_sha256', encode(sha256(convert_to(jws, 'UTF8')), 'hex')), jws = '' "
+            f"WHERE grant_id IN ({grants}) AND jws <> ''"
+        ),
+        ids,
+    )
+    await session.execute(text("DELETE FROM resident_notices WHERE person_id = :person"), ids)
+    if emails:
+        await session.execute(text("DELETE FROM portal_codes WHERE email = ANY(:emails)"), {"emails": emails})
+        await session.execute(
+            text("DELETE FROM dev_outbox WHERE to_address = ANY(:emails)"), {"emails": emails}
+        )
+
+
 async def erase(session: AsyncSession, resident: Principal) -> dict[str, Any]:
     """Erase the resident: identifying attributes and contact points deleted (every record of the
     person, the decisions that resolved them and what matching kept of them), grants withdrawn,
@@ -343,6 +404,7 @@ async def erase(session: AsyncSession, resident: Principal) -> dict[str, Any]:
         ),
         {"ids": people_ids},
     )
+    await _redact_what_was_written_about(session, people_ids, canonical)
     for derived in _DERIVED_FROM_RECORDS:  # what was made of the records, first
         await session.execute(derived, {"ids": people_ids})
     deleted = await session.execute(

@@ -16,7 +16,7 @@ from app.auth.principal import Principal
 from app.consent import service as consent_service
 from tests.factories import org_with_token, unique_resident
 
-SCOPES = "people:read people:write consent:read consent:write"
+SCOPES = "people:read people:write consent:read consent:write interactions:write"
 RECORDED = {"method": "recorded_by_org", "evidence": {"kind": "written", "reference": "form 7"}}
 
 

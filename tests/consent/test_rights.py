@@ -4,6 +4,7 @@ grant and withdrawal, objection to research, erasure; and the access log survivi
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import orjson
@@ -12,6 +13,7 @@ import pytest
 from app.auth.principal import Principal
 from app.consent import rights
 from app.people.schemas import AttributesIn
+from app.portal import repository as mail_outbox
 from tests.audit.test_audit import _verify as verify_audit
 from tests.conftest import make_settings, running_app
 from tests.consent.test_endpoints import SCOPES, Pair
@@ -206,6 +208,54 @@ class TestErase:
         }
         with pytest.raises(rights.ResidentNotFound):
             await as_resident(app, rights.export, resident)
+
+    async def test_what_organisations_wrote_and_mail_to_the_address_go_too(
+        self, app, client, pair, owner_conn
+    ):
+        family, email = pair.body["family_name"], pair.body["email"]
+        grant = await pair.grant(["contact"], evidence={"kind": "written", "reference": f"{family}'s form"})
+        assert grant.status_code == 201, grant.text
+        logged = await client.post(
+            "/v1/interactions",
+            json={
+                "person_id": pair.a_id,
+                "kind": "service_contact",
+                "occurred_at": "2026-11-30T10:00:00Z",
+                "external_id": uuid.uuid4().hex,
+                "attributes": {"note": f"{family} came in about the rent, lives at 4 Mill Lane"},
+            },
+            headers={**pair.a},
+        )
+        assert logged.status_code == 201, logged.text
+        async with app.state.db.session(platform=True) as session:
+            await mail_outbox.insert_code(  # a sign-in code asked for her address
+                session, uuid.uuid4(), email, "0" * 64, datetime.now(UTC) + timedelta(minutes=10)
+            )
+            await mail_outbox.outbox_append(session, email, "Your code", f"Dear {family}")
+        resident = await resident_of(owner_conn, pair)
+
+        async def where_they_are() -> set[str]:
+            found = set()
+            for (table,) in await owner_conn.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            ):
+                if await owner_conn.fetchval(
+                    f'SELECT count(*) FROM "{table}" t WHERE t::text ILIKE ANY($1::text[])',
+                    [f"%{family}%", f"%{email}%"],
+                ):
+                    found.add(table)
+            return found
+
+        assert {"interactions", "consent_grants", "consent_receipts", "portal_codes", "dev_outbox"} <= (
+            await where_they_are()
+        )
+        await as_resident(app, rights.erase, resident)
+        assert await where_they_are() == set()
+        kept = await owner_conn.fetchrow(
+            "SELECT r.receipt, r.jws FROM consent_receipts r WHERE r.grant_id = $1",
+            uuid.UUID(grant.json()["consent_id"]),
+        )
+        assert orjson.loads(kept["receipt"])["erased"] is True and kept["jws"] == ""
 
     async def test_erasure_is_audited_and_the_chain_holds(
         self, app, pair, owner_conn, database_url, tmp_path
