@@ -523,7 +523,7 @@ def bench(
     workers: Annotated[int, typer.Option(min=1, help="kith serve worker processes")] = 2,
     tiny: Annotated[bool, typer.Option("--tiny", hidden=True, help="Token sizes, for the tests")] = False,
 ) -> None:
-    """Measure SPEC §11's targets, each beside its floor from the same run, on a fresh database
+    """Measure Kith's performance targets, each beside its floor from the same run, on a fresh database
     (KITH_DATABASE_URL's server, else an embedded one); print a table, then the JSON report."""
     from rich.console import Console
 

@@ -1,5 +1,5 @@
 """What a run reports: per scenario its measurements (throughput and latency percentiles), each
-beside the floor measured in the same run, and the SPEC §11 checks they pass or fail."""
+beside the floor measured in the same run, and the performance targets they meet or miss."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ class Measurement:
 
 @dataclass
 class Check:
-    """One target of SPEC §11 against the figure it constrains."""
+    """One performance target against the figure it constrains."""
 
     name: str  # what is compared, e.g. "p99_ms at 32 concurrent"
     value: float | None
@@ -98,7 +98,7 @@ class Check:
 @dataclass
 class ScenarioReport:
     scenario: str
-    target: str  # SPEC §11's wording
+    target: str  # the target's wording, e.g. "p95 ≤ 20 ms"
     floor: str  # what the floor is
     measurements: list[Measurement]
     checks: list[Check]
@@ -172,7 +172,7 @@ def print_table(console: Console, report: dict) -> None:
                 "—" if m["ratio_to_floor"] is None else f"{m['ratio_to_floor']:.0%}",
             )
     console.print(table)
-    checks = Table(title="SPEC §11 targets")
+    checks = Table(title="Performance targets")
     for column in ("scenario", "check", "measured", "target", "result"):
         checks.add_column(column)
     for s in report["scenarios"]:

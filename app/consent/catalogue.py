@@ -1,4 +1,4 @@
-"""Purposes a read may state, and the data categories a consent grant covers (SPEC §4)."""
+"""Purposes a read may state, and the data categories a consent grant covers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Residents' rights over their own data (SPEC §4), as the portal calls them: see and download
+"""Residents' rights over their own data, as the portal calls them: see and download
 everything held, correct it, grant and withdraw consent, object to research, erase.
 
 Each function takes the resident's principal (``Principal.resident(person_id)``) and a platform

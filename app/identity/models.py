@@ -16,10 +16,10 @@ from app.people.models import MatchColumns
 
 
 class PersonMatch(MatchColumns, Base):
-    """What matching reads of one record, and nothing else (migration 0015): its organisation, its
+    """What matching reads of one record, and nothing else: its organisation, its
     canonical person (moved by merges and unmerges), the folded attributes and the blocking keys,
     each key indexed. Written with the record, by the same statements; erased with it. No foreign
-    key, as for decisions (migration 0011)."""
+    key, as for decisions (docs/decisions/0001-unenforced-references.md)."""
 
     __tablename__ = "person_match"
     __table_args__ = tuple(
@@ -33,8 +33,8 @@ class PersonMatch(MatchColumns, Base):
 
 
 class IdentityDecision(Base):
-    """How one submitted record was resolved, and why (per-attribute weights). No foreign keys: see
-    migration 0011 (a batch's checks locked every person it named)."""
+    """How one submitted record was resolved, and why (per-attribute weights). No foreign keys: a
+    batch's checks locked every person it named (docs/decisions/0001-unenforced-references.md)."""
 
     __tablename__ = "identity_decisions"
     __table_args__ = (

@@ -1,1 +1,1 @@
-"""Community DNA: the ten resilience indicators by area and period, safe to publish (SPEC §10)."""
+"""Community DNA: the ten resilience indicators by area and period, safe to publish."""

@@ -1,4 +1,4 @@
-"""The ten indicators of SPEC §10: what each measures, how it is rated and drawn."""
+"""The ten community indicators: what each measures, how it is rated and drawn."""
 
 from __future__ import annotations
 

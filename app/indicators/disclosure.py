@@ -1,4 +1,4 @@
-"""Statistical disclosure control on everything the indicators API returns (SPEC §10).
+"""Statistical disclosure control on everything the indicators API returns.
 
 - A count of 1–7 is suppressed (published as null, with ``suppressed: true``); any other count is
   rounded to the nearest 5 (0 stays 0, so absence is not hidden).

@@ -88,7 +88,7 @@ def refusal(result: str) -> TransferRefused:
 
 
 _CALL = "SELECT * FROM kith_ledger_transfer($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11)"
-# The same transfer as one API request's whole transaction (migration 0008).
+# The same transfer as one API request's whole transaction (docs/decisions/0002-lean-routes.md).
 _REQUEST = (
     "SELECT * FROM kith_ledger_request($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb)"
 )
@@ -304,7 +304,8 @@ async def transfer_by_org_directly(
 
 
 REQUESTS = "ledger_requests"  # the key of the process's coalescer in Database.services
-# Many requests' arguments as parallel arrays, answered one row each, in order (migration 0013).
+# Many requests' arguments as parallel arrays, answered one row each, in order
+# (docs/decisions/0003-statement-coalescing.md).
 _REQUESTS = (
     "SELECT * FROM kith_ledger_requests($1::text[], $2::boolean[], $3::uuid[], $4::text[], $5::text[], "
     "$6::uuid[], $7::uuid[], $8::uuid[], $9::bigint[], $10::text[], $11::text[], $12::uuid[], "

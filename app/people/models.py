@@ -69,7 +69,7 @@ class OrgPerson(Base):
 
     org_person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     org_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("organisations.id"))
-    person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))  # people.id (unchecked: migration 0016)
+    person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))  # people.id (unchecked: decision 0001)
     canonical_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -121,7 +121,7 @@ class PersonRecord(MatchColumns, Base):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))  # people.id (unchecked: migration 0016)
+    person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))  # people.id (unchecked: decision 0001)
     org_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("organisations.id"))
     external_ref: Mapped[str | None] = mapped_column(Text)
     source_sector: Mapped[str] = mapped_column(String(16))

@@ -186,7 +186,7 @@ async def sign_out(session: AsyncSession, portal: PortalSession) -> None:
 
 
 async def erase(session: AsyncSession, portal: PortalSession) -> dict:
-    """Erase the resident (SPEC §4) and end every session of theirs."""
+    """Erase the resident and end every session of theirs."""
     canonical = await rights.person_of(session, portal.resident)
     summary = await rights.erase(session, portal.resident)
     await repo.end_sessions_of(session, canonical)

@@ -27,7 +27,7 @@ CORRECTNESS = {
     "identity": ["failed requests"],
     "indicators": ["failed requests", "published values = the full scan's"],
 }
-FLOORED = {"profile-read", "ingest", "ledger"}  # SPEC §11 names a floor with a throughput for these
+FLOORED = {"profile-read", "ingest", "ledger"}  # the targets set a throughput against a floor for these
 
 
 def bench(server_url: str, *args: str) -> subprocess.CompletedProcess:
@@ -100,7 +100,7 @@ async def test_quick_run_of_one_scenario_reports_it(server_url, tmp_path, scenar
             assert 0 <= details[f"auto_match_{measure}"] <= 1
         assert "precision" in done.stderr and "F1" in done.stderr
     # The table went to stderr, the run's database is gone.
-    assert scenario in done.stderr and "SPEC §11 targets" in done.stderr
+    assert scenario in done.stderr and "Performance targets" in done.stderr
     assert await bench_databases(server_url) <= before
 
 

@@ -1,4 +1,4 @@
-"""The scenarios of SPEC §11, by name, in the order they run. A scenario is a module with ``NAME``
+"""The scenarios of kith bench, by name, in the order they run. A scenario is a module with ``NAME``
 and ``async def run(bench: Bench) -> ScenarioReport`` that seeds what it needs into the run's
 database; adding one is one more module in this tuple."""
 

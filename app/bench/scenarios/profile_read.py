@@ -5,7 +5,7 @@ The neighbourhood: every resident is registered by a council (a full record); a 
 short record of each (names and email) and reads profiles for ``service_delivery``. Half the
 residents granted the café that purpose for identity and contact, so half the reads show the
 council's values too and half only the café's own. Measured at 1 worker process and at the run's
-worker count, to show how throughput grows with processes; the SPEC §11 targets are checked at the
+worker count, to show how throughput grows with processes; the targets are checked at the
 latter. Afterwards the access log must hold exactly one entry per successful read.
 """
 
