@@ -313,7 +313,7 @@ async def _relationships(session: AsyncSession, canonical: uuid.UUID, names: dic
 
 _DERIVED_FROM_RECORDS = [
     text(
-        f"DELETE FROM {table} WHERE record_id IN "  # noqa: S608 (two table names of ours)
+        f"DELETE FROM {table} WHERE record_id IN "
         "(SELECT id FROM person_records WHERE person_id = ANY(CAST(:ids AS uuid[])))"
     )
     for table in ("identity_decisions", "person_match")
