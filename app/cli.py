@@ -469,12 +469,34 @@ def clients_create(
         typer.echo("The secret is shown only now; keep it safe.", err=True)
 
 
+def _signing_key():
+    from app.auth.keys import SigningKey
+
+    settings = get_settings()
+    pem = settings.jwt_private_key.get_secret_value() if settings.jwt_private_key else None
+    return SigningKey.load_or_create(settings.data_dir, pem)
+
+
 @audit_cli.command("verify")
-def audit_verify(as_json: JsonFlag = False) -> None:
-    """Check every link of the audit trail's hash chains; exit 1 at the first broken link."""
+def audit_verify(
+    checkpoints: Annotated[
+        Path | None,
+        typer.Option(help="Checkpoints kept outside (kith audit export-checkpoints) to hold the chains to"),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Check every link of the audit trail's keyed hash chains, each chain's head, and every signed
+    checkpoint; exit 1 at the first break."""
     from app.audit import service
 
-    reports = asyncio.run(_as_operator(lambda s, p: service.verify(s), as_owner=True))
+    outside = []
+    if checkpoints is not None:
+        try:
+            outside = [json.loads(line) for line in checkpoints.read_text().splitlines() if line.strip()]
+        except (OSError, ValueError) as exc:
+            _fail(f"--checkpoints: cannot read {checkpoints}: {exc}")
+    key, signing = get_settings().audit_secret(), _signing_key()
+    reports = asyncio.run(_as_operator(lambda s, p: service.verify(s, key, signing, outside), as_owner=True))
     ok = all(r.ok for r in reports)
     if as_json:
         typer.echo(json.dumps({"ok": ok, "chains": [r.__dict__ for r in reports]}))
@@ -486,6 +508,33 @@ def audit_verify(as_json: JsonFlag = False) -> None:
         typer.echo(f"audit trail {'intact' if ok else 'BROKEN'}: {total} entries in {len(reports)} chains")
     if not ok:
         raise typer.Exit(1)
+
+
+@audit_cli.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign each audit chain's head now (the server also does it every KITH_AUDIT_CHECKPOINT_SECONDS)."""
+    from app.audit import service
+
+    signing = _signing_key()
+    made = asyncio.run(_as_operator(lambda s, p: service.checkpoint(s, signing)))
+    typer.echo(f"{made} chain heads signed")
+
+
+@audit_cli.command("export-checkpoints")
+def audit_export_checkpoints(
+    out: Annotated[Path | None, typer.Option(help="File to write (default: standard output)")] = None,
+) -> None:
+    """Write every signed checkpoint as JSON lines, for someone outside Kith to keep: `kith audit
+    verify --checkpoints FILE` then holds the trail to them even if the database's copies go."""
+    from app.audit import service
+
+    rows = asyncio.run(_as_operator(lambda s, p: service.checkpoints(s)))
+    text_out = "".join(json.dumps(r) + "\n" for r in rows)
+    if out is None:
+        typer.echo(text_out, nl=False)
+    else:
+        out.write_text(text_out)
+        typer.echo(f"{len(rows)} checkpoints written to {out}", err=True)
 
 
 @identity_cli.command("train")

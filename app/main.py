@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api import v1
+from app.audit import service as audit
 from app.auth.endpoints import router as auth_router
 from app.auth.keys import SigningKey
 from app.auth.ratelimit import RateLimiter
@@ -21,11 +22,12 @@ from app.core.config import Settings, get_settings
 from app.core.errors import PROBLEM_CONTENT_TYPE, AppError, problem_body
 from app.core.logging import configure_logging
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from app.core.periodic import Every
 from app.db.embedded import resolve_database
 from app.db.migrate import head_revision
 from app.db.session import Database, database_unavailable
 from app.ledger import service as ledger_service
-from app.notices.service import NoticeSender
+from app.notices import service as notices
 from app.ops.endpoints import router as ops_router
 from app.portal import endpoints as portal
 from app.webhooks.worker import WebhookWorker
@@ -155,9 +157,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if worker is not None:
             worker.start()
         app.state.webhook_worker = worker
-        notices = NoticeSender(db, settings, settings.notice_seconds) if settings.notice_seconds else None
-        if notices is not None:
-            notices.start()
+        repeated = []
+        if settings.notice_seconds:
+            repeated.append(Every(settings.notice_seconds, lambda: notices.deliver(db, settings), "notices"))
+        if settings.audit_checkpoint_seconds:
+            repeated.append(
+                Every(
+                    settings.audit_checkpoint_seconds,
+                    lambda: audit.checkpoint_now(db, key),
+                    "audit checkpoints",
+                )
+            )
+        for job in repeated:
+            job.start()
         # Everything made at start-up lives as long as the process: take it out of the garbage
         # collector's generations so that collections during big batches do not rescan it.
         gc.collect()
@@ -172,8 +184,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if worker is not None:
                 await worker.stop()
-            if notices is not None:
-                await notices.stop()
+            for job in repeated:
+                await job.stop()
             if settings.ledger_lanes:
                 await requests.stop()
             await access_log.stop()  # what is buffered is written before the pool closes

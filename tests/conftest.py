@@ -24,9 +24,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from app.core.config import Settings
 from app.db import integrity, migrate
-from app.db.session import async_url
+from app.db.session import async_url, hmac_pads
 from app.main import create_app
 from tests.factories import Platform
+
+# One audit key for every process of the test session (the app, its CLI subprocesses, the
+# services tests connect themselves): the chains they append to in one database must verify.
+os.environ.setdefault("KITH_AUDIT_KEY", "kith-test-audit-key")
+
+
+def as_the_service() -> dict[str, str]:
+    """Startup settings of a connection made as the service makes its own: the app role, and the
+    audit key's pads (without them a transaction cannot append to the audit trail)."""
+    ipad, opad = hmac_pads(os.environ["KITH_AUDIT_KEY"].encode())
+    return {"role": "kith_app", "kith.audit_ipad": ipad, "kith.audit_opad": opad}
 
 
 def _plain(url: str) -> str:
@@ -110,6 +121,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides) -> Settings:
         webhook_worker=False,  # the webhook tests run workers of their own
         indicator_refresh_seconds=0,  # the indicator tests refresh the roll-ups themselves
         notice_seconds=0,  # the notice tests deliver notices themselves
+        audit_checkpoint_seconds=0,  # the audit tests make checkpoints themselves
     )
     values.update(overrides)
     return Settings(**values)
@@ -154,7 +166,7 @@ async def owner_conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
 @pytest.fixture
 async def app_role_conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     """A direct connection as the service's own role, kith_app."""
-    conn = await asyncpg.connect(_plain(database_url), server_settings={"role": "kith_app"})
+    conn = await asyncpg.connect(_plain(database_url), server_settings=as_the_service())
     try:
         yield conn
     finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -31,6 +33,15 @@ class Settings(BaseSettings):
     port: int = 8000
     public_url: str = Field(
         "http://localhost:8000", description="Public base URL: the token issuer and audience"
+    )
+    audit_key: SecretStr | None = Field(
+        None,
+        description="Key of the audit trail's HMAC chain (any string); unset: audit.key in KITH_DATA_DIR, "
+        "made on first use. The database never holds it: keep it (or the data directory) as safe as the "
+        "signing key, and the same for the server and the kith command",
+    )
+    audit_checkpoint_seconds: float = Field(
+        60.0, ge=0, description="How often each audit chain's head is signed and kept; 0: not by this process"
     )
     jwt_private_key: SecretStr | None = Field(
         None, description="PEM EC P-256 private key for ES256 tokens; unset: generated in KITH_DATA_DIR"
@@ -152,6 +163,28 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
     log_json: bool = True
+
+    def audit_secret(self) -> bytes:
+        """The audit chain's HMAC key: KITH_AUDIT_KEY, else the data directory's audit.key (32
+        random bytes, made on first use by exactly one process, readable only by its owner)."""
+        if self.audit_key is not None:
+            return self.audit_key.get_secret_value().encode()
+        path = self.data_dir / "audit.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            # Written whole under another name, then linked into place: when several processes
+            # start at once, exactly one key wins and none reads a half-written file.
+            draft = self.data_dir / f".audit.key.{os.getpid()}.{secrets.token_hex(4)}"
+            fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                pass
+            finally:
+                draft.unlink()
+        return path.read_text().strip().encode()
 
     @property
     def policy_url(self) -> str:

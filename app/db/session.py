@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -34,14 +35,27 @@ def async_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def hmac_pads(key: bytes) -> tuple[str, str]:
+    """HMAC-SHA256's inner and outer pads of ``key`` (RFC 2104), as hex."""
+    if len(key) > 64:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    return bytes(b ^ 0x36 for b in key).hex(), bytes(b ^ 0x5C for b in key).hex()
+
+
 def make_engine(
     url: str, settings: Settings, *, role: str | None = APP_ROLE, pool: bool = True
 ) -> AsyncEngine:
     """An engine whose connections start as ``role`` (the non-owner app role by default)."""
+    ipad, opad = hmac_pads(settings.audit_secret())
     server_settings = {
         "statement_timeout": str(settings.statement_timeout_ms),
         "jit": "off",  # JIT compilation only slows the short OLTP queries Kith runs
         "application_name": "kith",
+        # The audit chain's HMAC key, as its pads, for the append trigger: held by the service's
+        # own connections only, never stored in the database (see the audit_keyed revision).
+        "kith.audit_ipad": ipad,
+        "kith.audit_opad": opad,
     }
     if role:
         # Sent in the startup packet, so even RESET ROLE returns to this role.

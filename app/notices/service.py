@@ -4,8 +4,6 @@ the address the resident signs in with, by :func:`deliver` (run every few second
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import uuid
 
@@ -75,29 +73,3 @@ async def deliver(db: Database, settings: Settings, limit: int = 50) -> int:
             )
             sent += 1
     return sent
-
-
-async def _repeat(db: Database, settings: Settings, interval: float) -> None:
-    while True:
-        try:
-            await deliver(db, settings)
-        except Exception:  # a bad moment for the database or the mail server: try again later
-            log.exception("delivering notices to residents failed")
-        await asyncio.sleep(interval)
-
-
-class NoticeSender:
-    """The server's background delivery of notices, every ``interval`` seconds."""
-
-    def __init__(self, db: Database, settings: Settings, interval: float) -> None:
-        self._db, self._settings, self._interval = db, settings, interval
-        self._task: asyncio.Task | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(_repeat(self._db, self._settings, self._interval))
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task

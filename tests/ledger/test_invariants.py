@@ -18,13 +18,13 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 
-from tests.conftest import _plain
+from tests.conftest import _plain, as_the_service
 
 CALL = "SELECT result FROM kith_ledger_transfer($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL)"
 
 
 async def connect(url: str) -> asyncpg.Connection:
-    conn = await asyncpg.connect(_plain(url), server_settings={"role": "kith_app"})
+    conn = await asyncpg.connect(_plain(url), server_settings=as_the_service())
     await conn.execute("SELECT set_config('kith.platform', 'on', false)")
     return conn
 

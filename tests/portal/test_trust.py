@@ -13,7 +13,7 @@ import pytest
 
 from app.notices import service as notices
 from app.portal import repository as portal_repo
-from tests.conftest import _plain
+from tests.conftest import _plain, as_the_service
 from tests.factories import org_with_token, unique_resident
 from tests.portal.conftest import ORG_SCOPES, csrf_of, sign_in
 from tests.test_cli import kith
@@ -255,7 +255,7 @@ class TestPlatformTrust:
         )
 
     async def test_the_database_refuses_an_organisation_trusting_itself(self, margaret, database_url):
-        conn = await asyncpg.connect(_plain(database_url), server_settings={"role": "kith_app"})
+        conn = await asyncpg.connect(_plain(database_url), server_settings=as_the_service())
         try:
             async with conn.transaction():
                 await conn.execute("SELECT kith_begin($1, false, NULL)", margaret.cafe[0])
@@ -270,7 +270,7 @@ class TestPlatformTrust:
         self, margaret, database_url
     ):
         granted = (await margaret.cafe_grants()).json()
-        conn = await asyncpg.connect(_plain(database_url), server_settings={"role": "kith_app"})
+        conn = await asyncpg.connect(_plain(database_url), server_settings=as_the_service())
         try:
             async with conn.transaction():
                 await conn.execute("SELECT kith_begin($1, false, NULL)", margaret.cafe[0])
