@@ -3,6 +3,8 @@ database that cannot be reached is a 503 with Retry-After, never a 500."""
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 import httpx
 
@@ -30,6 +32,18 @@ async def test_connections_terminated_by_the_server_are_replaced(client, platfor
                     "AND pid <> pg_backend_pid() AND NOT pid = ANY($1::int[])",
                     list(others),
                 )
+                # pg_terminate_backend only signals: wait until the backends are gone, and the
+                # client has had a turn of the event loop to see its sockets closed.
+                for _ in range(100):
+                    left = await admin.fetchval(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND application_name = 'kith' AND NOT pid = ANY($1::int[])",
+                        list(others),
+                    )
+                    if not left:
+                        break
+                    await asyncio.sleep(0.05)
+                await asyncio.sleep(0.1)
             finally:
                 await admin.close()
             assert ended >= 1
