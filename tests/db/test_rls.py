@@ -7,6 +7,8 @@ import uuid
 import asyncpg
 import pytest
 
+from tests.factories import org_with_token, unique_resident
+
 # Tables that hold no organisation-owned or person data and so need no RLS.
 NOT_TENANT_DATA = {"alembic_version", "audit_chain_heads"}
 
@@ -111,3 +113,19 @@ class TestRowLevelSecurity:
             headers=headers,
         )
         assert response.status_code == 404
+
+    async def test_an_organisation_writes_its_identity_decisions_but_never_reads_them(
+        self, client, platform, app_role_conn
+    ):
+        # A decision holds the score against, and the person found among, other organisations'
+        # records: the platform's to read, not the organisation's that registered the record.
+        org_id, headers = await org_with_token(platform)
+        registered = await client.post("/v1/people", json=unique_resident(), headers=headers)
+        assert registered.status_code == 201, registered.text
+        await _in_context(app_role_conn, org_id)
+        assert await app_role_conn.fetchval("SELECT count(*) FROM identity_decisions") == 0
+        await app_role_conn.execute("ROLLBACK")
+        await _in_context(app_role_conn, None, platform=True)
+        count = "SELECT count(*) FROM identity_decisions WHERE org_id = $1"
+        assert await app_role_conn.fetchval(count, org_id) == 1
+        await app_role_conn.execute("ROLLBACK")
