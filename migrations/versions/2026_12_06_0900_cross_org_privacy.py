@@ -12,6 +12,11 @@ Create Date: 2026-12-06 09:00
 - ``identity_decisions`` is the platform's to read: a decision holds the score and the person found
   across organisations. An organisation still writes the decisions of its own records (in the
   statement that resolves them, which reads nothing back), and no longer reads any.
+- ``relationships``: another organisation's record of a relationship is visible to an organisation
+  (for the purpose it states) only if every person in it granted it ``relationships`` for that
+  purpose. It was enough that either did: a resident's grant showed the reader whom else they knew,
+  under the reader's own id for that other person, without that person's consent. An
+  organisation still sees every relationship it recorded itself (both people its own).
 """
 
 from __future__ import annotations
@@ -30,9 +35,19 @@ UPGRADE = [
     "USING (public.kith_is_platform()) WITH CHECK (public.kith_is_platform())",
     "CREATE POLICY identity_decisions_recorded ON public.identity_decisions FOR INSERT "
     "WITH CHECK (org_id = public.kith_current_org())",
+    "DROP POLICY relationships_via_consent ON public.relationships",
+    "CREATE POLICY relationships_via_consent ON public.relationships FOR SELECT "
+    "USING (((public.kith_current_purpose() IS NOT NULL) "
+    "AND public.kith_consented(person_id, ARRAY['relationships'::text]) "
+    "AND ((other_person_id IS NULL) OR public.kith_consented(other_person_id, ARRAY['relationships'::text]))))",
 ]
 
 DOWNGRADE = [
+    "DROP POLICY relationships_via_consent ON public.relationships",
+    "CREATE POLICY relationships_via_consent ON public.relationships FOR SELECT "
+    "USING (((public.kith_current_purpose() IS NOT NULL) "
+    "AND (public.kith_consented(person_id, ARRAY['relationships'::text]) "
+    "OR public.kith_consented(other_person_id, ARRAY['relationships'::text]))))",
     "DROP POLICY identity_decisions_recorded ON public.identity_decisions",
     "DROP POLICY identity_decisions_platform ON public.identity_decisions",
     "CREATE POLICY identity_decisions_tenant ON public.identity_decisions "
