@@ -106,3 +106,15 @@ def unique_resident(**overrides) -> dict:
     }
     body.update(overrides)
     return body
+
+
+async def platform_decision(owner_conn, org_person_id: str | uuid.UUID):
+    """The platform's decision on the organisation's latest record of one of its people (its own
+    id for them), read behind the service's back: what the platform did (``status``, ``method``,
+    ``score``, ``candidate_id``) beside what the organisation was told (``answered``)."""
+    return await owner_conn.fetchrow(
+        "SELECT d.* FROM org_people op JOIN people p ON p.canonical_id = op.canonical_id "
+        "JOIN identity_decisions d ON d.person_id = p.id AND d.org_id = op.org_id "
+        "WHERE op.org_person_id = $1 ORDER BY d.created_at DESC, d.id DESC LIMIT 1",
+        uuid.UUID(str(org_person_id)),
+    )

@@ -39,3 +39,12 @@ def test_v1_routes_declare_their_scope(app):
                 )
                 scopes = [s for req in op.get("security", []) for s in req.get("oauth2", [])]
                 assert scopes or path in ANY_SCOPE, f"{method.upper()} {path} names no scope"
+
+
+def test_registration_answers_carry_no_score(app):
+    # What an organisation is told of a registration speaks only of its own records: no match score,
+    # candidate or explanation, which would say how a record compared with other organisations'.
+    schemas = app.openapi()["components"]["schemas"]
+    for name in ("PersonCreated", "Resolution", "app__people__schemas__BatchResult"):
+        assert not {"score", "candidate_id", "explanation"} & set(schemas[name]["properties"]), name
+    assert set(schemas["Resolution"]["properties"]) == {"status"}

@@ -226,6 +226,25 @@ async def org_person_ids(session: AsyncSession, canonical_id: uuid.UUID) -> dict
     return dict(rows.all())
 
 
+async def people_granting(
+    session: AsyncSession, org_id: uuid.UUID, canonical_ids: Sequence[uuid.UUID], purpose: str, category: str
+) -> set[uuid.UUID]:
+    """Those of the people (canonical ids) whose active grants to the organisation cover
+    ``category`` for ``purpose``."""
+    if not canonical_ids:
+        return set()
+    rows = await session.execute(
+        text(
+            "SELECT DISTINCT op.canonical_id FROM consent_grants g "
+            "JOIN org_people op ON op.org_person_id = g.org_person_id "
+            "WHERE op.org_id = :org AND op.canonical_id = ANY(CAST(:people AS uuid[])) AND g.purpose = :purpose "
+            f"AND {ACTIVE} AND :category = ANY(g.categories)"
+        ),
+        {"org": org_id, "people": list(set(canonical_ids)), "purpose": purpose, "category": category},
+    )
+    return set(rows.scalars())
+
+
 async def orgs_granted(
     session: AsyncSession, canonical_id: uuid.UUID, categories: Sequence[str], exclude: uuid.UUID | None
 ) -> list[uuid.UUID]:

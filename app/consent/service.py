@@ -105,6 +105,24 @@ async def visible_categories(
     return frozenset(await repo.granted_categories(session, principal.org_id, person_canonical_id, purpose))
 
 
+async def people_granting(
+    session: AsyncSession,
+    principal: Principal,
+    person_canonical_ids: Iterable[uuid.UUID],
+    purpose: str,
+    category: str,
+) -> frozenset[uuid.UUID]:
+    """Those of the people who let the caller see ``category`` of other organisations' data for
+    ``purpose`` (its active grants from them cover it): :func:`visible_categories` for many people
+    and one category."""
+    require_purpose(purpose)
+    if principal.org_id is None:
+        return frozenset()
+    return frozenset(
+        await repo.people_granting(session, principal.org_id, list(person_canonical_ids), purpose, category)
+    )
+
+
 @asynccontextmanager
 async def consented_scope(
     session: AsyncSession, principal: Principal, person_canonical_id: uuid.UUID, purpose: str

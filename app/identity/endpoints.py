@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
 from app.auth.deps import Context, tenant
 from app.core.pagination import PageRequest, make_page, page_request
@@ -17,6 +17,7 @@ from app.identity.schemas import (
     ReviewDecisionIn,
     ReviewOut,
     ReviewPage,
+    ReviewQueue,
     UnmergeOut,
 )
 
@@ -38,10 +39,14 @@ async def unmerge_person(person_id: uuid.UUID, ctx: Context = tenant("admin")):
 
 
 @router.get("/identity/reviews", response_model=ReviewPage, operation_id="listIdentityReviews")
-async def list_reviews(page: PageRequest = Depends(page_request), ctx: Context = tenant("admin")):
-    """Records held for review, oldest first."""
+async def list_reviews(
+    page: PageRequest = Depends(page_request),
+    queue: ReviewQueue | None = Query(None, description="Only the organisations' reviews, or the platform's"),
+    ctx: Context = tenant("admin"),
+):
+    """Records held for review, oldest first (platform administration only)."""
     after = page.position(datetime.fromisoformat, uuid.UUID)
-    rows = await service.pending_reviews(ctx.session, page.limit, after)
+    rows = await service.pending_reviews(ctx.session, page.limit, after, queue)
     rows, cursor = make_page(rows, page.limit, lambda r: (r.created_at.isoformat(), str(r.id)))
     return ReviewPage(items=[ReviewOut.model_validate(r) for r in rows], next_cursor=cursor)
 

@@ -51,7 +51,11 @@ class IdentityDecision(Base):
     record_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))  # person_records.id
     person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))  # people.id
     candidate_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))  # people.id
-    status: Mapped[str] = mapped_column(String(16))  # created | matched | review
+    status: Mapped[str] = mapped_column(String(16))  # what the platform did: created | matched | review
+    # What the organisation was told (of its own records only): created | matched | review; NULL for
+    # decisions made before it was kept. Held for review and answered review: a possible match
+    # among the organisation's own records; otherwise a review is the platform's (across them).
+    answered: Mapped[str | None] = mapped_column(String(16))
     method: Mapped[str] = mapped_column(String(24))  # probabilistic | external_ref | verified_email | …
     score: Mapped[float | None] = mapped_column(Float)
     explanation: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

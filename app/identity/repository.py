@@ -30,36 +30,60 @@ MATCH_COLUMNS = ("m_given", "m_family", "m_dob", "m_postcode", *BLOCK_COLUMNS)
 
 # Every stored record sharing a blocking key with the probes (one array of keys per blocking column,
 # in BLOCK_COLUMNS order), from the narrow table kept for matching. Row-level security decides which
-# organisations' records it sees: the caller's own, or everyone's in a platform scope.
-CANDIDATES = " UNION ALL ".join(
-    f"SELECT '{column}'::text, m.{column}, m.record_id, m.canonical_id, m.m_given, m.m_family, m.m_dob, "
-    f"m.m_postcode, m.bk_email, m.bk_phone FROM person_match m WHERE m.{column} = ANY(${n}::text[])"
-    for n, column in enumerate(BLOCK_COLUMNS, 1)
+# organisations' records it sees: the caller's own, or everyone's in a platform scope. Each comes
+# with whether it is a record of organisation $6 (the one resolving: its own records), and whether
+# that organisation holds an id for the record's person already (its own records' people, and
+# those it is linked to otherwise: a card shown, a merge). Without $6 (NULL), neither.
+CANDIDATES = (
+    "SELECT c.*, c.org_id IS NOT DISTINCT FROM $6::uuid AS own, c.org_id IS NOT DISTINCT FROM $6::uuid "
+    "OR EXISTS (SELECT 1 FROM org_people o WHERE o.org_id = $6::uuid AND o.canonical_id = c.canonical_id) "
+    "AS held FROM ("
+    + " UNION ALL ".join(
+        f"SELECT '{column}'::text AS block, m.{column} AS key, m.record_id, m.canonical_id, m.m_given, "
+        f"m.m_family, m.m_dob, m.m_postcode, m.bk_email, m.bk_phone, m.org_id FROM person_match m "
+        f"WHERE m.{column} = ANY(${n}::text[])"
+        for n, column in enumerate(BLOCK_COLUMNS, 1)
+    )
+    + ") c"
 )
 
 
-Candidate = tuple[int, uuid.UUID, uuid.UUID, Profile]
+class Candidate(NamedTuple):
+    """A stored record found for a probe."""
+
+    probe: int  # the probe's index
+    record_id: uuid.UUID
+    canonical_id: uuid.UUID
+    profile: Profile
+    own: bool  # a record of the organisation resolving
+    held: bool  # that organisation holds an id for the record's person already
 
 
 async def candidates(
-    session: AsyncSession, probes: Sequence[tuple[int, str, str]], *, platform: bool
+    session: AsyncSession,
+    probes: Sequence[tuple[int, str, str]],
+    *,
+    platform: bool,
+    org_id: uuid.UUID | None = None,
 ) -> list[Candidate]:
-    """(probe index, record id, canonical person id, profile) for every stored record sharing a
-    blocking key with a probe. ``platform``: across all organisations (matching); otherwise only
-    the caller's own records (search)."""
+    """Every stored record sharing a blocking key with a probe. ``platform``: across all
+    organisations (matching); otherwise only the caller's own records (search). ``org_id``: the
+    organisation whose own records and people the candidates are told apart by."""
     wanted = _wanted(probes)
     if not wanted:
         return []
     async with statement_queue(session) as queue:
         if platform:
             with queued_platform_scope(queue):
-                rows = queue.fetch(CANDIDATES, *key_arrays(wanted))
+                rows = queue.fetch(CANDIDATES, *key_arrays(wanted), org_id)
         else:
-            rows = queue.fetch(CANDIDATES, *key_arrays(wanted))
+            rows = queue.fetch(CANDIDATES, *key_arrays(wanted), org_id)
     return _candidates_found(await rows, wanted)
 
 
-def queue_candidates(queue: StatementQueue, probes: Sequence[Iterable[tuple[str, str]]]) -> asyncio.Task:
+def queue_candidates(
+    queue: StatementQueue, probes: Sequence[Iterable[tuple[str, str]]], org_id: uuid.UUID | None
+) -> asyncio.Task:
     """:func:`candidates`, queued, of each probe's (column, key) pairs (probe index = position in
     ``probes``): the task answers the candidates. Across all organisations when the queue's
     connection is in a platform scope (see ``queued_platform_scope``)."""
@@ -67,7 +91,7 @@ def queue_candidates(queue: StatementQueue, probes: Sequence[Iterable[tuple[str,
     for i, keys in enumerate(probes):
         for key in keys:
             wanted[key].append(i)
-    rows = queue.fetch(CANDIDATES, *key_arrays(wanted)) if wanted else None
+    rows = queue.fetch(CANDIDATES, *key_arrays(wanted), org_id) if wanted else None
 
     async def found() -> list[Candidate]:
         return _candidates_found(await rows, wanted) if rows is not None else []
@@ -95,7 +119,7 @@ def _candidates_found(rows: Sequence[Any], wanted: dict[tuple[str, str], list[in
     found = []
     seen: set[tuple[int, uuid.UUID]] = set()
     profiles: dict[uuid.UUID, Profile] = {}
-    for column, key, rid, canonical, given, family, dob, postcode, email, phone in rows:
+    for column, key, rid, canonical, given, family, dob, postcode, email, phone, _org, own, held in rows:
         for i in wanted[(column, key)]:
             if (i, rid) in seen:
                 continue
@@ -103,7 +127,7 @@ def _candidates_found(rows: Sequence[Any], wanted: dict[tuple[str, str], list[in
             profile = profiles.get(rid)
             if profile is None:
                 profile = profiles[rid] = Profile(given, family, dob, postcode, email, phone)
-            found.append((i, rid, canonical, profile))
+            found.append(Candidate(i, rid, canonical, profile, own, held))
     return found
 
 
@@ -180,38 +204,48 @@ async def _nothing() -> ExistingRecords:
 
 def _verified_holders(attribute: str) -> str:
     value = f"r.claims #>> '{{{attribute},value}}'"
+    # Per person, one record: the resolving organisation's own ($2) if it holds one.
     return (
         f"SELECT DISTINCT ON ({value}, p.canonical_id) {value}, p.canonical_id, r.m_given, r.m_family, r.m_dob, "
-        "r.m_postcode, r.bk_email, r.bk_phone FROM person_records r JOIN people p ON p.id = r.person_id "
+        "r.m_postcode, r.bk_email, r.bk_phone, r.org_id IS NOT DISTINCT FROM $2::uuid AS own, "
+        "EXISTS (SELECT 1 FROM org_people o WHERE o.org_id = $2::uuid AND o.canonical_id = p.canonical_id) AS held "
+        "FROM person_records r JOIN people p ON p.id = r.person_id "
         f"WHERE (r.claims #>> '{{{attribute},verified}}') = 'true' AND {value} = ANY($1::text[]) "
-        f"AND p.status <> 'erased' ORDER BY {value}, p.canonical_id, r.updated_at DESC"
+        f"AND p.status <> 'erased' ORDER BY {value}, p.canonical_id, own DESC, r.updated_at DESC"
     )
 
 
 _VERIFIED_HOLDERS = {attribute: _verified_holders(attribute) for attribute in ("email", "phone")}
 
-VerifiedHolders = dict[tuple[str, str], list[tuple[uuid.UUID, Profile]]]
+
+class VerifiedHolder(NamedTuple):
+    canonical_id: uuid.UUID
+    profile: Profile  # the folded profile of the record holding the contact
+    own: bool  # that record is the resolving organisation's own
+    held: bool  # the organisation holds an id for the person already
+
+
+VerifiedHolders = dict[tuple[str, str], list[VerifiedHolder]]
 
 
 def queue_people_by_verified_contact(
-    queue: StatementQueue, values: Sequence[tuple[str, str]]
+    queue: StatementQueue, org_id: uuid.UUID, values: Sequence[tuple[str, str]]
 ) -> asyncio.Task:
-    """(attribute, value) → the people (canonical id, and the folded profile of their record)
-    holding that email or phone as a verified claim, across all organisations, queued on the
-    transaction's connection (the task answers the dict). Several people can share one: a
-    household's email or landline."""
+    """(attribute, value) → the people holding that email or phone as a verified claim, across all
+    organisations, queued on the transaction's connection (the task answers the dict). Several
+    people can share one: a household's email or landline."""
     queries = []
     with queued_platform_scope(queue):
         for attribute, sql in _VERIFIED_HOLDERS.items():
             wanted = [v for a, v in values if a == attribute]
             if wanted:
-                queries.append((attribute, queue.fetch(sql, wanted)))
+                queries.append((attribute, queue.fetch(sql, wanted, org_id)))
 
     async def found() -> VerifiedHolders:
         holders: VerifiedHolders = defaultdict(list)
         for attribute, rows in queries:
-            for value, canonical, *profile in await rows:
-                holders[(attribute, value)].append((canonical, Profile(*profile)))
+            for value, canonical, *profile, own, held in await rows:
+                holders[(attribute, value)].append(VerifiedHolder(canonical, Profile(*profile), own, held))
         return holders
 
     return asyncio.ensure_future(found())
@@ -303,8 +337,8 @@ _WRITE = _positional(
     + ", ".join(f"{c} = u.{c}" for c in MATCH_COLUMNS)
     + " FROM updates u WHERE m.record_id = u.id), "
     "decisions AS (INSERT INTO identity_decisions (id, org_id, record_id, person_id, candidate_id, status, "
-    "method, score, explanation) SELECT id, :org, record_id, person_id, candidate_id, status, method, score, "
-    "explanation FROM "
+    "answered, method, score, explanation) SELECT id, :org, record_id, person_id, candidate_id, status, "
+    "answered, method, score, explanation FROM "
     + _recordset(
         "decisions",
         "d",
@@ -314,6 +348,7 @@ _WRITE = _positional(
             "person_id": "uuid",
             "candidate_id": "uuid",
             "status": "text",
+            "answered": "text",
             "method": "text",
             "score": "float8",
             "explanation": "jsonb",

@@ -6,6 +6,8 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
+from pydantic import Field
+
 from app.core.schemas import ResponseModel, StrictModel
 
 
@@ -25,8 +27,17 @@ class UnmergeOut(ResponseModel):
     was_merged_into: uuid.UUID
 
 
+ReviewQueue = Literal["organisation", "platform"]
+
+
 class ReviewOut(ResponseModel):
     id: uuid.UUID
+    queue: ReviewQueue = Field(
+        description="organisation: a possible match among the submitting organisation's own records; "
+        "platform: a possible match with another organisation's records (the organisation was told "
+        "'created' and knows nothing of it)"
+    )
+    org_id: uuid.UUID | None = Field(description="The organisation that submitted the record")
     person_id: uuid.UUID
     candidate_id: uuid.UUID | None
     score: float | None
@@ -45,7 +56,10 @@ class ReviewDecisionIn(StrictModel):
 
 class DecisionOut(ResponseModel):
     id: uuid.UUID
-    status: str
+    status: str = Field(description="What the platform did: created, matched or review")
+    answered: str | None = Field(
+        description="What the organisation was told, of its own records only: created, matched or review"
+    )
     method: str
     score: float | None
     explanation: dict[str, Any] | None

@@ -7,6 +7,12 @@ query per kind of lookup and one statement writing every table, per chunk of ``C
 lookups on a second connection and writes queued on the transaction's own, so that PostgreSQL
 looks up, PostgreSQL writes and Python scores at the same time — and records within a batch can
 match each other.
+
+What the organisation is told depends on its own records alone (no oracle): ``matched`` when the
+record is one of its own people, ``review`` when it may be one of them (for its own reviewers),
+``created`` otherwise — whether the platform then links the record silently to a person other
+organisations know, holds it for the platform's reviewers, or makes a new person. Which of these
+the platform did, with the score and its explanation, stays in the decision (:func:`explain`).
 """
 
 from __future__ import annotations
@@ -77,11 +83,11 @@ class Submission:
 
 @dataclass
 class Resolution:
-    status: str  # created | matched | review
+    """What the organisation is told of one record: a function of its own records only."""
+
+    status: str  # created | matched | review, as the organisation's own records have it
     person_id: uuid.UUID  # the organisation's own id for the person
-    score: float | None = None
-    method: str = "probabilistic"
-    decision_id: uuid.UUID | None = None
+    decision_id: uuid.UUID | None = None  # the platform's decision, for the platform (see explain)
 
 
 @dataclass
@@ -96,7 +102,8 @@ class _Work:
     probes: set[tuple[str, str]] = field(default_factory=set)
     canonical_id: uuid.UUID | None = None
     person_id: uuid.UUID | None = None  # the person the record belongs to
-    status: str = "created"
+    status: str = "created"  # what the platform did: created | matched | review
+    answer: str = "created"  # what the organisation is told: created | matched | review
     method: str = "probabilistic"
     candidate_id: uuid.UUID | None = None
     scored: Scored | None = None
@@ -159,12 +166,13 @@ async def resolve_chunks(
     params = await current_parameters(session)
     writer = _Writer(org_id, await repo.organisation_sector(session, org_id))
     matcher = _BatchMatcher(params, settings.match_threshold, settings.review_threshold)
+    lookup = _LookUp(org_id)
     work: list[_Work] = []
     async with (
         side_queue(session, wanted=many, platform=True) as side,
         statement_queue(session) as main,
     ):
-        step = _ChunkResolver(main, org_id, params, matcher, writer, refs)
+        step = _ChunkResolver(main, org_id, params, matcher, writer, refs, lookup)
         waiting: list[tuple[list[_Work], asyncio.Task | None]] = []
         async for submissions in chunks:
             chunk = [_Work(s, s.profile) for s in submissions]
@@ -173,7 +181,7 @@ async def resolve_chunks(
                 w.probes = probe_keys(w.profile, w.keys)
             work.extend(chunk)
             # Sent before the deterministic steps: a record they resolve ignores its candidates.
-            waiting.append((chunk, _queue_lookup(side, chunk) if side is not None else None))
+            waiting.append((chunk, lookup(side, chunk) if side is not None else None))
             await asyncio.sleep(0)  # sends it: PostgreSQL looks up while the next chunk arrives
             if len(waiting) > 1:
                 await step.resolve(*waiting.pop(0))
@@ -183,18 +191,12 @@ async def resolve_chunks(
         return []
     org_ids = await writer.org_ids()
     results = [
-        Resolution(
-            w.status,
-            org_ids[w.canonical_id],  # type: ignore[index]
-            w.scored.probability if w.scored else None,
-            w.method,
-            w.decision_id,
-        )
+        Resolution(w.answer, org_ids[w.canonical_id], w.decision_id)  # type: ignore[index]
         for w in work
     ]
     counts: dict[str, int] = defaultdict(int)
     for r in results:
-        counts[r.status] += 1
+        counts[r.status] += 1  # what the organisation was told
     audit.record(
         session,
         principal,
@@ -206,9 +208,15 @@ async def resolve_chunks(
     return results
 
 
-def _queue_lookup(queue: StatementQueue, chunk: list[_Work]) -> asyncio.Task:
-    """The candidates of a chunk's records, queued (probe index = position in ``chunk``)."""
-    return repo.queue_candidates(queue, [w.probes for w in chunk])
+@dataclass
+class _LookUp:
+    """Queues the candidates of a chunk's records (probe index = position in the chunk), told
+    apart by the organisation resolving them: its own records, and the people it holds an id for."""
+
+    org_id: uuid.UUID
+
+    def __call__(self, queue: StatementQueue, chunk: list[_Work]) -> asyncio.Task:
+        return repo.queue_candidates(queue, [w.probes for w in chunk], self.org_id)
 
 
 class _ChunkResolver:
@@ -230,9 +238,10 @@ class _ChunkResolver:
         matcher: _BatchMatcher,
         writer: _Writer,
         refs: Sequence[str] | None,
+        lookup: _LookUp,
     ) -> None:
         self.main, self.org_id, self.params = main, org_id, params
-        self.matcher, self.writer = matcher, writer
+        self.matcher, self.writer, self.lookup = matcher, writer, lookup
         # Looked up now, before any write: the lookup waits for nothing else on the connection.
         self.looked_up = set(refs or ())
         self.prefetched = repo.queue_records_by_external_ref(main, org_id, refs) if refs else None
@@ -243,14 +252,19 @@ class _ChunkResolver:
     async def resolve(self, chunk: list[_Work], lookup: asyncio.Task | None) -> None:
         await self._by_external_ref(chunk)
         await self._by_verified_contact([w for w in chunk if w.record_id is None])
+        self.matcher.held.update(w.canonical_id for w in chunk if w.record_id is not None)  # type: ignore[misc]
         still_open = [(i, w) for i, w in enumerate(chunk) if w.record_id is None]
         if lookup is None and still_open:
             with queued_platform_scope(self.main):
-                lookup = _queue_lookup(self.main, [w for _, w in still_open])
+                lookup = self.lookup(self.main, [w for _, w in still_open])
             still_open = list(enumerate(w for _, w in still_open))
-        by_probe: dict[int, dict[uuid.UUID, list[Profile]]] = defaultdict(lambda: defaultdict(list))
-        for i, _record_id, canonical, profile in await lookup if lookup is not None else ():
-            by_probe[i][canonical].append(profile)
+        by_probe: dict[int, dict[uuid.UUID, list[tuple[Profile, bool]]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+        for found in await lookup if lookup is not None else ():
+            by_probe[found.probe][found.canonical_id].append((found.profile, found.own))
+            if found.held:
+                self.matcher.held.add(found.canonical_id)
         for n, (i, w) in enumerate(still_open, 1):
             self.matcher.resolve(w, by_probe.get(i, {}))
             if n % _YIELD_EVERY == 0:
@@ -274,7 +288,8 @@ class _ChunkResolver:
             ref = w.submission.external_ref
             if ref and ref in self.existing:
                 w.record_id, w.canonical_id, w.old_claims = self.existing[ref]
-                w.person_id, w.status, w.method, w.stored = w.canonical_id, "matched", "external_ref", True
+                w.person_id, w.method, w.stored = w.canonical_id, "external_ref", True
+                w.status = w.answer = "matched"
 
     async def _by_verified_contact(self, pending: list[_Work]) -> None:
         wanted = sorted(
@@ -287,7 +302,8 @@ class _ChunkResolver:
         )
         if not wanted:
             return
-        by_contact = await repo.queue_people_by_verified_contact(self.main, wanted)
+        by_contact = await repo.queue_people_by_verified_contact(self.main, self.org_id, wanted)
+        held = self.matcher.held
         for w in pending:
             for attribute in ("email", "phone"):
                 if attribute not in w.submission.verified:
@@ -296,15 +312,20 @@ class _ChunkResolver:
                 # of birth clearly disagrees (a household's one email, twins' one phone): such
                 # records go on to probabilistic matching, which can hold them for review.
                 holders = [
-                    (rank(w.profile, profile, self.params), canonical)
-                    for canonical, profile in by_contact.get(
-                        (attribute, w.submission.attributes.get(attribute)), ()
-                    )
+                    (rank(w.profile, h.profile, self.params), h.canonical_id, h)
+                    for h in by_contact.get((attribute, w.submission.attributes.get(attribute)), ())
                 ]
                 holders = [h for h in holders if h[0][0] == 2]
-                if holders:
-                    w.canonical_id = w.person_id = max(holders)[1]
-                    w.status, w.method = "matched", f"verified_{attribute}"
+                # The organisation's own record holding it: one of its people. Another
+                # organisation's: linked silently, unless the organisation holds an id for that
+                # person already (answering it would tell whose record this is): then the
+                # probabilistic steps decide, and can hold it for the platform's reviewers.
+                own = [(r, c) for r, c, h in holders if h.own]
+                others = [(r, c) for r, c, h in holders if not h.held and c not in held]
+                if own or others:
+                    w.canonical_id = w.person_id = max(own or others)[1]
+                    w.status, w.answer = "matched", "matched" if own else "created"
+                    w.method = f"verified_{attribute}"
                     w.record_id = ordered_uuid()
                     break
 
@@ -317,42 +338,65 @@ _YIELD_EVERY = 100  # records scored between chances for the queued statements t
 
 class _BatchMatcher:
     """Scores records against their candidates and decides, in batch order: a record can also match
-    a person an earlier record of the same batch created, or be an earlier record's reference again."""
+    a person an earlier record of the same batch created, or be an earlier record's reference again.
+
+    Twice over: against the organisation's own records alone, which decides what it is told, and
+    then — only for a record none of them matches or may match — against everyone's, which
+    decides whether the platform links it silently to another organisation's person, holds it for
+    the platform's reviewers, or makes a new person."""
 
     def __init__(self, params: Parameters, match_threshold: float, review_threshold: float) -> None:
         self.params = params
         self.thresholds = (match_threshold, review_threshold)
         self.batch_index: dict[tuple[str, str], list[tuple[uuid.UUID, Profile]]] = defaultdict(list)
         self.refs_seen: dict[str, _Work] = {}
+        # The people the organisation holds an id for, as far as known: found so among the
+        # candidates, or given to a record of this batch.
+        self.held: set[uuid.UUID] = set()
 
-    def resolve(self, w: _Work, candidates: dict[uuid.UUID, list[Profile]]) -> None:
+    def resolve(self, w: _Work, candidates: dict[uuid.UUID, list[tuple[Profile, bool]]]) -> None:
+        """``candidates``: canonical person → the profiles of their records found, each with
+        whether it is the organisation's own."""
         ref = w.submission.external_ref
         if ref and ref in self.refs_seen:  # the same external_ref twice in one batch: one record
             first = self.refs_seen[ref]
             w.canonical_id, w.person_id, w.record_id = first.canonical_id, first.person_id, first.record_id
-            w.status, w.method = "matched", "external_ref"
+            w.status = w.answer = "matched"
+            w.method = "external_ref"
             return
-        earlier = [found for probe in w.probes for found in self.batch_index.get(probe, ())]
-        if earlier:  # records of this batch found by the same keys join the stored candidates
-            candidates = {c: list(ps) for c, ps in candidates.items()}
-            for canonical, profile in earlier:
-                candidates.setdefault(canonical, []).append(profile)
+        own_top: tuple[tuple[int, float], uuid.UUID, Profile] | None = None
         top: tuple[tuple[int, float], uuid.UUID, Profile] | None = None
-        for canonical, profiles in candidates.items():
-            for profile in profiles:
-                ranked = rank(w.profile, profile, self.params)
-                if top is None or ranked > top[0]:
-                    top = (ranked, canonical, profile)
-        w.scored = score(w.profile, top[2], self.params) if top is not None else None
-        w.status = decide(w.scored, *self.thresholds)
+        # Records of this batch found by the same keys are the organisation's own records too.
+        earlier = [(c, (p, True)) for probe in w.probes for c, p in self.batch_index.get(probe, ())]
+        found = [(c, p) for c, profiles in candidates.items() for p in profiles]
+        for canonical, (profile, own) in found + earlier:
+            ranked = rank(w.profile, profile, self.params)
+            if top is None or ranked > top[0]:
+                top = (ranked, canonical, profile)
+            if own and (own_top is None or ranked > own_top[0]):
+                own_top = (ranked, canonical, profile)
+        own_scored = score(w.profile, own_top[2], self.params) if own_top is not None else None
+        w.answer = decide(own_scored, *self.thresholds)
+        if w.answer != "created":  # one of the organisation's own people, or possibly one
+            w.scored, w.status, chosen = own_scored, w.answer, own_top[1]  # type: ignore[index]
+        else:
+            w.scored = own_scored if top is own_top else score(w.profile, top[2], self.params)  # type: ignore[index]
+            w.status = decide(w.scored, *self.thresholds)
+            chosen = top[1] if top is not None else None
+            if w.status == "matched" and chosen in self.held:
+                # Another organisation's record of a person this organisation holds an id for
+                # already, where none of its own records matches: answering with that id would
+                # tell it whose record this is. The platform's reviewers decide.
+                w.status = "review"
         if w.status == "matched":
-            w.canonical_id = w.person_id = top[1]  # type: ignore[index]
+            w.canonical_id = w.person_id = chosen
         else:
             w.person_id = w.canonical_id = ordered_uuid()
             w.new_person = True
             if w.status == "review":
-                w.candidate_id = top[1]  # type: ignore[index]
+                w.candidate_id = chosen
         w.record_id = ordered_uuid()
+        self.held.add(w.canonical_id)  # type: ignore[arg-type]
         if ref:
             self.refs_seen[ref] = w
         for column, key in w.keys.items():
@@ -445,6 +489,7 @@ class _Writer:
                     "person_id": w.person_id,
                     "candidate_id": w.candidate_id,
                     "status": w.status,
+                    "answered": w.answer,
                     "method": w.method,
                     "score": w.scored.probability if w.scored else None,
                     "explanation": w.scored.explanation() if w.scored else None,
@@ -603,13 +648,25 @@ async def unmerge(session: AsyncSession, principal: Principal, person_id: uuid.U
     return row.merged_into
 
 
-async def pending_reviews(session: AsyncSession, limit: int, after: tuple | None) -> list[Any]:
-    """Records held for review, oldest first."""
+# Which reviewers a review is for: the submitting organisation's, when it was told "review" (a
+# possible match among its own records); else the platform's (a possible match across organisations,
+# of which the organisation was told nothing). Decisions kept before ``answered`` count as the platform's.
+_QUEUE = "CASE WHEN answered = 'review' THEN 'organisation' ELSE 'platform' END"
+
+
+async def pending_reviews(
+    session: AsyncSession, limit: int, after: tuple | None, queue: str | None = None
+) -> list[Any]:
+    """Records held for review, oldest first; ``queue``: only the organisations' or the platform's.
+    For the platform alone: a review names people of more than one organisation."""
     query = (
-        "SELECT id, person_id, candidate_id, score, explanation, created_at, org_id FROM identity_decisions "
-        "WHERE status = 'review' AND review_outcome IS NULL"
+        f"SELECT id, {_QUEUE} AS queue, org_id, person_id, candidate_id, score, explanation, created_at "  # noqa: S608 (a constant)
+        "FROM identity_decisions WHERE status = 'review' AND review_outcome IS NULL"
     )
     params: dict[str, Any] = {"limit": limit + 1}
+    if queue:
+        query += f" AND {_QUEUE} = :queue"
+        params["queue"] = queue
     if after:
         query += " AND (created_at, id) > (:at, :id)"
         params.update(at=after[0], id=after[1])
@@ -669,8 +726,8 @@ async def explain(session: AsyncSession, decision_id: uuid.UUID) -> Any:
     row = (
         await session.execute(
             text(
-                "SELECT id, status, method, score, explanation, person_id, candidate_id, review_outcome, created_at "
-                "FROM identity_decisions WHERE id = :id"
+                "SELECT id, status, answered, method, score, explanation, person_id, candidate_id, review_outcome, "
+                "created_at FROM identity_decisions WHERE id = :id"
             ),
             {"id": decision_id},
         )
@@ -708,7 +765,11 @@ async def train(session: AsyncSession, principal: Principal, sample: int = 2000)
                 if c == column
             ]
             found = await repo.candidates(session, probes, platform=False)
-            pairs = {(i, rid): (profiles[probe_ids[i]], p) for i, rid, _c, p in found if rid != probe_ids[i]}
+            pairs = {
+                (c.probe, c.record_id): (profiles[probe_ids[c.probe]], c.profile)
+                for c in found
+                if c.record_id != probe_ids[c.probe]
+            }
             sessions.append((blocked, list(pairs.values())))
     # Each record against ten others drawn at random: u needs many pairs to resolve rare agreements.
     others = list(profiles.values())

@@ -37,16 +37,17 @@ Purpose = Query(
     status_code=201,
     operation_id="registerPerson",
     responses={
-        200: {"model": PersonCreated, "description": "Matched"},
-        202: {"model": PersonCreated, "description": "Held for review"},
+        200: {"model": PersonCreated, "description": "One of the organisation's own people"},
+        202: {
+            "model": PersonCreated,
+            "description": "Possibly one of its own people: held for its reviewers",
+        },
     },
 )
 async def register_person(body: PersonIn, ctx: Context = tenant("people:write")):
-    """Register a record of a resident: 201 new person, 200 matched an existing one, 202 held for review."""
+    """Register a record of a resident: 201 new to the organisation, 200 one of its own people, 202 possibly one of them (held for its reviewers)."""
     r, grant = await service.register(ctx.session, ctx.principal, body)
-    content = PersonCreated(
-        person_id=r.person_id, resolution={"status": r.status, "score": r.score}, consent=grant
-    )
+    content = PersonCreated(person_id=r.person_id, resolution={"status": r.status}, consent=grant)
     return JSONResponse(content.model_dump(mode="json"), status_code=_STATUS_CODES[r.status])
 
 

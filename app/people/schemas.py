@@ -53,9 +53,10 @@ class PersonIn(AttributesIn):
 
 
 class Resolution(ResponseModel):
-    status: Literal["created", "matched", "review"]
-    score: float | None = Field(
-        None, description="Match probability of the best candidate, where one was scored"
+    status: Literal["created", "matched", "review"] = Field(
+        description="Of the organisation's own records only: created (a person new to the organisation, "
+        "whether or not another organisation knows them), matched (one of its own people) or review "
+        "(possibly one of its own people, held for its own reviewers)"
     )
 
 
@@ -67,9 +68,10 @@ class PersonCreated(ResponseModel):
 
 class BatchResult(ResponseModel):
     index: int
-    status: Literal["created", "matched", "review", "rejected"]
+    status: Literal["created", "matched", "review", "rejected"] = Field(
+        description="As in POST /v1/people, or rejected (see errors)"
+    )
     person_id: uuid.UUID | None = None
-    score: float | None = None
     consent_id: uuid.UUID | None = None
     errors: list[dict[str, Any]] | None = None
 

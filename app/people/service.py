@@ -61,8 +61,9 @@ def _submission(
 async def register(
     session: AsyncSession, principal: Principal, body: PersonIn
 ) -> tuple[identity_service.Resolution, dict[str, Any] | None]:
-    """Resolve one record to a person (created, matched or held for review) and store it, with the
-    consent the organisation captured at the same time, if any."""
+    """Resolve one record to a person and store it, with the consent the organisation captured at
+    the same time, if any. The answer speaks only of the organisation's own records: created (new
+    to it), matched (one of its people) or review (possibly one of them)."""
     verifying = bool(body.verified) and await _verifies(session, principal)
     submission, errors = _submission(body, body.external_ref, verifying)
     if submission is None:
@@ -148,7 +149,7 @@ async def register_batch(
     )
     consenting = []
     for (index, _, consent), r in zip(valid, resolutions, strict=True):
-        results[index] = {"index": index, "status": r.status, "person_id": r.person_id, "score": r.score}
+        results[index] = {"index": index, "status": r.status, "person_id": r.person_id}
         if consent is not None:
             consenting.append((index, r.person_id, consent))
     granted = await consent_service.grants_by_org(session, principal, [(p, c) for _, p, c in consenting])
@@ -396,7 +397,10 @@ async def search(session: AsyncSession, principal: Principal, body: SearchIn) ->
             "Give at least one field to search by.", errors=[{"field": "body", "message": "no search fields"}]
         )
     probes = [(0, column, key) for column, key in probe_keys(probe)]
-    found = await identity_repo.candidates(session, probes, platform=False)
+    found = [
+        (c.record_id, c.canonical_id, c.profile)
+        for c in await identity_repo.candidates(session, probes, platform=False)
+    ]
     if probe.family:  # a name-only search has no blocking key; look the surname up directly
         rows = await session.execute(
             text(
@@ -406,10 +410,10 @@ async def search(session: AsyncSession, principal: Principal, body: SearchIn) ->
             ),
             {"org": principal.org_id, "family": probe.family},
         )
-        found += [(0, rid, c, Profile(g, f, d, pcode, e, ph)) for rid, c, g, f, d, pcode, e, ph in rows]
+        found += [(rid, c, Profile(g, f, d, pcode, e, ph)) for rid, c, g, f, d, pcode, e, ph in rows]
     params = await identity_service.current_parameters(session)
     best: dict[uuid.UUID, float] = defaultdict(float)
-    for _i, _rid, canonical, profile in found:
+    for _rid, canonical, profile in found:
         s = score(probe, profile, params)
         if s.rule != "distinct":
             best[canonical] = max(best[canonical], s.probability)

@@ -33,7 +33,7 @@ async def person_relationships(
     page: PageRequest = Depends(page_request),
     ctx: Context = tenant("relationships:read"),
 ):
-    """A person's relationships: the organisation's own records and, where consented, others'."""
+    """A person's relationships: the organisation's own records and, where every person in them consented, others'."""
     items, next_cursor = await service.of_person(ctx.session, ctx.principal, person_id, purpose, page)
     return RelationshipList(items=items, next_cursor=next_cursor)
 

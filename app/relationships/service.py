@@ -2,7 +2,9 @@
 resident who told the organisation), organisation↔organisation.
 
 People appear only through the reading organisation's own ids: a related person it has no id for
-is shown as null, so relationships never reveal who else a resident knows.
+is shown as null. A relationship between two people that another organisation recorded is shown
+only when both of them let the reader see their relationships (row-level security holds the same
+rule), so a resident's grant never reveals whom else they know.
 """
 
 from __future__ import annotations
@@ -141,24 +143,58 @@ def _page_params(page: PageRequest) -> dict[str, Any]:
     }
 
 
+# The far end, from the person whose people are :ids, of a relationship between two people.
+_FAR_END = "CASE WHEN r.person_id = ANY(CAST(:ids AS uuid[])) THEN r.other_person_id ELSE r.person_id END"
+
+
+async def _third_persons_shown(
+    session: AsyncSession, principal: Principal, ids: list[uuid.UUID], purpose: str
+) -> list[uuid.UUID]:
+    """The people at the far end of the person's relationships to other people that other
+    organisations recorded, who let the caller see their relationships for ``purpose``: a
+    relationship to a person is shown only under that person's own grant."""
+    async with platform_scope(session):  # ids only, to ask each far end's grants
+        rows = await session.execute(
+            text(
+                f"SELECT DISTINCT {_FAR_END} AS far, p.canonical_id FROM relationships r "  # noqa: S608 (a constant)
+                f"JOIN people p ON p.id = {_FAR_END} WHERE r.kind = 'person_person' AND r.org_id <> :org "
+                "AND (r.person_id = ANY(CAST(:ids AS uuid[])) OR r.other_person_id = ANY(CAST(:ids AS uuid[])))"
+            ),
+            {"ids": ids, "org": principal.org_id},
+        )
+        far_ends = rows.all()
+    granting = await consent_service.people_granting(
+        session, principal, {c for _, c in far_ends}, purpose, "relationships"
+    )
+    return [far for far, c in far_ends if c in granting]
+
+
 async def of_person(
     session: AsyncSession, principal: Principal, org_person_id: uuid.UUID, purpose: str, page: PageRequest
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The person's relationships: those the caller recorded, and others' where the person granted
-    it ``relationships`` for ``purpose``. The read is access-logged."""
+    it ``relationships`` for ``purpose`` — one to another person only where that person granted it
+    too. The read is access-logged."""
     consent_service.require_purpose(purpose)
     canonical = await _person(session, org_person_id, "person_id")
     async with consent_service.consented_scope(session, principal, canonical, purpose) as categories:
+        ids = list(
+            (
+                await session.execute(text("SELECT id FROM people WHERE canonical_id = :p"), {"p": canonical})
+            ).scalars()
+        )
         others = "relationships" in categories
+        shown = await _third_persons_shown(session, principal, ids, purpose) if others else []
         rows = await session.execute(
             text(
-                "SELECT r.* FROM relationships r WHERE (r.person_id IN (SELECT id FROM people WHERE canonical_id = :p) "
-                "OR r.other_person_id IN (SELECT id FROM people WHERE canonical_id = :p)) "
-                "AND (r.org_id = :org OR :others) "
+                "SELECT r.* FROM relationships r "  # noqa: S608 (a constant)
+                "WHERE (r.person_id = ANY(CAST(:ids AS uuid[])) OR r.other_person_id = ANY(CAST(:ids AS uuid[]))) "
+                "AND (r.org_id = :org OR (:others AND (r.other_person_id IS NULL "
+                f"OR {_FAR_END} = ANY(CAST(:shown AS uuid[]))))) "
                 "AND (CAST(:at AS timestamptz) IS NULL OR (r.created_at, r.id) > (:at, :id)) "
                 "ORDER BY r.created_at, r.id LIMIT :limit"
             ),
-            {"p": canonical, "org": principal.org_id, "others": others, **_page_params(page)},
+            {"ids": ids, "org": principal.org_id, "others": others, "shown": shown, **_page_params(page)},
         )
         found, next_cursor = make_page(rows.all(), page.limit, lambda r: (r.created_at, r.id))
     consent_service.log_read(

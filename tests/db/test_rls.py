@@ -7,6 +7,9 @@ import uuid
 import asyncpg
 import pytest
 
+from tests.factories import org_with_token, unique_resident
+from tests.relationships.test_endpoints import grant_in_portal, make_family
+
 # Tables that hold no organisation-owned or person data and so need no RLS.
 NOT_TENANT_DATA = {"alembic_version", "audit_chain_heads"}
 
@@ -111,3 +114,44 @@ class TestRowLevelSecurity:
             headers=headers,
         )
         assert response.status_code == 404
+
+    async def test_an_organisation_writes_its_identity_decisions_but_never_reads_them(
+        self, client, platform, app_role_conn
+    ):
+        # A decision holds the score against, and the person found among, other organisations'
+        # records: the platform's to read, not the organisation's that registered the record.
+        org_id, headers = await org_with_token(platform)
+        registered = await client.post("/v1/people", json=unique_resident(), headers=headers)
+        assert registered.status_code == 201, registered.text
+        await _in_context(app_role_conn, org_id)
+        assert await app_role_conn.fetchval("SELECT count(*) FROM identity_decisions") == 0
+        await app_role_conn.execute("ROLLBACK")
+        await _in_context(app_role_conn, None, platform=True)
+        count = "SELECT count(*) FROM identity_decisions WHERE org_id = $1"
+        assert await app_role_conn.fetchval(count, org_id) == 1
+        await app_role_conn.execute("ROLLBACK")
+
+    async def test_a_relationship_to_a_person_is_visible_only_under_that_persons_grant(
+        self, app, client, platform, owner_conn, app_role_conn
+    ):
+        family = await make_family(client, platform)
+
+        # As the service's role, in the council's context, stating the purpose: the food bank's record
+        # that Margaret and Zed are family shows only once both have granted the council.
+        async def visible() -> dict[str, int]:
+            await _in_context(app_role_conn, family["council_org"])
+            await app_role_conn.execute("SELECT set_config('kith.purpose', 'case_coordination', true)")
+            rows = await app_role_conn.fetch(
+                "SELECT r.type, count(*) FROM relationships r JOIN people p ON p.id = r.person_id "
+                "JOIN org_people op ON op.canonical_id = p.canonical_id WHERE op.org_person_id = $1 "
+                "GROUP BY r.type",
+                uuid.UUID(family["margaret"]),
+            )
+            await app_role_conn.execute("ROLLBACK")
+            return dict(rows)
+
+        assert await visible() == {}
+        await grant_in_portal(app, owner_conn, family["margaret"], family["council_org"], "case_coordination")
+        assert await visible() == {"member": 1}
+        await grant_in_portal(app, owner_conn, family["zed"], family["council_org"], "case_coordination")
+        assert await visible() == {"member": 1, "family": 1}

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from tests.factories import org_with_token
-from tests.people.test_endpoints import person
+from tests.factories import org_with_token, platform_decision
+from tests.people.test_endpoints import doubted, person, resident
 
 
 @pytest.fixture
@@ -29,61 +29,79 @@ async def view(client, headers, person_id):
     return response.json()
 
 
+async def review_of(client, admin, owner_conn, org_person_id: str) -> dict:
+    """The one pending review, as the platform lists it, of the person behind an organisation's id."""
+    reviews = (await client.get("/v1/admin/identity/reviews", params={"limit": 500}, headers=admin)).json()
+    internal = str(await internal_id(owner_conn, org_person_id))
+    mine = [r for r in reviews["items"] if r["person_id"] == internal]
+    assert len(mine) == 1, reviews
+    return mine[0]
+
+
 class TestReviews:
-    async def test_possible_twin_is_held_for_review_then_decided(self, client, platform, admin, owner_conn):
+    async def test_possible_twin_across_organisations_is_the_platforms_to_review(
+        self, client, platform, admin, owner_conn
+    ):
         _, council = await org_with_token(platform)
-        _, charity = await org_with_token(platform, sector="social", kind="charity")
-        margaret = person()
+        charity_org, charity = await org_with_token(platform, sector="social", kind="charity")
+        margaret = resident()
         twin = margaret | {"given_name": "Rosalind", "email": None}
         twin = {k: v for k, v in twin.items() if v is not None}
         await client.post("/v1/people", json=margaret, headers=council)
         held = await client.post("/v1/people", json=twin, headers=charity)
-        assert held.status_code == 202, held.text
-        assert held.json()["resolution"]["status"] == "review"
-        reviews = (
-            await client.get("/v1/admin/identity/reviews", params={"limit": 500}, headers=admin)
-        ).json()
-        mine = [
-            r
-            for r in reviews["items"]
-            if r["person_id"] == str(await internal_id(owner_conn, held.json()["person_id"]))
-        ]
-        assert len(mine) == 1
-        review = mine[0]
-        assert review["explanation"]["attributes"]["given"]["level"] == "different"
-        assert review["explanation"]["rule"] == "review_only"
+        # A possible match with the council's records only: the charity is told nothing of it.
+        assert held.status_code == 201, held.text
+        assert held.json()["resolution"] == {"status": "created"}
+        mine = await review_of(client, admin, owner_conn, held.json()["person_id"])
+        assert (mine["queue"], mine["org_id"]) == ("platform", str(charity_org))
+        assert mine["explanation"]["attributes"]["given"]["level"] == "different"
+        assert mine["explanation"]["rule"] == "review_only"
         decided = await client.post(
-            f"/v1/admin/identity/reviews/{review['id']}", json={"decision": "distinct"}, headers=admin
+            f"/v1/admin/identity/reviews/{mine['id']}", json={"decision": "distinct"}, headers=admin
         )
         assert decided.status_code == 200
-        assert decided.json()["review_outcome"] == "distinct"
+        assert (decided.json()["review_outcome"], decided.json()["answered"]) == ("distinct", "created")
         status = await owner_conn.fetchval(
-            "SELECT status FROM people WHERE id = $1", uuid.UUID(review["person_id"])
+            "SELECT status FROM people WHERE id = $1", uuid.UUID(mine["person_id"])
         )
         assert status == "active"
         again = await client.post(
-            f"/v1/admin/identity/reviews/{review['id']}", json={"decision": "match"}, headers=admin
+            f"/v1/admin/identity/reviews/{mine['id']}", json={"decision": "match"}, headers=admin
         )
         assert again.status_code == 409
+
+    async def test_possible_match_among_its_own_records_is_the_organisations_to_review(
+        self, client, platform, admin, owner_conn
+    ):
+        council_org, council = await org_with_token(platform)
+        margaret = resident()
+        await client.post("/v1/people", json=margaret, headers=council)
+        held = await client.post("/v1/people", json=doubted(margaret), headers=council)
+        assert held.status_code == 202, held.text
+        assert held.json()["resolution"] == {"status": "review"}
+        mine = await review_of(client, admin, owner_conn, held.json()["person_id"])
+        assert (mine["queue"], mine["org_id"]) == ("organisation", str(council_org))
+        theirs = (
+            await client.get(
+                "/v1/admin/identity/reviews", params={"limit": 500, "queue": "platform"}, headers=admin
+            )
+        ).json()["items"]
+        assert mine["id"] not in {r["id"] for r in theirs}
+        assert {r["queue"] for r in theirs} <= {"platform"}
 
     async def test_review_decided_as_match_merges(self, client, platform, admin, owner_conn):
         _, council = await org_with_token(platform)
         _, charity = await org_with_token(platform, sector="social", kind="charity")
-        margaret = person(date_of_birth="1961-04-07")  # far from the charity's mistake, whatever the seed
+        margaret = resident()
         # Same person, but the charity has her date of birth quite wrong: a review, not an auto-match.
-        doubtful = {k: margaret[k] for k in ("given_name", "family_name", "address")} | {
-            "date_of_birth": "1999-12-25"
-        }
+        doubtful = doubted(margaret)
         original = (await client.post("/v1/people", json=margaret, headers=council)).json()
         held = (await client.post("/v1/people", json=doubtful, headers=charity)).json()
-        assert held["resolution"]["status"] == "review"
-        decision_id = await owner_conn.fetchval(
-            "SELECT d.id FROM identity_decisions d JOIN org_people op ON op.person_id = d.person_id "
-            "WHERE op.org_person_id = $1",
-            uuid.UUID(held["person_id"]),
-        )
+        assert held["resolution"] == {"status": "created"}
+        decision = await platform_decision(owner_conn, held["person_id"])
+        assert (decision["status"], decision["answered"]) == ("review", "created")
         decided = await client.post(
-            f"/v1/admin/identity/reviews/{decision_id}", json={"decision": "match"}, headers=admin
+            f"/v1/admin/identity/reviews/{decision['id']}", json={"decision": "match"}, headers=admin
         )
         assert decided.status_code == 200, decided.text
         assert await internal_id(owner_conn, held["person_id"]) == await internal_id(
@@ -92,7 +110,15 @@ class TestReviews:
         # The charity's id still works and now names the merged person.
         assert (await view(client, charity, held["person_id"]))["attributes"]["date_of_birth"][
             "value"
-        ] == "1999-12-25"
+        ] == doubtful["date_of_birth"]
+
+    async def test_reviews_are_for_the_platform_alone(self, client, platform):
+        _, council = await org_with_token(platform, "people:read people:write consent:read")
+        listed = await client.get("/v1/admin/identity/reviews", headers=council)
+        decided = await client.post(
+            f"/v1/admin/identity/reviews/{uuid.uuid4()}", json={"decision": "match"}, headers=council
+        )
+        assert (listed.status_code, decided.status_code) == (403, 403)
 
     async def test_unknown_review_is_404(self, client, admin):
         response = await client.post(

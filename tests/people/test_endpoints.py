@@ -6,6 +6,7 @@ import asyncio
 import random
 import string
 import uuid
+from datetime import date
 
 import orjson
 import pytest
@@ -14,7 +15,7 @@ from app.db import session as db_session
 from app.identity import repository as identity_repo
 from app.identity import service as identity_service
 from app.people import service as people_service
-from tests.factories import org_with_token
+from tests.factories import org_with_token, platform_decision
 
 MARGARET = {
     "given_name": "Margaret",
@@ -79,7 +80,9 @@ class TestRegister:
         assert view["attributes"]["phone"]["value"] == "+447911123999"
         assert view["external_refs"] == ["CASE-2"]
 
-    async def test_two_organisations_get_different_ids_for_the_same_person(self, client, council, charity):
+    async def test_two_organisations_get_different_ids_for_the_same_person(
+        self, client, council, charity, owner_conn
+    ):
         _, council_headers = council
         _, charity_headers = charity
         body = person()
@@ -87,10 +90,19 @@ class TestRegister:
         b = await client.post(
             "/v1/people", json=body | {"email": body["email"].upper()}, headers=charity_headers
         )
-        assert b.status_code == 200, b.text
-        assert b.json()["resolution"]["status"] == "matched"
-        assert b.json()["resolution"]["score"] > 0.99
+        # New to the charity, so "created": that the council knows her is not the charity's to learn.
+        assert b.status_code == 201, b.text
+        assert b.json()["resolution"] == {"status": "created"}
         assert b.json()["person_id"] != a["person_id"]
+        # The platform linked her silently: one person behind both ids.
+        decision = await platform_decision(owner_conn, b.json()["person_id"])
+        assert (decision["status"], decision["answered"]) == ("matched", "created")
+        assert decision["score"] > 0.99
+        assert await platform_decision(owner_conn, a["person_id"]) is not None
+        canonical = "SELECT canonical_id FROM org_people WHERE org_person_id = $1"
+        assert await owner_conn.fetchval(canonical, uuid.UUID(a["person_id"])) == await owner_conn.fetchval(
+            canonical, uuid.UUID(b.json()["person_id"])
+        )
         # Each organisation's id works only for that organisation.
         other = await client.get(
             f"/v1/people/{a['person_id']}", params={"purpose": "service_delivery"}, headers=charity_headers
@@ -108,7 +120,7 @@ class TestRegister:
             "phone": body["phone"],
         }
         matched = (await client.post("/v1/people", json=partial, headers=charity_headers)).json()
-        assert matched["resolution"]["status"] == "matched"
+        assert matched["resolution"]["status"] == "created"  # new to the charity (linked silently)
         view = (
             await client.get(
                 f"/v1/people/{matched['person_id']}",
@@ -188,13 +200,21 @@ class TestRegister:
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == "verified"
 
-    async def test_an_email_verified_on_both_sides_matches_without_scoring(self, client, council, charity):
+    async def test_an_email_verified_on_both_sides_matches_without_scoring(
+        self, client, council, charity, owner_conn
+    ):
         body = person(verified=["email"])
         first = await client.post("/v1/people", json=body, headers=council[1])
         moved = {**body, "address": {"line1": "1 New Road", "postcode": "RS9 9ZZ"}, "phone": "07911 123456"}
         second = await client.post("/v1/people", json=moved, headers=charity[1])
-        assert first.status_code == 201 and second.status_code == 200, second.text
-        assert second.json()["resolution"] == {"status": "matched", "score": None}
+        assert first.status_code == 201 and second.status_code == 201, second.text
+        assert second.json()["resolution"] == {"status": "created"}
+        decision = await platform_decision(owner_conn, second.json()["person_id"])
+        assert (decision["status"], decision["method"], decision["score"]) == (
+            "matched",
+            "verified_email",
+            None,
+        )
         linked = await client.post("/v1/people", json={**moved, "external_ref": "again"}, headers=council[1])
         assert linked.json()["person_id"] == first.json()["person_id"]  # the council's own id for her
 
@@ -214,6 +234,182 @@ class TestRegister:
         _, headers = await org_with_token(platform, scopes="people:read")
         response = await client.post("/v1/people", json=person(), headers=headers)
         assert response.status_code == 403
+
+
+def resident() -> dict:
+    """A resident of a given name of her own too: records made wrong on purpose (a birthday far
+    off) must find her records, not another test's resident of that name and birthday."""
+    return person(given_name="".join(random.choices(string.ascii_lowercase, k=10)).capitalize())
+
+
+def doubted(her: dict) -> dict:
+    """Her name and address with her birthday quite wrong (year, month and day all different): near
+    enough to be held for review, too far for a match."""
+    born = date.fromisoformat(her["date_of_birth"])
+    wrong = date(born.year + (17 if born.year < 1980 else -17), born.month % 12 + 1, born.day % 28 + 1)
+    return {k: her[k] for k in ("given_name", "family_name", "address")} | {
+        "date_of_birth": wrong.isoformat()
+    }
+
+
+def _shape(value):
+    """A JSON value with each leaf replaced by its type's name."""
+    if isinstance(value, dict):
+        return {k: _shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shape(v) for v in value]
+    return type(value).__name__
+
+
+def _keys(value) -> set[str]:
+    if isinstance(value, dict):
+        return set(value) | {k for v in value.values() for k in _keys(v)}
+    if isinstance(value, list):
+        return {k for v in value for k in _keys(v)}
+    return set()
+
+
+class TestNoOracle:
+    """A registration answer speaks only of the organisation's own records: a café that knows a
+    resident's name and birthday learns nothing of whether another organisation knows her."""
+
+    @pytest.fixture
+    async def cafe(self, platform):
+        return await org_with_token(
+            platform, "people:read people:write consent:write", sector="commercial", kind="cafe"
+        )
+
+    @staticmethod
+    async def _what_the_cafe_sees(client, headers, record: dict) -> list:
+        """The café registers the resident, then again under another reference of its own, then in
+        a batch beside a stranger: each answer's status code, and its body as keys and types with
+        the resolutions' statuses kept (ids differ, of course)."""
+        seen = []
+        first = await client.post(
+            "/v1/people",
+            json=record
+            | {
+                "external_ref": "TILL-1",
+                "consent": {
+                    "purpose": "offers",
+                    "categories": ["contact"],
+                    "method": "recorded_by_org",
+                    "evidence": {"kind": "verbal", "reference": "till 3"},
+                },
+            },
+            headers=headers,
+        )
+        again = await client.post("/v1/people", json=record | {"external_ref": "TILL-2"}, headers=headers)
+        batch = await client.post(
+            "/v1/people/batch",
+            json=[record | {"external_ref": "TILL-3"}, person(given_name="Stranger")],
+            headers=headers,
+        )
+        for response in (first, again):
+            body = response.json()
+            seen.append((response.status_code, _shape(body), body["resolution"]))
+        body = batch.json()
+        seen.append(
+            (batch.status_code, _shape(body), [r["status"] for r in body["results"]], body["created"])
+        )
+        return seen
+
+    @pytest.mark.parametrize(
+        "what_the_cafe_knows",
+        [
+            pytest.param(
+                lambda her: {k: her[k] for k in ("given_name", "family_name", "date_of_birth")},
+                id="name-and-birthday",
+            ),
+            pytest.param(
+                lambda her: {k: her[k] for k in ("given_name", "family_name", "date_of_birth", "phone")},
+                id="and-a-guess-at-her-phone",
+            ),
+            pytest.param(lambda her: her, id="everything-the-food-bank-holds"),
+            pytest.param(doubted, id="a-birthday-near-enough-for-review"),
+            pytest.param(lambda her: her | {"verified": ["email"]}, id="her-email-verified"),
+        ],
+    )
+    async def test_the_cafe_sees_the_same_whether_or_not_the_food_bank_knows_her(
+        self, client, platform, cafe, what_the_cafe_knows, owner_conn
+    ):
+        _, food_bank = await org_with_token(platform, sector="social", kind="food_bank")
+        known = resident() | {"verified": ["email"]}
+        registered = await client.post("/v1/people", json=known, headers=food_bank)
+        assert registered.status_code == 201, registered.text
+        stranger = resident() | {"verified": ["email"]}  # nobody knows her
+        _, other_cafe = await org_with_token(
+            platform, "people:read people:write consent:write", sector="commercial", kind="cafe"
+        )
+        her_known = await self._what_the_cafe_sees(client, cafe[1], what_the_cafe_knows(known))
+        her_unknown = await self._what_the_cafe_sees(client, other_cafe, what_the_cafe_knows(stranger))
+        assert her_known == her_unknown
+        assert [s[0] for s in her_known] == [201, 200, 200]
+        assert her_known[0][2] == {"status": "created"} and her_known[1][2] == {"status": "matched"}
+        assert her_known[2][2] == ["matched", "created"]
+
+    async def test_the_platform_links_or_holds_what_the_cafe_is_not_told(
+        self, client, platform, cafe, owner_conn
+    ):
+        _, food_bank = await org_with_token(platform, sector="social", kind="food_bank")
+        her = resident()
+        known = (await client.post("/v1/people", json=her, headers=food_bank)).json()
+        linked = (await client.post("/v1/people", json=her, headers=cafe[1])).json()
+        doubtful = doubted(her)
+        _, another_cafe = await org_with_token(platform, sector="commercial", kind="cafe")
+        held = await client.post("/v1/people", json=doubtful, headers=another_cafe)
+        assert (held.status_code, held.json()["resolution"]) == (201, {"status": "created"})
+        canonical = "SELECT canonical_id FROM org_people WHERE org_person_id = $1"
+        assert await owner_conn.fetchval(
+            canonical, uuid.UUID(linked["person_id"])
+        ) == await owner_conn.fetchval(canonical, uuid.UUID(known["person_id"]))
+        decision = await platform_decision(owner_conn, held.json()["person_id"])
+        assert (decision["status"], decision["answered"]) == ("review", "created")
+        assert decision["candidate_id"] == await owner_conn.fetchval(canonical, uuid.UUID(known["person_id"]))
+
+    async def test_a_person_the_cafe_holds_an_id_for_is_not_confirmed_by_others_records(
+        self, client, platform, cafe, owner_conn
+    ):
+        # The café knows a card holder only by their card. Registering a guessed name and birthday
+        # that the food bank's record of the card holder matches must not come back as the card
+        # holder's id: that would tell the café who the card holder is.
+        _, food_bank = await org_with_token(platform, sector="social", kind="food_bank")
+        admin = await platform.admin_headers()
+        her = resident()
+        known = (await client.post("/v1/people", json=her, headers=food_bank)).json()
+        canonical = await owner_conn.fetchval(
+            "SELECT canonical_id FROM org_people WHERE org_person_id = $1", uuid.UUID(known["person_id"])
+        )
+        card = (await client.post(f"/v1/admin/people/{canonical}/card", headers=admin)).json()["card_token"]
+        _, till = await org_with_token(
+            platform, "people:write rewards:redeem", sector="commercial", kind="cafe"
+        )
+        holder = await client.post("/v1/cards/resolve", json={"card_token": card}, headers=till)
+        assert holder.status_code == 200, holder.text
+        guess = {k: her[k] for k in ("given_name", "family_name", "date_of_birth", "address")}
+        registered = await client.post("/v1/people", json=guess, headers=till)
+        assert (registered.status_code, registered.json()["resolution"]) == (201, {"status": "created"})
+        assert registered.json()["person_id"] != holder.json()["person_id"]
+        decision = await platform_decision(owner_conn, registered.json()["person_id"])
+        assert (decision["status"], decision["candidate_id"]) == ("review", canonical)
+
+    async def test_no_answer_carries_a_score(self, client, platform, council, charity):
+        _, food_bank = await org_with_token(platform, sector="social", kind="food_bank")
+        her = resident()
+        doubtful = doubted(her)
+        await client.post("/v1/people", json=her, headers=food_bank)
+        answers = [
+            await client.post("/v1/people", json=her, headers=council[1]),  # linked across organisations
+            await client.post("/v1/people", json=her, headers=council[1]),  # its own
+            await client.post("/v1/people", json=doubtful, headers=council[1]),  # possibly its own
+            await client.post("/v1/people", json=doubtful, headers=charity[1]),  # possibly the food bank's
+            await client.post(
+                "/v1/people/batch", json=[her, doubtful, person(), her | {"phone": "x"}], headers=charity[1]
+            ),
+        ]
+        assert [a.status_code for a in answers] == [201, 200, 202, 201, 200]
+        for answer in answers:
+            assert not {"score", "candidate_id", "explanation", "probability"} & _keys(answer.json())
 
 
 class TestRead:
@@ -441,7 +637,7 @@ class TestBatch:
         assert claims["given_name"]["value"] == "Peggy" and record["m_given"] == "peggy"
 
     async def test_a_contact_verified_earlier_in_the_batch_matches_without_scoring(
-        self, client, council, monkeypatch
+        self, client, council, monkeypatch, owner_conn
     ):
         monkeypatch.setattr(identity_service, "CHUNK", 2)
         _, headers = council
@@ -451,7 +647,9 @@ class TestBatch:
         response = await client.post("/v1/people/batch", json=items, headers=headers)
         results = response.json()["results"]
         assert [r["status"] for r in results] == ["created", "created", "created", "matched"]
-        assert results[3]["person_id"] == results[0]["person_id"] and results[3]["score"] is None
+        assert results[3]["person_id"] == results[0]["person_id"] and "score" not in results[3]
+        decision = await platform_decision(owner_conn, results[3]["person_id"])
+        assert (decision["method"], decision["score"]) == ("verified_email", None)
 
     async def test_a_batch_posted_again_across_chunks_changes_nothing(
         self, client, council, owner_conn, monkeypatch

@@ -6,6 +6,8 @@ import uuid
 
 import pytest
 
+from app.auth.principal import Principal
+from app.consent import rights
 from tests.factories import org_with_token, unique_resident
 
 SCOPES = "people:read people:write consent:write relationships:read relationships:write"
@@ -98,9 +100,126 @@ class TestRecord:
         assert response.status_code == 404
 
 
+async def grant_in_portal(app, owner_conn, org_person_id: str, org_id: uuid.UUID, purpose: str) -> None:
+    """The resident behind an organisation's id grants it ``relationships`` for ``purpose`` herself,
+    in the portal."""
+    canonical = await owner_conn.fetchval(
+        "SELECT canonical_id FROM org_people WHERE org_person_id = $1", uuid.UUID(org_person_id)
+    )
+    async with app.state.db.session(platform=True) as session:
+        await rights.grant(session, Principal.resident(canonical), org_id, purpose, ["relationships"])
+
+
+async def relationships_of(client, headers, person_id: str, purpose: str = "case_coordination") -> list[dict]:
+    response = await client.get(
+        f"/v1/people/{person_id}/relationships", params={"purpose": purpose}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+async def make_family(client, platform) -> dict:
+    """Margaret and Zed, whom a food bank knows as family (and Margaret as a member of it), and a
+    council that knows them both but recorded nothing about them."""
+    _, food_bank = await org_with_token(platform, SCOPES, sector="social", kind="food_bank")
+    council_org, council = await org_with_token(platform, SCOPES)
+    margaret, zed = unique_resident(), unique_resident(given_name="Zed")
+    theirs = {}
+    for name, body in (("margaret", margaret), ("zed", zed)):
+        theirs[name] = (await client.post("/v1/people", json=body, headers=food_bank)).json()["person_id"]
+    related = await client.post(
+        "/v1/relationships",
+        json={
+            "type": "family",
+            "person_id": theirs["margaret"],
+            "other_person_id": theirs["zed"],
+            "started_on": "2001-01-01",
+            "evidence": EVIDENCE,
+        },
+        headers=food_bank,
+    )
+    assert related.status_code == 201, related.text
+    member = await client.post(
+        "/v1/relationships",
+        json={"type": "member", "person_id": theirs["margaret"], "started_on": "2019-01-01"},
+        headers=food_bank,
+    )
+    assert member.status_code == 201, member.text
+    ids = {}
+    for name, body in (("margaret", margaret), ("zed", zed)):
+        registered = await client.post("/v1/people", json=body, headers=council)
+        assert registered.status_code == 201, registered.text
+        ids[name] = registered.json()["person_id"]
+    return {
+        "council_org": council_org,
+        "council": council,
+        "margaret": ids["margaret"],
+        "zed": ids["zed"],
+        "family_id": related.json()["id"],
+    }
+
+
+@pytest.fixture
+async def family(client, platform):
+    return await make_family(client, platform)
+
+
 class TestRead:
-    async def test_others_relationships_only_with_consent_and_only_own_ids(self, client, platform, council):
-        _, headers, a, b = council
+    async def test_without_the_persons_grant_only_the_readers_own(self, client, family):
+        assert await relationships_of(client, family["council"], family["margaret"]) == []
+
+    async def test_a_relationship_to_a_person_who_has_not_granted_is_not_shown(
+        self, app, client, family, owner_conn
+    ):
+        # Margaret lets the council see her relationships; Zed does not. The food bank's record that
+        # they are family would tell the council whom Margaret knows, and name Zed by its own id.
+        await grant_in_portal(app, owner_conn, family["margaret"], family["council_org"], "case_coordination")
+        shown = await relationships_of(client, family["council"], family["margaret"])
+        assert [(r["type"], r["person_id"], r["recorded_by_you"]) for r in shown] == [
+            ("member", family["margaret"], False)
+        ]
+        assert family["zed"] not in str(shown)
+        # Nor from Zed's side, which he has not opened.
+        assert await relationships_of(client, family["council"], family["zed"]) == []
+
+    async def test_shown_when_both_people_granted_it_for_the_purpose(self, app, client, family, owner_conn):
+        await grant_in_portal(app, owner_conn, family["margaret"], family["council_org"], "case_coordination")
+        await grant_in_portal(app, owner_conn, family["zed"], family["council_org"], "offers")
+        # Zed's grant is for another purpose: it does not open this read.
+        types = [r["type"] for r in await relationships_of(client, family["council"], family["margaret"])]
+        assert types == ["member"]
+        await grant_in_portal(app, owner_conn, family["zed"], family["council_org"], "case_coordination")
+        shown = await relationships_of(client, family["council"], family["margaret"])
+        [related] = [r for r in shown if r["type"] == "family"]
+        assert related["id"] == family["family_id"] and related["recorded_by_you"] is False
+        assert {related["person_id"], related["other_person_id"]} == {family["margaret"], family["zed"]}
+        from_zed = await relationships_of(client, family["council"], family["zed"])
+        assert [r["id"] for r in from_zed] == [family["family_id"]]
+
+    async def test_the_readers_own_records_need_no_grant(self, client, family):
+        recorded = await client.post(
+            "/v1/relationships",
+            json={
+                "type": "carer",
+                "person_id": family["zed"],
+                "other_person_id": family["margaret"],
+                "started_on": "2020-06-01",
+                "evidence": EVIDENCE,
+            },
+            headers=family["council"],
+        )
+        assert recorded.status_code == 201, recorded.text
+        [own] = await relationships_of(client, family["council"], family["margaret"])
+        assert (own["type"], own["recorded_by_you"]) == ("carer", True)
+        assert (own["person_id"], own["other_person_id"]) == (family["zed"], family["margaret"])
+
+    async def test_an_organisation_that_does_not_know_the_other_person_sees_nothing_of_them(
+        self, app, client, platform, owner_conn
+    ):
+        _, council = await org_with_token(platform, SCOPES)
+        her, tom = unique_resident(), unique_resident(given_name="Tom")
+        a = (await client.post("/v1/people", json=her, headers=council)).json()["person_id"]
+        b = (await client.post("/v1/people", json=tom, headers=council)).json()["person_id"]
         await client.post(
             "/v1/relationships",
             json={
@@ -110,34 +229,17 @@ class TestRead:
                 "started_on": "2001-01-01",
                 "evidence": EVIDENCE,
             },
-            headers=headers,
+            headers=council,
         )
-        # A charity knows only the first resident.
-        _, charity = await org_with_token(platform, SCOPES, sector="social", kind="charity")
-        view = await client.get(f"/v1/people/{a}", params={"purpose": "service_delivery"}, headers=headers)
-        body = {
-            k: v["value"]
-            for k, v in view.json()["attributes"].items()
-            if k in ("family_name", "date_of_birth", "email")
-        }
-        theirs = (await client.post("/v1/people", json=body, headers=charity)).json()["person_id"]
-        url = f"/v1/people/{theirs}/relationships"
-        assert (await client.get(url, params={"purpose": "case_coordination"}, headers=charity)).json()[
-            "items"
-        ] == []
         await client.post(
-            f"/v1/people/{theirs}/consents",
-            json={
-                "purpose": "case_coordination",
-                "categories": ["relationships"],
-                "method": "recorded_by_org",
-                "evidence": {"kind": "verbal", "reference": "at the desk"},
-            },
-            headers=charity,
+            "/v1/relationships",
+            json={"type": "client", "person_id": a, "started_on": "2024-01-01"},
+            headers=council,
         )
-        [rel] = (await client.get(url, params={"purpose": "case_coordination"}, headers=charity)).json()[
-            "items"
-        ]
-        assert rel["type"] == "family" and rel["recorded_by_you"] is False
-        assert rel["person_id"] == theirs and rel["other_person_id"] is None  # no id of its own for Tom
-        assert (await client.get(url, params={"purpose": "offers"}, headers=charity)).json()["items"] == []
+        # A charity knows only her, and she lets it see her relationships.
+        charity_org, charity = await org_with_token(platform, SCOPES, sector="social", kind="charity")
+        theirs = (await client.post("/v1/people", json=her, headers=charity)).json()["person_id"]
+        await grant_in_portal(app, owner_conn, theirs, charity_org, "case_coordination")
+        shown = await relationships_of(client, charity, theirs)
+        assert [(r["type"], r["person_id"]) for r in shown] == [("client", theirs)]
+        assert await relationships_of(client, charity, theirs, purpose="offers") == []

@@ -77,9 +77,9 @@ def _profile(record: synthetic.SyntheticRecord) -> Profile:
     )
 
 
-async def _lookup(conn: asyncpg.Connection, profile: Profile) -> None:
+async def _lookup(conn: asyncpg.Connection, profile: Profile, org_id: uuid.UUID) -> None:
     wanted = {probe: [0] for probe in probe_keys(profile)}
-    await conn.fetch(repo.CANDIDATES, *repo.key_arrays(wanted))
+    await conn.fetch(repo.CANDIDATES, *repo.key_arrays(wanted), org_id)
 
 
 def _failed(load: LoadResult, ok: tuple[int, ...]) -> int:
@@ -155,10 +155,10 @@ async def run(bench: Bench) -> ScenarioReport:
             await owner.execute("SELECT set_config('kith.platform', 'on', false)")  # sees every organisation
             probes = [_profile(r) for r in arrivals[: size["singles"]]]
             for profile in probes[:10]:
-                await _lookup(owner, profile)
+                await _lookup(owner, profile, arriving.org_id)
             for n, profile in enumerate(probes):
                 started = time.perf_counter()
-                await _lookup(owner, profile)
+                await _lookup(owner, profile, arriving.org_id)
                 floor_latencies.append((time.perf_counter() - started) * 1000)
                 done(n + 1)
         keyed = [(sources[r.source].org_id, f"seed-{r.external_ref}", r.truth_id) for r in seeded]
