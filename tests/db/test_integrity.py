@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
-
-import pytest
 
 from app.db import integrity
 from app.db.session import async_url

@@ -26,10 +26,13 @@ from tests.portal.conftest import free_port
 CHROMIUM = (
     os.environ.get("KITH_TEST_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 )
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="no Chromium: install Debian's (apt-get install chromium) or set KITH_TEST_CHROMIUM to a Chromium binary",
-)
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="no Chromium: install Debian's (apt-get install chromium) or set KITH_TEST_CHROMIUM to a Chromium binary",
+    ),
+]
 ORG_SCOPES = "people:read people:write consent:read consent:write rewards:redeem"
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
 
