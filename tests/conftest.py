@@ -2,12 +2,19 @@
 
 KITH_TEST_DATABASE_URL names a server on which the tests may create databases (each run makes its
 own and drops it afterwards). Unset, the tests start the embedded server in a temporary directory.
+
+Random data is drawn from a seed per test, made from the run's seed (KITH_TEST_SEED, else a new one)
+and the test's id: a failed test's report names the run's seed, and running the test again with
+KITH_TEST_SEED set to it draws the same data.
 """
 
 from __future__ import annotations
 
 import atexit
+import hashlib
 import os
+import random
+import shlex
 import shutil
 import tempfile
 import uuid
@@ -18,12 +25,64 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from faker import Faker
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy.engine import make_url
 
 from app.core.config import Settings
 from app.db import migrate
 from app.main import create_app
-from tests.factories import Platform
+from tests.factories import Platform, random_data
+
+RUN_SEED = int(os.environ.get("KITH_TEST_SEED") or random.SystemRandom().randrange(1_000_000_000))
+
+# Hypothesis: a failure prints the @reproduce_failure blob that replays it. Under CI (the CI variable
+# set, as .ci/run does) Hypothesis's own "ci" profile applies: the same examples every run. Elsewhere
+# its examples are drawn from the run's seed (see pytest_configure), so KITH_TEST_SEED replays them.
+hypothesis_settings.register_profile("kith", print_blob=True)
+if hypothesis_settings.get_current_profile_name() != "ci":
+    hypothesis_settings.load_profile("kith")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Read by Hypothesis's own plugin, whose pytest_configure runs after this one.
+    if getattr(config.option, "hypothesis_seed", "absent") is None:
+        config.option.hypothesis_seed = RUN_SEED
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"KITH_TEST_SEED={RUN_SEED}"
+
+
+def seed_of(node_id: str) -> int:
+    """The seed of the test ``node_id`` in this run."""
+    digest = hashlib.blake2b(f"{RUN_SEED}:{node_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+@pytest.fixture(autouse=True)
+def seeded_random(request: pytest.FixtureRequest) -> int:
+    """Seed every source of random test data from the test's seed: the ``random`` module, Faker's
+    shared generator and the factories' own (tests/factories.py)."""
+    seed = seed_of(request.node.nodeid)
+    random.seed(seed)
+    Faker.seed(seed)
+    random_data.begin(request.node.nodeid, seed)
+    return seed
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if report.failed:
+        report.sections.append(
+            (
+                "random data",
+                f"KITH_TEST_SEED={RUN_SEED} reproduces this: "
+                f"KITH_TEST_SEED={RUN_SEED} pytest {shlex.quote(item.nodeid)}",
+            )
+        )
+    return report
 
 
 def _plain(url: str) -> str:

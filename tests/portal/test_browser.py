@@ -111,6 +111,7 @@ async def resident_known_to_a_council(platform: Platform, api: httpx.AsyncClient
     details and address to provide a service (so it sees the resident's own corrections): (headers, the council's person id, email, name)."""
     _, headers = await org_with_token(platform, ORG_SCOPES)
     body = unique_resident(verified=["email"], phone=None)
+    body["address"]["postcode"] = "RS1 2AB"  # where the journey moves them from
     body["consent"] = {
         "purpose": "service_delivery",
         "categories": ["identity", "contact", "address"],
