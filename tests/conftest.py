@@ -28,6 +28,7 @@ import pytest
 from faker import Faker
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.db import migrate
@@ -171,6 +172,34 @@ async def app(database_url: str, data_dir: Path):
 async def client(app) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
         yield c
+
+
+@asynccontextmanager
+async def rolled_back_session(app) -> AsyncIterator[AsyncSession]:
+    """A session of the app's own (its role, its services, the platform context its sessions set)
+    in a transaction rolled back when the block ends, whatever the code under test does: a commit
+    or rollback of the session's only ends a savepoint within it."""
+    async with app.state.db.engine.connect() as connection:
+        outer = await connection.begin()
+        # As every session of the app's opens its transaction (Database.session), platform-wide.
+        await connection.exec_driver_sql("SELECT kith_begin(NULL, true, NULL)")
+        session = app.state.db.sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+        session.info.update(app.state.db.services)
+        try:
+            yield session
+        finally:
+            await session.close()
+            await outer.rollback()
+
+
+@pytest.fixture
+async def db_session(app) -> AsyncIterator[AsyncSession]:
+    """For service-level tests: what the test writes through this session is gone when it ends.
+    (What it writes through the app's HTTP interface, or through another connection, is committed;
+    and a write here holds its row locks until the test ends, so an HTTP request touching the same
+    rows would wait for it.)"""
+    async with rolled_back_session(app) as session:
+        yield session
 
 
 @pytest.fixture
