@@ -55,9 +55,9 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"KITH_TEST_SEED={RUN_SEED}"
 
 
-def seed_of(node_id: str) -> int:
-    """The seed of the test ``node_id`` in this run."""
-    digest = hashlib.blake2b(f"{RUN_SEED}:{node_id}".encode(), digest_size=8).digest()
+def seed_of(node_id: str, run_seed: int = RUN_SEED) -> int:
+    """The seed of the test ``node_id`` in the run of seed ``run_seed``."""
+    digest = hashlib.blake2b(f"{run_seed}:{node_id}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big")
 
 
