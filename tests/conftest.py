@@ -2,12 +2,19 @@
 
 KITH_TEST_DATABASE_URL names a server on which the tests may create databases (each run makes its
 own and drops it afterwards). Unset, the tests start the embedded server in a temporary directory.
+
+Random data is drawn from a seed per test, made from the run's seed (KITH_TEST_SEED, else a new one)
+and the test's id: a failed test's report names the run's seed, and running the test again with
+KITH_TEST_SEED set to it draws the same data.
 """
 
 from __future__ import annotations
 
 import atexit
+import hashlib
 import os
+import random
+import shlex
 import shutil
 import tempfile
 import uuid
@@ -18,6 +25,8 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from faker import Faker
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
@@ -26,7 +35,58 @@ from app.core.config import Settings
 from app.db import integrity, migrate
 from app.db.session import async_url, hmac_pads
 from app.main import create_app
-from tests.factories import Platform
+from tests.factories import Platform, random_data
+
+RUN_SEED = int(os.environ.get("KITH_TEST_SEED") or random.SystemRandom().randrange(1_000_000_000))
+
+# Hypothesis: a failure prints the @reproduce_failure blob that replays it. Under CI (the CI variable
+# set, as .ci/run does) Hypothesis's own "ci" profile applies: the same examples every run. Elsewhere
+# its examples are drawn from the run's seed (see pytest_configure), so KITH_TEST_SEED replays them.
+hypothesis_settings.register_profile("kith", print_blob=True)
+if hypothesis_settings.get_current_profile_name() != "ci":
+    hypothesis_settings.load_profile("kith")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Read by Hypothesis's own plugin, whose pytest_configure runs after this one.
+    if getattr(config.option, "hypothesis_seed", "absent") is None:
+        config.option.hypothesis_seed = RUN_SEED
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"KITH_TEST_SEED={RUN_SEED}"
+
+
+def seed_of(node_id: str, run_seed: int = RUN_SEED) -> int:
+    """The seed of the test ``node_id`` in the run of seed ``run_seed``."""
+    digest = hashlib.blake2b(f"{run_seed}:{node_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+@pytest.fixture(autouse=True)
+def seeded_random(request: pytest.FixtureRequest) -> int:
+    """Seed every source of random test data from the test's seed: the ``random`` module, Faker's
+    shared generator and the factories' own (tests/factories.py)."""
+    seed = seed_of(request.node.nodeid)
+    random.seed(seed)
+    Faker.seed(seed)
+    random_data.begin(request.node.nodeid, seed)
+    return seed
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if report.failed:
+        report.sections.append(
+            (
+                "random data",
+                f"KITH_TEST_SEED={RUN_SEED} reproduces this: "
+                f"KITH_TEST_SEED={RUN_SEED} pytest {shlex.quote(item.nodeid)}",
+            )
+        )
+    return report
+
 
 # One audit key for every process of the test session (the app, its CLI subprocesses, the
 # services tests connect themselves): the chains they append to in one database must verify.
@@ -144,6 +204,34 @@ async def app(database_url: str, data_dir: Path):
 async def client(app) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
         yield c
+
+
+@asynccontextmanager
+async def rolled_back_session(app) -> AsyncIterator[AsyncSession]:
+    """A session of the app's own (its role, its services, the platform context its sessions set)
+    in a transaction rolled back when the block ends, whatever the code under test does: a commit
+    or rollback of the session's only ends a savepoint within it."""
+    async with app.state.db.engine.connect() as connection:
+        outer = await connection.begin()
+        # As every session of the app's opens its transaction (Database.session), platform-wide.
+        await connection.exec_driver_sql("SELECT kith_begin(NULL, true, NULL)")
+        session = app.state.db.sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+        session.info.update(app.state.db.services)
+        try:
+            yield session
+        finally:
+            await session.close()
+            await outer.rollback()
+
+
+@pytest.fixture
+async def db_session(app) -> AsyncIterator[AsyncSession]:
+    """For service-level tests: what the test writes through this session is gone when it ends.
+    (What it writes through the app's HTTP interface, or through another connection, is committed;
+    and a write here holds its row locks until the test ends, so an HTTP request touching the same
+    rows would wait for it.)"""
+    async with rolled_back_session(app) as session:
+        yield session
 
 
 @pytest.fixture

@@ -49,7 +49,8 @@ async def fresh_database(server_url: str | None) -> AsyncIterator[str]:
         # At exit pgserver stops the server and deletes its data; registered first, this runs after.
         atexit.register(shutil.rmtree, pg_dir, True)
         server_url = start_embedded(pg_dir, database="postgres", cleanup_mode="delete")
-    name = f"kith_bench_{uuid.uuid4().hex[:10]}"
+    # The process id says which run a database left behind belongs to (runs may share a server).
+    name = f"kith_bench_{os.getpid()}_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(plain(server_url))
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')

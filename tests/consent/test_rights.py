@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import orjson
 import pytest
+from sqlalchemy import text
 
 from app.auth.principal import Principal
 from app.consent import rights
@@ -46,12 +47,12 @@ async def as_resident(app, fn, *args):
 
 
 class TestExport:
-    async def test_everything_held_in_one_document(self, app, pair, owner_conn):
+    async def test_everything_held_in_one_document(self, app, pair, owner_conn, db_session):
         await pair.grant(["contact"])
         await pair.b_view()
         await app.state.access_log.flush()
         resident = await resident_of(owner_conn, pair)
-        document = await as_resident(app, rights.export, resident)
+        document = await rights.export(db_session, resident)
         text = orjson.dumps(document, default=str).decode()
         assert document["profile"]["attributes"]["phone"]["value"].startswith("+447911")
         sources = {c["source_sector"] for c in document["profile"]["claims"]}
@@ -120,27 +121,31 @@ class TestResidentConsent:
         assert "address" not in await pair.b_view("case_coordination")
         assert await as_resident(app, rights.withdraw, resident, pair.b_org, "case_coordination") == 0
 
-    async def test_an_organisation_not_linked_cannot_be_granted(self, app, platform, pair, owner_conn):
+    async def test_an_organisation_not_linked_cannot_be_granted(self, platform, pair, owner_conn, db_session):
         stranger = await platform.make_org()
         resident = await resident_of(owner_conn, pair)
         with pytest.raises(rights.OrganisationNotLinked):
-            await as_resident(app, rights.grant, resident, stranger.id, "offers", ["contact"])
+            await rights.grant(db_session, resident, stranger.id, "offers", ["contact"])
 
 
 class TestObjectToResearch:
-    async def test_objection_withdraws_research_grants(self, app, pair, owner_conn):
+    async def test_objection_withdraws_research_grants(self, pair, owner_conn, db_session):
         await pair.grant(["identity"], purpose="research")
         await pair.grant(["contact"], purpose="service_delivery")
         resident = await resident_of(owner_conn, pair)
-        result = await as_resident(app, rights.object_to_research, resident)
+        result = await rights.object_to_research(db_session, resident)
         assert result["objecting"] and result["grants_withdrawn"] == 1
-        assert await owner_conn.fetchval(
-            "SELECT research_objection_at IS NOT NULL FROM people WHERE id = $1", resident.resident_id
+        assert await db_session.scalar(
+            text("SELECT research_objection_at IS NOT NULL FROM people WHERE id = :id"),
+            {"id": resident.resident_id},
         )
         statuses = dict(
-            await owner_conn.fetch(
-                "SELECT purpose, withdrawn_at IS NOT NULL FROM consent_grants WHERE org_id = $1", pair.b_org
-            )
+            (
+                await db_session.execute(
+                    text("SELECT purpose, withdrawn_at IS NOT NULL FROM consent_grants WHERE org_id = :org"),
+                    {"org": pair.b_org},
+                )
+            ).all()
         )
         assert statuses == {"research": True, "service_delivery": False}
 

@@ -8,7 +8,7 @@ from app.identity import service
 from tests.factories import org_with_token
 
 
-async def test_train_estimates_sensible_parameters_and_makes_them_current(app, client, platform, owner_conn):
+async def test_train_estimates_sensible_parameters_and_makes_them_current(client, platform, db_session):
     recs = synthetic.records(synthetic.people(600, seed=3), n_sources=3, seed=3)
     for source in range(3):
         _, headers = await org_with_token(platform, scopes="people:write")
@@ -16,17 +16,18 @@ async def test_train_estimates_sensible_parameters_and_makes_them_current(app, c
             "/v1/people/batch", json=[r.as_payload() for r in recs if r.source == source], headers=headers
         )
         assert response.status_code == 200
-    async with app.state.db.session(platform=True) as session:
-        params, pairs = await service.train(session, Principal.operator(), sample=500)
-    assert pairs > 100
-    assert params.source == "estimated"
-    for attribute in ("given", "family", "dob", "postcode"):
-        assert params.m[attribute]["exact"] > 0.5
-        assert params.m[attribute]["exact"] > 20 * params.u[attribute]["exact"]
-    assert params.m["given"]["nickname"] > params.u["given"]["nickname"]
-    async with app.state.db.session(platform=True) as session:
-        current = await service.current_parameters(session)
-    assert current.m == params.m and current.source == "estimated"
-    # Leave the shared test database on the defaults for the other tests.
-    await owner_conn.execute("DELETE FROM identity_parameters")
-    service.forget_cached_parameters()
+    # The estimate is rolled back with db_session, leaving the shared test database on the defaults
+    # for the other tests; only this process's cache of it must be forgotten.
+    try:
+        params, pairs = await service.train(db_session, Principal.operator(), sample=500)
+        assert pairs > 100
+        assert params.source == "estimated"
+        for attribute in ("given", "family", "dob", "postcode"):
+            assert params.m[attribute]["exact"] > 0.5
+            assert params.m[attribute]["exact"] > 20 * params.u[attribute]["exact"]
+        assert params.m["given"]["nickname"] > params.u["given"]["nickname"]
+        service.forget_cached_parameters()
+        current = await service.current_parameters(db_session)
+        assert current.m == params.m and current.source == "estimated"
+    finally:
+        service.forget_cached_parameters()

@@ -7,6 +7,7 @@ import contextlib
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -52,6 +53,7 @@ async def _canonical(owner: asyncpg.Connection, person_id):
     return await owner.fetchval("SELECT canonical_id FROM people WHERE id = $1", person_id)
 
 
+@pytest.mark.slow  # a dozen Hypothesis runs, each checking every area and period against a full scan
 def test_rollup_equals_full_computation_after_random_inserts(database_url):
     loop = asyncio.new_event_loop()
     run = loop.run_until_complete

@@ -27,26 +27,23 @@ async def test_connections_terminated_by_the_server_are_replaced(client, platfor
             admin = await asyncpg.connect(_plain(database_url))
             try:
                 ended = await admin.fetchval(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND application_name = 'kith' "
-                    "AND pid <> pg_backend_pid() AND NOT pid = ANY($1::int[])",
+                    "WITH kith AS MATERIALIZED (SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND application_name = 'kith' AND pid <> pg_backend_pid() AND NOT pid = ANY($1::int[])) "
+                    "SELECT array_agg(pid) FROM kith WHERE pg_terminate_backend(pid)",
                     list(others),
                 )
-                # pg_terminate_backend only signals: wait until the backends are gone, and the
-                # client has had a turn of the event loop to see its sockets closed.
-                for _ in range(100):
-                    left = await admin.fetchval(
-                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                        "AND application_name = 'kith' AND NOT pid = ANY($1::int[])",
-                        list(others),
-                    )
-                    if not left:
+                # pg_terminate_backend only signals: wait until the backends have gone (and this
+                # loop has read their goodbyes), else a request may draw a connection mid-exit.
+                for _ in range(500):
+                    if not await admin.fetchval(
+                        "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1)", ended
+                    ):
                         break
-                    await asyncio.sleep(0.05)
-                await asyncio.sleep(0.1)
+                    await asyncio.sleep(0.01)
+                await asyncio.sleep(0.05)
             finally:
                 await admin.close()
-            assert ended >= 1
+            assert ended
             statuses = [
                 (await c.post("/v1/people", json=unique_resident(), headers=headers)).status_code
                 for _ in range(8)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import random
-import string
 import uuid
 from datetime import date
 
@@ -15,7 +13,7 @@ from app.db import session as db_session
 from app.identity import repository as identity_repo
 from app.identity import service as identity_service
 from app.people import service as people_service
-from tests.factories import org_with_token, platform_decision
+from tests.factories import org_with_token, platform_decision, random_data, unique_resident
 
 MARGARET = {
     "given_name": "Margaret",
@@ -29,18 +27,12 @@ MARGARET = {
 
 def person(**overrides):
     """Margaret, made unique (the test database is shared): her own surname, birthday, email, phone
-    and postcode (with the same given name, birthday and postcode, two Margarets of different
-    surnames score as one person married since: a birthday shared by chance made tests flaky)."""
-    rng = random.Random()
+    and postcode, as :func:`tests.factories.unique_resident` makes them, at her address."""
+    resident = unique_resident()
     body = dict(MARGARET)
-    inward = "".join(rng.choice("ABDEFGHJLNPQRSTUWXYZ") for _ in range(2))
-    body["address"] = MARGARET["address"] | {
-        "postcode": f"RS{rng.randint(1, 99)} {rng.randint(1, 9)}{inward}"
-    }
-    body["family_name"] = "".join(rng.choice(string.ascii_lowercase) for _ in range(9)).capitalize()
-    body["email"] = f"margaret.{body['family_name'].lower()}@example.org"
-    body["date_of_birth"] = f"{rng.randint(1930, 2005)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-    body["phone"] = f"07911 {rng.randint(100000, 299999)}"
+    body["address"] = MARGARET["address"] | {"postcode": resident["address"]["postcode"]}
+    for key in ("family_name", "email", "date_of_birth", "phone"):
+        body[key] = resident[key]
     body.update(overrides)
     return body
 
@@ -239,7 +231,7 @@ class TestRegister:
 def resident() -> dict:
     """A resident of a given name of her own too: records made wrong on purpose (a birthday far
     off) must find her records, not another test's resident of that name and birthday."""
-    return person(given_name="".join(random.choices(string.ascii_lowercase, k=10)).capitalize())
+    return person(given_name=random_data.name())
 
 
 def doubted(her: dict) -> dict:
@@ -755,16 +747,15 @@ class TestConcurrentReferences:
         # server's lock table (64 × 100 entries, and some room to spare), and a batch failed.
         orgs = [await org_with_token(platform) for _ in range(3)]
 
-        rng = random.Random()
-
         def batch(n: int) -> list[dict]:
             # Names alone (no keys to look candidates up by), each of its own: cheap to resolve, and
             # nothing for the tests that learn from the shared database's records to pair up.
-            def name() -> str:
-                return "".join(rng.choices(string.ascii_lowercase, k=12)).capitalize()
-
             return [
-                {"given_name": name(), "family_name": name(), "external_ref": f"C-{i}"}
+                {
+                    "given_name": random_data.name(12),
+                    "family_name": random_data.name(12),
+                    "external_ref": f"C-{i}",
+                }
                 for i in range(people_service.MAX_BATCH)
             ]
 

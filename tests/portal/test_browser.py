@@ -26,10 +26,13 @@ from tests.portal.conftest import free_port
 CHROMIUM = (
     os.environ.get("KITH_TEST_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 )
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="no Chromium: install Debian's (apt-get install chromium) or set KITH_TEST_CHROMIUM to a Chromium binary",
-)
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="no Chromium: install Debian's (apt-get install chromium) or set KITH_TEST_CHROMIUM to a Chromium binary",
+    ),
+]
 ORG_SCOPES = "people:read people:write consent:read consent:write rewards:redeem"
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
 
@@ -108,6 +111,7 @@ async def resident_known_to_a_council(platform: Platform, api: httpx.AsyncClient
     details and address to provide a service (so it sees the resident's own corrections): (headers, the council's person id, email, name)."""
     _, headers = await org_with_token(platform, ORG_SCOPES)
     body = unique_resident(verified=["email"], phone=None)
+    body["address"]["postcode"] = "RS1 2AB"  # where the journey moves them from
     body["consent"] = {
         "purpose": "service_delivery",
         "categories": ["identity", "contact", "address"],
