@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, String, Text, func
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, String, Text, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -34,10 +34,26 @@ class LedgerAccount(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class LedgerAccountAlias(Base):
+    """An organisation's own id for an account it does not own (a resident's wallet, another
+    organisation's operating account, the platform's): made the first time the account is shown
+    to it, so that no two organisations share an id for one account."""
+
+    __tablename__ = "ledger_account_aliases"
+    __table_args__ = (UniqueConstraint("org_id", "account_id"),)
+
+    alias_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("organisations.id"))
+    account_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("ledger_accounts.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class LedgerTransfer(Base):
     __tablename__ = "ledger_transfers"
 
+    # kith_transfer_key(org_id, ref): each organisation's transfer ids are its own.
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    ref: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))  # the id the organisation chose
     debit_account_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("ledger_accounts.id"))
     credit_account_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("ledger_accounts.id"))
     amount: Mapped[int] = mapped_column(BigInteger)

@@ -89,13 +89,25 @@ async def fund_pool(
 
 
 async def _tell(
-    session: AsyncSession, event_type: str, canonical: uuid.UUID, payload: dict[str, Any]
+    session: AsyncSession,
+    event_type: str,
+    canonical: uuid.UUID,
+    maker: Principal,
+    transfer_id: uuid.UUID,
+    amount: int,
 ) -> None:
-    """``rewards.*`` for every organisation the person lets see their rewards (each in its own id)."""
+    """``rewards.*`` for every organisation the person lets see their rewards, each naming the
+    person and the transfer in its own ids."""
     async with platform_scope(session):
         receivers = await consent_service.organisations_to_tell(session, canonical, {"rewards"}, None)
+        shown = await ledger.transfer_ids_for(session, maker.org_id, transfer_id, list(receivers))  # type: ignore[arg-type]
     await events.record_events(
-        session, event_type, {org: {**payload, "person_id": str(theirs)} for org, theirs in receivers.items()}
+        session,
+        event_type,
+        {
+            org: {"transfer_id": str(shown[org]), "amount": amount, "person_id": str(theirs)}
+            for org, theirs in receivers.items()
+        },
     )
 
 
@@ -138,7 +150,7 @@ async def earn(session: AsyncSession, principal: Principal, body: Any) -> tuple[
         ),
     )
     if created:
-        await _tell(session, "rewards.earned", canonical, {"transfer_id": str(view["id"]), "amount": amount})
+        await _tell(session, "rewards.earned", canonical, principal, body.id, amount)
     return view, created
 
 
@@ -276,9 +288,7 @@ async def redeem(session: AsyncSession, principal: Principal, body: Any) -> tupl
             ) from exc
         raise
     if created:
-        await _tell(
-            session, "rewards.redeemed", canonical, {"transfer_id": str(view["id"]), "amount": body.amount}
-        )
+        await _tell(session, "rewards.redeemed", canonical, principal, body.id, body.amount)
     return {**view, "person_id": their_id}, created
 
 
@@ -294,7 +304,8 @@ async def wallet(
     # resident granted rewards, whatever the check above decided.
     async with consent_service.purpose_scope(session, "rewards"):
         account = ledger.account_view(await ledger.account(session, account_id))
-        history, next_cursor = await ledger.transfers_of(session, account_id, page)
+        history, next_cursor = await ledger.transfers_of(session, principal, account_id, page)
+    shown_wallet = await ledger.shown_account(session, principal, account_id)
     consent_service.log_read(session, principal, canonical, org_person_id, "rewards", {"rewards"}, "wallet")
     return {
         "person_id": org_person_id,
@@ -305,7 +316,7 @@ async def wallet(
             {
                 "id": t["id"],
                 "code": t["code"],
-                "direction": "in" if t["credit_account_id"] == account_id else "out",
+                "direction": "in" if t["credit_account_id"] == shown_wallet else "out",
                 "amount": t["amount"],
                 "phase": t["phase"],
                 "status": t["status"],

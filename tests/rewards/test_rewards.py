@@ -191,23 +191,24 @@ class TestCardsAndRedeem:
 
     async def test_a_business_cannot_debit_a_wallet_directly(self, client, scheme, owner_conn):
         await self._earned(client, scheme, 30)
-        canonical = await owner_conn.fetchval(
-            "SELECT canonical_id FROM org_people WHERE org_person_id = $1", uuid.UUID(scheme["person"])
-        )
-        wallet = await owner_conn.fetchval("SELECT id FROM ledger_accounts WHERE person_id = $1", canonical)
+        wallet = (await redeem_by_card(client, scheme, 1)).json()["debit_account_id"]  # the café's alias
         cafe_pool = await make_pool(client, scheme["cafe"])
-        response = await client.post(
-            "/v1/ledger/transfers",
-            json={
+
+        def debiting(account) -> dict:
+            return {
                 "id": new_id(),
-                "debit_account_id": str(wallet),
+                "debit_account_id": str(account),
                 "credit_account_id": cafe_pool,
                 "amount": 5,
                 "code": "redeem",
-            },
-            headers=scheme["cafe"],
-        )
-        assert response.status_code == 403
+            }
+
+        response = await client.post("/v1/ledger/transfers", json=debiting(wallet), headers=scheme["cafe"])
+        assert response.status_code == 403 and response.json()["code"] == "debit_not_allowed"
+        # The wallet's own id, which no organisation is shown, names nothing.
+        real = await wallet_of(owner_conn, scheme)
+        response = await client.post("/v1/ledger/transfers", json=debiting(real), headers=scheme["cafe"])
+        assert response.status_code == 404 and response.json()["code"] == "debit_account_not_found"
 
     async def test_wallet_needs_a_grant(self, client, scheme):
         response = await client.get(f"/v1/people/{scheme['person']}/wallet", headers=scheme["council"])
@@ -215,7 +216,13 @@ class TestCardsAndRedeem:
 
 
 class TestPools:
-    async def test_another_organisation_funds_a_pool(self, client, scheme):
+    async def test_another_organisation_funds_a_pool(self, client, scheme, admin):
+        operating = await client.put(
+            f"/v1/admin/ledger/operating-accounts/{scheme['cafe_org']}",
+            json={"may_go_negative": False},
+            headers=admin,
+        )
+        await mint(client, admin, operating.json()["id"], 100)  # what the café put into the scheme
         funded = await client.post(
             f"/v1/rewards/pools/{scheme['pool']}/fund",
             json={"id": new_id(), "amount": 75},
@@ -338,3 +345,68 @@ class TestWalletRowLevelSecurity:
 
         assert await seen_by(scheme["council_org"]) == (1, 1)
         assert await seen_by(scheme["cafe_org"]) == (0, 0)  # the café was granted nothing
+
+
+async def redeem_by_card(client, s, amount, **extra):
+    return await client.post(
+        "/v1/rewards/redeem",
+        json={"id": new_id(), "card_token": s["card"], "amount": amount, "description": "Lunch", **extra},
+        headers=s["cafe"],
+    )
+
+
+async def wallet_of(owner_conn, s) -> uuid.UUID:
+    canonical = await owner_conn.fetchval(
+        "SELECT canonical_id FROM org_people WHERE org_person_id = $1", uuid.UUID(s["person"])
+    )
+    return await owner_conn.fetchval(
+        "SELECT id FROM ledger_accounts WHERE kind = 'wallet' AND person_id = $1", canonical
+    )
+
+
+class TestWalletIdsPerOrganisation:
+    """A wallet's id is an alias of the organisation it is shown to, as a person's id is: two
+    organisations cannot tell from it that they serve the same resident."""
+
+    async def test_two_organisations_see_different_ids_for_one_wallet(self, client, scheme, owner_conn):
+        await grant_rewards(client, scheme["council"], scheme["person"])
+        earned = await earn(client, scheme, amount=30)
+        spent = await redeem_by_card(client, scheme, 12)
+        assert (earned.status_code, spent.status_code) == (201, 201), spent.text
+        councils, cafes = earned.json()["credit_account_id"], spent.json()["debit_account_id"]
+        assert councils != cafes
+        assert str(await wallet_of(owner_conn, scheme)) not in (councils, cafes)
+        # Stable: the same organisation is always shown the same id.
+        assert (await earn(client, scheme, amount=1)).json()["credit_account_id"] == councils
+        assert (await redeem_by_card(client, scheme, 1)).json()["debit_account_id"] == cafes
+
+    async def test_another_organisations_alias_is_404(self, client, scheme):
+        await grant_rewards(client, scheme["council"], scheme["person"])
+        councils = (await earn(client, scheme, amount=30)).json()["credit_account_id"]
+        paid = await redeem_by_card(client, scheme, 12)  # the café's operating account now holds 12
+        response = await client.post(
+            "/v1/ledger/transfers",
+            json={
+                "id": new_id(),
+                "debit_account_id": paid.json()["credit_account_id"],
+                "credit_account_id": councils,
+                "amount": 5,
+                "code": "fund",
+            },
+            headers=scheme["cafe"],
+        )
+        assert response.status_code == 404, response.text
+        assert response.json()["code"] == "credit_account_not_found"
+
+    async def test_events_name_the_transfer_in_each_receivers_own_id(self, client, scheme, owner_conn):
+        await grant_rewards(client, scheme["council"], scheme["person"])
+        await earn(client, scheme, amount=30)
+        spent = await redeem_by_card(client, scheme, 12)
+        rows = await owner_conn.fetch(
+            "SELECT org_id, payload FROM outbox_events WHERE event_type = 'rewards.redeemed' "
+            "AND org_id = ANY($1::uuid[])",
+            [scheme["council_org"], scheme["cafe_org"]],
+        )
+        ids = {r["org_id"]: orjson.loads(r["payload"])["transfer_id"] for r in rows}
+        assert ids[scheme["cafe_org"]] == spent.json()["id"]  # the café made it: its own id
+        assert ids[scheme["council_org"]] != spent.json()["id"]
