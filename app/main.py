@@ -142,7 +142,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.limiter = RateLimiter(settings.rate_limit_storage)
         app.state.head_revision = head_revision()
         access_log = AccessLogWriter(db, interval=settings.access_log_flush_seconds)
-        db.services.update(settings=settings, signing_key=key, access_log=access_log)
+        db.services.update(
+            settings=settings, signing_key=key, access_log=access_log, limiter=app.state.limiter
+        )
         if settings.ledger_lanes:
             requests = ledger_service.requests_coalescer(
                 db, lanes=settings.ledger_lanes, most=settings.ledger_most_together
