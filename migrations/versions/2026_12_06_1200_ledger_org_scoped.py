@@ -128,15 +128,22 @@ END $$
 
 ACCOUNT_OF = r"""
 CREATE FUNCTION public.kith_account_of(p_org uuid, p_id uuid) RETURNS uuid
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     AS $$
+DECLARE
+  found uuid;
+BEGIN
   -- The account organisation p_org means by p_id: one of its own, a pool, or an organisation's or
   -- resident's account it was shown under its alias p_id. NULL: none (another organisation's
   -- alias, a real id it was never shown, a platform account). The caller is in the platform scope.
-  SELECT coalesce(
-    (SELECT x.id FROM ledger_accounts x WHERE x.id = p_id AND (x.org_id = p_org OR x.kind = 'pool')),
-    (SELECT a.account_id FROM ledger_account_aliases a JOIN ledger_accounts x ON x.id = a.account_id
-      WHERE a.alias_id = p_id AND a.org_id = p_org AND x.owner_kind <> 'platform')) $$
+  -- (PL/pgSQL, not SQL: its plans are kept for the session, and this runs twice per transfer.)
+  SELECT x.id INTO found FROM ledger_accounts x WHERE x.id = p_id AND (x.org_id = p_org OR x.kind = 'pool');
+  IF found IS NULL THEN
+    SELECT a.account_id INTO found FROM ledger_account_aliases a JOIN ledger_accounts x ON x.id = a.account_id
+     WHERE a.alias_id = p_id AND a.org_id = p_org AND x.owner_kind <> 'platform';
+  END IF;
+  RETURN found;
+END $$
 """
 
 VIEW = r"""
