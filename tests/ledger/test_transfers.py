@@ -594,3 +594,25 @@ class TestOperatingAccounts:
         )
         assert fund.status_code == 201, fund.text
         assert (await balance(client, funded.headers, account.json()["id"]))["balance"] == 25
+
+
+class TestListing:
+    async def test_pages_of_a_listing_cover_transfers_made_at_one_instant(self, client, funded):
+        # A batch is one transaction: its transfers share created_at, and the pages must still
+        # cover them once each (ties are broken by an id of the organisation's own).
+        batch = [transfer(funded.pool, funded.other_pool, n) for n in (1, 2, 3)]
+        made = await client.post(
+            "/v1/ledger/transfers/batch", json={"transfers": batch, "atomic": True}, headers=funded.headers
+        )
+        assert made.status_code == 200, made.text
+        seen, cursor = [], None
+        while True:
+            params = {"limit": 1} | ({"cursor": cursor} if cursor else {})
+            page = await client.get(
+                f"/v1/ledger/accounts/{funded.other_pool}/transfers", params=params, headers=funded.headers
+            )
+            seen += [t["id"] for t in page.json()["items"]]
+            cursor = page.json()["next_cursor"]
+            if not cursor:
+                break
+        assert sorted(seen) == sorted(t["id"] for t in batch)

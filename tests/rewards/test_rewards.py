@@ -382,9 +382,19 @@ class TestWalletIdsPerOrganisation:
         councils, cafes = earned.json()["credit_account_id"], spent.json()["debit_account_id"]
         assert councils != cafes
         assert str(await wallet_of(owner_conn, scheme)) not in (councils, cafes)
-        # Stable: the same organisation is always shown the same id.
+        # Stable: the same organisation is always shown the same id, whichever way it meets the wallet.
         assert (await earn(client, scheme, amount=1)).json()["credit_account_id"] == councils
-        assert (await redeem_by_card(client, scheme, 1)).json()["debit_account_id"] == cafes
+        hold = await redeem_by_card(client, scheme, 1, hold=True)
+        assert hold.json()["debit_account_id"] == cafes
+        posted = await client.post(
+            f"/v1/ledger/transfers/{hold.json()['id']}/post", json={"id": new_id()}, headers=scheme["cafe"]
+        )
+        assert posted.status_code == 201, posted.text
+        assert posted.json()["debit_account_id"] == cafes and posted.json()["pending_id"] == hold.json()["id"]
+        listed = await client.get(
+            f"/v1/ledger/accounts/{spent.json()['credit_account_id']}/transfers", headers=scheme["cafe"]
+        )
+        assert {t["debit_account_id"] for t in listed.json()["items"]} == {cafes}
 
     async def test_another_organisations_alias_is_404(self, client, scheme):
         await grant_rewards(client, scheme["council"], scheme["person"])
