@@ -27,7 +27,6 @@ from app.db.embedded import resolve_database
 from app.db.migrate import head_revision
 from app.db.session import Database, database_unavailable
 from app.ledger import service as ledger_service
-from app.notices import service as notices
 from app.ops.endpoints import router as ops_router
 from app.portal import endpoints as portal
 from app.webhooks.worker import WebhookWorker
@@ -145,7 +144,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.limiter = RateLimiter(settings.rate_limit_storage)
         app.state.head_revision = head_revision()
         access_log = AccessLogWriter(db, interval=settings.access_log_flush_seconds)
-        db.services.update(settings=settings, signing_key=key, access_log=access_log)
+        db.services.update(
+            settings=settings, signing_key=key, access_log=access_log, limiter=app.state.limiter
+        )
         if settings.ledger_lanes:
             requests = ledger_service.requests_coalescer(
                 db, lanes=settings.ledger_lanes, most=settings.ledger_most_together
@@ -158,8 +159,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             worker.start()
         app.state.webhook_worker = worker
         repeated = []
-        if settings.notice_seconds:
-            repeated.append(Every(settings.notice_seconds, lambda: notices.deliver(db, settings), "notices"))
         if settings.audit_checkpoint_seconds:
             repeated.append(
                 Every(

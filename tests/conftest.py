@@ -180,7 +180,6 @@ def make_settings(database_url: str, data_dir: Path, **overrides) -> Settings:
         log_level="WARNING",
         webhook_worker=False,  # the webhook tests run workers of their own
         indicator_refresh_seconds=0,  # the indicator tests refresh the roll-ups themselves
-        notice_seconds=0,  # the notice tests deliver notices themselves
         audit_checkpoint_seconds=0,  # the audit tests make checkpoints themselves
     )
     values.update(overrides)

@@ -32,7 +32,16 @@ class RateLimiter:
         item = _parse(limit)
         if await self._limiter.hit(item, key):
             return
-        stats = await self._limiter.get_window_stats(item, key)
+        await self._refuse(limit, key)
+
+    async def check(self, limit: str, key: str) -> None:
+        """RateLimited (429) if ``key`` has used up ``limit``, counting nothing: for limits on what
+        goes wrong (hit only then), checked before each try."""
+        if not await self._limiter.test(_parse(limit), key):
+            await self._refuse(limit, key)
+
+    async def _refuse(self, limit: str, key: str) -> None:
+        stats = await self._limiter.get_window_stats(_parse(limit), key)
         retry_after = max(1, math.ceil(stats.reset_time - time.time()))
         raise RateLimited(
             f"Rate limit of {limit} exceeded; retry after {retry_after} s.",

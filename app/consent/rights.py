@@ -25,6 +25,7 @@ from app.identity import repository as identity_repo
 from app.ledger import service as ledger_service
 from app.people import service as people_service
 from app.people.schemas import AttributesIn
+from app.rewards import cards as rewards_cards
 from app.rewards import service as rewards_service
 from app.webhooks import service as events
 
@@ -373,8 +374,10 @@ async def _redact_what_was_written_about(
         ),
         ids,
     )
-    await session.execute(text("DELETE FROM resident_notices WHERE person_id = :person"), ids)
     if emails:
+        await session.execute(
+            text("DELETE FROM resident_mail WHERE to_address = ANY(:emails)"), {"emails": emails}
+        )
         await session.execute(text("DELETE FROM portal_codes WHERE email = ANY(:emails)"), {"emails": emails})
         await session.execute(
             text("DELETE FROM dev_outbox WHERE to_address = ANY(:emails)"), {"emails": emails}
@@ -398,12 +401,7 @@ async def erase(session: AsyncSession, resident: Principal) -> dict[str, Any]:
         await consent_service.withdraw(session, resident, g)
         withdrawn += 1
     returned = await rewards_service.close_wallet(session, resident, canonical)
-    await session.execute(
-        text(
-            "UPDATE reward_cards SET revoked_at = now() WHERE person_id = ANY(CAST(:ids AS uuid[])) AND revoked_at IS NULL"
-        ),
-        {"ids": people_ids},
-    )
+    await rewards_cards.forget_codes(session, people_ids)
     await _redact_what_was_written_about(session, people_ids, canonical)
     for derived in _DERIVED_FROM_RECORDS:  # what was made of the records, first
         await session.execute(derived, {"ids": people_ids})

@@ -32,8 +32,8 @@ from app.core.ids import hash_secret
 from app.core.pagination import PageRequest, make_page
 from app.db.session import driver_connection, platform_scope
 from app.identity import service as identity_service
-from app.notices import service as notices
 from app.organisations import service as organisations_service
+from app.portal import mail
 from app.webhooks import service as events
 
 # The SQL condition (on a grant aliased ``g``) under which a grant opens anything, for other
@@ -347,7 +347,8 @@ async def _tell_resident(
             f"{org_name} may now see {what} that other organisations hold about you, for: {why}\n\n"
             f"{how}\n\nYou can see and withdraw every permission in one step at {portal}\n"
         )
-    await notices.tell(session, canonical, "consent.granted", subject, body)
+    async with platform_scope(session):  # the resident's address is theirs, not the organisation's
+        await mail.tell_resident(session, canonical, subject, body)
 
 
 async def _confirm(session: AsyncSession, actor: Principal, row: ConsentGrant, now: datetime) -> None:

@@ -66,6 +66,17 @@ class Settings(BaseSettings):
     rate_limit: str = Field("1200/minute", description="Per-client API rate limit (limits notation)")
     token_rate_limit: str = Field("60/minute", description="Per-address limit on POST /oauth/token")
     rate_limit_storage: str = Field("memory://", description="limits storage URI, e.g. redis://host:6379")
+    card_resolve_rate_limit: str = Field(
+        "120/minute", description="Reward card look-ups (resolves, redemptions by card) per organisation"
+    )
+    card_miss_rate_limit: str = Field(
+        "30/hour",
+        description="Look-ups of card codes that are no card's, per organisation: beyond it, every look-up "
+        "waits (a 50-bit code cannot be guessed at this rate)",
+    )
+    resident_code_rate_limit: str = Field(
+        "5/10 minutes", description="Tries of a resident's one-time spend codes, per resident, by anyone"
+    )
     metrics_token: SecretStr | None = Field(
         None, description="Bearer token a Prometheus scraper sends for /metrics (besides KITH_METRICS_ALLOW)"
     )
@@ -102,12 +113,6 @@ class Settings(BaseSettings):
     )
     webhook_worker: bool = Field(
         True, description="Run the webhook delivery worker inside kith serve (else run `kith worker`)"
-    )
-    notice_seconds: float = Field(
-        5.0,
-        ge=0,
-        le=3600,
-        description="How often notices to residents (a new grant, a spend) are mailed; 0: not by this process",
     )
     webhook_poll_seconds: float = Field(1.0, gt=0, le=60, description="How often the worker looks for work")
     webhook_timeout_seconds: float = Field(15.0, gt=0, le=60, description="Timeout of one delivery attempt")

@@ -361,9 +361,9 @@ async def seed(
         start,
     )
 
-    # Credits, through the ledger: minted into the council's pool and the social organisations'
-    # operating accounts, earned by volunteers, spent at businesses (mostly local ones), and passed
-    # on by businesses back into the pool.
+    # Credits, through the ledger: minted into the council's pool and the other public and social
+    # organisations' operating accounts, earned by volunteers, spent at businesses (mostly local
+    # ones), and passed on by businesses back into the pool.
     pool = (
         await ledger.create_pool(
             session, Principal(council["id"], None), "Riverside volunteering", {"credits_per_hour": 1}
@@ -383,6 +383,12 @@ async def seed(
     await move(issuance, pool, 50_000, "mint")
     businesses = [o for o in orgs if o["sector"] == "commercial"]
     operating = {o["id"]: await ledger.operating_account(session, o["id"]) for o in orgs}
+    # An operating account holds only what was minted into it or spent at its organisation.
+    held = {o["id"]: 0 for o in orgs}
+    for o in orgs:
+        if o["sector"] != "commercial":
+            await move(issuance, operating[o["id"]], 500, "mint")
+            held[o["id"]] = 500
     for pid, org, w in volunteers:
         wallet = await ledger.wallet(session, pid)
         earned = rng.randint(4, 30)
@@ -390,11 +396,17 @@ async def seed(
         if rng.random() < 0.7:
             local = [b for b in businesses if b["ward"] == w] or businesses
             shop = rng.choice(local if rng.random() < WARDS[w].local_bias else businesses)
-            await move(wallet, operating[shop["id"]], rng.randint(1, earned), "redeem")
-        if rng.random() < 0.15:
-            await move(operating[org["id"]], wallet, rng.randint(1, 5), "earn")
+            spent = rng.randint(1, earned)
+            await move(wallet, operating[shop["id"]], spent, "redeem")
+            held[shop["id"]] += spent
+        bonus = rng.randint(1, 5)
+        if rng.random() < 0.15 and held[org["id"]] >= bonus:
+            await move(operating[org["id"]], wallet, bonus, "earn")
+            held[org["id"]] -= bonus
     for shop in businesses[:8]:
-        await move(operating[shop["id"]], pool, rng.randint(20, 200), "fund")
+        passed_on = min(rng.randint(20, 200), held[shop["id"]])
+        if passed_on:
+            await move(operating[shop["id"]], pool, passed_on, "fund")
 
     return {
         "people": len(residents),

@@ -15,6 +15,7 @@ from app.ledger.schemas import (
     BatchIn,
     BatchOut,
     MintIn,
+    OperatingLimitIn,
     PostIn,
     TransferIn,
     TransferList,
@@ -61,7 +62,7 @@ async def account_transfers(
 ):
     """Transfers touching one of the organisation's accounts, newest first."""
     await service.account_for_org(ctx.session, ctx.principal, account_id)
-    items, next_cursor = await service.transfers_of(ctx.session, account_id, page)
+    items, next_cursor = await service.transfers_of(ctx.session, ctx.principal, account_id, page)
     return TransferList(items=items, next_cursor=next_cursor)
 
 
@@ -120,3 +121,9 @@ async def mint(body: MintIn, ctx: Context = tenant("admin")):
     return _answer(
         *await service.mint(ctx.session, ctx.principal, body.id, body.account_id, body.amount, body.reference)
     )
+
+
+@admin.put("/operating-accounts/{org_id}", response_model=AccountOut, operation_id="setOperatingAccountLimit")
+async def set_operating_limit(org_id: uuid.UUID, body: OperatingLimitIn, ctx: Context = tenant("admin")):
+    """Let an organisation's operating account go below zero, or not (platform only; not by default)."""
+    return await service.let_operating_go_negative(ctx.session, ctx.principal, org_id, body.may_go_negative)

@@ -1,4 +1,5 @@
-"""The ledger's tables: accounts and immutable transfers; and residents' reward cards."""
+"""The ledger's tables: accounts, their organisation-scoped aliases and immutable transfers; and residents'
+reward cards and one-time spend codes."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Index,
     String,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -78,6 +80,20 @@ class LedgerAccount(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class LedgerAccountAlias(Base):
+    """An organisation's own id for an account it does not own (a resident's wallet, another
+    organisation's operating account, the platform's): made the first time the account is shown
+    to it, so that no two organisations share an id for one account."""
+
+    __tablename__ = "ledger_account_aliases"
+    __table_args__ = (UniqueConstraint("org_id", "account_id"),)
+
+    alias_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("organisations.id"))
+    account_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("ledger_accounts.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class LedgerTransfer(Base):
     __tablename__ = "ledger_transfers"
     __table_args__ = (
@@ -112,7 +128,9 @@ class LedgerTransfer(Base):
         Index("uq_ledger_transfers_pending", "pending_id", unique=True),
     )
 
+    # kith_transfer_key(org_id, ref): each organisation's transfer ids are its own.
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    ref: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))  # the id the organisation chose
     debit_account_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("ledger_accounts.id"))
     credit_account_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("ledger_accounts.id"))
     amount: Mapped[int] = mapped_column(BigInteger)
@@ -136,3 +154,19 @@ class RewardCard(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SpendCode(Base):
+    """A one-time code a resident gives a business to spend their credits without the card: kept
+    only as a keyed hash, valid ten minutes, used once (rewards ``issue_spend_code``)."""
+
+    __tablename__ = "spend_codes"
+    __table_args__ = (Index("ix_spend_codes_person_id", "person_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("people.id"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    used_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("organisations.id"))

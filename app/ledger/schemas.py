@@ -15,9 +15,14 @@ Credits = Field(gt=0, le=1_000_000_000, description="Whole credits, more than ze
 
 
 class TransferIn(StrictModel):
-    id: uuid.UUID = Field(description="Chosen by the client: the idempotency key")
-    debit_account_id: uuid.UUID
-    credit_account_id: uuid.UUID
+    id: uuid.UUID = Field(
+        description="Chosen by the client: the idempotency key, within the organisation's own transfers"
+    )
+    debit_account_id: uuid.UUID = Field(description="One of the organisation's own accounts")
+    credit_account_id: uuid.UUID = Field(
+        description="An account as the organisation was shown it; never a resident's wallet (credits reach "
+        "one by earning)"
+    )
     amount: int = Credits
     code: Code
     pending: bool = Field(False, description="A hold, to be posted or voided later")
@@ -48,15 +53,33 @@ class MintIn(StrictModel):
     reference: str | None = Field(None, max_length=200, description="The contribution made outside Kith")
 
 
+class OperatingLimitIn(StrictModel):
+    may_go_negative: bool = Field(
+        description="Whether the organisation's operating account may go below zero (what it owes the "
+        "scheme, settled outside Kith)"
+    )
+
+
+_SHOWN_ACCOUNT = (
+    "The organisation's own accounts and every pool under their ids; any other account (a resident's "
+    "wallet, another organisation's) under an id of this organisation's own"
+)
+
+
 class TransferOut(ResponseModel):
-    id: uuid.UUID
-    debit_account_id: uuid.UUID
-    credit_account_id: uuid.UUID
+    id: uuid.UUID = Field(
+        description="The id the organisation chose; a transfer another made has an id of this organisation's "
+        "own (ids are never shared between organisations)"
+    )
+    debit_account_id: uuid.UUID = Field(description=_SHOWN_ACCOUNT)
+    credit_account_id: uuid.UUID = Field(description=_SHOWN_ACCOUNT)
     amount: int
     code: str
     phase: Literal["single", "pending", "post", "void"]
     status: Literal["posted", "pending", "voided", "expired"]
-    pending_id: uuid.UUID | None = None
+    pending_id: uuid.UUID | None = Field(
+        None, description="The hold a post or void ends, in the same terms as id"
+    )
     timeout_at: datetime | None = None
     metadata: dict[str, Any] | None = None
     created_at: datetime

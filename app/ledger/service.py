@@ -14,8 +14,15 @@ Under load, single transfers requested at the same time in one process share one
 would be alone, and the transaction around them — most of a transfer's cost — is paid once.
 
 Who may debit what is decided here (which transfers an organisation may ask for directly) and
-enforced in the same call (``owner_only``: it debits only accounts it owns and ends only holds it
-made); the function works in the platform scope, because a transfer touches two owners' accounts.
+enforced in the same call (``owner_only``: it debits only accounts it owns, credits no resident's
+wallet, and ends only holds it made); the function works in the platform scope, because a transfer
+touches two owners' accounts.
+
+Ids are each organisation's own, as its person ids are. A transfer's id is the one the organisation
+that made it chose, kept under that organisation's key (``kith_transfer_key``), so two
+organisations' ids never meet; a transfer another made is shown under an alias. An account is shown
+as it is to its owner (and a pool to everyone: its id is how others fund it), and under an alias of
+the viewer's otherwise (``kith_account_shown``), which is also how the viewer names it back.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from app.core.logging import request_id_var
 from app.core.pagination import PageRequest, make_page
 from app.db.coalesce import Coalescer
 from app.db.session import ClientDisabled, Database, driver_connection, platform_scope
+from app.organisations import service as organisations
 
 
 class TransferRefused(AppError):
@@ -55,6 +63,11 @@ _REFUSALS: dict[str, tuple[int, str]] = {
     "debit_not_allowed": (
         403,
         "An organisation may debit only accounts it owns; a resident's wallet only by a redemption.",
+    ),
+    "credit_not_allowed": (
+        403,
+        "Credits reach a resident's wallet only by earning (POST /v1/rewards/earn), under their consent; "
+        "the low-level API cannot credit one.",
     ),
     "credit_account_not_found": (404, "No such credit account."),
     "account_closed": (409, "One of the accounts is closed."),
@@ -87,7 +100,7 @@ def refusal(result: str) -> TransferRefused:
     return TransferRefused(detail, status=status, code=code)
 
 
-_CALL = "SELECT * FROM kith_ledger_transfer($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11)"
+_CALL = "SELECT * FROM kith_ledger_transfer($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12)"
 # The same transfer as one API request's whole transaction (docs/decisions/0002-lean-routes.md).
 _REQUEST = (
     "SELECT * FROM kith_ledger_request($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb)"
@@ -111,13 +124,20 @@ def _arguments(t: Transfer) -> tuple[Any, ...]:
 
 
 async def apply(
-    session: AsyncSession, t: Transfer, org_id: uuid.UUID | None, *, owner_only: bool = False
+    session: AsyncSession,
+    t: Transfer,
+    org_id: uuid.UUID | None,
+    *,
+    owner_only: bool = False,
+    platform: bool = False,
 ) -> tuple[str, dict[str, Any] | None]:
-    """Make one transfer. (result, the transfer as stored): result ``created``, ``exists`` (the same
-    transfer again) or a refusal code. ``owner_only``: ``org_id`` may debit only accounts it owns
-    and end only holds it made."""
+    """Make one transfer, its ids ``org_id``'s own (None: Kith's, stored as they are). (result, the
+    transfer as ``org_id`` is shown it — as stored with ``platform``): result ``created``,
+    ``exists`` (the same transfer again) or a refusal code. ``owner_only``: ``org_id`` names
+    accounts as it is shown them, may debit only accounts it owns, credit no wallet, and end only
+    holds it made."""
     connection = await driver_connection(session)
-    row = await connection.fetchrow(_CALL, *_arguments(t), org_id, owner_only)
+    row = await connection.fetchrow(_CALL, *_arguments(t), org_id, owner_only, platform)
     return row["result"], (_view(row) if row["id"] is not None else None)
 
 
@@ -126,7 +146,7 @@ async def transfer(
 ) -> tuple[dict[str, Any], bool]:
     """Make one transfer and answer with it: (transfer, True) when made now, (the original, False)
     on a replay; a refusal raises."""
-    result, view = await apply(session, t, actor.org_id, owner_only=owner_only)
+    result, view = await apply(session, t, actor.org_id, owner_only=owner_only, platform=actor.platform)
     if result not in ("created", "exists"):
         raise refusal(result)
     if result == "created":
@@ -220,8 +240,10 @@ async def _ensure(session: AsyncSession, unique: str, values: dict[str, Any]) ->
 
 
 async def operating_account(session: AsyncSession, org_id: uuid.UUID) -> uuid.UUID:
-    """The organisation's operating account: where redemptions land and funding comes from. It may
-    go below zero — what an organisation owes the scheme is settled outside Kith."""
+    """The organisation's operating account: where redemptions land and funding comes from. It
+    holds only what was minted into it or redeemed at the organisation: it may not go below zero
+    unless the platform lets it (:func:`let_operating_go_negative`), for what an organisation will
+    settle with the scheme outside Kith."""
     return await _ensure(
         session,
         "operating",
@@ -229,10 +251,44 @@ async def operating_account(session: AsyncSession, org_id: uuid.UUID) -> uuid.UU
             "kind": "operating",
             "owner_kind": "organisation",
             "org_id": org_id,
-            "flag": False,
+            "flag": True,
             "name": "operating",
         },
     )
+
+
+class OverdrawnAccount(Conflict):
+    code = "account_overdrawn"
+
+
+async def let_operating_go_negative(
+    session: AsyncSession, principal: Principal, org_id: uuid.UUID, allowed: bool
+) -> dict[str, Any]:
+    """Let an organisation's operating account go below zero, or not (platform only). It cannot be
+    held above zero again while it is below."""
+    await organisations.get_organisation(session, org_id)  # 404 for no such organisation
+    account_id = await operating_account(session, org_id)
+    async with platform_scope(session):
+        changed = await session.scalar(
+            text(
+                "UPDATE ledger_accounts SET debits_must_not_exceed_credits = :flag WHERE id = :id "
+                "AND (NOT :flag OR debits_posted + debits_pending <= credits_posted) RETURNING id"
+            ),
+            {"id": account_id, "flag": not allowed},
+        )
+    if changed is None:
+        raise OverdrawnAccount(
+            "The operating account is below zero: it can be held above zero once credits bring it back."
+        )
+    audit.record(
+        session,
+        principal,
+        "ledger.operating_limit",
+        "ledger_account",
+        account_id,
+        {"may_go_negative": allowed},
+    )
+    return account_view(await account(session, account_id, platform=True))
 
 
 async def wallet(session: AsyncSession, person_id: uuid.UUID) -> uuid.UUID:
@@ -371,31 +427,72 @@ async def account_for_org(
     return account_view(await account(session, account_id))
 
 
+# Transfers touching an account, newest first, as an organisation is shown them (kith_ledger_view);
+# the row-level security of the caller's transaction decides which it may see. Ties in time are
+# broken by an id of the organisation's own (``place``), so that a page cursor carries no id two
+# organisations share.
+_TRANSFERS_OF = text(
+    "SELECT v.*, t.place FROM (SELECT x.id, x.created_at, x.place FROM (SELECT y.id, y.created_at, "
+    "CASE WHEN CAST(:viewer AS uuid) IS NULL THEN y.id ELSE kith_transfer_alias(:viewer, y.id) END AS place "
+    "FROM ledger_transfers y WHERE y.debit_account_id = :acc OR y.credit_account_id = :acc) x "
+    "WHERE CAST(:at AS timestamptz) IS NULL OR (x.created_at, x.place) < (:at, :place) "
+    "ORDER BY x.created_at DESC, x.place DESC LIMIT :limit) t, "
+    "LATERAL kith_ledger_view(t.id, :viewer, :platform) v ORDER BY t.created_at DESC, t.place DESC"
+)
+
+
 async def transfers_of(
-    session: AsyncSession, account_id: uuid.UUID, page: PageRequest, *, platform: bool = False
+    session: AsyncSession, viewer: Principal, account_id: uuid.UUID, page: PageRequest
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Transfers touching an account, newest first."""
+    """Transfers touching an account, newest first, as ``viewer`` is shown them."""
     before = page.position(datetime.fromisoformat, uuid.UUID)
-    statement = text(
-        # kith_ledger_view: the transfer as the API shows it (a hold's status derived in one place).
-        "SELECT v.* FROM ledger_transfers t, LATERAL kith_ledger_view(t.id) v "
-        "WHERE (t.debit_account_id = :acc OR t.credit_account_id = :acc) "
-        "AND (CAST(:at AS timestamptz) IS NULL OR (t.created_at, t.id) < (:at, :tid)) "
-        "ORDER BY t.created_at DESC, t.id DESC LIMIT :limit"
-    )
     params = {
         "acc": account_id,
+        "viewer": None if viewer.platform else viewer.org_id,
+        "platform": viewer.platform,
         "at": before[0] if before else None,
-        "tid": before[1] if before else uuid.UUID(int=0),
+        "place": before[1] if before else uuid.UUID(int=0),
         "limit": page.limit + 1,
     }
-    if platform:
-        async with platform_scope(session):
-            rows = (await session.execute(statement, params)).all()
-    else:
-        rows = (await session.execute(statement, params)).all()
-    rows, next_cursor = make_page(rows, page.limit, lambda r: (r.created_at, r.id))
+    rows = (await session.execute(_TRANSFERS_OF, params)).all()
+    rows, next_cursor = make_page(rows, page.limit, lambda r: (r.created_at, r.place))
     return [_view(r) for r in rows], next_cursor
+
+
+async def shown_account(session: AsyncSession, viewer: Principal, account_id: uuid.UUID) -> uuid.UUID:
+    """An account's id as ``viewer`` is shown it (kith_account_shown)."""
+    async with platform_scope(session):
+        return await session.scalar(  # type: ignore[return-value]
+            text("SELECT kith_account_shown(:viewer, :platform, :acc)"),
+            {"viewer": viewer.org_id, "platform": viewer.platform, "acc": account_id},
+        )
+
+
+async def transfer_made(session: AsyncSession, org_id: uuid.UUID, transfer_id: uuid.UUID) -> bool:
+    """Whether the organisation has made a transfer with this id of its own."""
+    async with platform_scope(session):
+        return bool(
+            await session.scalar(
+                text(
+                    "SELECT EXISTS (SELECT 1 FROM ledger_transfers WHERE id = kith_transfer_key(:org, :ref))"
+                ),
+                {"org": org_id, "ref": transfer_id},
+            )
+        )
+
+
+async def transfer_ids_for(
+    session: AsyncSession, maker: uuid.UUID, transfer_id: uuid.UUID, viewers: list[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    """The id each of ``viewers`` is shown for the transfer ``maker`` calls ``transfer_id``."""
+    rows = await session.execute(
+        text(
+            "SELECT v AS viewer, kith_transfer_shown(kith_transfer_key(:org, :ref), :org, :ref, v, false) AS shown "
+            "FROM unnest(CAST(:viewers AS uuid[])) AS v"
+        ),
+        {"org": maker, "ref": transfer_id, "viewers": viewers},
+    )
+    return {r.viewer: r.shown for r in rows}
 
 
 async def close_account(session: AsyncSession, account_id: uuid.UUID) -> None:

@@ -22,7 +22,7 @@ from app.people.schemas import AttributesIn
 from app.portal import service, sign_in
 from app.portal.deps import SESSION_COOKIE, TEMPLATES, Page, Redirect, resident, visitor
 from app.portal.forms import ADDRESS_FIELDS, ATTRIBUTE_LABELS, TEXT_FIELDS, form_errors, notice, qr_svg
-from app.rewards import service as rewards_service
+from app.rewards import cards as rewards_cards
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 
@@ -249,11 +249,10 @@ async def access_log(after: str | None = None, page: Page = Depends(resident)):
     )
 
 
-@router.get("/rewards")
-async def rewards(page: Page = Depends(resident)):
+async def _rewards_page(page: Page, **extra: Any) -> Response:
     me = page.portal.resident
     wallet = await rights.rewards(page.session, me)
-    card = await rewards_service.current_card(page.session, await rights.person_of(page.session, me))
+    card = await rewards_cards.current_card(page.session, await rights.person_of(page.session, me))
     return page.render(
         "rewards.html",
         wallet=wallet["wallet"],
@@ -261,14 +260,29 @@ async def rewards(page: Page = Depends(resident)):
         card=card,
         qr=qr_svg(card["token"]) if card else None,
         notice=notice(page.request),
+        **extra,
     )
+
+
+@router.get("/rewards")
+async def rewards(page: Page = Depends(resident)):
+    return await _rewards_page(page)
 
 
 @router.post("/rewards/card")
 async def renew_card(page: Page = Depends(resident)):
     canonical = await rights.person_of(page.session, page.portal.resident)
-    await rewards_service.issue_card(page.session, canonical)
+    await rewards_cards.issue_card(page.session, canonical)
     return page.redirect("/portal/rewards?notice=card-renewed")
+
+
+@router.post("/rewards/spend-code")
+async def spend_code(page: Page = Depends(resident)):
+    # Shown on the page the form posted to, not after a redirect: only the code's hash is kept, so
+    # this answer is the one place it is ever written out.
+    canonical = await rights.person_of(page.session, page.portal.resident)
+    code, expires_at = await rewards_cards.issue_spend_code(page.session, canonical)
+    return await _rewards_page(page, spend_code={"code": code, "expires_at": expires_at})
 
 
 @router.get("/data")

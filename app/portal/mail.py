@@ -1,8 +1,16 @@
-"""Mail to residents: by SMTP (aiosmtplib), or, with KITH_ENV=dev, onto the /dev/outbox page."""
+"""Mail to residents: by SMTP (aiosmtplib), or, with KITH_ENV=dev, onto the /dev/outbox page.
+
+What a resident waits for (a sign-in code) is sent at once, and a failure is told to them. What
+tells them of something that happened (a spend of their credits) is queued in the transaction of
+the change and sent by the worker (:func:`deliver_queued`), retried with backoff: a mail server's
+trouble neither undoes nor delays the change.
+"""
 
 from __future__ import annotations
 
 import logging
+import uuid
+from datetime import timedelta
 from email.message import EmailMessage
 
 import aiosmtplib
@@ -10,13 +18,35 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.errors import AppError
+from app.db.session import Database
 from app.portal import repository as repo
 
 log = logging.getLogger(__name__)
 
+MAX_ATTEMPTS = 8  # over about four hours of backoff
+LEASE = timedelta(minutes=5)  # a claimed message another worker leaves alone meanwhile
+
 
 class MailUnavailable(AppError):
     status, code, title = 503, "mail_unavailable", "Mail cannot be sent"
+
+
+async def _smtp(settings: Settings, to: str, subject: str, body: str) -> None:
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
+    await aiosmtplib.send(
+        message,
+        hostname=settings.smtp_host,
+        port=settings.smtp_port,
+        username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        use_tls=settings.smtp_security == "tls",
+        start_tls=settings.smtp_security == "starttls",
+        timeout=15,
+    )
 
 
 async def send(session: AsyncSession, settings: Settings, to: str, subject: str, body: str) -> None:
@@ -27,24 +57,46 @@ async def send(session: AsyncSession, settings: Settings, to: str, subject: str,
         return
     if not settings.smtp_host:
         raise MailUnavailable("Sign-in by email is not set up here (KITH_SMTP_HOST is not configured).")
-    message = EmailMessage()
-    message["From"] = settings.mail_from
-    message["To"] = to
-    message["Subject"] = subject
-    message.set_content(body)
     try:
-        await aiosmtplib.send(
-            message,
-            hostname=settings.smtp_host,
-            port=settings.smtp_port,
-            username=settings.smtp_username,
-            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-            use_tls=settings.smtp_security == "tls",
-            start_tls=settings.smtp_security == "starttls",
-            timeout=15,
-        )
+        await _smtp(settings, to, subject, body)
     except (aiosmtplib.SMTPException, OSError) as exc:
         log.warning("mail to a resident failed", extra={"error": type(exc).__name__})
         raise MailUnavailable(
             "The sign-in code could not be sent just now; please try again shortly."
         ) from exc
+
+
+async def tell_resident(session: AsyncSession, canonical: uuid.UUID, subject: str, body: str) -> bool:
+    """Tell a resident of something that happened, at the address they gave or that was verified
+    (the one they sign in with); in the caller's transaction, so the message exists exactly when the
+    change does. False when Kith holds no such address for them."""
+    address = await repo.resident_address(session, canonical)
+    if address is None:
+        return False
+    if session.info["settings"].env == "dev":
+        await repo.outbox_append(session, address, subject, body)
+    else:
+        await repo.queue_mail(session, address, subject, body)
+    return True
+
+
+async def deliver_queued(db: Database, settings: Settings, limit: int = 20) -> int:
+    """Send mail queued for residents (the worker's job). Each message is claimed for a while
+    before it is sent, so that two workers do not both send it; a failure is retried later, at most
+    MAX_ATTEMPTS times. The number sent."""
+    if not settings.smtp_host:
+        return 0  # kept until a mail server is set up
+    async with db.session(platform=True) as session:
+        claimed = await repo.claim_mail(session, limit, LEASE, MAX_ATTEMPTS)
+    sent = 0
+    for message in claimed:
+        error = None
+        try:
+            await _smtp(settings, message.to_address, message.subject, message.body)
+            sent += 1
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            log.warning("mail to a resident failed; it will be retried", extra={"error": type(exc).__name__})
+        async with db.session(platform=True) as session:
+            await repo.mail_attempted(session, message.id, error, timedelta(minutes=2**message.attempts))
+    return sent

@@ -56,21 +56,71 @@ async def forget_old_codes(session: AsyncSession) -> None:
     await session.execute(text("DELETE FROM portal_codes WHERE expires_at < now() - interval '1 day'"))
 
 
+# A record's email is the resident's if they gave it themselves or it was verified: the addresses a
+# resident signs in with, and the one they are told of things at.
+_THEIR_EMAIL = "(r.org_id IS NULL OR (r.claims #>> '{email,verified}') = 'true')"
+
+
 async def people_with_email(session: AsyncSession, email: str) -> list[Any]:
     """People (canonical, not erased) whose email is this one by a verified claim or by their own
     word, with the given name they are known by, oldest first."""
     rows = await session.execute(
         text(
-            "SELECT DISTINCT ON (p.canonical_id) p.canonical_id, c.created_at, "
+            "SELECT DISTINCT ON (p.canonical_id) p.canonical_id, c.created_at, "  # noqa: S608 (a fixed rule)
             "coalesce(r.claims #>> '{preferred_name,value}', r.claims #>> '{given_name,value}') AS name "
             "FROM person_match m JOIN person_records r ON r.id = m.record_id JOIN people p ON p.id = r.person_id "
-            "JOIN people c ON c.id = p.canonical_id WHERE m.bk_email = :email AND c.status <> 'erased' "
-            "AND (r.org_id IS NULL OR (r.claims #>> '{email,verified}') = 'true') "
+            f"JOIN people c ON c.id = p.canonical_id WHERE m.bk_email = :email AND c.status <> 'erased' AND {_THEIR_EMAIL} "
             "ORDER BY p.canonical_id, (r.org_id IS NULL) DESC, r.updated_at DESC"
         ),
         {"email": email},
     )
     return sorted(rows, key=lambda r: (r.created_at, r.canonical_id))
+
+
+async def resident_address(session: AsyncSession, canonical_id: uuid.UUID) -> str | None:
+    """The address a resident is told of things at: their own word first, then the newest verified."""
+    return await session.scalar(
+        text(
+            "SELECT r.claims #>> '{email,value}' FROM person_records r JOIN people p ON p.id = r.person_id "  # noqa: S608
+            f"WHERE p.canonical_id = :p AND (r.claims #>> '{{email,value}}') IS NOT NULL AND {_THEIR_EMAIL} "
+            "ORDER BY (r.org_id IS NULL) DESC, r.updated_at DESC LIMIT 1"
+        ),
+        {"p": canonical_id},
+    )
+
+
+async def queue_mail(session: AsyncSession, to: str, subject: str, body: str) -> None:
+    await session.execute(
+        text("INSERT INTO resident_mail (to_address, subject, body) VALUES (:to, :subject, :body)"),
+        {"to": to, "subject": subject, "body": body},
+    )
+
+
+async def claim_mail(session: AsyncSession, limit: int, lease: Any, most_attempts: int) -> list[Any]:
+    """Due messages, each counted as attempted and put out of other workers' reach for ``lease``."""
+    rows = await session.execute(
+        text(
+            "UPDATE resident_mail m SET attempts = m.attempts + 1, next_attempt_at = now() + :lease "
+            "WHERE m.id IN (SELECT id FROM resident_mail WHERE sent_at IS NULL AND next_attempt_at <= now() "
+            "AND attempts < :most ORDER BY next_attempt_at LIMIT :limit FOR UPDATE SKIP LOCKED) "
+            "RETURNING m.id, m.to_address, m.subject, m.body, m.attempts"
+        ),
+        {"lease": lease, "most": most_attempts, "limit": limit},
+    )
+    return list(rows)
+
+
+async def mail_attempted(session: AsyncSession, mail_id: int, error: str | None, retry_in: Any) -> None:
+    """What came of an attempt: sent, or the error and when to try again."""
+    if error is None:
+        await session.execute(
+            text("UPDATE resident_mail SET sent_at = now() WHERE id = :id"), {"id": mail_id}
+        )
+    else:
+        await session.execute(
+            text("UPDATE resident_mail SET last_error = :e, next_attempt_at = now() + :wait WHERE id = :id"),
+            {"id": mail_id, "e": error, "wait": retry_in},
+        )
 
 
 async def create_session(

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from app.auth.deps import Context, tenant
 from app.core.pagination import PageRequest, page_request
 from app.ledger.schemas import TransferOut
-from app.rewards import service
+from app.rewards import cards, service
 from app.rewards.schemas import (
     CardIn,
     CardIssued,
@@ -64,7 +64,7 @@ async def resolve_card(body: CardIn, ctx: Context = tenant("rewards:redeem")):
 
 @router.post("/rewards/redeem", response_model=Redeemed, status_code=201, operation_id="redeemCredits")
 async def redeem(body: RedeemIn, ctx: Context = tenant("rewards:redeem")):
-    """Spend a resident's credits at the organisation (optionally as a hold to post or void later)."""
+    """Spend a resident's credits with their card or one-time code (optionally as a hold to post or void later)."""
     return _answer(Redeemed, *await service.redeem(ctx.session, ctx.principal, body))
 
 
@@ -78,5 +78,5 @@ async def get_wallet(
 
 @admin.post("/people/{person_id}/card", response_model=CardIssued, status_code=201, operation_id="issueCard")
 async def issue_card(person_id: uuid.UUID, ctx: Context = tenant("admin")):
-    """Issue a resident a new card (any earlier one stops working); the token is shown once."""
-    return {"card_token": await service.issue_card(ctx.session, person_id)}
+    """Issue a resident a new card (any earlier one stops working); its code is in their portal too."""
+    return {"card_token": await cards.issue_card(ctx.session, person_id)}

@@ -48,8 +48,11 @@ class EarnIn(StrictModel):
         return self
 
 
+_CARD = "The card's code as read out or scanned (XXXXX-XXXXX; case, spaces and hyphens do not matter)"
+
+
 class CardIn(StrictModel):
-    card_token: str = Field(min_length=8, max_length=100)
+    card_token: str = Field(min_length=8, max_length=100, description=_CARD)
 
 
 class CardResolved(ResponseModel):
@@ -58,13 +61,25 @@ class CardResolved(ResponseModel):
 
 
 class CardIssued(ResponseModel):
-    card_token: str = Field(description="Shown once: printed on the card or its QR code")
+    card_token: str = Field(
+        description="The card's code: ten characters to read out (XXXXX-XXXXX), printed on the card and "
+        "in its QR code; the resident's portal shows it too"
+    )
 
 
 class RedeemIn(StrictModel):
     id: uuid.UUID = Field(description="Transfer id (idempotency key)")
-    card_token: str | None = Field(None, min_length=8, max_length=100)
-    person_id: uuid.UUID | None = None
+    card_token: str | None = Field(None, min_length=8, max_length=100, description=_CARD)
+    person_id: uuid.UUID | None = Field(
+        None, description="The organisation's id for the resident (with resident_code)"
+    )
+    resident_code: str | None = Field(
+        None,
+        min_length=6,
+        max_length=20,
+        description="With person_id: the one-time code the resident gives you (XXX-XXX), made on the rewards "
+        "page of their Kith account; it works once, for ten minutes",
+    )
     amount: int = Field(gt=0, le=1_000_000)
     description: str = Field(min_length=1, max_length=200)
     hold: bool = Field(False, description="Hold the credits; post or void the hold later")
@@ -73,7 +88,7 @@ class RedeemIn(StrictModel):
     @model_validator(mode="after")
     def _who(self) -> RedeemIn:
         if (self.card_token is None) == (self.person_id is None):
-            raise ValueError("give either card_token or person_id")
+            raise ValueError("give either card_token, or person_id with resident_code")
         return self
 
 

@@ -8,9 +8,6 @@ balance.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import math
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -27,6 +24,8 @@ from app.db.session import platform_scope
 from app.identity import repository as identity_repo
 from app.identity import service as identity_service
 from app.ledger import service as ledger
+from app.portal import mail
+from app.rewards import cards
 from app.webhooks import service as events
 
 DEFAULT_CREDITS_PER_HOUR = 1
@@ -34,14 +33,6 @@ DEFAULT_CREDITS_PER_HOUR = 1
 
 class PoolNotFound(NotFound):
     code = "pool_not_found"
-
-
-class CardNotFound(NotFound):
-    code = "card_not_found"
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def pool_view(row: Any) -> dict[str, Any]:
@@ -89,13 +80,25 @@ async def fund_pool(
 
 
 async def _tell(
-    session: AsyncSession, event_type: str, canonical: uuid.UUID, payload: dict[str, Any]
+    session: AsyncSession,
+    event_type: str,
+    canonical: uuid.UUID,
+    maker: Principal,
+    transfer_id: uuid.UUID,
+    amount: int,
 ) -> None:
-    """``rewards.*`` for every organisation the person lets see their rewards (each in its own id)."""
+    """``rewards.*`` for every organisation the person lets see their rewards, each naming the
+    person and the transfer in its own ids."""
     async with platform_scope(session):
         receivers = await consent_service.organisations_to_tell(session, canonical, {"rewards"}, None)
+        shown = await ledger.transfer_ids_for(session, maker.org_id, transfer_id, list(receivers))  # type: ignore[arg-type]
     await events.record_events(
-        session, event_type, {org: {**payload, "person_id": str(theirs)} for org, theirs in receivers.items()}
+        session,
+        event_type,
+        {
+            org: {"transfer_id": str(shown[org]), "amount": amount, "person_id": str(theirs)}
+            for org, theirs in receivers.items()
+        },
     )
 
 
@@ -138,65 +141,8 @@ async def earn(session: AsyncSession, principal: Principal, body: Any) -> tuple[
         ),
     )
     if created:
-        await _tell(session, "rewards.earned", canonical, {"transfer_id": str(view["id"]), "amount": amount})
+        await _tell(session, "rewards.earned", canonical, principal, body.id, amount)
     return view, created
-
-
-def _card_token(session: AsyncSession, card_id: uuid.UUID) -> str:
-    """A card's token, derived from its id with the platform's card secret: only the hash is stored,
-    yet the resident's portal can show their card again whenever they need it at a till."""
-    secret = session.info["signing_key"].derive("reward-card")
-    digest = hmac.new(secret, card_id.bytes, hashlib.sha256).digest()
-    return "kc1_" + base64.urlsafe_b64encode(digest[:24]).decode()
-
-
-async def issue_card(session: AsyncSession, person_id: uuid.UUID) -> str:
-    """A new card for the resident (any earlier one stops working); returns its token."""
-    card_id = uuid.uuid4()
-    token = _card_token(session, card_id)
-    async with platform_scope(session):
-        await session.execute(
-            text("UPDATE reward_cards SET revoked_at = now() WHERE person_id = :p AND revoked_at IS NULL"),
-            {"p": person_id},
-        )
-        await session.execute(
-            text("INSERT INTO reward_cards (id, person_id, token_hash) VALUES (:id, :p, :h)"),
-            {"id": card_id, "p": person_id, "h": _hash(token)},
-        )
-    return token
-
-
-async def current_card(session: AsyncSession, canonical: uuid.UUID) -> dict[str, Any] | None:
-    """The resident's card in use (token and when it was issued), if they have one. The caller is
-    the resident (a platform scope)."""
-    row = (
-        await session.execute(
-            text(
-                "SELECT c.id, c.created_at FROM reward_cards c JOIN people p ON p.id = c.person_id "
-                "WHERE p.canonical_id = :p AND c.revoked_at IS NULL ORDER BY c.created_at DESC LIMIT 1"
-            ),
-            {"p": canonical},
-        )
-    ).first()
-    if row is None:
-        return None
-    return {"token": _card_token(session, row.id), "issued_at": row.created_at}
-
-
-async def _card_holder(session: AsyncSession, token: str) -> uuid.UUID:
-    async with platform_scope(session):
-        row = (
-            await session.execute(
-                text(
-                    "SELECT p.canonical_id, p.status FROM reward_cards c JOIN people p ON p.id = c.person_id "
-                    "WHERE c.token_hash = :h AND c.revoked_at IS NULL"
-                ),
-                {"h": _hash(token)},
-            )
-        ).first()
-    if row is None or row.status == "erased":
-        raise CardNotFound("This card is not valid.")
-    return row.canonical_id
 
 
 async def _link(session: AsyncSession, org_id: uuid.UUID, canonical: uuid.UUID) -> uuid.UUID:
@@ -219,9 +165,9 @@ async def _present_card(
 ) -> tuple[uuid.UUID, uuid.UUID]:
     """A resident showing their card: the business is linked to them and holds a ``rewards``
     grant recorded as card_presented. (canonical person, the business's id for them)"""
-    canonical = await _card_holder(session, token)
+    canonical, card_id = await cards.card_holder(session, principal, token)
     their_id = await _link(session, principal.org_id, canonical)  # type: ignore[arg-type]
-    await consent_service.grant(
+    await consent_service.grant(  # its evidence is the card resolved, and when
         session,
         principal,
         org_id=principal.org_id,  # type: ignore[arg-type]
@@ -229,6 +175,7 @@ async def _present_card(
         purpose="rewards",
         categories=["identity", "rewards"],  # what presenting a card shows: who, and their credits
         method="card_presented",
+        evidence={"kind": "card", "reference": str(card_id), "resolved_at": datetime.now(UTC).isoformat()},
     )
     return canonical, their_id
 
@@ -240,14 +187,65 @@ async def resolve_card(session: AsyncSession, principal: Principal, token: str) 
     return {"person_id": their_id, "balance": ledger.account_view(wallet)["available"]}
 
 
+async def _spender(session: AsyncSession, principal: Principal, body: Any) -> tuple[uuid.UUID, uuid.UUID]:
+    """Whose credits a redemption spends, proven by their card or by a one-time code they gave the
+    business with its id for them: a grant alone never spends. (canonical person, the business's
+    id for them)"""
+    if body.card_token:
+        if body.resident_code is not None:
+            raise ValidationFailed(
+                "A resident's one-time code goes with person_id; with the card, no code is needed.",
+                errors=[{"field": "resident_code", "message": "give it with person_id, not with card_token"}],
+            )
+        return await _present_card(session, principal, body.card_token)
+    if body.resident_code is None:
+        raise ValidationFailed(
+            "Spending a resident's credits needs their card, or the one-time code they give you with "
+            "their id: a grant alone never spends.",
+            errors=[
+                {
+                    "field": "resident_code",
+                    "message": "required with person_id: the code the resident gives you",
+                }
+            ],
+        )
+    canonical = await identity_service.person_of_org(session, body.person_id)
+    if not await ledger.transfer_made(session, principal.org_id, body.id):  # type: ignore[arg-type]
+        await cards.use_spend_code(session, principal, canonical, body.resident_code)
+    # else a replay, answered as the transfer it repeats: it spends nothing, and the code is used up.
+    return canonical, body.person_id
+
+
+async def _tell_resident_of_spend(
+    session: AsyncSession, principal: Principal, canonical: uuid.UUID, body: Any
+) -> None:
+    """Every spend of a resident's credits is told to them (by mail, at their own address)."""
+    names = await consent_service.organisation_names(session, [principal.org_id])  # type: ignore[list-item]
+    business = names.get(principal.org_id, ("a local business", ""))[0]  # type: ignore[arg-type]
+    credits = f"{body.amount} credit{'' if body.amount == 1 else 's'}"
+    if body.hold:
+        subject = f"{credits} of your Kith rewards held at {business}"
+        told = (
+            f"{credits} of your Kith rewards are held by {business} for: {body.description}\n"
+            "They will be spent when the purchase goes through, or come back to you if it does not.\n"
+        )
+    else:
+        subject = f"You spent {credits} of your Kith rewards at {business}"
+        told = f"{credits} of your Kith rewards were spent at {business} for: {body.description}\n"
+    portal = session.info["settings"].public_url.rstrip("/") + "/portal/rewards"
+    told += (
+        f"\nIf this was not you, renew your card at {portal} straight away (your old card then stops "
+        f"working), and tell {business}.\n"
+    )
+    async with platform_scope(session):
+        await mail.tell_resident(session, canonical, subject, told)
+
+
 async def redeem(session: AsyncSession, principal: Principal, body: Any) -> tuple[dict[str, Any], bool]:
     """Spend credits at the calling business: wallet → its operating account, held (two-phase)
-    when ``hold``. The only way an organisation can debit a wallet."""
-    if body.card_token:
-        canonical, their_id = await _present_card(session, principal, body.card_token)
-    else:
-        their_id = body.person_id
-        canonical = await identity_service.person_of_org(session, their_id)
+    when ``hold``. The only way an organisation can debit a wallet: with the resident's card, or a
+    one-time code they gave it; the resident is told of every spend."""
+    canonical, their_id = await _spender(session, principal, body)
     await consent_service.require(session, principal, canonical, "rewards", "rewards")
     wallet = await ledger.wallet(session, canonical)
     operating = await ledger.operating_account(session, principal.org_id)  # type: ignore[arg-type]
@@ -276,9 +274,8 @@ async def redeem(session: AsyncSession, principal: Principal, body: Any) -> tupl
             ) from exc
         raise
     if created:
-        await _tell(
-            session, "rewards.redeemed", canonical, {"transfer_id": str(view["id"]), "amount": body.amount}
-        )
+        await _tell(session, "rewards.redeemed", canonical, principal, body.id, body.amount)
+        await _tell_resident_of_spend(session, principal, canonical, body)
     return {**view, "person_id": their_id}, created
 
 
@@ -294,7 +291,8 @@ async def wallet(
     # resident granted rewards, whatever the check above decided.
     async with consent_service.purpose_scope(session, "rewards"):
         account = ledger.account_view(await ledger.account(session, account_id))
-        history, next_cursor = await ledger.transfers_of(session, account_id, page)
+        history, next_cursor = await ledger.transfers_of(session, principal, account_id, page)
+    shown_wallet = await ledger.shown_account(session, principal, account_id)
     consent_service.log_read(session, principal, canonical, org_person_id, "rewards", {"rewards"}, "wallet")
     return {
         "person_id": org_person_id,
@@ -305,7 +303,7 @@ async def wallet(
             {
                 "id": t["id"],
                 "code": t["code"],
-                "direction": "in" if t["credit_account_id"] == account_id else "out",
+                "direction": "in" if t["credit_account_id"] == shown_wallet else "out",
                 "amount": t["amount"],
                 "phase": t["phase"],
                 "status": t["status"],

@@ -1,6 +1,6 @@
 """The background worker: delivering webhooks (at least once, signed per the Standard Webhooks
-specification), voiding ledger holds whose timeout has passed, and expiring reward credits past
-their pool's expiry.
+specification), voiding ledger holds whose timeout has passed, expiring reward credits past their
+pool's expiry, and sending the mail queued for residents.
 
 Each round, a worker (1) fans new outbox events out into one delivery per matching subscription,
 (2) claims due deliveries with ``FOR UPDATE SKIP LOCKED`` — a claim is a numbered attempt with a
@@ -33,6 +33,7 @@ from app.core.config import Settings
 from app.db.session import Database
 from app.indicators import service as indicators
 from app.ledger import service as ledger
+from app.portal import mail
 from app.rewards import service as rewards
 from app.webhooks import targets
 
@@ -140,6 +141,7 @@ class WebhookWorker:
         self._next_expiry = 0.0
         self._next_indicators = 0.0
         self._indicators_task: asyncio.Task | None = None
+        self._mail_task: asyncio.Task | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name="webhook-worker")
@@ -157,6 +159,9 @@ class WebhookWorker:
             self._indicators_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._indicators_task
+        if self._mail_task is not None:  # a message cut off is sent again once its claim lapses
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(self._mail_task, self.settings.webhook_timeout_seconds)
         await self._client.aclose()
 
     async def run(self) -> None:
@@ -186,6 +191,9 @@ class WebhookWorker:
         if every and idle and time.monotonic() >= self._next_indicators:
             self._next_indicators = time.monotonic() + every
             self._indicators_task = asyncio.create_task(self._refresh_indicators(), name="indicator-rollups")
+        # Mail to residents, in a task of its own: a slow mail server must not hold up deliveries.
+        if self._mail_task is None or self._mail_task.done():
+            self._mail_task = asyncio.create_task(self._send_mail(), name="resident-mail")
         await self.fan_out()
         claimed = await self.claim()
         if claimed:
@@ -199,6 +207,12 @@ class WebhookWorker:
                 await indicators.refresh(session, self.settings, wait=False)
         except Exception:
             log.exception("indicator roll-up run failed")
+
+    async def _send_mail(self) -> None:
+        try:
+            await mail.deliver_queued(self.db, self.settings)
+        except Exception:
+            log.exception("sending mail to residents failed")
 
     async def fan_out(self) -> None:
         async with self.db.session(platform=True) as session:

@@ -1,5 +1,4 @@
-"""Trust is the platform's to give: organisation trust flags, grants that await the resident, and
-notices to residents.
+"""Trust is the platform's to give: organisation trust flags, and grants that await the resident.
 
 Revision ID: 2026_12_06_trust
 Revises: 2026_12_06_baseline
@@ -10,9 +9,6 @@ Create Date: 2026-12-06 20:00
 - ``consent_grants.confirmed_at``: a grant opens other organisations' data only once confirmed
   (by the resident, or at once when the platform trusts the recording organisation). Every active
   grant test, here and in the service, now includes it. ``confirm_token_hash``: the emailed link.
-- ``resident_notices``: what residents are told (a new grant, a spend), written in the transaction
-  that did it and delivered by mail afterwards, so none is lost and none is sent for a change that
-  rolled back.
 """
 
 from __future__ import annotations
@@ -104,30 +100,9 @@ UPGRADE = [
     "CREATE TRIGGER grant_guard BEFORE INSERT OR UPDATE ON consent_grants FOR EACH ROW "
     "EXECUTE FUNCTION kith_grant_guard()",
     CONSENTED,
-    """
-CREATE TABLE resident_notices (
-    id uuid NOT NULL,
-    person_id uuid NOT NULL,
-    kind character varying(32) NOT NULL,
-    subject text NOT NULL,
-    body text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    sent_at timestamp with time zone,
-    attempts integer DEFAULT 0 NOT NULL,
-    CONSTRAINT pk_resident_notices PRIMARY KEY (id)
-)""",
-    "CREATE INDEX ix_resident_notices_unsent ON resident_notices (created_at) WHERE sent_at IS NULL",
-    "CREATE INDEX ix_resident_notices_person ON resident_notices (person_id, created_at)",
-    "ALTER TABLE resident_notices ENABLE ROW LEVEL SECURITY",
-    "ALTER TABLE resident_notices FORCE ROW LEVEL SECURITY",
-    # Organisations write notices (a grant they record tells the resident) but never read them.
-    "CREATE POLICY resident_notices_platform ON resident_notices USING (kith_is_platform()) "
-    "WITH CHECK (true)",
-    "GRANT SELECT, INSERT, UPDATE, DELETE ON resident_notices TO kith_app",
 ]
 
 DOWNGRADE = [
-    "DROP TABLE resident_notices",
     CONSENTED_BEFORE,
     "DROP TRIGGER grant_guard ON consent_grants",
     "DROP FUNCTION kith_grant_guard()",

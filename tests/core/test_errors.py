@@ -177,7 +177,7 @@ class TestNulCharacters:
         assert [e["field"] for e in made.json()["errors"]] == ["metadata"]
         assert (
             await owner_conn.fetchval(
-                "SELECT count(*) FROM ledger_transfers WHERE id = $1::uuid", transfer_id
+                "SELECT count(*) FROM ledger_transfers WHERE ref = $1::uuid", transfer_id
             )
             == 0
         )

@@ -56,7 +56,7 @@ def run_tour(base: str, database_url: str, tmp_path: Path) -> subprocess.Complet
 
 async def test_every_command_of_the_tour_runs(own_database, tmp_path):
     # In development mode, as the tour says: mail to the resident lands on /dev/outbox.
-    with kith_serve(own_database, tmp_path / "serve", KITH_ENV="dev", KITH_NOTICE_SECONDS="0.5") as base:
+    with kith_serve(own_database, tmp_path / "serve", KITH_ENV="dev") as base:
         done = run_tour(base, own_database, tmp_path)
     assert done.returncode == 0, f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}"
     # What the prose around the commands says they show.
@@ -73,6 +73,8 @@ async def test_every_command_of_the_tour_runs(own_database, tmp_path):
     assert cafe_offers_reads[1]["phone"]["source_sector"] == "public"  # after: the council's too
     assert '"accepted":2,"duplicates":0' in out and '"field":"external_id"' in out  # the batch
     assert '"code":"exceeds_credits"' in out  # more than the wallet holds
+    assert '"field":"resident_code"' in out  # knowing her is not enough to spend
+    assert out.count("Permission confirmed") == 2  # she confirmed the café's two grants
     wallet = next(a for a in answers if "balance" in a and "history" in a)
     assert (wallet["balance"], len(wallet["history"])) == (1, 2)  # 3 earned, 2 spent
     assert "audit trail intact" in out and "database holds together" in out

@@ -10,8 +10,8 @@ import pytest
 from prometheus_client import REGISTRY
 
 from tests.audit.test_audit import _verify
-from tests.factories import org_with_token
-from tests.ledger.conftest import SCOPES, balance, make_pool
+from tests.factories import org_with_token, unique_resident
+from tests.ledger.conftest import SCOPES, balance, make_pool, mint
 
 
 def transfer(debit, credit, amount=10, **extra) -> dict:
@@ -190,7 +190,7 @@ class TestBatch:
         assert (await balance(client, funded.headers, funded.pool))["balance"] == 1000
         assert (
             await owner_conn.fetchval(
-                "SELECT count(*) FROM ledger_transfers WHERE id = $1::uuid", body["transfers"][0]["id"]
+                "SELECT count(*) FROM ledger_transfers WHERE ref = $1::uuid", body["transfers"][0]["id"]
             )
             == 0
         )
@@ -206,7 +206,9 @@ class TestConcurrentReplays:
         assert statuses == [200] * 99 + [201]
         assert len({r.content for r in responses}) == 1
         assert (
-            await owner_conn.fetchval("SELECT count(*) FROM ledger_transfers WHERE id = $1::uuid", body["id"])
+            await owner_conn.fetchval(
+                "SELECT count(*) FROM ledger_transfers WHERE ref = $1::uuid", body["id"]
+            )
             == 1
         )
         assert (await balance(client, funded.headers, funded.pool))["balance"] == 993
@@ -220,10 +222,10 @@ class TestImmutability:
         await client.post("/v1/ledger/transfers", json=body, headers=funded.headers)
         with pytest.raises(asyncpg.PostgresError, match="immutable"):
             await owner_conn.execute(
-                "UPDATE ledger_transfers SET amount = 500 WHERE id = $1::uuid", body["id"]
+                "UPDATE ledger_transfers SET amount = 500 WHERE ref = $1::uuid", body["id"]
             )
         with pytest.raises(asyncpg.PostgresError, match="immutable"):
-            await owner_conn.execute("DELETE FROM ledger_transfers WHERE id = $1::uuid", body["id"])
+            await owner_conn.execute("DELETE FROM ledger_transfers WHERE ref = $1::uuid", body["id"])
 
 
 class TestOneStatementPath:
@@ -307,7 +309,9 @@ class TestOneStatementPath:
         assert "disabled" in response.json()["detail"]
         assert response.headers["content-type"].startswith("application/problem+json")
         assert (
-            await owner_conn.fetchval("SELECT count(*) FROM ledger_transfers WHERE id = $1::uuid", body["id"])
+            await owner_conn.fetchval(
+                "SELECT count(*) FROM ledger_transfers WHERE ref = $1::uuid", body["id"]
+            )
             == 0
         )
         assert (
@@ -421,7 +425,9 @@ class TestRequestsMadeTogether:
         assert (await balance(client, funded.headers, funded.pool))["balance"] == 1000 - 30 * 10
         ids = [b["id"] for b in bodies] + [too_much["id"]]
         assert (
-            await owner_conn.fetchval("SELECT count(*) FROM ledger_transfers WHERE id = ANY($1::uuid[])", ids)
+            await owner_conn.fetchval(
+                "SELECT count(*) FROM ledger_transfers WHERE ref = ANY($1::uuid[])", ids
+            )
             == 30
         )
         audited = await owner_conn.fetchval(
@@ -464,7 +470,167 @@ class TestRequestsMadeTogether:
         assert (await balance(client, funded.headers, third))["balance"] == 19 * 3
         assert (
             await owner_conn.fetchval(
-                "SELECT count(*) FROM ledger_transfers WHERE id = $1::uuid", bodies[10]["id"]
+                "SELECT count(*) FROM ledger_transfers WHERE ref = $1::uuid", bodies[10]["id"]
             )
             == 0
         )
+
+
+async def funded_org(client, platform, admin) -> tuple[uuid.UUID, dict, str, str]:
+    """Another organisation: (id, headers, a pool minted 1,000 credits, an empty pool)."""
+    org_id, headers = await org_with_token(platform, SCOPES)
+    pool = await make_pool(client, headers)
+    await mint(client, admin, pool, 1000)
+    return org_id, headers, pool, await make_pool(client, headers, "Second")
+
+
+class TestWalletsAreCreditedOnlyByEarning:
+    async def test_the_low_level_api_cannot_credit_a_wallet(self, client, funded):
+        person = (await client.post("/v1/people", json=unique_resident(), headers=funded.headers)).json()
+        await client.post(
+            f"/v1/people/{person['person_id']}/consents",
+            json={
+                "purpose": "rewards",
+                "categories": ["rewards"],
+                "method": "recorded_by_org",
+                "evidence": {"kind": "verbal", "reference": "at the desk"},
+            },
+            headers=funded.headers,
+        )
+        earned = await client.post(
+            "/v1/rewards/earn",
+            json={
+                "id": str(uuid.uuid4()),
+                "person_id": person["person_id"],
+                "pool_id": funded.pool,
+                "amount": 5,
+            },
+            headers=funded.headers,
+        )
+        assert earned.status_code == 201, earned.text
+        wallet = earned.json()["credit_account_id"]
+        response = await client.post(
+            "/v1/ledger/transfers", json=transfer(funded.pool, wallet, 50), headers=funded.headers
+        )
+        assert response.status_code == 403, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["code"] == "credit_not_allowed"
+        assert "/v1/rewards/earn" in response.json()["detail"]
+        batch = await client.post(
+            "/v1/ledger/transfers/batch",
+            json={"transfers": [transfer(funded.pool, wallet, 50)], "atomic": False},
+            headers=funded.headers,
+        )
+        assert batch.json()["results"][0]["result"] == "credit_not_allowed"
+        assert (await balance(client, funded.headers, funded.pool))["balance"] == 995
+
+
+class TestTransferIdsPerOrganisation:
+    async def test_the_same_id_from_two_organisations_makes_two_transfers(
+        self, client, platform, admin, funded
+    ):
+        _, other, their_pool, their_second = await funded_org(client, platform, admin)
+        ours = transfer(funded.pool, funded.other_pool, 10)
+        theirs = transfer(their_pool, their_second, 20) | {"id": ours["id"]}
+        made = await client.post("/v1/ledger/transfers", json=ours, headers=funded.headers)
+        also = await client.post("/v1/ledger/transfers", json=theirs, headers=other)
+        assert (made.status_code, also.status_code) == (201, 201), also.text
+        assert made.json()["id"] == also.json()["id"] == ours["id"]
+        assert (await balance(client, other, their_second))["balance"] == 20
+        assert (await balance(client, funded.headers, funded.other_pool))["balance"] == 10
+
+    async def test_another_organisations_transfer_is_never_answered(self, client, platform, admin, funded):
+        _, other, their_pool, _ = await funded_org(client, platform, admin)
+        ours = transfer(funded.pool, their_pool, 10)
+        assert (
+            await client.post("/v1/ledger/transfers", json=ours, headers=funded.headers)
+        ).status_code == 201
+        # Every field the same: not a replay of ours (they may not debit our pool).
+        copied = await client.post("/v1/ledger/transfers", json=ours, headers=other)
+        assert copied.status_code == 403 and copied.json()["code"] == "debit_not_allowed"
+        # Our id with other fields: theirs to use, no conflict.
+        reused = await client.post(
+            "/v1/ledger/transfers",
+            json=transfer(their_pool, funded.pool, 3) | {"id": ours["id"]},
+            headers=other,
+        )
+        assert reused.status_code == 201, reused.text
+
+    async def test_a_transfer_made_by_another_is_listed_under_another_id(
+        self, client, platform, admin, funded
+    ):
+        _, other, their_pool, _ = await funded_org(client, platform, admin)
+        ours = transfer(funded.pool, their_pool, 10)
+        await client.post("/v1/ledger/transfers", json=ours, headers=funded.headers)
+        listed = await client.get(f"/v1/ledger/accounts/{their_pool}/transfers", headers=other)
+        seen = [t for t in listed.json()["items"] if t["code"] == "fund"]
+        assert len(seen) == 1 and seen[0]["amount"] == 10
+        assert seen[0]["id"] != ours["id"]
+        mine = await client.get(f"/v1/ledger/accounts/{funded.pool}/transfers", headers=funded.headers)
+        assert ours["id"] in [t["id"] for t in mine.json()["items"]]
+
+
+class TestOperatingAccounts:
+    async def test_an_operating_account_cannot_go_below_zero(self, client, funded):
+        response = await client.post(
+            f"/v1/rewards/pools/{funded.other_pool}/fund",
+            json={"id": str(uuid.uuid4()), "amount": 75},
+            headers=funded.headers,
+        )
+        assert response.status_code == 409 and response.json()["code"] == "exceeds_credits"
+
+    async def test_the_platform_may_let_one_go_below_zero(self, client, platform, funded, admin):
+        path = f"/v1/admin/ledger/operating-accounts/{funded.org_id}"
+        refused = await client.put(path, json={"may_go_negative": True}, headers=funded.headers)
+        assert refused.status_code == 403
+        allowed = await client.put(path, json={"may_go_negative": True}, headers=admin)
+        assert allowed.status_code == 200, allowed.text
+        assert allowed.json()["debits_must_not_exceed_credits"] is False
+        fund = await client.post(
+            f"/v1/rewards/pools/{funded.other_pool}/fund",
+            json={"id": str(uuid.uuid4()), "amount": 75},
+            headers=funded.headers,
+        )
+        assert fund.status_code == 201, fund.text
+        assert (await balance(client, funded.headers, fund.json()["debit_account_id"]))["balance"] == -75
+        # Overdrawn, it cannot be made to stay above zero again until it is.
+        back = await client.put(path, json={"may_go_negative": False}, headers=admin)
+        assert back.status_code == 409, back.text
+
+    async def test_minted_credits_fund_pools(self, client, funded, admin):
+        account = await client.put(
+            f"/v1/admin/ledger/operating-accounts/{funded.org_id}",
+            json={"may_go_negative": False},
+            headers=admin,
+        )
+        assert account.status_code == 200 and account.json()["debits_must_not_exceed_credits"] is True
+        await mint(client, admin, account.json()["id"], 100)
+        fund = await client.post(
+            f"/v1/rewards/pools/{funded.other_pool}/fund",
+            json={"id": str(uuid.uuid4()), "amount": 75},
+            headers=funded.headers,
+        )
+        assert fund.status_code == 201, fund.text
+        assert (await balance(client, funded.headers, account.json()["id"]))["balance"] == 25
+
+
+class TestListing:
+    async def test_pages_of_a_listing_cover_transfers_made_at_one_instant(self, client, funded):
+        # A batch is one transaction: its transfers share created_at, and the pages must still
+        # cover them once each (ties are broken by an id of the organisation's own).
+        batch = [transfer(funded.pool, funded.other_pool, n) for n in (1, 2, 3)]
+        made = await client.post(
+            "/v1/ledger/transfers/batch", json={"transfers": batch, "atomic": True}, headers=funded.headers
+        )
+        assert made.status_code == 200, made.text
+        seen, cursor = [], None
+        while True:
+            params = {"limit": 1} | ({"cursor": cursor} if cursor else {})
+            page = await client.get(
+                f"/v1/ledger/accounts/{funded.other_pool}/transfers", params=params, headers=funded.headers
+            )
+            seen += [t["id"] for t in page.json()["items"]]
+            cursor = page.json()["next_cursor"]
+            if not cursor:
+                break
+        assert sorted(seen) == sorted(t["id"] for t in batch)

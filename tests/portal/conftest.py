@@ -44,6 +44,16 @@ async def portal_client(database_url, data_dir, **settings) -> AsyncIterator[htt
         yield client
 
 
+@asynccontextmanager
+async def portal_app_client(database_url, data_dir, **settings) -> AsyncIterator[tuple]:
+    """:func:`portal_client`, with the app it talks to."""
+    async with (
+        running_app(make_settings(database_url, data_dir, **settings)) as app,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client,
+    ):
+        yield app, client
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

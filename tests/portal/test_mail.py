@@ -9,7 +9,7 @@ from email import message_from_bytes
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.portal.conftest import ask_code, enter_code, free_port, portal_client
+from tests.portal.conftest import ask_code, enter_code, free_port, portal_app_client, portal_client
 
 
 class Inbox:
@@ -69,3 +69,59 @@ class TestSmtp:
             response = await ask_code(web, email)
             assert response.status_code == 503 and "try again" in response.text
         assert await owner_conn.fetchval("SELECT count(*) FROM portal_codes WHERE email = $1", email) == 0
+
+
+class TestSpendNotices:
+    async def test_the_worker_mails_each_spend_to_the_resident(self, database_url, data_dir, smtp):
+        from app.webhooks.worker import WebhookWorker
+        from tests.factories import Platform, org_with_token, unique_resident
+        from tests.ledger.conftest import SCOPES, make_pool, mint
+
+        controller, inbox = smtp
+        settings = dict(smtp_host="127.0.0.1", smtp_port=controller.port, smtp_security="none")
+        async with portal_app_client(database_url, data_dir, **settings) as (app, web):
+            platform = Platform(app, web)
+            admin = await platform.admin_headers()
+            _, council = await org_with_token(platform, SCOPES)
+            _, cafe = await org_with_token(platform, SCOPES, sector="commercial", kind="cafe")
+            pool = await make_pool(web, council)
+            await mint(web, admin, pool, 100)
+            body = unique_resident(verified=["email"])
+            body["consent"] = {
+                "purpose": "rewards",
+                "categories": ["rewards"],
+                "method": "recorded_by_org",
+                "evidence": {"kind": "verbal", "reference": "at the desk"},
+            }
+            person = (await web.post("/v1/people", json=body, headers=council)).json()["person_id"]
+            await web.post(
+                "/v1/rewards/earn",
+                json={"id": str(uuid.uuid4()), "person_id": person, "pool_id": pool, "amount": 20},
+                headers=council,
+            )
+            async with app.state.db.session(platform=True) as session:
+                from sqlalchemy import text
+
+                canonical = await session.scalar(
+                    text("SELECT canonical_id FROM org_people WHERE org_person_id = :p"),
+                    {"p": uuid.UUID(person)},
+                )
+            card = (await web.post(f"/v1/admin/people/{canonical}/card", headers=admin)).json()["card_token"]
+            spent = await web.post(
+                "/v1/rewards/redeem",
+                json={"id": str(uuid.uuid4()), "card_token": card, "amount": 7, "description": "Soup"},
+                headers=cafe,
+            )
+            assert spent.status_code == 201, spent.text
+            assert inbox.messages == []  # sent by the worker, not by the request
+            worker = WebhookWorker(app.state.db, app.state.settings)
+            await worker.run_once()
+            await worker.stop()  # waits for its mail task
+            # (The test database is shared: the worker also sends what other tests queued.)
+            # (She was also told of the council's grant; the spend is the message about credits.)
+            [message] = [
+                m
+                for recipients, m in inbox.messages
+                if recipients == [body["email"]] and "credit" in m["Subject"]
+            ]
+            assert "7 credits" in message["Subject"] and "Soup" in message.get_payload()

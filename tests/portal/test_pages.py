@@ -103,3 +103,47 @@ class TestRewards:
         assert "<strong>3</strong> credits to spend" in page
         assert "Earned" in page and "+3" in page
         assert "Your balance is <strong>3</strong> credits" in (await web.get("/portal")).text
+
+    async def test_a_one_time_code_from_the_rewards_page_spends_once_and_is_told(self, web, platform):
+        admin = await platform.admin_headers()
+        _, council = await org_with_token(platform, SCOPES)
+        pool = await make_pool(web, council)
+        await mint(web, admin, pool, 100)
+        body = unique_resident(verified=["email"], phone=None)
+        body["consent"] = {
+            "purpose": "rewards",
+            "categories": ["rewards"],
+            "method": "recorded_by_org",
+            "evidence": {"kind": "verbal", "reference": "at the desk"},
+        }
+        person = (await web.post("/v1/people", json=body, headers=council)).json()["person_id"]
+        await web.post(
+            "/v1/rewards/earn",
+            json={"id": str(uuid.uuid4()), "person_id": person, "pool_id": pool, "amount": 10},
+            headers=council,
+        )
+        await sign_in(web, body["email"])
+        page = await post_form(web, "/portal/rewards", "/portal/rewards/spend-code", {})
+        assert page.status_code == 200, page.text
+        code = re.search(
+            r'one-time code: <code class="token">([0-9A-Z]{3}-[0-9A-Z]{3})</code>', page.text
+        ).group(1)
+
+        def spend(amount):
+            return web.post(
+                "/v1/rewards/redeem",
+                json={
+                    "id": str(uuid.uuid4()),
+                    "person_id": person,
+                    "resident_code": code,
+                    "amount": amount,
+                    "description": "Bus fare",
+                },
+                headers=council,
+            )
+
+        assert (await spend(4)).status_code == 201
+        assert (await spend(1)).status_code == 403  # once only
+        assert "<strong>6</strong> credits to spend" in (await web.get("/portal/rewards")).text
+        outbox = (await web.get("/dev/outbox")).text
+        assert "You spent 4 credits of your Kith rewards" in outbox and "Bus fare" in outbox

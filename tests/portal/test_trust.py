@@ -11,7 +11,6 @@ import uuid
 import asyncpg
 import pytest
 
-from app.notices import service as notices
 from app.portal import repository as portal_repo
 from tests.conftest import _plain, as_the_service
 from tests.factories import org_with_token, unique_resident
@@ -93,7 +92,6 @@ class TestSelfGrantedConsent:
         )
         assert timeline.status_code == 403
 
-        await notices.deliver(portal_app.state.db, portal_app.state.settings)
         message = await outbox_to(web, margaret.email)
         assert "Nothing is shared until you confirm it" in message
         link = re.search(r"https://testserver(/portal/consents/confirm/[\w-]+)", message).group(1)
@@ -109,7 +107,6 @@ class TestSelfGrantedConsent:
 
     async def test_refusing_by_the_link_withdraws_the_grant(self, margaret, web, portal_app):
         granted = (await margaret.cafe_grants()).json()
-        await notices.deliver(portal_app.state.db, portal_app.state.settings)
         link = re.search(
             r"https://testserver(/portal/consents/confirm/[\w-]+)", await outbox_to(web, margaret.email)
         )
@@ -152,7 +149,6 @@ class TestSelfGrantedConsent:
             f"/v1/people/{person}", params={"purpose": "case_coordination"}, headers=council[1]
         )
         assert view.json()["attributes"]["email"]["value"] == margaret.email
-        await notices.deliver(portal_app.state.db, portal_app.state.settings)
         assert "permission to see your information" in await outbox_to(web, margaret.email)
 
 

@@ -3,12 +3,15 @@ wallet, and events."""
 
 from __future__ import annotations
 
+import hashlib
+import re
 import uuid
 
 import orjson
 import pytest
 
-from tests.factories import org_with_token, unique_resident
+from tests.conftest import make_settings, running_app
+from tests.factories import Platform, org_with_token, unique_resident
 from tests.ledger.conftest import SCOPES, balance, make_pool, mint
 
 
@@ -24,7 +27,8 @@ async def scheme(client, platform, admin, owner_conn):
     cafe_org, cafe = await org_with_token(platform, SCOPES, sector="commercial", kind="cafe")
     pool = await make_pool(client, council)
     await mint(client, admin, pool, 500)
-    person = (await client.post("/v1/people", json=unique_resident(), headers=council)).json()["person_id"]
+    resident = unique_resident(verified=["email"])
+    person = (await client.post("/v1/people", json=resident, headers=council)).json()["person_id"]
     canonical = await owner_conn.fetchval(
         "SELECT canonical_id FROM org_people WHERE org_person_id = $1", uuid.UUID(person)
     )
@@ -37,6 +41,8 @@ async def scheme(client, platform, admin, owner_conn):
         "pool": pool,
         "person": person,
         "card": card,
+        "email": resident["email"],
+        "canonical": canonical,
     }
 
 
@@ -168,7 +174,7 @@ class TestCardsAndRedeem:
         cafe_id = response.json()["person_id"]
         more = await client.post(
             "/v1/rewards/redeem",
-            json={"id": new_id(), "person_id": cafe_id, "amount": 15, "description": "Cake"},
+            json={"id": new_id(), "card_token": scheme["card"], "amount": 15, "description": "Cake"},
             headers=scheme["cafe"],
         )
         assert more.status_code == 409  # 10 available while 20 are held
@@ -196,23 +202,24 @@ class TestCardsAndRedeem:
 
     async def test_a_business_cannot_debit_a_wallet_directly(self, client, scheme, owner_conn):
         await self._earned(client, scheme, 30)
-        canonical = await owner_conn.fetchval(
-            "SELECT canonical_id FROM org_people WHERE org_person_id = $1", uuid.UUID(scheme["person"])
-        )
-        wallet = await owner_conn.fetchval("SELECT id FROM ledger_accounts WHERE person_id = $1", canonical)
+        wallet = (await redeem_by_card(client, scheme, 1)).json()["debit_account_id"]  # the café's alias
         cafe_pool = await make_pool(client, scheme["cafe"])
-        response = await client.post(
-            "/v1/ledger/transfers",
-            json={
+
+        def debiting(account) -> dict:
+            return {
                 "id": new_id(),
-                "debit_account_id": str(wallet),
+                "debit_account_id": str(account),
                 "credit_account_id": cafe_pool,
                 "amount": 5,
                 "code": "redeem",
-            },
-            headers=scheme["cafe"],
-        )
-        assert response.status_code == 403
+            }
+
+        response = await client.post("/v1/ledger/transfers", json=debiting(wallet), headers=scheme["cafe"])
+        assert response.status_code == 403 and response.json()["code"] == "debit_not_allowed"
+        # The wallet's own id, which no organisation is shown, names nothing.
+        real = await wallet_of(owner_conn, scheme)
+        response = await client.post("/v1/ledger/transfers", json=debiting(real), headers=scheme["cafe"])
+        assert response.status_code == 404 and response.json()["code"] == "debit_account_not_found"
 
     async def test_wallet_needs_a_grant(self, client, scheme):
         response = await client.get(f"/v1/people/{scheme['person']}/wallet", headers=scheme["council"])
@@ -220,7 +227,13 @@ class TestCardsAndRedeem:
 
 
 class TestPools:
-    async def test_another_organisation_funds_a_pool(self, client, scheme):
+    async def test_another_organisation_funds_a_pool(self, client, scheme, admin):
+        operating = await client.put(
+            f"/v1/admin/ledger/operating-accounts/{scheme['cafe_org']}",
+            json={"may_go_negative": False},
+            headers=admin,
+        )
+        await mint(client, admin, operating.json()["id"], 100)  # what the café put into the scheme
         funded = await client.post(
             f"/v1/rewards/pools/{scheme['pool']}/fund",
             json={"id": new_id(), "amount": 75},
@@ -343,3 +356,293 @@ class TestWalletRowLevelSecurity:
 
         assert await seen_by(scheme["council_org"]) == (1, 1)
         assert await seen_by(scheme["cafe_org"]) == (0, 0)  # the café was granted nothing
+
+
+async def redeem_by_card(client, s, amount, **extra):
+    return await client.post(
+        "/v1/rewards/redeem",
+        json={"id": new_id(), "card_token": s["card"], "amount": amount, "description": "Lunch", **extra},
+        headers=s["cafe"],
+    )
+
+
+async def wallet_of(owner_conn, s) -> uuid.UUID:
+    canonical = await owner_conn.fetchval(
+        "SELECT canonical_id FROM org_people WHERE org_person_id = $1", uuid.UUID(s["person"])
+    )
+    return await owner_conn.fetchval(
+        "SELECT id FROM ledger_accounts WHERE kind = 'wallet' AND person_id = $1", canonical
+    )
+
+
+class TestWalletIdsPerOrganisation:
+    """A wallet's id is an alias of the organisation it is shown to, as a person's id is: two
+    organisations cannot tell from it that they serve the same resident."""
+
+    async def test_two_organisations_see_different_ids_for_one_wallet(self, client, scheme, owner_conn):
+        await grant_rewards(client, scheme["council"], scheme["person"])
+        earned = await earn(client, scheme, amount=30)
+        spent = await redeem_by_card(client, scheme, 12)
+        assert (earned.status_code, spent.status_code) == (201, 201), spent.text
+        councils, cafes = earned.json()["credit_account_id"], spent.json()["debit_account_id"]
+        assert councils != cafes
+        assert str(await wallet_of(owner_conn, scheme)) not in (councils, cafes)
+        # Stable: the same organisation is always shown the same id, whichever way it meets the wallet.
+        assert (await earn(client, scheme, amount=1)).json()["credit_account_id"] == councils
+        hold = await redeem_by_card(client, scheme, 1, hold=True)
+        assert hold.json()["debit_account_id"] == cafes
+        posted = await client.post(
+            f"/v1/ledger/transfers/{hold.json()['id']}/post", json={"id": new_id()}, headers=scheme["cafe"]
+        )
+        assert posted.status_code == 201, posted.text
+        assert posted.json()["debit_account_id"] == cafes and posted.json()["pending_id"] == hold.json()["id"]
+        listed = await client.get(
+            f"/v1/ledger/accounts/{spent.json()['credit_account_id']}/transfers", headers=scheme["cafe"]
+        )
+        assert {t["debit_account_id"] for t in listed.json()["items"]} == {cafes}
+
+    async def test_another_organisations_alias_is_404(self, client, scheme):
+        await grant_rewards(client, scheme["council"], scheme["person"])
+        councils = (await earn(client, scheme, amount=30)).json()["credit_account_id"]
+        paid = await redeem_by_card(client, scheme, 12)  # the café's operating account now holds 12
+        response = await client.post(
+            "/v1/ledger/transfers",
+            json={
+                "id": new_id(),
+                "debit_account_id": paid.json()["credit_account_id"],
+                "credit_account_id": councils,
+                "amount": 5,
+                "code": "fund",
+            },
+            headers=scheme["cafe"],
+        )
+        assert response.status_code == 404, response.text
+        assert response.json()["code"] == "credit_account_not_found"
+
+    async def test_events_name_the_transfer_in_each_receivers_own_id(self, client, scheme, owner_conn):
+        await grant_rewards(client, scheme["council"], scheme["person"])
+        await earn(client, scheme, amount=30)
+        spent = await redeem_by_card(client, scheme, 12)
+        rows = await owner_conn.fetch(
+            "SELECT org_id, payload FROM outbox_events WHERE event_type = 'rewards.redeemed' "
+            "AND org_id = ANY($1::uuid[])",
+            [scheme["council_org"], scheme["cafe_org"]],
+        )
+        ids = {r["org_id"]: orjson.loads(r["payload"])["transfer_id"] for r in rows}
+        assert ids[scheme["cafe_org"]] == spent.json()["id"]  # the café made it: its own id
+        assert ids[scheme["council_org"]] != spent.json()["id"]
+
+
+async def spend_code(app, canonical) -> str:
+    """A one-time code the resident got from their rewards page."""
+    from app.rewards import cards
+
+    async with app.state.db.session(platform=True) as session:
+        code, _ = await cards.issue_spend_code(session, canonical)
+    return code
+
+
+async def resolved_at_cafe(client, s) -> str:
+    """The café's own id for the resident, once they showed their card there."""
+    response = await client.post("/v1/cards/resolve", json={"card_token": s["card"]}, headers=s["cafe"])
+    assert response.status_code == 200, response.text
+    return response.json()["person_id"]
+
+
+class TestRedeemNeedsTheResident:
+    """Spending needs the card, or a one-time code the resident received: a grant alone never spends."""
+
+    async def _ready(self, client, s, amount=30) -> str:
+        await grant_rewards(client, s["council"], s["person"])
+        assert (await earn(client, s, amount=amount)).status_code == 201
+        return await resolved_at_cafe(client, s)  # linked, with a rewards grant
+
+    async def _redeem(self, client, s, person, amount=5, **extra):
+        return await client.post(
+            "/v1/rewards/redeem",
+            json={"id": new_id(), "person_id": person, "amount": amount, "description": "Cake", **extra},
+            headers=s["cafe"],
+        )
+
+    async def test_a_grant_alone_never_spends(self, client, scheme):
+        person = await self._ready(client, scheme)
+        response = await self._redeem(client, scheme, person)
+        assert response.status_code == 422, response.text
+        assert [e["field"] for e in response.json()["errors"]] == ["resident_code"]
+        wallet = (await client.get(f"/v1/people/{person}/wallet", headers=scheme["cafe"])).json()
+        assert wallet["balance"] == 30
+
+    async def test_the_residents_code_spends_once(self, app, client, scheme):
+        person = await self._ready(client, scheme)
+        code = await spend_code(app, scheme["canonical"])
+        assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{3}-[0-9A-HJKMNP-TV-Z]{3}", code)
+        body = {
+            "id": new_id(),
+            "person_id": person,
+            "resident_code": code,
+            "amount": 5,
+            "description": "Cake",
+        }
+        spent = await client.post("/v1/rewards/redeem", json=body, headers=scheme["cafe"])
+        assert spent.status_code == 201, spent.text
+        replay = await client.post("/v1/rewards/redeem", json=body, headers=scheme["cafe"])
+        assert replay.status_code == 200 and replay.json() == spent.json()
+        again = await self._redeem(client, scheme, person, resident_code=code)
+        assert again.status_code == 403 and again.json()["code"] == "resident_code_refused"
+        wallet = (await client.get(f"/v1/people/{person}/wallet", headers=scheme["cafe"])).json()
+        assert wallet["balance"] == 25
+
+    async def test_a_wrong_expired_or_replaced_code_is_refused(self, app, client, scheme, owner_conn):
+        person = await self._ready(client, scheme)
+        first = await spend_code(app, scheme["canonical"])
+        second = await spend_code(app, scheme["canonical"])  # the first stops working
+        for code in (first, "000-000"):
+            refused = await self._redeem(client, scheme, person, resident_code=code)
+            assert refused.status_code == 403, refused.text
+        await owner_conn.execute(
+            "UPDATE spend_codes SET expires_at = now() - interval '1 second' WHERE person_id = $1",
+            scheme["canonical"],
+        )
+        expired = await self._redeem(client, scheme, person, resident_code=second)
+        assert expired.status_code == 403
+
+    async def test_tries_are_limited_per_resident(self, app, client, scheme):
+        person = await self._ready(client, scheme)
+        code = await spend_code(app, scheme["canonical"])
+        for _ in range(5):
+            assert (await self._redeem(client, scheme, person, resident_code="ZZZ-ZZZ")).status_code == 403
+        limited = await self._redeem(client, scheme, person, resident_code=code)
+        assert limited.status_code == 429 and "Retry-After" in limited.headers
+
+    async def test_a_code_spends_only_where_the_resident_is_known(self, app, client, scheme):
+        await grant_rewards(client, scheme["council"], scheme["person"])
+        await earn(client, scheme, amount=30)
+        code = await spend_code(app, scheme["canonical"])
+        # The café never saw the resident: the council's id for them is not one of its own.
+        response = await self._redeem(client, scheme, scheme["person"], resident_code=code)
+        assert response.status_code == 404
+
+
+class TestCardCodes:
+    async def test_a_card_code_is_ten_characters_kept_only_as_a_keyed_hash(self, scheme, owner_conn):
+        assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}", scheme["card"])
+        stored = await owner_conn.fetchval(
+            "SELECT token_hash FROM reward_cards c JOIN people p ON p.id = c.person_id "
+            "WHERE p.canonical_id = $1 AND c.revoked_at IS NULL",
+            scheme["canonical"],
+        )
+        plain = scheme["card"].replace("-", "")
+        assert stored not in (plain, hashlib.sha256(plain.encode()).hexdigest())
+        assert stored != hashlib.sha256(scheme["card"].encode()).hexdigest()
+
+    @pytest.mark.parametrize(
+        "spoken",
+        [
+            lambda c: c.lower(),
+            lambda c: c.replace("-", " "),
+            lambda c: c.replace("-", "").replace("0", "O").replace("1", "I"),
+        ],
+    )
+    async def test_a_code_read_out_loosely_resolves(self, client, scheme, spoken):
+        response = await client.post(
+            "/v1/cards/resolve", json={"card_token": spoken(scheme["card"])}, headers=scheme["cafe"]
+        )
+        assert response.status_code == 200, response.text
+
+    async def test_a_card_issued_before_keeps_working(self, client, scheme, owner_conn):
+        token = "kc1_" + "A" * 32
+        await owner_conn.execute(
+            "UPDATE reward_cards SET revoked_at = now() WHERE person_id = $1", scheme["canonical"]
+        )
+        await owner_conn.execute(
+            "INSERT INTO reward_cards (id, person_id, token_hash) VALUES ($1, $2, $3)",
+            uuid.uuid4(),
+            scheme["canonical"],
+            hashlib.sha256(token.encode()).hexdigest(),
+        )
+        response = await client.post("/v1/cards/resolve", json={"card_token": token}, headers=scheme["cafe"])
+        assert response.status_code == 200, response.text
+
+
+class TestCardResolveLimits:
+    """Resolves are limited per organisation, and unknown codes far more: 50 bits cannot be guessed
+    at that rate."""
+
+    async def test_resolves_are_limited_per_organisation(self, database_url, data_dir):
+        settings = make_settings(database_url, data_dir, card_resolve_rate_limit="3/minute")
+        async with running_app(settings) as app, _client(app) as client:
+            s = await _scheme(client, Platform(app, client))
+            for _ in range(3):
+                assert (await _resolve(client, s["cafe"], s["card"])).status_code == 200
+            limited = await _resolve(client, s["cafe"], s["card"])
+            assert limited.status_code == 429 and "Retry-After" in limited.headers
+            redeem = await client.post(
+                "/v1/rewards/redeem",
+                json={"id": new_id(), "card_token": s["card"], "amount": 1, "description": "Tea"},
+                headers=s["cafe"],
+            )
+            assert redeem.status_code == 429  # a redemption by card is a resolve too
+            assert (await _resolve(client, s["council"], s["card"])).status_code == 200  # another's own
+
+    async def test_unknown_codes_are_limited_harder(self, database_url, data_dir):
+        settings = make_settings(database_url, data_dir, card_miss_rate_limit="2/hour")
+        async with running_app(settings) as app, _client(app) as client:
+            s = await _scheme(client, Platform(app, client))
+            for guess in ("AAAAA-AAAAA", "BBBBB-BBBBB"):
+                assert (await _resolve(client, s["cafe"], guess)).status_code == 404
+            assert (await _resolve(client, s["cafe"], "CCCCC-CCCCC")).status_code == 429
+            assert (await _resolve(client, s["cafe"], s["card"])).status_code == 429
+
+
+def _client(app):
+    import httpx
+
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+
+async def _resolve(client, headers, card):
+    return await client.post("/v1/cards/resolve", json={"card_token": card}, headers=headers)
+
+
+async def _scheme(client, platform) -> dict:
+    """A council, a café and a resident with a card, on an app of the test's own."""
+    admin = await platform.admin_headers()
+    _, council = await org_with_token(platform, SCOPES)
+    _, cafe = await org_with_token(platform, SCOPES, sector="commercial", kind="cafe")
+    person = (await client.post("/v1/people", json=unique_resident(), headers=council)).json()["person_id"]
+    async with platform.app.state.db.session(platform=True) as session:
+        from sqlalchemy import text
+
+        canonical = await session.scalar(
+            text("SELECT canonical_id FROM org_people WHERE org_person_id = :p"), {"p": uuid.UUID(person)}
+        )
+    card = (await client.post(f"/v1/admin/people/{canonical}/card", headers=admin)).json()["card_token"]
+    return {"council": council, "cafe": cafe, "card": card}
+
+
+class TestSpendNotices:
+    async def test_every_spend_is_mailed_to_the_resident(self, client, scheme, owner_conn):
+        await grant_rewards(client, scheme["council"], scheme["person"])
+        await earn(client, scheme, amount=30)
+        assert (await redeem_by_card(client, scheme, 12)).status_code == 201
+        assert (await redeem_by_card(client, scheme, 5, hold=True)).status_code == 201
+        mail = await owner_conn.fetch(
+            "SELECT subject, body FROM resident_mail WHERE to_address = $1 AND subject LIKE '%credit%' ORDER BY id",
+            scheme["email"],
+        )
+        assert len(mail) == 2
+        cafe = await owner_conn.fetchval("SELECT name FROM organisations WHERE id = $1", scheme["cafe_org"])
+        assert "12 credits" in mail[0]["subject"] and cafe in mail[0]["body"]
+        assert "5 credits" in mail[1]["subject"] and "held" in mail[1]["body"]
+
+    async def test_a_refused_spend_is_not_mailed(self, client, scheme, owner_conn):
+        await grant_rewards(client, scheme["council"], scheme["person"])
+        await earn(client, scheme, amount=3)
+        assert (await redeem_by_card(client, scheme, 12)).status_code == 409
+        assert (
+            await owner_conn.fetchval(
+                "SELECT count(*) FROM resident_mail WHERE to_address = $1 AND subject LIKE '%credit%'",
+                scheme["email"],
+            )
+            == 0
+        )

@@ -36,8 +36,8 @@ SIZES = {  # transfers to post, stopping early after `seconds`
 }
 
 _INSERT = (
-    "INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, code, phase) "
-    "VALUES ($1, $2, $3, $4, 'fund', 'single')"
+    "INSERT INTO ledger_transfers (id, ref, debit_account_id, credit_account_id, amount, code, phase) "
+    "VALUES ($1, $1, $2, $3, $4, 'fund', 'single')"
 )
 _APPLY = (
     "UPDATE ledger_accounts SET debits_posted = debits_posted + CASE WHEN id = $2 THEN $3::bigint ELSE 0 END, "
