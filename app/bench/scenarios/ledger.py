@@ -25,6 +25,7 @@ from app.bench.load import Request
 from app.bench.report import Check, Figures, Measurement, ScenarioReport
 from app.core.config import Settings
 from app.db.rls import APP_ROLE
+from app.db.session import hmac_pads
 
 NAME = "ledger"
 TARGET = "≥ 1,500 transfers/s at 64 concurrent on 100 hot accounts; zero invariant violations"
@@ -143,7 +144,9 @@ async def _direct(
     ``make(connection, [(debit, credit, amount), …])``."""
     queue = list(reversed(work))
     latencies: list[float] = []
-    settings = {"role": role} if role else {}
+    # As the service's own connections: with the audit key's pads, or no transfer could be audited.
+    ipad, opad = hmac_pads(bench.settings.audit_secret())
+    settings = {"kith.audit_ipad": ipad, "kith.audit_opad": opad} | ({"role": role} if role else {})
     conns = [await asyncpg.connect(plain(bench.url), server_settings=settings) for _ in range(clients)]
 
     async def client(conn: asyncpg.Connection) -> None:
