@@ -78,12 +78,13 @@ async def people_with_email(session: AsyncSession, email: str) -> list[Any]:
 
 
 async def resident_address(session: AsyncSession, canonical_id: uuid.UUID) -> str | None:
-    """The address a resident is told of things at: their own word first, then the newest verified."""
+    """The address a resident is told of things at: their own word first, then the first verified
+    one (a newly verified address never takes over from the one they have)."""
     return await session.scalar(
         text(
             "SELECT r.claims #>> '{email,value}' FROM person_records r JOIN people p ON p.id = r.person_id "  # noqa: S608
             f"WHERE p.canonical_id = :p AND (r.claims #>> '{{email,value}}') IS NOT NULL AND {_THEIR_EMAIL} "
-            "ORDER BY (r.org_id IS NULL) DESC, r.updated_at DESC LIMIT 1"
+            "ORDER BY (r.org_id IS NULL) DESC, r.created_at LIMIT 1"
         ),
         {"p": canonical_id},
     )

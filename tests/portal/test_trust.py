@@ -187,6 +187,29 @@ class TestTakeover:
         )
         assert view.json()["attributes"]["email"]["value"] == margaret.email
 
+    async def test_a_newly_verified_address_does_not_take_over_from_hers(self, margaret, web, platform):
+        council = await org_with_token(platform, ORG_SCOPES)  # trusted to verify identity
+        newer = f"margaret.{uuid.uuid4().hex[:6]}@example.net"
+        registered = await web.post(
+            "/v1/people", json={**margaret.body, "email": newer, "verified": ["email"]}, headers=council[1]
+        )
+        person = registered.json()["person_id"]
+        granted = await web.post(
+            f"/v1/people/{person}/consents",
+            json={
+                "purpose": "case_coordination",
+                "categories": ["identity"],
+                "method": "recorded_by_org",
+                "evidence": VERBAL,
+            },
+            headers=council[1],
+        )
+        assert granted.status_code == 201, granted.text
+        # She is told at the address she had, and the new one signs her in too rather than instead.
+        assert "permission to see your information" in await outbox_to(web, margaret.email)
+        async with platform.app.state.db.session(platform=True) as session:
+            assert len(await portal_repo.people_with_email(session, margaret.email)) == 1
+
 
 class TestPlatformTrust:
     async def test_only_the_platform_trusts_an_organisation_and_it_is_audited(self, web, platform, margaret):
