@@ -322,6 +322,15 @@ def _awaiting(row: ConsentGrant) -> str:
 async def _tell_resident(
     session: AsyncSession, canonical: uuid.UUID, row: ConsentGrant, org_name: str, token: str | None
 ) -> None:
+    async with platform_scope(session):  # the resident's address is theirs, not the organisation's
+        await mail.tell_residents(session, [(canonical, *_grant_notice(session, row, org_name, token))])
+
+
+def _grant_notice(
+    session: AsyncSession, row: ConsentGrant, org_name: str, token: str | None
+) -> tuple[str, str]:
+    """What a resident is told of a new grant: (subject, body), with the confirmation link when it
+    awaits them."""
     settings = session.info["settings"]
     portal = f"{settings.public_url.rstrip('/')}/portal/organisations"
     what = "; ".join(CATEGORIES.get(c, c).lower() for c in row.categories)
@@ -334,21 +343,18 @@ async def _tell_resident(
     }.get(row.method, "")
     if token is not None:
         link = f"{settings.public_url.rstrip('/')}/portal/consents/confirm/{token}"
-        subject = f"Did you agree to share your information with {org_name}?"
-        body = (
+        return (
+            f"Did you agree to share your information with {org_name}?",
             f"{org_name} says you agreed to let it see {what} that other organisations hold about you, "
             f"for: {why}\n\n{how} Nothing is shared until you confirm it.\n\n"
             f"If you agreed, confirm here: {link}\n\n"
-            f"If you did not, you need do nothing; you can also refuse it at {portal}\n"
+            f"If you did not, you need do nothing; you can also refuse it at {portal}\n",
         )
-    else:
-        subject = f"You gave {org_name} permission to see your information"
-        body = (
-            f"{org_name} may now see {what} that other organisations hold about you, for: {why}\n\n"
-            f"{how}\n\nYou can see and withdraw every permission in one step at {portal}\n"
-        )
-    async with platform_scope(session):  # the resident's address is theirs, not the organisation's
-        await mail.tell_resident(session, canonical, subject, body)
+    return (
+        f"You gave {org_name} permission to see your information",
+        f"{org_name} may now see {what} that other organisations hold about you, for: {why}\n\n"
+        f"{how}\n\nYou can see and withdraw every permission in one step at {portal}\n",
+    )
 
 
 async def _confirm(session: AsyncSession, actor: Principal, row: ConsentGrant, now: datetime) -> None:
@@ -515,9 +521,16 @@ async def grants_by_org(
         await events.record_many(session, "consent.granted", [(org_id, _event_payload(row)) for row in fresh])
         canonical = await repo.canonical_ids(session, [row.org_person_id for row in fresh])
         name = organisation.name if organisation else "An organisation"
-        for row, token in zip(fresh, tokens, strict=True):
+        for row in fresh:
             _audit_grant(session, principal, row)
-            await _tell_resident(session, canonical[row.org_person_id], row, name, token)
+        async with platform_scope(session):  # the residents' addresses are theirs, not the organisation's
+            await mail.tell_residents(
+                session,
+                [
+                    (canonical[row.org_person_id], *_grant_notice(session, row, name, token))
+                    for row, token in zip(fresh, tokens, strict=True)
+                ],
+            )
     return [ids[key] for key in keys]
 
 

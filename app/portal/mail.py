@@ -53,7 +53,7 @@ async def send(session: AsyncSession, settings: Settings, to: str, subject: str,
     """Send one plain-text message. In dev it is kept in the outbox, in the same transaction as the
     change that sent it; otherwise it goes to the SMTP server now."""
     if settings.env == "dev":
-        await repo.outbox_append(session, to, subject, body)
+        await repo.outbox_append(session, [{"to": to, "subject": subject, "body": body}])
         return
     if not settings.smtp_host:
         raise MailUnavailable("Sign-in by email is not set up here (KITH_SMTP_HOST is not configured).")
@@ -70,14 +70,25 @@ async def tell_resident(session: AsyncSession, canonical: uuid.UUID, subject: st
     """Tell a resident of something that happened, at the address they gave or that was verified
     (the one they sign in with); in the caller's transaction, so the message exists exactly when the
     change does. False when Kith holds no such address for them."""
-    address = await repo.resident_address(session, canonical)
-    if address is None:
-        return False
-    if session.info["settings"].env == "dev":
-        await repo.outbox_append(session, address, subject, body)
-    else:
-        await repo.queue_mail(session, address, subject, body)
-    return True
+    return await tell_residents(session, [(canonical, subject, body)]) == 1
+
+
+async def tell_residents(session: AsyncSession, messages: list[tuple[uuid.UUID, str, str]]) -> int:
+    """:func:`tell_resident` for many (canonical person, subject, body) at once, in two statements
+    (a batch of registrations with consent tells every resident of their grant); how many had an
+    address to be told at."""
+    addresses = await repo.resident_addresses(session, list({m[0] for m in messages}))
+    ready = [
+        {"to": addresses[person], "subject": subject, "body": body}
+        for person, subject, body in messages
+        if person in addresses
+    ]
+    if ready:
+        if session.info["settings"].env == "dev":
+            await repo.outbox_append(session, ready)
+        else:
+            await repo.queue_mail(session, ready)
+    return len(ready)
 
 
 async def deliver_queued(db: Database, settings: Settings, limit: int = 20) -> int:

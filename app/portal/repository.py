@@ -77,23 +77,25 @@ async def people_with_email(session: AsyncSession, email: str) -> list[Any]:
     return sorted(rows, key=lambda r: (r.created_at, r.canonical_id))
 
 
-async def resident_address(session: AsyncSession, canonical_id: uuid.UUID) -> str | None:
-    """The address a resident is told of things at: their own word first, then the first verified
-    one (a newly verified address never takes over from the one they have)."""
-    return await session.scalar(
+async def resident_addresses(session: AsyncSession, canonical_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The address each resident is told of things at: their own word first, then the first
+    verified one (a newly verified address never takes over from the one they have)."""
+    rows = await session.execute(
         text(
-            "SELECT r.claims #>> '{email,value}' FROM person_records r JOIN people p ON p.id = r.person_id "  # noqa: S608
-            f"WHERE p.canonical_id = :p AND (r.claims #>> '{{email,value}}') IS NOT NULL AND {_THEIR_EMAIL} "
-            "ORDER BY (r.org_id IS NULL) DESC, r.created_at LIMIT 1"
+            "SELECT DISTINCT ON (p.canonical_id) p.canonical_id, r.claims #>> '{email,value}' AS email "  # noqa: S608
+            "FROM person_records r JOIN people p ON p.id = r.person_id "
+            f"WHERE p.canonical_id = ANY(:p) AND (r.claims #>> '{{email,value}}') IS NOT NULL AND {_THEIR_EMAIL} "
+            "ORDER BY p.canonical_id, (r.org_id IS NULL) DESC, r.created_at"
         ),
-        {"p": canonical_id},
+        {"p": canonical_ids},
     )
+    return {r.canonical_id: r.email for r in rows}
 
 
-async def queue_mail(session: AsyncSession, to: str, subject: str, body: str) -> None:
+async def queue_mail(session: AsyncSession, messages: list[dict[str, str]]) -> None:
+    """Messages ({to, subject, body}) for the worker to send."""
     await session.execute(
-        text("INSERT INTO resident_mail (to_address, subject, body) VALUES (:to, :subject, :body)"),
-        {"to": to, "subject": subject, "body": body},
+        text("INSERT INTO resident_mail (to_address, subject, body) VALUES (:to, :subject, :body)"), messages
     )
 
 
@@ -172,10 +174,10 @@ async def end_sessions_of(session: AsyncSession, person_id: uuid.UUID) -> None:
     )
 
 
-async def outbox_append(session: AsyncSession, to: str, subject: str, body: str) -> None:
+async def outbox_append(session: AsyncSession, messages: list[dict[str, str]]) -> None:
+    """Messages ({to, subject, body}) onto the development outbox."""
     await session.execute(
-        text("INSERT INTO dev_outbox (to_address, subject, body) VALUES (:to, :subject, :body)"),
-        {"to": to, "subject": subject, "body": body},
+        text("INSERT INTO dev_outbox (to_address, subject, body) VALUES (:to, :subject, :body)"), messages
     )
 
 

@@ -236,7 +236,9 @@ class TestErase:
             await mail_outbox.insert_code(  # a sign-in code asked for her address
                 session, uuid.uuid4(), email, "0" * 64, datetime.now(UTC) + timedelta(minutes=10)
             )
-            await mail_outbox.outbox_append(session, email, "Your code", f"Dear {family}")
+            await mail_outbox.outbox_append(
+                session, [{"to": email, "subject": "Your code", "body": f"Dear {family}"}]
+            )
         resident = await resident_of(owner_conn, pair)
 
         async def where_they_are() -> set[str]:

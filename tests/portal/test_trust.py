@@ -151,6 +151,31 @@ class TestSelfGrantedConsent:
         assert view.json()["attributes"]["email"]["value"] == margaret.email
         assert "permission to see your information" in await outbox_to(web, margaret.email)
 
+    async def test_a_batch_of_registrations_with_consent_asks_each_resident(self, web, platform):
+        # The food bank (trusted to verify identity) knows them, with their checked addresses.
+        food_bank = await org_with_token(platform, ORG_SCOPES, sector="social", kind="charity")
+        residents = [unique_resident(phone=None, verified=["email"]) for _ in range(3)]
+        for resident in residents:
+            assert (await web.post("/v1/people", json=resident, headers=food_bank[1])).status_code == 201
+        cafe = await org_with_token(
+            platform, CAFE_SCOPES, sector="commercial", kind="business", trusted=False
+        )
+        consent = {
+            "purpose": "offers",
+            "categories": ["contact"],
+            "method": "recorded_by_org",
+            "evidence": VERBAL,
+        }
+        known = [{k: r[k] for k in ("given_name", "family_name", "date_of_birth")} for r in residents]
+        answer = await web.post(
+            "/v1/people/batch", json=[{**r, "consent": consent} for r in known], headers=cafe[1]
+        )
+        assert answer.status_code == 200, answer.text
+        for resident, item in zip(residents, answer.json()["results"], strict=True):
+            listed = await web.get(f"/v1/people/{item['person_id']}/consents", headers=cafe[1])
+            assert [g["status"] for g in listed.json()["items"]] == ["awaiting_resident"]
+            assert "Nothing is shared until you confirm it" in await outbox_to(web, resident["email"])
+
 
 class TestTakeover:
     async def test_a_partner_verified_address_signs_no_one_in_and_is_not_her_address(
