@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from app.core.schemas import ResponseModel, StrictModel
 
@@ -30,6 +30,15 @@ class TransferIn(StrictModel):
         None, gt=0, le=30 * 86400, description="A hold voids itself after this"
     )
     metadata: dict[str, Any] | None = None
+
+    @field_validator("credit_account_id")
+    @classmethod
+    def _two_accounts(cls, value: uuid.UUID, info: ValidationInfo) -> uuid.UUID:
+        if value == info.data.get("debit_account_id"):
+            raise ValueError(
+                "must differ from debit_account_id: a transfer moves credits between two accounts"
+            )
+        return value
 
 
 class BatchIn(StrictModel):

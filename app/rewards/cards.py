@@ -43,6 +43,10 @@ SPEND_CODE_TTL = timedelta(minutes=10)
 _LEGACY_PREFIX = "kc1_"
 
 
+class ResidentNotFound(NotFound):
+    code = "person_not_found"
+
+
 class CardNotFound(NotFound):
     code = "card_not_found"
 
@@ -95,8 +99,14 @@ def _card_hash(session: AsyncSession, raw: str) -> str | None:
 
 
 async def issue_card(session: AsyncSession, person_id: uuid.UUID) -> str:
-    """A new card for the resident (any earlier one stops working); returns its code."""
+    """A new card for the resident (any earlier one stops working); returns its code. 404 for an id
+    that is no resident's platform id (an organisation's own id for them included) or an erased one."""
     async with platform_scope(session):
+        status = await session.scalar(
+            text("SELECT status FROM people WHERE id = :p AND canonical_id = id"), {"p": person_id}
+        )
+        if status is None or status == "erased":
+            raise ResidentNotFound(f"No resident {person_id} (cards are issued to a resident's platform id).")
         await session.execute(
             text("UPDATE reward_cards SET revoked_at = now() WHERE person_id = :p AND revoked_at IS NULL"),
             {"p": person_id},

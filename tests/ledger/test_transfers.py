@@ -355,6 +355,20 @@ class TestDirectRouteInput:
         shape = lambda r: [(e["field"], e["in"], e["type"], e["message"]) for e in r.json().get("errors", [])]  # noqa: E731
         assert shape(direct) == shape(ordinary)
 
+    async def test_a_transfer_from_an_account_to_itself_is_refused_by_name(self, client, funded):
+        """It was a 500 (the table's check), and in a batch it failed every other transfer with it."""
+        body = transfer(funded.pool, funded.pool, 1)
+        alone = await client.post("/v1/ledger/transfers", json=body, headers=funded.headers)
+        assert alone.status_code == 422, alone.text
+        assert alone.json()["errors"][0]["field"] == "credit_account_id"
+        batch = await client.post(
+            "/v1/ledger/transfers/batch",
+            json={"transfers": [transfer(funded.pool, funded.other_pool, 1), body], "atomic": False},
+            headers=funded.headers,
+        )
+        assert batch.status_code == 422, batch.text
+        assert batch.json()["errors"][0]["field"] == "transfers.1.credit_account_id"
+
     async def test_missing_fields_are_named(self, client, funded):
         body = transfer(funded.pool, funded.other_pool)
         del body["amount"], body["code"]

@@ -226,6 +226,19 @@ class TestCardsAndRedeem:
         assert response.status_code == 403
 
 
+class TestIssueCard:
+    async def test_an_id_that_is_no_residents_is_404_not_500(self, client, platform):
+        admin = await platform.admin_headers()
+        _, headers = await org_with_token(platform, "people:write")
+        theirs = (await client.post("/v1/people", json=unique_resident(), headers=headers)).json()[
+            "person_id"
+        ]
+        for person in (uuid.uuid4(), theirs):  # unknown, and an organisation's own id for someone
+            response = await client.post(f"/v1/admin/people/{person}/card", headers=admin)
+            assert response.status_code == 404, response.text
+            assert response.json()["code"] == "person_not_found"
+
+
 class TestPools:
     async def test_another_organisation_funds_a_pool(self, client, scheme, admin):
         operating = await client.put(
