@@ -75,7 +75,7 @@ class Settings(BaseSettings):
         "waits (a 50-bit code cannot be guessed at this rate)",
     )
     resident_code_rate_limit: str = Field(
-        "5/10 minutes", description="Tries of a resident's one-time spend codes, per resident, by anyone"
+        "5/10 minutes", description="Tries of a resident's one-time spend codes, per business and resident"
     )
     metrics_token: SecretStr | None = Field(
         None, description="Bearer token a Prometheus scraper sends for /metrics (besides KITH_METRICS_ALLOW)"

@@ -211,6 +211,9 @@ def _verified_holders(attribute: str) -> str:
         "EXISTS (SELECT 1 FROM org_people o WHERE o.org_id = $2::uuid AND o.canonical_id = p.canonical_id) AS held "
         "FROM person_records r JOIN people p ON p.id = r.person_id "
         f"WHERE (r.claims #>> '{{{attribute},verified}}') = 'true' AND {value} = ANY($1::text[]) "
+        # Believed only while the platform trusts the organisation that verified it (a claim made
+        # before it lost that trust, or before trust existed, no longer counts).
+        "AND (r.org_id IS NULL OR EXISTS (SELECT 1 FROM organisations v WHERE v.id = r.org_id AND v.verifies_identity)) "
         f"AND p.status <> 'erased' ORDER BY {value}, p.canonical_id, own DESC, r.updated_at DESC"
     )
 

@@ -58,7 +58,12 @@ async def forget_old_codes(session: AsyncSession) -> None:
 
 # A record's email is the resident's if they gave it themselves or it was verified: the addresses a
 # resident signs in with, and the one they are told of things at.
-_THEIR_EMAIL = "(r.org_id IS NULL OR (r.claims #>> '{email,verified}') = 'true')"
+# An address is the resident's own word, or verified by an organisation the platform trusts to
+# verify identity now (not merely when it made the claim).
+_THEIR_EMAIL = (
+    "(r.org_id IS NULL OR ((r.claims #>> '{email,verified}') = 'true' AND EXISTS "
+    "(SELECT 1 FROM organisations v WHERE v.id = r.org_id AND v.verifies_identity)))"
+)
 
 
 async def people_with_email(session: AsyncSession, email: str) -> list[Any]:

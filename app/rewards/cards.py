@@ -209,7 +209,11 @@ async def use_spend_code(session: AsyncSession, principal: Principal, canonical:
     """Use up the resident's live code (ResidentCodeRefused if this is not one), within the limit on
     tries of the resident's codes."""
     settings = session.info["settings"]
-    await session.info["limiter"].hit(settings.resident_code_rate_limit, f"spend-code:{canonical}")
+    # Counted per business and resident: one business cannot lock the resident's codes out at
+    # every other (and only one she granted rewards to gets this far).
+    await session.info["limiter"].hit(
+        settings.resident_code_rate_limit, f"spend-code:{principal.org_id}:{canonical}"
+    )
     code = normalised(raw, SPEND_CODE_LENGTH)
     used = None
     if code is not None:

@@ -167,6 +167,14 @@ async def _present_card(
     grant recorded as card_presented. (canonical person, the business's id for them)"""
     canonical, card_id = await cards.card_holder(session, principal, token)
     their_id = await _link(session, principal.org_id, canonical)  # type: ignore[arg-type]
+    async with platform_scope(session):  # only resolving a card records card_presented (a trigger holds it)
+        await _card_grant(session, principal, their_id, card_id)
+    return canonical, their_id
+
+
+async def _card_grant(
+    session: AsyncSession, principal: Principal, their_id: uuid.UUID, card_id: uuid.UUID
+) -> None:
     await consent_service.grant(  # its evidence is the card resolved, and when
         session,
         principal,
@@ -177,7 +185,6 @@ async def _present_card(
         method="card_presented",
         evidence={"kind": "card", "reference": str(card_id), "resolved_at": datetime.now(UTC).isoformat()},
     )
-    return canonical, their_id
 
 
 async def resolve_card(session: AsyncSession, principal: Principal, token: str) -> dict[str, Any]:
@@ -210,6 +217,8 @@ async def _spender(session: AsyncSession, principal: Principal, body: Any) -> tu
             ],
         )
     canonical = await identity_service.person_of_org(session, body.person_id)
+    # Her rewards grant first: a business she did not let see her rewards learns nothing of a code.
+    await consent_service.require(session, principal, canonical, "rewards", "rewards")
     if not await ledger.transfer_made(session, principal.org_id, body.id):  # type: ignore[arg-type]
         await cards.use_spend_code(session, principal, canonical, body.resident_code)
     # else a replay, answered as the transfer it repeats: it spends nothing, and the code is used up.

@@ -56,7 +56,13 @@ CREATE FUNCTION public.kith_trust_guard() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-  IF NOT kith_is_platform() AND (NEW.records_consent, NEW.verifies_identity)
+  IF kith_is_platform() OR current_user <> 'kith_app' THEN  -- the service's role is the one held
+    RETURN NEW;
+  END IF;
+  IF TG_OP = 'INSERT' AND (NEW.records_consent OR NEW.verifies_identity) THEN
+    RAISE EXCEPTION 'only the platform grants an organisation trust' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  IF TG_OP = 'UPDATE' AND (NEW.records_consent, NEW.verifies_identity)
        IS DISTINCT FROM (OLD.records_consent, OLD.verifies_identity) THEN
     RAISE EXCEPTION 'only the platform grants an organisation trust' USING ERRCODE = 'insufficient_privilege';
   END IF;
@@ -64,22 +70,43 @@ BEGIN
 END $$
 """
 
-# An organisation's session may confirm a grant it records only when the platform trusts it to
-# record consent, or for a card the resident presented; everything else is confirmed by the
-# resident, through the platform (the portal, the emailed link).
+# Whatever the row-level policy lets an organisation's session write of its own grants, it may
+# only record a grant (never card_presented: resolving a card records that, in the platform
+# scope), confirm one it records only when the platform trusts it to record consent, and later
+# only withdraw it. Everything else is the resident's, through the platform (portal, emailed link).
 GRANT_GUARD = r"""
 CREATE FUNCTION public.kith_grant_guard() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-  IF kith_is_platform() OR NEW.confirmed_at IS NULL THEN
+  -- The service's role is the one held to this; the tables' owner (migrations, an operator at
+  -- psql) is not: it could switch the trigger off anyway.
+  IF kith_is_platform() OR current_user <> 'kith_app' THEN
     RETURN NEW;
   END IF;
-  IF TG_OP = 'UPDATE' AND OLD.confirmed_at IS NOT NULL THEN
+  IF NEW.method = 'card_presented' THEN
+    RAISE EXCEPTION 'card_presented grants are recorded only by resolving a card'
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  IF TG_OP = 'UPDATE' THEN
+    IF (NEW.id, NEW.org_id, NEW.org_person_id, NEW.purpose, NEW.categories, NEW.method, NEW.evidence,
+        NEW.granted_by, NEW.granted_at, NEW.expires_at)
+       IS DISTINCT FROM (OLD.id, OLD.org_id, OLD.org_person_id, OLD.purpose, OLD.categories, OLD.method,
+        OLD.evidence, OLD.granted_by, OLD.granted_at, OLD.expires_at)
+       OR (OLD.withdrawn_at IS NOT NULL AND NEW.withdrawn_at IS DISTINCT FROM OLD.withdrawn_at)
+       OR (OLD.confirm_token_hash IS DISTINCT FROM NEW.confirm_token_hash AND NEW.confirm_token_hash IS NOT NULL)
+       OR (OLD.confirmed_at IS NOT NULL AND NEW.confirmed_at IS DISTINCT FROM OLD.confirmed_at) THEN
+      RAISE EXCEPTION 'an organisation may only withdraw a grant it recorded'
+        USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF OLD.confirmed_at IS NOT NULL OR NEW.confirmed_at IS NULL THEN
+      RETURN NEW;
+    END IF;
+  ELSIF NEW.confirmed_at IS NULL THEN
     RETURN NEW;
   END IF;
-  IF NEW.method = 'card_presented' OR (NEW.method = 'recorded_by_org' AND EXISTS (
-       SELECT 1 FROM organisations o WHERE o.id = NEW.org_id AND o.records_consent)) THEN
+  IF NEW.method = 'recorded_by_org' AND EXISTS (
+       SELECT 1 FROM organisations o WHERE o.id = NEW.org_id AND o.records_consent) THEN
     RETURN NEW;
   END IF;
   RAISE EXCEPTION 'a grant this organisation records awaits the resident' USING ERRCODE = 'insufficient_privilege';
@@ -90,7 +117,8 @@ UPGRADE = [
     "ALTER TABLE organisations ADD COLUMN records_consent boolean DEFAULT false NOT NULL",
     "ALTER TABLE organisations ADD COLUMN verifies_identity boolean DEFAULT false NOT NULL",
     TRUST_GUARD,
-    "CREATE TRIGGER trust_guard BEFORE UPDATE ON organisations FOR EACH ROW EXECUTE FUNCTION kith_trust_guard()",
+    "CREATE TRIGGER trust_guard BEFORE INSERT OR UPDATE ON organisations FOR EACH ROW "
+    "EXECUTE FUNCTION kith_trust_guard()",
     "ALTER TABLE consent_grants ADD COLUMN confirmed_at timestamp with time zone",
     "ALTER TABLE consent_grants ADD COLUMN confirm_token_hash character varying(64)",
     "UPDATE consent_grants SET confirmed_at = granted_at",  # grants made before this stand

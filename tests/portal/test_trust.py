@@ -325,3 +325,69 @@ class TestPlatformTrust:
                     )
         finally:
             await conn.close()
+
+    @pytest.mark.parametrize(
+        "statement",
+        [
+            # widening a grant the resident confirmed
+            "UPDATE consent_grants SET categories = ARRAY['identity','contact','address','interactions',"
+            "'relationships','rewards'] WHERE id = $1",
+            # undoing a withdrawal
+            "UPDATE consent_grants SET withdrawn_at = NULL, withdrawn_by = NULL WHERE id = $1",
+            # turning it into a card the resident never showed
+            "UPDATE consent_grants SET method = 'card_presented', evidence = NULL WHERE id = $1",
+            # a card_presented grant of its own making
+            "INSERT INTO consent_grants (id, org_id, org_person_id, purpose, categories, method, granted_by, "
+            "confirmed_at) SELECT gen_random_uuid(), org_id, org_person_id, 'rewards', ARRAY['identity','rewards'], "
+            "'card_presented', 'me', now() FROM consent_grants WHERE id = $1",
+        ],
+    )
+    async def test_the_database_lets_an_organisation_only_withdraw_what_it_recorded(
+        self, margaret, database_url, web, statement
+    ):
+        granted = (await margaret.cafe_grants()).json()
+        page = await web.get(f"/v1/people/{margaret.cafe_id}/consents", headers=margaret.cafe[1])
+        assert page.status_code == 200
+        grant = uuid.UUID(granted["consent_id"])
+        conn = await asyncpg.connect(_plain(database_url), server_settings=as_the_service())
+        try:
+            if "withdrawn_at = NULL" in statement:  # withdrawn first, as the API does
+                await web.delete(f"/v1/people/{margaret.cafe_id}/consents/{grant}", headers=margaret.cafe[1])
+            async with conn.transaction():
+                await conn.execute("SELECT kith_begin($1, false, NULL)", margaret.cafe[0])
+                with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                    await conn.execute(statement, grant)
+        finally:
+            await conn.close()
+
+    async def test_the_database_refuses_an_organisation_inserting_itself_trusted(
+        self, margaret, database_url
+    ):
+        conn = await asyncpg.connect(_plain(database_url), server_settings=as_the_service())
+        try:
+            async with conn.transaction():
+                await conn.execute("SELECT kith_begin($1, false, NULL)", margaret.cafe[0])
+                with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                    await conn.execute(
+                        "INSERT INTO organisations (id, name, sector, kind, records_consent, verifies_identity) "
+                        "VALUES ($1, 'Me again', 'commercial', 'business', true, true)",
+                        margaret.cafe[0],
+                    )
+        finally:
+            await conn.close()
+
+
+class TestTrustIsReadWhenUsed:
+    async def test_verifications_made_before_an_organisation_lost_trust_no_longer_count(self, web, platform):
+        council_org, council = await org_with_token(platform, ORG_SCOPES)  # trusted, for now
+        body = unique_resident(verified=["email"], phone=None)
+        assert (await web.post("/v1/people", json=body, headers=council)).status_code == 201
+        async with platform.app.state.db.session(platform=True) as session:
+            assert len(await portal_repo.people_with_email(session, body["email"])) == 1
+        admin = await platform.admin_headers()
+        revoked = await web.post(
+            f"/v1/admin/organisations/{council_org}/trust", json={"verifies_identity": False}, headers=admin
+        )
+        assert revoked.json()["verifies_identity"] is False
+        async with platform.app.state.db.session(platform=True) as session:
+            assert await portal_repo.people_with_email(session, body["email"]) == []
