@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from contextlib import asynccontextmanager
 
 import asyncpg
 import pytest
@@ -20,6 +21,19 @@ from tests.test_cli import kith
 CAFE_SCOPES = ORG_SCOPES + " rewards:redeem"
 ALL = ["identity", "contact", "address", "interactions", "relationships", "rewards"]
 VERBAL = {"kind": "verbal", "reference": "she said yes at the counter"}
+
+
+@asynccontextmanager
+async def as_the_cafe(database_url: str, margaret):
+    """A transaction as the service opens one for the café: what a flaw in the service that let
+    the café run its own SQL would get."""
+    conn = await asyncpg.connect(_plain(database_url), server_settings=as_the_service())
+    try:
+        async with conn.transaction():
+            await conn.execute("SELECT kith_begin($1, false, NULL)", margaret.cafe[0])
+            yield conn
+    finally:
+        await conn.close()
 
 
 class Margaret:
@@ -299,32 +313,22 @@ class TestPlatformTrust:
         )
 
     async def test_the_database_refuses_an_organisation_trusting_itself(self, margaret, database_url):
-        conn = await asyncpg.connect(_plain(database_url), server_settings=as_the_service())
-        try:
-            async with conn.transaction():
-                await conn.execute("SELECT kith_begin($1, false, NULL)", margaret.cafe[0])
-                with pytest.raises(asyncpg.InsufficientPrivilegeError):
-                    await conn.execute(
-                        "UPDATE organisations SET records_consent = true WHERE id = $1", margaret.cafe[0]
-                    )
-        finally:
-            await conn.close()
+        async with as_the_cafe(database_url, margaret) as conn:
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute(
+                    "UPDATE organisations SET records_consent = true WHERE id = $1", margaret.cafe[0]
+                )
 
     async def test_the_database_refuses_an_untrusted_organisation_confirming_its_own_grant(
         self, margaret, database_url
     ):
         granted = (await margaret.cafe_grants()).json()
-        conn = await asyncpg.connect(_plain(database_url), server_settings=as_the_service())
-        try:
-            async with conn.transaction():
-                await conn.execute("SELECT kith_begin($1, false, NULL)", margaret.cafe[0])
-                with pytest.raises(asyncpg.InsufficientPrivilegeError):
-                    await conn.execute(
-                        "UPDATE consent_grants SET confirmed_at = now() WHERE id = $1",
-                        uuid.UUID(granted["consent_id"]),
-                    )
-        finally:
-            await conn.close()
+        async with as_the_cafe(database_url, margaret) as conn:
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute(
+                    "UPDATE consent_grants SET confirmed_at = now() WHERE id = $1",
+                    uuid.UUID(granted["consent_id"]),
+                )
 
     @pytest.mark.parametrize(
         "statement",
@@ -349,32 +353,22 @@ class TestPlatformTrust:
         page = await web.get(f"/v1/people/{margaret.cafe_id}/consents", headers=margaret.cafe[1])
         assert page.status_code == 200
         grant = uuid.UUID(granted["consent_id"])
-        conn = await asyncpg.connect(_plain(database_url), server_settings=as_the_service())
-        try:
-            if "withdrawn_at = NULL" in statement:  # withdrawn first, as the API does
-                await web.delete(f"/v1/people/{margaret.cafe_id}/consents/{grant}", headers=margaret.cafe[1])
-            async with conn.transaction():
-                await conn.execute("SELECT kith_begin($1, false, NULL)", margaret.cafe[0])
-                with pytest.raises(asyncpg.InsufficientPrivilegeError):
-                    await conn.execute(statement, grant)
-        finally:
-            await conn.close()
+        if "withdrawn_at = NULL" in statement:  # withdrawn first, as the API does
+            await web.delete(f"/v1/people/{margaret.cafe_id}/consents/{grant}", headers=margaret.cafe[1])
+        async with as_the_cafe(database_url, margaret) as conn:
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute(statement, grant)
 
     async def test_the_database_refuses_an_organisation_inserting_itself_trusted(
         self, margaret, database_url
     ):
-        conn = await asyncpg.connect(_plain(database_url), server_settings=as_the_service())
-        try:
-            async with conn.transaction():
-                await conn.execute("SELECT kith_begin($1, false, NULL)", margaret.cafe[0])
-                with pytest.raises(asyncpg.InsufficientPrivilegeError):
-                    await conn.execute(
-                        "INSERT INTO organisations (id, name, sector, kind, records_consent, verifies_identity) "
-                        "VALUES ($1, 'Me again', 'commercial', 'business', true, true)",
-                        margaret.cafe[0],
-                    )
-        finally:
-            await conn.close()
+        async with as_the_cafe(database_url, margaret) as conn:
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute(
+                    "INSERT INTO organisations (id, name, sector, kind, records_consent, verifies_identity) "
+                    "VALUES ($1, 'Me again', 'commercial', 'business', true, true)",
+                    margaret.cafe[0],
+                )
 
 
 class TestTrustIsReadWhenUsed:
