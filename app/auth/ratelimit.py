@@ -34,6 +34,11 @@ class RateLimiter:
             return
         await self._refuse(limit, key)
 
+    async def allow(self, limit: str, key: str) -> bool:
+        """Count one against ``limit`` for ``key``: whether it was within it (for what is skipped,
+        not refused, beyond a limit)."""
+        return await self._limiter.hit(_parse(limit), key)
+
     async def check(self, limit: str, key: str) -> None:
         """RateLimited (429) if ``key`` has used up ``limit``, counting nothing: for limits on what
         goes wrong (hit only then), checked before each try."""

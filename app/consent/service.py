@@ -322,8 +322,22 @@ def _awaiting(row: ConsentGrant) -> str:
 async def _tell_resident(
     session: AsyncSession, canonical: uuid.UUID, row: ConsentGrant, org_name: str, token: str | None
 ) -> None:
+    if token is not None and not await _may_ask(session, row.org_id, canonical):
+        return
     async with platform_scope(session):  # the resident's address is theirs, not the organisation's
         await mail.tell_residents(session, [(canonical, *_grant_notice(session, row, org_name, token))])
+
+
+async def _may_ask(session: AsyncSession, org_id: uuid.UUID, canonical: uuid.UUID) -> bool:
+    """Whether the organisation may mail the resident another "did you agree?" now: a few a day at
+    most, so that re-recording grants cannot wear her down into confirming one (beyond it the grant
+    still waits for her in the portal)."""
+    limiter = session.info.get("limiter")  # the server's; the command line asks without limit
+    if limiter is None:
+        return True
+    return await limiter.allow(
+        session.info["settings"].grant_ask_rate_limit, f"grant-ask:{org_id}:{canonical}"
+    )
 
 
 def _grant_notice(
@@ -523,14 +537,13 @@ async def grants_by_org(
         name = organisation.name if organisation else "An organisation"
         for row in fresh:
             _audit_grant(session, principal, row)
+        told = [
+            (canonical[row.org_person_id], *_grant_notice(session, row, name, token))
+            for row, token in zip(fresh, tokens, strict=True)
+            if token is None or await _may_ask(session, org_id, canonical[row.org_person_id])
+        ]
         async with platform_scope(session):  # the residents' addresses are theirs, not the organisation's
-            await mail.tell_residents(
-                session,
-                [
-                    (canonical[row.org_person_id], *_grant_notice(session, row, name, token))
-                    for row, token in zip(fresh, tokens, strict=True)
-                ],
-            )
+            await mail.tell_residents(session, told)
     return [ids[key] for key in keys]
 
 

@@ -74,6 +74,11 @@ class Settings(BaseSettings):
         description="Look-ups of card codes that are no card's, per organisation: beyond it, every look-up "
         "waits (a 50-bit code cannot be guessed at this rate)",
     )
+    grant_ask_rate_limit: str = Field(
+        "3/day",
+        description="Mails asking a resident to confirm a grant, per organisation and resident; beyond it the "
+        "grant still waits for them in the portal",
+    )
     resident_code_rate_limit: str = Field(
         "5/10 minutes", description="Tries of a resident's one-time spend codes, per business and resident"
     )

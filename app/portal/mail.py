@@ -77,6 +77,8 @@ async def tell_residents(session: AsyncSession, messages: list[tuple[uuid.UUID, 
     """:func:`tell_resident` for many (canonical person, subject, body) at once, in two statements
     (a batch of registrations with consent tells every resident of their grant); how many had an
     address to be told at."""
+    if not messages:
+        return 0
     addresses = await repo.resident_addresses(session, list({m[0] for m in messages}))
     ready = [
         {"to": addresses[person], "subject": subject, "body": body}

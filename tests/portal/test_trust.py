@@ -119,6 +119,20 @@ class TestSelfGrantedConsent:
         again = await web.get(link)
         assert again.status_code == 404  # a link works once
 
+    async def test_a_partner_cannot_wear_her_down_with_requests(self, margaret, web):
+        for purpose in ("service_delivery", "case_coordination", "offers", "research"):
+            granted = await margaret.cafe_grants(purpose=purpose)
+            assert granted.json()["status"] == "awaiting_resident"
+        page = (await web.get("/dev/outbox")).text
+        asked = [
+            b
+            for b in page.split('<article class="card message">')[1:]
+            if f'<span class="to">{margaret.email}</span>' in b and "Did you agree" in b
+        ]
+        assert len(asked) == 3  # a few a day; the fourth waits for her in the portal
+        await sign_in(web, margaret.email)
+        assert (await web.get("/portal/organisations")).text.count('/confirm"') == 4
+
     async def test_refusing_by_the_link_withdraws_the_grant(self, margaret, web, portal_app):
         granted = (await margaret.cafe_grants()).json()
         link = re.search(
