@@ -121,8 +121,9 @@ def server_url() -> str:
 
 
 @asynccontextmanager
-async def fresh_database(server_url: str) -> AsyncIterator[str]:
-    """A new, migrated database on the test server; dropped afterwards."""
+async def fresh_database(server_url: str, *, migrated: bool = True) -> AsyncIterator[str]:
+    """A new database on the test server, built by the migrations (or left empty); dropped
+    afterwards."""
     name = f"kith_test_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(_plain(server_url))
     try:
@@ -131,7 +132,8 @@ async def fresh_database(server_url: str) -> AsyncIterator[str]:
         await admin.close()
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     try:
-        await migrate.upgrade(url, Settings(database_url=url))
+        if migrated:
+            await migrate.upgrade(url, Settings(database_url=url))
         yield url
     finally:
         admin = await asyncpg.connect(_plain(server_url))

@@ -9,9 +9,7 @@ the models were created in (``Base.metadata.create_all``).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -20,7 +18,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import CheckConstraint, Column, Connection, Constraint, DefaultClause, Index, Table
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.elements import ClauseElement
@@ -45,24 +42,6 @@ async def on_sync_connection(url: str, work: Callable[[Connection], Any]) -> Any
         await engine.dispose()
 
 
-@asynccontextmanager
-async def empty_database(server_url: str) -> AsyncIterator[str]:
-    name = f"kith_test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(_plain(server_url))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        admin = await asyncpg.connect(_plain(server_url))
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
-
-
 @pytest.fixture(scope="module")
 async def migrated(server_url: str) -> AsyncIterator[str]:
     """A database of this module's own: other tests may add objects to the suite's shared one."""
@@ -73,7 +52,7 @@ async def migrated(server_url: str) -> AsyncIterator[str]:
 @pytest.fixture(scope="module")
 async def modelled(server_url: str) -> AsyncIterator[str]:
     """An empty database with only what the models declare."""
-    async with empty_database(server_url) as url:
+    async with fresh_database(server_url, migrated=False) as url:
         await on_sync_connection(url, Base.metadata.create_all)
         yield url
 
