@@ -57,7 +57,7 @@ async def _as_operator(fn, *, as_owner: bool = False):
     ``as_owner`` runs it as the tables' owner rather than the app role (for checks the app role
     has no right to make, such as reading the audit chain heads)."""
     from app.auth.principal import Principal
-    from app.db import migrate
+    from app.db import migrate, roles
     from app.db.session import Database
 
     settings = get_settings()
@@ -66,7 +66,7 @@ async def _as_operator(fn, *, as_owner: bool = False):
     db = (
         Database.connect(urls.owner, settings, role=None)
         if as_owner
-        else Database.connect(urls.app, settings)
+        else Database.connect(await roles.service_url(urls.owner, settings), settings)
     )
     try:
         async with db.session(platform=True) as session:
@@ -93,6 +93,7 @@ def serve(
     from app.auth.keys import SigningKey
     from app.core.logging import configure_logging
     from app.db import migrate as migrations
+    from app.db import roles
 
     if demo:
         # A demonstration: development mode, so that sign-in codes go to /dev/outbox.
@@ -103,9 +104,10 @@ def serve(
     urls = _urls()
     if migrate:
         asyncio.run(migrations.upgrade(urls.owner, settings))
-    # Worker processes inherit the resolved database and the signing key instead of racing for them.
+    # Worker processes inherit the resolved database, the service's login and the signing key
+    # instead of racing for them.
     os.environ["KITH_DATABASE_URL"] = urls.owner
-    os.environ["KITH_APP_DATABASE_URL"] = urls.app
+    os.environ["KITH_APP_DATABASE_URL"] = asyncio.run(roles.service_url(urls.owner, settings))
     SigningKey.load_or_create(
         settings.data_dir, settings.jwt_private_key.get_secret_value() if settings.jwt_private_key else None
     )
@@ -281,7 +283,9 @@ def worker() -> None:
     urls = _urls()
 
     async def run() -> None:
-        db = Database.connect(urls.app, settings)
+        from app.db import roles
+
+        db = Database.connect(await roles.service_url(urls.owner, settings), settings)
         delivery = WebhookWorker(db, settings)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -23,6 +23,7 @@ from app.core.errors import PROBLEM_CONTENT_TYPE, AppError, problem_body
 from app.core.logging import configure_logging
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.core.periodic import Every
+from app.db import roles
 from app.db.embedded import resolve_database
 from app.db.migrate import head_revision
 from app.db.session import Database, database_unavailable
@@ -130,7 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         urls = resolve_database(settings)
-        db = Database.connect(urls.app, settings)
+        db = Database.connect(await roles.service_url(urls.owner, settings), settings)
         key = SigningKey.load_or_create(
             settings.data_dir,
             settings.jwt_private_key.get_secret_value() if settings.jwt_private_key else None,

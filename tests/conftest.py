@@ -32,7 +32,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from app.core.config import Settings
-from app.db import integrity, migrate
+from app.db import integrity, migrate, roles
 from app.db.session import async_url, hmac_pads
 from app.main import create_app
 from tests.factories import Platform, random_data
@@ -91,6 +91,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 # One audit key for every process of the test session (the app, its CLI subprocesses, the
 # services tests connect themselves): the chains they append to in one database must verify.
 os.environ.setdefault("KITH_AUDIT_KEY", "kith-test-audit-key")
+# The key the service opens transactions' contexts with (derived from the audit key): tests that
+# open one on a connection of their own pass it to kith_begin, as the service does.
+SERVICE_KEY = Settings(audit_key=os.environ["KITH_AUDIT_KEY"]).service_key()
 
 
 def as_the_service() -> dict[str, str]:
@@ -139,6 +142,7 @@ async def fresh_database(server_url: str, *, migrated: bool = True) -> AsyncIter
         admin = await asyncpg.connect(_plain(server_url))
         try:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await roles.drop_login(admin, name)  # roles outlive databases: its service login goes too
         finally:
             await admin.close()
 
@@ -156,7 +160,8 @@ async def _holds_together(url: str) -> None:
     engine = create_async_engine(async_url(url))
     try:
         async with AsyncSession(engine) as session:
-            await session.execute(text("SELECT set_config('kith.platform', 'on', false)"))
+            # As `kith db check` opens its transaction: the platform's context.
+            await session.execute(text("SELECT kith_begin(NULL, true, NULL, :key)"), {"key": SERVICE_KEY})
             findings = await integrity.check(session)
     finally:
         await engine.dispose()
@@ -215,7 +220,9 @@ async def rolled_back_session(app) -> AsyncIterator[AsyncSession]:
     async with app.state.db.engine.connect() as connection:
         outer = await connection.begin()
         # As every session of the app's opens its transaction (Database.session), platform-wide.
-        await connection.exec_driver_sql("SELECT kith_begin(NULL, true, NULL)")
+        await connection.exec_driver_sql(
+            "SELECT kith_begin(NULL, true, NULL, $1)", (app.state.db.service_key,)
+        )
         session = app.state.db.sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
         session.info.update(app.state.db.services)
         try:

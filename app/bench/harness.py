@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 from app.auth.principal import Principal
 from app.bench.load import LoadResult, LoadSpec, Request, drive_in_process
 from app.core.config import Settings
-from app.db import migrate
+from app.db import migrate, roles
 from app.db.session import Database
 from app.indicators import service as indicators_service
 from app.organisations import service as organisations_service
@@ -58,6 +58,7 @@ async def fresh_database(server_url: str | None) -> AsyncIterator[str]:
             yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
         finally:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await roles.drop_login(admin, name)  # the service login kith serve made for it
     finally:
         await admin.close()
 

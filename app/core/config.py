@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from functools import lru_cache
@@ -25,8 +27,8 @@ class Settings(BaseSettings):
     )
     app_database_url: str | None = Field(
         None,
-        description="URL the service's queries use: a login of the kith_app role. "
-        "Unset: KITH_DATABASE_URL with the role switched to kith_app at connection start.",
+        description="URL the service's queries use: a login that is a member of kith_app. Unset: a login "
+        "Kith makes for its database (kith_svc_…, password in KITH_DATA_DIR, mode 0600)",
     )
     data_dir: Path = Field(Path(".kith"), description="Embedded database, signing key and other local state")
     host: str = "127.0.0.1"
@@ -195,6 +197,15 @@ class Settings(BaseSettings):
             finally:
                 draft.unlink()
         return path.read_text().strip().encode()
+
+    def service_key(self) -> bytes:
+        """The key the service opens every transaction's context with (``kith_begin``): derived
+        from the audit key, so it is as safe and as shared as that. The database keeps only its
+        SHA-256 digest, registered by ``kith db upgrade``; a statement without it cannot make itself
+        an organisation's or the platform's."""
+        return hmac.new(
+            self.audit_secret(), b"kith service key: transaction contexts", hashlib.sha256
+        ).digest()
 
     @property
     def policy_url(self) -> str:

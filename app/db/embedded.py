@@ -44,8 +44,7 @@ def start_embedded(data_dir: Path, database: str = DATABASE, *, cleanup_mode: st
 
 @dataclass(frozen=True)
 class DatabaseUrls:
-    owner: str  # runs migrations
-    app: str  # the service's queries (as the kith_app role)
+    owner: str  # runs migrations and provisioning (the service's queries: app.db.roles.service_url)
     embedded: bool
 
 
@@ -55,5 +54,4 @@ def resolve_database(settings: Settings) -> DatabaseUrls:
         owner, embedded = async_url(settings.database_url), False
     else:
         owner, embedded = start_embedded(settings.data_dir), True
-    app = async_url(settings.app_database_url) if settings.app_database_url else owner
-    return DatabaseUrls(owner, app, embedded)
+    return DatabaseUrls(owner, embedded)

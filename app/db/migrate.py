@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from app.core.errors import AppError
 from app.db.session import make_engine
@@ -82,8 +83,21 @@ async def upgrade(url: str, settings, revision: str = "head") -> None:
         cfg = alembic_config(url)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+        register_service_key(conn, settings)
 
     await _run(url, settings, fn)
+
+
+def register_service_key(conn: Connection, settings) -> None:
+    """Let the database believe contexts opened with this service's key (its SHA-256 digest is
+    kept, never the key): a database migrated by one ``kith`` opens to the service sharing its audit
+    key, and to nothing else."""
+    if conn.exec_driver_sql("SELECT to_regclass('public.kith_service_keys')").scalar() is None:
+        return  # a revision before the keyed context
+    conn.execute(
+        text("INSERT INTO kith_service_keys (digest) VALUES (:digest) ON CONFLICT DO NOTHING"),
+        {"digest": hashlib.sha256(settings.service_key()).digest()},
+    )
 
 
 async def downgrade(url: str, settings, revision: str) -> None:

@@ -22,9 +22,10 @@ from app.core.errors import Unauthorized
 from app.db.rls import APP_ROLE
 
 # One round trip opens every request's transaction: it sets the organisation context (local to the
-# transaction) and answers whether the calling API client is still enabled, so that disabling a
-# client takes effect on its very next request rather than when its token expires.
-_BEGIN = "SELECT kith_begin($1::uuid, $2, $3)"
+# transaction, and believed only with the service's key: see the context_keyed revision) and
+# answers whether the calling API client is still enabled, so that disabling a client takes effect
+# on its very next request rather than when its token expires.
+_BEGIN = "SELECT kith_begin($1::uuid, $2, $3, $4)"
 
 
 def async_url(url: str) -> str:
@@ -123,11 +124,21 @@ class Database:
     # Process-wide services every transaction may reach through ``session.info`` (such as the
     # access-log writer), so that service functions need no request to find them.
     services: dict[str, Any] = field(default_factory=dict)
+    # The key every transaction's context is opened with (Settings.service_key); held here, in the
+    # process, and never in the database session, where a statement could read it.
+    service_key: bytes = b""
+
+    def __post_init__(self) -> None:
+        self.services[SERVICE_KEY] = self.service_key
 
     @classmethod
     def connect(cls, url: str, settings: Settings, *, role: str | None = APP_ROLE) -> Database:
         engine = make_engine(url, settings, role=role)
-        return cls(engine, async_sessionmaker(engine, expire_on_commit=False, autoflush=False))
+        return cls(
+            engine,
+            async_sessionmaker(engine, expire_on_commit=False, autoflush=False),
+            service_key=settings.service_key(),
+        )
 
     @asynccontextmanager
     async def direct(self) -> AsyncIterator[asyncpg.Connection]:
@@ -156,7 +167,9 @@ class Database:
             # through SQLAlchemy, which opens the asyncpg transaction on its first statement; later
             # statements may then use the driver directly, see driver_connection.)
             connection = await session.connection()
-            active = (await connection.exec_driver_sql(_BEGIN, (org_id, platform, client_id))).scalar()
+            active = (
+                await connection.exec_driver_sql(_BEGIN, (org_id, platform, client_id, self.service_key))
+            ).scalar()
             if not active:
                 raise ClientDisabled()
             session.info.update(self.services)
@@ -167,6 +180,14 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+SERVICE_KEY = "service_key"  # where a session finds the key (session.info, from Database.services)
+
+
+def service_key(session: AsyncSession) -> bytes:
+    """The service's key, for a statement that opens or widens a context itself."""
+    return session.info[SERVICE_KEY]
 
 
 class ClientDisabled(Unauthorized):
@@ -188,8 +209,9 @@ class StatementQueue:
     one part of a job while Python works on another. A failed statement fails every statement
     queued after it, unsent. Open one with :func:`statement_queue`."""
 
-    def __init__(self, connection: Any) -> None:
+    def __init__(self, connection: Any, key: bytes = b"") -> None:
         self._connection = connection
+        self.key = key  # the service's key, for queued_platform_scope
         self._sent: list[asyncio.Task] = []
 
     def fetch(self, query: str, *args: Any) -> asyncio.Task:
@@ -231,7 +253,7 @@ async def statement_queue(session: AsyncSession) -> AsyncIterator[StatementQueue
     """A :class:`StatementQueue` on the session's transaction. The connection is the session's
     again once the block ends: every queued statement has answered by then, even when the block
     raises (its error is the one that propagates)."""
-    async with _settled(StatementQueue(await driver_connection(session))) as queue:
+    async with _settled(StatementQueue(await driver_connection(session), service_key(session))) as queue:
         yield queue
 
 
@@ -254,9 +276,12 @@ async def side_queue(
         return
     async with session.bind.connect() as connection:  # type: ignore[union-attr]
         # Through SQLAlchemy, so that its transaction begins here and is rolled back at the end.
-        await connection.execute(_ENTER_PLATFORM if platform else text("SELECT 1"))
+        if platform:
+            await connection.execute(_ENTER_PLATFORM, {"key": service_key(session)})
+        else:
+            await connection.execute(text("SELECT 1"))
         raw = await connection.get_raw_connection()
-        async with _settled(StatementQueue(raw.driver_connection)) as queue:
+        async with _settled(StatementQueue(raw.driver_connection, service_key(session))) as queue:
             yield queue
 
 
@@ -286,25 +311,33 @@ async def platform_scope(session: AsyncSession) -> AsyncIterator[None]:
     """Let the enclosed statements see across organisations (row-level security's platform
     context), then restore the caller's context. For platform functions that must look across
     organisations by nature, such as identity matching; never for answering a read."""
-    previous = await session.scalar(_ENTER_PLATFORM)
+    previous = await session.scalar(_ENTER_PLATFORM, {"key": service_key(session)})
+    done = False
     try:
         yield
+        done = True
     finally:
-        await session.execute(_RESTORE_PLATFORM, {"previous": previous or ""})
+        try:
+            await session.execute(_RESTORE_PLATFORM, {"previous": previous or ""})
+        except DBAPIError:
+            if done:
+                raise
+            # The block failed the transaction: its own error is the one to see, and the context
+            # ends with the transaction.
 
 
 @contextmanager
 def queued_platform_scope(queue: StatementQueue) -> Iterator[None]:
     """:func:`platform_scope` for the statements queued on ``queue`` inside the block: entering and
     restoring are queued around them."""
-    previous = queue.fetchval(_ENTER_PLATFORM_SQL)
+    previous = queue.fetchval(_ENTER_PLATFORM_SQL, queue.key)
     try:
         yield
     finally:
         queue.execute_later(_RESTORE_PLATFORM_SQL, lambda: [previous.result() or ""])
 
 
-_ENTER_PLATFORM_SQL = "SELECT kith_platform_on()"
-_RESTORE_PLATFORM_SQL = "SELECT set_config('kith.platform', $1, true)"
-_ENTER_PLATFORM = text(_ENTER_PLATFORM_SQL)
-_RESTORE_PLATFORM = text("SELECT set_config('kith.platform', :previous, true)")
+_ENTER_PLATFORM_SQL = "SELECT kith_platform_on($1)"
+_RESTORE_PLATFORM_SQL = "SELECT kith_platform_restore($1)"
+_ENTER_PLATFORM = text("SELECT kith_platform_on(:key)")
+_RESTORE_PLATFORM = text("SELECT kith_platform_restore(:previous)")

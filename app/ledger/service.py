@@ -42,7 +42,7 @@ from app.core.errors import AppError, Conflict, NotFound, ValidationFailed
 from app.core.logging import request_id_var
 from app.core.pagination import PageRequest, make_page
 from app.db.coalesce import Coalescer
-from app.db.session import ClientDisabled, Database, driver_connection, platform_scope
+from app.db.session import ClientDisabled, Database, driver_connection, platform_scope, service_key
 from app.organisations import service as organisations
 
 
@@ -100,11 +100,9 @@ def refusal(result: str) -> TransferRefused:
     return TransferRefused(detail, status=status, code=code)
 
 
-_CALL = "SELECT * FROM kith_ledger_transfer($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12)"
+_CALL = "SELECT * FROM kith_ledger_transfer($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13)"
 # The same transfer as one API request's whole transaction (docs/decisions/0002-lean-routes.md).
-_REQUEST = (
-    "SELECT * FROM kith_ledger_request($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb)"
-)
+_REQUEST = "SELECT * FROM kith_ledger_request($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb)"
 
 
 def _arguments(t: Transfer) -> tuple[Any, ...]:
@@ -137,7 +135,7 @@ async def apply(
     accounts as it is shown them, may debit only accounts it owns, credit no wallet, and end only
     holds it made."""
     connection = await driver_connection(session)
-    row = await connection.fetchrow(_CALL, *_arguments(t), org_id, owner_only, platform)
+    row = await connection.fetchrow(_CALL, *_arguments(t), org_id, owner_only, platform, service_key(session))
     return row["result"], (_view(row) if row["id"] is not None else None)
 
 
@@ -363,20 +361,22 @@ REQUESTS = "ledger_requests"  # the key of the process's coalescer in Database.s
 # Many requests' arguments as parallel arrays, answered one row each, in order
 # (docs/decisions/0003-statement-coalescing.md).
 _REQUESTS = (
-    "SELECT * FROM kith_ledger_requests($1::text[], $2::boolean[], $3::uuid[], $4::text[], $5::text[], "
-    "$6::uuid[], $7::uuid[], $8::uuid[], $9::bigint[], $10::text[], $11::text[], $12::uuid[], "
-    "$13::timestamptz[], $14::text[]) ORDER BY ord"
+    "SELECT * FROM kith_ledger_requests($1::bytea, $2::text[], $3::boolean[], $4::uuid[], $5::text[], "
+    "$6::text[], $7::uuid[], $8::uuid[], $9::uuid[], $10::bigint[], $11::text[], $12::text[], $13::uuid[], "
+    "$14::timestamptz[], $15::text[]) ORDER BY ord"
 )
 
 
 async def _request_alone(db: Database, request: tuple[Any, ...]) -> Any:
     async with db.direct() as connection:
-        return await connection.fetchrow(_REQUEST, *request)
+        return await connection.fetchrow(_REQUEST, db.service_key, *request)
 
 
 async def _requests_together(db: Database, requests: list[tuple[Any, ...]]) -> list[Any]:
     async with db.direct() as connection:
-        return await connection.fetch(_REQUESTS, *(list(column) for column in zip(*requests, strict=True)))
+        return await connection.fetch(
+            _REQUESTS, db.service_key, *(list(column) for column in zip(*requests, strict=True))
+        )
 
 
 def requests_coalescer(db: Database, *, lanes: int, most: int) -> Coalescer:
@@ -437,7 +437,7 @@ _TRANSFERS_OF = text(
     "FROM ledger_transfers y WHERE y.debit_account_id = :acc OR y.credit_account_id = :acc) x "
     "WHERE CAST(:at AS timestamptz) IS NULL OR (x.created_at, x.place) < (:at, :place) "
     "ORDER BY x.created_at DESC, x.place DESC LIMIT :limit) t, "
-    "LATERAL kith_ledger_view(t.id, :viewer, :platform) v ORDER BY t.created_at DESC, t.place DESC"
+    "LATERAL kith_ledger_view(t.id, :viewer, :platform, :key) v ORDER BY t.created_at DESC, t.place DESC"
 )
 
 
@@ -453,6 +453,7 @@ async def transfers_of(
         "at": before[0] if before else None,
         "place": before[1] if before else uuid.UUID(int=0),
         "limit": page.limit + 1,
+        "key": service_key(session),
     }
     rows = (await session.execute(_TRANSFERS_OF, params)).all()
     rows, next_cursor = make_page(rows, page.limit, lambda r: (r.created_at, r.place))

@@ -10,7 +10,7 @@ import pytest
 from app.audit import service as audit
 from app.auth.keys import SigningKey
 from app.db.session import Database
-from tests.conftest import _plain, fresh_database, make_settings
+from tests.conftest import SERVICE_KEY, _plain, fresh_database, make_settings
 
 
 async def _verify(url: str, data_dir, outside=None):
@@ -76,7 +76,7 @@ class TestAuditTrail:
     async def test_app_role_cannot_change_entries(self, platform, app_role_conn):
         org = await platform.make_org()
         await app_role_conn.execute("BEGIN")
-        await app_role_conn.fetchval("SELECT kith_begin($1, false, NULL)", org.id)
+        await app_role_conn.fetchval("SELECT kith_begin($1, false, NULL, $2)", org.id, SERVICE_KEY)
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await app_role_conn.execute("UPDATE audit_log SET actor = 'x'")
         await app_role_conn.execute("ROLLBACK")

@@ -14,6 +14,7 @@ from joserfc.jwk import KeySet
 
 from app.auth.principal import Principal
 from app.consent import service as consent_service
+from tests.conftest import SERVICE_KEY
 from tests.factories import org_with_token, unique_resident
 
 SCOPES = "people:read people:write consent:read consent:write interactions:write"
@@ -155,7 +156,7 @@ class TestRowLevelSecurity:
 
     async def _records_of_a_seen_by_b(self, conn, pair, purpose: str | None) -> int:
         async with conn.transaction():
-            await conn.fetchval("SELECT kith_begin($1, false, NULL)", pair.b_org)
+            await conn.fetchval("SELECT kith_begin($1, false, NULL, $2)", pair.b_org, SERVICE_KEY)
             if purpose:
                 await conn.execute("SELECT set_config('kith.purpose', $1, true)", purpose)
             return await conn.fetchval("SELECT count(*) FROM person_records WHERE org_id = $1", pair.a_org)
@@ -172,7 +173,7 @@ class TestRowLevelSecurity:
     async def test_a_grant_does_not_let_b_write_a_rows(self, pair, app_role_conn):
         await pair.grant(["contact", "identity", "address"])
         async with app_role_conn.transaction():
-            await app_role_conn.fetchval("SELECT kith_begin($1, false, NULL)", pair.b_org)
+            await app_role_conn.fetchval("SELECT kith_begin($1, false, NULL, $2)", pair.b_org, SERVICE_KEY)
             await app_role_conn.execute("SELECT set_config('kith.purpose', 'service_delivery', true)")
             status = await app_role_conn.execute(
                 "UPDATE person_records SET claims = '{}' WHERE org_id = $1", pair.a_org

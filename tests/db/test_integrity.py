@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from app.db import integrity
 from app.db.session import async_url
-from tests.conftest import fresh_database
+from tests.conftest import SERVICE_KEY, fresh_database
 from tests.test_cli import kith
 
 
@@ -29,7 +29,7 @@ async def findings_after(database_url: str, *statements: str) -> dict[str, integ
         async with engine.connect() as conn:
             await conn.begin()
             session = AsyncSession(bind=conn)
-            await session.execute(text("SELECT set_config('kith.platform', 'on', true)"))
+            await session.execute(text("SELECT kith_begin(NULL, true, NULL, :key)"), {"key": SERVICE_KEY})
             for statement in statements:
                 await session.execute(text(statement))
             found = await integrity.check(session)

@@ -9,7 +9,7 @@ import pytest
 
 from app.core.config import Settings
 from app.db import migrate
-from tests.conftest import _plain, fresh_database
+from tests.conftest import SERVICE_KEY, _plain, fresh_database
 from tests.test_cli import kith
 
 
@@ -90,12 +90,14 @@ class TestTheLedgerInOrganisationIds:
             await migrate.upgrade(url, settings)
             conn = await asyncpg.connect(_plain(url))
             try:
-                new = "SELECT * FROM kith_ledger_transfer($1, $2, $3, $4, $5, $6, $7, NULL, NULL, $8, $9, false)"
+                new = "SELECT * FROM kith_ledger_transfer($1, $2, $3, $4, $5, $6, $7, NULL, NULL, $8, $9, false, $10)"
                 replay = await conn.fetchrow(
-                    new, spent, pool, operating, 10, "fund", "single", None, org, True
+                    new, spent, pool, operating, 10, "fund", "single", None, org, True, SERVICE_KEY
                 )
                 assert (replay["result"], replay["id"]) == ("exists", spent)
-                void = await conn.fetchrow(new, voided, None, None, None, "", "void", held, org, True)
+                void = await conn.fetchrow(
+                    new, voided, None, None, None, "", "void", held, org, True, SERVICE_KEY
+                )
                 assert (void["result"], void["id"], void["pending_id"]) == ("created", voided, held)
                 assert await conn.fetchval(
                     "SELECT debits_must_not_exceed_credits FROM ledger_accounts WHERE id = $1", operating

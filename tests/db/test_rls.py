@@ -7,16 +7,19 @@ import uuid
 import asyncpg
 import pytest
 
+from tests.conftest import SERVICE_KEY
 from tests.factories import org_with_token, unique_resident
 from tests.relationships.test_endpoints import grant_in_portal, make_family
 
-# Tables that hold no organisation-owned or person data and so need no RLS.
-NOT_TENANT_DATA = {"alembic_version", "audit_chain_heads"}
+# Tables that hold no organisation-owned or person data and so need no RLS; the last two are the
+# context's secret and the service keys' digests, which only their owner may read (the service's
+# role has no privilege on them: tests/db/test_least_privilege.py).
+NOT_TENANT_DATA = {"alembic_version", "audit_chain_heads", "kith_context_secret", "kith_service_keys"}
 
 
 async def _in_context(conn: asyncpg.Connection, org_id: uuid.UUID | None, platform: bool = False):
     await conn.execute("BEGIN")
-    await conn.fetchval("SELECT kith_begin($1, $2, NULL)", org_id, platform)
+    await conn.fetchval("SELECT kith_begin($1, $2, NULL, $3)", org_id, platform, SERVICE_KEY)
 
 
 class TestRowLevelSecurity:

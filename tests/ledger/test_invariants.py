@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -18,15 +19,60 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 
-from tests.conftest import _plain, as_the_service
+from tests.conftest import SERVICE_KEY, _plain, as_the_service
 
-CALL = "SELECT result FROM kith_ledger_transfer($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL)"
+# The service's key, as the service passes it (a literal here, so that the calls keep their shape).
+KEY = f"'\\x{SERVICE_KEY.hex()}'::bytea"
+CALL = f"SELECT result FROM kith_ledger_transfer($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, false, false, {KEY})"
+_BEGIN = "SELECT kith_begin(NULL, true, NULL, $1)"
 
 
-async def connect(url: str) -> asyncpg.Connection:
-    conn = await asyncpg.connect(_plain(url), server_settings=as_the_service())
-    await conn.execute("SELECT set_config('kith.platform', 'on', false)")
-    return conn
+class AsPlatform:
+    """A connection as the service's role in the platform's context: a statement outside a
+    transaction runs in one of its own, opened as the service opens one (kith_begin)."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+        self.inside = False
+
+    async def _run(self, method: str, *args):
+        if self.inside:
+            return await getattr(self.conn, method)(*args)
+        async with self.conn.transaction():
+            await self.conn.execute(_BEGIN, SERVICE_KEY)
+            return await getattr(self.conn, method)(*args)
+
+    async def fetch(self, *args):
+        return await self._run("fetch", *args)
+
+    async def fetchrow(self, *args):
+        return await self._run("fetchrow", *args)
+
+    async def fetchval(self, *args):
+        return await self._run("fetchval", *args)
+
+    async def execute(self, *args):
+        return await self._run("execute", *args)
+
+    async def executemany(self, *args):
+        return await self._run("executemany", *args)
+
+    @asynccontextmanager
+    async def transaction(self):
+        async with self.conn.transaction():
+            await self.conn.execute(_BEGIN, SERVICE_KEY)
+            self.inside = True
+            try:
+                yield
+            finally:
+                self.inside = False
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+
+async def connect(url: str) -> AsPlatform:
+    return AsPlatform(await asyncpg.connect(_plain(url), server_settings=as_the_service()))
 
 
 async def make_accounts(conn: asyncpg.Connection, flags: list[bool]) -> list[uuid.UUID]:
@@ -122,7 +168,7 @@ class LedgerMachine(RuleBasedStateMachine):
         result = self.run(
             self.conn.fetchrow(
                 "SELECT result FROM kith_ledger_transfer($1, $2, $3, $4, 'redeem', 'pending', NULL, "
-                "$5, NULL, NULL)",
+                f"$5, NULL, NULL, false, false, {KEY})",
                 tid,
                 debit,
                 credit,
@@ -298,11 +344,11 @@ async def test_concurrent_transfers_lose_nothing(database_url):
 
 
 REQUEST = (
-    "SELECT result FROM kith_ledger_request(NULL, true, NULL, 'operator', NULL, $1, $2, $3, $4, 'fund', $5, "
+    f"SELECT result FROM kith_ledger_request({KEY}, NULL, true, NULL, 'operator', NULL, $1, $2, $3, $4, 'fund', $5, "
     "NULL, NULL, NULL)"
 )
 REQUESTS = (
-    "SELECT ord, result FROM kith_ledger_requests($1::text[], $2::boolean[], $3::uuid[], $4::text[], "
+    f"SELECT ord, result FROM kith_ledger_requests({KEY}, $1::text[], $2::boolean[], $3::uuid[], $4::text[], "
     "$5::text[], $6::uuid[], $7::uuid[], $8::uuid[], $9::bigint[], $10::text[], $11::text[], $12::uuid[], "
     "$13::timestamptz[], $14::text[]) ORDER BY ord"
 )

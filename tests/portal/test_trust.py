@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 
 from app.portal import repository as portal_repo
-from tests.conftest import _plain, as_the_service
+from tests.conftest import SERVICE_KEY, _plain, as_the_service
 from tests.factories import org_with_token, unique_resident
 from tests.portal.conftest import ORG_SCOPES, csrf_of, sign_in
 from tests.test_cli import kith
@@ -30,7 +30,7 @@ async def as_the_cafe(database_url: str, margaret):
     conn = await asyncpg.connect(_plain(database_url), server_settings=as_the_service())
     try:
         async with conn.transaction():
-            await conn.execute("SELECT kith_begin($1, false, NULL)", margaret.cafe[0])
+            await conn.execute("SELECT kith_begin($1, false, NULL, $2)", margaret.cafe[0], SERVICE_KEY)
             yield conn
     finally:
         await conn.close()

@@ -10,7 +10,7 @@ import uuid
 import orjson
 import pytest
 
-from tests.conftest import make_settings, running_app
+from tests.conftest import SERVICE_KEY, make_settings, running_app
 from tests.factories import Platform, org_with_token, unique_resident
 from tests.ledger.conftest import SCOPES, balance, make_pool, mint
 
@@ -355,7 +355,7 @@ class TestWalletRowLevelSecurity:
 
         async def seen_by(org_id) -> tuple[int, int]:
             async with app_role_conn.transaction():
-                await app_role_conn.fetchval("SELECT kith_begin($1, false, NULL)", org_id)
+                await app_role_conn.fetchval("SELECT kith_begin($1, false, NULL, $2)", org_id, SERVICE_KEY)
                 await app_role_conn.execute("SELECT set_config('kith.purpose', 'rewards', true)")
                 wallets = await app_role_conn.fetchval(
                     "SELECT count(*) FROM ledger_accounts WHERE person_id = $1", canonical

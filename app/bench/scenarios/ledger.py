@@ -85,12 +85,12 @@ async def _floor_transfer(conn: asyncpg.Connection, debit: uuid.UUID, credit: uu
             await conn.execute(_APPLY, account, debit, amount, credit)
 
 
-def _service_statement(org):
+def _service_statement(org, key: bytes):
     """The service's own statement for one transfer (kith_ledger_request), as the app role."""
 
     async def make(conn: asyncpg.Connection, debit: uuid.UUID, credit: uuid.UUID, amount: int) -> None:
         row = await conn.fetchrow(
-            "SELECT result FROM kith_ledger_request($1, false, $2, $3, NULL, $4, $5, $6, $7, 'fund', "
+            "SELECT result FROM kith_ledger_request($8, $1, false, $2, $3, NULL, $4, $5, $6, $7, 'fund', "
             "'single', NULL, NULL, NULL)",
             org.client_id,
             org.org_id,
@@ -99,6 +99,7 @@ def _service_statement(org):
             debit,
             credit,
             amount,
+            key,
         )
         if row["result"] != "created":
             raise RuntimeError(f"kith_ledger_request refused a bench transfer: {row['result']}")
@@ -106,14 +107,16 @@ def _service_statement(org):
     return make
 
 
-def _service_statement_together(org):
+def _service_statement_together(org, key: bytes):
     """The service's statement for transfers made together (kith_ledger_requests), as the app role:
     what it sends when requests arrive while another statement of theirs runs."""
 
     async def make(conn: asyncpg.Connection, work: list[tuple[uuid.UUID, uuid.UUID, int]]) -> None:
         n = len(work)
         rows = await conn.fetch(
-            "SELECT result FROM kith_ledger_requests($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            "SELECT result FROM kith_ledger_requests($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+            "$15)",
+            key,
             [org.client_id] * n,
             [False] * n,
             [org.org_id] * n,
@@ -199,7 +202,7 @@ async def run(bench: Bench) -> ScenarioReport:
         "kith_ledger_request alone",
         pairs(accounts, size["transfers"] // 2, seed=3),
         size["clients"],
-        _service_statement(org),
+        _service_statement(org, bench.settings.service_key()),
         role=APP_ROLE,
     )
     # And the statement the service sends when requests arrive while another of theirs runs
@@ -213,7 +216,7 @@ async def run(bench: Bench) -> ScenarioReport:
         "kith_ledger_requests alone",
         pairs(accounts, size["transfers"] // 2, seed=4),
         lanes,
-        _service_statement_together(org),
+        _service_statement_together(org, bench.settings.service_key()),
         role=APP_ROLE,
         together=per_statement,
     )

@@ -1,0 +1,236 @@
+"""Least privilege in PostgreSQL: the service's own login, and contexts only its key opens.
+
+Tried as an attacker who has the service's login and can run any SQL on it (a flaw that let a
+statement through): it must not become the owner or a superuser, and setting the context
+variables itself must show it nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import uuid
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from app.db import roles
+from tests.conftest import SERVICE_KEY, _plain, fresh_database, make_settings
+from tests.factories import org_with_token, unique_resident
+
+# Every variable a transaction's context is made of, and the audit key's pads.
+CONTEXT_VARIABLES = ["kith.org_id", "kith.platform", "kith.context", "kith.purpose"]
+
+
+def _login_url(app) -> str:
+    """The URL the running app's queries use (its engine's)."""
+    return _plain(app.state.db.engine.url.render_as_string(hide_password=False))
+
+
+async def _tenant_tables(owner_conn) -> list[str]:
+    """Every table row-level security guards."""
+    return [
+        r["relname"]
+        for r in await owner_conn.fetch(
+            "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace "
+            "AND relrowsecurity ORDER BY relname"
+        )
+    ]
+
+
+async def _rows_seen(conn, tables: list[str]) -> dict[str, int]:
+    """Rows of each table ``conn`` sees (tables it may not read at all count as none)."""
+    seen = {}
+    for table in tables:
+        try:
+            async with conn.transaction():
+                seen[table] = await conn.fetchval(f'SELECT count(*) FROM "{table}"')
+        except asyncpg.InsufficientPrivilegeError:
+            seen[table] = 0
+    return {t: n for t, n in seen.items() if n}
+
+
+@pytest.fixture
+async def login_conn(app):
+    conn = await asyncpg.connect(_login_url(app))
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+class TestTheServiceLogin:
+    async def test_the_service_connects_as_a_login_of_its_own(self, app, database_url, data_dir, owner_conn):
+        database = make_url(database_url).database
+        assert make_url(_login_url(app)).username == roles.login_name(database)
+        async with app.state.db.engine.connect() as conn:
+            who = (await conn.exec_driver_sql("SELECT session_user, current_user")).one()
+        assert tuple(who) == (roles.login_name(database), "kith_app")
+        role = await owner_conn.fetchrow(
+            "SELECT rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls, rolcanlogin, "
+            "ARRAY(SELECT b.rolname::text FROM pg_auth_members m JOIN pg_roles b ON b.oid = m.roleid "
+            "WHERE m.member = r.oid) AS member_of FROM pg_roles r WHERE rolname = $1",
+            roles.login_name(database),
+        )
+        assert role["rolcanlogin"] and role["member_of"] == ["kith_app"]
+        assert not any(
+            role[f] for f in ("rolsuper", "rolcreatedb", "rolcreaterole", "rolreplication", "rolbypassrls")
+        )
+        owned = await owner_conn.fetchval(
+            "SELECT count(*) FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE r.rolname = $1",
+            roles.login_name(database),
+        )
+        assert owned == 0
+        password = Path(data_dir) / f"{roles.login_name(database)}.password"
+        assert stat.S_IMODE(os.stat(password).st_mode) == 0o600
+
+    async def test_it_cannot_become_the_owner_or_a_superuser(self, login_conn, owner_conn):
+        owner = await owner_conn.fetchval(
+            "SELECT tableowner FROM pg_tables WHERE schemaname = 'public' AND tablename = 'people'"
+        )
+        database_owner = await owner_conn.fetchval(
+            "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()"
+        )
+        for target in {owner, database_owner, "postgres"}:
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await login_conn.execute(f'SET ROLE "{target}"')
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await login_conn.execute(f'SET SESSION AUTHORIZATION "{target}"')
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await login_conn.execute("CREATE ROLE kith_planted SUPERUSER")
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await login_conn.execute("ALTER TABLE people DISABLE ROW LEVEL SECURITY")
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await login_conn.execute("SELECT * FROM kith_context_secret")
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await login_conn.execute("INSERT INTO kith_service_keys (digest) VALUES ('\\x00')")
+
+    async def test_provisioning_again_keeps_the_login_and_its_password(self, app, database_url, data_dir):
+        settings = make_settings(database_url, data_dir)
+        first = await roles.provision(database_url, settings)
+        again = await roles.provision(database_url, settings)
+        assert first == again
+        conn = await asyncpg.connect(_plain(again))
+        try:
+            assert await conn.fetchval("SELECT session_user") == roles.login_name(
+                make_url(database_url).database
+            )
+        finally:
+            await conn.close()
+
+    async def test_a_login_of_one_database_cannot_enter_another(self, server_url, app, tmp_path):
+        """Roles are cluster-wide: each database admits its own login only."""
+        async with fresh_database(server_url) as other:
+            other_url = await roles.provision(other, make_settings(other, tmp_path))
+            mine = make_url(_login_url(app))
+            theirs = make_url(other_url)
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await asyncpg.connect(_plain(mine.set(database=theirs.database).render_as_string(False)))
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await asyncpg.connect(_plain(theirs.set(database=mine.database).render_as_string(False)))
+        # Dropping the database drops its login.
+        admin = await asyncpg.connect(_plain(server_url))
+        try:
+            assert not await admin.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", theirs.username)
+        finally:
+            await admin.close()
+
+    async def test_a_role_that_holds_more_is_not_taken_for_the_login(self, server_url, tmp_path):
+        async with fresh_database(server_url) as url:
+            login = roles.login_name(make_url(url).database)
+            admin = await asyncpg.connect(_plain(url))
+            try:
+                await admin.execute(f"CREATE ROLE {login} LOGIN CREATEDB")
+                with pytest.raises(roles.CannotProvision, match="CREATEDB"):
+                    await roles.provision(url, make_settings(url, tmp_path))
+            finally:
+                await admin.close()
+
+
+class TestContextsOnlyTheServiceOpens:
+    async def test_setting_the_context_variables_opens_nothing(
+        self, client, platform, login_conn, owner_conn
+    ):
+        a, _ = await org_with_token(platform, "people:write people:read")
+        b, b_headers = await org_with_token(platform, "people:write people:read")
+        await client.post("/v1/people", json=unique_resident(), headers=b_headers)
+        tables = await _tenant_tables(owner_conn)
+        # What the service's key opens, for comparison: the organisation's own rows.
+        async with login_conn.transaction():
+            await login_conn.execute("SELECT kith_begin($1, false, NULL, $2)", b, SERVICE_KEY)
+            assert await login_conn.fetchval("SELECT count(*) FROM org_people") >= 1
+            token = await login_conn.fetchval("SELECT current_setting('kith.context')")
+
+        forged = [
+            {"kith.org_id": str(b)},
+            {"kith.platform": "on"},
+            {"kith.org_id": str(b), "kith.platform": "on", "kith.context": token},  # yesterday's token
+            {"kith.org_id": str(b), "kith.context": "0" * 64},
+            {"kith.org_id": str(b), "kith.platform": "on", "kith.context": "", "kith.purpose": "rewards"},
+        ]
+        for variables in forged:
+            for local in (True, False):
+                for name in CONTEXT_VARIABLES:
+                    await login_conn.execute("SELECT set_config($1, '', false)", name)
+                async with login_conn.transaction():
+                    for name, value in variables.items():
+                        await login_conn.execute("SELECT set_config($1, $2, $3)", name, value, local)
+                    seen = await _rows_seen(login_conn, tables)
+                assert seen == {}, (variables, seen)
+
+        # Every way into a context wants the key.
+        for statement, args in [
+            ("SELECT kith_begin($1, true, NULL, $2)", (None, b"not the key")),
+            ("SELECT kith_begin($1, false, NULL, NULL)", (b,)),
+            ("SELECT kith_platform_on($1)", (b"not the key",)),
+            ("SELECT kith_platform_restore('on')", ()),
+        ]:
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                async with login_conn.transaction():
+                    await login_conn.execute(statement, *args)
+        # The functions that set a context without one are the owner's alone.
+        for statement in ("SELECT kith_context_put($1, 'on')", "SELECT kith_context_token($1, 'on')"):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await login_conn.execute(statement, str(a))
+
+    async def test_a_statement_inside_an_organisations_transaction_stays_inside(
+        self, client, platform, login_conn
+    ):
+        a, a_headers = await org_with_token(platform, "people:write people:read")
+        b, b_headers = await org_with_token(platform, "people:write people:read")
+        await client.post("/v1/people", json=unique_resident(), headers=a_headers)
+        await client.post("/v1/people", json=unique_resident(), headers=b_headers)
+        async with login_conn.transaction():
+            await login_conn.execute("SELECT kith_begin($1, false, NULL, $2)", a, SERVICE_KEY)
+            own = await login_conn.fetchval("SELECT count(*) FROM org_people")
+            assert own >= 1
+            assert await login_conn.fetchval("SELECT count(*) FROM org_people WHERE org_id <> $1", a) == 0
+            # What a smuggled statement would try: another organisation's context, the platform's.
+            await login_conn.execute("SELECT set_config('kith.org_id', $1, true)", str(b))
+            assert await login_conn.fetchval("SELECT count(*) FROM org_people") == 0
+            await login_conn.execute("SELECT set_config('kith.org_id', $1, true)", str(a))
+            assert await login_conn.fetchval("SELECT count(*) FROM org_people") == own
+            await login_conn.execute("SELECT set_config('kith.platform', 'on', true)")
+            assert await login_conn.fetchval("SELECT count(*) FROM org_people") == 0
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await login_conn.execute("SELECT kith_platform_on($1)", SERVICE_KEY)
+
+    async def test_the_ledger_crosses_accounts_only_with_the_key(self, login_conn):
+        """The ledger's functions work across two owners' accounts in the platform scope: without
+        the key they cannot widen to it."""
+        for statement in (
+            "SELECT * FROM kith_ledger_transfer($1, $1, $1, 1, 'fund', 'single', NULL, NULL, NULL, NULL, "
+            "false, true, NULL)",
+            "SELECT * FROM kith_ledger_view($1, NULL, true, '\\x00')",
+        ):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                async with login_conn.transaction():
+                    await login_conn.execute(statement, uuid.uuid4())
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await login_conn.fetch(
+                "SELECT * FROM kith_ledger_request(NULL, NULL, true, NULL, 'x', NULL, $1, $1, $1, 1, 'fund', "
+                "'single', NULL, NULL, NULL)",
+                uuid.uuid4(),
+            )
