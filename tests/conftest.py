@@ -91,9 +91,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 # One audit key for every process of the test session (the app, its CLI subprocesses, the
 # services tests connect themselves): the chains they append to in one database must verify.
 os.environ.setdefault("KITH_AUDIT_KEY", "kith-test-audit-key")
-# The key the service opens transactions' contexts with (derived from the audit key): tests that
-# open one on a connection of their own pass it to kith_begin, as the service does.
-SERVICE_KEY = Settings(audit_key=os.environ["KITH_AUDIT_KEY"]).service_key()
+# And one service key (the key transactions' contexts are opened with): tests that open one on a
+# connection of their own pass it to kith_begin, as the service does.
+os.environ.setdefault("KITH_SERVICE_KEY", "kith-test-service-key")
+SERVICE_KEY = Settings(service_key=os.environ["KITH_SERVICE_KEY"]).service_secret()
 
 
 def as_the_service() -> dict[str, str]:

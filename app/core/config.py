@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 import secrets
 from functools import lru_cache
@@ -41,6 +39,12 @@ class Settings(BaseSettings):
         description="Key of the audit trail's HMAC chain (any string); unset: audit.key in KITH_DATA_DIR, "
         "made on first use. The database never holds it: keep it (or the data directory) as safe as the "
         "signing key, and the same for the server and the kith command",
+    )
+    service_key: SecretStr | None = Field(
+        None,
+        description="Key the service opens every transaction's database context with (any string); unset: "
+        "service.key in KITH_DATA_DIR, made on first use. The database keeps only its digest; the same for "
+        "the server and the kith command",
     )
     audit_checkpoint_seconds: float = Field(
         60.0, ge=0, description="How often each audit chain's head is signed and kept; 0: not by this process"
@@ -181,12 +185,27 @@ class Settings(BaseSettings):
         random bytes, made on first use by exactly one process, readable only by its owner)."""
         if self.audit_key is not None:
             return self.audit_key.get_secret_value().encode()
-        path = self.data_dir / "audit.key"
+        return self._secret_file("audit.key")
+
+    def service_secret(self) -> bytes:
+        """The key every transaction's context is opened with (``kith_begin``): KITH_SERVICE_KEY,
+        else the data directory's service.key. Unrelated to the audit key on purpose: the service's
+        connections carry the audit key's HMAC pads as session settings, which a statement can
+        read, so nothing derived from the audit key may open a context. The database keeps only its
+        SHA-256 digest, registered by ``kith db upgrade``."""
+        if self.service_key is not None:
+            return self.service_key.get_secret_value().encode()
+        return self._secret_file("service.key")
+
+    def _secret_file(self, name: str) -> bytes:
+        """32 random bytes (as hex) in the data directory's ``name``, made on first use by exactly
+        one process, readable only by its owner."""
+        path = self.data_dir / name
         if not path.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
             # Written whole under another name, then linked into place: when several processes
             # start at once, exactly one key wins and none reads a half-written file.
-            draft = self.data_dir / f".audit.key.{os.getpid()}.{secrets.token_hex(4)}"
+            draft = self.data_dir / f".{name}.{os.getpid()}.{secrets.token_hex(4)}"
             fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_hex(32))
@@ -197,15 +216,6 @@ class Settings(BaseSettings):
             finally:
                 draft.unlink()
         return path.read_text().strip().encode()
-
-    def service_key(self) -> bytes:
-        """The key the service opens every transaction's context with (``kith_begin``): derived
-        from the audit key, so it is as safe and as shared as that. The database keeps only its
-        SHA-256 digest, registered by ``kith db upgrade``; a statement without it cannot make itself
-        an organisation's or the platform's."""
-        return hmac.new(
-            self.audit_secret(), b"kith service key: transaction contexts", hashlib.sha256
-        ).digest()
 
     @property
     def policy_url(self) -> str:

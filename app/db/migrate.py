@@ -96,7 +96,7 @@ def register_service_key(conn: Connection, settings) -> None:
         return  # a revision before the keyed context
     conn.execute(
         text("INSERT INTO kith_service_keys (digest) VALUES (:digest) ON CONFLICT DO NOTHING"),
-        {"digest": hashlib.sha256(settings.service_key()).digest()},
+        {"digest": hashlib.sha256(settings.service_secret()).digest()},
     )
 
 

@@ -6,11 +6,15 @@ made yourself, a member of ``kith_app``); otherwise Kith makes one login per dat
 
 - named ``kith_svc_`` and 16 hex digits of the SHA-256 of the database's name, so that databases
   side by side on one server (the test suite's, the bench's) each have their own and none collide;
-- ``LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS``, a member of ``kith_app``
-  only: it cannot ``SET ROLE`` to the owner or to any superuser, and it owns nothing;
+- ``LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT``, a member of
+  ``kith_app`` only: it cannot ``SET ROLE`` to the owner or to any superuser, it owns nothing, and
+  it holds kith_app's rights only while acting as kith_app (its connections start so): ``SET ROLE
+  NONE`` leaves it with none, so no check that asks "is this kith_app?" can be stepped round;
 - with a generated password kept in ``KITH_DATA_DIR/<login>.password`` (mode 0600, made once);
 - admitted to this database only: ``CONNECT`` is revoked from ``PUBLIC`` on Kith's database and
-  granted to its own login, so another database's login cannot come in and act as ``kith_app`` here.
+  granted to its own login, so another database's login cannot come in and act as ``kith_app`` here;
+- unable to make temporary objects (``TEMPORARY`` revoked from ``PUBLIC`` and ``kith_app``): one
+  would be searched before Kith's own table of the same name and outlive the request.
 
 Roles are cluster-wide and outlive a dropped database: :func:`drop_login` removes a database's
 login with it (the tests and the bench do).
@@ -116,7 +120,7 @@ async def provision(owner_url: str, settings: Settings) -> str:
                 "SELECT pg_advisory_xact_lock(hashtext('kith provision'), hashtext($1))", login
             )
             role = await conn.fetchrow(
-                "SELECT rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls, "
+                "SELECT rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls, rolinherit, "
                 "ARRAY(SELECT b.rolname::text FROM pg_auth_members m JOIN pg_roles b ON b.oid = m.roleid "
                 "      WHERE m.member = r.oid) AS member_of "
                 "FROM pg_roles r WHERE r.rolname = $1",
@@ -127,7 +131,7 @@ async def provision(owner_url: str, settings: Settings) -> str:
                 if role is None:
                     await conn.execute(
                         f"CREATE ROLE {login} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
-                        f"NOBYPASSRLS INHERIT PASSWORD '{password}' IN ROLE {APP_ROLE}"
+                        f"NOBYPASSRLS NOINHERIT PASSWORD '{password}' IN ROLE {APP_ROLE}"
                     )
                     log.info("made the service login %s for database %s", login, database)
                 else:
@@ -138,6 +142,8 @@ async def provision(owner_url: str, settings: Settings) -> str:
                             f"The role {login} exists with more than a service login may hold "
                             f"({', '.join(held)}): drop it, or name a login in KITH_APP_DATABASE_URL."
                         )
+                    if role["rolinherit"]:  # made before logins were NOINHERIT
+                        await conn.execute(f"ALTER ROLE {login} NOINHERIT")
                     if APP_ROLE not in role["member_of"]:
                         await conn.execute(f"GRANT {APP_ROLE} TO {login}")
                     if made:  # a new data directory for a database that already has its login
@@ -165,9 +171,9 @@ async def _admit_only(conn: asyncpg.Connection, database: str, login: str) -> No
             await conn.execute(f"GRANT CONNECT, TEMPORARY ON DATABASE {quoted} TO CURRENT_USER")
             await conn.execute(f"REVOKE CONNECT, TEMPORARY ON DATABASE {quoted} FROM PUBLIC")
             await conn.execute(f"GRANT CONNECT ON DATABASE {quoted} TO {login}")
-            # Temporary tables (the indicator roll-ups use them) are checked against the role the
-            # login acts as; kith_app is no login, and CONNECT stays with this database's own.
-            await conn.execute(f"GRANT TEMPORARY ON DATABASE {quoted} TO {APP_ROLE}")
+            # No temporary objects for the service: one would be searched before Kith's own table
+            # or function of the same name, and would outlive the request on a pooled connection.
+            await conn.execute(f"REVOKE TEMPORARY ON DATABASE {quoted} FROM {APP_ROLE}")
     except asyncpg.InsufficientPrivilegeError as exc:
         # Only the database's owner may: without it, other databases' logins could come in.
         log.warning(

@@ -137,7 +137,7 @@ class Database:
         return cls(
             engine,
             async_sessionmaker(engine, expire_on_commit=False, autoflush=False),
-            service_key=settings.service_key(),
+            service_key=settings.service_secret(),
         )
 
     @asynccontextmanager

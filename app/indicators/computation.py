@@ -40,7 +40,7 @@ SELECT p.id AS person_id, p.canonical_id, pc.ward, pc.lsoa, pc.msoa,
  WHERE c.status <> 'erased' AND c.research_objection_at IS NULL{{people}}
 """
 RES_RAW = _RESIDENTS.format(home="", people="")
-# The residents among the people whose canonical person is in the temporary table ind_touched (c).
+# The residents among the people whose canonical person is in the work table ind_touched (c).
 RES_TOUCHED = _RESIDENTS.format(
     home=" AND rp.canonical_id IN (SELECT c FROM ind_touched)",
     people=" AND p.canonical_id IN (SELECT c FROM ind_touched)",

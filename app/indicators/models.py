@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, DateTime, Index, Integer, Text, func
+from sqlalchemy import CheckConstraint, Column, Date, DateTime, Index, Integer, Table, Text, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -89,3 +89,31 @@ class IndicatorState(Base):
     high_water: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     fingerprint: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+# The roll-up job's work tables (unlogged; emptied at the start and end of each run, one run at a
+# time): what temporary tables would hold, if the service's role could make any.
+ROLLUP_WORK = (
+    Table(
+        "ind_dirty",
+        Base.metadata,
+        Column("person_id", UUID(as_uuid=True), nullable=False),
+        Column("month", Date, nullable=False),
+        prefixes=["UNLOGGED"],
+    ),
+    Table(
+        "ind_changed", Base.metadata, Column("id", UUID(as_uuid=True), nullable=False), prefixes=["UNLOGGED"]
+    ),
+    Table("ind_touched", Base.metadata, Column("c", UUID(as_uuid=True)), prefixes=["UNLOGGED"]),
+    Table(
+        "ind_new_res",
+        Base.metadata,
+        Column("person_id", UUID(as_uuid=True), nullable=False),
+        Column("canonical_id", UUID(as_uuid=True), nullable=False),
+        Column("ward", Text),
+        Column("lsoa", Text),
+        Column("msoa", Text),
+        Column("registered_on", Date, nullable=False),
+        prefixes=["UNLOGGED"],
+    ),
+)

@@ -42,10 +42,15 @@ SELECT i.person_id, d.month, i.org_id, count(*)::int,
 """
 
 _DIRTY_SINCE = f"""
-CREATE TEMP TABLE ind_dirty ON COMMIT DROP AS
+INSERT INTO ind_dirty (person_id, month)
 SELECT DISTINCT person_id, date_trunc('month', occurred_at AT TIME ZONE '{TZ}')::date AS month
   FROM interactions WHERE created_at >= $1
 """
+
+# The roll-up's work tables (what temporary tables would hold: the service's role may make none),
+# emptied before and after each use; runs are one at a time (lock_rollup).
+_EMPTY_WORK = "TRUNCATE ind_new_res, ind_changed, ind_touched"
+_NEW_RES_COLUMNS = "(person_id, canonical_id, ward, lsoa, msoa, registered_on)"
 
 # What a run derived (ind_new_res) against the residents' rows in its scope ({scope}: true, or _TOUCHED).
 _RESIDENTS_DIFF = """
@@ -60,8 +65,8 @@ _TOUCHED = "(o.canonical_id IN (SELECT c FROM ind_touched) OR o.person_id IN (SE
 # erased, objecting to research), the people they were canonical under before, and the owners of
 # records made or changed (a record can move its person's home).
 _TOUCHED_SINCE = (
-    "CREATE TEMP TABLE ind_changed ON COMMIT DROP AS SELECT id FROM people WHERE changed_at >= $1",
-    "CREATE TEMP TABLE ind_touched ON COMMIT DROP AS "
+    "INSERT INTO ind_changed (id) SELECT id FROM people WHERE changed_at >= $1",
+    "INSERT INTO ind_touched (c) "
     "SELECT p.canonical_id AS c FROM ind_changed x JOIN people p ON p.id = x.id "
     "UNION SELECT o.canonical_id FROM ind_changed x JOIN indicator_residents o ON o.person_id = x.id "
     "UNION SELECT p.canonical_id FROM person_records r JOIN people p ON p.id = r.person_id WHERE r.updated_at >= $1",
@@ -130,14 +135,15 @@ async def new_ties(conn: asyncpg.Connection, since: datetime) -> tuple[set[str],
 async def refresh_residents(conn: asyncpg.Connection, since: datetime | None = None) -> set[str]:
     """Re-derive the residents — all of them, or (``since``) those of the people something happened to
     since then — and apply the difference; the areas whose residents changed."""
+    await conn.execute(_EMPTY_WORK)
     if since is None:
-        await conn.execute(f"CREATE TEMP TABLE ind_new_res ON COMMIT DROP AS {RES_RAW}")
+        await conn.execute(f"INSERT INTO ind_new_res {_NEW_RES_COLUMNS} {RES_RAW}")
         scope = "true"
     else:
         for statement in _TOUCHED_SINCE:
             await conn.execute(statement, since)
-        await conn.execute("ANALYZE ind_changed, ind_touched")  # a few rows, or a million: plan for which
-        await conn.execute(f"CREATE TEMP TABLE ind_new_res ON COMMIT DROP AS {RES_TOUCHED}")
+        await conn.execute("SELECT kith_analyze_rollup_work()")  # a few rows, or a million: plan for which
+        await conn.execute(f"INSERT INTO ind_new_res {_NEW_RES_COLUMNS} {RES_TOUCHED}")
         scope = _TOUCHED
     changed = await conn.fetch(_RESIDENTS_DIFF.format(scope=scope))
     areas = {code for row in changed for code in row.values() if code}
@@ -155,9 +161,7 @@ async def refresh_residents(conn: asyncpg.Connection, since: datetime | None = N
             "indicator_residents.msoa, indicator_residents.registered_on) IS DISTINCT FROM "
             "(excluded.canonical_id, excluded.ward, excluded.lsoa, excluded.msoa, excluded.registered_on)"
         )
-    await conn.execute("DROP TABLE ind_new_res")
-    if since is not None:
-        await conn.execute("DROP TABLE ind_changed, ind_touched")
+    await conn.execute(_EMPTY_WORK)
     return areas
 
 
@@ -173,6 +177,7 @@ async def rebuild_activity(conn: asyncpg.Connection) -> None:
 async def refresh_activity_since(conn: asyncpg.Connection, since: datetime) -> list[tuple[str, date]]:
     """Recompute the person-months that interactions arriving since ``since`` touched; the (area,
     month) pairs they belong to."""
+    await conn.execute("TRUNCATE ind_dirty")
     await conn.execute(_DIRTY_SINCE, since)
     await conn.execute(
         "DELETE FROM indicator_activity a USING ind_dirty d WHERE a.person_id = d.person_id AND a.month = d.month"
@@ -182,7 +187,7 @@ async def refresh_activity_since(conn: asyncpg.Connection, since: datetime) -> l
         "SELECT DISTINCT x.code, d.month FROM ind_dirty d JOIN indicator_residents r ON r.person_id = d.person_id "
         "CROSS JOIN LATERAL (VALUES (r.ward), (r.lsoa), (r.msoa)) x(code) WHERE x.code IS NOT NULL"
     )
-    await conn.execute("DROP TABLE ind_dirty")
+    await conn.execute("TRUNCATE ind_dirty")
     return [(r["code"], r["month"]) for r in rows]
 
 

@@ -11,7 +11,7 @@ were session variables any statement could set, so a statement smuggled into a r
 
 Now a context is only believed with a proof. ``kith_begin`` (which opens every transaction) and
 ``kith_platform_on`` (which widens one to the platform scope) take the service's key — a secret
-held by the service, derived from its audit key, of which the database keeps only a SHA-256
+held by the service (KITH_SERVICE_KEY or service.key), of which the database keeps only a SHA-256
 digest (``kith_service_keys``, registered by ``kith db upgrade``) — and set ``kith.context`` to a
 token: SHA-256 over a random secret the service's role cannot read (``kith_context_secret``), the
 organisation, the platform flag and the transaction's start time. ``kith_current_org()`` and

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app.db import roles
-from tests.conftest import SERVICE_KEY, _plain, fresh_database, make_settings
+from tests.conftest import SERVICE_KEY, _plain, as_the_service, fresh_database, make_settings
 from tests.factories import org_with_token, unique_resident
 
 # Every variable a transaction's context is made of, and the audit key's pads.
@@ -54,7 +54,8 @@ async def _rows_seen(conn, tables: list[str]) -> dict[str, int]:
 
 @pytest.fixture
 async def login_conn(app):
-    conn = await asyncpg.connect(_login_url(app))
+    """A connection as the service opens one: its login, acting as kith_app."""
+    conn = await asyncpg.connect(_login_url(app), server_settings=as_the_service())
     try:
         yield conn
     finally:
@@ -107,12 +108,47 @@ class TestTheServiceLogin:
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await login_conn.execute("INSERT INTO kith_service_keys (digest) VALUES ('\\x00')")
 
+    async def test_as_itself_the_login_can_do_nothing(self, login_conn, platform):
+        """NOINHERIT: kith_app's rights only while acting as kith_app. Stepping out of it (SET ROLE
+        NONE) must not step round the checks that ask whether the caller is kith_app (the trust
+        and grant guards)."""
+        await platform.make_org()
+        await login_conn.execute("SET ROLE NONE")
+        assert await login_conn.fetchval("SELECT current_user") != "kith_app"
+        for statement in (
+            "SELECT count(*) FROM organisations",
+            "UPDATE organisations SET records_consent = true, verifies_identity = true",
+            "SELECT kith_begin(NULL, false, NULL, NULL)",
+        ):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await login_conn.execute(statement)
+
+    async def test_it_can_make_no_temporary_object(self, login_conn):
+        """A temporary view named like a table is searched before it, and outlives the request on
+        a pooled connection: none may be made."""
+        for statement in (
+            "CREATE TEMP VIEW consent_grants AS SELECT 1",
+            "CREATE TEMP TABLE audit_chain_heads (chain smallint)",
+            "CREATE FUNCTION pg_temp.f() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+        ):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await login_conn.execute(statement)
+
+    async def test_every_function_keeps_the_temporary_schema_last(self, owner_conn):
+        """Whatever the caller's search_path, no plpgsql function looks in pg_temp first."""
+        unpinned = await owner_conn.fetch(
+            "SELECT p.oid::regprocedure::text AS f FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang "
+            "WHERE p.pronamespace = 'public'::regnamespace AND (l.lanname = 'plpgsql' OR p.prosecdef) "
+            "AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%pg_temp')"
+        )
+        assert [r["f"] for r in unpinned] == []
+
     async def test_provisioning_again_keeps_the_login_and_its_password(self, app, database_url, data_dir):
         settings = make_settings(database_url, data_dir)
         first = await roles.provision(database_url, settings)
         again = await roles.provision(database_url, settings)
         assert first == again
-        conn = await asyncpg.connect(_plain(again))
+        conn = await asyncpg.connect(_plain(again), server_settings={"role": "kith_app"})
         try:
             assert await conn.fetchval("SELECT session_user") == roles.login_name(
                 make_url(database_url).database
@@ -180,6 +216,16 @@ class TestContextsOnlyTheServiceOpens:
                     seen = await _rows_seen(login_conn, tables)
                 assert seen == {}, (variables, seen)
 
+        # The audit key's pads ride on the connection; nothing derived from them opens a context.
+        ipad = await login_conn.fetchval("SELECT current_setting('kith.audit_ipad', true)")
+        assert ipad, "the service's connections carry the audit pads"
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            async with login_conn.transaction():
+                await login_conn.execute(
+                    "SELECT kith_begin(NULL, true, NULL, sha256(decode(current_setting('kith.audit_opad'), 'hex') "
+                    "|| sha256(decode(current_setting('kith.audit_ipad'), 'hex') "
+                    "|| 'kith service key: transaction contexts'::bytea)))"
+                )
         # Every way into a context wants the key.
         for statement, args in [
             ("SELECT kith_begin($1, true, NULL, $2)", (None, b"not the key")),

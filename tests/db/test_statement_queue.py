@@ -42,14 +42,14 @@ class TestSideQueue:
     async def test_runs_on_a_connection_of_its_own_and_gives_the_session_back(self, app):
         async with app.state.db.session(platform=True) as session:
             own_pid = await session.scalar(text("SELECT pg_backend_pid()"))
-            await session.execute(text("CREATE TEMP TABLE unseen (n int) ON COMMIT DROP"))
+            await session.execute(text("SELECT set_config('kith.probe', 'mine', true)"))
             async with side_queue(session) as reads:
                 side_pid = reads.fetch("SELECT pg_backend_pid()")
-                sees_temp_table = reads.fetch("SELECT to_regclass('pg_temp.unseen') IS NOT NULL")
+                sees_probe = reads.fetch("SELECT coalesce(current_setting('kith.probe', true), '')")
             assert (await side_pid)[0][0] != own_pid
-            assert (await sees_temp_table)[0][0] is False
+            assert (await sees_probe)[0][0] == ""
             # The session's own connection is free for it again.
-            assert await session.scalar(text("SELECT count(*) FROM unseen")) == 0
+            assert await session.scalar(text("SELECT current_setting('kith.probe')")) == "mine"
 
     async def test_none_unless_wanted(self, app):
         async with app.state.db.session(platform=True) as session, side_queue(session, wanted=False) as side:

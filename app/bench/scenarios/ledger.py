@@ -202,7 +202,7 @@ async def run(bench: Bench) -> ScenarioReport:
         "kith_ledger_request alone",
         pairs(accounts, size["transfers"] // 2, seed=3),
         size["clients"],
-        _service_statement(org, bench.settings.service_key()),
+        _service_statement(org, bench.settings.service_secret()),
         role=APP_ROLE,
     )
     # And the statement the service sends when requests arrive while another of theirs runs
@@ -216,7 +216,7 @@ async def run(bench: Bench) -> ScenarioReport:
         "kith_ledger_requests alone",
         pairs(accounts, size["transfers"] // 2, seed=4),
         lanes,
-        _service_statement_together(org, bench.settings.service_key()),
+        _service_statement_together(org, bench.settings.service_secret()),
         role=APP_ROLE,
         together=per_statement,
     )
