@@ -227,12 +227,15 @@ class SyntheticRecord:
 # --- the residents -----------------------------------------------------------------------------------
 
 
-def people(n_people: int, *, seed: int = 0) -> list[SyntheticPerson]:
-    """The true residents: deterministic for (n_people, seed).
+def people(
+    n_people: int, *, seed: int = 0, household_share: float = HOUSEHOLD_SHARE, twin_share: float = TWIN_SHARE
+) -> list[SyntheticPerson]:
+    """The true residents: deterministic for the arguments.
 
-    About 35% live in households of 2 to 5 that share a family name, an address and often a landline;
-    about 1% have a twin in their household (same date of birth, a distinct given name). Unrelated people
-    often share a surname, a given name or a postcode, as they do in a real town.
+    About ``household_share`` (35%) live in households of 2 to 5 that share a family name, an address
+    and often a landline; about ``twin_share`` (1%) have a twin in their household (same date of
+    birth, a distinct given name). Unrelated people often share a surname, a given name or a
+    postcode, as they do in a real town.
     """
     if n_people < 0:
         raise ValueError("n_people must not be negative")
@@ -240,9 +243,9 @@ def people(n_people: int, *, seed: int = 0) -> list[SyntheticPerson]:
     fake = Faker("en_GB")
     fake.seed_instance(seed)
 
-    sizes = _household_sizes(rng, n_people)
+    sizes = _household_sizes(rng, n_people, household_share)
     homes = rng.sample(_address_pool(fake, rng, len(sizes)), len(sizes))
-    twins = _twin_households(rng, sizes, round(n_people * TWIN_SHARE / 2))
+    twins = _twin_households(rng, sizes, round(n_people * twin_share / 2))
     emails: set[str] = set()
     phones: set[str] = set()
     population: list[SyntheticPerson] = []
@@ -275,10 +278,10 @@ def people(n_people: int, *, seed: int = 0) -> list[SyntheticPerson]:
     return population
 
 
-def _household_sizes(rng: random.Random, n_people: int) -> list[int]:
+def _household_sizes(rng: random.Random, n_people: int, share: float) -> list[int]:
     mean = sum(s * w for s, w in zip(HOUSEHOLD_SIZES, HOUSEHOLD_SIZE_WEIGHTS, strict=True))
-    # The chance a household is shared that puts HOUSEHOLD_SHARE of people (not households) in one.
-    shared = HOUSEHOLD_SHARE / (HOUSEHOLD_SHARE + (1 - HOUSEHOLD_SHARE) * mean)
+    # The chance a household is shared that puts ``share`` of people (not households) in one.
+    shared = share / (share + (1 - share) * mean)
     sizes: list[int] = []
     remaining = n_people
     while remaining:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from app.bench.scenarios import identity, indicators, ingest, ledger, profile_read
+from app.bench.scenarios import identity, identity_quality, indicators, ingest, ledger, profile_read
 
-SCENARIOS: dict[str, ModuleType] = {m.NAME: m for m in (profile_read, ingest, ledger, identity, indicators)}
+SCENARIOS: dict[str, ModuleType] = {
+    m.NAME: m for m in (profile_read, ingest, ledger, identity, identity_quality, indicators)
+}
