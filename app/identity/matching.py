@@ -25,7 +25,7 @@ from functools import lru_cache
 
 import jellyfish
 from nicknames import NickNamer
-from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler, Levenshtein
 
 ATTRIBUTES = ("given", "family", "dob", "postcode", "email", "phone")
 LEVELS: dict[str, tuple[str, ...]] = {
@@ -93,13 +93,27 @@ def blocking_keys(p: Profile) -> dict[str, str | None]:
     pg = phonetic(p.given) if p.given else None
     dob = p.dob.isoformat() if p.dob else None
     area = p.postcode.split(" ")[0] if p.postcode else None
+    usable = dob if p.dob is not None and not placeholder_dob(p.dob) else None
     return {
         "bk_dob_family": f"{dob}|{pf}" if dob and pf else None,
         "bk_dob_given": f"{dob}|{pg}" if dob and pg else None,
         "bk_names_area": f"{pg}|{pf}|{area}" if pg and pf and area else None,
         "bk_email": p.email,
         "bk_phone": p.phone,
+        # Keys that survive two of the main fields corrupted or missing: each leaves out a name
+        # and the date of birth, or both names, or the address. Their blocks stay small: a
+        # postcode unit holds a few dozen people, a date of birth within a district a handful,
+        # and both names' codes (in either order) few but the commonest.
+        "bk_family_postcode": f"{pf}|{p.postcode}" if pf and p.postcode else None,
+        "bk_given_postcode": f"{pg}|{p.postcode}" if pg and p.postcode else None,
+        "bk_dob_area": f"{usable}|{area}" if usable and area else None,
+        "bk_names": "|".join(sorted((pg, pf))) if pg and pf else None,
     }
+
+
+def placeholder_dob(d: date) -> bool:
+    """A date of birth a case system puts where it has none (1900-01-01, the 1st of January)."""
+    return d.year <= 1900 or (d.month == 1 and d.day == 1)
 
 
 def probe_keys(p: Profile, own: dict[str, str | None] | None = None) -> set[tuple[str, str]]:
@@ -121,6 +135,9 @@ def probe_keys(p: Profile, own: dict[str, str | None] | None = None) -> set[tupl
                 probes.add(("bk_dob_family", f"{p.dob.isoformat()}|{pg}"))
             if area:
                 probes.add(("bk_names_area", f"{pf}|{pg}|{area}"))
+            if p.postcode:
+                probes.add(("bk_family_postcode", f"{pg}|{p.postcode}"))
+                probes.add(("bk_given_postcode", f"{pf}|{p.postcode}"))
     return probes
 
 
@@ -162,6 +179,10 @@ def _compare_dob(a: date | None, b: date | None) -> str | None:
         return None
     if a == b:
         return "exact"
+    if placeholder_dob(a) or placeholder_dob(b):
+        return None  # a placeholder says nothing either way
+    if DamerauLevenshtein.distance(a.strftime("%Y%m%d"), b.strftime("%Y%m%d")) <= 1:
+        return "partial"  # one digit mistyped, or two next to each other transposed
     same = (a.year == b.year) + (a.month == b.month) + (a.day == b.day)
     if same == 2:
         if (

@@ -24,7 +24,17 @@ class PersonMatch(MatchColumns, Base):
     __tablename__ = "person_match"
     __table_args__ = tuple(
         Index(f"ix_person_match_{key}", key, postgresql_where=text(f"{key} IS NOT NULL"))
-        for key in ("bk_dob_family", "bk_dob_given", "bk_email", "bk_names_area", "bk_phone")
+        for key in (
+            "bk_dob_family",
+            "bk_dob_given",
+            "bk_email",
+            "bk_names_area",
+            "bk_phone",
+            "bk_family_postcode",
+            "bk_given_postcode",
+            "bk_dob_area",
+            "bk_names",
+        )
     )
 
     record_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)  # person_records.id

@@ -25,8 +25,13 @@ BLOCK_COLUMNS = (
     "bk_names_area",
     "bk_email",
     "bk_phone",
+    "bk_family_postcode",
+    "bk_given_postcode",
+    "bk_dob_area",
+    "bk_names",
 )
 MATCH_COLUMNS = ("m_given", "m_family", "m_dob", "m_postcode", *BLOCK_COLUMNS)
+_ORG = len(BLOCK_COLUMNS) + 1  # CANDIDATES' parameter after the key arrays: the organisation resolving
 
 # Every stored record sharing a blocking key with the probes (one array of keys per blocking column,
 # in BLOCK_COLUMNS order), from the narrow table kept for matching. Row-level security decides which
@@ -35,8 +40,8 @@ MATCH_COLUMNS = ("m_given", "m_family", "m_dob", "m_postcode", *BLOCK_COLUMNS)
 # that organisation holds an id for the record's person already (its own records' people, and
 # those it is linked to otherwise: a card shown, a merge). Without $6 (NULL), neither.
 CANDIDATES = (
-    "SELECT c.*, c.org_id IS NOT DISTINCT FROM $6::uuid AS own, c.org_id IS NOT DISTINCT FROM $6::uuid "
-    "OR EXISTS (SELECT 1 FROM org_people o WHERE o.org_id = $6::uuid AND o.canonical_id = c.canonical_id) "
+    f"SELECT c.*, c.org_id IS NOT DISTINCT FROM ${_ORG}::uuid AS own, c.org_id IS NOT DISTINCT FROM ${_ORG}::uuid "
+    f"OR EXISTS (SELECT 1 FROM org_people o WHERE o.org_id = ${_ORG}::uuid AND o.canonical_id = c.canonical_id) "
     "AS held FROM ("
     + " UNION ALL ".join(
         f"SELECT '{column}'::text AS block, m.{column} AS key, m.record_id, m.canonical_id, m.m_given, "
