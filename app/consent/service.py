@@ -296,6 +296,7 @@ async def grant(
         row.confirmed_at = now
     session.add(row)
     await session.flush()
+    await _keep_confirm_links(session, [(row, token)])
     await _issue_receipt(session, row, "granted", now)
     await events.record_events(session, "consent.granted", {org_id: _event_payload(row)})
     _audit_grant(session, actor, row)
@@ -312,11 +313,23 @@ async def _trusted_to_record(session: AsyncSession, org_id: uuid.UUID) -> bool:
 
 
 def _awaiting(row: ConsentGrant) -> str:
-    """Mark ``row`` as awaiting the resident; the token of the link that confirms it."""
-    token = secrets.token_urlsafe(24)
+    """Mark ``row`` as awaiting the resident; the token of the link that confirms it (kept by
+    :func:`_keep_confirm_links` once the row is written)."""
     row.confirmed_at = None
-    row.confirm_token_hash = hash_secret(token)
-    return token
+    return secrets.token_urlsafe(24)
+
+
+async def _keep_confirm_links(session: AsyncSession, rows: list[tuple[ConsentGrant, str | None]]) -> None:
+    """Keep the hash of each confirmation link's token on its grant. In the platform scope: the
+    link confirms a grant with no sign-in, so the organisation's own transaction may not set it
+    (kith_grant_guard refuses it there) — or a partner could confirm its own grants."""
+    links = [{"id": row.id, "hash": hash_secret(token)} for row, token in rows if token is not None]
+    if not links:
+        return
+    async with platform_scope(session):
+        await session.execute(
+            text("UPDATE consent_grants SET confirm_token_hash = :hash WHERE id = :id"), links
+        )
 
 
 async def _tell_resident(
@@ -532,6 +545,7 @@ async def grants_by_org(
         organisation = await repo.organisation(session, org_id)
         issued = [_receipt_columns(session, row, "granted", now, organisation) for row in fresh]
         await repo.insert_grants(session, fresh, issued)
+        await _keep_confirm_links(session, list(zip(fresh, tokens, strict=True)))
         await events.record_many(session, "consent.granted", [(org_id, _event_payload(row)) for row in fresh])
         canonical = await repo.canonical_ids(session, [row.org_person_id for row in fresh])
         name = organisation.name if organisation else "An organisation"

@@ -280,3 +280,78 @@ class TestContextsOnlyTheServiceOpens:
                 "'single', NULL, NULL, NULL)",
                 uuid.uuid4(),
             )
+
+
+class TestWhatAPartnersStatementCannotWrite:
+    """Inside its own organisation's transaction, a smuggled statement sees that organisation's
+    rows: it still may not write balances, ids for other people, or a resident's confirmation."""
+
+    async def test_balances_and_accounts_are_the_platforms_to_write(self, platform, login_conn, owner_conn):
+        org = (await platform.make_org()).id
+        account = uuid.uuid4()
+        await owner_conn.execute(
+            "INSERT INTO ledger_accounts (id, kind, owner_kind, org_id, debits_must_not_exceed_credits) "
+            "VALUES ($1, 'operating', 'organisation', $2, true)",
+            account,
+            org,
+        )
+        async with login_conn.transaction():
+            await login_conn.execute("SELECT kith_begin($1, false, NULL, $2)", org, SERVICE_KEY)
+            assert (
+                await login_conn.fetchval("SELECT count(*) FROM ledger_accounts WHERE id = $1", account) == 1
+            )
+            updated = await login_conn.execute(
+                "UPDATE ledger_accounts SET credits_posted = 1000000000, debits_must_not_exceed_credits = false "
+                "WHERE id = $1",
+                account,
+            )
+            assert updated == "UPDATE 0"
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            async with login_conn.transaction():
+                await login_conn.execute("SELECT kith_begin($1, false, NULL, $2)", org, SERVICE_KEY)
+                await login_conn.execute(
+                    "INSERT INTO ledger_accounts (id, kind, owner_kind, org_id, debits_must_not_exceed_credits) "
+                    "VALUES ($1, 'issuance', 'platform', $2, false)",
+                    uuid.uuid4(),
+                    org,
+                )
+        assert (
+            await owner_conn.fetchval("SELECT credits_posted FROM ledger_accounts WHERE id = $1", account)
+            == 0
+        )
+
+    async def test_no_confirmation_link_of_its_own_making(self, client, platform, login_conn, owner_conn):
+        org, headers = await org_with_token(platform, "people:write people:read consent:write", trusted=False)
+        made = await client.post("/v1/people", json=unique_resident(), headers=headers)
+        mine = uuid.UUID(made.json()["person_id"])
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="platform's to make"):
+            async with login_conn.transaction():
+                await login_conn.execute("SELECT kith_begin($1, false, NULL, $2)", org, SERVICE_KEY)
+                await login_conn.execute(
+                    "INSERT INTO consent_grants (id, org_id, org_person_id, purpose, categories, method, granted_by, "
+                    "confirm_token_hash) VALUES ($1, $2, $3, 'service_delivery', ARRAY['identity'], 'portal', 'x', "
+                    "encode(sha256('attacker-token'), 'hex'))",
+                    uuid.uuid4(),
+                    org,
+                    mine,
+                )
+        # The service's own grant awaiting the resident still gets its link (set in the platform scope).
+        asked = await client.post(
+            f"/v1/people/{mine}/consents",
+            json={"purpose": "service_delivery", "categories": ["contact"], "method": "recorded_by_org",
+                  "evidence": {"kind": "written", "reference": "form 7"}},
+            headers=headers,
+        )  # fmt: skip
+        assert asked.status_code in (200, 201), asked.text
+        assert await owner_conn.fetchval(
+            "SELECT confirm_token_hash IS NOT NULL FROM consent_grants WHERE org_person_id = $1", mine
+        )
+
+    async def test_a_purpose_left_on_the_connection_goes_with_the_next_context(self, platform, login_conn):
+        org = (await platform.make_org()).id
+        await login_conn.execute("SELECT set_config('kith.purpose', 'research', false)")
+        async with login_conn.transaction():
+            await login_conn.execute("SELECT kith_begin($1, false, NULL, $2)", org, SERVICE_KEY)
+            assert (
+                await login_conn.fetchval("SELECT coalesce(current_setting('kith.purpose', true), '')") == ""
+            )
