@@ -93,21 +93,19 @@ def blocking_keys(p: Profile) -> dict[str, str | None]:
     pg = phonetic(p.given) if p.given else None
     dob = p.dob.isoformat() if p.dob else None
     area = p.postcode.split(" ")[0] if p.postcode else None
-    usable = dob if p.dob is not None and not placeholder_dob(p.dob) else None
     return {
         "bk_dob_family": f"{dob}|{pf}" if dob and pf else None,
         "bk_dob_given": f"{dob}|{pg}" if dob and pg else None,
         "bk_names_area": f"{pg}|{pf}|{area}" if pg and pf and area else None,
         "bk_email": p.email,
         "bk_phone": p.phone,
-        # Keys that survive two of the main fields corrupted or missing: each leaves out a name
-        # and the date of birth, or both names, or the address. Their blocks stay small: a
-        # postcode unit holds a few dozen people, a date of birth within a district a handful,
-        # and both names' codes (in either order) few but the commonest.
+        # Keys that survive two of the main fields corrupted or missing: each leaves out a name and
+        # the date of birth, and a postcode unit holds a few dozen people. (Tried and dropped: both
+        # names' codes without an address — at 1,000,000 people the commonest pairs gather
+        # hundreds and batches fell to a fifth of their speed; the date of birth with the district
+        # — what it finds has both names wrong, which can only ever be a review.)
         "bk_family_postcode": f"{pf}|{p.postcode}" if pf and p.postcode else None,
         "bk_given_postcode": f"{pg}|{p.postcode}" if pg and p.postcode else None,
-        "bk_dob_area": f"{usable}|{area}" if usable and area else None,
-        "bk_names": "|".join(sorted((pg, pf))) if pg and pf else None,
     }
 
 

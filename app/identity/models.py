@@ -32,8 +32,6 @@ class PersonMatch(MatchColumns, Base):
             "bk_phone",
             "bk_family_postcode",
             "bk_given_postcode",
-            "bk_dob_area",
-            "bk_names",
         )
     )
 

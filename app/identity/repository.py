@@ -27,8 +27,6 @@ BLOCK_COLUMNS = (
     "bk_phone",
     "bk_family_postcode",
     "bk_given_postcode",
-    "bk_dob_area",
-    "bk_names",
 )
 MATCH_COLUMNS = ("m_given", "m_family", "m_dob", "m_postcode", *BLOCK_COLUMNS)
 _ORG = len(BLOCK_COLUMNS) + 1  # CANDIDATES' parameter after the key arrays: the organisation resolving

@@ -89,8 +89,6 @@ class MatchColumns:
     bk_phone: Mapped[str | None] = mapped_column(Text)
     bk_family_postcode: Mapped[str | None] = mapped_column(Text)
     bk_given_postcode: Mapped[str | None] = mapped_column(Text)
-    bk_dob_area: Mapped[str | None] = mapped_column(Text)
-    bk_names: Mapped[str | None] = mapped_column(Text)
 
 
 class PersonRecord(MatchColumns, Base):

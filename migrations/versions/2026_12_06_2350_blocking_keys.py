@@ -6,14 +6,9 @@ Create Date: 2026-12-06 23:50
 
 Every blocking key so far needed the date of birth with one name's phonetic code, or both names'
 codes with the postcode district: a record with two of its four main fields corrupted or missing
-was often never compared with its person's other records. Four keys more, on person_records and on
-person_match (where they are indexed):
-
-- ``bk_family_postcode`` and ``bk_given_postcode``: one name's code with the full postcode (no date
-  of birth, the other name free);
-- ``bk_dob_area``: the date of birth with the postcode district (no name; never a placeholder
-  date, 1900-01-01 or a 1st of January, which would gather thousands);
-- ``bk_names``: both names' codes in either order (no date of birth, no address).
+was often never compared with its person's other records. Two keys more, on person_records and on
+person_match (where they are indexed): one name's phonetic code with the full postcode, the
+other name and the date of birth free (``bk_family_postcode``, ``bk_given_postcode``).
 
 Existing rows get the keys their stored keys and columns let SQL derive (a name's code is in the
 older keys); a record with neither its date of birth nor a district kept no code of a name, and
@@ -29,7 +24,7 @@ down_revision = "2026_12_06_no_temp_objects"
 branch_labels = None
 depends_on = None
 
-KEYS = ("bk_family_postcode", "bk_given_postcode", "bk_dob_area", "bk_names")
+KEYS = ("bk_family_postcode", "bk_given_postcode")
 TABLES = ("person_records", "person_match")
 
 # Each name's phonetic code as the older keys hold it: 'dob|family' and 'dob|given', or
@@ -41,14 +36,8 @@ UPDATE public.{{table}} SET
   bk_family_postcode = CASE WHEN {_FAMILY} IS NOT NULL AND m_postcode IS NOT NULL
                             THEN {_FAMILY} || '|' || m_postcode END,
   bk_given_postcode = CASE WHEN {_GIVEN} IS NOT NULL AND m_postcode IS NOT NULL
-                           THEN {_GIVEN} || '|' || m_postcode END,
-  bk_dob_area = CASE WHEN m_dob IS NOT NULL AND m_postcode IS NOT NULL AND extract(year FROM m_dob) > 1900
-                          AND NOT (extract(month FROM m_dob) = 1 AND extract(day FROM m_dob) = 1)
-                     THEN m_dob::text || '|' || split_part(m_postcode, ' ', 1) END,
-  bk_names = CASE WHEN {_FAMILY} IS NOT NULL AND {_GIVEN} IS NOT NULL
-                  THEN least({_GIVEN} COLLATE "C", {_FAMILY} COLLATE "C") || '|'
-                       || greatest({_GIVEN} COLLATE "C", {_FAMILY} COLLATE "C") END
- WHERE bk_dob_family IS NOT NULL OR bk_dob_given IS NOT NULL OR bk_names_area IS NOT NULL OR m_dob IS NOT NULL
+                           THEN {_GIVEN} || '|' || m_postcode END
+ WHERE m_postcode IS NOT NULL AND (bk_dob_family IS NOT NULL OR bk_dob_given IS NOT NULL OR bk_names_area IS NOT NULL)
 """
 
 
