@@ -1,6 +1,7 @@
 """The scenarios of kith bench, by name, in the order they run. A scenario is a module with ``NAME``
 and ``async def run(bench: Bench) -> ScenarioReport`` that seeds what it needs into the run's
-database; adding one is one more module in this tuple."""
+database (and ``BY_DEFAULT = False`` if it runs only when named); adding one is one more module in
+this tuple."""
 
 from __future__ import annotations
 

@@ -26,6 +26,8 @@ from app.bench.report import Check, Figures, Measurement, ScenarioReport
 from app.identity.evaluation import Quality, pair_quality
 
 NAME = "identity-quality"
+# Run only when named: at full size it resolves 760,000 records four times over, Splink beside.
+BY_DEFAULT = False
 TARGET = "F1 ≥ Splink's − 0.01 at precision ≥ 0.995 (typical, hard; one organisation and two); recall ≥ 0.97 on typical"
 FLOOR = "Splink 5 on the same records and fields, same run"
 SIZES = {"full": 100_000, "quick": 5_000, "tiny": 300}
