@@ -27,7 +27,9 @@ _MATCH_COLUMNS = list(match_columns({}).keys())
 def attributes_of(record: synthetic.SyntheticRecord) -> dict[str, Any]:
     """The record's attributes as the API would have normalised them."""
     body = PersonIn.model_validate(record.as_payload())
-    attributes, _errors = normalise(body.model_dump(exclude={"verified", "external_ref"}, exclude_none=True))
+    attributes, _errors, _dropped = normalise(
+        body.model_dump(exclude={"verified", "external_ref"}, exclude_none=True)
+    )
     return attributes.values
 
 

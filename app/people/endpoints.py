@@ -46,8 +46,10 @@ Purpose = Query(
 )
 async def register_person(body: PersonIn, ctx: Context = tenant("people:write")):
     """Register a record of a resident: 201 new to the organisation, 200 one of its own people, 202 possibly one of them (held for its reviewers)."""
-    r, grant = await service.register(ctx.session, ctx.principal, body)
-    content = PersonCreated(person_id=r.person_id, resolution={"status": r.status}, consent=grant)
+    r, grant, warnings = await service.register(ctx.session, ctx.principal, body)
+    content = PersonCreated(
+        person_id=r.person_id, resolution={"status": r.status}, consent=grant, warnings=warnings
+    )
     return JSONResponse(content.model_dump(mode="json"), status_code=_STATUS_CODES[r.status])
 
 

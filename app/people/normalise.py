@@ -32,6 +32,11 @@ class FieldError(ValueError):
         self.message = message
 
 
+class Dropped(FieldError):
+    """A bad optional value (SPEC: a phone the validator refuses, an implausible date of birth):
+    the value is left out, the rest of the record kept, and the answer warns of it."""
+
+
 def tidy(value: str) -> str:
     """NFC, no control characters, single spaces, trimmed."""
     if value.isascii() and value.isprintable():  # nearly every value: only its spacing to tidy
@@ -142,7 +147,7 @@ def _e164(value: str) -> str | None:
 def phone(field: str, value: str) -> str:
     normalised = _e164(tidy(value))
     if normalised is None:
-        raise FieldError(field, "is not a valid phone number (UK numbers may omit +44)")
+        raise Dropped(field, "is not a valid phone number (UK numbers may omit +44)")
     return normalised
 
 
@@ -176,9 +181,9 @@ def _today() -> date:
 def date_of_birth(field: str, value: date, today: date | None = None) -> date:
     today = today or _today()
     if value > today:
-        raise FieldError(field, "must not be in the future")
+        raise Dropped(field, "must not be in the future")
     if value < _earliest_birth(today):
-        raise FieldError(field, f"must not be more than {MAX_AGE_YEARS} years ago")
+        raise Dropped(field, f"must not be more than {MAX_AGE_YEARS} years ago")
     return value
 
 
@@ -231,16 +236,20 @@ class Attributes:
         return self.values.get(attribute)
 
 
-def normalise(raw: dict[str, Any], prefix: str = "") -> tuple[Attributes, list[FieldError]]:
-    """Validate and normalise every attribute present in ``raw``; all problems, not just the first."""
+def normalise(raw: dict[str, Any], prefix: str = "") -> tuple[Attributes, list[FieldError], list[FieldError]]:
+    """Validate and normalise every attribute present in ``raw``: the values, the errors (all of
+    them, not just the first) and the warnings (values dropped: :class:`Dropped`)."""
     values: dict[str, Any] = {}
     errors: list[FieldError] = []
+    dropped: list[FieldError] = []
     for attribute, check in _CHECKS.items():
         value = raw.get(attribute)
         if value is None:
             continue
         try:
             values[attribute] = check(prefix + attribute, value)
+        except Dropped as exc:
+            dropped.append(exc)
         except FieldError as exc:
             errors.append(exc)
-    return Attributes(values), errors
+    return Attributes(values), errors, dropped

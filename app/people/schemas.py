@@ -60,10 +60,22 @@ class Resolution(ResponseModel):
     )
 
 
+class FieldWarning(ResponseModel):
+    field: str
+    message: str
+
+
+_WARNINGS = (
+    "Values left out of the record, the rest kept: a phone number the validator refuses, an "
+    "implausible date of birth (in the future, or more than 120 years ago)"
+)
+
+
 class PersonCreated(ResponseModel):
     person_id: uuid.UUID = Field(description="The organisation's own id for this person")
     resolution: Resolution
     consent: GrantOut | None = Field(None, description="The grant recorded with the registration, if any")
+    warnings: list[FieldWarning] = Field(default_factory=list, description=_WARNINGS)
 
 
 class BatchResult(ResponseModel):
@@ -74,6 +86,7 @@ class BatchResult(ResponseModel):
     person_id: uuid.UUID | None = None
     consent_id: uuid.UUID | None = None
     errors: list[dict[str, Any]] | None = None
+    warnings: list[FieldWarning] | None = Field(None, description=_WARNINGS)
 
 
 class BatchOut(ResponseModel):

@@ -46,26 +46,33 @@ async def _verifies(session: AsyncSession, principal: Principal) -> bool:
 
 
 def _submission(
-    body: AttributesIn, external_ref: str | None, verifying: bool = True
-) -> tuple[identity_service.Submission | None, list]:
+    body: AttributesIn, external_ref: str | None, verifying: bool = True, *, dropping: bool = True
+) -> tuple[identity_service.Submission | None, list, list]:
+    """The record as identity resolution takes it; or None and the errors. ``dropping``: a bad
+    optional value (a phone the validator refuses, an implausible date of birth) is left out and
+    answered as a warning, the rest of the record kept (SPEC §2), as a registration does; else it
+    is an error, as for a correction, which asks for that very value."""
     raw = body.model_dump(exclude={"verified", "external_ref", "consent"}, exclude_none=True)
-    attributes, errors = normalise(raw)
-    missing_verified = [a for a in body.verified if a not in attributes.values]
+    attributes, errors, dropped = normalise(raw)
+    if not dropping:
+        errors, dropped = errors + dropped, []
+    gone = {e.field for e in dropped}
+    missing_verified = [a for a in body.verified if a not in attributes.values and a not in gone]
     errors += [FieldError("verified", f"'{a}' is marked verified but not given") for a in missing_verified]
     if errors:
-        return None, _field_errors(errors)
-    verified = frozenset(body.verified) if verifying else frozenset()
-    return identity_service.Submission(attributes, external_ref, verified), []
+        return None, _field_errors(errors), []
+    verified = frozenset(a for a in body.verified if a not in gone) if verifying else frozenset()
+    return identity_service.Submission(attributes, external_ref, verified), [], _field_errors(dropped)
 
 
 async def register(
     session: AsyncSession, principal: Principal, body: PersonIn
-) -> tuple[identity_service.Resolution, dict[str, Any] | None]:
+) -> tuple[identity_service.Resolution, dict[str, Any] | None, list[dict[str, str]]]:
     """Resolve one record to a person and store it, with the consent the organisation captured at
     the same time, if any. The answer speaks only of the organisation's own records: created (new
     to it), matched (one of its people) or review (possibly one of them)."""
     verifying = bool(body.verified) and await _verifies(session, principal)
-    submission, errors = _submission(body, body.external_ref, verifying)
+    submission, errors, warnings = _submission(body, body.external_ref, verifying)
     if submission is None:
         raise ValidationFailed(f"Invalid: {', '.join(e['field'] for e in errors)}.", errors=errors)
     if not submission.attributes.values:
@@ -78,7 +85,7 @@ async def register(
         if "consent:write" not in principal.scopes:
             raise _consent_scope_needed()
         grant, _ = await consent_service.grant_by_org(session, principal, resolution.person_id, body.consent)
-    return resolution, grant
+    return resolution, grant, warnings
 
 
 async def register_batch(
@@ -96,6 +103,7 @@ async def register_batch(
     now = datetime.now(UTC)
     verifying = await _verifies(session, principal)
     valid: list[tuple[int, identity_service.Submission, Any]] = []
+    dropped: dict[int, list[dict[str, str]]] = {}  # values left out of a record, by its index
 
     async def validated() -> AsyncIterator[list[identity_service.Submission]]:
         """The valid submissions a chunk at a time; the bad ones answered by index."""
@@ -118,7 +126,9 @@ async def register_batch(
                     ],
                 }
                 continue
-            submission, errors = _submission(body, body.external_ref, verifying)
+            submission, errors, warnings = _submission(body, body.external_ref, verifying)
+            if warnings:
+                dropped[index] = warnings
             if submission is None or not submission.attributes.values:
                 results[index] = {
                     "index": index,
@@ -150,6 +160,8 @@ async def register_batch(
     consenting = []
     for (index, _, consent), r in zip(valid, resolutions, strict=True):
         results[index] = {"index": index, "status": r.status, "person_id": r.person_id}
+        if index in dropped:
+            results[index]["warnings"] = dropped[index]  # type: ignore[index]
         if consent is not None:
             consenting.append((index, r.person_id, consent))
     granted = await consent_service.grants_by_org(session, principal, [(p, c) for _, p, c in consenting])
@@ -237,7 +249,7 @@ def _new_claims(
     """The attributes a PATCH-like body asserts, and their claims stamped now; 422 if none or bad.
     ``verifying``: whether the asserter may mark values verified (an organisation that checked
     them may; a resident's own word is a resident claim, not a verification)."""
-    submission, errors = _submission(body, None, verifying)
+    submission, errors, _ = _submission(body, None, verifying, dropping=False)
     if submission is None:
         raise ValidationFailed(f"Invalid: {', '.join(e['field'] for e in errors)}.", errors=errors)
     if not submission.attributes.values:
@@ -374,7 +386,8 @@ async def search(session: AsyncSession, principal: Principal, body: SearchIn) ->
     """The caller's own people most like the search, best first. Row-level security keeps the
     search to the organisation's own records: it never reaches the rest of the platform."""
     raw = body.model_dump(exclude={"limit", "postcode"}, exclude_none=True)
-    attributes, errors = normalise(raw)
+    attributes, errors, dropped = normalise(raw)
+    errors += dropped  # a search asks for these very values: a bad one is an error
     try:
         pc = normalise_postcode("postcode", body.postcode) if body.postcode else None
     except FieldError as exc:
