@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import functools
 import random
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -295,8 +296,6 @@ def _faker(locale: str, seed: int) -> Faker:
 
 def _ascii_name(name: str) -> str:
     """The name as an English case system would often type it (accents dropped), one word."""
-    import unicodedata
-
     plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     plain = "".join(c for c in plain.split(" ")[0] if c.isalpha() or c in "-'")
     return plain[:1].upper() + plain[1:] if len(plain) > 1 else ""

@@ -68,9 +68,8 @@ async def _kith(bench: Bench, records, label: str, sources: int) -> tuple[dict[s
     finally:
         await owner.close()
     source_of = {c.org_id: n for n, c in enumerate(clients)}
-    return {f"{source_of[r['org_id']]}:{r['external_ref']}": str(r["canonical_id"]) for r in rows}, len(
-        records
-    ) / elapsed
+    clusters = {f"{source_of[r['org_id']]}:{r['external_ref']}": str(r["canonical_id"]) for r in rows}
+    return clusters, len(records) / elapsed
 
 
 def _figures(q: Quality) -> dict[str, float]:
