@@ -551,11 +551,28 @@ def identity_train(
     """Re-estimate the matching parameters (m and u) from the records held, and use them."""
     from app.identity import service
 
-    params, pairs = asyncio.run(_as_operator(lambda s, p: service.train(s, p, sample)))
+    done = asyncio.run(_as_operator(lambda s, p: service.train(s, p, sample)))
+    params = done.params
     if as_json:
-        typer.echo(json.dumps({"candidate_pairs": pairs, **params.to_json()}))
+        typer.echo(
+            json.dumps(
+                {
+                    "candidate_pairs": done.pairs,
+                    "labels": done.labels,
+                    "agreed": done.agreed,
+                    "agreed_before": done.agreed_before,
+                    "adopted": done.adopted,
+                    **params.to_json(),
+                }
+            )
+        )
         return
-    typer.echo(f"estimated from {pairs} candidate pairs; match weights (log2 m/u) now:")
+    typer.echo(
+        f"estimated from {done.pairs} candidate pairs; on {done.labels} reviewers' decisions it agrees with "
+        f"{done.agreed} (the parameters in use: {done.agreed_before}): "
+        + ("adopted" if done.adopted else "NOT adopted, the parameters in use are kept")
+    )
+    typer.echo("match weights (log2 m/u) of the estimate:")
     for attribute, levels in params.m.items():
         weights = ", ".join(f"{lv} {params.weight(attribute, lv):+.1f}" for lv in levels)
         typer.echo(f"  {attribute:9} {weights}")

@@ -11,7 +11,9 @@ from the data by expectation–maximisation (:func:`estimate_parameters`).
 Fellegi–Sunter assumes attributes disagree independently, which households break: parents,
 children and twins share surname, address and landline. So on top of the weights, two
 *disagreement rules* say what no weight can outvote: a clear given-name disagreement together with a
-clear date-of-birth disagreement is a different person; either one alone can at most be a review.
+clear date-of-birth disagreement is a different person (a household); a given name that clearly
+differs where the birthday agrees (a twin), or a birthday that clearly differs where the names
+agree, can at most be a review (:func:`_rule_index`).
 """
 
 from __future__ import annotations
@@ -27,30 +29,47 @@ import jellyfish
 from nicknames import NickNamer
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler, Levenshtein
 
-ATTRIBUTES = ("given", "family", "dob", "postcode", "email", "phone")
+ATTRIBUTES = ("given", "family", "dob", "address", "email", "phone")
 LEVELS: dict[str, tuple[str, ...]] = {
-    "given": ("exact", "nickname", "close", "different"),
+    "given": ("exact", "nickname", "close", "initial", "different"),
     "family": ("exact", "close", "different"),
     "dob": ("exact", "partial", "different"),
-    "postcode": ("exact", "sector", "different"),
+    # uprn: the same property reference; exact: postcode and house number and street; postcode: the
+    # postcode, lines not both known; line: house number and street in the same town or district
+    # with the postcode mistyped; sector: the postcode's sector (or the postcode, another house).
+    "address": ("uprn", "exact", "postcode", "line", "sector", "different"),
     "email": ("exact", "local", "different"),
     "phone": ("exact", "different"),
 }
 
 # Defaults, from what UK administrative data usually shows; estimate_parameters() refines them.
 DEFAULT_M: dict[str, dict[str, float]] = {
-    "given": {"exact": 0.82, "nickname": 0.07, "close": 0.08, "different": 0.03},
+    "given": {"exact": 0.80, "nickname": 0.07, "close": 0.08, "initial": 0.02, "different": 0.03},
     "family": {"exact": 0.88, "close": 0.09, "different": 0.03},
     "dob": {"exact": 0.93, "partial": 0.05, "different": 0.02},
-    "postcode": {"exact": 0.72, "sector": 0.04, "different": 0.24},
+    "address": {
+        "uprn": 0.05,
+        "exact": 0.55,
+        "postcode": 0.12,
+        "line": 0.03,
+        "sector": 0.03,
+        "different": 0.22,
+    },
     "email": {"exact": 0.85, "local": 0.05, "different": 0.10},
     "phone": {"exact": 0.85, "different": 0.15},
 }
 DEFAULT_U: dict[str, dict[str, float]] = {
-    "given": {"exact": 0.02, "nickname": 0.002, "close": 0.005, "different": 0.973},
+    "given": {"exact": 0.02, "nickname": 0.002, "close": 0.005, "initial": 0.001, "different": 0.972},
     "family": {"exact": 0.006, "close": 0.003, "different": 0.991},
     "dob": {"exact": 0.00004, "partial": 0.0004, "different": 0.99956},
-    "postcode": {"exact": 0.0003, "sector": 0.003, "different": 0.9967},
+    "address": {
+        "uprn": 0.000005,
+        "exact": 0.00002,
+        "postcode": 0.0003,
+        "line": 0.00002,
+        "sector": 0.003,
+        "different": 0.996655,
+    },
     "email": {"exact": 0.00001, "local": 0.00002, "different": 0.99997},
     "phone": {"exact": 0.0002, "different": 0.9998},
 }
@@ -68,6 +87,9 @@ class Profile:
     postcode: str | None = None
     email: str | None = None
     phone: str | None = None
+    line: str | None = None  # house number and street (people.normalise.address_line_key)
+    town: str | None = None  # folded
+    uprn: str | None = None
 
 
 @lru_cache(maxsize=200_000)
@@ -106,6 +128,9 @@ def blocking_keys(p: Profile) -> dict[str, str | None]:
         # — what it finds has both names wrong, which can only ever be a review.)
         "bk_family_postcode": f"{pf}|{p.postcode}" if pf and p.postcode else None,
         "bk_given_postcode": f"{pg}|{p.postcode}" if pg and p.postcode else None,
+        # The house (number and street) in its postcode district: no name and no date of birth,
+        # and it survives a postcode mistyped; a house holds a household, so the key stays small.
+        "bk_line_district": f"{p.line}|{area}" if p.line and area and p.line[0] != "|" else None,
     }
 
 
@@ -151,6 +176,8 @@ def _compare_given(a: str | None, b: str | None) -> str | None:
         return "nickname"
     if _close(a, b):
         return "close"
+    if (len(a) == 1 or len(b) == 1) and a[0] == b[0]:
+        return "initial"  # "J" for John
     return "different"
 
 
@@ -195,12 +222,26 @@ def _compare_dob(a: date | None, b: date | None) -> str | None:
     return "different"
 
 
-def _compare_postcode(a: str | None, b: str | None) -> str | None:
-    if not a or not b:
+def _compare_address(a: Profile, b: Profile) -> str | None:
+    if a.uprn and b.uprn:
+        if a.uprn == b.uprn:
+            return "uprn"
+        if a.postcode != b.postcode:
+            return "different"
+    lines = a.line is not None and b.line is not None
+    if a.postcode and b.postcode and a.postcode == b.postcode:
+        if not lines or a.line == b.line:
+            return "exact" if lines else "postcode"
+        # the same postcode, another house (or the number mistyped)
+        return "postcode" if a.line.split("|", 1)[1] == b.line.split("|", 1)[1] else "sector"  # type: ignore[union-attr]
+    if lines and a.line == b.line and a.line.split("|", 1)[0]:  # type: ignore[union-attr]
+        if (a.postcode and b.postcode and a.postcode.split(" ")[0] == b.postcode.split(" ")[0]) or (
+            a.town and a.town == b.town
+        ):
+            return "line"  # the same house, the postcode mistyped (or missing)
+    if not a.postcode or not b.postcode:
         return None
-    if a == b:
-        return "exact"
-    return "sector" if a[:-2] == b[:-2] else "different"
+    return "sector" if a.postcode[:-2] == b.postcode[:-2] else "different"
 
 
 def _compare_email(a: str | None, b: str | None) -> str | None:
@@ -217,7 +258,7 @@ def _compare_phone(a: str | None, b: str | None) -> str | None:
     return "exact" if a == b else "different"
 
 
-_RANK = {"exact": 3, "nickname": 2, "close": 2, "different": 0, None: 1}
+_RANK = {"exact": 3, "nickname": 2, "close": 2, "initial": 1, "different": 0, None: 1}
 
 
 def levels(a: Profile, b: Profile) -> tuple[str | None, ...]:
@@ -232,7 +273,7 @@ def levels(a: Profile, b: Profile) -> tuple[str | None, ...]:
         given,
         family,
         _compare_dob(a.dob, b.dob),
-        _compare_postcode(a.postcode, b.postcode),
+        _compare_address(a, b),
         _compare_email(a.email, b.email),
         _compare_phone(a.phone, b.phone),
     )
@@ -269,7 +310,15 @@ class Parameters:
 
     @classmethod
     def from_json(cls, data: dict) -> Parameters:
-        return cls(m=data["m"], u=data["u"], prior=data["prior"], source=data.get("source", "estimated"))
+        """Parameters as stored; an attribute or level they do not have (stored before it was
+        compared) takes its default, an attribute they have that is no longer compared is ignored."""
+        m, u = {}, {}
+        for attr in ATTRIBUTES:
+            stored_m, stored_u = data["m"].get(attr), data["u"].get(attr)
+            complete = all(level in (stored_m or {}) and level in (stored_u or {}) for level in LEVELS[attr])
+            m[attr] = dict(stored_m) if complete else dict(DEFAULT_M[attr])  # type: ignore[arg-type]
+            u[attr] = dict(stored_u) if complete else dict(DEFAULT_U[attr])  # type: ignore[arg-type]
+        return cls(m=m, u=u, prior=data["prior"], source=data.get("source", "estimated"))
 
 
 @dataclass(frozen=True)
@@ -304,27 +353,43 @@ def score(a: Profile, b: Profile, params: Parameters) -> Scored:
     total = sum(weights.values())
     log_prior = math.log2(params.prior / (1 - params.prior))
     probability = 1.0 / (1.0 + 2.0 ** -(total + log_prior))
-    clear = [found["given"] == "different", found["dob"] == "different"]
-    rule = "distinct" if all(clear) else "review_only" if any(clear) else None
-    return Scored(found, weights, total, probability, rule)
+    return Scored(found, weights, total, probability, _RULES[_rule_index(found["given"], found["dob"])])
 
 
 def rank(a: Profile, b: Profile, params: Parameters) -> tuple[int, float]:
     """How well ``b`` matches ``a``, as :func:`score` would rank it — a disagreement rule first,
     then the match weight — without building the explanation (batches compare tens of thousands
     of pairs and explain only the best of each)."""
-    given, family, dob, postcode, email, phone = levels(a, b)
+    given, family, dob, address, email, phone = levels(a, b)
     table = params.weights
     total = (
         table["given"][given]
         + table["family"][family]
         + table["dob"][dob]
-        + table["postcode"][postcode]
+        + table["address"][address]
         + table["email"][email]
         + table["phone"][phone]
     )
-    clear = (given == "different") + (dob == "different")
-    return (2 - clear, total)
+    return (_rule_index(given, dob), total)
+
+
+_RULES = ("distinct", "review_only", None)
+
+
+def _rule_index(given: str | None, dob: str | None) -> int:
+    """Which disagreement rule a pair falls under (an index into _RULES; higher ranks better).
+
+    A household shares a family name and an address but not given names or birthdays: a clear
+    disagreement of both is a different person, whatever else agrees. Twins share the birthday
+    too, so a given name that clearly differs where the birthday agrees or is unknown can at most
+    be a review (the middle name used is indistinguishable from a twin); so can a birthday that
+    clearly differs where the names agree (a namesake: a parent and a child, or a date of birth
+    badly wrong). A given name that differs beside a birthday one slip away (a digit, two digits
+    transposed, day and month swapped) is what a household or a twin never shows: the weights
+    decide."""
+    if given == "different":
+        return 0 if dob == "different" else 2 if dob == "partial" else 1
+    return 1 if dob == "different" else 2
 
 
 def decide(best: Scored | None, match_threshold: float, review_threshold: float) -> str:
@@ -355,7 +420,7 @@ def estimate_parameters(
         for attr, level in compare(x, y).items():
             if level is not None:
                 u_counts[attr][level] += 1
-    u = {attr: _normalised({lv: u_counts[attr][lv] + 0.1 for lv in LEVELS[attr]}) for attr in ATTRIBUTES}
+    u = {attr: _observed(u_counts[attr], params.u[attr]) for attr in ATTRIBUTES}
 
     estimates: dict[str, list[dict[str, float]]] = {a: [] for a in ATTRIBUTES}
     for blocked, pairs in sessions:
@@ -381,8 +446,15 @@ def estimate_parameters(
                         m_counts[attr][level] += p * count
             m = {attr: _normalised(m_counts[attr]) for attr in free}
             prior = min(max(total_p / sum(patterns.values()), 1e-6), 0.999)
+        observed = {a: Counter() for a in free}
+        for pattern, count in patterns.items():
+            for attr, level in zip(free, pattern, strict=True):
+                if level is not None:
+                    observed[attr][level] += count
         for attr in free:
-            estimates[attr].append(m[attr])
+            # A level the pairs never showed keeps its prior value (EM's smoothing would otherwise
+            # set it from nothing: an attribute no record holds would end with m = u, weight 0).
+            estimates[attr].append(_kept_unobserved(m[attr], observed[attr], params.m[attr]))
     m_final = {
         attr: _normalised({lv: sum(e[lv] for e in estimates[attr]) for lv in LEVELS[attr]})
         if estimates[attr]
@@ -390,6 +462,53 @@ def estimate_parameters(
         for attr in ATTRIBUTES
     }
     return Parameters(m=m_final, u=u, prior=params.prior, source="estimated")
+
+
+# Fewer observations than this of a level and its estimate is noise: the prior value is kept.
+MIN_OBSERVED = 5
+
+
+def _observed(counts: Counter, prior: dict[str, float]) -> dict[str, float]:
+    """Level shares from counts, each level seen fewer than MIN_OBSERVED times keeping its prior
+    share (the rest shared out in proportion to what was seen)."""
+    return _kept_unobserved(
+        _normalised({lv: float(counts[lv]) for lv in prior}) if counts else prior, counts, prior
+    )
+
+
+def _kept_unobserved(
+    estimate: dict[str, float], counts: Counter, prior: dict[str, float]
+) -> dict[str, float]:
+    kept = {lv for lv in prior if counts[lv] < MIN_OBSERVED}
+    if len(kept) == len(prior):
+        return dict(prior)
+    kept_mass = sum(prior[lv] for lv in kept)
+    seen_mass = sum(estimate[lv] for lv in prior if lv not in kept)
+    return {
+        lv: prior[lv]
+        if lv in kept
+        else (1 - kept_mass) * estimate[lv] / seen_mass
+        if seen_mass
+        else prior[lv]
+        for lv in prior
+    }
+
+
+def label_agreement(
+    params: Parameters, labels: Sequence[tuple[dict[str, str | None], bool]], threshold: float
+) -> int:
+    """How many reviewers' decisions the parameters would have made themselves: of the labels
+    (the comparison levels of a pair a reviewer decided, and whether they said it was one person),
+    those whose pair the parameters match automatically exactly when the reviewer said match."""
+    log_prior = math.log2(params.prior / (1 - params.prior))
+    table = params.weights
+    agreed = 0
+    for found, same in labels:
+        total = sum(table[attr].get(found.get(attr)) or 0.0 for attr in ATTRIBUTES)
+        probability = 1.0 / (1.0 + 2.0 ** -(total + log_prior))
+        matched = probability >= threshold and _rule_index(found.get("given"), found.get("dob")) == 2
+        agreed += matched == same
+    return agreed
 
 
 def _normalised(counts: dict[str, float]) -> dict[str, float]:

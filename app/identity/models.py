@@ -32,6 +32,7 @@ class PersonMatch(MatchColumns, Base):
             "bk_phone",
             "bk_family_postcode",
             "bk_given_postcode",
+            "bk_line_district",
         )
     )
 
@@ -52,6 +53,12 @@ class IdentityDecision(Base):
             postgresql_where=text("status = 'review' AND review_outcome IS NULL"),
         ),
         Index("ix_identity_decisions_record", "record_id"),
+        # The reviewers' "different people", which no automatic merge overrides.
+        Index(
+            "ix_identity_decisions_distinct",
+            "person_id",
+            postgresql_where=text("review_outcome = 'distinct'"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
@@ -80,7 +87,7 @@ class PersonMerge(Base):
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     keep_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("people.id"))
     merged_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("people.id"))
-    reason: Mapped[str] = mapped_column(String(24))  # admin | review
+    reason: Mapped[str] = mapped_column(String(24))  # admin | review | automatic
     actor: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -27,8 +27,27 @@ BLOCK_COLUMNS = (
     "bk_phone",
     "bk_family_postcode",
     "bk_given_postcode",
+    "bk_line_district",
 )
-MATCH_COLUMNS = ("m_given", "m_family", "m_dob", "m_postcode", *BLOCK_COLUMNS)
+MATCH_COLUMNS = ("m_given", "m_family", "m_dob", "m_postcode", "m_line", "m_town", "m_uprn", *BLOCK_COLUMNS)
+# The columns a matching Profile is read from, in its fields' order.
+PROFILE_COLUMNS = (
+    "m_given",
+    "m_family",
+    "m_dob",
+    "m_postcode",
+    "bk_email",
+    "bk_phone",
+    "m_line",
+    "m_town",
+    "m_uprn",
+)
+
+
+def profile_columns(alias: str) -> str:
+    return ", ".join(f"{alias}.{c}" for c in PROFILE_COLUMNS)
+
+
 _ORG = len(BLOCK_COLUMNS) + 1  # CANDIDATES' parameter after the key arrays: the organisation resolving
 
 # Every stored record sharing a blocking key with the probes (one array of keys per blocking column,
@@ -42,8 +61,8 @@ CANDIDATES = (
     f"OR EXISTS (SELECT 1 FROM org_people o WHERE o.org_id = ${_ORG}::uuid AND o.canonical_id = c.canonical_id) "
     "AS held FROM ("
     + " UNION ALL ".join(
-        f"SELECT '{column}'::text AS block, m.{column} AS key, m.record_id, m.canonical_id, m.m_given, "
-        f"m.m_family, m.m_dob, m.m_postcode, m.bk_email, m.bk_phone, m.org_id FROM person_match m "
+        f"SELECT '{column}'::text AS block, m.{column} AS key, m.record_id, m.canonical_id, "
+        f"{profile_columns('m')}, m.org_id FROM person_match m "
         f"WHERE m.{column} = ANY(${n}::text[])"
         for n, column in enumerate(BLOCK_COLUMNS, 1)
     )
@@ -122,14 +141,14 @@ def _candidates_found(rows: Sequence[Any], wanted: dict[tuple[str, str], list[in
     found = []
     seen: set[tuple[int, uuid.UUID]] = set()
     profiles: dict[uuid.UUID, Profile] = {}
-    for column, key, rid, canonical, given, family, dob, postcode, email, phone, _org, own, held in rows:
+    for column, key, rid, canonical, *columns, _org, own, held in rows:
         for i in wanted[(column, key)]:
             if (i, rid) in seen:
                 continue
             seen.add((i, rid))
             profile = profiles.get(rid)
             if profile is None:
-                profile = profiles[rid] = Profile(given, family, dob, postcode, email, phone)
+                profile = profiles[rid] = Profile(*columns)
             found.append(Candidate(i, rid, canonical, profile, own, held))
     return found
 
@@ -209,8 +228,8 @@ def _verified_holders(attribute: str) -> str:
     value = f"r.claims #>> '{{{attribute},value}}'"
     # Per person, one record: the resolving organisation's own ($2) if it holds one.
     return (
-        f"SELECT DISTINCT ON ({value}, p.canonical_id) {value}, p.canonical_id, r.m_given, r.m_family, r.m_dob, "
-        "r.m_postcode, r.bk_email, r.bk_phone, r.org_id IS NOT DISTINCT FROM $2::uuid AS own, "
+        f"SELECT DISTINCT ON ({value}, p.canonical_id) {value}, p.canonical_id, {profile_columns('r')}, "
+        "r.org_id IS NOT DISTINCT FROM $2::uuid AS own, "
         "EXISTS (SELECT 1 FROM org_people o WHERE o.org_id = $2::uuid AND o.canonical_id = p.canonical_id) AS held "
         "FROM person_records r JOIN people p ON p.id = r.person_id "
         f"WHERE (r.claims #>> '{{{attribute},verified}}') = 'true' AND {value} = ANY($1::text[]) "

@@ -18,6 +18,7 @@ the platform did, with the score and its explanation, stays in the decision (:fu
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 import uuid
@@ -51,11 +52,12 @@ from app.identity.matching import (
     blocking_keys,
     decide,
     estimate_parameters,
+    label_agreement,
     probe_keys,
     rank,
     score,
 )
-from app.people.normalise import Attributes, name_key
+from app.people.normalise import Attributes, address_line_key, name_fold, name_key
 from app.webhooks import service as events
 
 
@@ -78,6 +80,9 @@ class Submission:
             postcode=address.get("postcode"),
             email=values.get("email"),
             phone=values.get("phone"),
+            line=address_line_key(address.get("line1"), address.get("line2")),
+            town=name_fold(address["town"]) if address.get("town") else None,
+            uprn=values.get("uprn"),
         )
 
 
@@ -108,6 +113,7 @@ class _Work:
     candidate_id: uuid.UUID | None = None
     scored: Scored | None = None
     decision_id: uuid.UUID | None = None
+    merged: list[uuid.UUID] = field(default_factory=list)  # people this record's matches merge in
 
 
 _PARAMS_CACHE: dict[str, Any] = {"at": 0.0, "params": None}
@@ -187,6 +193,8 @@ async def resolve_chunks(
                 await step.resolve(*waiting.pop(0))
         for chunk, lookup in waiting:
             await step.resolve(chunk, lookup)
+    if matcher.merges:
+        await _merge_fragments(session, principal, matcher.merges)
     if not work:
         return []
     org_ids = await writer.org_ids()
@@ -206,6 +214,38 @@ async def resolve_chunks(
         {"records": len(results), **counts, "person_ids": [str(r.person_id) for r in results[:1000]]},
     )
     return results
+
+
+async def _merge_fragments(
+    session: AsyncSession, principal: Principal, merges: Sequence[tuple[uuid.UUID, uuid.UUID]]
+) -> None:
+    """Make the merges a batch's matches proposed (each: a record matched both people outright),
+    in order, as :func:`merge` does (reversible, explained, each organisation told in its own ids)
+    — except where a reviewer has said the two are different people: no automatic merge overrides
+    that, and the record stays with the person it matched."""
+    async with platform_scope(session):
+        for keep, merged in merges:
+            # Both locked (in a fixed order, so that two batches merging the same people queue
+            # rather than deadlock), and both still people of their own, neither awaiting a review.
+            rows = (await session.execute(_LOCK_PAIR, {"a": keep, "b": merged})).all()
+            if len(rows) != 2 or any(r.status != "active" or r.canonical_id != r.id for r in rows):
+                continue
+            if await session.scalar(_REVIEWED_DISTINCT, {"a": keep, "b": merged}):
+                continue
+            try:
+                await merge(session, principal, keep, merged, reason="automatic")
+            except MergeRefused:  # merged or erased meanwhile, or held for review: left as it is
+                continue
+
+
+_LOCK_PAIR = text("SELECT id, canonical_id, status FROM people WHERE id IN (:a, :b) ORDER BY id FOR UPDATE")
+# A reviewer's "different people" between anyone now part of the one and anyone of the other.
+_REVIEWED_DISTINCT = text(
+    "SELECT EXISTS (SELECT 1 FROM identity_decisions d "
+    "JOIN people x ON x.id = d.person_id JOIN people y ON y.id = d.candidate_id "
+    "WHERE d.review_outcome = 'distinct' AND d.person_id IN (SELECT id FROM people WHERE canonical_id IN (:a, :b)) "
+    "AND ((x.canonical_id = :a AND y.canonical_id = :b) OR (x.canonical_id = :b AND y.canonical_id = :a)))"
+)
 
 
 @dataclass
@@ -353,6 +393,19 @@ class _BatchMatcher:
         # The people the organisation holds an id for, as far as known: found so among the
         # candidates, or given to a record of this batch.
         self.held: set[uuid.UUID] = set()
+        # People merged into another during the batch (merged → kept), in the order proposed.
+        self.merged: dict[uuid.UUID, uuid.UUID] = {}
+        self.merges: list[tuple[uuid.UUID, uuid.UUID]] = []
+        # The match weight at and above which a pair matches outright (its probability ≥ the threshold).
+        self.match_weight = math.log2(match_threshold / (1 - match_threshold)) - math.log2(
+            params.prior / (1 - params.prior)
+        )
+
+    def canonical(self, person: uuid.UUID) -> uuid.UUID:
+        """The person ``person`` stands for now, after the merges proposed so far."""
+        while person in self.merged:
+            person = self.merged[person]
+        return person
 
     def resolve(self, w: _Work, candidates: dict[uuid.UUID, list[tuple[Profile, bool]]]) -> None:
         """``candidates``: canonical person → the profiles of their records found, each with
@@ -367,27 +420,63 @@ class _BatchMatcher:
         own_top: tuple[tuple[int, float], uuid.UUID, Profile] | None = None
         top: tuple[tuple[int, float], uuid.UUID, Profile] | None = None
         # Records of this batch found by the same keys are the organisation's own records too.
-        earlier = [(c, (p, True)) for probe in w.probes for c, p in self.batch_index.get(probe, ())]
-        found = [(c, p) for c, profiles in candidates.items() for p in profiles]
+        canon = self.canonical
+        earlier = [(canon(c), (p, True)) for probe in w.probes for c, p in self.batch_index.get(probe, ())]
+        found = [(canon(c), p) for c, profiles in candidates.items() for p in profiles]
+        # A person any of whose records found is clearly someone else (a household member's
+        # disagreement) is never joined automatically, however well another of their records
+        # matches: the record would chain two people together. A person every one of whose records
+        # found matches the record outright is one it may join together with its best (a merge).
+        excluded: set[uuid.UUID] = set()
+        not_all_matched: set[uuid.UUID] = set()
         for canonical, (profile, own) in found + earlier:
             ranked = rank(w.profile, profile, self.params)
+            if ranked[0] == 0:
+                excluded.add(canonical)
+            if ranked[0] != 2 or ranked[1] < self.match_weight:
+                not_all_matched.add(canonical)
             if top is None or ranked > top[0]:
                 top = (ranked, canonical, profile)
             if own and (own_top is None or ranked > own_top[0]):
                 own_top = (ranked, canonical, profile)
         own_scored = score(w.profile, own_top[2], self.params) if own_top is not None else None
         w.answer = decide(own_scored, *self.thresholds)
+        if w.answer == "matched" and own_top[1] in excluded:  # type: ignore[index]
+            w.answer = "review"
         if w.answer != "created":  # one of the organisation's own people, or possibly one
             w.scored, w.status, chosen = own_scored, w.answer, own_top[1]  # type: ignore[index]
         else:
             w.scored = own_scored if top is own_top else score(w.profile, top[2], self.params)  # type: ignore[index]
             w.status = decide(w.scored, *self.thresholds)
             chosen = top[1] if top is not None else None
-            if w.status == "matched" and chosen in self.held:
+            if w.status == "matched" and chosen in excluded:
+                w.status = "review"
+            elif w.status == "matched" and chosen in self.held:
                 # Another organisation's record of a person this organisation holds an id for
                 # already, where none of its own records matches: answering with that id would
                 # tell it whose record this is. The platform's reviewers decide.
                 w.status = "review"
+        if w.status == "matched":
+            # Fragments of one person: every other person all of whose records found match the
+            # record outright is merged with the one it joins (after the batch, unless a reviewer
+            # has said the two are different people: see _merge_fragments) — when no twin's or
+            # household's disagreement lies between any of their records found (where one does, the
+            # record stays with the best of the two). Never a person the organisation holds an id
+            # for unless the record is one of its own people: the merge would tell it that its
+            # person is this record's.
+            profiles: dict[uuid.UUID, list[Profile]] = defaultdict(list)
+            for c, (profile, _own) in found + earlier:
+                profiles[c].append(profile)
+            partners = []
+            for other in {c for c, _ in found + earlier} - not_all_matched - excluded - {chosen}:
+                if other in self.held and w.answer != "matched":
+                    continue
+                if all(rank(x, y, self.params)[0] == 2 for x in profiles[chosen] for y in profiles[other]):
+                    partners.append(other)
+            for other in partners:
+                self.merged[other] = chosen  # type: ignore[assignment]
+                self.merges.append((chosen, other))  # type: ignore[arg-type]
+                w.merged.append(other)
         if w.status == "matched":
             w.canonical_id = w.person_id = chosen
         else:
@@ -417,19 +506,31 @@ def match_columns(claims: dict[str, Any]) -> dict[str, Any]:
     def value(attribute: str) -> Any:
         return (claims.get(attribute) or {}).get("value")
 
+    address = value("address") or {}
     profile = Profile(
         given=name_key(value("given_name")),
         family=name_key(value("family_name")),
         dob=repo.as_date(value("date_of_birth")),
-        postcode=(value("address") or {}).get("postcode"),
+        postcode=address.get("postcode"),
         email=value("email"),
         phone=value("phone"),
+        line=address_line_key(address.get("line1"), address.get("line2")),
+        town=name_fold(address["town"]) if address.get("town") else None,
+        uprn=value("uprn"),
     )
+    return profile_columns(profile)
+
+
+def profile_columns(profile: Profile) -> dict[str, Any]:
+    """A profile's match columns: the folded attributes and the blocking keys."""
     return {
         "m_given": profile.given,
         "m_family": profile.family,
         "m_dob": profile.dob,
         "m_postcode": profile.postcode,
+        "m_line": profile.line,
+        "m_town": profile.town,
+        "m_uprn": profile.uprn,
         **blocking_keys(profile),
     }
 
@@ -479,6 +580,9 @@ class _Writer:
                     "m_family": w.profile.family,
                     "m_dob": w.profile.dob,
                     "m_postcode": w.profile.postcode,
+                    "m_line": w.profile.line,
+                    "m_town": w.profile.town,
+                    "m_uprn": w.profile.uprn,
                     **(w.keys or blocking_keys(w.profile)),
                 }
             w.decision_id = ordered_uuid()
@@ -492,7 +596,11 @@ class _Writer:
                     "answered": w.answer,
                     "method": w.method,
                     "score": w.scored.probability if w.scored else None,
-                    "explanation": w.scored.explanation() if w.scored else None,
+                    "explanation": (
+                        w.scored.explanation() | ({"merged": [str(c) for c in w.merged]} if w.merged else {})
+                        if w.scored
+                        else None
+                    ),
                 }
             )
         # An id for each person new to the organisation (the statement skips those it has one for).
@@ -605,12 +713,16 @@ async def merge(
         ),
         {"keep": keep},
     )
+    # An automatic merge tells only an organisation that held ids for both people (its ids are
+    # now one person's): to one that knew only one of them, the event would say that someone else
+    # knows its person — what matching never answers (no oracle).
     await events.record_events(
         session,
         "person.merged",
         {
             org: {"person_id": str(ids[0]), "merged_person_ids": [str(i) for i in ids[1:]]}
             for org, ids in rows
+            if reason != "automatic" or len(ids) > 1
         },
     )
     audit.record(
@@ -740,16 +852,29 @@ async def explain(session: AsyncSession, decision_id: uuid.UUID) -> Any:
 # ----------------------------------------------------------------------------- parameter estimation
 
 
-async def train(session: AsyncSession, principal: Principal, sample: int = 2000) -> tuple[Parameters, int]:
-    """Re-estimate m and u from the records held and make them current: u from random pairs of
-    records, m by EM over the candidate pairs of ``sample`` random records, one session per
-    blocking rule (see :func:`matching.estimate_parameters`)."""
+@dataclass(frozen=True)
+class Training:
+    params: Parameters  # as estimated
+    pairs: int  # candidate pairs they were estimated from
+    labels: int  # reviewers' decisions they were judged on
+    agreed: int  # of those, the decisions the estimate would have made itself
+    agreed_before: int  # … and the parameters in use before
+    adopted: bool  # the estimate is now in use (it agreed with the reviewers no less often)
+
+
+async def train(session: AsyncSession, principal: Principal, sample: int = 2000) -> Training:
+    """Re-estimate m and u from the records held: u from random pairs of records, m by EM over the
+    candidate pairs of ``sample`` random records, one session per blocking rule (see
+    :func:`matching.estimate_parameters`), starting from the parameters in use. The estimate is
+    adopted only if, on every decision the platform's and organisations' reviewers have made, it
+    would have decided as they did at least as often as the parameters in use: training never
+    makes matching worse by the only truth there is."""
+    current = await current_parameters(session)
     async with platform_scope(session):
         rows = (
             await session.execute(
                 text(
-                    "SELECT id, m_given, m_family, m_dob, m_postcode, bk_email, bk_phone FROM person_records "
-                    "ORDER BY random() LIMIT :n"
+                    f"SELECT id, {repo.profile_columns('r')} FROM person_records r ORDER BY random() LIMIT :n"  # noqa: S608 (a constant)
                 ),
                 {"n": sample * 2},
             )
@@ -775,23 +900,53 @@ async def train(session: AsyncSession, principal: Principal, sample: int = 2000)
     others = list(profiles.values())
     draw = random.Random(len(others))
     random_pairs = [(a, draw.choice(others)) for a in others for _ in range(10)] if len(others) > 1 else []
-    params = estimate_parameters(sessions, random_pairs, start=Parameters())
+    params = estimate_parameters(sessions, random_pairs, start=current)
     total = sum(len(p) for _, p in sessions)
-    async with platform_scope(session):
-        await session.execute(
-            text("INSERT INTO identity_parameters (params, sample_pairs) VALUES (CAST(:p AS jsonb), :n)"),
-            {"p": orjson.dumps(params.to_json()).decode(), "n": total},
-        )
-    forget_cached_parameters()
+    labels = await review_labels(session)
+    threshold = get_settings().match_threshold
+    agreed, agreed_before = (
+        label_agreement(params, labels, threshold),
+        label_agreement(current, labels, threshold),
+    )
+    adopted = agreed >= agreed_before
+    if adopted:
+        async with platform_scope(session):
+            await session.execute(
+                text("INSERT INTO identity_parameters (params, sample_pairs) VALUES (CAST(:p AS jsonb), :n)"),
+                {"p": orjson.dumps(params.to_json()).decode(), "n": total},
+            )
+        forget_cached_parameters()
     audit.record(
         session,
         principal,
-        "identity.parameters_estimated",
+        "identity.parameters_estimated" if adopted else "identity.parameters_rejected",
         "identity_parameters",
         None,
-        {"candidate_pairs": total, "random_pairs": len(random_pairs)},
+        {
+            "candidate_pairs": total,
+            "random_pairs": len(random_pairs),
+            "labels": len(labels),
+            "agreed": agreed,
+            "agreed_before": agreed_before,
+        },
     )
-    return params, total
+    return Training(params, total, len(labels), agreed, agreed_before, adopted)
+
+
+async def review_labels(session: AsyncSession) -> list[tuple[dict[str, str | None], bool]]:
+    """Every reviewer's decision, kept as a label: the comparison levels of the pair reviewed (as
+    its explanation recorded them) and whether the reviewer said it was one person."""
+    async with platform_scope(session):
+        rows = await session.execute(
+            text(
+                "SELECT explanation -> 'attributes', review_outcome = 'match' FROM identity_decisions "
+                "WHERE review_outcome IS NOT NULL AND explanation IS NOT NULL"
+            )
+        )
+        return [
+            ({attr: (found or {}).get("level") for attr, found in (attributes or {}).items()}, same)
+            for attributes, same in rows
+        ]
 
 
 # Each blocking column, and the attributes it blocks on (left out of that EM session).

@@ -82,6 +82,9 @@ class MatchColumns:
     m_family: Mapped[str | None] = mapped_column(Text)
     m_dob: Mapped[date | None] = mapped_column(Date)
     m_postcode: Mapped[str | None] = mapped_column(Text)
+    m_line: Mapped[str | None] = mapped_column(Text)  # house number and street, folded
+    m_town: Mapped[str | None] = mapped_column(Text)
+    m_uprn: Mapped[str | None] = mapped_column(Text)
     bk_dob_family: Mapped[str | None] = mapped_column(Text)
     bk_dob_given: Mapped[str | None] = mapped_column(Text)
     bk_names_area: Mapped[str | None] = mapped_column(Text)
@@ -89,6 +92,7 @@ class MatchColumns:
     bk_phone: Mapped[str | None] = mapped_column(Text)
     bk_family_postcode: Mapped[str | None] = mapped_column(Text)
     bk_given_postcode: Mapped[str | None] = mapped_column(Text)
+    bk_line_district: Mapped[str | None] = mapped_column(Text)
 
 
 class PersonRecord(MatchColumns, Base):

@@ -68,6 +68,40 @@ def name_key(value: str | None) -> str | None:
     return folded or None
 
 
+_STREET_WORDS = {
+    "street": "st", "road": "rd", "avenue": "ave", "lane": "ln", "drive": "dr", "close": "cl",
+    "crescent": "cres", "place": "pl", "gardens": "gdns", "court": "ct", "terrace": "ter",
+    "grove": "gr", "square": "sq", "way": "way", "walk": "wlk", "mews": "mews", "park": "pk",
+}  # fmt: skip
+
+
+@lru_cache(maxsize=1 << 17)
+def address_line_key(line1: str | None, line2: str | None = None) -> str | None:
+    """The folded house number and street of an address ("Flat 2, 14 Park Road" → "14|park rd"),
+    as matching compares them: the last number before the street, then the street with its common
+    words abbreviated. None for a PO box (no home) or no line."""
+    text = " ".join(part for part in (line1, line2) if part)
+    if not text:
+        return None
+    words = "".join(ch if ch.isalnum() else " " for ch in name_fold(text)).split()
+    if not words or (len(words) >= 2 and words[0] in ("po", "p") and "box" in words[:3]):
+        return None
+    number_at = max((i for i, w in enumerate(words) if any(c.isdigit() for c in w)), default=-1)
+    street = [_STREET_WORDS.get(w, w) for w in words[number_at + 1 :]]
+    number = words[number_at] if number_at >= 0 else ""
+    if not street:
+        return None
+    return f"{number}|{' '.join(street)}"
+
+
+def name_fold(value: str) -> str:
+    """Lower case without accents (for free text compared loosely: address lines, towns)."""
+    if value.isascii():
+        return value.lower()
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def email(field: str, value: str) -> str:
     cleaned = tidy(value).lower()
     if len(cleaned) > 254:

@@ -25,7 +25,7 @@ from app.identity import repository as identity_repo
 from app.identity import service as identity_service
 from app.identity.matching import Profile, probe_keys, score
 from app.organisations import service as organisations_service
-from app.people.normalise import FieldError, name_key, normalise
+from app.people.normalise import FieldError, address_line_key, name_fold, name_key, normalise
 from app.people.normalise import postcode as normalise_postcode
 from app.people.schemas import AttributesIn, PersonIn, SearchIn
 from app.webhooks import service as events
@@ -397,6 +397,7 @@ async def search(session: AsyncSession, principal: Principal, body: SearchIn) ->
             f"Invalid: {', '.join(e.field for e in errors)}.", errors=_field_errors(errors)
         )
     v = attributes.values
+    address = v.get("address") or {}
     probe = Profile(
         name_key(v.get("given_name")),
         name_key(v.get("family_name")),
@@ -404,6 +405,9 @@ async def search(session: AsyncSession, principal: Principal, body: SearchIn) ->
         pc,
         v.get("email"),
         v.get("phone"),
+        address_line_key(address.get("line1"), address.get("line2")),
+        name_fold(address["town"]) if address.get("town") else None,
+        v.get("uprn"),
     )
     if probe == Profile():
         raise ValidationFailed(
@@ -417,13 +421,13 @@ async def search(session: AsyncSession, principal: Principal, body: SearchIn) ->
     if probe.family:  # a name-only search has no blocking key; look the surname up directly
         rows = await session.execute(
             text(
-                "SELECT r.id, p.canonical_id, r.m_given, r.m_family, r.m_dob, r.m_postcode, r.bk_email, r.bk_phone "
+                f"SELECT r.id, p.canonical_id, {identity_repo.profile_columns('r')} "  # noqa: S608 (a constant)
                 "FROM person_records r JOIN people p ON p.id = r.person_id "
                 "WHERE r.org_id = :org AND r.m_family = :family AND p.status <> 'erased' LIMIT 500"
             ),
             {"org": principal.org_id, "family": probe.family},
         )
-        found += [(rid, c, Profile(g, f, d, pcode, e, ph)) for rid, c, g, f, d, pcode, e, ph in rows]
+        found += [(rid, c, Profile(*columns)) for rid, c, *columns in rows]
     params = await identity_service.current_parameters(session)
     best: dict[uuid.UUID, float] = defaultdict(float)
     for _rid, canonical, profile in found:

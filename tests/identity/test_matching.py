@@ -6,14 +6,22 @@ import itertools
 from datetime import date
 
 from app.identity.matching import Parameters, Profile, compare, decide, estimate_parameters, probe_keys, score
-from app.people.normalise import name_key
+from app.people.normalise import address_line_key, name_fold, name_key
 
 P = Parameters()
 
 
-def profile(given, family, dob=None, postcode=None, email=None, phone=None) -> Profile:
+def profile(given, family, dob=None, postcode=None, email=None, phone=None, line1=None, town=None, uprn=None):
     return Profile(
-        name_key(given), name_key(family), date.fromisoformat(dob) if dob else None, postcode, email, phone
+        name_key(given),
+        name_key(family),
+        date.fromisoformat(dob) if dob else None,
+        postcode,
+        email,
+        phone,
+        address_line_key(line1),
+        name_fold(town) if town else None,
+        uprn,
     )
 
 
@@ -44,6 +52,35 @@ class TestComparisonLevels:
         assert compare(ROBERT, profile("Robert", "Hughes", "1971-05-04"))["dob"] == "partial"
         assert compare(ROBERT, profile("Robert", "Hughes", "1985-11-20"))["dob"] == "different"
 
+    def test_an_initial_is_its_own_level(self):
+        assert compare(ROBERT, profile("R", "Hughes"))["given"] == "initial"
+        assert compare(ROBERT, profile("J", "Hughes"))["given"] == "different"
+
+    def test_address_levels(self):
+        home = profile("Robert", "Hughes", postcode="RS1 2AB", line1="Flat 2, 14 Park Road", town="Leeds")
+        same = profile("Bob", "Hughes", postcode="RS1 2AB", line1="14 park rd.", town="LEEDS")
+        assert compare(home, same)["address"] == "exact"
+        # the postcode mistyped (into another sector): the house in the same district still agrees
+        assert compare(home, profile("R", "H", postcode="RS1 5AB", line1="14 Park Road"))["address"] == "line"
+        assert compare(home, profile("R", "H", postcode="RS1 2AB"))["address"] == "postcode"
+        assert (
+            compare(home, profile("R", "H", postcode="RS1 2AB", line1="PO Box 17"))["address"] == "postcode"
+        )
+        assert (
+            compare(home, profile("R", "H", postcode="RS1 2AB", line1="9 Mill Lane"))["address"] == "sector"
+        )
+        assert compare(home, profile("R", "H", postcode="RS1 2AD"))["address"] == "sector"
+        assert (
+            compare(home, profile("R", "H", postcode="LS9 1QQ", line1="14 Park Road"))["address"]
+            == "different"
+        )
+        assert compare(home, profile("R", "H"))["address"] is None
+        with_uprn = profile("R", "H", postcode="RS1 2AB", uprn="100023336956")
+        assert (
+            compare(with_uprn, profile("R", "H", postcode="LS9 1QQ", uprn="100023336956"))["address"]
+            == "uprn"
+        )
+
     def test_missing_is_neutral(self):
         s = score(ROBERT, profile("Robert", "Hughes"), P)
         assert s.levels["dob"] is None and s.weights["dob"] == 0
@@ -60,6 +97,15 @@ class TestDecisions:
     def test_twin_is_never_auto_matched(self):
         twin = profile("Richard", "Hughes", "1970-05-04", "RS1 2AB", None, "+447911123456")
         assert status(ROBERT, twin) == "review"
+
+    def test_twin_without_an_address_is_never_auto_matched_either(self):
+        assert status(ROBERT, profile("Richard", "Hughes", "1970-05-04")) != "matched"
+
+    def test_a_given_name_beside_a_birthday_one_slip_away_is_weighed_not_ruled(self):
+        # A middle name used, the birthday's digits transposed: no household or twin shows this.
+        assert score(ROBERT, profile("Alan", "Hughes", "1970-04-05", "RS1 2AB"), P).rule is None
+        twin = profile("Alan", "Hughes", "1970-05-04", "RS1 2AB")
+        assert score(ROBERT, twin, P).rule == "review_only"  # the same birthday: a twin may be
 
     def test_household_member_is_a_new_person(self):
         child = profile("Chloe", "Hughes", "2001-09-30", "RS1 2AB", None, "+447911123456")
