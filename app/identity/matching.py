@@ -33,7 +33,9 @@ ATTRIBUTES = ("given", "family", "dob", "address", "email", "phone")
 LEVELS: dict[str, tuple[str, ...]] = {
     "given": ("exact", "nickname", "close", "initial", "different"),
     "family": ("exact", "close", "different"),
-    "dob": ("exact", "partial", "different"),
+    # swapped: two digits next to each other transposed, or day and month swapped (a slip no two
+    # people's birthdays show); partial: one digit mistyped, or one part of the date off.
+    "dob": ("exact", "swapped", "partial", "different"),
     # uprn: the same property reference; exact: postcode and house number and street; postcode: the
     # postcode, lines not both known; line: house number and street in the same town or district
     # with the postcode mistyped; sector: the postcode's sector (or the postcode, another house).
@@ -46,7 +48,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
 DEFAULT_M: dict[str, dict[str, float]] = {
     "given": {"exact": 0.80, "nickname": 0.07, "close": 0.08, "initial": 0.02, "different": 0.03},
     "family": {"exact": 0.88, "close": 0.09, "different": 0.03},
-    "dob": {"exact": 0.93, "partial": 0.05, "different": 0.02},
+    "dob": {"exact": 0.93, "swapped": 0.02, "partial": 0.03, "different": 0.02},
     "address": {
         "uprn": 0.05,
         "exact": 0.55,
@@ -61,7 +63,7 @@ DEFAULT_M: dict[str, dict[str, float]] = {
 DEFAULT_U: dict[str, dict[str, float]] = {
     "given": {"exact": 0.02, "nickname": 0.002, "close": 0.005, "initial": 0.001, "different": 0.972},
     "family": {"exact": 0.006, "close": 0.003, "different": 0.991},
-    "dob": {"exact": 0.00004, "partial": 0.0004, "different": 0.99956},
+    "dob": {"exact": 0.00004, "swapped": 0.00004, "partial": 0.00036, "different": 0.99956},
     "address": {
         "uprn": 0.000005,
         "exact": 0.00002,
@@ -199,6 +201,11 @@ def _compare_family(a: str | None, b: str | None) -> str | None:
     return "close" if _close(a, b) else "different"
 
 
+@lru_cache(maxsize=1 << 16)
+def _digits(d: date) -> str:
+    return f"{d.year:04d}{d.month:02d}{d.day:02d}"  # (strftime costs four times as much)
+
+
 def _compare_dob(a: date | None, b: date | None) -> str | None:
     if a is None or b is None:
         return None
@@ -206,8 +213,10 @@ def _compare_dob(a: date | None, b: date | None) -> str | None:
         return "exact"
     if placeholder_dob(a) or placeholder_dob(b):
         return None  # a placeholder says nothing either way
-    if DamerauLevenshtein.distance(a.strftime("%Y%m%d"), b.strftime("%Y%m%d")) <= 1:
-        return "partial"  # one digit mistyped, or two next to each other transposed
+    x, y = _digits(a), _digits(b)
+    if DamerauLevenshtein.distance(x, y) <= 1:
+        # one digit mistyped, or two next to each other transposed (the same digits)
+        return "swapped" if sorted(x) == sorted(y) else "partial"
     same = (a.year == b.year) + (a.month == b.month) + (a.day == b.day)
     if same == 2:
         if (
@@ -218,7 +227,7 @@ def _compare_dob(a: date | None, b: date | None) -> str | None:
             return "different"
         return "partial"
     if a.year == b.year and a.month == b.day and a.day == b.month:
-        return "partial"  # day and month transposed
+        return "swapped"  # day and month transposed
     return "different"
 
 
@@ -261,14 +270,21 @@ def _compare_phone(a: str | None, b: str | None) -> str | None:
 _RANK = {"exact": 3, "nickname": 2, "close": 2, "initial": 1, "different": 0, None: 1}
 
 
-def levels(a: Profile, b: Profile) -> tuple[str | None, ...]:
-    """The comparison level of each attribute, in ATTRIBUTES order (None where either side lacks
-    it), with the names in whichever orientation agrees better (given and family names get swapped)."""
+def _names(a: Profile, b: Profile) -> tuple[str | None, str | None]:
+    """The given and family names' levels, in whichever orientation agrees better (given and
+    family names get swapped)."""
     given, family = _compare_given(a.given, b.given), _compare_family(a.family, b.family)
     if given == "different" or family == "different":  # only then can the swapped orientation agree better
         swapped = (_compare_given(a.given, b.family), _compare_family(a.family, b.given))
         if _RANK[swapped[0]] + _RANK[swapped[1]] > _RANK[given] + _RANK[family] + 1:
             given, family = swapped
+    return given, family
+
+
+def levels(a: Profile, b: Profile) -> tuple[str | None, ...]:
+    """The comparison level of each attribute, in ATTRIBUTES order (None where either side lacks
+    it), with the names in whichever orientation agrees better."""
+    given, family = _names(a, b)
     return (
         given,
         family,
@@ -359,18 +375,23 @@ def score(a: Profile, b: Profile, params: Parameters) -> Scored:
 def rank(a: Profile, b: Profile, params: Parameters) -> tuple[int, float]:
     """How well ``b`` matches ``a``, as :func:`score` would rank it — a disagreement rule first,
     then the match weight — without building the explanation (batches compare tens of thousands
-    of pairs and explain only the best of each)."""
-    given, family, dob, address, email, phone = levels(a, b)
+    of pairs and explain only the best of each). A pair clearly two people (a household's: given
+    name and birthday both differ) is ranked by names and birthday alone: whatever else agrees, it
+    ranks below every other pair, and most candidates a household's address finds are such."""
+    given, family = _names(a, b)
+    dob = _compare_dob(a.dob, b.dob)
     table = params.weights
-    total = (
-        table["given"][given]
-        + table["family"][family]
-        + table["dob"][dob]
-        + table["address"][address]
-        + table["email"][email]
-        + table["phone"][phone]
+    total = table["given"][given] + table["family"][family] + table["dob"][dob]
+    rule = _rule_index(given, dob)
+    if rule == 0:
+        return (0, total)
+    return (
+        rule,
+        total
+        + table["address"][_compare_address(a, b)]
+        + table["email"][_compare_email(a.email, b.email)]
+        + table["phone"][_compare_phone(a.phone, b.phone)],
     )
-    return (_rule_index(given, dob), total)
 
 
 _RULES = ("distinct", "review_only", None)
@@ -382,13 +403,13 @@ def _rule_index(given: str | None, dob: str | None) -> int:
     A household shares a family name and an address but not given names or birthdays: a clear
     disagreement of both is a different person, whatever else agrees. Twins share the birthday
     too, so a given name that clearly differs where the birthday agrees or is unknown can at most
-    be a review (the middle name used is indistinguishable from a twin); so can a birthday that
-    clearly differs where the names agree (a namesake: a parent and a child, or a date of birth
-    badly wrong). A given name that differs beside a birthday one slip away (a digit, two digits
-    transposed, day and month swapped) is what a household or a twin never shows: the weights
-    decide."""
+    be a review (the middle name used is indistinguishable from a twin), and so can one beside a
+    birthday a digit away (a sibling born on the 12th and another on the 15th); so can a birthday
+    that clearly differs where the names agree (a namesake: a parent and a child, or a date of
+    birth badly wrong). A given name that differs beside a birthday with two digits transposed or
+    day and month swapped is what a household or a twin never shows: the weights decide."""
     if given == "different":
-        return 0 if dob == "different" else 2 if dob == "partial" else 1
+        return 0 if dob == "different" else 2 if dob == "swapped" else 1
     return 1 if dob == "different" else 2
 
 

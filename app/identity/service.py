@@ -420,9 +420,14 @@ class _BatchMatcher:
         own_top: tuple[tuple[int, float], uuid.UUID, Profile] | None = None
         top: tuple[tuple[int, float], uuid.UUID, Profile] | None = None
         # Records of this batch found by the same keys are the organisation's own records too.
-        canon = self.canonical
-        earlier = [(canon(c), (p, True)) for probe in w.probes for c, p in self.batch_index.get(probe, ())]
-        found = [(canon(c), p) for c, profiles in candidates.items() for p in profiles]
+        # (Each once: a record of the batch found by several keys is compared once.)
+        seen = {id(p): (c, p) for probe in w.probes for c, p in self.batch_index.get(probe, ())}
+        earlier = [(c, (p, True)) for c, p in seen.values()]
+        found = [(c, p) for c, profiles in candidates.items() for p in profiles]
+        if self.merged:
+            canon = self.canonical
+            earlier = [(canon(c), p) for c, p in earlier]
+            found = [(canon(c), p) for c, p in found]
         # A person any of whose records found is clearly someone else (a household member's
         # disagreement) is never joined automatically, however well another of their records
         # matches: the record would chain two people together. A person every one of whose records
@@ -464,15 +469,19 @@ class _BatchMatcher:
             # record stays with the best of the two). Never a person the organisation holds an id
             # for unless the record is one of its own people: the merge would tell it that its
             # person is this record's.
-            profiles: dict[uuid.UUID, list[Profile]] = defaultdict(list)
-            for c, (profile, _own) in found + earlier:
-                profiles[c].append(profile)
+            others = {c for c, _ in found + earlier} - not_all_matched - excluded - {chosen}
+            if w.answer != "matched":
+                others -= self.held
             partners = []
-            for other in {c for c, _ in found + earlier} - not_all_matched - excluded - {chosen}:
-                if other in self.held and w.answer != "matched":
-                    continue
-                if all(rank(x, y, self.params)[0] == 2 for x in profiles[chosen] for y in profiles[other]):
-                    partners.append(other)
+            if others:
+                profiles: dict[uuid.UUID, list[Profile]] = defaultdict(list)
+                for c, (profile, _own) in found + earlier:
+                    profiles[c].append(profile)
+                for other in others:
+                    if all(
+                        rank(x, y, self.params)[0] == 2 for x in profiles[chosen] for y in profiles[other]
+                    ):
+                        partners.append(other)
             for other in partners:
                 self.merged[other] = chosen  # type: ignore[assignment]
                 self.merges.append((chosen, other))  # type: ignore[arg-type]

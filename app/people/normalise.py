@@ -75,23 +75,29 @@ _STREET_WORDS = {
 }  # fmt: skip
 
 
+_ASCII_NOT_ALNUM = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
+
+
 @lru_cache(maxsize=1 << 17)
 def address_line_key(line1: str | None, line2: str | None = None) -> str | None:
-    """The folded house number and street of an address ("Flat 2, 14 Park Road" → "14|park rd"),
-    as matching compares them: the last number before the street, then the street with its common
-    words abbreviated. None for a PO box (no home) or no line."""
+    """The folded house number and street of an address ("Flat 2, 14 Park Road" → "2/14|pk rd"),
+    as matching compares them: the numbers before the street (a flat's and its building's), then
+    the street with its common words abbreviated. None for a PO box (no home) or no line."""
     text = " ".join(part for part in (line1, line2) if part)
     if not text:
         return None
-    words = "".join(ch if ch.isalnum() else " " for ch in name_fold(text)).split()
+    folded = name_fold(text)
+    if folded.isascii():  # the same as below, at a tenth of the cost
+        words = folded.translate(_ASCII_NOT_ALNUM).split()
+    else:
+        words = "".join(ch if ch.isalnum() else " " for ch in folded).split()
     if not words or (len(words) >= 2 and words[0] in ("po", "p") and "box" in words[:3]):
         return None
-    number_at = max((i for i, w in enumerate(words) if any(c.isdigit() for c in w)), default=-1)
-    street = [_STREET_WORDS.get(w, w) for w in words[number_at + 1 :]]
-    number = words[number_at] if number_at >= 0 else ""
+    numbers = [i for i, w in enumerate(words) if not w.isalpha() and any(c.isdigit() for c in w)]
+    street = [_STREET_WORDS.get(w, w) for w in words[(numbers[-1] if numbers else -1) + 1 :]]
     if not street:
         return None
-    return f"{number}|{' '.join(street)}"
+    return f"{'/'.join(words[i] for i in numbers)}|{' '.join(street)}"
 
 
 def name_fold(value: str) -> str:

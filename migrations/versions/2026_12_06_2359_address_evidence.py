@@ -7,7 +7,7 @@ Create Date: 2026-12-06 23:59
 
 Matching compared the postcode alone: a postcode mistyped lost the address's evidence, and a pair
 whose names and date of birth were both corrupted was never compared. person_records and
-person_match gain the folded house number and street (``m_line``: "14|park rd"), the folded town
+person_match gain the folded house number and street (``m_line``: "2/14|pk rd" for "Flat 2, 14 Park Road"), the folded town
 (``m_town``) and the UPRN (``m_uprn``), and the key ``bk_line_district`` (the house in its postcode
 district; indexed on person_match). Existing rows are filled from their address and UPRN claims
 by the fold below, which is the service's (``people.normalise.address_line_key``) as of this
@@ -52,11 +52,11 @@ def _line_key(line1: str | None, line2: str | None) -> str | None:
     words = "".join(ch if ch.isalnum() else " " for ch in _fold(text_)).split()
     if not words or (len(words) >= 2 and words[0] in ("po", "p") and "box" in words[:3]):
         return None
-    number_at = max((i for i, w in enumerate(words) if any(c.isdigit() for c in w)), default=-1)
-    street = [_STREET_WORDS.get(w, w) for w in words[number_at + 1 :]]
+    numbers = [i for i, w in enumerate(words) if any(c.isdigit() for c in w)]
+    street = [_STREET_WORDS.get(w, w) for w in words[(numbers[-1] if numbers else -1) + 1 :]]
     if not street:
         return None
-    return f"{words[number_at] if number_at >= 0 else ''}|{' '.join(street)}"
+    return f"{'/'.join(words[i] for i in numbers)}|{' '.join(street)}"
 
 
 def upgrade() -> None:

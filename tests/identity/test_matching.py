@@ -47,9 +47,10 @@ class TestComparisonLevels:
 
     def test_partial_dates(self):
         assert (
-            compare(ROBERT, profile("Robert", "Hughes", "1970-04-05"))["dob"] == "partial"
+            compare(ROBERT, profile("Robert", "Hughes", "1970-04-05"))["dob"] == "swapped"
         )  # day/month swapped
         assert compare(ROBERT, profile("Robert", "Hughes", "1971-05-04"))["dob"] == "partial"
+        assert compare(ROBERT, profile("Robert", "Hughes", "1907-05-04"))["dob"] == "swapped"  # 70 → 07
         assert compare(ROBERT, profile("Robert", "Hughes", "1985-11-20"))["dob"] == "different"
 
     def test_an_initial_is_its_own_level(self):
@@ -58,10 +59,16 @@ class TestComparisonLevels:
 
     def test_address_levels(self):
         home = profile("Robert", "Hughes", postcode="RS1 2AB", line1="Flat 2, 14 Park Road", town="Leeds")
-        same = profile("Bob", "Hughes", postcode="RS1 2AB", line1="14 park rd.", town="LEEDS")
+        same = profile("Bob", "Hughes", postcode="RS1 2AB", line1="flat 2 14 park rd.", town="LEEDS")
         assert compare(home, same)["address"] == "exact"
+        # another flat of the building (or the number mistyped): the postcode's evidence alone
+        assert (
+            compare(home, profile("R", "H", postcode="RS1 2AB", line1="Flat 3, 14 Park Road"))["address"]
+            == "postcode"
+        )
         # the postcode mistyped (into another sector): the house in the same district still agrees
-        assert compare(home, profile("R", "H", postcode="RS1 5AB", line1="14 Park Road"))["address"] == "line"
+        moved = profile("R", "H", postcode="RS1 5AB", line1="Flat 2, 14 Park Road")
+        assert compare(home, moved)["address"] == "line"
         assert compare(home, profile("R", "H", postcode="RS1 2AB"))["address"] == "postcode"
         assert (
             compare(home, profile("R", "H", postcode="RS1 2AB", line1="PO Box 17"))["address"] == "postcode"
@@ -106,6 +113,8 @@ class TestDecisions:
         assert score(ROBERT, profile("Alan", "Hughes", "1970-04-05", "RS1 2AB"), P).rule is None
         twin = profile("Alan", "Hughes", "1970-05-04", "RS1 2AB")
         assert score(ROBERT, twin, P).rule == "review_only"  # the same birthday: a twin may be
+        sibling = profile("Alan", "Hughes", "1970-05-07", "RS1 2AB")
+        assert score(ROBERT, sibling, P).rule == "review_only"  # a digit away: a sibling may be
 
     def test_household_member_is_a_new_person(self):
         child = profile("Chloe", "Hughes", "2001-09-30", "RS1 2AB", None, "+447911123456")
@@ -162,6 +171,13 @@ class TestRank:
             )
         params = Parameters()
         rules = {"distinct": 0, "review_only": 1, None: 2}
+        distinct = 0
         for a, b in itertools.islice(itertools.combinations(profiles, 2), 20_000):
             s = score(a, b, params)
-            assert rank(a, b, params) == (rules[s.rule], s.match_weight)
+            if s.rule == "distinct":  # ranked by names and birthday alone, below every other pair
+                w = s.weights
+                assert rank(a, b, params) == (0, w["given"] + w["family"] + w["dob"])
+                distinct += 1
+            else:
+                assert rank(a, b, params) == (rules[s.rule], s.match_weight)
+        assert distinct
