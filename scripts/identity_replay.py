@@ -62,14 +62,24 @@ def main() -> int:
         w.key = f"{r.source}:{r.external_ref}"  # type: ignore[attr-defined]
         work.append(w)
     elapsed = time.perf_counter() - started
-    # People merged during the batch (a record matching several outright) as the service merges them
-    # after it (no reviewers' decisions exist here to hold one back).
-    clusters = {w.key: str(matcher.canonical(w.canonical_id)) for w in work}  # type: ignore[attr-defined]
+    # The merges the batch proposed, made as the service makes them after it (all records are one
+    # organisation's here, and no reviewer has decided anything).
+    parent: dict = {}
+
+    def root(c):
+        while c in parent:
+            c = parent[c]
+        return c
+
+    for keep, merged in matcher.merges:
+        if root(keep) != root(merged):
+            parent[root(merged)] = root(keep)
+    clusters = {w.key: str(root(w.canonical_id)) for w in work}  # type: ignore[attr-defined]
     q = pair_quality(truth, clusters)
     statuses = Counter(w.status for w in work)
     members: dict[str, list[_Work]] = defaultdict(list)
     for w in work:
-        members[str(matcher.canonical(w.canonical_id))].append(w)
+        members[str(root(w.canonical_id))].append(w)
     false_links: Counter = Counter()
     for group in members.values():
         for x, y in itertools.combinations(group, 2):

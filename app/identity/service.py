@@ -30,6 +30,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
@@ -113,7 +114,7 @@ class _Work:
     candidate_id: uuid.UUID | None = None
     scored: Scored | None = None
     decision_id: uuid.UUID | None = None
-    merged: list[uuid.UUID] = field(default_factory=list)  # people this record's matches merge in
+    merged: list[uuid.UUID] = field(default_factory=list)  # people this record proposes to merge in
 
 
 _PARAMS_CACHE: dict[str, Any] = {"at": 0.0, "params": None}
@@ -219,26 +220,46 @@ async def resolve_chunks(
 async def _merge_fragments(
     session: AsyncSession, principal: Principal, merges: Sequence[tuple[uuid.UUID, uuid.UUID]]
 ) -> None:
-    """Make the merges a batch's matches proposed (each: a record matched both people outright),
-    in order, as :func:`merge` does (reversible, explained, each organisation told in its own ids)
-    — except where a reviewer has said the two are different people: no automatic merge overrides
-    that, and the record stays with the person it matched."""
+    """Make the merges a batch proposed (each: a record of the organisation's matched two of its
+    people outright), in order, as :func:`merge` does (reversible, explained, the organisation
+    told in its own ids) — only where both are still people of their own, neither awaiting a
+    review, every record and every id of both belongs to this organisation (another's records or
+    ids would make one organisation's records decide what another's consent covers), and no
+    reviewer has said they are different people. Each in a savepoint: a merge that meets a
+    concurrent one (a deadlock, a lock not had) is left undone, the batch kept."""
+    org = principal.org_id
     async with platform_scope(session):
-        for keep, merged in merges:
-            # Both locked (in a fixed order, so that two batches merging the same people queue
-            # rather than deadlock), and both still people of their own, neither awaiting a review.
-            rows = (await session.execute(_LOCK_PAIR, {"a": keep, "b": merged})).all()
-            if len(rows) != 2 or any(r.status != "active" or r.canonical_id != r.id for r in rows):
-                continue
-            if await session.scalar(_REVIEWED_DISTINCT, {"a": keep, "b": merged}):
+        for first, second in merges:
+            current = dict((await session.execute(_CANONICAL_OF, {"ids": [first, second]})).all())
+            keep, merged = current.get(first), current.get(second)
+            if keep is None or merged is None or keep == merged:
                 continue
             try:
-                await merge(session, principal, keep, merged, reason="automatic")
-            except MergeRefused:  # merged or erased meanwhile, or held for review: left as it is
+                async with session.begin_nested():
+                    rows = (await session.execute(_LOCK_PAIR, {"a": keep, "b": merged})).all()
+                    if len(rows) != 2 or any(r.status != "active" or r.canonical_id != r.id for r in rows):
+                        continue
+                    if await session.scalar(_OTHERS_INVOLVED, {"a": keep, "b": merged, "org": org}):
+                        continue
+                    if await session.scalar(_REVIEWED_DISTINCT, {"a": keep, "b": merged}):
+                        continue
+                    await merge(session, principal, keep, merged, reason="automatic")
+            except MergeRefused:
+                continue
+            except DBAPIError as exc:  # a deadlock or lock timeout with a concurrent merge
+                if getattr(exc.orig, "sqlstate", None) not in ("40P01", "55P03", "57014"):
+                    raise
                 continue
 
 
+_CANONICAL_OF = text("SELECT id, canonical_id FROM people WHERE id = ANY(:ids)")
 _LOCK_PAIR = text("SELECT id, canonical_id, status FROM people WHERE id IN (:a, :b) ORDER BY id FOR UPDATE")
+# Anyone but the organisation with a record of, or an id for, anyone now part of either person.
+_OTHERS_INVOLVED = text(
+    "SELECT EXISTS (SELECT 1 FROM person_records r JOIN people p ON p.id = r.person_id "
+    "  WHERE p.canonical_id IN (:a, :b) AND r.org_id IS DISTINCT FROM :org) "
+    "OR EXISTS (SELECT 1 FROM org_people o WHERE o.canonical_id IN (:a, :b) AND o.org_id <> :org)"
+)
 # A reviewer's "different people" between anyone now part of the one and anyone of the other.
 _REVIEWED_DISTINCT = text(
     "SELECT EXISTS (SELECT 1 FROM identity_decisions d "
@@ -393,19 +414,12 @@ class _BatchMatcher:
         # The people the organisation holds an id for, as far as known: found so among the
         # candidates, or given to a record of this batch.
         self.held: set[uuid.UUID] = set()
-        # People merged into another during the batch (merged → kept), in the order proposed.
-        self.merged: dict[uuid.UUID, uuid.UUID] = {}
+        # Merges proposed (kept, merged), in order: made after the batch, if they still may be.
         self.merges: list[tuple[uuid.UUID, uuid.UUID]] = []
         # The match weight at and above which a pair matches outright (its probability ≥ the threshold).
         self.match_weight = math.log2(match_threshold / (1 - match_threshold)) - math.log2(
             params.prior / (1 - params.prior)
         )
-
-    def canonical(self, person: uuid.UUID) -> uuid.UUID:
-        """The person ``person`` stands for now, after the merges proposed so far."""
-        while person in self.merged:
-            person = self.merged[person]
-        return person
 
     def resolve(self, w: _Work, candidates: dict[uuid.UUID, list[tuple[Profile, bool]]]) -> None:
         """``candidates``: canonical person → the profiles of their records found, each with
@@ -424,29 +438,30 @@ class _BatchMatcher:
         seen = {id(p): (c, p) for probe in w.probes for c, p in self.batch_index.get(probe, ())}
         earlier = [(c, (p, True)) for c, p in seen.values()]
         found = [(c, p) for c, profiles in candidates.items() for p in profiles]
-        if self.merged:
-            canon = self.canonical
-            earlier = [(canon(c), p) for c, p in earlier]
-            found = [(canon(c), p) for c, p in found]
         # A person any of whose records found is clearly someone else (a household member's
         # disagreement) is never joined automatically, however well another of their records
-        # matches: the record would chain two people together. A person every one of whose records
-        # found matches the record outright is one it may join together with its best (a merge).
+        # matches: the record would chain two people together. What the organisation is told
+        # weighs its own records alone (``own_excluded``): another organisation's record must not
+        # change its answer. A person every one of whose records found is the organisation's own
+        # and matches the record outright is one it may merge with its best (fragments).
         excluded: set[uuid.UUID] = set()
-        not_all_matched: set[uuid.UUID] = set()
+        own_excluded: set[uuid.UUID] = set()
+        not_mergeable: set[uuid.UUID] = set()
         for canonical, (profile, own) in found + earlier:
             ranked = rank(w.profile, profile, self.params)
             if ranked[0] == 0:
                 excluded.add(canonical)
-            if ranked[0] != 2 or ranked[1] < self.match_weight:
-                not_all_matched.add(canonical)
+                if own:
+                    own_excluded.add(canonical)
+            if not own or ranked[0] != 2 or ranked[1] < self.match_weight:
+                not_mergeable.add(canonical)
             if top is None or ranked > top[0]:
                 top = (ranked, canonical, profile)
             if own and (own_top is None or ranked > own_top[0]):
                 own_top = (ranked, canonical, profile)
         own_scored = score(w.profile, own_top[2], self.params) if own_top is not None else None
         w.answer = decide(own_scored, *self.thresholds)
-        if w.answer == "matched" and own_top[1] in excluded:  # type: ignore[index]
+        if w.answer == "matched" and own_top[1] in own_excluded:  # type: ignore[index]
             w.answer = "review"
         if w.answer != "created":  # one of the organisation's own people, or possibly one
             w.scored, w.status, chosen = own_scored, w.answer, own_top[1]  # type: ignore[index]
@@ -461,18 +476,15 @@ class _BatchMatcher:
                 # already, where none of its own records matches: answering with that id would
                 # tell it whose record this is. The platform's reviewers decide.
                 w.status = "review"
-        if w.status == "matched":
-            # Fragments of one person: every other person all of whose records found match the
-            # record outright is merged with the one it joins (after the batch, unless a reviewer
-            # has said the two are different people: see _merge_fragments) — when no twin's or
-            # household's disagreement lies between any of their records found (where one does, the
-            # record stays with the best of the two). Never a person the organisation holds an id
-            # for unless the record is one of its own people: the merge would tell it that its
-            # person is this record's.
-            others = {c for c, _ in found + earlier} - not_all_matched - excluded - {chosen}
-            if w.answer != "matched":
-                others -= self.held
-            partners = []
+        if w.answer == "matched" and chosen not in not_mergeable:
+            # Fragments of one of the organisation's own people: every other person all of whose
+            # records found are its own and match the record outright is proposed for a merge with
+            # the one it joins — unless a twin's or household's disagreement lies between any of
+            # their records found (then the record stays with the best of them). Made after the
+            # batch only where every record of both people is this organisation's and no reviewer
+            # has said they are different people (_merge_fragments); never across organisations,
+            # where one organisation's records would decide what another's consent covers.
+            others = {c for c, _ in found + earlier} - not_mergeable - {chosen}
             if others:
                 profiles: dict[uuid.UUID, list[Profile]] = defaultdict(list)
                 for c, (profile, _own) in found + earlier:
@@ -481,11 +493,8 @@ class _BatchMatcher:
                     if all(
                         rank(x, y, self.params)[0] == 2 for x in profiles[chosen] for y in profiles[other]
                     ):
-                        partners.append(other)
-            for other in partners:
-                self.merged[other] = chosen  # type: ignore[assignment]
-                self.merges.append((chosen, other))  # type: ignore[arg-type]
-                w.merged.append(other)
+                        self.merges.append((chosen, other))  # type: ignore[arg-type]
+                        w.merged.append(other)
         if w.status == "matched":
             w.canonical_id = w.person_id = chosen
         else:
@@ -606,7 +615,8 @@ class _Writer:
                     "method": w.method,
                     "score": w.scored.probability if w.scored else None,
                     "explanation": (
-                        w.scored.explanation() | ({"merged": [str(c) for c in w.merged]} if w.merged else {})
+                        w.scored.explanation()
+                        | ({"merge_proposed": [str(c) for c in w.merged]} if w.merged else {})
                         if w.scored
                         else None
                     ),
