@@ -133,7 +133,8 @@ def unique_resident(**overrides) -> dict:
     body = {
         "given_name": "Margaret",
         "family_name": family,
-        "date_of_birth": random_data.birthday().isoformat(),
+        # Never the 1st of January: matching takes it for a placeholder (a case system's "unknown").
+        "date_of_birth": _not_a_placeholder(random_data.birthday()).isoformat(),
         "email": f"margaret.{family.lower()}.{random_data.token()}@example.org",
         "phone": random_data.mobile(),
         "address": {
@@ -144,6 +145,10 @@ def unique_resident(**overrides) -> dict:
     }
     body.update(overrides)
     return body
+
+
+def _not_a_placeholder(born):
+    return born.replace(day=2) if (born.month, born.day) == (1, 1) else born
 
 
 async def platform_decision(owner_conn, org_person_id: str | uuid.UUID):

@@ -273,6 +273,8 @@ def doubted(her: dict) -> dict:
     enough to be held for review, too far for a match."""
     born = date.fromisoformat(her["date_of_birth"])
     wrong = date(born.year + (17 if born.year < 1980 else -17), born.month % 12 + 1, born.day % 28 + 1)
+    if (wrong.month, wrong.day) == (1, 1):  # the 1st of January is a placeholder to matching: no evidence
+        wrong = wrong.replace(day=3)
     return {k: her[k] for k in ("given_name", "family_name", "address")} | {
         "date_of_birth": wrong.isoformat()
     }
