@@ -58,7 +58,7 @@ from app.identity.matching import (
     rank,
     score,
 )
-from app.people.normalise import Attributes, address_line_key, name_fold, name_key
+from app.people.normalise import Attributes, address_keys, name_key
 from app.webhooks import service as events
 
 
@@ -74,6 +74,7 @@ class Submission:
     def profile(self) -> Profile:
         values = self.attributes.values
         address = values.get("address") or {}
+        line, town = address_keys(address)
         return Profile(
             given=name_key(values.get("given_name")),
             family=name_key(values.get("family_name")),
@@ -81,8 +82,8 @@ class Submission:
             postcode=address.get("postcode"),
             email=values.get("email"),
             phone=values.get("phone"),
-            line=address_line_key(address.get("line1"), address.get("line2")),
-            town=name_fold(address["town"]) if address.get("town") else None,
+            line=line,
+            town=town,
             uprn=values.get("uprn"),
         )
 
@@ -525,6 +526,7 @@ def match_columns(claims: dict[str, Any]) -> dict[str, Any]:
         return (claims.get(attribute) or {}).get("value")
 
     address = value("address") or {}
+    line, town = address_keys(address)
     profile = Profile(
         given=name_key(value("given_name")),
         family=name_key(value("family_name")),
@@ -532,15 +534,16 @@ def match_columns(claims: dict[str, Any]) -> dict[str, Any]:
         postcode=address.get("postcode"),
         email=value("email"),
         phone=value("phone"),
-        line=address_line_key(address.get("line1"), address.get("line2")),
-        town=name_fold(address["town"]) if address.get("town") else None,
+        line=line,
+        town=town,
         uprn=value("uprn"),
     )
     return profile_columns(profile)
 
 
-def profile_columns(profile: Profile) -> dict[str, Any]:
-    """A profile's match columns: the folded attributes and the blocking keys."""
+def profile_columns(profile: Profile, keys: dict[str, str | None] | None = None) -> dict[str, Any]:
+    """A profile's match columns: the folded attributes and the blocking keys (``keys``: the
+    profile's :func:`blocking_keys`, where the caller has them already)."""
     return {
         "m_given": profile.given,
         "m_family": profile.family,
@@ -549,7 +552,7 @@ def profile_columns(profile: Profile) -> dict[str, Any]:
         "m_line": profile.line,
         "m_town": profile.town,
         "m_uprn": profile.uprn,
-        **blocking_keys(profile),
+        **(keys or blocking_keys(profile)),
     }
 
 
@@ -594,14 +597,7 @@ class _Writer:
                     "person_id": w.person_id,
                     "external_ref": w.submission.external_ref,
                     "claims": claims,
-                    "m_given": w.profile.given,
-                    "m_family": w.profile.family,
-                    "m_dob": w.profile.dob,
-                    "m_postcode": w.profile.postcode,
-                    "m_line": w.profile.line,
-                    "m_town": w.profile.town,
-                    "m_uprn": w.profile.uprn,
-                    **(w.keys or blocking_keys(w.profile)),
+                    **profile_columns(w.profile, w.keys),
                 }
             w.decision_id = ordered_uuid()
             decisions.append(

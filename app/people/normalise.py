@@ -100,6 +100,15 @@ def address_line_key(line1: str | None, line2: str | None = None) -> str | None:
     return f"{'/'.join(words[i] for i in numbers)}|{' '.join(street)}"
 
 
+def address_keys(address: dict[str, Any] | None) -> tuple[str | None, str | None]:
+    """What matching compares of a normalised address besides its postcode: the house
+    (:func:`address_line_key`) and the folded town."""
+    if not address:
+        return None, None
+    town = address.get("town")
+    return address_line_key(address.get("line1"), address.get("line2")), name_fold(town) if town else None
+
+
 def name_fold(value: str) -> str:
     """Lower case without accents (for free text compared loosely: address lines, towns)."""
     if value.isascii():

@@ -25,7 +25,7 @@ from app.identity import repository as identity_repo
 from app.identity import service as identity_service
 from app.identity.matching import Profile, probe_keys, score
 from app.organisations import service as organisations_service
-from app.people.normalise import FieldError, address_line_key, name_fold, name_key, normalise
+from app.people.normalise import FieldError, address_keys, name_key, normalise
 from app.people.normalise import postcode as normalise_postcode
 from app.people.schemas import AttributesIn, PersonIn, SearchIn
 from app.webhooks import service as events
@@ -397,7 +397,6 @@ async def search(session: AsyncSession, principal: Principal, body: SearchIn) ->
             f"Invalid: {', '.join(e.field for e in errors)}.", errors=_field_errors(errors)
         )
     v = attributes.values
-    address = v.get("address") or {}
     probe = Profile(
         name_key(v.get("given_name")),
         name_key(v.get("family_name")),
@@ -405,8 +404,7 @@ async def search(session: AsyncSession, principal: Principal, body: SearchIn) ->
         pc,
         v.get("email"),
         v.get("phone"),
-        address_line_key(address.get("line1"), address.get("line2")),
-        name_fold(address["town"]) if address.get("town") else None,
+        *address_keys(v.get("address")),
         v.get("uprn"),
     )
     if probe == Profile():
