@@ -71,9 +71,9 @@ def main() -> int:
             c = parent[c]
         return c
 
-    for keep, merged in matcher.merges:
-        if root(keep) != root(merged):
-            parent[root(merged)] = root(keep)
+    for p in matcher.merges:
+        if p.automatic and root(p.keep) != root(p.merged):
+            parent[root(p.merged)] = root(p.keep)
     clusters = {w.key: str(root(w.canonical_id)) for w in work}  # type: ignore[attr-defined]
     q = pair_quality(truth, clusters)
     statuses = Counter(w.status for w in work)

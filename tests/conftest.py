@@ -188,6 +188,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides) -> Settings:
         log_level="WARNING",
         webhook_worker=False,  # the webhook tests run workers of their own
         indicator_refresh_seconds=0,  # the indicator tests refresh the roll-ups themselves
+        identity_retrain_seconds=0,  # matching's parameters change only where a test changes them
         audit_checkpoint_seconds=0,  # the audit tests make checkpoints themselves
     )
     values.update(overrides)

@@ -177,6 +177,22 @@ class Settings(BaseSettings):
         ge=0,
         description="The roll-up job re-reads this much before its high-water mark (late commits)",
     )
+    identity_retrain_seconds: float = Field(
+        3600.0,
+        ge=0,
+        description="How often kith serve / kith worker look whether matching should be re-estimated (0: never)",
+    )
+    identity_retrain_records: int = Field(
+        10_000,
+        ge=1,
+        description="Matching is re-estimated once this many records arrived since the last estimate",
+    )
+    identity_retrain_labels: int = Field(
+        50,
+        ge=1,
+        description="… or this many reviewers' decisions; an estimate is put in use unattended only if at "
+        "least this many decisions agree with it no less often than with the parameters in use",
+    )
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -7,9 +7,23 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Identity, Index, String, Text, func, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Identity,
+    Index,
+    String,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import conv
 
 from app.db.base import Base
 from app.people.models import MatchColumns
@@ -59,6 +73,16 @@ class IdentityDecision(Base):
             "person_id",
             postgresql_where=text("review_outcome = 'distinct'"),
         ),
+        # Merges awaiting their reviewers, looked up so that a pair is proposed once.
+        Index(
+            "ix_identity_decisions_proposed",
+            "person_id",
+            postgresql_where=text("method = 'merge_proposal' AND review_outcome IS NULL"),
+        ),
+        CheckConstraint(
+            "(status = 'review') = (queue IS NOT NULL) AND queue IN ('organisation', 'platform')",
+            name=conv("ck_identity_decisions_queue"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
@@ -71,7 +95,10 @@ class IdentityDecision(Base):
     # decisions made before it was kept. Held for review and answered review: a possible match
     # among the organisation's own records; otherwise a review is the platform's (across them).
     answered: Mapped[str | None] = mapped_column(String(16))
-    method: Mapped[str] = mapped_column(String(24))  # probabilistic | external_ref | verified_email | …
+    method: Mapped[str] = mapped_column(String(24))  # probabilistic | external_ref | … | merge_proposal
+    # Who reviews it, for a review: the organisation's own reviewers (its own records alone) or the
+    # platform's (another organisation's records are involved).
+    queue: Mapped[str | None] = mapped_column(String(16))
     score: Mapped[float | None] = mapped_column(Float)
     explanation: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     review_outcome: Mapped[str | None] = mapped_column(String(16))  # match | distinct
@@ -94,11 +121,15 @@ class PersonMerge(Base):
 
 
 class IdentityParameters(Base):
-    """m and u probabilities estimated from the data; the newest row is used."""
+    """m and u probabilities estimated from the data; the newest adopted row is used."""
 
     __tablename__ = "identity_parameters"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     params: Mapped[dict[str, Any]] = mapped_column(JSONB)
     sample_pairs: Mapped[int] = mapped_column(BigInteger)
+    # False: estimated but rejected (it agreed with the reviewers' labels less often than those in use).
+    adopted: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    records: Mapped[int | None] = mapped_column(BigInteger)  # records held when it was estimated
+    labels: Mapped[int | None] = mapped_column(BigInteger)  # reviewers' decisions then
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -376,8 +376,8 @@ _WRITE = _positional(
     + ", ".join(f"{c} = u.{c}" for c in MATCH_COLUMNS)
     + " FROM updates u WHERE m.record_id = u.id), "
     "decisions AS (INSERT INTO identity_decisions (id, org_id, record_id, person_id, candidate_id, status, "
-    "answered, method, score, explanation) SELECT id, :org, record_id, person_id, candidate_id, status, "
-    "answered, method, score, explanation FROM "
+    "answered, queue, method, score, explanation) SELECT id, :org, record_id, person_id, candidate_id, status, "
+    "answered, queue, method, score, explanation FROM "
     + _recordset(
         "decisions",
         "d",
@@ -388,6 +388,7 @@ _WRITE = _positional(
             "candidate_id": "uuid",
             "status": "text",
             "answered": "text",
+            "queue": "text",
             "method": "text",
             "score": "float8",
             "explanation": "jsonb",

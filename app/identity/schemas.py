@@ -37,6 +37,10 @@ class ReviewOut(ResponseModel):
         "platform: a possible match with another organisation's records (the organisation was told "
         "'created' and knows nothing of it)"
     )
+    merge: bool = Field(
+        description="false: a record held, possibly the candidate (person_id: its provisional person); true: "
+        "two people one record matched outright, possibly one (person_id would be merged into candidate_id)"
+    )
     org_id: uuid.UUID | None = Field(description="The organisation that submitted the record")
     person_id: uuid.UUID
     candidate_id: uuid.UUID | None

@@ -31,6 +31,7 @@ from standardwebhooks import Webhook
 
 from app.core.config import Settings
 from app.db.session import Database
+from app.identity import service as identity
 from app.indicators import service as indicators
 from app.ledger import service as ledger
 from app.portal import mail
@@ -141,6 +142,8 @@ class WebhookWorker:
         self._next_expiry = 0.0
         self._next_indicators = 0.0
         self._indicators_task: asyncio.Task | None = None
+        self._next_retrain = time.monotonic() + 60  # not in a server's first minute
+        self._retrain_task: asyncio.Task | None = None
         self._mail_task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -159,6 +162,10 @@ class WebhookWorker:
             self._indicators_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._indicators_task
+        if self._retrain_task is not None:  # one transaction: stopping loses nothing
+            self._retrain_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._retrain_task
         if self._mail_task is not None:  # a message cut off is sent again once its claim lapses
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(self._mail_task, self.settings.webhook_timeout_seconds)
@@ -191,6 +198,13 @@ class WebhookWorker:
         if every and idle and time.monotonic() >= self._next_indicators:
             self._next_indicators = time.monotonic() + every
             self._indicators_task = asyncio.create_task(self._refresh_indicators(), name="indicator-rollups")
+        # Matching re-estimated when enough records or reviewers' decisions have arrived: a task
+        # of its own too (an estimate takes seconds).
+        every = self.settings.identity_retrain_seconds
+        idle = self._retrain_task is None or self._retrain_task.done()
+        if every and idle and time.monotonic() >= self._next_retrain:
+            self._next_retrain = time.monotonic() + every
+            self._retrain_task = asyncio.create_task(self._retrain(), name="identity-retrain")
         # Mail to residents, in a task of its own: a slow mail server must not hold up deliveries.
         if self._mail_task is None or self._mail_task.done():
             self._mail_task = asyncio.create_task(self._send_mail(), name="resident-mail")
@@ -207,6 +221,22 @@ class WebhookWorker:
                 await indicators.refresh(session, self.settings, wait=False)
         except Exception:
             log.exception("indicator roll-up run failed")
+
+    async def _retrain(self) -> None:
+        try:
+            async with self.db.session(platform=True) as session:
+                done = await identity.retrain_if_due(session, self.settings)
+            if done is not None:
+                log.info(
+                    "matching re-estimated from %d candidate pairs: %s (%d of %d reviewers' decisions agreed, %d before)",
+                    done.pairs,
+                    "adopted" if done.adopted else "not adopted",
+                    done.agreed,
+                    done.labels,
+                    done.agreed_before,
+                )
+        except Exception:
+            log.exception("re-estimating matching failed")
 
     async def _send_mail(self) -> None:
         try:

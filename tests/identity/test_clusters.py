@@ -1,7 +1,8 @@
 """Clusters, not best candidates: a record that matches several of the organisation's own people
 outright joins them (the fragments of one person), but never a twin or a household member, never
 against a reviewer's "different people", and never automatically across organisations (one
-organisation's records would decide what another's consent covers)."""
+organisation's records would decide what another's consent covers): those go to the platform's
+reviewers."""
 
 from __future__ import annotations
 
@@ -110,6 +111,69 @@ async def test_fragments_held_by_two_organisations_are_not_merged_automatically(
         [council_org, charity_org],
     )
     assert events == 0
+
+
+async def _proposals(client, admin, *people: uuid.UUID) -> list[dict]:
+    """The merges awaiting the platform's reviewers between any of ``people``."""
+    reviews = await client.get(
+        "/v1/admin/identity/reviews", params={"limit": 500, "queue": "platform"}, headers=admin
+    )
+    assert reviews.status_code == 200, reviews.text
+    named = {str(p) for p in people}
+    return [r for r in reviews.json()["items"] if r["merge"] and {r["person_id"], r["candidate_id"]} <= named]
+
+
+async def test_fragments_held_by_two_organisations_go_to_the_platforms_reviewers(
+    client, platform, owner_conn, admin
+):
+    a, b, full = _fragments()
+    _, council = await org_with_token(platform)
+    _, charity = await org_with_token(platform, sector="social", kind="charity")
+    first = await _post(client, council, a)
+    second = await _post(client, charity, b)
+    third = await _post(client, council, full)
+    assert third["resolution"]["status"] == "matched" and third["person_id"] == first["person_id"]
+    mine, theirs = [await _canonical(owner_conn, r["person_id"]) for r in (first, second)]
+    (proposal,) = await _proposals(client, admin, mine, theirs)
+    assert proposal["queue"] == "platform"
+    assert {proposal["person_id"], proposal["candidate_id"]} == {str(mine), str(theirs)}
+    assert proposal["explanation"]["attributes"]["family"]["level"] == "exact"
+    # The same record again proposes nothing more: one review for a pair.
+    await _post(client, council, full)
+    assert len(await _proposals(client, admin, mine, theirs)) == 1
+    # Decided "same person": one person now, reversibly.
+    decided = await client.post(
+        f"/v1/admin/identity/reviews/{proposal['id']}", json={"decision": "match"}, headers=admin
+    )
+    assert decided.status_code == 200, decided.text
+    assert await _canonical(owner_conn, first["person_id"]) == await _canonical(
+        owner_conn, second["person_id"]
+    )
+    reason = await owner_conn.fetchval(
+        "SELECT reason FROM person_merges WHERE merged_id = $1", uuid.UUID(proposal["person_id"])
+    )
+    assert reason == "review"
+
+
+async def test_a_platform_reviewers_different_people_stops_the_proposals(client, platform, owner_conn, admin):
+    a, b, full = _fragments()
+    _, council = await org_with_token(platform)
+    _, charity = await org_with_token(platform, sector="social", kind="charity")
+    first = await _post(client, council, a)
+    second = await _post(client, charity, b)
+    await _post(client, council, full)
+    mine, theirs = [await _canonical(owner_conn, r["person_id"]) for r in (first, second)]
+    (proposal,) = await _proposals(client, admin, mine, theirs)
+    decided = await client.post(
+        f"/v1/admin/identity/reviews/{proposal['id']}", json={"decision": "distinct"}, headers=admin
+    )
+    assert decided.status_code == 200, decided.text
+    await _post(client, charity, full)  # now from the other side
+    assert await _proposals(client, admin, mine, theirs) == []
+    assert await _canonical(owner_conn, first["person_id"]) != await _canonical(
+        owner_conn, second["person_id"]
+    )
+    assert await _merges(owner_conn, mine, theirs) == 0
 
 
 async def _decide(client, admin, owner_conn, org_person_id: str, decision: str) -> None:

@@ -42,9 +42,9 @@ async def _label(session, levels: dict[str, str], outcome: str, n: int) -> None:
     async with platform_scope(session):
         await session.execute(
             text(
-                "INSERT INTO identity_decisions (id, record_id, person_id, status, method, explanation, "
+                "INSERT INTO identity_decisions (id, record_id, person_id, status, queue, method, explanation, "
                 "review_outcome, decided_by) SELECT gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), "
-                "'review', 'probabilistic', CAST(:e AS jsonb), :o, 'test' FROM generate_series(1, :n)"
+                "'review', 'platform', 'probabilistic', CAST(:e AS jsonb), :o, 'test' FROM generate_series(1, :n)"
             ),
             {"e": orjson.dumps(explanation).decode(), "o": outcome, "n": n},
         )
@@ -126,3 +126,35 @@ def test_parameters_stored_before_an_attribute_was_compared_take_its_defaults():
     loaded = Parameters.from_json(old)
     assert loaded.m["address"] == DEFAULT_M["address"] and "postcode" not in loaded.m
     assert loaded.m["given"] == DEFAULT_M["given"]
+
+
+async def test_the_worker_retrains_when_enough_has_arrived_and_adopts_only_what_labels_check(
+    client, platform, db_session
+):
+    from app.core.config import get_settings
+
+    await _register(client, platform, 300)
+
+    def settings(records: int, labels: int):
+        return get_settings().model_copy(
+            update={"identity_retrain_records": records, "identity_retrain_labels": labels}
+        )
+
+    held = len(await service.review_labels(db_session))  # other tests' reviews, committed
+    try:
+        assert await service.retrain_if_due(db_session, settings(10**9, 10**9)) is None
+        # Enough new records, too few reviewers' decisions to judge an estimate by: estimated, kept
+        # (so the schedule counts from it), not put in use.
+        done = await service.retrain_if_due(db_session, settings(100, held + 30))
+        assert done is not None and done.pairs > 0 and not done.adopted
+        service.forget_cached_parameters()
+        assert (await service.current_parameters(db_session)).source == "defaults"
+        # Nothing new since: not due, however low the bar for records… until decisions arrive.
+        assert await service.retrain_if_due(db_session, settings(10**9, 30)) is None
+        await _label(db_session, SAME_EVERYWHERE, "match", 30)
+        done = await service.retrain_if_due(db_session, settings(10**9, 30))
+        assert done is not None and done.labels == held + 30 and done.adopted
+        service.forget_cached_parameters()
+        assert (await service.current_parameters(db_session)).source == "estimated"
+    finally:
+        service.forget_cached_parameters()
