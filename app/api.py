@@ -13,6 +13,7 @@ from app.ledger.endpoints import admin as ledger_admin_router
 from app.ledger.endpoints import router as ledger_router
 from app.ledger.endpoints import transfers as ledger_transfers_router
 from app.organisations.endpoints import router as organisations_router
+from app.people.endpoints import reads as people_reads_router
 from app.people.endpoints import router as people_router
 from app.relationships.endpoints import router as relationships_router
 from app.rewards.endpoints import admin as rewards_admin_router
@@ -25,6 +26,7 @@ v1 = APIRouter(prefix="/v1")
 # interaction batches, rewards at the till. Their paths do not overlap, so the order changes no
 # route's meaning.
 v1.include_router(people_router)
+v1.include_router(people_reads_router)
 v1.include_router(ledger_transfers_router)
 v1.include_router(ledger_router)
 v1.include_router(interactions_router)

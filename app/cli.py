@@ -586,7 +586,7 @@ def bench(
     scenario: Annotated[
         list[str] | None,
         typer.Option(
-            help="Run only this scenario (repeatable): profile-read, ingest, ledger, identity, indicators; "
+            help="Run only this scenario (repeatable): profile-read, timeline-read, ingest, ledger, identity, indicators; "
             "identity-quality (Kith beside Splink on the corruption model) runs only when named"
         ),
     ] = None,

@@ -17,7 +17,6 @@ from app.auth.endpoints import router as auth_router
 from app.auth.keys import SigningKey
 from app.auth.ratelimit import RateLimiter
 from app.auth.tokens import TokenIssuer, TokenVerifier
-from app.consent.access_log import AccessLogWriter
 from app.core.config import Settings, get_settings
 from app.core.errors import PROBLEM_CONTENT_TYPE, AppError, problem_body
 from app.core.logging import configure_logging
@@ -144,17 +143,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.verifier = TokenVerifier(issuer_url, key)
         app.state.limiter = RateLimiter(settings.rate_limit_storage)
         app.state.head_revision = head_revision()
-        access_log = AccessLogWriter(db, interval=settings.access_log_flush_seconds)
-        db.services.update(
-            settings=settings, signing_key=key, access_log=access_log, limiter=app.state.limiter
-        )
+        db.services.update(settings=settings, signing_key=key, limiter=app.state.limiter)
         if settings.ledger_lanes:
             requests = ledger_service.requests_coalescer(
                 db, lanes=settings.ledger_lanes, most=settings.ledger_most_together
             )
             db.services[ledger_service.REQUESTS] = requests
-        app.state.access_log = access_log
-        access_log.start()
         worker = WebhookWorker(db, settings) if settings.webhook_worker else None
         if worker is not None:
             worker.start()
@@ -188,7 +182,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await job.stop()
             if settings.ledger_lanes:
                 await requests.stop()
-            await access_log.stop()  # what is buffered is written before the pool closes
             await db.dispose()
             log.info("kith stopped")
 

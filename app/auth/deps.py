@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 from fastapi import Depends, Request, Response, Security
+from fastapi.dependencies.utils import request_params_to_args
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.routing import APIRoute
@@ -134,10 +135,12 @@ def direct(scope: str) -> Any:
 
 class DirectRoute(APIRoute):
     """The route class (``APIRouter(route_class=DirectRoute)``) of hot endpoints of one shape: UUID
-    path parameters, one JSON body model and a ``direct(scope)`` context. Declared, documented and
-    answered like any route — the same validation errors and problems — but its handler resolves
-    those three itself: FastAPI's dependency machinery cost more per request than the ledger's
-    whole database statement (py-spy profiles of the ledger bench)."""
+    path parameters, query parameters, at most one JSON body model and a ``direct(scope)``
+    context. Declared, documented and answered like any route — the same validation errors and
+    problems — but its handler resolves those itself: FastAPI's dependency machinery cost more per
+    request than the ledger's whole database statement (py-spy profiles of the ledger bench).
+    Query parameters are validated by FastAPI's own function for them (``request_params_to_args``,
+    as its dependency machinery does), so their errors are FastAPI's too."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         endpoint = self.endpoint
@@ -145,11 +148,16 @@ class DirectRoute(APIRoute):
         scopes = [context.call.direct_scope]
         body = (self.body_field.name, self.body_field.field_info.annotation) if self.body_field else None
         path_names = [p.name for p in self.dependant.path_params]
+        query_fields = self.dependant.query_params
 
         async def handler(request: Request) -> Response:
             principal = await authenticate(request, await bearer_token(request), scopes)
             arguments: dict[str, Any] = {context.name: DirectContext(principal, request.app.state.db)}
             errors = _path_ids(request, path_names, arguments)
+            if query_fields:
+                values, query_errors = request_params_to_args(query_fields, request.query_params)
+                arguments.update(values)
+                errors += query_errors
             if body is not None:
                 errors += await _json_body(request, *body, arguments)
             if errors:

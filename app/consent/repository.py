@@ -16,31 +16,20 @@ from app.organisations.models import Organisation
 from app.people.models import OrgPerson
 
 # A live grant: not withdrawn, and not past its expiry at this statement's now(). It may still
-# await the resident's confirmation; only an active one (live and confirmed) opens anything.
+# await the resident's confirmation; only an active one (live and confirmed) opens anything — the
+# database's rule (kith_grant_active, revision 2026_12_07_consented_read), on a grant aliased ``g``.
 LIVE = "g.withdrawn_at IS NULL AND (g.expires_at IS NULL OR g.expires_at > now())"
-ACTIVE = f"g.confirmed_at IS NOT NULL AND {LIVE}"
+ACTIVE = "kith_grant_active(g)"
 
 
 async def granted_categories(
-    session: AsyncSession, org_id: uuid.UUID, canonical_id: uuid.UUID, purpose: str, *, stating: bool = False
+    session: AsyncSession, org_id: uuid.UUID, canonical_id: uuid.UUID, purpose: str
 ) -> set[str]:
-    """The categories the organisation's active grants from the person cover for ``purpose``;
-    ``stating``: also state ``purpose`` to the transaction in the same statement (a round trip
-    saved on every read of a person; the answer does not depend on the stated purpose)."""
-    # Straight to the driver: every profile read asks this (see identity.repository.records_of).
+    """The categories the organisation's active grants from the person cover for ``purpose``."""
     connection = await driver_connection(session)
-    categories = await connection.fetchval(
-        _GRANTED_STATING if stating else _GRANTED, org_id, canonical_id, purpose
+    return set(
+        await connection.fetchval("SELECT kith_grant_categories($1, $2, $3)", org_id, canonical_id, purpose)
     )
-    return set(categories)
-
-
-_GRANTED = (
-    "SELECT array(SELECT DISTINCT unnest(g.categories) FROM consent_grants g "
-    "JOIN org_people op ON op.org_person_id = g.org_person_id "
-    f"WHERE op.org_id = $1 AND op.canonical_id = $2 AND g.purpose = $3 AND {ACTIVE})"
-)
-_GRANTED_STATING = f"SELECT ({_GRANTED.removeprefix('SELECT ')}), set_config('kith.purpose', $3, true)"
 
 
 async def grants_of(
@@ -235,10 +224,8 @@ async def people_granting(
         return set()
     rows = await session.execute(
         text(
-            "SELECT DISTINCT op.canonical_id FROM consent_grants g "
-            "JOIN org_people op ON op.org_person_id = g.org_person_id "
-            "WHERE op.org_id = :org AND op.canonical_id = ANY(CAST(:people AS uuid[])) AND g.purpose = :purpose "
-            f"AND {ACTIVE} AND :category = ANY(g.categories)"
+            "SELECT p FROM unnest(CAST(:people AS uuid[])) AS p "
+            "WHERE :category = ANY(kith_grant_categories(:org, p, :purpose))"
         ),
         {"org": org_id, "people": list(set(canonical_ids)), "purpose": purpose, "category": category},
     )

@@ -18,7 +18,6 @@ from app.audit import service as audit
 from app.auth.principal import Principal
 from app.consent import repository as repo
 from app.consent import service as consent_service
-from app.consent.catalogue import CATEGORIES
 from app.core.errors import NotFound
 from app.core.pagination import PageRequest, decode_cursor
 from app.identity import repository as identity_repo
@@ -85,7 +84,7 @@ async def _profile(
 ) -> dict[str, Any]:
     records = await identity_repo.records_of(session, canonical)
     return {
-        "attributes": people_service.consolidate(records, None, frozenset(CATEGORIES)),
+        "attributes": people_service.pick((r.source_sector, r.claims) for r in records),
         "claims": [
             {
                 "source": "you" if r.org_id is None else names.get(r.org_id, "an organisation"),

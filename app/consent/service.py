@@ -1,12 +1,12 @@
 """Consent decides what one organisation may see of what others hold about a person.
 
-Every read of person data names a purpose and goes through this module: :func:`visible_categories`
-for reads that show what is granted (a profile), :func:`require` for reads that are refused
-outright without a grant (a timeline, a wallet), and :func:`log_read` so the resident sees the
-read. Reads of other organisations' rows run inside :func:`purpose_scope`, which states the purpose
-to PostgreSQL: its row-level security policies apply the same rule (``kith_consented``), so a bug
-here still cannot leak a row of a person who granted nothing. There is no cache: a withdrawal or
-an expiry holds from the very next statement.
+Every read of a person's data by an organisation names a purpose and goes through one entry
+point here: :func:`consented_read` (a timeline, relationships, a wallet, a card), or
+:func:`profile_read` (the profile, in one statement). Either resolves the organisation's id,
+evaluates the person's grants with the database's one rule (``kith_grant_categories``, which the
+row-level policies call too, through ``kith_consented``) and writes the access-log entry in the
+reading transaction: a read that returns data is logged, a refused one is not. There is no cache:
+a withdrawal or an expiry holds from the very next statement.
 """
 
 from __future__ import annotations
@@ -15,22 +15,25 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.principal import Principal
-from app.consent import access_log, receipts
+from app.consent import receipts
 from app.consent import repository as repo
 from app.consent.catalogue import CATEGORIES, PURPOSES
 from app.consent.models import ConsentGrant, ConsentReceipt
 from app.core.errors import Forbidden, NotFound, ValidationFailed
 from app.core.ids import hash_secret
+from app.core.logging import request_id_var
 from app.core.pagination import PageRequest, make_page
-from app.db.session import driver_connection, platform_scope
+from app.db.session import ClientDisabled, Database, driver_connection, platform_scope
 from app.identity import service as identity_service
 from app.organisations import service as organisations_service
 from app.portal import mail
@@ -82,27 +85,90 @@ def catalogue() -> dict[str, list[dict[str, str]]]:
 _STATE_PURPOSE = "SELECT set_config('kith.purpose', $1, true)"
 
 
+@dataclass(frozen=True)
+class ConsentedRead:
+    person_id: uuid.UUID  # the platform's person behind the organisation's id (canonical)
+    categories: frozenset[str]  # of other organisations' data, what its grants let it see for the purpose
+
+
+_CONSENTED_READ = "SELECT * FROM kith_consented_read($1, $2, $3, $4, $5, $6, $7)"
+
+
 @asynccontextmanager
-async def purpose_scope(session: AsyncSession, purpose: str) -> AsyncIterator[None]:
-    """State ``purpose`` to the database for the enclosed reads (row-level security then admits
-    rows of people who granted it to the caller), and withdraw it afterwards."""
-    connection = await driver_connection(session)  # as cheap as a statement can be: every read pays it
-    await connection.execute(_STATE_PURPOSE, purpose)
+async def consented_read(
+    session: AsyncSession,
+    principal: Principal,
+    org_person_id: uuid.UUID,
+    purpose: str,
+    action: str,
+    *,
+    requires: str | None = None,
+    shows: Iterable[str] | None = None,
+) -> AsyncIterator[ConsentedRead]:
+    """A consented read of a person's data by the caller: yields whose it is and the categories
+    the person's grants let the caller see of others' data for ``purpose``, with the purpose
+    stated to PostgreSQL for the reads inside (its row-level security applies the same rule, so a
+    bug here still cannot leak a row of a person who granted nothing). One statement
+    (``kith_consented_read``) resolves the id, evaluates the grants and writes the access-log
+    entry (``action``; ``shows``: the categories the read shows, else those granted) in the
+    reading transaction: a read whose data is returned is logged, by construction. 404 for an id
+    not the caller's; 403, and nothing logged, where ``requires`` (a category; ``*``: any) is
+    not granted. A profile is read by :func:`profile_read`, the same rule in one statement."""
+    require_purpose(purpose)
+    connection = await driver_connection(session)
+    outcome, person, categories = await connection.fetchrow(
+        _CONSENTED_READ,
+        org_person_id,
+        purpose,
+        action,
+        requires,
+        sorted(shows) if shows is not None else None,
+        principal.client_id,
+        request_id_var.get(),
+    )
+    if outcome == "not_found":
+        raise identity_service.PersonNotFound(f"No person {org_person_id}.")
+    if outcome == "refused":
+        raise ConsentRequired(
+            f"The person has granted this organisation nothing for the purpose '{purpose}'."
+            if requires == "*"
+            else f"The person has not granted this organisation '{requires}' for the purpose '{purpose}'."
+        )
     try:
-        yield
+        yield ConsentedRead(person, frozenset(categories))
     finally:
         await connection.execute(_STATE_PURPOSE, "")
 
 
-async def visible_categories(
-    session: AsyncSession, principal: Principal, person_canonical_id: uuid.UUID, purpose: str
-) -> frozenset[str]:
-    """The data categories of *other* organisations' data about the person that the caller may see
-    for ``purpose``: those its active grants from the person cover."""
+_PROFILE_READ = "SELECT * FROM kith_profile_read($1, $2, $3, $4, $5, $6)"
+
+
+async def profile_read(
+    db: Database, principal: Principal, org_person_id: uuid.UUID, purpose: str
+) -> list[dict[str, Any]]:
+    """The person's records as the caller may see them for ``purpose`` — its own whole, another
+    organisation's claims only in the categories the person's grants cover — with the read
+    logged: one statement (``kith_profile_read``), its own transaction, opening the caller's
+    context itself. Each record: ``org_id``, ``source_sector``, ``claims``, ``external_ref``
+    (the caller's own records only). 404 for an id not the caller's."""
     require_purpose(purpose)
-    if principal.org_id is None:
-        return frozenset()
-    return frozenset(await repo.granted_categories(session, principal.org_id, person_canonical_id, purpose))
+    async with db.direct() as connection:
+        outcome, records = await connection.fetchrow(
+            _PROFILE_READ,
+            db.service_key,
+            principal.client_id,
+            principal.org_id,
+            org_person_id,
+            purpose,
+            request_id_var.get(),
+        )
+    if outcome == "client_disabled":
+        raise ClientDisabled()
+    if outcome == "not_found":
+        raise identity_service.PersonNotFound(f"No person {org_person_id}.")
+    # The pool's connections decode jsonb (SQLAlchemy's asyncpg dialect sets the codec); a plain
+    # asyncpg connection hands the text.
+    return orjson.loads(records) if isinstance(records, str) else records
 
 
 async def people_granting(
@@ -113,8 +179,7 @@ async def people_granting(
     category: str,
 ) -> frozenset[uuid.UUID]:
     """Those of the people who let the caller see ``category`` of other organisations' data for
-    ``purpose`` (its active grants from them cover it): :func:`visible_categories` for many people
-    and one category."""
+    ``purpose`` (its active grants from them cover it)."""
     require_purpose(purpose)
     if principal.org_id is None:
         return frozenset()
@@ -123,66 +188,21 @@ async def people_granting(
     )
 
 
-@asynccontextmanager
-async def consented_scope(
-    session: AsyncSession, principal: Principal, person_canonical_id: uuid.UUID, purpose: str
-) -> AsyncIterator[frozenset[str]]:
-    """:func:`visible_categories` and :func:`purpose_scope` together, in one round trip rather than
-    two: yields the categories, with ``purpose`` stated for the enclosed reads."""
-    require_purpose(purpose)
-    connection = await driver_connection(session)
-    if principal.org_id is None:
-        categories: frozenset[str] = frozenset()
-        await connection.execute(_STATE_PURPOSE, purpose)
-    else:
-        categories = frozenset(
-            await repo.granted_categories(
-                session, principal.org_id, person_canonical_id, purpose, stating=True
-            )
-        )
-    try:
-        yield categories
-    finally:
-        await connection.execute(_STATE_PURPOSE, "")
-
-
 async def require(
     session: AsyncSession, principal: Principal, person_canonical_id: uuid.UUID, purpose: str, category: str
-) -> frozenset[str]:
-    """The caller's visible categories, or 403 when none of its grants for ``purpose`` covers
-    ``category`` (for reads that have nothing to show without one: a timeline, a wallet)."""
-    categories = await visible_categories(session, principal, person_canonical_id, purpose)
-    if category not in categories:
+) -> None:
+    """403 unless the caller's active grants from the person cover ``category`` for ``purpose``:
+    for writes that need a grant (earning, spending). A read goes through :func:`consented_read`."""
+    require_purpose(purpose)
+    granted = (
+        await repo.granted_categories(session, principal.org_id, person_canonical_id, purpose)
+        if principal.org_id is not None
+        else set()
+    )
+    if category not in granted:
         raise ConsentRequired(
             f"The person has not granted this organisation '{category}' for the purpose '{purpose}'."
         )
-    return categories
-
-
-def log_read(
-    session: AsyncSession,
-    principal: Principal,
-    person_canonical_id: uuid.UUID,
-    org_person_id: uuid.UUID,
-    purpose: str,
-    categories: Iterable[str],
-    action: str,
-) -> None:
-    """Record that the caller read the person's data (reaches the access log on commit)."""
-    if principal.org_id is None:
-        return
-    access_log.record(
-        session,
-        access_log.entry(
-            principal.org_id,
-            principal.client_id,
-            person_canonical_id,
-            org_person_id,
-            purpose,
-            frozenset(categories),
-            action,
-        ),
-    )
 
 
 # ----------------------------------------------------------------------------------------- grants

@@ -119,9 +119,6 @@ class Settings(BaseSettings):
         None,
         description="Privacy notice that consent receipts link to (policyUrl); unset: <public_url>/privacy",
     )
-    access_log_flush_seconds: float = Field(
-        0.25, gt=0, le=60, description="How often buffered access-log entries are written"
-    )
     webhook_worker: bool = Field(
         True, description="Run the webhook delivery worker inside kith serve (else run `kith worker`)"
     )

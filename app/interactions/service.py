@@ -314,16 +314,13 @@ async def timeline(
 ) -> dict[str, Any]:
     """The person's interactions, newest first: the caller's own, and other organisations' where
     the person granted it ``interactions`` for ``purpose``. With no grant at all for the purpose,
-    403. The read is access-logged."""
-    consent_service.require_purpose(purpose)
-    canonical = await identity_service.person_of_org(session, org_person_id)
+    403. The read is access-logged (:func:`consent_service.consented_read`)."""
     before = page.position(datetime.fromisoformat, uuid.UUID)
-    async with consent_service.consented_scope(session, principal, canonical, purpose) as categories:
-        if not categories:
-            raise consent_service.ConsentRequired(
-                f"The person has granted this organisation nothing for the purpose '{purpose}'."
-            )
-        others = "interactions" in categories
+    async with consent_service.consented_read(
+        session, principal, org_person_id, purpose, "timeline", requires="*", shows={"interactions"}
+    ) as read:
+        canonical = read.person_id
+        others = "interactions" in read.categories
         rows = await session.execute(
             text(
                 "SELECT i.id, i.org_id, i.kind, i.occurred_at, i.channel, i.area_code, i.value_pence, "
@@ -364,7 +361,4 @@ async def timeline(
                 "external_id": r.external_id if own else None,
             }
         )
-    consent_service.log_read(
-        session, principal, canonical, org_person_id, purpose, {"interactions"}, "timeline"
-    )
     return {"person_id": org_person_id, "purpose": purpose, "items": items, "next_cursor": next_cursor}

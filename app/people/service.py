@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +20,7 @@ from app.consent import service as consent_service
 from app.consent.catalogue import ATTRIBUTE_CATEGORY
 from app.core.batch import BatchTooLarge
 from app.core.errors import Forbidden, ValidationFailed
-from app.db.session import platform_scope
+from app.db.session import Database, platform_scope
 from app.identity import repository as identity_repo
 from app.identity import service as identity_service
 from app.identity.matching import Profile, probe_keys, score
@@ -193,18 +193,15 @@ def _likely_refs(items: list[Any]) -> list[str]:
     return refs
 
 
-def consolidate(records: list[Any], own_org: uuid.UUID | None, categories: frozenset[str]) -> dict[str, dict]:
-    """Per attribute, the value to show: resident-asserted or verified first, then the most recent;
-    only the caller's own claims and those in categories the person lets it see."""
+def pick(records: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, dict]:
+    """Per attribute, the value to show of the claims given (``records``: each record's source
+    sector and claims): resident-asserted or verified first, then the most recent."""
     best: dict[str, tuple] = {}
-    for record in records:
-        own = record.org_id is not None and record.org_id == own_org
-        for attribute, claim in record.claims.items():
-            if not own and ATTRIBUTE_CATEGORY[attribute] not in categories:
-                continue
-            rank = (record.source_sector == "resident" or claim["verified"], claim["asserted_at"])
+    for sector, claims in records:
+        for attribute, claim in claims.items():
+            rank = (sector == "resident" or claim["verified"], claim["asserted_at"])
             if attribute not in best or rank > best[attribute][0]:
-                best[attribute] = (rank, record.source_sector, claim)
+                best[attribute] = (rank, sector, claim)
     return {
         attribute: {
             "value": claim["value"],
@@ -216,30 +213,16 @@ def consolidate(records: list[Any], own_org: uuid.UUID | None, categories: froze
     }
 
 
-async def read(session: AsyncSession, principal: Principal, org_person_id: uuid.UUID, purpose: str) -> dict:
+async def read(db: Database, principal: Principal, org_person_id: uuid.UUID, purpose: str) -> dict:
     """The consented view of a person: what the caller asserted itself, plus what others hold in
-    the categories the person has granted it for ``purpose``. The read is access-logged."""
-    consent_service.require_purpose(purpose)
-    canonical = await identity_service.person_of_org(session, org_person_id)
-    async with consent_service.consented_scope(session, principal, canonical, purpose) as categories:
-        records = await identity_repo.records_of(session, canonical)
-    attributes = consolidate(records, principal.org_id, categories)
-    consent_service.log_read(
-        session,
-        principal,
-        canonical,
-        org_person_id,
-        purpose,
-        {ATTRIBUTE_CATEGORY[a] for a in attributes},
-        "profile",
-    )
+    the categories the person has granted it for ``purpose``; access-logged in the same statement
+    (:func:`consent_service.profile_read`)."""
+    records = await consent_service.profile_read(db, principal, org_person_id, purpose)
     return {
         "person_id": org_person_id,
         "purpose": purpose,
-        "attributes": attributes,
-        "external_refs": sorted(
-            {r.external_ref for r in records if r.org_id == principal.org_id and r.external_ref}
-        ),
+        "attributes": pick((r["source_sector"], r["claims"]) for r in records),
+        "external_refs": sorted({r["external_ref"] for r in records if r["external_ref"]}),
     }
 
 

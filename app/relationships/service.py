@@ -175,9 +175,10 @@ async def of_person(
     """The person's relationships: those the caller recorded, and others' where the person granted
     it ``relationships`` for ``purpose`` — one to another person only where that person granted it
     too. The read is access-logged."""
-    consent_service.require_purpose(purpose)
-    canonical = await _person(session, org_person_id, "person_id")
-    async with consent_service.consented_scope(session, principal, canonical, purpose) as categories:
+    async with consent_service.consented_read(
+        session, principal, org_person_id, purpose, "relationships", shows={"relationships"}
+    ) as read:
+        canonical, categories = read.person_id, read.categories
         ids = list(
             (
                 await session.execute(text("SELECT id FROM people WHERE canonical_id = :p"), {"p": canonical})
@@ -197,9 +198,6 @@ async def of_person(
             {"ids": ids, "org": principal.org_id, "others": others, "shown": shown, **_page_params(page)},
         )
         found, next_cursor = make_page(rows.all(), page.limit, lambda r: (r.created_at, r.id))
-    consent_service.log_read(
-        session, principal, canonical, org_person_id, purpose, {"relationships"}, "relationships"
-    )
     return await _views(session, principal, found), next_cursor
 
 

@@ -190,7 +190,11 @@ async def _card_grant(
 async def resolve_card(session: AsyncSession, principal: Principal, token: str) -> dict[str, Any]:
     """Who holds this card, in the caller's own id, and their available balance."""
     canonical, their_id = await _present_card(session, principal, token)
-    wallet = await ledger.account(session, await ledger.wallet(session, canonical), platform=True)
+    # A read like any other: who holds the card, and their balance, in the resident's access log.
+    async with consent_service.consented_read(
+        session, principal, their_id, "rewards", "card", requires="rewards", shows={"identity", "rewards"}
+    ):
+        wallet = await ledger.account(session, await ledger.wallet(session, canonical), platform=True)
     return {"person_id": their_id, "balance": ledger.account_view(wallet)["available"]}
 
 
@@ -293,16 +297,15 @@ async def wallet(
 ) -> dict[str, Any]:
     """The resident's balance, holds and history, for an organisation they granted ``rewards``
     (403 otherwise). The read is access-logged."""
-    canonical = await identity_service.person_of_org(session, org_person_id)
-    await consent_service.require(session, principal, canonical, "rewards", "rewards")
-    account_id = await ledger.wallet(session, canonical)
     # Read under the stated purpose: row-level security shows the wallet only to an organisation the
-    # resident granted rewards, whatever the check above decided.
-    async with consent_service.purpose_scope(session, "rewards"):
+    # resident granted rewards, whatever the check decided.
+    async with consent_service.consented_read(
+        session, principal, org_person_id, "rewards", "wallet", requires="rewards", shows={"rewards"}
+    ) as read:
+        account_id = await ledger.wallet(session, read.person_id)
         account = ledger.account_view(await ledger.account(session, account_id))
         history, next_cursor = await ledger.transfers_of(session, principal, account_id, page)
     shown_wallet = await ledger.shown_account(session, principal, account_id)
-    consent_service.log_read(session, principal, canonical, org_person_id, "rewards", {"rewards"}, "wallet")
     return {
         "person_id": org_person_id,
         "balance": account["balance"],

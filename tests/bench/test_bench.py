@@ -22,13 +22,14 @@ from tests.conftest import _plain
 # The checks that are about correctness, not speed: they must pass even at token size.
 CORRECTNESS = {
     "profile-read": ["failed reads", "access-log entries = successful reads"],
+    "timeline-read": ["failed reads", "access-log entries = successful reads"],
     "ingest": ["failed batches", "rows stored = rows sent"],
     "ledger": ["invariant violations", "failed transfers"],
     "identity": ["failed requests"],
     "identity-quality": [],
     "indicators": ["failed requests", "published values = the full scan's"],
 }
-FLOORED = {"profile-read", "ingest", "ledger"}
+FLOORED = {"profile-read", "timeline-read", "ingest", "ledger"}
 QUALITY = {
     "identity-quality"
 }  # measured in F1 beside a peer's, not in requests  # the targets set a throughput against a floor for these
@@ -105,6 +106,8 @@ async def test_quick_run_of_one_scenario_reports_it(server_url, tmp_path, scenar
         by_workers = s["details"]["throughput_by_workers"]
         growth = by_workers["2"] / by_workers["1"]
         assert s["details"]["growth_1_to_n_workers"] == pytest.approx(growth, abs=0.01)
+        # The second floor (the read inserting a row) was measured at each worker count too.
+        assert set(s["details"]["second_floor_requests_per_s_by_workers"]) == {"1", "2"}
     if scenario == "identity":  # the quality of the auto-matches, against the synthetic truth
         details = s["details"]
         for measure in ("precision", "recall", "f1"):

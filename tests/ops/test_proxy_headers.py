@@ -23,6 +23,14 @@ def free_port() -> int:
 
 @contextmanager
 def kith_serve(database_url: str, data_dir, **settings: str):
+    """A real `kith serve` on a free port: yields its base URL; stopped (SIGTERM) afterwards."""
+    with kith_serve_process(database_url, data_dir, **settings) as (base, _proc):
+        yield base
+
+
+@contextmanager
+def kith_serve_process(database_url: str, data_dir, **settings: str):
+    """:func:`kith_serve`, yielding the process too (its own process group), for tests that kill it."""
     port = free_port()
     env = {
         **os.environ,
@@ -53,9 +61,10 @@ def kith_serve(database_url: str, data_dir, **settings: str):
                 pass
             assert time.monotonic() < deadline, "kith serve did not start"
             time.sleep(0.2)
-        yield base
+        yield base, proc
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(30)
 
 

@@ -464,6 +464,36 @@ class TestRead:
         )
         assert response.status_code == 404
 
+    async def test_a_disabled_client_reads_nothing_and_nothing_is_logged(self, client, platform, owner_conn):
+        org = await platform.make_org()
+        creds = await platform.make_client(org.id, ["people:read", "people:write"])
+        headers = {"Authorization": f"Bearer {await platform.token(creds)}"}
+        created = (await client.post("/v1/people", json=person(), headers=headers)).json()
+        admin = await platform.admin_headers()
+        disabled = await client.post(f"/v1/admin/clients/{creds.client_id}/disable", headers=admin)
+        assert disabled.status_code == 200
+        response = await client.get(
+            f"/v1/people/{created['person_id']}", params={"purpose": "service_delivery"}, headers=headers
+        )
+        assert response.status_code == 401 and "disabled" in response.json()["detail"]
+        assert await owner_conn.fetchval("SELECT count(*) FROM access_log WHERE org_id = $1", org.id) == 0
+
+    async def test_the_lean_routes_query_errors_are_fastapis(self, client, platform):
+        # GET /v1/people/{id} is a DirectRoute; the timeline an ordinary route: the same query
+        # parameter missing is answered alike.
+        _, headers = await org_with_token(platform, scopes="people:read people:write interactions:read")
+        created = (await client.post("/v1/people", json=person(), headers=headers)).json()
+        lean = await client.get(f"/v1/people/{created['person_id']}", headers=headers)
+        ordinary = await client.get(f"/v1/people/{created['person_id']}/timeline", headers=headers)
+        assert lean.status_code == ordinary.status_code == 422
+        assert lean.json()["errors"] == ordinary.json()["errors"]
+
+    async def test_a_bad_id_is_422_naming_it(self, client, council):
+        _, headers = council
+        response = await client.get("/v1/people/not-a-uuid", params={"purpose": "offers"}, headers=headers)
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "person_id"
+
 
 class TestUpdate:
     async def test_patch_asserts_new_values(self, client, council):

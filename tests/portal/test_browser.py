@@ -49,7 +49,6 @@ async def server(database_url, data_dir) -> AsyncIterator[str]:
         env="dev",
         public_url=base,
         portal_address_limit="100000/hour",
-        access_log_flush_seconds=0.05,
     )
     instance = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")

@@ -124,6 +124,24 @@ class TestCardsAndRedeem:
         wallet = (await client.get(f"/v1/people/{cafe_id}/wallet", headers=scheme["cafe"])).json()
         assert (wallet["balance"], wallet["history"][0]["direction"]) == (50, "in")
 
+    async def test_resolving_a_card_and_reading_the_wallet_are_each_logged_once(
+        self, client, scheme, owner_conn
+    ):
+        await self._earned(client, scheme)
+        resolved = await client.post(
+            "/v1/cards/resolve", json={"card_token": scheme["card"]}, headers=scheme["cafe"]
+        )
+        cafe_id = resolved.json()["person_id"]
+        await client.get(f"/v1/people/{cafe_id}/wallet", headers=scheme["cafe"])
+        logged = await owner_conn.fetch(
+            "SELECT action, purpose, categories FROM access_log WHERE org_id = $1 ORDER BY id",
+            scheme["cafe_org"],
+        )
+        assert [(r["action"], r["purpose"], list(r["categories"])) for r in logged] == [
+            ("card", "rewards", ["identity", "rewards"]),
+            ("wallet", "rewards", ["rewards"]),
+        ]
+
     async def test_unknown_card_is_404(self, client, scheme):
         response = await client.post(
             "/v1/cards/resolve", json={"card_token": "kc1_not-a-card"}, headers=scheme["cafe"]
@@ -221,9 +239,11 @@ class TestCardsAndRedeem:
         response = await client.post("/v1/ledger/transfers", json=debiting(real), headers=scheme["cafe"])
         assert response.status_code == 404 and response.json()["code"] == "debit_account_not_found"
 
-    async def test_wallet_needs_a_grant(self, client, scheme):
+    async def test_wallet_needs_a_grant(self, client, scheme, owner_conn):
         response = await client.get(f"/v1/people/{scheme['person']}/wallet", headers=scheme["council"])
         assert response.status_code == 403
+        logged = "SELECT count(*) FROM access_log WHERE org_id = $1 AND action = 'wallet'"
+        assert await owner_conn.fetchval(logged, scheme["council_org"]) == 0  # refused: nothing read
 
 
 class TestIssueCard:

@@ -7,8 +7,16 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from app.bench.scenarios import identity, identity_quality, indicators, ingest, ledger, profile_read
+from app.bench.scenarios import (
+    identity,
+    identity_quality,
+    indicators,
+    ingest,
+    ledger,
+    profile_read,
+    timeline_read,
+)
 
 SCENARIOS: dict[str, ModuleType] = {
-    m.NAME: m for m in (profile_read, ingest, ledger, identity, identity_quality, indicators)
+    m.NAME: m for m in (profile_read, timeline_read, ingest, ledger, identity, identity_quality, indicators)
 }
