@@ -15,10 +15,11 @@ import random
 import uuid
 from datetime import UTC, datetime
 
+from app.bench import reads as reads_bench
 from app.bench import synthetic
 from app.bench.harness import ApiClient, Bench
 from app.bench.load import Request
-from app.bench.report import Check, Figures, Measurement, ScenarioReport
+from app.bench.report import Check, ScenarioReport
 from app.bench.seed import Holding, attributes_of, copy_people
 
 NAME = "profile-read"
@@ -31,6 +32,7 @@ SIZES = {  # residents, seconds of load per measurement
     "quick": {"people": 5_000, "seconds": 4.0},
     "tiny": {"people": 40, "seconds": 0.5},
 }
+SECOND_FLOOR = "floor reading and inserting a row"
 _CAFE_ATTRIBUTES = ("given_name", "family_name", "email")
 GRANTED = ["identity", "contact"]
 
@@ -93,31 +95,16 @@ async def run(bench: Bench) -> ScenarioReport:
         load = {"concurrency": CONCURRENCY, "warmup": min(len(reads) // 4, 4 * CONCURRENCY)}
         load |= {"seconds": size["seconds"], "repeat": True}
 
-        measurements, ok_reads, logged_floors = [], 0, {}
-        for workers in sorted({1, bench.workers}):
-            async with bench.service(workers) as server:
-                headers = await bench.bearer(server, cafe)
-                label = f"{NAME}: GET /v1/people/{{id}}, {workers} worker(s)"
-                served = await bench.drive(label, server, headers, reads, **load)
-            ok_reads += served.all_statuses.get(200, 0)
-            async with bench.floor_server(workers) as floor_server:
-                label = f"{NAME}: floor, {workers} worker(s)"
-                floor = await bench.drive(label, floor_server, {}, floor_reads, **load)
-                label = f"{NAME}: floor reading and inserting a row, {workers} worker(s)"
-                logged_floor = await bench.drive(label, floor_server, {}, logged_floor_reads, **load)
-            logged_floors[workers] = Figures.of_load(logged_floor, "requests")
-            measurements.append(
-                Measurement(
-                    f"GET /v1/people/{{id}}, {workers} worker(s)",
-                    Figures.of_load(served, "requests"),
-                    Figures.of_load(floor, "requests"),
-                    concurrency=CONCURRENCY,
-                    workers=workers,
-                    errors=served.count - served.statuses.get(200, 0),
-                )
-            )
-            if floor.statuses.get(200, 0) != floor.count:
-                raise RuntimeError(f"the floor answered {floor.statuses}")
+        runs = await reads_bench.measure(
+            bench,
+            NAME,
+            "GET /v1/people/{id}",
+            cafe,
+            reads,
+            {"floor": floor_reads, SECOND_FLOOR: logged_floor_reads},
+            load,
+            CONCURRENCY,
+        )
         # Each answered read wrote its entry in its own statement, before it was answered.
         logged = await owner.fetchval(
             "SELECT count(*) FROM access_log WHERE org_id = $1 AND action = 'profile'", cafe.org_id
@@ -125,6 +112,7 @@ async def run(bench: Bench) -> ScenarioReport:
     finally:
         await owner.close()
 
+    measurements, ok_reads, logged_floors = runs.measurements, runs.answered, runs.other_floors[SECOND_FLOOR]
     at, first = measurements[-1], measurements[0]
     details = {
         "second_floor": "the same read inserting one access-log row in the same statement",

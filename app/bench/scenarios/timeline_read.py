@@ -16,10 +16,11 @@ import random
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from app.bench import reads as reads_bench
 from app.bench import synthetic
 from app.bench.harness import ApiClient, Bench
 from app.bench.load import Request
-from app.bench.report import Check, Figures, Measurement, ScenarioReport
+from app.bench.report import Check, ScenarioReport
 from app.bench.seed import Holding, attributes_of, copy_people
 
 NAME = "timeline-read"
@@ -126,28 +127,17 @@ async def run(bench: Bench) -> ScenarioReport:
         load = {"concurrency": CONCURRENCY, "warmup": min(len(reads) // 4, 4 * CONCURRENCY)}
         load |= {"seconds": size["seconds"], "repeat": True}
 
-        measurements, ok_reads = [], 0
-        for workers in sorted({1, bench.workers}):
-            async with bench.service(workers) as server:
-                headers = await bench.bearer(server, cafe)
-                label = f"{NAME}: GET /v1/people/{{id}}/timeline, {workers} worker(s)"
-                served = await bench.drive(label, server, headers, reads, **load)
-            ok_reads += served.all_statuses.get(200, 0)
-            async with bench.floor_server(workers) as floor_server:
-                label = f"{NAME}: floor, {workers} worker(s)"
-                floor = await bench.drive(label, floor_server, {}, floor_reads, **load)
-            measurements.append(
-                Measurement(
-                    f"GET /v1/people/{{id}}/timeline, {workers} worker(s)",
-                    Figures.of_load(served, "requests"),
-                    Figures.of_load(floor, "requests"),
-                    concurrency=CONCURRENCY,
-                    workers=workers,
-                    errors=served.count - served.statuses.get(200, 0),
-                )
-            )
-            if floor.statuses.get(200, 0) != floor.count:
-                raise RuntimeError(f"the floor answered {floor.statuses}")
+        runs = await reads_bench.measure(
+            bench,
+            NAME,
+            "GET /v1/people/{id}/timeline",
+            cafe,
+            reads,
+            {"floor": floor_reads},
+            load,
+            CONCURRENCY,
+        )
+        measurements, ok_reads = runs.measurements, runs.answered
         logged = await owner.fetchval(
             "SELECT count(*) FROM access_log WHERE org_id = $1 AND action = 'timeline'", cafe.org_id
         )
