@@ -3,8 +3,8 @@
 Every read of a person's data by an organisation names a purpose and goes through one entry
 point here: :func:`consented_read` (a timeline, relationships, a wallet, a card), or
 :func:`profile_read` (the profile, in one statement). Either resolves the organisation's id,
-evaluates the person's grants with the database's one rule (``kith_grant_categories``, which the
-row-level policies call too, through ``kith_consented``) and writes the access-log entry in the
+evaluates the person's grants with the database's one rule (``kith_active_grants``, which the
+row-level policies call too) and writes the access-log entry in the
 reading transaction: a read that returns data is logged, a refused one is not. There is no cache:
 a withdrawal or an expiry holds from the very next statement.
 """
