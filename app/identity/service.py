@@ -305,21 +305,22 @@ _OTHERS_INVOLVED = text(
     "  WHERE p.canonical_id IN (:a, :b) AND r.org_id IS DISTINCT FROM :org) "
     "OR EXISTS (SELECT 1 FROM org_people o WHERE o.canonical_id IN (:a, :b) AND o.org_id <> :org)"
 )
-# A merge of anyone now part of the one with anyone of the other, awaiting its reviewers.
-_PROPOSED = text(
-    "SELECT EXISTS (SELECT 1 FROM identity_decisions d "
-    "JOIN people x ON x.id = d.person_id JOIN people y ON y.id = d.candidate_id "
-    "WHERE d.method = 'merge_proposal' AND d.review_outcome IS NULL "
-    "AND d.person_id IN (SELECT id FROM people WHERE canonical_id IN (:a, :b)) "
-    "AND ((x.canonical_id = :a AND y.canonical_id = :b) OR (x.canonical_id = :b AND y.canonical_id = :a)))"
-)
-# A reviewer's "different people" between anyone now part of the one and anyone of the other.
-_REVIEWED_DISTINCT = text(
-    "SELECT EXISTS (SELECT 1 FROM identity_decisions d "
-    "JOIN people x ON x.id = d.person_id JOIN people y ON y.id = d.candidate_id "
-    "WHERE d.review_outcome = 'distinct' AND d.person_id IN (SELECT id FROM people WHERE canonical_id IN (:a, :b)) "
-    "AND ((x.canonical_id = :a AND y.canonical_id = :b) OR (x.canonical_id = :b AND y.canonical_id = :a)))"
-)
+
+
+def _between(condition: str) -> Any:
+    """Whether a decision meeting ``condition`` (on ``d``) lies between anyone now part of person
+    :a and anyone of person :b."""
+    return text(
+        "SELECT EXISTS (SELECT 1 FROM identity_decisions d "  # noqa: S608 (constants)
+        "JOIN people x ON x.id = d.person_id JOIN people y ON y.id = d.candidate_id "
+        f"WHERE {condition} AND d.person_id IN (SELECT id FROM people WHERE canonical_id IN (:a, :b)) "
+        "AND ((x.canonical_id = :a AND y.canonical_id = :b) OR (x.canonical_id = :b AND y.canonical_id = :a)))"
+    )
+
+
+# A merge of the two awaiting its reviewers; a reviewer's "different people" between them.
+_PROPOSED = _between("d.method = 'merge_proposal' AND d.review_outcome IS NULL")
+_REVIEWED_DISTINCT = _between("d.review_outcome = 'distinct'")
 
 
 @dataclass

@@ -12,15 +12,13 @@ latter. Afterwards the access log must hold exactly one entry per successful rea
 from __future__ import annotations
 
 import random
-import uuid
-from datetime import UTC, datetime
 
 from app.bench import reads as reads_bench
 from app.bench import synthetic
 from app.bench.harness import ApiClient, Bench
 from app.bench.load import Request
 from app.bench.report import Check, ScenarioReport
-from app.bench.seed import Holding, attributes_of, copy_people
+from app.bench.seed import Holding, attributes_of, copy_grants, copy_people
 
 NAME = "profile-read"
 TARGET = "≥ 50% of the floor's requests/s; p99 ≤ 25 ms at 32 concurrent"
@@ -58,18 +56,7 @@ async def _seed(bench: Bench, council: ApiClient, cafe: ApiClient, owner) -> tup
                 done(n)
     with bench.step(f"{NAME}: seeding", len(people)) as done:
         cafe_ids = [own[1] for own in await copy_people(owner, people, done)]
-    evidence = '{"kind": "written", "reference": "bench"}'
-    now = datetime.now(UTC)
-    grants = [
-        (uuid.uuid4(), cafe.org_id, pid, PURPOSE, GRANTED, "recorded_by_org", evidence, "org:bench", now, now)
-        for pid in cafe_ids[::2]
-    ]
-    columns = ["id", "org_id", "org_person_id", "purpose", "categories", "method", "evidence", "granted_by"]
-    # Confirmed: a grant opens the council's values only once it is (as the resident's would be).
-    await owner.copy_records_to_table(
-        "consent_grants", records=grants, columns=[*columns, "granted_at", "confirmed_at"]
-    )
-    await owner.execute("ANALYZE consent_grants")
+    await copy_grants(owner, cafe.org_id, cafe_ids[::2], PURPOSE, GRANTED)
     keys = await owner.fetch("SELECT id FROM person_records WHERE org_id = $1", council.org_id)
     return cafe_ids, [k["id"] for k in keys]
 

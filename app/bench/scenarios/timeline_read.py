@@ -21,7 +21,7 @@ from app.bench import synthetic
 from app.bench.harness import ApiClient, Bench
 from app.bench.load import Request
 from app.bench.report import Check, ScenarioReport
-from app.bench.seed import Holding, attributes_of, copy_people
+from app.bench.seed import Holding, attributes_of, copy_grants, copy_people
 
 NAME = "timeline-read"
 TARGET = "≥ 35% of the floor's requests/s at 32 concurrent"
@@ -74,36 +74,8 @@ async def _seed(bench: Bench, council: ApiClient, cafe: ApiClient, owner) -> tup
     with bench.step(f"{NAME}: seeding {len(rows):,} interactions"):
         columns = ["id", "org_id", "person_id", "kind", "occurred_at", "channel", "attributes", "created_at"]
         await owner.copy_records_to_table("interactions", records=rows, columns=columns)
-        evidence = '{"kind": "written", "reference": "bench"}'
-        grants = [
-            (
-                uuid.uuid4(),
-                cafe.org_id,
-                pid,
-                PURPOSE,
-                ["interactions"],
-                "recorded_by_org",
-                evidence,
-                "org:bench",
-                now,
-                now,
-            )
-            for pid in cafe_ids
-        ]
-        columns = [
-            "id",
-            "org_id",
-            "org_person_id",
-            "purpose",
-            "categories",
-            "method",
-            "evidence",
-            "granted_by",
-        ]
-        await owner.copy_records_to_table(
-            "consent_grants", records=grants, columns=[*columns, "granted_at", "confirmed_at"]
-        )
-        await owner.execute("ANALYZE interactions, consent_grants")
+        await owner.execute("ANALYZE interactions")
+        await copy_grants(owner, cafe.org_id, cafe_ids, PURPOSE, ["interactions"])
     return cafe_ids, [persons[pid] for pid in cafe_ids]
 
 
