@@ -8,6 +8,7 @@ from app.consent.endpoints import admin as consent_admin_router
 from app.consent.endpoints import router as consent_router
 from app.identity.endpoints import router as identity_router
 from app.indicators.endpoints import router as indicators_router
+from app.interactions.endpoints import reads as interactions_reads_router
 from app.interactions.endpoints import router as interactions_router
 from app.ledger.endpoints import admin as ledger_admin_router
 from app.ledger.endpoints import router as ledger_router
@@ -30,6 +31,7 @@ v1.include_router(people_reads_router)
 v1.include_router(ledger_transfers_router)
 v1.include_router(ledger_router)
 v1.include_router(interactions_router)
+v1.include_router(interactions_reads_router)
 v1.include_router(rewards_router)
 v1.include_router(consent_router)
 v1.include_router(relationships_router)

@@ -3,6 +3,7 @@ transaction under the caller's organisation context."""
 
 from __future__ import annotations
 
+import inspect
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -140,7 +141,9 @@ class DirectRoute(APIRoute):
     problems — but its handler resolves those itself: FastAPI's dependency machinery cost more per
     request than the ledger's whole database statement (py-spy profiles of the ledger bench).
     Query parameters are validated by FastAPI's own function for them (``request_params_to_args``,
-    as its dependency machinery does), so their errors are FastAPI's too."""
+    as its dependency machinery does), so their errors are FastAPI's too. Other dependencies may
+    be plain functions of query parameters only (``page: PageRequest = Depends(page_request)``):
+    their parameters are validated the same way and the function called with them."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         endpoint = self.endpoint
@@ -149,6 +152,7 @@ class DirectRoute(APIRoute):
         body = (self.body_field.name, self.body_field.field_info.annotation) if self.body_field else None
         path_names = [p.name for p in self.dependant.path_params]
         query_fields = self.dependant.query_params
+        query_dependencies = [_query_dependency(d) for d in self.dependant.dependencies if d is not context]
 
         async def handler(request: Request) -> Response:
             principal = await authenticate(request, await bearer_token(request), scopes)
@@ -158,6 +162,11 @@ class DirectRoute(APIRoute):
                 values, query_errors = request_params_to_args(query_fields, request.query_params)
                 arguments.update(values)
                 errors += query_errors
+            for name, call, fields in query_dependencies:
+                values, query_errors = request_params_to_args(fields, request.query_params)
+                errors += query_errors
+                if not query_errors:
+                    arguments[name] = call(**values)
             if body is not None:
                 errors += await _json_body(request, *body, arguments)
             if errors:
@@ -165,6 +174,21 @@ class DirectRoute(APIRoute):
             return await endpoint(**arguments)
 
         return handler
+
+
+def _query_dependency(dependant: Any) -> tuple[str, Callable[..., Any], list[Any]]:
+    """A DirectRoute's dependency other than its context: a plain function of query parameters."""
+    if (
+        dependant.dependencies
+        or dependant.path_params
+        or dependant.header_params
+        or dependant.cookie_params
+        or dependant.body_params
+        or inspect.iscoroutinefunction(dependant.call)
+        or inspect.isgeneratorfunction(dependant.call)
+    ):
+        raise TypeError(f"A DirectRoute's dependency {dependant.call!r} may take query parameters only")
+    return dependant.name, dependant.call, dependant.query_params
 
 
 def _path_ids(request: Request, names: list[str], into: dict[str, Any]) -> list[dict[str, Any]]:

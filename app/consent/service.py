@@ -1,8 +1,8 @@
 """Consent decides what one organisation may see of what others hold about a person.
 
 Every read of a person's data by an organisation names a purpose and goes through one entry
-point here: :func:`consented_read` (a timeline, relationships, a wallet, a card), or
-:func:`profile_read` (the profile, in one statement). Either resolves the organisation's id,
+point here: :func:`consented_read` (relationships, a wallet, a card), or, each a whole read in one
+statement, :func:`profile_read` (the profile) and :func:`timeline_read` (a page of the timeline). Either resolves the organisation's id,
 evaluates the person's grants with the database's one rule (``kith_active_grants``, which the
 row-level policies call too) and writes the access-log entry in the
 reading transaction: a read that returns data is logged, a refused one is not. There is no cache:
@@ -82,7 +82,8 @@ def catalogue() -> dict[str, list[dict[str, str]]]:
     }
 
 
-_STATE_PURPOSE = "SELECT set_config('kith.purpose', $1, true)"
+# Stated by kith_consented_read for the reads inside a consented read, and taken back after it.
+_END_READ = "SELECT set_config('kith.purpose', '', true), set_config('kith.read_person', '', true)"
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ async def consented_read(
     try:
         yield ConsentedRead(person, frozenset(categories))
     finally:
-        await connection.execute(_STATE_PURPOSE, "")
+        await connection.execute(_END_READ)
 
 
 _PROFILE_READ = "SELECT * FROM kith_profile_read($1, $2, $3, $4, $5, $6)"
@@ -169,6 +170,53 @@ async def profile_read(
     # The pool's connections decode jsonb (SQLAlchemy's asyncpg dialect sets the codec); a plain
     # asyncpg connection hands the text.
     return orjson.loads(records) if isinstance(records, str) else records
+
+
+_TIMELINE_READ = "SELECT * FROM kith_timeline_read($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    items: str  # the page's items as a JSON array (the documented TimelineItem shape), as written
+    last: tuple[datetime, uuid.UUID] | None  # the last item's position when there are more
+
+
+async def timeline_read(
+    db: Database,
+    principal: Principal,
+    org_person_id: uuid.UUID,
+    purpose: str,
+    before: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> TimelinePage:
+    """A page of the person's interactions, newest first, before ``before`` if given: the
+    caller's own, and other organisations' where the person's grants cover ``interactions`` for
+    ``purpose``; with no grant at all for the purpose, 403 and nothing logged. One statement
+    (``kith_timeline_read``), its own transaction, opening the caller's context itself and
+    logging the read (``timeline``, showing ``interactions``). 404 for an id not the caller's."""
+    require_purpose(purpose)
+    async with db.direct() as connection:
+        outcome, items, last_at, last_id = await connection.fetchrow(
+            _TIMELINE_READ,
+            db.service_key,
+            principal.client_id,
+            principal.org_id,
+            org_person_id,
+            purpose,
+            request_id_var.get(),
+            before[0] if before else None,
+            before[1] if before else None,
+            limit,
+        )
+    if outcome == "client_disabled":
+        raise ClientDisabled()
+    if outcome == "not_found":
+        raise identity_service.PersonNotFound(f"No person {org_person_id}.")
+    if outcome == "refused":
+        raise ConsentRequired(
+            f"The person has granted this organisation nothing for the purpose '{purpose}'."
+        )
+    return TimelinePage(items, (last_at, last_id) if last_at is not None else None)
 
 
 async def people_granting(

@@ -8,13 +8,15 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from app.auth.deps import Context, tenant
+from app.auth.deps import Context, DirectContext, DirectRoute, direct, tenant
 from app.core.batch import is_ndjson, openapi_body
 from app.core.pagination import PageRequest, page_request
 from app.interactions import service
 from app.interactions.schemas import BatchOut, InteractionBatchItem, InteractionIn, InteractionOut, Timeline
 
 router = APIRouter(tags=["interactions"])
+# The timeline read: one statement (see DirectRoute).
+reads = APIRouter(tags=["interactions"], route_class=DirectRoute)
 
 
 @router.post(
@@ -46,12 +48,13 @@ async def log_interactions(request: Request, ctx: Context = tenant("interactions
     return Response(orjson.dumps(summary), media_type="application/json")
 
 
-@router.get("/people/{person_id}/timeline", response_model=Timeline, operation_id="getTimeline")
+@reads.get("/people/{person_id}/timeline", response_model=Timeline, operation_id="getTimeline")
 async def get_timeline(
     person_id: uuid.UUID,
     purpose: str = Query(description="Why the timeline is read"),
     page: PageRequest = Depends(page_request),
-    ctx: Context = tenant("interactions:read"),
+    ctx: DirectContext = direct("interactions:read"),
 ):
     """The person's interactions, newest first: the organisation's own and, where consented, others'."""
-    return await service.timeline(ctx.session, ctx.principal, person_id, purpose, page)
+    body = await service.timeline(ctx.db, ctx.principal, person_id, purpose, page)
+    return Response(body, media_type="application/json")

@@ -24,9 +24,9 @@ from app.auth.principal import Principal
 from app.consent import service as consent_service
 from app.core.batch import BatchTooLarge, MalformedBatch, parse_batch
 from app.core.errors import ValidationFailed
-from app.core.pagination import PageRequest, make_page
+from app.core.pagination import PageRequest, encode_cursor
 from app.core.schemas import nul_check_context
-from app.db.session import driver_connection, platform_scope
+from app.db.session import Database, driver_connection, platform_scope
 from app.identity import repository as identity_repo
 from app.identity import service as identity_service
 from app.interactions.schemas import InteractionBatchItem, InteractionIn
@@ -310,55 +310,15 @@ async def _one(session: AsyncSession, principal: Principal, interaction_id: uuid
 
 
 async def timeline(
-    session: AsyncSession, principal: Principal, org_person_id: uuid.UUID, purpose: str, page: PageRequest
-) -> dict[str, Any]:
-    """The person's interactions, newest first: the caller's own, and other organisations' where
-    the person granted it ``interactions`` for ``purpose``. With no grant at all for the purpose,
-    403. The read is access-logged (:func:`consent_service.consented_read`)."""
+    db: Database, principal: Principal, org_person_id: uuid.UUID, purpose: str, page: PageRequest
+) -> bytes:
+    """The person's interactions, newest first, as the JSON of a ``Timeline``: the caller's own,
+    and other organisations' where the person granted it ``interactions`` for ``purpose``. With
+    no grant at all for the purpose, 403. The read is access-logged, in the same statement
+    (:func:`consent_service.timeline_read`)."""
     before = page.position(datetime.fromisoformat, uuid.UUID)
-    async with consent_service.consented_read(
-        session, principal, org_person_id, purpose, "timeline", requires="*", shows={"interactions"}
-    ) as read:
-        canonical = read.person_id
-        others = "interactions" in read.categories
-        rows = await session.execute(
-            text(
-                "SELECT i.id, i.org_id, i.kind, i.occurred_at, i.channel, i.area_code, i.value_pence, "
-                "i.duration_minutes, i.attributes, i.external_id FROM interactions i "
-                "WHERE i.person_id IN (SELECT id FROM people WHERE canonical_id = :person) "
-                "AND (i.org_id = :org OR :others) "
-                "AND (CAST(:at AS timestamptz) IS NULL OR (i.occurred_at, i.id) < (:at, :id)) "
-                "ORDER BY i.occurred_at DESC, i.id DESC LIMIT :limit"
-            ),
-            {
-                "person": canonical,
-                "org": principal.org_id,
-                "others": others,
-                "at": before[0] if before else None,
-                "id": before[1] if before else uuid.UUID(int=0),
-                "limit": page.limit + 1,
-            },
-        )
-        rows = rows.all()
-    rows, next_cursor = make_page(rows, page.limit, lambda r: (r.occurred_at, r.id))
-    names = await consent_service.organisation_names(session, {r.org_id for r in rows})
-    items = []
-    for r in rows:
-        own = r.org_id == principal.org_id
-        items.append(
-            {
-                "id": r.id,
-                "kind": r.kind,
-                "occurred_at": r.occurred_at,
-                "own": own,
-                "organisation": names[r.org_id][0],
-                "source_sector": names[r.org_id][1],
-                "channel": r.channel,
-                "area_code": r.area_code,
-                "value_pence": r.value_pence,
-                "duration_minutes": r.duration_minutes,
-                "attributes": r.attributes,
-                "external_id": r.external_id if own else None,
-            }
-        )
-    return {"person_id": org_person_id, "purpose": purpose, "items": items, "next_cursor": next_cursor}
+    read = await consent_service.timeline_read(db, principal, org_person_id, purpose, before, page.limit)
+    # The items are written by the statement in the documented shape; the page is put round them.
+    head = orjson.dumps({"person_id": org_person_id, "purpose": purpose})[:-1]
+    cursor = encode_cursor(read.last) if read.last is not None else None
+    return b'%s,"items":%s,"next_cursor":%s}' % (head, read.items.encode(), orjson.dumps(cursor))

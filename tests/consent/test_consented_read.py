@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.consent.catalogue import ATTRIBUTE_CATEGORY, CATEGORIES
+from app.interactions.schemas import Timeline
 from app.people.schemas import PersonOut
 from tests.conftest import _plain, fresh_database, make_settings, running_app
 from tests.factories import Platform, org_with_token, unique_resident
@@ -119,6 +120,7 @@ def test_a_read_shows_exactly_what_the_grants_allow_and_is_logged_once(database_
             assert await logged("timeline", mine) == []
         else:
             assert timeline.status_code == 200, timeline.text
+            Timeline.model_validate(timeline.json())  # the answer is the documented shape
             owners = {item["own"] for item in timeline.json()["items"]}
             assert owners == ({True, False} if "interactions" in granted else {True})
             assert await logged("timeline", mine) == [["interactions"]]

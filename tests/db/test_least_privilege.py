@@ -355,3 +355,58 @@ class TestWhatAPartnersStatementCannotWrite:
             assert (
                 await login_conn.fetchval("SELECT coalesce(current_setting('kith.purpose', true), '')") == ""
             )
+
+
+class TestStatingWhomAReadIsFor:
+    """A consented read states the person it reads (``kith.read_person``) so the policies ask the
+    person's grants once a statement; a statement that states a person itself gets exactly what
+    the grants give, and no more."""
+
+    async def test_a_stated_person_opens_only_what_their_grants_open(
+        self, client, platform, login_conn, owner_conn
+    ):
+        council, council_headers = await org_with_token(platform, "people:write interactions:write")
+        cafe, cafe_headers = await org_with_token(platform, "people:write")
+        her = unique_resident()
+        theirs = (await client.post("/v1/people", json=her, headers=council_headers)).json()["person_id"]
+        mine = (await client.post("/v1/people", json=her, headers=cafe_headers)).json()["person_id"]
+        visit = {"person_id": theirs, "kind": "visit", "occurred_at": "2026-11-01T10:00:00Z"}
+        assert (await client.post("/v1/interactions", json=visit, headers=council_headers)).status_code == 201
+        person = await owner_conn.fetchval(
+            "SELECT canonical_id FROM org_people WHERE org_person_id = $1", uuid.UUID(mine)
+        )
+        assert person == await owner_conn.fetchval(
+            "SELECT canonical_id FROM org_people WHERE org_person_id = $1", uuid.UUID(theirs)
+        )
+
+        async def seen() -> tuple[int, int]:
+            async with login_conn.transaction():
+                await login_conn.execute("SELECT kith_begin($1, false, NULL, $2)", cafe, SERVICE_KEY)
+                await login_conn.execute(
+                    "SELECT set_config('kith.purpose', 'service_delivery', true), "
+                    "set_config('kith.read_person', $1, true)",
+                    str(person),
+                )
+                return (
+                    await login_conn.fetchval("SELECT count(*) FROM interactions WHERE org_id = $1", council),
+                    await login_conn.fetchval(
+                        "SELECT count(*) FROM person_records WHERE org_id = $1", council
+                    ),
+                )
+
+        assert await seen() == (0, 0)  # no grant: stating her opens nothing
+        await owner_conn.execute(
+            "INSERT INTO consent_grants (id, org_id, org_person_id, purpose, categories, method, evidence, "
+            "granted_by, granted_at, confirmed_at) VALUES ($1, $2, $3, 'service_delivery', '{interactions}', "
+            "'recorded_by_org', '{\"kind\": \"written\"}', 'test', now(), now())",
+            uuid.uuid4(),
+            cafe,
+            uuid.UUID(mine),
+        )
+        assert await seen() == (1, 0)  # her interactions, and not her records: identity was not granted
+        await owner_conn.execute(
+            "UPDATE consent_grants SET withdrawn_at = now() WHERE org_id = $1 AND org_person_id = $2",
+            cafe,
+            uuid.UUID(mine),
+        )
+        assert await seen() == (0, 0)

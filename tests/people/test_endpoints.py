@@ -478,15 +478,34 @@ class TestRead:
         assert response.status_code == 401 and "disabled" in response.json()["detail"]
         assert await owner_conn.fetchval("SELECT count(*) FROM access_log WHERE org_id = $1", org.id) == 0
 
-    async def test_the_lean_routes_query_errors_are_fastapis(self, client, platform):
-        # GET /v1/people/{id} is a DirectRoute; the timeline an ordinary route: the same query
-        # parameter missing is answered alike.
-        _, headers = await org_with_token(platform, scopes="people:read people:write interactions:read")
+    @pytest.mark.parametrize(
+        "query",
+        [
+            {},  # no purpose
+            {"purpose": "service_delivery", "limit": "0"},
+            {"purpose": "service_delivery", "limit": "many"},
+            {"purpose": "service_delivery", "limit": "501", "cursor": "%%%"},
+            {"purpose": "service_delivery", "cursor": "bm90IGpzb24"},
+        ],
+    )
+    async def test_the_lean_routes_query_errors_are_fastapis(self, client, platform, query):
+        # The profile and the timeline are DirectRoutes (the timeline's paging a dependency of
+        # query parameters); relationships an ordinary route of the same parameters: answered alike.
+        scopes = "people:read people:write interactions:read relationships:read"
+        _, headers = await org_with_token(platform, scopes=scopes)
         created = (await client.post("/v1/people", json=person(), headers=headers)).json()
-        lean = await client.get(f"/v1/people/{created['person_id']}", headers=headers)
-        ordinary = await client.get(f"/v1/people/{created['person_id']}/timeline", headers=headers)
-        assert lean.status_code == ordinary.status_code == 422
-        assert lean.json()["errors"] == ordinary.json()["errors"]
+        base = f"/v1/people/{created['person_id']}"
+        ordinary = await client.get(f"{base}/relationships", params=query, headers=headers)
+        timeline = await client.get(f"{base}/timeline", params=query, headers=headers)
+        assert ordinary.status_code in (400, 422)
+
+        def problem(response) -> dict:
+            return {k: v for k, v in response.json().items() if k != "instance"}
+
+        assert (timeline.status_code, problem(timeline)) == (ordinary.status_code, problem(ordinary))
+        if "limit" not in query and "cursor" not in query:
+            lean = await client.get(base, params=query, headers=headers)
+            assert (lean.status_code, lean.json()["errors"]) == (422, ordinary.json()["errors"])
 
     async def test_a_bad_id_is_422_naming_it(self, client, council):
         _, headers = council
