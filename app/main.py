@@ -17,6 +17,7 @@ from app.auth.endpoints import router as auth_router
 from app.auth.keys import SigningKey
 from app.auth.ratelimit import RateLimiter
 from app.auth.tokens import TokenIssuer, TokenVerifier
+from app.core import openapi
 from app.core.config import Settings, get_settings
 from app.core.errors import PROBLEM_CONTENT_TYPE, AppError, problem_body
 from app.core.logging import configure_logging
@@ -196,6 +197,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(ops_router)
     portal.install(app, settings.env)
+    openapi.install(app)
     app.add_middleware(
         BodyLimitMiddleware, max_body=settings.max_body_bytes, max_batch_body=settings.max_batch_body_bytes
     )

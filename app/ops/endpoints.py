@@ -8,7 +8,7 @@ import logging
 import os
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
 from app.core.errors import Forbidden
@@ -24,7 +24,11 @@ async def healthz():
     return {"status": "ok"}
 
 
-@router.get("/readyz", operation_id="getReadiness")
+@router.get(
+    "/readyz",
+    operation_id="getReadiness",
+    responses={503: {"description": "Not ready: the database cannot be reached or is not migrated"}},
+)
 async def readyz(request: Request):
     """Readiness: the database answers and its schema is at the latest migration."""
     head = request.app.state.head_revision
@@ -56,7 +60,18 @@ def may_scrape(request: Request) -> bool:
     return address is not None and any(address in ipaddress.ip_network(n, strict=False) for n in networks)
 
 
-@router.get("/metrics", operation_id="getMetrics")
+@router.get(
+    "/metrics",
+    operation_id="getMetrics",
+    response_class=PlainTextResponse,
+    responses={
+        200: {
+            "description": "The Prometheus text format",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
+        403: {"description": "Not a scraper this deployment names"},
+    },
+)
 async def metrics(request: Request):
     """Prometheus metrics (aggregated across worker processes when there are several); only for
     the addresses in KITH_METRICS_ALLOW or a bearer of KITH_METRICS_TOKEN."""

@@ -29,7 +29,7 @@ class AttributesIn(StrictModel):
     preferred_name: str | None = Field(None, max_length=100, examples=["Peggy"])
     date_of_birth: date | None = Field(None, examples=["1956-03-14"])
     email: str | None = Field(None, max_length=254)
-    phone: str | None = Field(None, max_length=32, examples=["07700 900123"])
+    phone: str | None = Field(None, max_length=32, examples=["07911 123456"])
     address: AddressIn | None = None
     uprn: str | None = Field(None, max_length=12)
     verified: list[Attribute] = Field(
