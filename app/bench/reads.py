@@ -18,6 +18,7 @@ class ReadRuns:
     other_floors: dict[str, dict[int, Figures]] = field(
         default_factory=dict
     )  # floor name → workers → figures
+    stack: dict[int, Figures] = field(default_factory=dict)  # workers → Kith's /healthz, served alike
 
 
 async def measure(
@@ -29,15 +30,23 @@ async def measure(
     floors: dict[str, list[Request]],
     load: dict,
     concurrency: int,
+    *,
+    stack: bool = False,
 ) -> ReadRuns:
     """``what`` (e.g. "GET /v1/people/{id}") served by Kith to ``client``, then each floor's
-    requests (the first is the measurement's floor; the others are reported by name)."""
+    requests (the first is the measurement's floor; the others are reported by name). ``stack``:
+    also Kith's ``/healthz`` from the same server, the same way — its HTTP stack (uvicorn,
+    middleware, routing) answering without work, the most any route of it could reach."""
     runs = ReadRuns()
     first, *others = floors
     for workers in sorted({1, bench.workers}):
         async with bench.service(workers) as server:
             headers = await bench.bearer(server, client)
             served = await bench.drive(f"{name}: {what}, {workers} worker(s)", server, headers, reads, **load)
+            if stack:
+                label = f"{name}: Kith's /healthz, {workers} worker(s)"
+                idle = await bench.drive(label, server, {}, [Request("GET", "/healthz")], **load)
+                runs.stack[workers] = Figures.of_load(idle, "requests")
         runs.answered += served.all_statuses.get(200, 0)
         figures = {}
         async with bench.floor_server(workers) as floor_server:

@@ -108,6 +108,9 @@ async def test_quick_run_of_one_scenario_reports_it(server_url, tmp_path, scenar
         assert s["details"]["growth_1_to_n_workers"] == pytest.approx(growth, abs=0.01)
         # The second floor (the read inserting a row) was measured at each worker count too.
         assert set(s["details"]["second_floor_requests_per_s_by_workers"]) == {"1", "2"}
+        # And Kith's own stack answering /healthz, beside the floor.
+        assert set(s["details"]["stack_ratio_to_floor_by_workers"]) == {"1", "2"}
+        assert all(v > 0 for v in s["details"]["stack_requests_per_s_by_workers"].values())
     if scenario == "identity":  # the quality of the auto-matches, against the synthetic truth
         details = s["details"]
         for measure in ("precision", "recall", "f1"):

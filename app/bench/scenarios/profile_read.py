@@ -91,6 +91,7 @@ async def run(bench: Bench) -> ScenarioReport:
             {"floor": floor_reads, SECOND_FLOOR: logged_floor_reads},
             load,
             CONCURRENCY,
+            stack=True,
         )
         # Each answered read wrote its entry in its own statement, before it was answered.
         logged = await owner.fetchval(
@@ -111,6 +112,13 @@ async def run(bench: Bench) -> ScenarioReport:
             str(m.workers): round(m.figures.throughput / logged_floors[m.workers].throughput, 3)
             for m in measurements
             if m.figures.throughput and logged_floors[m.workers].throughput
+        },
+        "stack": "Kith's /healthz from the same server, the same way: its HTTP stack without work",
+        "stack_requests_per_s_by_workers": {str(w): round(f.throughput, 1) for w, f in runs.stack.items()},
+        "stack_ratio_to_floor_by_workers": {
+            str(m.workers): round(runs.stack[m.workers].throughput / m.floor.throughput, 3)
+            for m in measurements
+            if m.floor.throughput and m.workers in runs.stack
         },
         "residents": len(cafe_ids),
         "grants": len(cafe_ids[::2]),
