@@ -40,6 +40,9 @@ def kith_serve_process(database_url: str, data_dir, **settings: str):
         "KITH_LOG_LEVEL": "WARNING",
         "KITH_WEBHOOK_WORKER": "false",
         "KITH_INDICATOR_REFRESH_SECONDS": "0",
+        # No audit checkpoints: signed with this server's key, they would not verify with the key
+        # of another test's app sharing the database.
+        "KITH_AUDIT_CHECKPOINT_SECONDS": "0",
         **settings,
     }
     proc = subprocess.Popen(
