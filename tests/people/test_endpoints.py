@@ -118,6 +118,17 @@ class TestRegister:
         assert renamed.status_code == 200 and renamed.json()["person_id"] == first["person_id"]
         assert "reason" not in renamed.json()["resolution"]
 
+    async def test_an_idempotency_key_makes_a_retry_the_first_answer(self, client, council, owner_conn):
+        org_id, headers = council
+        keyed = {**headers, "Idempotency-Key": "register-1"}
+        body = person()  # no external_ref
+        first = await client.post("/v1/people", json=body, headers=keyed)
+        again = await client.post("/v1/people", json=body, headers=keyed)
+        assert (first.status_code, again.status_code) == (201, 201), again.text
+        assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+        records = "SELECT count(*) FROM person_records WHERE org_id = $1"
+        assert await owner_conn.fetchval(records, org_id) == 1
+
     async def test_in_a_batch_the_conflicting_record_is_held_by_index(self, client, council):
         _, headers = council
         body = person(external_ref="CASE-BATCH")
