@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api import v1
@@ -23,7 +23,7 @@ from app.core.errors import PROBLEM_CONTENT_TYPE, AppError, problem_body
 from app.core.logging import configure_logging
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.core.periodic import Every
-from app.db import roles
+from app.db import idempotency, roles
 from app.db.embedded import resolve_database
 from app.db.migrate import head_revision
 from app.db.session import Database, database_unavailable
@@ -72,6 +72,13 @@ def install_error_handlers(app: FastAPI) -> None:
                 f'Bearer realm="kith", error="invalid_token", error_description="{exc.detail}"',
             )
         return problem(exc.status, exc.problem(request.url.path), headers)
+
+    @app.exception_handler(idempotency.Replayed)
+    async def replayed(request: Request, exc: idempotency.Replayed):
+        # A retry with the same Idempotency-Key and body: the first response, as it was sent.
+        return Response(
+            exc.body, exc.status, media_type="application/json", headers={"Idempotent-Replayed": "true"}
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
@@ -124,6 +131,11 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
 
+async def _purge_idempotency_keys(db: Database) -> int:
+    async with db.session(platform=True) as session:
+        return await idempotency.purge_expired(session)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_json)
@@ -161,6 +173,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     settings.audit_checkpoint_seconds,
                     lambda: audit.checkpoint_now(db, key),
                     "audit checkpoints",
+                )
+            )
+        if settings.idempotency_purge_seconds:
+            repeated.append(
+                Every(
+                    settings.idempotency_purge_seconds,
+                    lambda: _purge_idempotency_keys(db),
+                    "idempotency key purge",
                 )
             )
         for job in repeated:

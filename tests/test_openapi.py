@@ -47,4 +47,6 @@ def test_registration_answers_carry_no_score(app):
     schemas = app.openapi()["components"]["schemas"]
     for name in ("PersonCreated", "Resolution", "app__people__schemas__BatchResult"):
         assert not {"score", "candidate_id", "explanation"} & set(schemas[name]["properties"]), name
-    assert set(schemas["Resolution"]["properties"]) == {"status"}
+    # reason: only external_ref_conflict, which speaks of the organisation's own record (its reference).
+    assert set(schemas["Resolution"]["properties"]) == {"status", "reason"}
+    assert schemas["Resolution"]["properties"]["reason"]["anyOf"][0]["const"] == "external_ref_conflict"

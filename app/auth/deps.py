@@ -10,17 +10,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from fastapi import Depends, Request, Response, Security
+from fastapi import Depends, Header, Request, Response, Security
 from fastapi.dependencies.utils import request_params_to_args
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.routing import APIRoute
 from fastapi.security import OAuth2, SecurityScopes
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import SCOPES, Principal
 from app.core.errors import Forbidden, Unauthorized
+from app.db import idempotency
 from app.db.session import Database
 
 
@@ -86,27 +87,72 @@ class InsufficientScope(Forbidden):
 
 @dataclass
 class Context:
-    """What an endpoint works with: the caller and its transaction."""
+    """What an endpoint works with: the caller and its transaction (and, on an idempotent route,
+    the Idempotency-Key the request holds)."""
 
     principal: Principal
     session: AsyncSession
+    idempotency: idempotency.Claim | None = None
+
+    def respond(self, content: BaseModel | Any, status_code: int = 200) -> Response:
+        """A JSON response of ``content`` (a model, or JSON-ready data); on an idempotent route,
+        also the response kept for the request's key."""
+        if isinstance(content, BaseModel):
+            content = content.model_dump(mode="json")
+        body = orjson.dumps(content)
+        if self.idempotency is not None:
+            self.idempotency.answer(status_code, body)
+        return Response(body, status_code=status_code, media_type="application/json")
 
 
-def tenant(scope: str | None) -> Any:
+_IDEMPOTENCY_KEY = Header(
+    None,
+    alias=idempotency.HEADER,
+    pattern=idempotency.KEY_PATTERN,
+    description="Any unique value of 1 to 255 printable characters (a UUID, say): a retry with the same "
+    "key and the same body is answered the first response again (with Idempotent-Replayed: true) "
+    "instead of being done twice; the same key with another body is a 409. Keys are the client's own "
+    "and kept for 24 hours.",
+)
+
+
+def tenant(scope: str | None, *, idempotent: bool = False) -> Any:
     """Depend on this in every /v1 route: ``ctx: Context = tenant("people:read")``. It authenticates
     the caller, checks ``scope`` (None: any valid token), and opens the transaction under the
     caller's organisation (committed when the route returns, before the response is sent; rolled
-    back when it raises) — which is also where a disabled client is refused."""
+    back when it raises) — which is also where a disabled client is refused.
+
+    ``idempotent``: the route takes an ``Idempotency-Key`` header (app/db/idempotency.py) and must
+    answer with :meth:`Context.respond`, whose response is kept for the key in the transaction."""
+    scopes = [scope] if scope else []
 
     async def context(
-        request: Request, principal: Principal = Security(authenticated, scopes=[scope] if scope else [])
+        request: Request, principal: Principal = Security(authenticated, scopes=scopes)
     ) -> AsyncIterator[Context]:
         async with request.app.state.db.session(
             org_id=principal.org_id, platform=principal.platform, client_id=principal.client_id
         ) as session:
             yield Context(principal, session)
 
-    return Depends(context, scope="function")
+    async def idempotent_context(
+        request: Request,
+        principal: Principal = Security(authenticated, scopes=scopes),
+        key: str | None = _IDEMPOTENCY_KEY,
+    ) -> AsyncIterator[Context]:
+        async with request.app.state.db.session(
+            org_id=principal.org_id, platform=principal.platform, client_id=principal.client_id
+        ) as session:
+            held = None
+            if key is not None:
+                fingerprint = idempotency.fingerprint(request.method, request.url.path, await request.body())
+                held = await idempotency.claim(
+                    session, principal.org_id, principal.client_id, key, fingerprint
+                )
+            yield Context(principal, session, held)
+            if held is not None:
+                await idempotency.keep(session, held)
+
+    return Depends(idempotent_context if idempotent else context, scope="function")
 
 
 @dataclass

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from app.auth.principal import SCOPES
+from app.auth.tokens import check_unknown_client_secret
 from app.organisations import service as organisations_service
 
 router = APIRouter(tags=["auth"])
@@ -65,14 +66,20 @@ async def issue_token(request: Request):
         return oauth_error(400, "invalid_request", "A parameter is repeated.")
     headers = request.headers  # case-insensitive, as Authlib expects 'Authorization'
     try:
-        client_id = extract_basic_authorization(headers)[0] or form.get("client_id")
+        client_id, secret = extract_basic_authorization(headers)
     except (UnicodeDecodeError, ValueError):
         return oauth_error(401, "invalid_client", "The Authorization header's credentials are not UTF-8.")
+    if not client_id:
+        client_id, secret = form.get("client_id"), form.get("client_secret")
     record = None
     # No client id holds a NUL (PostgreSQL text cannot): such a client is simply unknown.
     if client_id and "\x00" not in client_id:
         async with state.db.session(platform=True) as session:
             record = await organisations_service.client_for_token(session, client_id)
+    if record is None:
+        # An unknown client's secret is checked too, against a hash no secret has, so that the
+        # answer takes as long as a wrong secret's (the answers themselves are identical).
+        check_unknown_client_secret(secret)
     status, body, response_headers = state.issuer.issue(form, headers, record)
     return JSONResponse(body, status, headers=dict(response_headers))
 

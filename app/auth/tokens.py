@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 import uuid
 from collections.abc import Mapping
@@ -20,7 +21,7 @@ from joserfc.jwt import JWTClaimsRegistry
 from app.auth.keys import SigningKey
 from app.auth.principal import SCOPES, Principal
 from app.core.errors import Unauthorized
-from app.core.ids import secret_matches
+from app.core.ids import hash_secret, secret_matches
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,16 @@ class TokenIssuer(AuthorizationServer):
 
 
 INVALID_CLIENT = "Client authentication failed: the client id or the secret is not right."
+# The hash an unknown client's secret is compared with: that of a random secret nobody holds.
+_NO_CLIENTS_HASH = hash_secret(secrets.token_urlsafe(32))
+
+
+def check_unknown_client_secret(secret: str | None) -> bool:
+    """Compare the secret presented for a client that does not exist (or is disabled) with a hash
+    no secret has, as a known client's would be compared: unknown client ids and wrong secrets
+    then cost the same work, and their answers (see :meth:`TokenIssuer.issue`) are identical."""
+    return secret_matches(secret or "", _NO_CLIENTS_HASH)
+
 
 LEEWAY_SECONDS = 30
 VERIFIED_CACHE_SIZE = 10_000

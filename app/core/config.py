@@ -190,6 +190,12 @@ class Settings(BaseSettings):
         description="… or this many reviewers' decisions; an estimate is put in use unattended only if at "
         "least this many decisions agree with it no less often than with the parameters in use",
     )
+    idempotency_purge_seconds: float = Field(
+        3600.0,
+        ge=0,
+        description="How often kith serve deletes Idempotency-Keys past their 24 hours (0: never; an "
+        "expired key is a new key either way)",
+    )
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -1,11 +1,24 @@
-"""The tables behind a transaction's context (see the context_keyed revision): read and written
-by their owner only, never by the service's role."""
+"""The tables behind a transaction's context (see the context_keyed revision), read and written
+by their owner only, never by the service's role; and the requests' idempotency keys."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, DateTime, LargeBinary, func, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    SmallInteger,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
@@ -28,3 +41,20 @@ class ServiceKey(Base):
 
     digest: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
     registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class IdempotencyKey(Base):
+    """A client's Idempotency-Key and the response its first request was answered with (see
+    app/db/idempotency.py); kept for a day."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (Index("ix_idempotency_keys_created_at", "created_at"),)
+
+    client_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("organisations.id"))
+    fingerprint: Mapped[bytes] = mapped_column(LargeBinary)  # SHA-256 of the method, path and body
+    # The response, written in the request's own transaction: a committed row always has one.
+    status: Mapped[int | None] = mapped_column(SmallInteger)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -106,6 +106,24 @@ def database_unavailable(exc: BaseException) -> bool:
     return False
 
 
+_LOST = (
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.AdminShutdownError,  # pg_terminate_backend, a fast shutdown
+    asyncpg.exceptions.CrashShutdownError,
+)
+
+
+def _connection_lost(exc: DBAPIError) -> bool:
+    """Whether ``exc`` says an open connection was lost (not that a new one could not be made:
+    trying that again at once would only double the wait of an outage)."""
+    if exc.connection_invalidated:  # SQLAlchemy found it closed (and invalidated the pool's older ones)
+        return True
+    cause = exc.orig.__cause__ if exc.orig is not None else None
+    return isinstance(cause, _LOST) or (
+        isinstance(cause, asyncpg.exceptions.InterfaceError) and "connection is closed" in str(cause)
+    )
+
+
 def _drop_closed_connections(engine: AsyncEngine) -> None:
     """At checkout, a pooled connection whose server side has gone (terminated, restarted) is
     replaced before use: asyncpg marks a connection closed as soon as the event loop reads the
@@ -161,22 +179,40 @@ class Database:
         client_id: str | None = None,
     ) -> AsyncIterator[AsyncSession]:
         """A transaction under an organisation context: commits when the block succeeds, rolls
-        back when it raises. This is the one place Kith commits."""
-        async with self.sessionmaker() as session, session.begin():
-            # Every request pays for this statement: it skips SQLAlchemy's compilation. (It must go
-            # through SQLAlchemy, which opens the asyncpg transaction on its first statement; later
-            # statements may then use the driver directly, see driver_connection.)
-            connection = await session.connection()
-            active = (
-                await connection.exec_driver_sql(_BEGIN, (org_id, platform, client_id, self.service_key))
-            ).scalar()
-            if not active:
-                raise ClientDisabled()
-            session.info.update(self.services)
-            yield session
-            # Work that must be the transaction's last statements (the audit append) registers here.
-            for hook in session.info.pop("before_commit", ()):
-                await hook(session)
+        back when it raises. This is the one place Kith commits.
+
+        A pooled connection found dead by the transaction's first statement (the server ended it
+        before the pool could notice, see _drop_closed_connections) is replaced and the statement
+        sent once more: nothing of the block's work had been sent, so trying again is safe."""
+        for attempt in (1, 2):
+            try:
+                async with self.sessionmaker() as session, session.begin():
+                    # Every request pays for this statement: it skips SQLAlchemy's compilation. (It
+                    # must go through SQLAlchemy, which opens the asyncpg transaction on its first
+                    # statement; later statements may then use the driver directly, see
+                    # driver_connection.)
+                    try:
+                        connection = await session.connection()
+                        active = (
+                            await connection.exec_driver_sql(
+                                _BEGIN, (org_id, platform, client_id, self.service_key)
+                            )
+                        ).scalar()
+                    except DBAPIError as exc:
+                        if attempt == 1 and _connection_lost(exc):
+                            raise _DeadOnArrival() from exc
+                        raise
+                    if not active:
+                        raise ClientDisabled()
+                    session.info.update(self.services)
+                    yield session
+                    # Work that must be the transaction's last statements (the audit append)
+                    # registers here.
+                    for hook in session.info.pop("before_commit", ()):
+                        await hook(session)
+                return
+            except _DeadOnArrival:
+                continue
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -188,6 +224,10 @@ SERVICE_KEY = "service_key"  # where a session finds the key (session.info, from
 def service_key(session: AsyncSession) -> bytes:
     """The service's key, for a statement that opens or widens a context itself."""
     return session.info[SERVICE_KEY]
+
+
+class _DeadOnArrival(Exception):
+    """The transaction's first statement found its pooled connection dead: try another."""
 
 
 class ClientDisabled(Unauthorized):

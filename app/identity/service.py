@@ -24,7 +24,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -95,6 +95,12 @@ class Resolution:
     status: str  # created | matched | review, as the organisation's own records have it
     person_id: uuid.UUID  # the organisation's own id for the person
     decision_id: uuid.UUID | None = None  # the platform's decision, for the platform (see explain)
+    # Why a review: EXTERNAL_REF_CONFLICT, else None (a possible match among its own records).
+    reason: str | None = None
+
+
+# The method (and the reason told) of a record whose external_ref names a record of someone else.
+EXTERNAL_REF_CONFLICT = "external_ref_conflict"
 
 
 @dataclass
@@ -203,7 +209,12 @@ async def resolve_chunks(
         return []
     org_ids = await writer.org_ids()
     results = [
-        Resolution(w.answer, org_ids[w.canonical_id], w.decision_id)  # type: ignore[index]
+        Resolution(
+            w.answer,
+            org_ids[w.canonical_id],  # type: ignore[index]
+            w.decision_id,
+            EXTERNAL_REF_CONFLICT if w.method == EXTERNAL_REF_CONFLICT else None,
+        )
         for w in work
     ]
     counts: dict[str, int] = defaultdict(int)
@@ -402,9 +413,30 @@ class _ChunkResolver:
         for w in chunk:
             ref = w.submission.external_ref
             if ref and ref in self.existing:
-                w.record_id, w.canonical_id, w.old_claims = self.existing[ref]
+                record_id, canonical_id, claims = self.existing[ref]
+                held = claims_profile(claims)
+                if rank(w.profile, held, self.params)[0] == 0:
+                    self._hold_conflict(w, canonical_id, held)
+                    continue
+                w.record_id, w.canonical_id, w.old_claims = record_id, canonical_id, claims
                 w.person_id, w.method, w.stored = w.canonical_id, "external_ref", True
                 w.status = w.answer = "matched"
+
+    def _hold_conflict(self, w: _Work, holder: uuid.UUID, held: Profile) -> None:
+        """A reference posted again with a given name and a date of birth that both clearly
+        disagree with the record holding it (SPEC §3): a case number typed against the wrong
+        resident, or reused. Nothing of the record is overwritten: this one becomes a provisional
+        person of its own, without the reference (the record keeps it), held for the
+        organisation's reviewers beside the person holding it — ``match`` merges the two,
+        ``distinct`` keeps them apart."""
+        w.submission = replace(w.submission, external_ref=None)
+        w.person_id = w.canonical_id = ordered_uuid()
+        w.record_id = ordered_uuid()
+        w.new_person = True
+        w.status = w.answer = "review"
+        w.method = EXTERNAL_REF_CONFLICT
+        w.candidate_id = holder
+        w.scored = score(w.profile, held, self.params)
 
     async def _by_verified_contact(self, pending: list[_Work]) -> None:
         wanted = sorted(
@@ -606,13 +638,18 @@ def _claims(submission: Submission, asserted_at: str) -> dict[str, dict[str, Any
 
 def match_columns(claims: dict[str, Any]) -> dict[str, Any]:
     """The folded attributes and blocking keys of a record, from its claims."""
+    return profile_columns(claims_profile(claims))
+
+
+def claims_profile(claims: dict[str, Any]) -> Profile:
+    """A stored record's profile, from its claims."""
 
     def value(attribute: str) -> Any:
         return (claims.get(attribute) or {}).get("value")
 
     address = value("address") or {}
     line, town = address_keys(address)
-    profile = Profile(
+    return Profile(
         given=name_key(value("given_name")),
         family=name_key(value("family_name")),
         dob=repo.as_date(value("date_of_birth")),
@@ -623,7 +660,6 @@ def match_columns(claims: dict[str, Any]) -> dict[str, Any]:
         town=town,
         uprn=value("uprn"),
     )
-    return profile_columns(profile)
 
 
 def profile_columns(profile: Profile, keys: dict[str, str | None] | None = None) -> dict[str, Any]:

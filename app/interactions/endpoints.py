@@ -6,7 +6,7 @@ import uuid
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from app.auth.deps import Context, DirectContext, DirectRoute, direct, tenant
 from app.core.batch import is_ndjson, openapi_body
@@ -26,12 +26,10 @@ reads = APIRouter(tags=["interactions"], route_class=DirectRoute)
     operation_id="logInteraction",
     responses={200: {"model": InteractionOut, "description": "A replay: the original interaction"}},
 )
-async def log_interaction(body: InteractionIn, ctx: Context = tenant("interactions:write")):
-    """Log one interaction with a person linked to the organisation (201; 200 on a replay)."""
+async def log_interaction(body: InteractionIn, ctx: Context = tenant("interactions:write", idempotent=True)):
+    """Log one interaction with a person linked to the organisation (201; 200 on a replay of its external_id; an Idempotency-Key retry is answered the first response again)."""
     interaction, created = await service.log_one(ctx.session, ctx.principal, body)
-    return JSONResponse(
-        InteractionOut(**interaction).model_dump(mode="json"), status_code=201 if created else 200
-    )
+    return ctx.respond(InteractionOut(**interaction), 201 if created else 200)
 
 
 @router.post(

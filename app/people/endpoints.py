@@ -6,7 +6,7 @@ import uuid
 
 import orjson
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from app.auth.deps import Context, DirectContext, DirectRoute, direct, tenant
 from app.core.batch import is_ndjson, openapi_body, parse_batch
@@ -46,13 +46,18 @@ Purpose = Query(
         },
     },
 )
-async def register_person(body: PersonIn, ctx: Context = tenant("people:write")):
-    """Register a record of a resident: 201 new to the organisation, 200 one of its own people, 202 possibly one of them (held for its reviewers)."""
+async def register_person(body: PersonIn, ctx: Context = tenant("people:write", idempotent=True)):
+    """Register a record of a resident: 201 new to the organisation, 200 one of its own people, 202 possibly one of them or an external_ref naming someone else (held for its reviewers)."""
     r, grant, warnings = await service.register(ctx.session, ctx.principal, body)
     content = PersonCreated(
-        person_id=r.person_id, resolution={"status": r.status}, consent=grant, warnings=warnings
+        person_id=r.person_id,
+        resolution={"status": r.status, "reason": r.reason},
+        consent=grant,
+        warnings=warnings,
     )
-    return JSONResponse(content.model_dump(mode="json"), status_code=_STATUS_CODES[r.status])
+    # A reason only where there is one: the answer integrators already parse stays as it was.
+    shown = content.model_dump(mode="json", exclude=None if r.reason else {"resolution": {"reason"}})
+    return ctx.respond(shown, _STATUS_CODES[r.status])
 
 
 @router.post(

@@ -52,12 +52,22 @@ class PersonIn(AttributesIn):
     )
 
 
+_REASON = (
+    "Why a record is held for review, when not as a possible match: external_ref_conflict — the "
+    "external_ref names a record of this organisation whose given name and date of birth both clearly "
+    "differ from these. That record is left as it was (nothing overwritten); this one is a new person "
+    "(person_id) held for the organisation's reviewers beside it. Check the reference: post the record "
+    "again with the right one, or let the review decide whether they are one person"
+)
+
+
 class Resolution(ResponseModel):
     status: Literal["created", "matched", "review"] = Field(
         description="Of the organisation's own records only: created (a person new to the organisation, "
         "whether or not another organisation knows them), matched (one of its own people) or review "
         "(possibly one of its own people, held for its own reviewers)"
     )
+    reason: Literal["external_ref_conflict"] | None = Field(None, description=_REASON)
 
 
 class FieldWarning(ResponseModel):
@@ -84,6 +94,7 @@ class BatchResult(ResponseModel):
         description="As in POST /v1/people, or rejected (see errors)"
     )
     person_id: uuid.UUID | None = None
+    reason: Literal["external_ref_conflict"] | None = Field(None, description=_REASON)
     consent_id: uuid.UUID | None = None
     errors: list[dict[str, Any]] | None = None
     warnings: list[FieldWarning] | None = Field(None, description=_WARNINGS)

@@ -160,6 +160,8 @@ async def register_batch(
     consenting = []
     for (index, _, consent), r in zip(valid, resolutions, strict=True):
         results[index] = {"index": index, "status": r.status, "person_id": r.person_id}
+        if r.reason:
+            results[index]["reason"] = r.reason
         if index in dropped:
             results[index]["warnings"] = dropped[index]  # type: ignore[index]
         if consent is not None:

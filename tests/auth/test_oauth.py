@@ -111,6 +111,21 @@ class TestTokenEndpoint:
         assert answers[0][1:] == answers[2][1:] and answers[1][1:] == answers[3][1:]
         assert {a[1] for a in answers} == {401}
 
+    async def test_unknown_client_secret_is_hashed_as_a_wrong_one_is(self, client, admin_creds, monkeypatch):
+        """No timing oracle either: an unknown client's secret costs the same hashing as a known one's."""
+        from app.core import ids
+
+        hashed: list[str] = []
+        real = ids.hash_secret
+        monkeypatch.setattr(ids, "hash_secret", lambda secret: hashed.append(secret) or real(secret))
+        for client_id in ("kc_nobody", admin_creds.client_id):
+            hashed.clear()
+            r = await client.post(
+                "/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, "ks_wrong")
+            )
+            assert r.status_code == 401
+            assert hashed == ["ks_wrong"], client_id
+
     async def test_unknown_scope(self, app, admin_creds):
         async with oauth_client(app, admin_creds, scope="people:read telepathy") as oauth:
             with pytest.raises(OAuthError) as err:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -70,6 +71,108 @@ class TestLogOne:
         assert response.status_code == 422, response.text
         assert field in {e["field"] for e in response.json()["errors"]}
         assert await owner_conn.fetchval("SELECT count(*) FROM interactions WHERE org_id = $1", org_id) == 0
+
+
+class TestIdempotencyKey:
+    """A single post with an Idempotency-Key is done once, whatever the retries (Stripe's semantics)."""
+
+    @staticmethod
+    async def count(owner_conn, org_id) -> int:
+        return await owner_conn.fetchval("SELECT count(*) FROM interactions WHERE org_id = $1", org_id)
+
+    async def test_the_same_key_and_body_answer_the_first_response(self, client, shop, owner_conn):
+        org_id, headers, person = shop
+        body = visit(person, channel="phone")  # no external_id: only the key makes a retry safe
+        keyed = {**headers, "Idempotency-Key": "retry-1"}
+        first = await client.post("/v1/interactions", json=body, headers=keyed)
+        assert first.status_code == 201, first.text
+        assert "idempotent-replayed" not in first.headers
+        # The same data with its keys in another order and other spacing is the same request.
+        reordered = json.dumps(dict(reversed(list(body.items()))), indent=2)
+        again = await client.post(
+            "/v1/interactions", content=reordered, headers={**keyed, "Content-Type": "application/json"}
+        )
+        assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+        assert again.json() == first.json()
+        assert await self.count(owner_conn, org_id) == 1
+        # Without the key, the same body is a new interaction (it has no external_id).
+        assert (await client.post("/v1/interactions", json=body, headers=headers)).status_code == 201
+        assert await self.count(owner_conn, org_id) == 2
+
+    async def test_the_same_key_with_another_body_is_409_and_does_nothing(self, client, shop, owner_conn):
+        org_id, headers, person = shop
+        keyed = {**headers, "Idempotency-Key": "retry-2"}
+        assert (await client.post("/v1/interactions", json=visit(person), headers=keyed)).status_code == 201
+        other = await client.post("/v1/interactions", json=visit(person, minutes_ago=99), headers=keyed)
+        assert other.status_code == 409, other.text
+        assert other.headers["content-type"].startswith("application/problem+json")
+        assert other.json()["code"] == "idempotency_key_reused"
+        assert await self.count(owner_conn, org_id) == 1
+
+    async def test_keys_are_each_clients_own(self, client, shop, platform, owner_conn):
+        org_id, headers, person = shop
+        body = visit(person)
+        assert (
+            await client.post("/v1/interactions", json=body, headers={**headers, "Idempotency-Key": "k"})
+        ).status_code == 201
+        # Another client of the same organisation, with the same key and body: its own request.
+        creds = await platform.make_client(org_id, SCOPES.split())
+        second = {"Authorization": f"Bearer {await platform.token(creds)}", "Idempotency-Key": "k"}
+        response = await client.post("/v1/interactions", json=body, headers=second)
+        assert response.status_code == 201 and "idempotent-replayed" not in response.headers
+        assert await self.count(owner_conn, org_id) == 2
+
+    async def test_concurrent_requests_with_one_key_do_the_work_once(self, client, shop, owner_conn):
+        org_id, headers, person = shop
+        body = visit(person)
+        keyed = {**headers, "Idempotency-Key": "at-once"}
+        responses = await asyncio.gather(
+            *(client.post("/v1/interactions", json=body, headers=keyed) for _ in range(4))
+        )
+        assert all(r.status_code in (201, 409) for r in responses), [r.text for r in responses]
+        done = [r for r in responses if r.status_code == 201]
+        assert done and len({r.json()["id"] for r in done}) == 1
+        assert sum("idempotent-replayed" not in r.headers for r in done) == 1
+        assert await self.count(owner_conn, org_id) == 1
+
+    async def test_a_failed_request_keeps_nothing(self, client, shop, owner_conn):
+        org_id, headers, person = shop
+        keyed = {**headers, "Idempotency-Key": "after-a-404"}
+        missing = await client.post("/v1/interactions", json=visit(str(uuid.uuid4())), headers=keyed)
+        assert missing.status_code == 404
+        fixed = await client.post("/v1/interactions", json=visit(person), headers=keyed)
+        assert fixed.status_code == 201 and "idempotent-replayed" not in fixed.headers
+        assert await self.count(owner_conn, org_id) == 1
+
+    async def test_keys_expire_after_a_day_and_are_purged(self, app, client, shop, owner_conn):
+        from app.db import idempotency
+
+        org_id, headers, person = shop
+        body, keyed = visit(person), {**headers, "Idempotency-Key": "yesterday"}
+        assert (await client.post("/v1/interactions", json=body, headers=keyed)).status_code == 201
+        await owner_conn.execute(
+            "UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'yesterday'"
+        )
+        again = await client.post("/v1/interactions", json=body, headers=keyed)
+        assert again.status_code == 201 and "idempotent-replayed" not in again.headers
+        assert await self.count(owner_conn, org_id) == 2
+        await owner_conn.execute(
+            "UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'yesterday'"
+        )
+        async with app.state.db.session(platform=True) as session:
+            assert await idempotency.purge_expired(session) >= 1
+        assert not await owner_conn.fetchval("SELECT count(*) FROM idempotency_keys WHERE key = 'yesterday'")
+
+    @pytest.mark.parametrize("key", [b"", b"has space", b"x" * 256, "café".encode(), b"nul\x00"])
+    async def test_a_key_no_client_could_mean_is_422_naming_the_header(self, client, shop, key):
+        _, headers, person = shop
+        response = await client.post(
+            "/v1/interactions",
+            json=visit(person),
+            headers={**headers, "Idempotency-Key": key},
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == "Idempotency-Key"
 
 
 class TestBatch:

@@ -72,6 +72,74 @@ class TestRegister:
         assert view["attributes"]["phone"]["value"] == "+447911123999"
         assert view["external_refs"] == ["CASE-2"]
 
+    async def test_an_external_ref_reposted_for_someone_else_is_held_for_review(
+        self, client, council, owner_conn
+    ):
+        """SPEC §3: a reference whose record's given name and date of birth both clearly differ is
+        not overwritten; the new record waits for the organisation's reviewers."""
+        org_id, headers = council
+        body = person(external_ref="CASE-WRONG")
+        first = (await client.post("/v1/people", json=body, headers=headers)).json()
+        someone_else = body | {"given_name": "Bartholomew", "date_of_birth": doubted(body)["date_of_birth"]}
+        held = await client.post("/v1/people", json=someone_else, headers=headers)
+        assert held.status_code == 202, held.text
+        assert held.json()["resolution"] == {"status": "review", "reason": "external_ref_conflict"}
+        assert held.json()["person_id"] != first["person_id"]
+        view = (
+            await client.get(
+                f"/v1/people/{first['person_id']}", params={"purpose": "service_delivery"}, headers=headers
+            )
+        ).json()
+        assert view["attributes"]["given_name"]["value"] == "Margaret"
+        assert view["attributes"]["date_of_birth"]["value"] == body["date_of_birth"]
+        assert view["external_refs"] == ["CASE-WRONG"]
+        review = await owner_conn.fetchrow(
+            "SELECT d.org_id, d.queue, d.method, d.candidate_id, p.status FROM identity_decisions d "
+            "JOIN org_people o ON o.canonical_id = d.person_id JOIN people p ON p.id = d.person_id "
+            "WHERE o.org_person_id = $1 AND d.status = 'review'",
+            uuid.UUID(held.json()["person_id"]),
+        )
+        holder = await owner_conn.fetchval(
+            "SELECT canonical_id FROM org_people WHERE org_person_id = $1", uuid.UUID(first["person_id"])
+        )
+        assert (review["queue"], review["method"], review["status"]) == (
+            "organisation",
+            "external_ref_conflict",
+            "provisional",
+        )
+        assert (review["candidate_id"], review["org_id"]) == (holder, org_id)
+        # The reference still names the record it named, and it alone.
+        found = (
+            await client.get("/v1/people", params={"external_ref": "CASE-WRONG"}, headers=headers)
+        ).json()
+        assert found["items"] == [{"person_id": first["person_id"], "external_ref": "CASE-WRONG"}]
+        # Only one of the two differing is no conflict: a new given name (a nickname) is a claim.
+        renamed = await client.post("/v1/people", json=body | {"given_name": "Peggy"}, headers=headers)
+        assert renamed.status_code == 200 and renamed.json()["person_id"] == first["person_id"]
+        assert "reason" not in renamed.json()["resolution"]
+
+    async def test_an_idempotency_key_makes_a_retry_the_first_answer(self, client, council, owner_conn):
+        org_id, headers = council
+        keyed = {**headers, "Idempotency-Key": "register-1"}
+        body = person()  # no external_ref
+        first = await client.post("/v1/people", json=body, headers=keyed)
+        again = await client.post("/v1/people", json=body, headers=keyed)
+        assert (first.status_code, again.status_code) == (201, 201), again.text
+        assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+        records = "SELECT count(*) FROM person_records WHERE org_id = $1"
+        assert await owner_conn.fetchval(records, org_id) == 1
+
+    async def test_in_a_batch_the_conflicting_record_is_held_by_index(self, client, council):
+        _, headers = council
+        body = person(external_ref="CASE-BATCH")
+        first = (await client.post("/v1/people", json=body, headers=headers)).json()
+        someone_else = body | {"given_name": "Bartholomew", "date_of_birth": doubted(body)["date_of_birth"]}
+        response = await client.post("/v1/people/batch", json=[person(), someone_else], headers=headers)
+        assert response.status_code == 200, response.text
+        result = response.json()["results"][1]
+        assert (result["status"], result["reason"]) == ("review", "external_ref_conflict")
+        assert result["person_id"] != first["person_id"]
+
     async def test_two_organisations_get_different_ids_for_the_same_person(
         self, client, council, charity, owner_conn
     ):
