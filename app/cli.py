@@ -270,13 +270,15 @@ def demo_seed_command(
 
 @cli.command()
 def worker() -> None:
-    """Run the background work on its own: webhook delivery, ledger hold timeouts, credit expiry
-    (kith serve also does it, unless KITH_WEBHOOK_WORKER=false); stops on SIGTERM."""
+    """Run the background jobs on their own: webhook delivery, ledger hold timeouts, credit expiry,
+    mail to residents, indicator roll-ups, identity retraining (kith serve also runs them, unless
+    KITH_WEBHOOK_WORKER=false); stops on SIGTERM, letting the attempts in flight end."""
     import signal
 
     from app.core.logging import configure_logging
+    from app.core.periodic import Jobs
     from app.db.session import Database
-    from app.webhooks.worker import WebhookWorker
+    from app.worker import background_jobs
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
@@ -286,15 +288,15 @@ def worker() -> None:
         from app.db import roles
 
         db = Database.connect(await roles.service_url(urls.owner, settings), settings)
-        delivery = WebhookWorker(db, settings)
+        jobs = Jobs(background_jobs(db, settings))
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, delivery.request_stop)
-        typer.echo("Kith webhook worker running", err=True)
+            loop.add_signal_handler(sig, jobs.request_stop)
+        typer.echo("Kith worker running: " + ", ".join(job.name for job in jobs.jobs), err=True)
         try:
-            await delivery.run()
+            await jobs.run()
         finally:
-            await delivery.stop()
+            await jobs.stop()
             await db.dispose()
 
     asyncio.run(run())

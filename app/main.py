@@ -12,7 +12,6 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api import v1
-from app.audit import service as audit
 from app.auth.endpoints import router as auth_router
 from app.auth.keys import SigningKey
 from app.auth.ratelimit import RateLimiter
@@ -22,7 +21,7 @@ from app.core.config import Settings, get_settings
 from app.core.errors import PROBLEM_CONTENT_TYPE, AppError, problem_body
 from app.core.logging import configure_logging
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from app.core.periodic import Every
+from app.core.periodic import Jobs
 from app.db import idempotency, roles
 from app.db.embedded import resolve_database
 from app.db.migrate import head_revision
@@ -30,7 +29,7 @@ from app.db.session import Database, database_unavailable
 from app.ledger import service as ledger_service
 from app.ops.endpoints import router as ops_router
 from app.portal import endpoints as portal
-from app.webhooks.worker import WebhookWorker
+from app.worker import server_jobs
 
 log = logging.getLogger("kith")
 
@@ -131,11 +130,6 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
 
-async def _purge_idempotency_keys(db: Database) -> int:
-    async with db.session(platform=True) as session:
-        return await idempotency.purge_expired(session)
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_json)
@@ -162,29 +156,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 db, lanes=settings.ledger_lanes, most=settings.ledger_most_together
             )
             db.services[ledger_service.REQUESTS] = requests
-        worker = WebhookWorker(db, settings) if settings.webhook_worker else None
-        if worker is not None:
-            worker.start()
-        app.state.webhook_worker = worker
-        repeated = []
-        if settings.audit_checkpoint_seconds:
-            repeated.append(
-                Every(
-                    settings.audit_checkpoint_seconds,
-                    lambda: audit.checkpoint_now(db, key),
-                    "audit checkpoints",
-                )
-            )
-        if settings.idempotency_purge_seconds:
-            repeated.append(
-                Every(
-                    settings.idempotency_purge_seconds,
-                    lambda: _purge_idempotency_keys(db),
-                    "idempotency key purge",
-                )
-            )
-        for job in repeated:
-            job.start()
+        # The background jobs (app/worker.py), each on its own schedule in a task of its own.
+        worker = Jobs(server_jobs(db, settings, key))
+        worker.start()
+        app.state.worker = worker
         # Everything made at start-up lives as long as the process: take it out of the garbage
         # collector's generations so that collections during big batches do not rescan it.
         gc.collect()
@@ -197,10 +172,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            if worker is not None:
-                await worker.stop()
-            for job in repeated:
-                await job.stop()
+            await worker.stop()
             if settings.ledger_lanes:
                 await requests.stop()
             await db.dispose()

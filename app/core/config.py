@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -122,8 +122,31 @@ class Settings(BaseSettings):
     webhook_worker: bool = Field(
         True, description="Run the webhook delivery worker inside kith serve (else run `kith worker`)"
     )
-    webhook_poll_seconds: float = Field(1.0, gt=0, le=60, description="How often the worker looks for work")
-    webhook_timeout_seconds: float = Field(15.0, gt=0, le=60, description="Timeout of one delivery attempt")
+    webhook_poll_seconds: float = Field(
+        1.0, gt=0, le=60, description="How often the worker looks for webhook deliveries to make"
+    )
+    webhook_timeout_seconds: float = Field(
+        15.0,
+        gt=0,
+        le=60,
+        description="Deadline of one delivery attempt as a whole: resolving, connecting, sending, and the "
+        "receiver's answer to its last byte read (a receiver answering slowly is cut off at it)",
+    )
+    webhook_concurrency: int = Field(
+        16, ge=1, le=1000, description="Delivery attempts one worker process makes at once"
+    )
+    webhook_concurrency_per_subscription: int = Field(
+        2,
+        ge=1,
+        description="Of those, how many may go to one subscription (a slow receiver cannot take every one)",
+    )
+    webhook_response_bytes: int = Field(
+        4096,
+        ge=0,
+        le=1024 * 1024,
+        description="How much of a receiver's answer is read (its start is kept in the delivery log when the "
+        "attempt failed); the rest is never read",
+    )
     webhook_retry_base_seconds: float = Field(
         10.0, gt=0, description="First retry delay; doubles with each attempt (with jitter), at most 6 hours"
     )
@@ -131,7 +154,13 @@ class Settings(BaseSettings):
         72.0, gt=0, description="How long a delivery is retried before it fails"
     )
     webhook_lease_seconds: float = Field(
-        60.0, gt=0, description="How long a claimed delivery is reserved for the worker that claimed it"
+        60.0,
+        gt=0,
+        description="How long a claimed delivery is reserved for the worker that claimed it; longer than "
+        "KITH_WEBHOOK_TIMEOUT_SECONDS (an attempt ends before another worker may make the next)",
+    )
+    ledger_hold_check_seconds: float = Field(
+        1.0, gt=0, le=3600, description="How often the worker voids ledger holds whose timeout has passed"
     )
     smtp_host: str | None = Field(
         None, description="SMTP server for residents' sign-in codes (unset: mail cannot be sent outside dev)"
@@ -198,6 +227,15 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
     log_json: bool = True
+
+    @model_validator(mode="after")
+    def _lease_outlasts_an_attempt(self) -> Settings:
+        if self.webhook_lease_seconds <= self.webhook_timeout_seconds:
+            raise ValueError(
+                "KITH_WEBHOOK_LEASE_SECONDS must be longer than KITH_WEBHOOK_TIMEOUT_SECONDS: a claimed "
+                "attempt must end before its lease lets another worker make the next one"
+            )
+        return self
 
     def audit_secret(self) -> bytes:
         """The audit chain's HMAC key: KITH_AUDIT_KEY, else the data directory's audit.key (32

@@ -69,7 +69,13 @@ class WebhookDelivery(Base):
             name=conv("ck_webhook_deliveries_ck_webhook_deliveries_status"),  # as built: prefixed twice
         ),
         UniqueConstraint("subscription_id", "event_id"),  # an event is delivered once to each subscription
-        Index("ix_webhook_deliveries_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
+        # The worker's claim: each subscription's earliest due deliveries (webhooks/delivery.py).
+        Index(
+            "ix_webhook_deliveries_pending",
+            "subscription_id",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+        ),
         Index("ix_webhook_deliveries_subscription", "subscription_id", "created_at"),
     )
 

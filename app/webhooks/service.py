@@ -1,5 +1,5 @@
 """Webhooks: events recorded in the outbox with the change they describe, and the subscriptions
-they are delivered to (delivery itself: ``worker.py``)."""
+they are delivered to (delivery itself: ``delivery.py``)."""
 
 from __future__ import annotations
 

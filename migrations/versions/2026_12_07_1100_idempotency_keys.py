@@ -1,7 +1,7 @@
 """Idempotency keys: a retried single post answers what its first request was answered.
 
 Revision ID: 2026_12_07_idempotency_keys
-Revises: 2026_12_07_consented_read
+Revises: 2026_12_07_fair_delivery_claims
 Create Date: 2026-12-07 11:00
 
 ``idempotency_keys`` holds, per API client and ``Idempotency-Key`` header, a fingerprint of the
@@ -18,7 +18,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "2026_12_07_idempotency_keys"
-down_revision = "2026_12_07_consented_read"
+down_revision = "2026_12_07_fair_delivery_claims"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """The timeline read in one statement; the policies admit the person being read once a statement.
 
 Revision ID: 2026_12_07_timeline_read
-Revises: 2026_12_07_consented_read
+Revises: 2026_12_07_idempotency_keys
 Create Date: 2026-12-07 12:00
 
 Measured on the timeline bench (60 interactions a person, 40 of them another organisation's):
@@ -31,7 +31,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "2026_12_07_timeline_read"
-down_revision = "2026_12_07_consented_read"
+down_revision = "2026_12_07_idempotency_keys"
 branch_labels = None
 depends_on = None
 

@@ -123,27 +123,64 @@ class TestCoalescer:
 
 
 class TestNoLostWakeUp:
-    async def test_a_call_arriving_as_the_last_statement_ends_is_made(self):
-        """A statement's last step (answer, find no call waiting, end) and its removal from the
-        running set are apart by one turn of the event loop; a call arriving in that turn must
-        start a statement of its own. Ordered with an event, not a sleep: the gate opens, waking
-        the statement's task, and the second call's task is made right after, so it runs between
-        the statement's last step and its done-callback."""
-        gate = asyncio.Event()
+    """A statement's last step (answer its calls, find none waiting, end) and the done-callbacks of
+    its task are apart by one turn of the event loop. A call arriving in that turn must start a
+    statement of its own: the drain leaves the running set in the step in which it finds nothing
+    waiting, not in a done-callback. Ordered with events and the event loop's own FIFO order (no
+    sleeps): the tests check that the call did arrive in that gap."""
+
+    @staticmethod
+    def statement_at_a_gate():
+        gate, waiting_at_gate = asyncio.Event(), asyncio.Event()
+        drains: list[asyncio.Task] = []
 
         async def alone(n: int) -> int:
             if n == 1:
+                drains.append(asyncio.current_task())  # the statement runs in the drain's task
+                waiting_at_gate.set()
                 await gate.wait()
             return n * 10
 
         async def together(ns: list[int]) -> list[int]:
             return [n * 10 for n in ns]
 
+        return gate, waiting_at_gate, drains, alone, together
+
+    async def test_a_call_arriving_as_the_last_statement_ends_is_made(self):
+        gate, waiting_at_gate, drains, alone, together = self.statement_at_a_gate()
         coalescer = Coalescer("test", alone, together, lanes=1)
+        order: list[str] = []
+
+        async def second_call() -> int:
+            order.append("second call arrives" + (" after the drain ended" if drains[0].done() else ""))
+            return await coalescer(2)
+
         first = asyncio.create_task(coalescer(1))
-        await asyncio.sleep(0)  # the first call's statement is running, waiting at the gate
+        await waiting_at_gate.wait()  # the first call's statement is running, held at the gate
+        drains[0].add_done_callback(lambda _: order.append("the drain's done-callbacks run"))
+        # Opening the gate schedules the drain's last step; the second call's first step is
+        # scheduled right after it, so it runs after the drain has ended and before the
+        # done-callbacks its end schedules.
         gate.set()
-        second = asyncio.create_task(coalescer(2))
-        done, _ = await asyncio.wait({first, second}, timeout=2)
+        second = asyncio.create_task(second_call())
+        done, _ = await asyncio.wait({first, second}, timeout=5)
+        assert order[:2] == ["second call arrives after the drain ended", "the drain's done-callbacks run"]
         assert {first, second} == done, "the second call was left waiting for a statement"
         assert (first.result(), second.result()) == (10, 20)
+
+    async def test_calls_arriving_at_every_step_of_a_statements_end_are_made(self):
+        """The second call arrives 0, 1, 2, … turns of the event loop after the gate opens: before
+        the statement's last step, in the gap, and after its task is gone; each is made."""
+        for turns in range(8):
+            gate, waiting_at_gate, _, alone, together = self.statement_at_a_gate()
+            coalescer = Coalescer("test", alone, together, lanes=1)
+            first = asyncio.create_task(coalescer(1))
+            await waiting_at_gate.wait()
+            gate.set()
+            for _ in range(turns):
+                await asyncio.sleep(0)  # one turn of the event loop (no time passes)
+            second = asyncio.create_task(coalescer(2))
+            done, _ = await asyncio.wait({first, second}, timeout=5)
+            assert {first, second} == done, f"a call arriving {turns} turns after the gate opened waited"
+            assert (first.result(), second.result()) == (10, 20)
+            await coalescer.stop()

@@ -145,7 +145,7 @@ class TestHolds:
         assert (await balance(client, funded.headers, funded.pool))["available"] == 1000
 
     async def test_a_timed_out_hold_is_voided_by_the_worker(self, app, client, funded):
-        from app.webhooks.worker import WebhookWorker
+        from app.ledger import jobs as ledger_jobs
 
         hold = transfer(funded.pool, funded.other_pool, 100, pending=True, timeout_seconds=1)
         await client.post("/v1/ledger/transfers", json=hold, headers=funded.headers)
@@ -154,7 +154,8 @@ class TestHolds:
             f"/v1/ledger/transfers/{hold['id']}/post", json={"id": str(uuid.uuid4())}, headers=funded.headers
         )
         assert late.status_code == 409 and late.json()["code"] == "pending_transfer_expired"
-        await WebhookWorker(app.state.db, app.state.settings).run_once()
+        [job] = ledger_jobs.jobs(app.state.db, app.state.settings)
+        await job.turn()
         assert (await balance(client, funded.headers, funded.pool))["available"] == 1000
         history = (
             await client.get(f"/v1/ledger/accounts/{funded.pool}/transfers", headers=funded.headers)

@@ -4,128 +4,13 @@ signatures, retries, 410, Retry-After, several workers sharing the outbox, and t
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
-import httpx
 import pytest
-import uvicorn
 from standardwebhooks import Webhook
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
-from app.webhooks.worker import WebhookWorker
-from tests.conftest import make_settings, running_app
-from tests.factories import Platform, org_with_token, unique_resident
-
-SCOPES = "people:read people:write consent:read consent:write webhooks:manage"
-
-
-@dataclass
-class Receiver:
-    """An HTTP server on loopback that records what it is sent and answers as told."""
-
-    port: int
-    received: list[tuple[dict, bytes]] = field(default_factory=list)
-    answers: list[tuple[int, dict]] = field(default_factory=list)  # consumed in order; then 200
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
-
-    async def handle(self, request: Request) -> Response:
-        self.received.append((dict(request.headers), await request.body()))
-        status, headers = self.answers.pop(0) if self.answers else (200, {})
-        return Response(status_code=status, headers=headers)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    r = Receiver(free_port())
-    app = Starlette(routes=[Route("/hook", r.handle, methods=["POST"])])
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=r.port, log_level="warning", lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    yield r
-    server.should_exit = True
-    await task
-
-
-@pytest.fixture
-async def dev_app(database_url, data_dir):
-    """The app as in development (webhooks may target loopback), with fast retries and short
-    leases; its workers are driven by the tests."""
-    settings = make_settings(
-        database_url,
-        data_dir,
-        env="dev",
-        webhook_retry_base_seconds=0.2,
-        webhook_lease_seconds=1,
-        webhook_poll_seconds=0.05,
-    )
-    async with running_app(settings) as app:
-        yield app
-
-
-@pytest.fixture
-async def dev_client(dev_app) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=dev_app), base_url="http://testserver"
-    ) as c:
-        yield c
-
-
-async def subscribed(dev_app, dev_client, receiver, events=("consent.granted", "consent.withdrawn")):
-    org_id, headers = await org_with_token(Platform(dev_app, dev_client), SCOPES)
-    response = await dev_client.post(
-        "/v1/webhooks", json={"url": receiver.url, "events": list(events)}, headers=headers
-    )
-    assert response.status_code == 201, response.text
-    sub = response.json()
-    person = (await dev_client.post("/v1/people", json=unique_resident(), headers=headers)).json()[
-        "person_id"
-    ]
-    return org_id, headers, sub, person
-
-
-async def grant(client, headers, person) -> dict:
-    response = await client.post(
-        f"/v1/people/{person}/consents",
-        json={
-            "purpose": "rewards",
-            "categories": ["rewards"],
-            "method": "recorded_by_org",
-            "evidence": {"kind": "verbal", "reference": "at the desk"},
-        },
-        headers=headers,
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def worker(app) -> WebhookWorker:
-    return WebhookWorker(app.state.db, app.state.settings)
-
-
-async def drain(w: WebhookWorker, rounds: int = 40, until=lambda: False) -> None:
-    for _ in range(rounds):
-        await w.run_once()
-        if until():
-            return
-        await asyncio.sleep(0.05)
+from tests.factories import Platform, org_with_token
+from tests.webhooks.conftest import SCOPES, deliver, drain, grant, subscribed, worker
 
 
 class TestSubscriptions:
@@ -244,11 +129,11 @@ class TestDelivery:
         await grant(dev_client, headers, person)
         first, second = worker(dev_app), worker(dev_app)
         await first.fan_out()
-        claimed = [c for c in await first.claim(limit=100) if str(c.subscription_id) == sub["id"]]
+        claimed = [c for c in await first.claim(100) if str(c.subscription_id) == sub["id"]]
         assert len(claimed) == 1  # the first worker claims the attempt, then dies before sending
-        await second.run_once()
+        await deliver(second)
         assert receiver.received == []  # its lease still holds: nobody else may make that attempt
-        await asyncio.sleep(1.1)  # the lease lapses
+        await asyncio.sleep(3.1)  # the lease lapses
         await drain(second, until=lambda: receiver.received)
         await first.attempt(claimed[0])  # a zombie finishing late cannot record over the newer attempt
         await drain(second, rounds=5)
@@ -272,9 +157,9 @@ class TestDelivery:
             )
         workers = [worker(dev_app) for _ in range(3)]
         for _ in range(20):
-            await asyncio.gather(*(w.run_once() for w in workers))
+            await asyncio.gather(*(deliver(w) for w in workers))
             if len(receiver.received) >= 9:
                 break
-        await asyncio.gather(*(w.run_once() for w in workers))
+        await asyncio.gather(*(deliver(w) for w in workers))
         ids = [h["webhook-id"] for h, _ in receiver.received]
         assert len(ids) == 9 == len(set(ids))
