@@ -20,6 +20,7 @@ from app.consent import repository as repo
 from app.consent import service as consent_service
 from app.core.errors import NotFound
 from app.core.pagination import PageRequest, decode_cursor
+from app.db import idempotency
 from app.identity import repository as identity_repo
 from app.ledger import service as ledger_service
 from app.people import service as people_service
@@ -402,6 +403,17 @@ async def erase(session: AsyncSession, resident: Principal) -> dict[str, Any]:
     returned = await rewards_service.close_wallet(session, resident, canonical)
     await rewards_cards.forget_codes(session, people_ids)
     await _redact_what_was_written_about(session, people_ids, canonical)
+    # Answers kept for Idempotency-Keys that name the person (every organisation's id for them).
+    await idempotency.forget_subjects(
+        session,
+        list(
+            (
+                await session.execute(
+                    text("SELECT org_person_id FROM org_people WHERE canonical_id = :p"), {"p": canonical}
+                )
+            ).scalars()
+        ),
+    )
     for derived in _DERIVED_FROM_RECORDS:  # what was made of the records, first
         await session.execute(derived, {"ids": people_ids})
     deleted = await session.execute(

@@ -221,9 +221,9 @@ class Settings(BaseSettings):
     )
     idempotency_purge_seconds: float = Field(
         3600.0,
-        ge=0,
-        description="How often kith serve deletes Idempotency-Keys past their 24 hours (0: never; an "
-        "expired key is a new key either way)",
+        gt=0,
+        description="How often the background jobs delete Idempotency-Keys past their 24 hours (the "
+        "answers kept with them are personal data: the purge always runs)",
     )
     log_level: str = "INFO"
     log_json: bool = True

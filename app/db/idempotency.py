@@ -13,7 +13,9 @@ response is kept, in the request's own transaction, so the key exists exactly wh
 - a request that fails (any error response) keeps nothing: its transaction is rolled back, and
   the key may be used again, as Stripe does for requests that fail before they start.
 
-Keys are kept for 24 hours: an older key is a new key, and :func:`purge_expired` deletes them.
+Keys are kept for 24 hours: an older key is a new key, and :func:`purge_expired` deletes them. A
+kept answer that names a person (``person_id``) is about them: erasing the person deletes it
+(:func:`forget_subjects`).
 Routes opt in with ``tenant(scope, idempotent=True)`` and answer with ``Context.respond``
 (app/auth/deps.py).
 """
@@ -21,6 +23,7 @@ Routes opt in with ``tenant(scope, idempotent=True)`` and answer with ``Context.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass
 
 import orjson
@@ -93,8 +96,10 @@ _KEPT = text(
     "SELECT fingerprint, status, body FROM idempotency_keys WHERE client_id = :client_id AND key = :key"
 )
 _KEEP = text(
-    "UPDATE idempotency_keys SET status = :status, body = :body WHERE client_id = :client_id AND key = :key"
+    "UPDATE idempotency_keys SET status = :status, body = :body, subject = :subject "
+    "WHERE client_id = :client_id AND key = :key"
 )
+_FORGET = text("DELETE FROM idempotency_keys WHERE subject = ANY(CAST(:ids AS uuid[]))")
 _PURGE = text("DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => :keep_hours)")
 
 
@@ -133,8 +138,30 @@ async def keep(session: AsyncSession, held: Claim) -> None:
     if held.status is None:
         raise RuntimeError("an idempotent route must answer with Context.respond")
     await session.execute(
-        _KEEP, {"client_id": held.client_id, "key": held.key, "status": held.status, "body": held.body}
+        _KEEP,
+        {
+            "client_id": held.client_id,
+            "key": held.key,
+            "status": held.status,
+            "body": held.body,
+            "subject": _subject(held.body),
+        },
     )
+
+
+def _subject(body: bytes | None) -> uuid.UUID | None:
+    """The person an answer is about: its ``person_id``, where it names one."""
+    try:
+        answer = orjson.loads(body) if body else None
+        return uuid.UUID(answer["person_id"]) if isinstance(answer, dict) else None
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        return None
+
+
+async def forget_subjects(session: AsyncSession, org_person_ids: list[uuid.UUID]) -> None:
+    """Delete every kept answer about these people (their organisations' ids): at erasure, in a
+    platform transaction."""
+    await session.execute(_FORGET, {"ids": org_person_ids})
 
 
 async def purge_expired(session: AsyncSession) -> int:

@@ -48,7 +48,10 @@ class IdempotencyKey(Base):
     app/db/idempotency.py); kept for a day."""
 
     __tablename__ = "idempotency_keys"
-    __table_args__ = (Index("ix_idempotency_keys_created_at", "created_at"),)
+    __table_args__ = (
+        Index("ix_idempotency_keys_created_at", "created_at"),
+        Index("ix_idempotency_keys_subject", "subject", postgresql_where=text("subject IS NOT NULL")),
+    )
 
     client_id: Mapped[str] = mapped_column(Text, primary_key=True)
     key: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -57,4 +60,6 @@ class IdempotencyKey(Base):
     # The response, written in the request's own transaction: a committed row always has one.
     status: Mapped[int | None] = mapped_column(SmallInteger)
     body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The organisation's id of the person the answer is about (its person_id), for erasure.
+    subject: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -9,7 +9,9 @@ request (method, path, body) and the response it was answered with. The row is w
 request's own transaction, so it exists exactly when the request's work was committed; a second
 request with the same key waits on the first's uncommitted row (its unique key) and then replays
 the response. Rows older than a day are expired: taken over by a new request, and deleted by a
-periodic purge (``ix_idempotency_keys_created_at``). Under row-level security like every table of
+periodic purge (``ix_idempotency_keys_created_at``). ``subject`` is the organisation's id of the
+person an answer is about, where it names one (``person_id``): erasing the person deletes the
+answers about them (``ix_idempotency_keys_subject``). Under row-level security like every table of
 an organisation's data.
 """
 
@@ -35,6 +37,7 @@ CREATE TABLE public.idempotency_keys (
     fingerprint bytea NOT NULL,
     status smallint,
     body bytea,
+    subject uuid,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT pk_idempotency_keys PRIMARY KEY (client_id, key),
     CONSTRAINT fk_idempotency_keys_org_id_organisations FOREIGN KEY (org_id)
@@ -43,6 +46,9 @@ CREATE TABLE public.idempotency_keys (
 """
     )
     op.execute("CREATE INDEX ix_idempotency_keys_created_at ON public.idempotency_keys (created_at)")
+    op.execute(
+        "CREATE INDEX ix_idempotency_keys_subject ON public.idempotency_keys (subject) WHERE subject IS NOT NULL"
+    )
     op.execute("ALTER TABLE public.idempotency_keys ENABLE ROW LEVEL SECURITY")
     op.execute("ALTER TABLE public.idempotency_keys FORCE ROW LEVEL SECURITY")
     op.execute(

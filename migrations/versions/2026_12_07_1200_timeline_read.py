@@ -16,6 +16,7 @@ Measured on the timeline bench (60 interactions a person, 40 of them another org
   array membership. Any other row is asked row by row as before. Stating a person opens nothing:
   the grants are still checked, only once; a forged ``kith.read_person`` admits exactly what the
   rule admits for that person.
+- ``kith_begin`` clears ``kith.read_person`` with every context it opens, as it clears the purpose.
 - ``kith_profile_read`` evaluated the person's grants four times (a derived table's column used
   in four places of the aggregate); they are now evaluated once (a materialised CTE).
 - ``kith_timeline_read`` is a timeline page as one statement, its own transaction, as the profile:
@@ -35,6 +36,31 @@ down_revision = "2026_12_07_idempotency_keys"
 branch_labels = None
 depends_on = None
 
+BEGIN = r"""
+CREATE OR REPLACE FUNCTION public.kith_begin(p_org uuid, p_platform boolean, p_client text, p_key bytea) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+  -- Opens the transaction's context (organisation, platform scope; no purpose and no person read
+  -- until a read states them) and answers whether the calling API client is still enabled.
+  PERFORM public.kith_service_key_check(p_key);
+  PERFORM public.kith_context_put(coalesce(p_org::text, ''), CASE WHEN p_platform THEN 'on' ELSE '' END);
+  PERFORM set_config('kith.purpose', '', true), set_config('kith.read_person', '', true);
+  IF p_client IS NULL THEN
+    RETURN true;
+  END IF;
+  RETURN EXISTS (SELECT 1 FROM public.api_clients WHERE client_id = p_client AND disabled_at IS NULL);
+END $$
+"""
+# As the platform_writes revision left it.
+BEGIN_BEFORE = BEGIN.replace(
+    "no purpose and no person read\n  -- until a read states them)", "no purpose until a read states\n  -- one)"
+).replace(
+    "PERFORM set_config('kith.purpose', '', true), set_config('kith.read_person', '', true);",
+    "PERFORM set_config('kith.purpose', '', true);",
+)
+
 READ_ADMITS = r"""
 CREATE FUNCTION public.kith_read_admits(p_categories text[]) RETURNS uuid[]
     LANGUAGE plpgsql STABLE
@@ -42,11 +68,15 @@ CREATE FUNCTION public.kith_read_admits(p_categories text[]) RETURNS uuid[]
 BEGIN
   -- The ids (merged ones too) of the person this transaction reads (kith.read_person, stated by
   -- kith_consented_read) whose active grants to the caller for the purpose cover any of the
-  -- categories: by the one rule, kith_active_grants. Empty when no person is stated.
+  -- categories: by the one rule, kith_active_grants. Empty when no person is stated, or when what
+  -- is stated is not an id (kith_begin clears it; a value left by a stray statement opens nothing
+  -- and breaks nothing).
   RETURN (SELECT coalesce(array_agg(a.person_id), '{}')
             FROM public.kith_active_grants(public.kith_current_org(), public.kith_current_purpose()) AS a
             JOIN public.people x ON x.id = a.person_id
-           WHERE x.canonical_id = nullif(current_setting('kith.read_person', true), '')::uuid
+           WHERE x.canonical_id = (SELECT CASE WHEN r ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                                               THEN r::uuid END
+                                     FROM coalesce(current_setting('kith.read_person', true), '') AS r)
              AND a.categories && p_categories);
 END $$
 """
@@ -195,6 +225,9 @@ BEGIN
   -- interactions and, where the grants cover 'interactions', other organisations' — row-level
   -- security applying the same rule — before the position (p_before_at, p_before_id) if given;
   -- then who logged each (organisations' names are read in the platform scope, and only those).
+  IF p_limit IS NULL OR p_limit < 1 THEN
+    RAISE EXCEPTION 'a timeline page holds at least one interaction' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
   IF NOT public.kith_begin(p_org, false, p_client, p_key) THEN
     outcome := 'client_disabled';
     RETURN NEXT;
@@ -293,6 +326,7 @@ def _pin(signatures: list[str]) -> None:
 
 def upgrade() -> None:
     for statement in [
+        BEGIN,
         READ_ADMITS,
         CONSENTED_READ,
         PROFILE_READ,
@@ -305,7 +339,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for statement in [*_policies(_granted), CONSENTED_READ_BEFORE, PROFILE_READ_BEFORE]:
+    for statement in [*_policies(_granted), CONSENTED_READ_BEFORE, PROFILE_READ_BEFORE, BEGIN_BEFORE]:
         op.execute(statement)
     _pin(REPLACED)
     for signature in reversed(NEW):

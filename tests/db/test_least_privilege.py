@@ -21,7 +21,7 @@ from tests.conftest import SERVICE_KEY, _plain, as_the_service, fresh_database, 
 from tests.factories import org_with_token, unique_resident
 
 # Every variable a transaction's context is made of, and the audit key's pads.
-CONTEXT_VARIABLES = ["kith.org_id", "kith.platform", "kith.context", "kith.purpose"]
+CONTEXT_VARIABLES = ["kith.org_id", "kith.platform", "kith.context", "kith.purpose", "kith.read_person"]
 
 
 def _login_url(app) -> str:
@@ -347,14 +347,15 @@ class TestWhatAPartnersStatementCannotWrite:
             "SELECT confirm_token_hash IS NOT NULL FROM consent_grants WHERE org_person_id = $1", mine
         )
 
-    async def test_a_purpose_left_on_the_connection_goes_with_the_next_context(self, platform, login_conn):
+    @pytest.mark.parametrize("variable", ["kith.purpose", "kith.read_person"])
+    async def test_what_a_read_states_left_on_the_connection_goes_with_the_next_context(
+        self, platform, login_conn, variable
+    ):
         org = (await platform.make_org()).id
-        await login_conn.execute("SELECT set_config('kith.purpose', 'research', false)")
+        await login_conn.execute("SELECT set_config($1, 'not what it should be', false)", variable)
         async with login_conn.transaction():
             await login_conn.execute("SELECT kith_begin($1, false, NULL, $2)", org, SERVICE_KEY)
-            assert (
-                await login_conn.fetchval("SELECT coalesce(current_setting('kith.purpose', true), '')") == ""
-            )
+            assert await login_conn.fetchval("SELECT coalesce(current_setting($1, true), '')", variable) == ""
 
 
 class TestStatingWhomAReadIsFor:
@@ -395,6 +396,15 @@ class TestStatingWhomAReadIsFor:
                 )
 
         assert await seen() == (0, 0)  # no grant: stating her opens nothing
+        async with login_conn.transaction():  # stating what is not an id opens nothing, breaks nothing
+            await login_conn.execute("SELECT kith_begin($1, false, NULL, $2)", cafe, SERVICE_KEY)
+            await login_conn.execute(
+                "SELECT set_config('kith.purpose', 'service_delivery', true), "
+                "set_config('kith.read_person', 'not-an-id', true)"
+            )
+            assert (
+                await login_conn.fetchval("SELECT count(*) FROM interactions WHERE org_id = $1", council) == 0
+            )
         await owner_conn.execute(
             "INSERT INTO consent_grants (id, org_id, org_person_id, purpose, categories, method, evidence, "
             "granted_by, granted_at, confirmed_at) VALUES ($1, $2, $3, 'service_delivery', '{interactions}', "
@@ -410,3 +420,21 @@ class TestStatingWhomAReadIsFor:
             uuid.UUID(mine),
         )
         assert await seen() == (0, 0)
+
+    @pytest.mark.parametrize("limit", [None, 0, -1])
+    async def test_a_timeline_page_of_no_rows_is_refused_and_not_logged(
+        self, client, platform, login_conn, owner_conn, limit
+    ):
+        org, headers = await org_with_token(platform, "people:write")
+        person = (await client.post("/v1/people", json=unique_resident(), headers=headers)).json()[
+            "person_id"
+        ]
+        with pytest.raises(asyncpg.InvalidParameterValueError):
+            await login_conn.fetchrow(
+                "SELECT * FROM kith_timeline_read($1, NULL, $2, $3, 'service_delivery', NULL, NULL, NULL, $4)",
+                SERVICE_KEY,
+                org,
+                uuid.UUID(person),
+                limit,
+            )
+        assert await owner_conn.fetchval("SELECT count(*) FROM access_log WHERE org_id = $1", org) == 0

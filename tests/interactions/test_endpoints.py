@@ -99,6 +99,23 @@ class TestIdempotencyKey:
         assert (await client.post("/v1/interactions", json=body, headers=headers)).status_code == 201
         assert await self.count(owner_conn, org_id) == 2
 
+    async def test_erasing_the_person_forgets_the_answers_about_them(
+        self, client, shop, platform, owner_conn
+    ):
+        _, headers, person = shop
+        keyed = {**headers, "Idempotency-Key": "about-her"}
+        assert (await client.post("/v1/interactions", json=visit(person), headers=keyed)).status_code == 201
+        kept = "SELECT count(*) FROM idempotency_keys WHERE subject = $1"
+        assert await owner_conn.fetchval(kept, uuid.UUID(person)) == 1
+        canonical = await owner_conn.fetchval(
+            "SELECT canonical_id FROM org_people WHERE org_person_id = $1", uuid.UUID(person)
+        )
+        erased = await client.post(
+            f"/v1/admin/people/{canonical}/erase", headers=await platform.admin_headers()
+        )
+        assert erased.status_code == 200, erased.text
+        assert await owner_conn.fetchval(kept, uuid.UUID(person)) == 0
+
     async def test_the_same_key_with_another_body_is_409_and_does_nothing(self, client, shop, owner_conn):
         org_id, headers, person = shop
         keyed = {**headers, "Idempotency-Key": "retry-2"}
