@@ -192,10 +192,14 @@ class Deliveries:
         self.per_subscription = settings.webhook_concurrency_per_subscription
         self.deadline = settings.webhook_timeout_seconds
         self.keep = settings.webhook_response_bytes
+        # Connections only to addresses checked as public when they are made (targets.CheckedBackend):
+        # the check before an attempt alone would let a name resolve to an internal address since.
+        limits = httpx.Limits(max_connections=self.slots, max_keepalive_connections=self.slots)
         self._client = httpx.AsyncClient(
             timeout=settings.webhook_timeout_seconds,
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=self.slots, max_keepalive_connections=self.slots),
+            trust_env=False,
+            transport=targets.checked_transport(limits, allow_internal=self.allow_internal),
         )
         self._in_flight: dict[asyncio.Task[None], Claimed] = {}
         self.slot_freed = asyncio.Event()  # set when an attempt ends: the job's next turn may claim

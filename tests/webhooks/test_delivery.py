@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import socket
 import threading
 import time
 import uuid
@@ -426,3 +427,44 @@ class TestRetryAfterHeader:
     )
     def test_parsed_and_clamped(self, value, delay):
         assert retry_after(value, self.NOW, self.LONGEST) == delay
+
+
+class TestRebinding:
+    async def test_a_name_that_resolves_inside_since_it_was_checked_is_not_connected_to(
+        self, app, client, owner_conn, monkeypatch
+    ):
+        # A DNS server answering a public address to the URL's check and a loopback one after (a
+        # rebinding attack, TTL 0), in front of an internal service that must never be reached.
+        # Outside dev (the session's app), where webhooks may go only to public addresses.
+        assert app.state.settings.env != "dev"
+        internal = Receiver(free_port(), answers=[(403, {})])
+        real = asyncio.base_events.BaseEventLoop.getaddrinfo
+        asked: list[str] = []
+
+        async def rebinding(self, host, port, *args, **kwargs):
+            if host not in ("rebind.example.net", b"rebind.example.net"):
+                return await real(self, host, port, *args, **kwargs)
+            asked.append(host)
+            first = len(asked) <= 2  # the subscription's check, then the attempt's
+            address = "93.184.216.34" if first else "127.0.0.1"
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+        async with serving(internal):
+            monkeypatch.setattr(asyncio.base_events.BaseEventLoop, "getaddrinfo", rebinding)
+            _, headers, sub, person = await subscribed(
+                app, client, f"http://rebind.example.net:{internal.port}/hook"
+            )
+            await grant(client, headers, person)
+            w = Deliveries(app.state.db, app.state.settings)
+            try:
+                await w.turn()
+                await w.settle()
+            finally:
+                await w.close()
+        assert len(asked) >= 3, asked  # resolved again when connecting
+        assert internal.received == []
+        row = await owner_conn.fetchrow(
+            "SELECT status, last_status_code, last_error FROM webhook_deliveries WHERE subscription_id = $1",
+            uuid.UUID(sub["id"]),
+        )
+        assert row["last_status_code"] is None and "private, loopback or link-local" in row["last_error"]
