@@ -551,9 +551,9 @@ def identity_train(
     as_json: JsonFlag = False,
 ) -> None:
     """Re-estimate the matching parameters (m and u) from the records held, and use them."""
-    from app.identity import service
+    from app.identity import training
 
-    done = asyncio.run(_as_operator(lambda s, p: service.train(s, p, sample)))
+    done = asyncio.run(_as_operator(lambda s, p: training.train(s, p, sample)))
     params = done.params
     if as_json:
         typer.echo(

@@ -150,7 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.verifier = TokenVerifier(issuer_url, key)
         app.state.limiter = RateLimiter(settings.rate_limit_storage)
         app.state.head_revision = head_revision()
-        db.services.update(settings=settings, signing_key=key, limiter=app.state.limiter)
+        db.services.update(signing_key=key, limiter=app.state.limiter)
         if settings.ledger_lanes:
             requests = ledger_service.requests_coalescer(
                 db, lanes=settings.ledger_lanes, most=settings.ledger_most_together

@@ -155,6 +155,8 @@ class Database:
         return cls(
             engine,
             async_sessionmaker(engine, expire_on_commit=False, autoflush=False),
+            # The settings reach every transaction one way: session.info["settings"].
+            services={"settings": settings},
             service_key=settings.service_secret(),
         )
 

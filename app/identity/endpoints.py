@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from app.auth.deps import Context, tenant
 from app.core.pagination import PageRequest, make_page, page_request
-from app.identity import service
+from app.identity import merges
 from app.identity.schemas import (
     DecisionOut,
     MergeIn,
@@ -27,14 +27,14 @@ router = APIRouter(prefix="/admin", tags=["admin"])
 @router.post("/people/merge", response_model=MergeOut, operation_id="mergePeople")
 async def merge_people(body: MergeIn, ctx: Context = tenant("admin")):
     """Merge one person into another (reversible; provenance kept)."""
-    merge_id = await service.merge(ctx.session, ctx.principal, body.keep, body.merge)
+    merge_id = await merges.merge(ctx.session, ctx.principal, body.keep, body.merge)
     return MergeOut(merge_id=merge_id, keep=body.keep, merged=body.merge)
 
 
 @router.post("/people/{person_id}/unmerge", response_model=UnmergeOut, operation_id="unmergePerson")
 async def unmerge_person(person_id: uuid.UUID, ctx: Context = tenant("admin")):
     """Undo a person's merge, restoring it exactly as it was."""
-    was = await service.unmerge(ctx.session, ctx.principal, person_id)
+    was = await merges.unmerge(ctx.session, ctx.principal, person_id)
     return UnmergeOut(person_id=person_id, was_merged_into=was)
 
 
@@ -46,7 +46,7 @@ async def list_reviews(
 ):
     """Records held for review, oldest first (platform administration only)."""
     after = page.position(datetime.fromisoformat, uuid.UUID)
-    rows = await service.pending_reviews(ctx.session, page.limit, after, queue)
+    rows = await merges.pending_reviews(ctx.session, page.limit, after, queue)
     rows, cursor = make_page(rows, page.limit, lambda r: (r.created_at.isoformat(), str(r.id)))
     return ReviewPage(items=[ReviewOut.model_validate(r) for r in rows], next_cursor=cursor)
 
@@ -54,11 +54,11 @@ async def list_reviews(
 @router.post("/identity/reviews/{review_id}", response_model=DecisionOut, operation_id="decideIdentityReview")
 async def decide_review(review_id: uuid.UUID, body: ReviewDecisionIn, ctx: Context = tenant("admin")):
     """Decide a review: match (merge into the candidate) or distinct."""
-    await service.decide_review(ctx.session, ctx.principal, review_id, body.decision)
-    return await service.explain(ctx.session, review_id)
+    await merges.decide_review(ctx.session, ctx.principal, review_id, body.decision)
+    return await merges.explain(ctx.session, review_id)
 
 
 @router.get("/identity/explain", response_model=DecisionOut, operation_id="explainIdentityDecision")
 async def explain(decision_id: uuid.UUID, ctx: Context = tenant("admin")):
     """How a record was resolved: method, score and per-attribute weights."""
-    return await service.explain(ctx.session, decision_id)
+    return await merges.explain(ctx.session, decision_id)

@@ -7,7 +7,7 @@ import logging
 from app.core.config import Settings
 from app.core.periodic import Job
 from app.db.session import Database
-from app.identity import service as identity
+from app.identity import training
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ def jobs(db: Database, settings: Settings) -> list[Job]:
 
     async def retrain() -> None:
         async with db.session(platform=True) as session:
-            done = await identity.retrain_if_due(session, settings)
+            done = await training.retrain_if_due(session, settings)
         if done is not None:
             log.info(
                 "matching re-estimated from %d candidate pairs: %s (%d of %d reviewers' decisions agreed, %d before)",

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import random
 import time
 import uuid
 from collections import defaultdict
@@ -35,8 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.principal import Principal
-from app.core.config import Settings, get_settings
-from app.core.errors import Conflict, NotFound
+from app.core.errors import NotFound
 from app.core.ids import new_uuid, ordered_uuid
 from app.db.session import (
     StatementQueue,
@@ -46,20 +44,19 @@ from app.db.session import (
     statement_queue,
 )
 from app.identity import repository as repo
+from app.identity.errors import MergeRefused, PersonNotFound
 from app.identity.matching import (
     Parameters,
     Profile,
     Scored,
     blocking_keys,
     decide,
-    estimate_parameters,
-    label_agreement,
     probe_keys,
     rank,
     score,
 )
+from app.identity.merges import merge
 from app.people.normalise import Attributes, address_keys, name_key
-from app.webhooks import service as events
 
 
 @dataclass
@@ -178,7 +175,7 @@ async def resolve_chunks(
     org_id = principal.org_id
     if org_id is None:
         raise NotFound("Only an organisation can register people.")
-    settings = get_settings()
+    settings = session.info["settings"]
     params = await current_parameters(session)
     writer = _Writer(org_id, await repo.organisation_sector(session, org_id))
     matcher = _BatchMatcher(params, settings.match_threshold, settings.review_threshold)
@@ -775,10 +772,6 @@ class _Writer:
         return ids
 
 
-class PersonNotFound(NotFound):
-    code = "person_not_found"
-
-
 async def person_of_org(session: AsyncSession, org_person_id: uuid.UUID) -> uuid.UUID:
     """The canonical person behind one of the caller's own ids: 404 for another organisation's id
     (row-level security hides it), an unknown one, or an erased person."""
@@ -786,359 +779,3 @@ async def person_of_org(session: AsyncSession, org_person_id: uuid.UUID) -> uuid
     if found is None or found[1] == "erased":
         raise PersonNotFound(f"No person {org_person_id}.")
     return found[0]
-
-
-# ----------------------------------------------------------------------------- merges and reviews
-
-
-class MergeRefused(Conflict):
-    code = "merge_refused"
-
-
-async def _canonical_active(session: AsyncSession, person_id: uuid.UUID) -> Any:
-    row = (
-        await session.execute(
-            text("SELECT id, canonical_id, status, merged_into FROM people WHERE id = :id"), {"id": person_id}
-        )
-    ).first()
-    if row is None:
-        raise PersonNotFound(f"No person {person_id}.")
-    return row
-
-
-# After a merge or an unmerge has moved people to canonical person ``to``: their records' match
-# rows follow them.
-_MOVE_MATCHES = text(
-    "UPDATE person_match m SET canonical_id = :to FROM person_records r "
-    "WHERE m.record_id = r.id AND r.person_id IN (SELECT id FROM people WHERE canonical_id = :to) "
-    "AND m.canonical_id <> :to"
-)
-
-
-async def merge(
-    session: AsyncSession, principal: Principal, keep: uuid.UUID, merged: uuid.UUID, reason: str = "admin"
-) -> uuid.UUID:
-    """Merge person ``merged`` into ``keep`` (platform ids). Nothing moves: the merged person and
-    everything merged into it point at ``keep``, so :func:`unmerge` can restore them exactly."""
-    if keep == merged:
-        raise MergeRefused("A person cannot be merged into itself.")
-    a = await _canonical_active(session, keep)
-    b = await _canonical_active(session, merged)
-    for row in (a, b):
-        if row.canonical_id != row.id:
-            raise MergeRefused(f"Person {row.id} is already merged into {row.canonical_id}; merge that one.")
-        if row.status == "erased":
-            raise MergeRefused(f"Person {row.id} has been erased.")
-    await session.execute(
-        text("UPDATE people SET merged_into = :keep WHERE id = :merged"), {"keep": keep, "merged": merged}
-    )
-    await session.execute(
-        text("UPDATE people SET canonical_id = :keep WHERE canonical_id = :merged"),
-        {"keep": keep, "merged": merged},
-    )
-    await session.execute(
-        text("UPDATE org_people SET canonical_id = :keep WHERE canonical_id = :merged"),
-        {"keep": keep, "merged": merged},
-    )
-    await session.execute(_MOVE_MATCHES, {"to": keep})
-    if a.status == "provisional" and b.status != "provisional":
-        await session.execute(text("UPDATE people SET status = 'active' WHERE id = :keep"), {"keep": keep})
-    merge_id = uuid.uuid4()
-    await session.execute(
-        text(
-            "INSERT INTO person_merges (id, keep_id, merged_id, reason, actor) VALUES (:id, :keep, :merged, :reason, :actor)"
-        ),
-        {"id": merge_id, "keep": keep, "merged": merged, "reason": reason, "actor": principal.actor},
-    )
-    # Each organisation that knows either person hears of it, in its own ids.
-    rows = await session.execute(
-        text(
-            "SELECT op.org_id, array_agg(op.org_person_id ORDER BY op.person_id = :keep DESC, op.created_at) "
-            "FROM org_people op JOIN people p ON p.id = op.person_id WHERE op.canonical_id = :keep GROUP BY op.org_id"
-        ),
-        {"keep": keep},
-    )
-    # An automatic merge tells only an organisation that held ids for both people (its ids are
-    # now one person's): to one that knew only one of them, the event would say that someone else
-    # knows its person — what matching never answers (no oracle).
-    await events.record_events(
-        session,
-        "person.merged",
-        {
-            org: {"person_id": str(ids[0]), "merged_person_ids": [str(i) for i in ids[1:]]}
-            for org, ids in rows
-            if reason != "automatic" or len(ids) > 1
-        },
-    )
-    audit.record(
-        session, principal, "person.merged", "person", keep, {"merged": str(merged), "reason": reason}
-    )
-    return merge_id
-
-
-async def unmerge(session: AsyncSession, principal: Principal, person_id: uuid.UUID) -> uuid.UUID:
-    """Undo the merge of ``person_id``: it and whatever had been merged into it stand apart again,
-    with exactly the records and claims they had."""
-    row = await _canonical_active(session, person_id)
-    if row.merged_into is None:
-        raise MergeRefused(f"Person {person_id} is not merged into anyone.")
-    await session.execute(text("UPDATE people SET merged_into = NULL WHERE id = :id"), {"id": person_id})
-    subtree = text(
-        "WITH RECURSIVE t(id) AS (SELECT CAST(:id AS uuid) UNION ALL "
-        "SELECT p.id FROM people p JOIN t ON p.merged_into = t.id) SELECT id FROM t"
-    )
-    ids = [r for (r,) in await session.execute(subtree, {"id": person_id})]
-    await session.execute(
-        text("UPDATE people SET canonical_id = :id WHERE id = ANY(CAST(:ids AS uuid[]))"),
-        {"id": person_id, "ids": ids},
-    )
-    await session.execute(
-        text("UPDATE org_people SET canonical_id = :id WHERE person_id = ANY(CAST(:ids AS uuid[]))"),
-        {"id": person_id, "ids": ids},
-    )
-    await session.execute(_MOVE_MATCHES, {"to": person_id})
-    await session.execute(
-        text("UPDATE person_merges SET undone_at = now() WHERE merged_id = :id AND undone_at IS NULL"),
-        {"id": person_id},
-    )
-    audit.record(session, principal, "person.unmerged", "person", person_id, {"from": str(row.merged_into)})
-    return row.merged_into
-
-
-async def pending_reviews(
-    session: AsyncSession, limit: int, after: tuple | None, queue: str | None = None
-) -> list[Any]:
-    """Records held for review and merges proposed, oldest first; ``queue``: only the
-    organisations' or the platform's.
-    For the platform alone: a review names people of more than one organisation."""
-    query = (
-        "SELECT id, queue, method = 'merge_proposal' AS merge, org_id, person_id, candidate_id, score, "
-        "explanation, created_at FROM identity_decisions WHERE status = 'review' AND review_outcome IS NULL"
-    )
-    params: dict[str, Any] = {"limit": limit + 1}
-    if queue:
-        query += " AND queue = :queue"
-        params["queue"] = queue
-    if after:
-        query += " AND (created_at, id) > (:at, :id)"
-        params.update(at=after[0], id=after[1])
-    rows = await session.execute(text(query + " ORDER BY created_at, id LIMIT :limit"), params)
-    return list(rows)
-
-
-class ReviewNotFound(NotFound):
-    code = "review_not_found"
-
-
-async def decide_review(
-    session: AsyncSession, principal: Principal, decision_id: uuid.UUID, outcome: str
-) -> Any:
-    """Settle a review: ``match`` merges the provisional person into the candidate; ``distinct``
-    makes it a person in its own right."""
-    row = (
-        await session.execute(
-            text(
-                "SELECT id, person_id, candidate_id, review_outcome FROM identity_decisions "
-                "WHERE id = :id AND status = 'review' FOR UPDATE"
-            ),
-            {"id": decision_id},
-        )
-    ).first()
-    if row is None:
-        raise ReviewNotFound(f"No review {decision_id}.")
-    if row.review_outcome is not None:
-        if row.review_outcome == outcome:
-            return row  # the same decision again: nothing more to do
-        raise Conflict(
-            f"Review {decision_id} was already decided: {row.review_outcome}.", code="review_decided"
-        )
-    person = await _canonical_active(session, row.person_id)
-    if outcome == "match":
-        candidate = await _canonical_active(session, row.candidate_id)
-        if candidate.canonical_id != person.canonical_id:  # (merged since, by another decision)
-            await merge(session, principal, candidate.canonical_id, person.canonical_id, reason="review")
-    else:
-        await session.execute(
-            text("UPDATE people SET status = 'active' WHERE id = :id AND status = 'provisional'"),
-            {"id": person.canonical_id},
-        )
-    await session.execute(
-        text(
-            "UPDATE identity_decisions SET review_outcome = :o, decided_by = :by, decided_at = now() WHERE id = :id"
-        ),
-        {"o": outcome, "by": principal.actor, "id": decision_id},
-    )
-    audit.record(
-        session, principal, "identity.review_decided", "identity_decision", decision_id, {"outcome": outcome}
-    )
-    return row
-
-
-async def explain(session: AsyncSession, decision_id: uuid.UUID) -> Any:
-    """A decision with its per-attribute comparison levels and weights."""
-    row = (
-        await session.execute(
-            text(
-                "SELECT id, status, answered, method, score, explanation, person_id, candidate_id, review_outcome, "
-                "created_at FROM identity_decisions WHERE id = :id"
-            ),
-            {"id": decision_id},
-        )
-    ).first()
-    if row is None:
-        raise NotFound(f"No identity decision {decision_id}.", code="decision_not_found")
-    return row
-
-
-# ----------------------------------------------------------------------------- parameter estimation
-
-
-@dataclass(frozen=True)
-class Training:
-    params: Parameters  # as estimated
-    pairs: int  # candidate pairs they were estimated from
-    labels: int  # reviewers' decisions they were judged on
-    agreed: int  # of those, the decisions the estimate would have made itself
-    agreed_before: int  # … and the parameters in use before
-    adopted: bool  # the estimate is now in use (it agreed with the reviewers no less often)
-
-
-async def train(
-    session: AsyncSession, principal: Principal, sample: int = 2000, min_labels: int = 0
-) -> Training:
-    """Re-estimate m and u from the records held: u from random pairs of records, m by EM over the
-    candidate pairs of ``sample`` random records, one session per blocking rule (see
-    :func:`matching.estimate_parameters`), starting from the parameters in use. The estimate is
-    adopted only if, on every decision the platform's and organisations' reviewers have made, it
-    would have decided as they did at least as often as the parameters in use: training never
-    makes matching worse by the only truth there is. ``min_labels``: adopted only if there are at
-    least that many decisions to judge it by (the schedule's rule; an operator may judge alone)."""
-    current = await current_parameters(session)
-    async with platform_scope(session):
-        rows = (
-            await session.execute(
-                text(
-                    f"SELECT id, {repo.profile_columns('r')} FROM person_records r ORDER BY random() LIMIT :n"  # noqa: S608 (a constant)
-                ),
-                {"n": sample * 2},
-            )
-        ).all()
-        profiles = {r.id: Profile(*r[1:]) for r in rows}
-        probe_ids = list(profiles)[:sample]
-        sessions = []
-        for column, blocked in _BLOCKING_RULES.items():
-            probes = [
-                (i, c, key)
-                for i, rid in enumerate(probe_ids)
-                for c, key in probe_keys(profiles[rid])
-                if c == column
-            ]
-            found = await repo.candidates(session, probes, platform=False)
-            pairs = {
-                (c.probe, c.record_id): (profiles[probe_ids[c.probe]], c.profile)
-                for c in found
-                if c.record_id != probe_ids[c.probe]
-            }
-            sessions.append((blocked, list(pairs.values())))
-    # Each record against ten others drawn at random: u needs many pairs to resolve rare agreements.
-    others = list(profiles.values())
-    draw = random.Random(len(others))
-    random_pairs = [(a, draw.choice(others)) for a in others for _ in range(10)] if len(others) > 1 else []
-    # Seconds of arithmetic: in a thread, so that a server's requests are not held up meanwhile.
-    params = await asyncio.to_thread(estimate_parameters, sessions, random_pairs, start=current)
-    total = sum(len(p) for _, p in sessions)
-    labels = await review_labels(session)
-    threshold = get_settings().match_threshold
-    agreed, agreed_before = (
-        label_agreement(params, labels, threshold),
-        label_agreement(current, labels, threshold),
-    )
-    adopted = agreed >= agreed_before and len(labels) >= min_labels
-    async with platform_scope(session):
-        held = await session.scalar(text("SELECT count(*) FROM person_records"))
-        # Kept rejected too: what it saw is what the schedule counts new records and labels from.
-        await session.execute(
-            text(
-                "INSERT INTO identity_parameters (params, sample_pairs, adopted, records, labels) "
-                "VALUES (CAST(:p AS jsonb), :n, :adopted, :records, :labels)"
-            ),
-            {
-                "p": orjson.dumps(params.to_json()).decode(),
-                "n": total,
-                "adopted": adopted,
-                "records": held,
-                "labels": len(labels),
-            },
-        )
-    if adopted:
-        forget_cached_parameters()
-    audit.record(
-        session,
-        principal,
-        "identity.parameters_estimated" if adopted else "identity.parameters_rejected",
-        "identity_parameters",
-        None,
-        {
-            "candidate_pairs": total,
-            "random_pairs": len(random_pairs),
-            "labels": len(labels),
-            "agreed": agreed,
-            "agreed_before": agreed_before,
-        },
-    )
-    return Training(params, total, len(labels), agreed, agreed_before, adopted)
-
-
-async def retrain_if_due(session: AsyncSession, settings: Settings) -> Training | None:
-    """Re-estimate the parameters (:func:`train`) if enough has arrived since the last estimate,
-    adopted or not: ``identity_retrain_records`` new records, or ``identity_retrain_labels`` new
-    reviewers' decisions. Adopted only with at least ``identity_retrain_labels`` decisions to judge
-    it by: an estimate no reviewer's decision can check is never put in use unattended. One
-    process at a time (the others skip)."""
-    async with platform_scope(session):
-        if not await session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _RETRAIN_LOCK}):
-            return None
-        last = (
-            await session.execute(
-                text("SELECT records, labels FROM identity_parameters ORDER BY id DESC LIMIT 1")
-            )
-        ).first()
-        records = await session.scalar(text("SELECT count(*) FROM person_records"))
-        labels = await session.scalar(
-            text("SELECT count(*) FROM identity_decisions WHERE review_outcome IS NOT NULL")
-        )
-    seen_records, seen_labels = (last.records or 0, last.labels or 0) if last else (0, 0)
-    if (
-        records - seen_records < settings.identity_retrain_records
-        and labels - seen_labels < settings.identity_retrain_labels
-    ):
-        return None
-    return await train(session, Principal.operator(), min_labels=settings.identity_retrain_labels)
-
-
-_RETRAIN_LOCK = 0x4B17_0023  # the advisory lock held by the one process retraining
-
-
-async def review_labels(session: AsyncSession) -> list[tuple[dict[str, str | None], bool]]:
-    """Every reviewer's decision, kept as a label: the comparison levels of the pair reviewed (as
-    its explanation recorded them) and whether the reviewer said it was one person."""
-    async with platform_scope(session):
-        rows = await session.execute(
-            text(
-                "SELECT explanation -> 'attributes', review_outcome = 'match' FROM identity_decisions "
-                "WHERE review_outcome IS NOT NULL AND explanation IS NOT NULL"
-            )
-        )
-        return [
-            ({attr: (found or {}).get("level") for attr, found in (attributes or {}).items()}, same)
-            for attributes, same in rows
-        ]
-
-
-# Each blocking column, and the attributes it blocks on (left out of that EM session).
-_BLOCKING_RULES: dict[str, frozenset[str]] = {
-    "bk_dob_family": frozenset({"dob", "family"}),
-    "bk_names_area": frozenset({"given", "family"}),
-    "bk_email": frozenset({"email"}),
-    "bk_phone": frozenset({"phone"}),
-}

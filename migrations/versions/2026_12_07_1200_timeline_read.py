@@ -55,7 +55,8 @@ END $$
 """
 # As the platform_writes revision left it.
 BEGIN_BEFORE = BEGIN.replace(
-    "no purpose and no person read\n  -- until a read states them)", "no purpose until a read states\n  -- one)"
+    "no purpose and no person read\n  -- until a read states them)",
+    "no purpose until a read states\n  -- one)",
 ).replace(
     "PERFORM set_config('kith.purpose', '', true), set_config('kith.read_person', '', true);",
     "PERFORM set_config('kith.purpose', '', true);",

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from app.auth.principal import Principal
 from app.bench import synthetic
 from app.db.session import platform_scope
-from app.identity import service
+from app.identity import service, training
 from app.identity.matching import ATTRIBUTES, DEFAULT_M, LEVELS, Parameters
 from tests.factories import org_with_token
 
@@ -61,7 +61,7 @@ async def test_train_estimates_sensible_parameters_and_makes_them_current(client
     # The estimate is rolled back with db_session, leaving the shared test database on the defaults
     # for the other tests; only this process's cache of it must be forgotten.
     try:
-        done = await service.train(db_session, Principal.operator(), sample=500)
+        done = await training.train(db_session, Principal.operator(), sample=500)
         params = done.params
         assert done.pairs > 100 and done.adopted
         assert params.source == "estimated"
@@ -85,16 +85,16 @@ async def test_an_estimate_that_would_overrule_the_reviewers_more_often_is_not_a
         # different people (twins, say): the parameters in use agree with every one of them, while
         # any estimate from the records would match such pairs.
         await _use(db_session, _indifferent())
-        earlier = len(await service.review_labels(db_session))  # other tests' reviews, committed
+        earlier = len(await training.review_labels(db_session))  # other tests' reviews, committed
         await _label(db_session, SAME_EVERYWHERE, "distinct", 40)
-        done = await service.train(db_session, Principal.operator(), sample=300)
+        done = await training.train(db_session, Principal.operator(), sample=300)
         assert done.labels == earlier + 40 and done.agreed_before >= 40
         assert done.agreed < done.agreed_before and not done.adopted
         service.forget_cached_parameters()
         assert (await service.current_parameters(db_session)).source == "test"
         # The same estimate, where the reviewers said those pairs were one person: adopted.
         await _label(db_session, SAME_EVERYWHERE, "match", 80)
-        done = await service.train(db_session, Principal.operator(), sample=300)
+        done = await training.train(db_session, Principal.operator(), sample=300)
         assert done.labels == earlier + 120 and done.agreed > done.agreed_before and done.adopted
         service.forget_cached_parameters()
         assert (await service.current_parameters(db_session)).source == "estimated"
@@ -107,7 +107,7 @@ async def test_a_level_the_records_never_show_keeps_its_value(client, platform, 
     # make it worthless (m = u) for the organisation that sends one later.
     await _register(client, platform, 300)
     try:
-        done = await service.train(db_session, Principal.operator(), sample=300)
+        done = await training.train(db_session, Principal.operator(), sample=300)
         assert done.params.m["address"]["uprn"] == pytest.approx(DEFAULT_M["address"]["uprn"])
         assert done.params.weight("address", "uprn") > 10
         for attr in ATTRIBUTES:
@@ -140,19 +140,19 @@ async def test_the_worker_retrains_when_enough_has_arrived_and_adopts_only_what_
             update={"identity_retrain_records": records, "identity_retrain_labels": labels}
         )
 
-    held = len(await service.review_labels(db_session))  # other tests' reviews, committed
+    held = len(await training.review_labels(db_session))  # other tests' reviews, committed
     try:
-        assert await service.retrain_if_due(db_session, settings(10**9, 10**9)) is None
+        assert await training.retrain_if_due(db_session, settings(10**9, 10**9)) is None
         # Enough new records, too few reviewers' decisions to judge an estimate by: estimated, kept
         # (so the schedule counts from it), not put in use.
-        done = await service.retrain_if_due(db_session, settings(100, held + 30))
+        done = await training.retrain_if_due(db_session, settings(100, held + 30))
         assert done is not None and done.pairs > 0 and not done.adopted
         service.forget_cached_parameters()
         assert (await service.current_parameters(db_session)).source == "defaults"
         # Nothing new since: not due, however low the bar for records… until decisions arrive.
-        assert await service.retrain_if_due(db_session, settings(10**9, 30)) is None
+        assert await training.retrain_if_due(db_session, settings(10**9, 30)) is None
         await _label(db_session, SAME_EVERYWHERE, "match", 30)
-        done = await service.retrain_if_due(db_session, settings(10**9, 30))
+        done = await training.retrain_if_due(db_session, settings(10**9, 30))
         assert done is not None and done.labels == held + 30 and done.adopted
         service.forget_cached_parameters()
         assert (await service.current_parameters(db_session)).source == "estimated"

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from app.auth.principal import Principal
 from app.core.config import Settings
 from app.db.session import Database
-from app.identity import service as identity
+from app.identity import merges as identity
 from app.indicators import repository, service
 from app.indicators.computation import RES_RAW
 from app.indicators.periods import Period

@@ -1,0 +1,207 @@
+"""Merges and reviews: people the platform or a reviewer decided are one (merged, reversibly), or
+not (kept apart), and the decisions held for reviewers' judgement."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.auth.principal import Principal
+from app.core.errors import Conflict, NotFound
+from app.identity.errors import MergeRefused, PersonNotFound, ReviewNotFound
+from app.webhooks import service as events
+
+
+async def _canonical_active(session: AsyncSession, person_id: uuid.UUID) -> Any:
+    row = (
+        await session.execute(
+            text("SELECT id, canonical_id, status, merged_into FROM people WHERE id = :id"), {"id": person_id}
+        )
+    ).first()
+    if row is None:
+        raise PersonNotFound(f"No person {person_id}.")
+    return row
+
+
+# After a merge or an unmerge has moved people to canonical person ``to``: their records' match
+# rows follow them.
+_MOVE_MATCHES = text(
+    "UPDATE person_match m SET canonical_id = :to FROM person_records r "
+    "WHERE m.record_id = r.id AND r.person_id IN (SELECT id FROM people WHERE canonical_id = :to) "
+    "AND m.canonical_id <> :to"
+)
+
+
+async def merge(
+    session: AsyncSession, principal: Principal, keep: uuid.UUID, merged: uuid.UUID, reason: str = "admin"
+) -> uuid.UUID:
+    """Merge person ``merged`` into ``keep`` (platform ids). Nothing moves: the merged person and
+    everything merged into it point at ``keep``, so :func:`unmerge` can restore them exactly."""
+    if keep == merged:
+        raise MergeRefused("A person cannot be merged into itself.")
+    a = await _canonical_active(session, keep)
+    b = await _canonical_active(session, merged)
+    for row in (a, b):
+        if row.canonical_id != row.id:
+            raise MergeRefused(f"Person {row.id} is already merged into {row.canonical_id}; merge that one.")
+        if row.status == "erased":
+            raise MergeRefused(f"Person {row.id} has been erased.")
+    await session.execute(
+        text("UPDATE people SET merged_into = :keep WHERE id = :merged"), {"keep": keep, "merged": merged}
+    )
+    await session.execute(
+        text("UPDATE people SET canonical_id = :keep WHERE canonical_id = :merged"),
+        {"keep": keep, "merged": merged},
+    )
+    await session.execute(
+        text("UPDATE org_people SET canonical_id = :keep WHERE canonical_id = :merged"),
+        {"keep": keep, "merged": merged},
+    )
+    await session.execute(_MOVE_MATCHES, {"to": keep})
+    if a.status == "provisional" and b.status != "provisional":
+        await session.execute(text("UPDATE people SET status = 'active' WHERE id = :keep"), {"keep": keep})
+    merge_id = uuid.uuid4()
+    await session.execute(
+        text(
+            "INSERT INTO person_merges (id, keep_id, merged_id, reason, actor) VALUES (:id, :keep, :merged, :reason, :actor)"
+        ),
+        {"id": merge_id, "keep": keep, "merged": merged, "reason": reason, "actor": principal.actor},
+    )
+    # Each organisation that knows either person hears of it, in its own ids.
+    rows = await session.execute(
+        text(
+            "SELECT op.org_id, array_agg(op.org_person_id ORDER BY op.person_id = :keep DESC, op.created_at) "
+            "FROM org_people op JOIN people p ON p.id = op.person_id WHERE op.canonical_id = :keep GROUP BY op.org_id"
+        ),
+        {"keep": keep},
+    )
+    # An automatic merge tells only an organisation that held ids for both people (its ids are
+    # now one person's): to one that knew only one of them, the event would say that someone else
+    # knows its person — what matching never answers (no oracle).
+    await events.record_events(
+        session,
+        "person.merged",
+        {
+            org: {"person_id": str(ids[0]), "merged_person_ids": [str(i) for i in ids[1:]]}
+            for org, ids in rows
+            if reason != "automatic" or len(ids) > 1
+        },
+    )
+    audit.record(
+        session, principal, "person.merged", "person", keep, {"merged": str(merged), "reason": reason}
+    )
+    return merge_id
+
+
+async def unmerge(session: AsyncSession, principal: Principal, person_id: uuid.UUID) -> uuid.UUID:
+    """Undo the merge of ``person_id``: it and whatever had been merged into it stand apart again,
+    with exactly the records and claims they had."""
+    row = await _canonical_active(session, person_id)
+    if row.merged_into is None:
+        raise MergeRefused(f"Person {person_id} is not merged into anyone.")
+    await session.execute(text("UPDATE people SET merged_into = NULL WHERE id = :id"), {"id": person_id})
+    subtree = text(
+        "WITH RECURSIVE t(id) AS (SELECT CAST(:id AS uuid) UNION ALL "
+        "SELECT p.id FROM people p JOIN t ON p.merged_into = t.id) SELECT id FROM t"
+    )
+    ids = [r for (r,) in await session.execute(subtree, {"id": person_id})]
+    await session.execute(
+        text("UPDATE people SET canonical_id = :id WHERE id = ANY(CAST(:ids AS uuid[]))"),
+        {"id": person_id, "ids": ids},
+    )
+    await session.execute(
+        text("UPDATE org_people SET canonical_id = :id WHERE person_id = ANY(CAST(:ids AS uuid[]))"),
+        {"id": person_id, "ids": ids},
+    )
+    await session.execute(_MOVE_MATCHES, {"to": person_id})
+    await session.execute(
+        text("UPDATE person_merges SET undone_at = now() WHERE merged_id = :id AND undone_at IS NULL"),
+        {"id": person_id},
+    )
+    audit.record(session, principal, "person.unmerged", "person", person_id, {"from": str(row.merged_into)})
+    return row.merged_into
+
+
+async def pending_reviews(
+    session: AsyncSession, limit: int, after: tuple | None, queue: str | None = None
+) -> list[Any]:
+    """Records held for review and merges proposed, oldest first; ``queue``: only the
+    organisations' or the platform's.
+    For the platform alone: a review names people of more than one organisation."""
+    query = (
+        "SELECT id, queue, method = 'merge_proposal' AS merge, org_id, person_id, candidate_id, score, "
+        "explanation, created_at FROM identity_decisions WHERE status = 'review' AND review_outcome IS NULL"
+    )
+    params: dict[str, Any] = {"limit": limit + 1}
+    if queue:
+        query += " AND queue = :queue"
+        params["queue"] = queue
+    if after:
+        query += " AND (created_at, id) > (:at, :id)"
+        params.update(at=after[0], id=after[1])
+    rows = await session.execute(text(query + " ORDER BY created_at, id LIMIT :limit"), params)
+    return list(rows)
+
+
+async def decide_review(
+    session: AsyncSession, principal: Principal, decision_id: uuid.UUID, outcome: str
+) -> Any:
+    """Settle a review: ``match`` merges the provisional person into the candidate; ``distinct``
+    makes it a person in its own right."""
+    row = (
+        await session.execute(
+            text(
+                "SELECT id, person_id, candidate_id, review_outcome FROM identity_decisions "
+                "WHERE id = :id AND status = 'review' FOR UPDATE"
+            ),
+            {"id": decision_id},
+        )
+    ).first()
+    if row is None:
+        raise ReviewNotFound(f"No review {decision_id}.")
+    if row.review_outcome is not None:
+        if row.review_outcome == outcome:
+            return row  # the same decision again: nothing more to do
+        raise Conflict(
+            f"Review {decision_id} was already decided: {row.review_outcome}.", code="review_decided"
+        )
+    person = await _canonical_active(session, row.person_id)
+    if outcome == "match":
+        candidate = await _canonical_active(session, row.candidate_id)
+        if candidate.canonical_id != person.canonical_id:  # (merged since, by another decision)
+            await merge(session, principal, candidate.canonical_id, person.canonical_id, reason="review")
+    else:
+        await session.execute(
+            text("UPDATE people SET status = 'active' WHERE id = :id AND status = 'provisional'"),
+            {"id": person.canonical_id},
+        )
+    await session.execute(
+        text(
+            "UPDATE identity_decisions SET review_outcome = :o, decided_by = :by, decided_at = now() WHERE id = :id"
+        ),
+        {"o": outcome, "by": principal.actor, "id": decision_id},
+    )
+    audit.record(
+        session, principal, "identity.review_decided", "identity_decision", decision_id, {"outcome": outcome}
+    )
+    return row
+
+
+async def explain(session: AsyncSession, decision_id: uuid.UUID) -> Any:
+    """A decision with its per-attribute comparison levels and weights."""
+    row = (
+        await session.execute(
+            text(
+                "SELECT id, status, answered, method, score, explanation, person_id, candidate_id, review_outcome, "
+                "created_at FROM identity_decisions WHERE id = :id"
+            ),
+            {"id": decision_id},
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"No identity decision {decision_id}.", code="decision_not_found")
+    return row
