@@ -35,17 +35,26 @@ class Principal:
     platform: bool = False
     token_id: str | None = None
     resident_id: uuid.UUID | None = None  # a resident acting on their own data (the portal)
+    job: str | None = None  # a background job of the platform's, by name
 
     @property
     def actor(self) -> str:
         if self.client_id:
             return f"client:{self.client_id}"
+        if self.job:
+            return f"job:{self.job}"
         return f"resident:{self.resident_id}" if self.resident_id else "operator"
 
     @classmethod
     def operator(cls) -> Principal:
         """The platform operator at the command line (``kith orgs create`` and the like)."""
         return cls(org_id=None, client_id=None, scopes=frozenset({"admin"}), platform=True)
+
+    @classmethod
+    def background(cls, job: str) -> Principal:
+        """A background job of the platform's (hold time-outs, credit expiry): platform-wide, and
+        audited by its name."""
+        return cls(org_id=None, client_id=None, scopes=frozenset({"admin"}), platform=True, job=job)
 
     @classmethod
     def resident(cls, person_id: uuid.UUID) -> Principal:

@@ -123,31 +123,23 @@ def _arguments(t: Transfer) -> tuple[Any, ...]:
 
 async def apply(
     session: AsyncSession,
+    actor: Principal,
     t: Transfer,
     org_id: uuid.UUID | None,
     *,
     owner_only: bool = False,
     platform: bool = False,
 ) -> tuple[str, dict[str, Any] | None]:
-    """Make one transfer, its ids ``org_id``'s own (None: Kith's, stored as they are). (result, the
-    transfer as ``org_id`` is shown it — as stored with ``platform``): result ``created``,
-    ``exists`` (the same transfer again) or a refusal code. ``owner_only``: ``org_id`` names
-    accounts as it is shown them, may debit only accounts it owns, credit no wallet, and end only
-    holds it made."""
+    """Make one transfer for ``actor``, its ids ``org_id``'s own (None: Kith's, stored as they
+    are). (result, the transfer as ``org_id`` is shown it — as stored with ``platform``): result
+    ``created``, ``exists`` (the same transfer again) or a refusal code. ``owner_only``: ``org_id``
+    names accounts as it is shown them, may debit only accounts it owns, credit no wallet, and end
+    only holds it made. A transfer made is audited, whoever made it (a client, a resident's
+    erasure, a job)."""
     connection = await driver_connection(session)
     row = await connection.fetchrow(_CALL, *_arguments(t), org_id, owner_only, platform, service_key(session))
-    return row["result"], (_view(row) if row["id"] is not None else None)
-
-
-async def transfer(
-    session: AsyncSession, actor: Principal, t: Transfer, *, owner_only: bool = False
-) -> tuple[dict[str, Any], bool]:
-    """Make one transfer and answer with it: (transfer, True) when made now, (the original, False)
-    on a replay; a refusal raises."""
-    result, view = await apply(session, t, actor.org_id, owner_only=owner_only, platform=actor.platform)
-    if result not in ("created", "exists"):
-        raise refusal(result)
-    if result == "created":
+    view = _view(row) if row["id"] is not None else None
+    if row["result"] == "created" and view is not None:
         audit.record(
             session,
             actor,
@@ -156,6 +148,19 @@ async def transfer(
             t.id,
             {"code": view["code"], "amount": view["amount"]},
         )
+    return row["result"], view
+
+
+async def transfer(
+    session: AsyncSession, actor: Principal, t: Transfer, *, owner_only: bool = False
+) -> tuple[dict[str, Any], bool]:
+    """Make one transfer and answer with it: (transfer, True) when made now, (the original, False)
+    on a replay; a refusal raises."""
+    result, view = await apply(
+        session, actor, t, actor.org_id, owner_only=owner_only, platform=actor.platform
+    )
+    if result not in ("created", "exists"):
+        raise refusal(result)
     return view, result == "created"  # type: ignore[return-value]
 
 
@@ -505,6 +510,9 @@ async def close_account(session: AsyncSession, account_id: uuid.UUID) -> None:
         )
 
 
+_HOLD_TIMEOUTS = Principal.background("ledger hold time-outs")
+
+
 async def void_expired_holds(session: AsyncSession, limit: int = 500) -> int:
     """Void holds whose timeout has passed (each by a visible void transfer, with an id derived
     from the hold's, so that two workers doing this at once make it once)."""
@@ -519,7 +527,12 @@ async def void_expired_holds(session: AsyncSession, limit: int = 500) -> int:
         expired = list(rows.scalars())
     for pending_id in expired:
         void_id = uuid.uuid5(pending_id, "timeout")
-        await apply(session, Transfer(void_id, code="reverse", phase="void", pending_id=pending_id), None)
+        await apply(
+            session,
+            _HOLD_TIMEOUTS,
+            Transfer(void_id, code="reverse", phase="void", pending_id=pending_id),
+            None,
+        )
     return len(expired)
 
 

@@ -272,7 +272,7 @@ async def rewards(page: Page = Depends(resident)):
 @router.post("/rewards/card")
 async def renew_card(page: Page = Depends(resident)):
     canonical = await rights.person_of(page.session, page.portal.resident)
-    await rewards_cards.issue_card(page.session, canonical)
+    await rewards_cards.issue_card(page.session, page.portal.resident, canonical)
     return page.redirect("/portal/rewards?notice=card-renewed")
 
 

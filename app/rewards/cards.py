@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import service as audit
 from app.auth.principal import Principal
 from app.core.errors import Forbidden, NotFound
 from app.db.session import platform_scope
@@ -98,9 +99,10 @@ def _card_hash(session: AsyncSession, raw: str) -> str | None:
     return _keyed_hash(session, "reward-card-hash", code) if code else None
 
 
-async def issue_card(session: AsyncSession, person_id: uuid.UUID) -> str:
-    """A new card for the resident (any earlier one stops working); returns its code. 404 for an id
-    that is no resident's platform id (an organisation's own id for them included) or an erased one."""
+async def issue_card(session: AsyncSession, actor: Principal, person_id: uuid.UUID) -> str:
+    """A new card for the resident (any earlier one stops working), issued by ``actor`` (an admin,
+    or the resident in the portal) and audited; returns its code. 404 for an id that is no
+    resident's platform id (an organisation's own id for them included) or an erased one."""
     async with platform_scope(session):
         status = await session.scalar(
             text("SELECT status FROM people WHERE id = :p AND canonical_id = id"), {"p": person_id}
@@ -122,6 +124,9 @@ async def issue_card(session: AsyncSession, person_id: uuid.UUID) -> str:
                 {"id": card_id, "p": person_id, "h": _keyed_hash(session, "reward-card-hash", code)},
             )
             if made is not None:
+                audit.record(
+                    session, actor, "reward_card.issued", "person", person_id, {"card": str(card_id)}
+                )
                 return _written(code)
 
 

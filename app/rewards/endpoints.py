@@ -79,4 +79,4 @@ async def get_wallet(
 @admin.post("/people/{person_id}/card", response_model=CardIssued, status_code=201, operation_id="issueCard")
 async def issue_card(person_id: uuid.UUID, ctx: Context = tenant("admin")):
     """Issue a resident a new card (any earlier one stops working); its code is in their portal too."""
-    return {"card_token": await cards.issue_card(ctx.session, person_id)}
+    return {"card_token": await cards.issue_card(ctx.session, ctx.principal, person_id)}

@@ -349,6 +349,7 @@ async def close_wallet(session: AsyncSession, actor: Principal, canonical: uuid.
         for hold_id in list(holds):
             await ledger.apply(
                 session,
+                actor,
                 ledger.Transfer(
                     uuid.uuid5(hold_id, "erasure"), code="reverse", phase="void", pending_id=hold_id
                 ),
@@ -373,6 +374,7 @@ async def close_wallet(session: AsyncSession, actor: Principal, canonical: uuid.
         amount = min(remaining, earned)
         result, _ = await ledger.apply(
             session,
+            actor,
             ledger.Transfer(
                 uuid.uuid5(source_id, f"erasure:{wallet_id}"),
                 code="refund",
@@ -388,6 +390,9 @@ async def close_wallet(session: AsyncSession, actor: Principal, canonical: uuid.
         remaining -= amount
     await ledger.close_account(session, wallet_id)
     return returned
+
+
+_CREDIT_EXPIRY = Principal.background("credit expiry")
 
 
 async def expire_credits(session: AsyncSession, now: datetime | None = None) -> int:
@@ -430,6 +435,7 @@ async def expire_credits(session: AsyncSession, now: datetime | None = None) -> 
             continue
         result, _ = await ledger.apply(
             session,
+            _CREDIT_EXPIRY,
             ledger.Transfer(
                 uuid.uuid5(earning_id, "expiry"),
                 code="expire",

@@ -144,7 +144,7 @@ class TestHolds:
         assert void.status_code == 201
         assert (await balance(client, funded.headers, funded.pool))["available"] == 1000
 
-    async def test_a_timed_out_hold_is_voided_by_the_worker(self, app, client, funded):
+    async def test_a_timed_out_hold_is_voided_by_the_worker(self, app, client, funded, owner_conn):
         from app.ledger import jobs as ledger_jobs
 
         hold = transfer(funded.pool, funded.other_pool, 100, pending=True, timeout_seconds=1)
@@ -161,6 +161,16 @@ class TestHolds:
             await client.get(f"/v1/ledger/accounts/{funded.pool}/transfers", headers=funded.headers)
         ).json()
         assert [t["phase"] for t in history["items"]][:2] == ["void", "pending"]
+        # The job's void is in the audit trail, under the job's name.
+        void_id = await owner_conn.fetchval(  # as Kith stores the void it made
+            "SELECT v.id FROM ledger_transfers v JOIN ledger_transfers p ON p.id = v.pending_id "
+            "WHERE p.org_id = $1 AND v.phase = 'void'",
+            funded.org_id,
+        )
+        actor = await owner_conn.fetchval(
+            "SELECT actor FROM audit_log WHERE action = 'ledger.void' AND subject_id = $1", str(void_id)
+        )
+        assert actor == "job:ledger hold time-outs"
 
 
 class TestBatch:

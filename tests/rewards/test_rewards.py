@@ -258,6 +258,22 @@ class TestIssueCard:
             assert response.status_code == 404, response.text
             assert response.json()["code"] == "person_not_found"
 
+    async def test_a_card_issued_is_audited(self, client, platform, owner_conn):
+        admin = await platform.admin_headers()
+        _, headers = await org_with_token(platform, "people:write")
+        theirs = (await client.post("/v1/people", json=unique_resident(), headers=headers)).json()[
+            "person_id"
+        ]
+        canonical = await owner_conn.fetchval(
+            "SELECT canonical_id FROM org_people WHERE org_person_id = $1", uuid.UUID(theirs)
+        )
+        assert (await client.post(f"/v1/admin/people/{canonical}/card", headers=admin)).status_code == 201
+        actions = await owner_conn.fetch(
+            "SELECT actor FROM audit_log WHERE action = 'reward_card.issued' AND subject_id = $1",
+            str(canonical),
+        )
+        assert len(actions) == 1 and actions[0]["actor"].startswith("client:")
+
 
 class TestPools:
     async def test_another_organisation_funds_a_pool(self, client, scheme, admin):
@@ -323,7 +339,7 @@ class TestErasure:
 
 
 class TestExpiry:
-    async def test_unspent_credits_expire_visibly(self, app, client, scheme, admin):
+    async def test_unspent_credits_expire_visibly(self, app, client, scheme, admin, owner_conn):
         from datetime import UTC, datetime, timedelta
 
         from app.rewards import service as rewards
@@ -363,6 +379,13 @@ class TestExpiry:
         wallet = (await client.get(f"/v1/people/{scheme['person']}/wallet", headers=scheme["council"])).json()
         assert wallet["balance"] == 0
         assert wallet["history"][0]["code"] == "expire" and wallet["history"][0]["amount"] == 15
+        # The job's transfer is in the audit trail, under the job's name.
+        audited = await owner_conn.fetchval(
+            "SELECT count(*) FROM audit_log a JOIN ledger_transfers t ON t.id::text = a.subject_id "
+            "WHERE t.code = 'expire' AND t.credit_account_id IS NOT NULL AND a.actor = 'job:credit expiry' "
+            "AND a.detail ->> 'amount' = '15'"
+        )
+        assert audited >= 1
 
 
 class TestWalletRowLevelSecurity:
