@@ -21,15 +21,23 @@ class BatchTooLarge(AppError):
 
 def openapi_body(item_schema: str | type[BaseModel], max_items: int) -> dict[str, Any]:
     """The OpenAPI request body of a batch endpoint (the route reads the body itself): a JSON array
-    of ``item_schema`` — the name of a schema another route already puts in the components, or a
-    model no route takes whole, written out in place — or NDJSON."""
+    of objects, each validated on its own as ``item_schema`` — the name of a schema another route
+    already puts in the components, or a model no route takes whole, written out in place — or
+    NDJSON. An invalid item does not refuse the batch: it is answered ``rejected`` in its place, so
+    the array's items are documented as any value, with ``item_schema`` under ``x-item-schema``
+    and in the description (a schema that refused them would say the batch is refused)."""
     if isinstance(item_schema, str):
-        items: dict[str, Any] = {"$ref": f"#/components/schemas/{item_schema}"}
+        ref: dict[str, Any] = {"$ref": f"#/components/schemas/{item_schema}"}
     else:
-        items = item_schema.model_json_schema(ref_template="#/components/schemas/{model}")
-        if "$defs" in items:
+        ref = item_schema.model_json_schema(ref_template="#/components/schemas/{model}")
+        if "$defs" in ref:
             raise ValueError(f"{item_schema.__name__} nests models: put them in the components first")
         item_schema = item_schema.__name__
+    items = {  # any value: each is validated on its own, and refused in its place
+        "description": f"Each item is a {item_schema}, validated on its own: an invalid one is answered rejected, by "
+        "its index, and the others are taken",
+        "x-item-schema": ref,
+    }
     return {
         "requestBody": {
             "required": True,

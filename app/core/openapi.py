@@ -86,8 +86,11 @@ def _problems(path: str, method: str, operation: dict[str, Any]) -> list[str]:
     statuses = {"503"}
     if operation.get("security"):
         statuses |= {"401", "403", "429"}
-    if "{" in path:
-        statuses.add("404")
+    if "{" in path or any(
+        p.get("required") and p.get("schema", {}).get("format") == "uuid"
+        for p in operation.get("parameters", [])
+    ):
+        statuses.add("404")  # an id in the path, or one a query names
     if operation.get("parameters") or operation.get("requestBody"):
         statuses |= {"400", "422"}
     if operation.get("requestBody"):

@@ -9,8 +9,11 @@ destroyed."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from dataclasses import dataclass
 
+import asyncpg
 import httpx
 import pytest
 import schemathesis
@@ -27,7 +30,7 @@ from schemathesis.checks import (
 )
 
 from app.auth.principal import SCOPES
-from tests.conftest import fresh_database, make_settings, running_app
+from tests.conftest import _plain, fresh_database, make_settings, running_app
 from tests.factories import Platform, unique_resident
 from tests.ops.test_proxy_headers import kith_serve_process
 
@@ -46,11 +49,16 @@ DESTRUCTIVE = {
 }
 
 
+# Posts that read (a search, a card resolved, a token issued): they write nothing to audit.
+READS_BY_POST = {"POST /v1/people/search", "POST /v1/cards/resolve", "POST /oauth/token"}
+
+
 @dataclass(frozen=True)
 class Live:
     base: str
     headers: dict[str, str]
     victims: dict[str, str]  # path parameter -> an object made to be destroyed
+    database_url: str
 
 
 @pytest.fixture(scope="module")
@@ -66,21 +74,36 @@ async def live(server_url, tmp_path_factory):
                 creds = await platform.make_client(org.id, list(SCOPES), admin=True)
                 other = await platform.make_org()
                 doomed_client = await platform.make_client(other.id, ["people:read"])
-                token = await platform.token(creds)
-                headers = {"Authorization": f"Bearer {token}"}
-                doomed = await client.post("/v1/people", json=unique_resident(), headers=headers)
+                own = {"Authorization": f"Bearer {await platform.token(creds)}"}
+                doomed = await client.post("/v1/people", json=unique_resident(), headers=own)
                 assert doomed.status_code == 201, doomed.text
         victims = {"client_id": doomed_client.client_id, "person_id": doomed.json()["person_id"]}
         limits = {"KITH_RATE_LIMIT": "1000000/minute", "KITH_TOKEN_RATE_LIMIT": "1000000/minute"}
         with kith_serve_process(url, data_dir, **limits) as (base, _proc):
-            yield Live(base, headers, victims)
+            # The live server's own token (its issuer), as a client gets one.
+            async with httpx.AsyncClient(base_url=base) as live_client:
+                answer = await live_client.post(
+                    "/oauth/token",
+                    data={"grant_type": "client_credentials"},
+                    auth=(creds.client_id, creds.client_secret),
+                )
+            assert answer.status_code == 200, answer.text
+            headers = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+            async with httpx.AsyncClient(base_url=base) as live_client:
+                assert (await live_client.get("/v1/purposes", headers=headers)).status_code == 200
+            yield Live(base, headers, victims, url)
 
 
 def test_the_service_answers_as_its_openapi_says(live: Live):
     # Each operation in turn, with valid and then invalid input, every failure collected: the
     # report names them all at once. (Schemathesis's own pytest plugin does not run on pytest 9.)
+    # Every write it makes that succeeds must be in the audit trail, by its request's id.
     schema = schemathesis.openapi.from_url(f"{live.base}/openapi.json")
+    # A body past a documented limit (a batch's maxItems) is refused as too large: a rejection.
+    rejection = schema.config.checks.negative_data_rejection
+    rejection.expected_statuses = [*rejection.expected_statuses, "413"]
     failures: list[str] = []
+    written: dict[str, str] = {}  # request id -> the write operation that answered 2xx
     for result in schema.get_all_operations():
         operation = result.ok()
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
@@ -93,7 +116,10 @@ def test_the_service_answers_as_its_openapi_says(live: Live):
                 parameter = DESTRUCTIVE.get(operation.label)  # noqa: B023
                 if parameter is not None and case.path_parameters:
                     case.path_parameters[parameter] = live.victims[parameter]
-                case.call_and_validate(base_url=live.base, headers=live.headers, checks=CHECKS)
+                response = case.call_and_validate(base_url=live.base, headers=live.headers, checks=CHECKS)
+                label = operation.label  # noqa: B023
+                if label.split()[0] != "GET" and label not in READS_BY_POST and _made_something(response):
+                    written[response.headers["x-request-id"][0]] = label
 
             try:
                 check()
@@ -102,3 +128,34 @@ def test_the_service_answers_as_its_openapi_says(live: Live):
             except (Exception, BaseExceptionGroup) as exc:  # every failure is reported below
                 failures.append(f"{operation.label} ({mode.value}): {exc}")
     assert not failures, f"{len(failures)} failures:\n\n" + "\n\n".join(failures)
+    audited = asyncio.run(_audited_requests(live.database_url, list(written)))
+    unaudited = sorted({label for request, label in written.items() if request not in audited})
+    assert written and not unaudited, f"writes that left no audit entry: {unaudited}"
+
+
+def _made_something(response) -> bool:
+    """A 2xx answer that made something: a batch whose every item was refused made nothing."""
+    if not 200 <= response.status_code < 300:
+        return False
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return True
+    if isinstance(body, dict) and "accepted" in body:  # interactions
+        return body["accepted"] > 0
+    if isinstance(body, dict) and isinstance(body.get("results"), list):  # people, ledger transfers
+        return any(
+            r.get("status", r.get("result")) in ("created", "matched", "review") for r in body["results"]
+        )
+    return True
+
+
+async def _audited_requests(database_url: str, request_ids: list[str]) -> set[str]:
+    conn = await asyncpg.connect(_plain(database_url))
+    try:
+        rows = await conn.fetch(
+            "SELECT DISTINCT request_id FROM audit_log WHERE request_id = ANY($1)", request_ids
+        )
+    finally:
+        await conn.close()
+    return {r["request_id"] for r in rows}
