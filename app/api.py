@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.consent.endpoints import admin as consent_admin_router
 from app.consent.endpoints import router as consent_router
 from app.identity.endpoints import router as identity_router
 from app.indicators.endpoints import router as indicators_router
@@ -19,6 +18,7 @@ from app.people.endpoints import router as people_router
 from app.relationships.endpoints import router as relationships_router
 from app.rewards.endpoints import admin as rewards_admin_router
 from app.rewards.endpoints import router as rewards_router
+from app.rights.endpoints import admin as rights_admin_router
 from app.webhooks.endpoints import router as webhooks_router
 
 v1 = APIRouter(prefix="/v1")
@@ -39,6 +39,6 @@ v1.include_router(indicators_router)
 v1.include_router(webhooks_router)
 v1.include_router(organisations_router)
 v1.include_router(identity_router)
-v1.include_router(consent_admin_router)
+v1.include_router(rights_admin_router)
 v1.include_router(ledger_admin_router)
 v1.include_router(rewards_admin_router)

@@ -28,6 +28,7 @@ from app.db.migrate import head_revision
 from app.db.session import Database, database_unavailable
 from app.ledger import service as ledger_service
 from app.ops.endpoints import router as ops_router
+from app.organisations.endpoints import token as token_router
 from app.portal import endpoints as portal
 from app.worker import server_jobs
 
@@ -186,6 +187,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(v1)  # first: it carries the traffic (see app/api.py)
+    app.include_router(token_router)
     app.include_router(auth_router)
     app.include_router(ops_router)
     portal.install(app, settings.env)

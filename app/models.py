@@ -11,6 +11,7 @@ def import_all_models() -> None:
     from app.indicators import models as _indicators  # noqa: F401
     from app.interactions import models as _interactions  # noqa: F401
     from app.ledger import models as _ledger  # noqa: F401
+    from app.mail import models as _mail  # noqa: F401
     from app.organisations import models as _organisations  # noqa: F401
     from app.people import models as _people  # noqa: F401
     from app.portal import models as _portal  # noqa: F401

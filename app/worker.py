@@ -19,7 +19,7 @@ from app.db.session import Database
 from app.identity import jobs as identity_jobs
 from app.indicators import jobs as indicators_jobs
 from app.ledger import jobs as ledger_jobs
-from app.portal import jobs as portal_jobs
+from app.mail import jobs as mail_jobs
 from app.rewards import jobs as rewards_jobs
 from app.webhooks import jobs as webhooks_jobs
 
@@ -32,7 +32,7 @@ def background_jobs(db: Database, settings: Settings) -> list[Job]:
         *webhooks_jobs.jobs(db, settings),
         *ledger_jobs.jobs(db, settings),
         *rewards_jobs.jobs(db, settings),
-        *portal_jobs.jobs(db, settings),
+        *mail_jobs.jobs(db, settings),
         *indicators_jobs.jobs(db, settings),
         *identity_jobs.jobs(db, settings),
         *db_jobs.jobs(db, settings),

@@ -22,8 +22,8 @@ from datetime import date
 from app.bench import corruption
 from app.identity.evaluation import pair_quality
 from app.identity.matching import Parameters, blocking_keys, decide, probe_keys, score
+from app.identity.normalise import normalise
 from app.identity.service import Submission, _BatchMatcher, _Work
-from app.people.normalise import normalise
 
 
 def main() -> int:

@@ -13,8 +13,8 @@ import asyncpg
 import orjson
 
 from app.bench import synthetic
+from app.identity.normalise import normalise
 from app.identity.service import match_columns
-from app.people.normalise import normalise
 from app.people.schemas import PersonIn
 
 ASSERTED_AT = "2025-06-01T09:00:00+00:00"

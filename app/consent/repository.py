@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.consent.models import ConsentGrant, ConsentReceipt
 from app.db.session import driver_connection
+from app.identity.models import OrgPerson
 from app.organisations.models import Organisation
-from app.people.models import OrgPerson
 
 # A live grant: not withdrawn, and not past its expiry at this statement's now(). It may still
 # await the resident's confirmation; only an active one (live and confirmed) opens anything — the

@@ -1,4 +1,4 @@
-"""Request and response bodies for consent: purposes, grants, receipts, the access log."""
+"""Request and response bodies for consent: purposes, grants, receipts."""
 
 from __future__ import annotations
 
@@ -106,24 +106,3 @@ class CategoryOut(ResponseModel):
 class Catalogue(ResponseModel):
     purposes: list[PurposeOut]
     categories: list[CategoryOut]
-
-
-class AccessLogOut(ResponseModel):
-    organisation_id: uuid.UUID
-    organisation: str
-    client_id: str | None
-    purpose: str
-    categories: list[str]
-    action: str
-    read_at: datetime
-
-
-class AccessLogPage(ResponseModel):
-    items: list[AccessLogOut]
-    next_cursor: str | None = None
-
-
-class ErasureOut(ResponseModel):
-    records_deleted: int
-    grants_withdrawn: int
-    organisations_told: int

@@ -35,8 +35,8 @@ from app.core.logging import request_id_var
 from app.core.pagination import PageRequest, make_page
 from app.db.session import ClientDisabled, Database, driver_connection, platform_scope
 from app.identity import service as identity_service
+from app.mail import service as mail
 from app.organisations import service as organisations_service
-from app.portal import mail
 from app.webhooks import service as events
 
 # The SQL condition (on a grant aliased ``g``) under which a grant opens anything, for other

@@ -89,7 +89,7 @@ class Profile:
     postcode: str | None = None
     email: str | None = None
     phone: str | None = None
-    line: str | None = None  # house number and street (people.normalise.address_line_key)
+    line: str | None = None  # house number and street (identity.normalise.address_line_key)
     town: str | None = None  # folded
     uprn: str | None = None
 

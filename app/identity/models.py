@@ -1,16 +1,17 @@
-"""Identity resolution's own tables: what matching reads, decisions (with their explanations), merges,
-parameters."""
+"""Identity resolution's own tables: each organisation's id for a person (``org_people``), what
+matching reads, decisions (with their explanations), merges, parameters."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Index,
     String,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -26,7 +28,44 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import conv
 
 from app.db.base import Base
-from app.people.models import MatchColumns
+
+
+class OrgPerson(Base):
+    """An organisation's own stable, opaque id for a person."""
+
+    __tablename__ = "org_people"
+    __table_args__ = (
+        UniqueConstraint("org_id", "person_id", name="uq_org_people_org_person"),
+        Index("ix_org_people_canonical", "org_id", "canonical_id"),
+        Index("ix_org_people_canonical_all", "canonical_id"),
+    )
+
+    org_person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("organisations.id"))
+    person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))  # people.id (unchecked: decision 0001)
+    canonical_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class MatchColumns:
+    """The folded attributes and blocking keys of a record (``identity.service.match_columns``),
+    kept on the record and on its ``person_match`` row."""
+
+    m_given: Mapped[str | None] = mapped_column(Text)
+    m_family: Mapped[str | None] = mapped_column(Text)
+    m_dob: Mapped[date | None] = mapped_column(Date)
+    m_postcode: Mapped[str | None] = mapped_column(Text)
+    m_line: Mapped[str | None] = mapped_column(Text)  # house number and street, folded
+    m_town: Mapped[str | None] = mapped_column(Text)
+    m_uprn: Mapped[str | None] = mapped_column(Text)
+    bk_dob_family: Mapped[str | None] = mapped_column(Text)
+    bk_dob_given: Mapped[str | None] = mapped_column(Text)
+    bk_names_area: Mapped[str | None] = mapped_column(Text)
+    bk_email: Mapped[str | None] = mapped_column(Text)
+    bk_phone: Mapped[str | None] = mapped_column(Text)
+    bk_family_postcode: Mapped[str | None] = mapped_column(Text)
+    bk_given_postcode: Mapped[str | None] = mapped_column(Text)
+    bk_line_district: Mapped[str | None] = mapped_column(Text)
 
 
 class PersonMatch(MatchColumns, Base):

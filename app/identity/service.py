@@ -56,7 +56,7 @@ from app.identity.matching import (
     score,
 )
 from app.identity.merges import merge
-from app.people.normalise import Attributes, address_keys, name_key
+from app.identity.normalise import Attributes, address_keys, name_key
 
 
 @dataclass

@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import ValidationFailed
 from app.db.session import driver_connection, platform_scope
+from app.identity import normalise
 from app.indicators import repository as repo
-from app.people import normalise
 
 CHUNK = 10_000
 # ONS GSS codes: a letter and eight digits (E05… wards, E01… LSOAs, E02… MSOAs; W, S, N likewise).

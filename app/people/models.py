@@ -1,28 +1,26 @@
-"""People, the organisations' identifiers for them, the records organisations hold and the claims
-those records make.
+"""People, the records organisations hold of them and the claims those records make.
 
 A *person* is one resident. Every organisation's record of a resident is a *person record*; its
 attribute values are *claims*, each carrying its provenance (the record's source, when it was
 asserted, whether it was verified). Merging two people never moves a row: the
 merged person points at the one kept (``canonical_id``), so an unmerge restores everything exactly.
-Each organisation sees a person only through its own opaque id (``org_people``).
+Each organisation sees a person only through its own opaque id (``org_people``, with the columns
+matching reads, in ``app.identity.models``: identity issues those ids and resolves records to people).
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
-    Date,
     DateTime,
     ForeignKey,
     Index,
     String,
     Text,
-    UniqueConstraint,
     func,
     text,
 )
@@ -31,6 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.naming import conv
 
 from app.db.base import Base
+from app.identity.models import MatchColumns
 
 
 class Person(Base):
@@ -55,44 +54,6 @@ class Person(Base):
     # When the row last changed (a trigger sets it on every update): the indicator roll-up
     # re-derives only the residents something happened to since its last run.
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-
-
-class OrgPerson(Base):
-    """An organisation's own stable, opaque id for a person."""
-
-    __tablename__ = "org_people"
-    __table_args__ = (
-        UniqueConstraint("org_id", "person_id", name="uq_org_people_org_person"),
-        Index("ix_org_people_canonical", "org_id", "canonical_id"),
-        Index("ix_org_people_canonical_all", "canonical_id"),
-    )
-
-    org_person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    org_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("organisations.id"))
-    person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))  # people.id (unchecked: decision 0001)
-    canonical_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-
-
-class MatchColumns:
-    """The folded attributes and blocking keys of a record (``identity.service.match_columns``),
-    kept on the record and on its ``person_match`` row."""
-
-    m_given: Mapped[str | None] = mapped_column(Text)
-    m_family: Mapped[str | None] = mapped_column(Text)
-    m_dob: Mapped[date | None] = mapped_column(Date)
-    m_postcode: Mapped[str | None] = mapped_column(Text)
-    m_line: Mapped[str | None] = mapped_column(Text)  # house number and street, folded
-    m_town: Mapped[str | None] = mapped_column(Text)
-    m_uprn: Mapped[str | None] = mapped_column(Text)
-    bk_dob_family: Mapped[str | None] = mapped_column(Text)
-    bk_dob_given: Mapped[str | None] = mapped_column(Text)
-    bk_names_area: Mapped[str | None] = mapped_column(Text)
-    bk_email: Mapped[str | None] = mapped_column(Text)
-    bk_phone: Mapped[str | None] = mapped_column(Text)
-    bk_family_postcode: Mapped[str | None] = mapped_column(Text)
-    bk_given_postcode: Mapped[str | None] = mapped_column(Text)
-    bk_line_district: Mapped[str | None] = mapped_column(Text)
 
 
 class PersonRecord(MatchColumns, Base):

@@ -24,9 +24,9 @@ from app.db.session import Database, platform_scope
 from app.identity import repository as identity_repo
 from app.identity import service as identity_service
 from app.identity.matching import Profile, probe_keys, score
+from app.identity.normalise import FieldError, address_keys, name_key, normalise
+from app.identity.normalise import postcode as normalise_postcode
 from app.organisations import service as organisations_service
-from app.people.normalise import FieldError, address_keys, name_key, normalise
-from app.people.normalise import postcode as normalise_postcode
 from app.people.schemas import AttributesIn, PersonIn, SearchIn
 from app.webhooks import service as events
 

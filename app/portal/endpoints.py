@@ -13,7 +13,6 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 
-from app.consent import rights
 from app.consent import service as consent_service
 from app.consent.catalogue import CATEGORIES, PURPOSES
 from app.core.errors import AppError, ValidationFailed
@@ -23,6 +22,7 @@ from app.portal import service, sign_in
 from app.portal.deps import SESSION_COOKIE, TEMPLATES, Page, Redirect, resident, visitor
 from app.portal.forms import ADDRESS_FIELDS, ATTRIBUTE_LABELS, TEXT_FIELDS, form_errors, notice, qr_svg
 from app.rewards import cards as rewards_cards
+from app.rights import service as rights
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 

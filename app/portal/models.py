@@ -1,5 +1,4 @@
-"""The portal's tables: residents' sign-in codes and sessions, mail waiting to be sent to residents,
-and the development outbox.
+"""The portal's tables: residents' sign-in codes and sessions (mail to residents is ``app.mail``'s).
 
 All are platform tables (row-level security admits only platform-scope transactions): a
 resident is not an organisation, and no organisation may read another's residents' sign-ins."""
@@ -9,7 +8,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Identity, Index, Integer, Text, func, text
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, Text, func
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -46,35 +45,3 @@ class PortalSession(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class ResidentMail(Base):
-    """Mail telling a resident of something that happened (a spend of their credits): queued in the
-    transaction of the change, sent by the worker, retried with backoff."""
-
-    __tablename__ = "resident_mail"
-    __table_args__ = (
-        Index("ix_resident_mail_due", "next_attempt_at", postgresql_where=text("sent_at IS NULL")),
-    )
-
-    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
-    to_address: Mapped[str] = mapped_column(Text)
-    subject: Mapped[str] = mapped_column(Text)
-    body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_error: Mapped[str | None] = mapped_column(Text)
-
-
-class DevOutboxMessage(Base):
-    """Mail that a development server shows at /dev/outbox instead of sending it."""
-
-    __tablename__ = "dev_outbox"
-
-    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
-    to_address: Mapped[str] = mapped_column(Text)
-    subject: Mapped[str] = mapped_column(Text)
-    body: Mapped[str] = mapped_column(Text)
-    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -18,14 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.principal import Principal
-from app.consent import rights
 from app.core.errors import Conflict, RateLimited, ValidationFailed
+from app.identity.normalise import FieldError
+from app.identity.normalise import email as normalise_email
+from app.mail import service as mail
 from app.people import service as people_service
-from app.people.normalise import FieldError
-from app.people.normalise import email as normalise_email
 from app.people.schemas import AttributesIn
-from app.portal import mail
 from app.portal import repository as repo
+from app.rights import service as rights
 
 CODE_TTL = timedelta(minutes=10)
 MAX_ATTEMPTS = 5

@@ -10,11 +10,11 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 
 from app.core.errors import ValidationFailed
+from app.mail.repository import outbox
 from app.people.schemas import AttributesIn
 from app.portal import service
 from app.portal.deps import SESSION_COOKIE, SIGNIN_COOKIE, TEMPLATES, Page, proven_email, transaction, visitor
 from app.portal.forms import form_errors, notice
-from app.portal.repository import outbox
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 dev = APIRouter(include_in_schema=False)

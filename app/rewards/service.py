@@ -24,7 +24,7 @@ from app.db.session import platform_scope
 from app.identity import repository as identity_repo
 from app.identity import service as identity_service
 from app.ledger import service as ledger
-from app.portal import mail
+from app.mail import service as mail
 from app.rewards import cards
 from app.webhooks import service as events
 

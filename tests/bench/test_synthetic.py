@@ -20,7 +20,7 @@ from app.bench.synthetic import (
     records,
     truth_pairs,
 )
-from app.people import normalise
+from app.identity import normalise
 
 N_PEOPLE = 3000
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,7 +6,7 @@ import itertools
 from datetime import date
 
 from app.identity.matching import Parameters, Profile, compare, decide, estimate_parameters, probe_keys, score
-from app.people.normalise import address_line_key, name_fold, name_key
+from app.identity.normalise import address_line_key, name_fold, name_key
 
 P = Parameters()
 

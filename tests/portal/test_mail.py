@@ -73,7 +73,7 @@ class TestSmtp:
 
 class TestSpendNotices:
     async def test_the_worker_mails_each_spend_to_the_resident(self, database_url, data_dir, smtp):
-        from app.portal import jobs as portal_jobs
+        from app.mail import jobs as mail_jobs
         from tests.factories import Platform, org_with_token, unique_resident
         from tests.ledger.conftest import SCOPES, make_pool, mint
 
@@ -114,7 +114,7 @@ class TestSpendNotices:
             )
             assert spent.status_code == 201, spent.text
             assert inbox.messages == []  # sent by the worker, not by the request
-            [job] = portal_jobs.jobs(app.state.db, app.state.settings)
+            [job] = mail_jobs.jobs(app.state.db, app.state.settings)
             await job.turn()
             # (The test database is shared: the worker also sends what other tests queued.)
             # (She was also told of the council's grant; the spend is the message about credits.)

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from app.auth.principal import Principal
-from app.consent import rights
+from app.rights import service as rights
 from tests.factories import org_with_token, unique_resident
 
 SCOPES = "people:read people:write consent:write relationships:read relationships:write"

@@ -303,7 +303,7 @@ class TestPools:
 class TestErasure:
     async def test_erasure_returns_the_wallet_to_the_pools(self, app, client, scheme, owner_conn):
         from app.auth.principal import Principal
-        from app.consent import rights
+        from app.rights import service as rights
 
         await grant_rewards(client, scheme["council"], scheme["person"])
         await earn(client, scheme, amount=40)

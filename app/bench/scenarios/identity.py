@@ -28,7 +28,7 @@ from app.bench.seed import Holding, attributes_of, copy_people
 from app.identity import repository as repo
 from app.identity.evaluation import Quality, pair_quality
 from app.identity.matching import Profile, probe_keys
-from app.people.normalise import address_keys, name_key
+from app.identity.normalise import address_keys, name_key
 
 NAME = "identity"
 TARGET = "one record against 1,000,000 people ≤ 20 ms p95; batch ≥ 5,000 records/s"

@@ -33,8 +33,8 @@ from app.bench.load import Request
 from app.bench.report import Check, Figures, Measurement, ScenarioReport
 from app.identity.evaluation import Quality, pair_quality
 from app.identity.matching import blocking_keys, probe_keys
+from app.identity.normalise import normalise
 from app.identity.service import Submission
-from app.people.normalise import normalise
 
 NAME = "identity-quality"
 # Run only when named: at full size it resolves 760,000 records four times over, Splink beside.

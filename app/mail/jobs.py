@@ -1,11 +1,11 @@
-"""The portal's background job: sending the mail queued for residents."""
+"""Mail's background job: sending the mail queued for residents."""
 
 from __future__ import annotations
 
 from app.core.config import Settings
 from app.core.periodic import Job
 from app.db.session import Database
-from app.portal import mail
+from app.mail import service as mail
 
 MAIL_SECONDS = 2.0
 MAIL_BATCH = 20

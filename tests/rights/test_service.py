@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import text
 
 from app.auth.principal import Principal
-from app.consent import rights
+from app.mail import repository as mail_outbox
 from app.people.schemas import AttributesIn
-from app.portal import repository as mail_outbox
+from app.portal import repository as portal_repo
+from app.rights import service as rights
 from tests.audit.test_audit import _verify as verify_audit
 from tests.conftest import make_settings, running_app
 from tests.consent.test_endpoints import SCOPES, Pair
@@ -231,7 +232,7 @@ class TestErase:
         )
         assert logged.status_code == 201, logged.text
         async with app.state.db.session(platform=True) as session:
-            await mail_outbox.insert_code(  # a sign-in code asked for her address
+            await portal_repo.insert_code(  # a sign-in code asked for her address
                 session, uuid.uuid4(), email, "0" * 64, datetime.now(UTC) + timedelta(minutes=10)
             )
             await mail_outbox.outbox_append(

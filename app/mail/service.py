@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings
 from app.core.errors import AppError
 from app.db.session import Database
-from app.portal import repository as repo
+from app.mail import repository as repo
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import unicodedata
 import phonenumbers
 from faker import Faker
 
-from app.people import normalise
+from app.identity import normalise
 
 
 def _library(value: str) -> str | None:
