@@ -759,3 +759,24 @@ async def organisation_names(
             {"ids": wanted},
         )
     return {r.id: (r.name, r.sector) for r in rows}
+
+
+_REDACT_GRANTS = text(
+    "UPDATE consent_grants g SET evidence = jsonb_build_object('kind', g.evidence->>'kind', 'reference', "
+    "'(erased)'), confirm_token_hash = NULL FROM org_people op WHERE op.org_person_id = g.org_person_id "
+    "AND op.canonical_id = :person AND g.evidence IS NOT NULL"
+)
+_REDACT_RECEIPTS = text(
+    "UPDATE consent_receipts r SET receipt = jsonb_build_object('erased', true, "
+    "'jws_sha256', encode(sha256(convert_to(r.jws, 'UTF8')), 'hex')), jws = '' "
+    "FROM consent_grants g JOIN org_people op ON op.org_person_id = g.org_person_id "
+    "WHERE r.grant_id = g.id AND op.canonical_id = :person AND r.jws <> ''"
+)
+
+
+async def redact_for_erasure(session: AsyncSession, canonical: uuid.UUID) -> None:
+    """At erasure (platform scope): the evidence organisations wrote for the person's grants goes
+    (its kind stays), and their receipts are kept only as their id and the hash of what was signed
+    (proof that a receipt existed, nothing of what it said)."""
+    await session.execute(_REDACT_GRANTS, {"person": canonical})
+    await session.execute(_REDACT_RECEIPTS, {"person": canonical})

@@ -779,3 +779,24 @@ async def person_of_org(session: AsyncSession, org_person_id: uuid.UUID) -> uuid
     if found is None or found[1] == "erased":
         raise PersonNotFound(f"No person {org_person_id}.")
     return found[0]
+
+
+async def forget_matching_of(session: AsyncSession, people_ids: list[uuid.UUID]) -> None:
+    """At erasure (platform scope), before the records go: the decisions that resolved the
+    person's records and what matching kept of them."""
+    for table in ("identity_decisions", "person_match"):
+        await session.execute(
+            text(
+                f"DELETE FROM {table} WHERE record_id IN "  # noqa: S608 (one of two names)
+                "(SELECT id FROM person_records WHERE person_id = ANY(CAST(:ids AS uuid[])))"
+            ),
+            {"ids": people_ids},
+        )
+
+
+async def org_person_ids_of(session: AsyncSession, canonical_id: uuid.UUID) -> list[uuid.UUID]:
+    """Every id any organisation holds for the person (those its merged people had too)."""
+    rows = await session.execute(
+        text("SELECT org_person_id FROM org_people WHERE canonical_id = :p"), {"p": canonical_id}
+    )
+    return list(rows.scalars())

@@ -322,3 +322,20 @@ async def timeline(
     head = orjson.dumps({"person_id": org_person_id, "purpose": purpose})[:-1]
     cursor = encode_cursor(read.last) if read.last is not None else None
     return b'%s,"items":%s,"next_cursor":%s}' % (head, read.items.encode(), orjson.dumps(cursor))
+
+
+async def forget_person(session: AsyncSession, people_ids: list[uuid.UUID], ghost: uuid.UUID) -> None:
+    """At erasure (platform scope): what organisations wrote on the person's interactions goes, and
+    the interactions themselves stay — so that published aggregates do not change — belonging from
+    now on to ``ghost``, an erased id linked to no one."""
+    ids = {"ids": people_ids, "ghost": ghost}
+    await session.execute(
+        text(
+            "UPDATE interactions SET attributes = '{}'::jsonb "
+            "WHERE person_id = ANY(CAST(:ids AS uuid[])) AND attributes <> '{}'::jsonb"
+        ),
+        ids,
+    )
+    await session.execute(
+        text("UPDATE interactions SET person_id = :ghost WHERE person_id = ANY(CAST(:ids AS uuid[]))"), ids
+    )

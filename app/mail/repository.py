@@ -81,3 +81,11 @@ async def outbox(session: AsyncSession, limit: int = 50) -> list[Any]:
         {"n": limit},
     )
     return list(rows)
+
+
+async def forget_addresses(session: AsyncSession, emails: list[str]) -> None:
+    """Every mail and notice to these addresses, sent or not (at erasure, platform scope)."""
+    await session.execute(
+        text("DELETE FROM resident_mail WHERE to_address = ANY(:emails)"), {"emails": emails}
+    )
+    await session.execute(text("DELETE FROM dev_outbox WHERE to_address = ANY(:emails)"), {"emails": emails})

@@ -113,3 +113,9 @@ async def deliver_queued(db: Database, settings: Settings, limit: int = 20) -> i
         async with db.session(platform=True) as session:
             await repo.mail_attempted(session, message.id, error, timedelta(minutes=2**message.attempts))
     return sent
+
+
+async def forget_addresses(session: AsyncSession, emails: list[str]) -> None:
+    """At erasure: every mail and notice to the person's addresses goes (platform scope)."""
+    if emails:
+        await repo.forget_addresses(session, emails)

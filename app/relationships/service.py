@@ -217,3 +217,28 @@ async def of_organisation(
         )
         found, next_cursor = make_page(rows.all(), page.limit, lambda r: (r.created_at, r.id))
     return await _views(session, principal, found), next_cursor
+
+
+async def forget_person(session: AsyncSession, people_ids: list[uuid.UUID], ghost: uuid.UUID) -> None:
+    """At erasure (platform scope): the evidence written of the person's ties goes (its kind
+    stays); ties between the person and another go; ties with organisations stay, so that published
+    aggregates do not change, belonging from now on to ``ghost``, an erased id linked to no one."""
+    ids = {"ids": people_ids, "ghost": ghost}
+    await session.execute(
+        text(
+            "UPDATE relationships SET evidence = jsonb_build_object('kind', evidence->>'kind') "
+            "WHERE (person_id = ANY(CAST(:ids AS uuid[])) OR other_person_id = ANY(CAST(:ids AS uuid[]))) "
+            "AND evidence IS NOT NULL"
+        ),
+        ids,
+    )
+    await session.execute(
+        text(
+            "DELETE FROM relationships WHERE kind = 'person_person' AND (person_id = ANY(CAST(:ids AS uuid[])) "
+            "OR other_person_id = ANY(CAST(:ids AS uuid[])))"
+        ),
+        ids,
+    )
+    await session.execute(
+        text("UPDATE relationships SET person_id = :ghost WHERE person_id = ANY(CAST(:ids AS uuid[]))"), ids
+    )

@@ -22,9 +22,13 @@ from app.core.errors import NotFound
 from app.core.pagination import PageRequest, decode_cursor
 from app.db import idempotency
 from app.identity import repository as identity_repo
+from app.identity import service as identity_service
+from app.interactions import service as interactions_service
 from app.ledger import service as ledger_service
+from app.mail import service as mail_service
 from app.people import service as people_service
 from app.people.schemas import AttributesIn
+from app.relationships import service as relationships_service
 from app.rewards import cards as rewards_cards
 from app.rewards import service as rewards_service
 from app.webhooks import service as events
@@ -312,78 +316,6 @@ async def _relationships(session: AsyncSession, canonical: uuid.UUID, names: dic
     return [{**r._asdict(), "recorded_by": names.get(r.org_id)} for r in rows]
 
 
-_DERIVED_FROM_RECORDS = [
-    text(
-        f"DELETE FROM {table} WHERE record_id IN "
-        "(SELECT id FROM person_records WHERE person_id = ANY(CAST(:ids AS uuid[])))"
-    )
-    for table in ("identity_decisions", "person_match")
-]
-
-
-async def _redact_what_was_written_about(
-    session: AsyncSession, people_ids: list[uuid.UUID], canonical: uuid.UUID
-) -> None:
-    """Free text about the person goes with them: what organisations wrote on their interactions
-    and relationships and as consent evidence; receipts are kept only as their id and the hash of
-    what was signed (proof that a receipt existed, nothing of what it said); and every sign-in
-    code, mail and notice for their addresses. Ids and the facts aggregates count stay."""
-    ids = {"ids": people_ids, "person": canonical}
-    emails = list(
-        (
-            await session.execute(
-                text(
-                    "SELECT DISTINCT claims #>> '{email,value}' FROM person_records "
-                    "WHERE person_id = ANY(CAST(:ids AS uuid[])) AND claims ? 'email'"
-                ),
-                ids,
-            )
-        ).scalars()
-    )
-    await session.execute(
-        text(
-            "UPDATE interactions SET attributes = '{}'::jsonb "
-            "WHERE person_id = ANY(CAST(:ids AS uuid[])) AND attributes <> '{}'::jsonb"
-        ),
-        ids,
-    )
-    await session.execute(
-        text(
-            "UPDATE relationships SET evidence = jsonb_build_object('kind', evidence->>'kind') "
-            "WHERE (person_id = ANY(CAST(:ids AS uuid[])) OR other_person_id = ANY(CAST(:ids AS uuid[]))) "
-            "AND evidence IS NOT NULL"
-        ),
-        ids,
-    )
-    grants = (
-        "SELECT g.id FROM consent_grants g JOIN org_people op ON op.org_person_id = g.org_person_id "
-        "WHERE op.canonical_id = :person"
-    )
-    await session.execute(
-        text(
-            "UPDATE consent_grants SET evidence = jsonb_build_object('kind', evidence->>'kind', "
-            f"'reference', '(erased)'), confirm_token_hash = NULL WHERE id IN ({grants}) AND evidence IS NOT NULL"
-        ),
-        ids,
-    )
-    await session.execute(
-        text(
-            "UPDATE consent_receipts SET receipt = jsonb_build_object('erased', true, "
-            "'jws_sha256', encode(sha256(convert_to(jws, 'UTF8')), 'hex')), jws = '' "
-            f"WHERE grant_id IN ({grants}) AND jws <> ''"
-        ),
-        ids,
-    )
-    if emails:
-        await session.execute(
-            text("DELETE FROM resident_mail WHERE to_address = ANY(:emails)"), {"emails": emails}
-        )
-        await session.execute(text("DELETE FROM portal_codes WHERE email = ANY(:emails)"), {"emails": emails})
-        await session.execute(
-            text("DELETE FROM dev_outbox WHERE to_address = ANY(:emails)"), {"emails": emails}
-        )
-
-
 async def erase(session: AsyncSession, resident: Principal) -> dict[str, Any]:
     """Erase the resident: identifying attributes and contact points deleted (every record of the
     person, the decisions that resolved them and what matching kept of them), grants withdrawn,
@@ -402,53 +334,29 @@ async def erase(session: AsyncSession, resident: Principal) -> dict[str, Any]:
         withdrawn += 1
     returned = await rewards_service.close_wallet(session, resident, canonical)
     await rewards_cards.forget_codes(session, people_ids)
-    await _redact_what_was_written_about(session, people_ids, canonical)
+    # Free text about the person goes with them, each by its owner: what organisations wrote on
+    # their interactions and relationships and as consent evidence, receipts (kept as id and
+    # hash), and every sign-in code, mail and notice for their addresses. Ids and the facts
+    # aggregates count stay.
+    emails = await people_service.emails_of(session, people_ids)
+    await consent_service.redact_for_erasure(session, canonical)
+    await mail_service.forget_addresses(session, emails)
+    if emails:  # the portal's sign-in codes (the portal sits above this package: it cannot be asked)
+        await session.execute(text("DELETE FROM portal_codes WHERE email = ANY(:emails)"), {"emails": emails})
     # Answers kept for Idempotency-Keys that name the person (every organisation's id for them).
-    await idempotency.forget_subjects(
-        session,
-        list(
-            (
-                await session.execute(
-                    text("SELECT org_person_id FROM org_people WHERE canonical_id = :p"), {"p": canonical}
-                )
-            ).scalars()
-        ),
-    )
-    for derived in _DERIVED_FROM_RECORDS:  # what was made of the records, first
-        await session.execute(derived, {"ids": people_ids})
-    deleted = await session.execute(
-        text("DELETE FROM person_records WHERE person_id = ANY(CAST(:ids AS uuid[]))"), {"ids": people_ids}
-    )
+    await idempotency.forget_subjects(session, await identity_service.org_person_ids_of(session, canonical))
+    deleted = await people_service.forget_records(session, people_ids)
     # Interactions and person↔organisation relationships stay, so that published aggregates do not
-    # change, but belong from now on to an id linked to no one; person↔person ones go.
-    # The ghost is an erased person of its own, so what points at it still points at a row.
-    unlinked = {"ids": people_ids, "ghost": uuid.uuid4()}
-    await session.execute(
-        text("INSERT INTO people (id, canonical_id, status) VALUES (:ghost, :ghost, 'erased')"), unlinked
-    )
-    await session.execute(
-        text("UPDATE interactions SET person_id = :ghost WHERE person_id = ANY(CAST(:ids AS uuid[]))"),
-        unlinked,
-    )
-    await session.execute(
-        text(
-            "DELETE FROM relationships WHERE kind = 'person_person' AND (person_id = ANY(CAST(:ids AS uuid[])) "
-            "OR other_person_id = ANY(CAST(:ids AS uuid[])))"
-        ),
-        {"ids": people_ids},
-    )
-    await session.execute(
-        text("UPDATE relationships SET person_id = :ghost WHERE person_id = ANY(CAST(:ids AS uuid[]))"),
-        unlinked,
-    )
-    await session.execute(
-        text("UPDATE people SET status = 'erased' WHERE id = ANY(CAST(:ids AS uuid[]))"), {"ids": people_ids}
-    )
+    # change, but belong from now on to an erased id linked to no one; person↔person ones go.
+    ghost = await people_service.new_ghost(session)
+    await interactions_service.forget_person(session, people_ids, ghost)
+    await relationships_service.forget_person(session, people_ids, ghost)
+    await people_service.mark_erased(session, people_ids)
     await events.record_events(
         session, "person.erased", {org: {"person_id": str(their)} for org, their in their_ids.items()}
     )
     summary = {
-        "records_deleted": deleted.rowcount,
+        "records_deleted": deleted,
         "grants_withdrawn": withdrawn,
         "organisations_told": len(their_ids),
         "credits_returned": returned,
