@@ -172,3 +172,45 @@ class IdentityParameters(Base):
     records: Mapped[int | None] = mapped_column(BigInteger)  # records held when it was estimated
     labels: Mapped[int | None] = mapped_column(BigInteger)  # reviewers' decisions then
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PersonRecord(MatchColumns, Base):
+    """One organisation's (or the resident's own, org_id NULL) record of a person, with the folded
+    attributes and blocking keys identity resolution matches on (matching itself reads them from
+    ``person_match``, written beside the record)."""
+
+    __tablename__ = "person_records"
+    __table_args__ = (
+        CheckConstraint(
+            "source_sector IN ('public', 'social', 'commercial', 'resident')",
+            name=conv("ck_person_records_ck_person_records_sector"),  # as built: prefixed twice
+        ),
+        Index("ix_person_records_person", "person_id"),
+        Index("ix_person_records_updated_at", "updated_at"),
+        # Resolution looks up the holders of a verified address or number by these.
+        *(
+            Index(
+                f"ix_person_records_verified_{attribute}",
+                text(f"(claims #>> '{{{attribute},value}}')"),
+                postgresql_where=text(f"claims #>> '{{{attribute},verified}}' = 'true'"),
+            )
+            for attribute in ("email", "phone")
+        ),
+        Index(
+            "uq_person_records_external_ref",
+            "org_id",
+            "external_ref",
+            unique=True,
+            postgresql_where=text("external_ref IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))  # people.id (unchecked: decision 0001)
+    org_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("organisations.id"))
+    external_ref: Mapped[str | None] = mapped_column(Text)
+    source_sector: Mapped[str] = mapped_column(String(16))
+    # {attribute: {"value": …, "verified": bool, "asserted_at": iso timestamp}}
+    claims: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

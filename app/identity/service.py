@@ -800,3 +800,25 @@ async def org_person_ids_of(session: AsyncSession, canonical_id: uuid.UUID) -> l
         text("SELECT org_person_id FROM org_people WHERE canonical_id = :p"), {"p": canonical_id}
     )
     return list(rows.scalars())
+
+
+async def emails_of(session: AsyncSession, people_ids: list[uuid.UUID]) -> list[str]:
+    """Every email address the person's records hold (platform scope)."""
+    rows = await session.execute(
+        text(
+            "SELECT DISTINCT claims #>> '{email,value}' FROM person_records "
+            "WHERE person_id = ANY(CAST(:ids AS uuid[])) AND claims ? 'email'"
+        ),
+        {"ids": people_ids},
+    )
+    return list(rows.scalars())
+
+
+async def forget_records(session: AsyncSession, people_ids: list[uuid.UUID]) -> int:
+    """At erasure (platform scope): every record of the person, with the decisions that resolved
+    them and what matching kept of them; how many records."""
+    await forget_matching_of(session, people_ids)
+    deleted = await session.execute(
+        text("DELETE FROM person_records WHERE person_id = ANY(CAST(:ids AS uuid[]))"), {"ids": people_ids}
+    )
+    return deleted.rowcount

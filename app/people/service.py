@@ -435,28 +435,6 @@ async def search(session: AsyncSession, principal: Principal, body: SearchIn) ->
     ]
 
 
-async def emails_of(session: AsyncSession, people_ids: list[uuid.UUID]) -> list[str]:
-    """Every email address the person's records hold (platform scope)."""
-    rows = await session.execute(
-        text(
-            "SELECT DISTINCT claims #>> '{email,value}' FROM person_records "
-            "WHERE person_id = ANY(CAST(:ids AS uuid[])) AND claims ? 'email'"
-        ),
-        {"ids": people_ids},
-    )
-    return list(rows.scalars())
-
-
-async def forget_records(session: AsyncSession, people_ids: list[uuid.UUID]) -> int:
-    """At erasure (platform scope): every record of the person, with the decisions that resolved
-    them and what matching kept of them; how many records."""
-    await identity_service.forget_matching_of(session, people_ids)
-    deleted = await session.execute(
-        text("DELETE FROM person_records WHERE person_id = ANY(CAST(:ids AS uuid[]))"), {"ids": people_ids}
-    )
-    return deleted.rowcount
-
-
 async def new_ghost(session: AsyncSession) -> uuid.UUID:
     """An erased person of its own, linked to no one: what an erased person's interactions and ties
     with organisations belong to from then on, so that what points at it still points at a row."""

@@ -338,14 +338,14 @@ async def erase(session: AsyncSession, resident: Principal) -> dict[str, Any]:
     # their interactions and relationships and as consent evidence, receipts (kept as id and
     # hash), and every sign-in code, mail and notice for their addresses. Ids and the facts
     # aggregates count stay.
-    emails = await people_service.emails_of(session, people_ids)
+    emails = await identity_service.emails_of(session, people_ids)
     await consent_service.redact_for_erasure(session, canonical)
     await mail_service.forget_addresses(session, emails)
     if emails:  # the portal's sign-in codes (the portal sits above this package: it cannot be asked)
         await session.execute(text("DELETE FROM portal_codes WHERE email = ANY(:emails)"), {"emails": emails})
     # Answers kept for Idempotency-Keys that name the person (every organisation's id for them).
     await idempotency.forget_subjects(session, await identity_service.org_person_ids_of(session, canonical))
-    deleted = await people_service.forget_records(session, people_ids)
+    deleted = await identity_service.forget_records(session, people_ids)
     # Interactions and person↔organisation relationships stay, so that published aggregates do not
     # change, but belong from now on to an erased id linked to no one; person↔person ones go.
     ghost = await people_service.new_ghost(session)
