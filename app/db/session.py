@@ -368,6 +368,14 @@ async def platform_scope(session: AsyncSession) -> AsyncIterator[None]:
             # ends with the transaction.
 
 
+async def resident_scope(session: AsyncSession, person_id: uuid.UUID) -> None:
+    """Narrow this transaction, for the rest of it, to one resident (a signed-in portal page): no
+    organisation and no platform scope; row-level security then shows and lets it write only that
+    resident's rows (``kith_resident_on``). A function that works across people by nature widens
+    again with :func:`platform_scope`."""
+    await session.execute(_RESIDENT_ON, {"key": service_key(session), "person": person_id})
+
+
 @contextmanager
 def queued_platform_scope(queue: StatementQueue) -> Iterator[None]:
     """:func:`platform_scope` for the statements queued on ``queue`` inside the block: entering and
@@ -383,3 +391,4 @@ _ENTER_PLATFORM_SQL = "SELECT kith_platform_on($1)"
 _RESTORE_PLATFORM_SQL = "SELECT kith_platform_restore($1)"
 _ENTER_PLATFORM = text("SELECT kith_platform_on(:key)")
 _RESTORE_PLATFORM = text("SELECT kith_platform_restore(:previous)")
+_RESIDENT_ON = text("SELECT kith_resident_on(:key, :person)")

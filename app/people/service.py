@@ -435,6 +435,32 @@ async def search(session: AsyncSession, principal: Principal, body: SearchIn) ->
     ]
 
 
+async def person(session: AsyncSession, person_id: uuid.UUID) -> Any:
+    """The person's row (canonical id, status, registered, research objection), or None."""
+    return (
+        await session.execute(
+            text(
+                "SELECT id, canonical_id, status, created_at, research_objection_at FROM people WHERE id = :id"
+            ),
+            {"id": person_id},
+        )
+    ).first()
+
+
+async def ids_of(session: AsyncSession, canonical: uuid.UUID) -> list[uuid.UUID]:
+    """Every id of the person: the canonical one and those merged into it."""
+    rows = await session.execute(text("SELECT id FROM people WHERE canonical_id = :p"), {"p": canonical})
+    return list(rows.scalars())
+
+
+async def set_research_objection(session: AsyncSession, canonical: uuid.UUID, at: datetime | None) -> None:
+    """Record (or, with None, lift) the person's objection to research."""
+    await session.execute(
+        text("UPDATE people SET research_objection_at = :at WHERE canonical_id = :person"),
+        {"at": at, "person": canonical},
+    )
+
+
 async def new_ghost(session: AsyncSession) -> uuid.UUID:
     """An erased person of its own, linked to no one: what an erased person's interactions and ties
     with organisations belong to from then on, so that what points at it still points at a row."""

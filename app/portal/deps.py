@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
 from app.core.errors import AppError
+from app.db.session import resident_scope
 from app.portal import forms, service
 from app.portal.service import PortalSession
 
@@ -92,8 +93,9 @@ class Page:
 
 
 async def transaction(request: Request) -> AsyncIterator[AsyncSession]:
-    """A platform transaction: the portal's functions keep to the signed-in resident themselves.
-    Depend on it with ``scope="function"``, so that it commits before the response leaves: the
+    """The page's transaction: it opens in the platform scope to find the visitor's session (and,
+    before sign-in, for the sign-in itself), and a signed-in resident's page then narrows it to
+    that resident (:func:`resident`). Depend on it with ``scope="function"``, so that it commits before the response leaves: the
     browser's next request (after a redirect) must see what this one wrote."""
     async with request.app.state.db.session(platform=True) as session:
         yield session
@@ -131,7 +133,9 @@ async def visitor(request: Request, session: AsyncSession = Depends(transaction,
 
 
 async def resident(page: Page = Depends(visitor)) -> Page:
-    """A signed-in resident; others are sent to sign in (or to finish registering)."""
+    """A signed-in resident, whose page from here on runs in their own scope: row-level security
+    shows it only their rows (``resident_scope``). Others are sent to sign in (or to finish
+    registering)."""
     if page.portal is None:
         raise Redirect("/portal/sign-in")
     if page.portal.person_id is None:
@@ -140,6 +144,7 @@ async def resident(page: Page = Depends(visitor)) -> Page:
             if await service.people_to_choose(page.session, page.portal)
             else "/portal/register"
         )
+    await resident_scope(page.session, page.portal.person_id)
     return page
 
 

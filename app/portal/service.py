@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.auth.principal import Principal
 from app.core.errors import Conflict, RateLimited, ValidationFailed
+from app.db.session import platform_scope
 from app.identity.normalise import FieldError
 from app.identity.normalise import email as normalise_email
 from app.mail import service as mail
@@ -186,8 +187,12 @@ async def sign_out(session: AsyncSession, portal: PortalSession) -> None:
 
 
 async def erase(session: AsyncSession, portal: PortalSession) -> dict:
-    """Erase the resident and end every session of theirs."""
+    """Erase the resident and end every session of theirs. Erasure works beyond the resident's own
+    rows by nature (it hands their interactions to an erased id, deletes matching's decisions about
+    them, tells organisations), so it runs in the platform scope, for the person fixed before it
+    widens."""
     canonical = await rights.person_of(session, portal.resident)
-    summary = await rights.erase(session, portal.resident)
-    await repo.end_sessions_of(session, canonical)
+    async with platform_scope(session):
+        summary = await rights.erase(session, portal.resident)
+        await repo.end_sessions_of(session, canonical)
     return summary

@@ -1,8 +1,10 @@
 """Residents' rights over their own data, as the portal calls them: see and download
 everything held, correct it, grant and withdraw consent, object to research, erase.
 
-Each function takes the resident's principal (``Principal.resident(person_id)``) and a platform
-transaction, and keeps to that one person.
+Each function takes the resident's principal (``Principal.resident(person_id)``) and keeps to that
+one person. The portal calls them in a transaction narrowed to the signed-in resident (row-level
+security shows it only their rows: ``db.session.resident_scope``); platform admins answering a
+resident's written request, in a platform transaction.
 """
 
 from __future__ import annotations
@@ -44,11 +46,7 @@ class OrganisationNotLinked(NotFound):
 
 async def person_of(session: AsyncSession, resident: Principal) -> uuid.UUID:
     """The resident's current (canonical) person id; 404 once erased."""
-    row = (
-        await session.execute(
-            text("SELECT canonical_id, status FROM people WHERE id = :id"), {"id": resident.resident_id}
-        )
-    ).first()
+    row = await people_service.person(session, resident.resident_id)
     if row is None or row.status == "erased":
         raise ResidentNotFound("This person is not registered, or has been erased.")
     return row.canonical_id
@@ -182,10 +180,7 @@ async def object_to_research(session: AsyncSession, resident: Principal, objecti
     are withdrawn), or lift the objection."""
     canonical = await person_of(session, resident)
     at = datetime.now(UTC) if objecting else None
-    await session.execute(
-        text("UPDATE people SET research_objection_at = :at WHERE canonical_id = :person"),
-        {"at": at, "person": canonical},
-    )
+    await people_service.set_research_objection(session, canonical, at)
     withdrawn = 0
     if objecting:
         for g in await repo.active_grants(session, canonical, "research"):
@@ -200,9 +195,7 @@ async def object_to_research(session: AsyncSession, resident: Principal, objecti
 async def research_objection(session: AsyncSession, resident: Principal) -> datetime | None:
     """Since when the resident has objected to research, if they have."""
     canonical = await person_of(session, resident)
-    return await session.scalar(
-        text("SELECT research_objection_at FROM people WHERE id = :id"), {"id": canonical}
-    )
+    return (await people_service.person(session, canonical)).research_objection_at
 
 
 async def access_log(
@@ -216,12 +209,7 @@ async def access_log(
 async def export(session: AsyncSession, resident: Principal) -> dict[str, Any]:
     """Everything held about the resident as one JSON document (portability and subject access)."""
     canonical = await person_of(session, resident)
-    person = (
-        await session.execute(
-            text("SELECT status, created_at, research_objection_at FROM people WHERE id = :id"),
-            {"id": canonical},
-        )
-    ).first()
+    person = await people_service.person(session, canonical)
     grants = await repo.grants_of(session, None, canonical)
     receipt_rows = await repo.receipts_of(session, [g.id for g in grants])
     organisations = await _organisations(session, canonical)
@@ -322,11 +310,7 @@ async def erase(session: AsyncSession, resident: Principal) -> dict[str, Any]:
     the person kept only as an erased id so that past aggregates do not change, and every linked
     organisation told (``person.erased``, in its own id). Ids remain; values do not."""
     canonical = await person_of(session, resident)
-    people_ids = list(
-        (
-            await session.execute(text("SELECT id FROM people WHERE canonical_id = :p"), {"p": canonical})
-        ).scalars()
-    )
+    people_ids = await people_service.ids_of(session, canonical)
     their_ids = await repo.org_person_ids(session, canonical)
     withdrawn = 0
     for g in await repo.active_grants(session, canonical):

@@ -6,6 +6,10 @@ from __future__ import annotations
 import re
 import uuid
 
+from sqlalchemy import text
+
+from app.auth.principal import Principal
+from app.rights import service as rights
 from tests.factories import org_with_token, unique_resident
 from tests.ledger.conftest import SCOPES, make_pool, mint
 from tests.portal.conftest import known_resident, post_form, sign_in
@@ -146,3 +150,28 @@ class TestRewards:
         assert "<strong>6</strong> credits to spend" in (await web.get("/portal/rewards")).text
         outbox = (await web.get("/dev/outbox")).text
         assert "You spent 4 credits of your Kith rewards" in outbox and "Bus fare" in outbox
+
+
+class TestResidentScope:
+    async def test_a_page_that_asked_for_someone_else_would_find_no_one(self, web, platform, monkeypatch):
+        # A resident's page runs in her own scope under row-level security: were a rights function
+        # handed another person (a bug), the database would still show her page nothing of theirs.
+        _, _, _, email = await known_resident(platform, web)
+        _, headers, theirs, _ = await known_resident(platform, web, family_name="Okonkwo-Baptiste")
+        other = (
+            await web.get(f"/v1/people/{theirs}", params={"purpose": "service_delivery"}, headers=headers)
+        ).json()
+        assert other["attributes"]["family_name"]["value"] == "Okonkwo-Baptiste"
+        await sign_in(web, email)
+        assert (await web.get("/portal/details")).status_code == 200
+        async with platform.app.state.db.session(platform=True) as session:
+            person = await session.scalar(
+                text("SELECT canonical_id FROM org_people WHERE org_person_id = :id"), {"id": theirs}
+            )
+        real_profile = rights.profile
+        monkeypatch.setattr(
+            rights, "profile", lambda session, _me: real_profile(session, Principal.resident(person))
+        )
+        page = await web.get("/portal/details")
+        assert "Okonkwo-Baptiste" not in page.text
+        assert page.status_code == 404
