@@ -28,6 +28,7 @@ identity_cli = typer.Typer(help="Identity resolution.", no_args_is_help=True)
 areas_cli = typer.Typer(help="Areas and the postcode lookup.", no_args_is_help=True)
 indicators_cli = typer.Typer(help="Community indicators.", no_args_is_help=True)
 demo_cli = typer.Typer(help="The demo neighbourhood.", no_args_is_help=True)
+staff_cli = typer.Typer(help="Staff users of the console.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(orgs_cli, name="orgs")
 cli.add_typer(clients_cli, name="clients")
@@ -37,6 +38,7 @@ cli.add_typer(identity_cli, name="identity")
 cli.add_typer(areas_cli, name="areas")
 cli.add_typer(indicators_cli, name="indicators")
 cli.add_typer(demo_cli, name="demo")
+cli.add_typer(staff_cli, name="staff")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the result as JSON")]
 
@@ -166,7 +168,12 @@ def _serve_demo(settings, base: str) -> None:
     shown = json.loads(credentials.read_text()) if credentials.exists() else {}
     typer.echo(
         f"\nKith demo neighbourhood\n  portal:   {base}/portal  (sign in as {demo_seed.DEMO_RESIDENT_EMAIL}; "
-        f"the code arrives at {base}/dev/outbox)\n  API docs: {base}/docs\n  token:    POST {base}/oauth/token "
+        f"the code arrives at {base}/dev/outbox)\n"
+        f"  console:  {base}/console  (staff sign in the same way: "
+        + "; ".join(
+            f"{email} ({role.replace('_', ' ')})" for email, (_, role) in demo_seed.DEMO_STAFF.items()
+        )
+        + f")\n  API docs: {base}/docs\n  token:    POST {base}/oauth/token "
         "(client_credentials)\n  demo API clients (also in "
         f"{credentials}):"
     )
@@ -191,6 +198,7 @@ def _seed_demo(people: int = 5000, seed: int = 7, announce: str | None = None) -
         if announce:
             typer.echo(announce, err=True)
         summary = await demo_seed.seed(session, people=people, seed=seed)
+        await demo_seed.demo_staff(session)
         return {**summary, "clients": await demo_seed.demo_clients(session)}
 
     summary = asyncio.run(_as_operator(run))
@@ -473,6 +481,40 @@ def clients_create(
             f"client_id:     {out['client_id']}\nclient_secret: {secret}\nscopes:        {' '.join(client.scopes)}"
         )
         typer.echo("The secret is shown only now; keep it safe.", err=True)
+
+
+@staff_cli.command("invite")
+def staff_invite(
+    org: Annotated[str, typer.Option(help="Organisation id")],
+    email: Annotated[str, typer.Option(help="The staff member's work email address")],
+    role: Annotated[str, typer.Option(help="viewer, caseworker, org_admin or analyst")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Invite a staff member to an organisation's console (again: set their role and enable them).
+    They sign in at /console with a code mailed to the address."""
+    import uuid
+
+    from app.core.errors import AppError
+    from app.identity.normalise import FieldError
+    from app.identity.normalise import email as normalise_email
+    from app.organisations import service
+
+    try:
+        org_id = uuid.UUID(org)
+    except ValueError:
+        _fail(f"--org: {org!r} is not an organisation id")
+    try:
+        address = normalise_email("email", email)
+    except FieldError as exc:
+        _fail(f"--email: {exc.message}")
+    try:
+        staff = asyncio.run(
+            _as_operator(lambda s, p: service.invite_staff(s, p, org_id, email=address, role=role))
+        )
+    except AppError as exc:
+        _fail(exc.detail)
+    out = {"id": str(staff.id), "org_id": str(staff.org_id), "email": staff.email, "role": staff.role}
+    typer.echo(json.dumps(out) if as_json else f"invited {staff.email} as {staff.role} (staff id {staff.id})")
 
 
 def _signing_key():

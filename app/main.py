@@ -16,6 +16,7 @@ from app.auth.endpoints import router as auth_router
 from app.auth.keys import SigningKey
 from app.auth.ratelimit import RateLimiter
 from app.auth.tokens import TokenIssuer, TokenVerifier
+from app.console import endpoints as console
 from app.core import openapi
 from app.core.config import Settings, get_settings
 from app.core.errors import PROBLEM_CONTENT_TYPE, AppError, problem_body
@@ -65,6 +66,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def app_error(request: Request, exc: AppError):
         if request.url.path.startswith("/portal"):
             return portal.error_page(request, exc)
+        if request.url.path.startswith("/console"):
+            return console.error_page(request, exc)
         headers = dict(exc.headers)
         if exc.status == 401:
             headers.setdefault(
@@ -191,6 +194,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(ops_router)
     portal.install(app, settings.env)
+    console.install(app)
     openapi.install(app)
     app.add_middleware(
         BodyLimitMiddleware, max_body=settings.max_body_bytes, max_batch_body=settings.max_batch_body_bytes

@@ -6,6 +6,7 @@ from __future__ import annotations
 def import_all_models() -> None:
     from app.audit import models as _audit  # noqa: F401
     from app.consent import models as _consent  # noqa: F401
+    from app.console import models as _console  # noqa: F401
     from app.db import models as _context  # noqa: F401
     from app.identity import models as _identity  # noqa: F401
     from app.indicators import models as _indicators  # noqa: F401

@@ -24,6 +24,25 @@ SCOPES: dict[str, str] = {
 }
 
 
+# What each staff role may do in the console, as the API scopes it may use (SPEC §12). An analyst
+# reads indicators only; managing the organisation's clients and staff is the org admin's.
+ROLE_SCOPES: dict[str, frozenset[str]] = {
+    "viewer": frozenset(
+        {"people:read", "consent:read", "interactions:read", "relationships:read", "ledger:read"}
+    ),
+    "analyst": frozenset({"indicators:read"}),
+}
+ROLE_SCOPES["caseworker"] = ROLE_SCOPES["viewer"] | {
+    "people:write",
+    "consent:write",
+    "interactions:write",
+    "relationships:write",
+    "rewards:earn",
+}
+ROLE_SCOPES["org_admin"] = ROLE_SCOPES["caseworker"] | {"webhooks:manage"}
+ROLES = ("viewer", "caseworker", "org_admin", "analyst")
+
+
 @dataclass(frozen=True)
 class Principal:
     """The caller of one request. ``platform`` is true only while a platform-admin client uses an
@@ -39,6 +58,8 @@ class Principal:
 
     @property
     def actor(self) -> str:
+        if self.client_id and self.client_id.startswith("staff:"):
+            return self.client_id  # staff:<role>:<staff id>
         if self.client_id:
             return f"client:{self.client_id}"
         if self.job:
@@ -57,9 +78,25 @@ class Principal:
         return cls(org_id=None, client_id=None, scopes=frozenset({"admin"}), platform=True, job=job)
 
     @classmethod
+    def staff(cls, org_id: uuid.UUID, staff_id: uuid.UUID, role: str) -> Principal:
+        """A member of an organisation's staff in the console, with their role's scopes. Their
+        requests name them ``staff:<role>:<id>``: the audit trail and the access log keep it (the
+        resident is shown the organisation and the role), and a transaction opens only while they
+        are enabled in that role (``kith_begin``)."""
+        return cls(org_id=org_id, client_id=f"staff:{role}:{staff_id}", scopes=ROLE_SCOPES[role])
+
+    @property
+    def staff_role(self) -> str | None:
+        """The role of a staff member's request, else None."""
+        if self.client_id and self.client_id.startswith("staff:"):
+            return self.client_id.split(":")[1]
+        return None
+
+    @classmethod
     def resident(cls, person_id: uuid.UUID) -> Principal:
         """A resident exercising their rights over their own data (platform id of the person). The
-        transaction is platform-wide; the rights functions keep to this one person."""
+        rights functions keep to this one person; in the portal, row-level security does too (the
+        page's transaction is narrowed to the resident, ``resident_scope``)."""
         return cls(org_id=None, client_id=None, platform=True, resident_id=person_id)
 
     def on_behalf_of(self, person_id: uuid.UUID) -> Principal:

@@ -185,6 +185,12 @@ class Settings(BaseSettings):
     portal_address_limit: str = Field(
         "30/hour", description="Sign-in attempts (codes asked for or tried) per client address"
     )
+    console_session_hours: float = Field(
+        10.0, gt=0, le=24, description="How long a staff member's console sign-in lasts at most"
+    )
+    console_idle_minutes: float = Field(
+        30.0, gt=0, description="A console session unused for this long ends (sign in again)"
+    )
     indicator_thresholds: dict[str, tuple[float, float]] = Field(
         default_factory=dict,
         description="Indicators: (red, green) boundaries per indicator code, as JSON, e.g. "

@@ -34,6 +34,11 @@ from app.organisations import service as organisations
 from app.people import service as people_service
 
 DEMO_RESIDENT_EMAIL = "demo.resident@example.org"
+# Staff who sign in to the console (/console) with a code from /dev/outbox: email → (organisation, role).
+DEMO_STAFF = {
+    "caseworker@riverside-foodbank.example.org": ("Riverside Food Bank", "caseworker"),
+    "admin@riverside-council.example.org": (None, "org_admin"),  # None: the council (MARKER)
+}
 MARKER = "Riverside Borough Council"
 
 
@@ -416,6 +421,15 @@ async def seed(
         "volunteers": len(volunteers),
         "demo_resident_email": DEMO_RESIDENT_EMAIL,
     }
+
+
+async def demo_staff(session: AsyncSession) -> None:
+    """The demo's staff members (DEMO_STAFF), invited as the platform operator would."""
+    for email, (org_name, role) in DEMO_STAFF.items():
+        org_id = await session.scalar(
+            text("SELECT id FROM organisations WHERE name = :n"), {"n": org_name or MARKER}
+        )
+        await organisations.invite_staff(session, Principal.operator(), org_id, email=email, role=role)
 
 
 async def demo_clients(session: AsyncSession) -> dict[str, dict[str, str]]:

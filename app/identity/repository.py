@@ -308,6 +308,36 @@ async def org_ids_for(
     return dict(rows.all())
 
 
+async def family_names_of_org(session: AsyncSession, org_id: uuid.UUID) -> list[str]:
+    """The distinct folded surnames of the organisation's own records (for a name search that
+    tolerates typos)."""
+    rows = await session.execute(
+        text("SELECT DISTINCT m_family FROM person_records WHERE org_id = :org AND m_family IS NOT NULL"),
+        {"org": org_id},
+    )
+    return list(rows.scalars())
+
+
+async def own_records_of(
+    session: AsyncSession, org_id: uuid.UUID, org_person_ids: Sequence[uuid.UUID]
+) -> list[Any]:
+    """The organisation's own records of the people it knows by these ids: (org person id,
+    claims, external ref), newest first."""
+    if not org_person_ids:
+        return []
+    rows = await session.execute(
+        text(
+            "SELECT op.org_person_id, r.claims, r.external_ref FROM org_people op "
+            "JOIN people p ON p.canonical_id = op.canonical_id "
+            "JOIN person_records r ON r.person_id = p.id AND r.org_id = op.org_id "
+            "WHERE op.org_id = :org AND op.org_person_id = ANY(CAST(:ids AS uuid[])) "
+            "ORDER BY r.updated_at DESC"
+        ),
+        {"org": org_id, "ids": list(set(org_person_ids))},
+    )
+    return list(rows.all())
+
+
 def _positional(sql: str) -> tuple[str, list[str]]:
     """:name placeholders to asyncpg's $n, with the names in order."""
     names: list[str] = []

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.organisations.models import ApiClient, Organisation
+from app.organisations.models import ApiClient, Organisation, StaffUser
 
 
 async def insert_organisation(session: AsyncSession, **values: Any) -> Organisation:
@@ -56,3 +56,30 @@ async def disable_client(session: AsyncSession, client_id: str) -> ApiClient | N
         .returning(ApiClient)
     )
     return result.scalar_one_or_none()
+
+
+async def insert_staff(session: AsyncSession, **values: Any) -> StaffUser:
+    staff = StaffUser(**values)
+    session.add(staff)
+    await session.flush()
+    return staff
+
+
+async def get_staff(session: AsyncSession, staff_id: uuid.UUID) -> StaffUser | None:
+    return await session.get(StaffUser, staff_id)
+
+
+async def staff_of_org(session: AsyncSession, org_id: uuid.UUID, email: str) -> StaffUser | None:
+    query = select(StaffUser).where(StaffUser.org_id == org_id, StaffUser.email == email)
+    return (await session.scalars(query)).first()
+
+
+async def enabled_staff_by_email(session: AsyncSession, email: str) -> list[tuple[StaffUser, str]]:
+    """Every enabled staff user with this address, with their organisation's name (platform scope)."""
+    query = (
+        select(StaffUser, Organisation.name)
+        .join(Organisation, Organisation.id == StaffUser.org_id)
+        .where(StaffUser.email == email, StaffUser.disabled_at.is_(None))
+        .order_by(Organisation.name, StaffUser.id)
+    )
+    return [(row[0], row[1]) for row in (await session.execute(query)).all()]

@@ -9,13 +9,13 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.auth.principal import SCOPES, Principal
+from app.auth.principal import ROLES, SCOPES, Principal
 from app.auth.tokens import ClientRecord
 from app.core.errors import NotFound, ValidationFailed
 from app.core.ids import hash_secret, new_token, new_uuid
 from app.core.pagination import PageRequest, make_page
 from app.organisations import repository
-from app.organisations.models import ApiClient, Organisation
+from app.organisations.models import ApiClient, Organisation, StaffUser
 
 
 class OrganisationNotFound(NotFound):
@@ -160,3 +160,44 @@ async def set_trust(
         session, principal, "organisation.trust", "organisation", org.id, {"before": before, "after": after}
     )
     return org
+
+
+class StaffNotFound(NotFound):
+    code = "staff_not_found"
+
+
+async def invite_staff(
+    session: AsyncSession, principal: Principal, org_id: uuid.UUID, *, email: str, role: str
+) -> StaffUser:
+    """Invite a person (by their normalised email address) to the organisation's console with a
+    role; inviting an existing member again sets their role and enables them. Audited."""
+    if role not in ROLES:
+        raise ValidationFailed(
+            f"Unknown role {role!r}: one of {', '.join(ROLES)}.",
+            errors=[{"field": "role", "message": f"must be one of {', '.join(ROLES)}"}],
+        )
+    await get_organisation(session, org_id)
+    staff = await repository.staff_of_org(session, org_id, email)
+    if staff is None:
+        staff = await repository.insert_staff(
+            session, id=new_uuid(), org_id=org_id, email=email, role=role, invited_by=principal.actor
+        )
+    else:
+        staff.role, staff.disabled_at = role, None
+        await session.flush()
+    audit.record(
+        session, principal, "staff.invited", "staff_user", staff.id, {"org_id": str(org_id), "role": role}
+    )
+    return staff
+
+
+async def staff_signing_in(session: AsyncSession, email: str) -> list[tuple[StaffUser, str]]:
+    """The enabled staff memberships of an address, with each organisation's name (platform
+    scope: sign-in comes before any organisation's context)."""
+    return await repository.enabled_staff_by_email(session, email)
+
+
+async def enabled_staff(session: AsyncSession, staff_id: uuid.UUID) -> StaffUser | None:
+    """The staff user, if still enabled."""
+    staff = await repository.get_staff(session, staff_id)
+    return staff if staff is not None and staff.disabled_at is None else None

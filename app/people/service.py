@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
+from rapidfuzz import process
+from rapidfuzz.distance import JaroWinkler
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -367,6 +369,30 @@ async def find_by_external_ref(session: AsyncSession, principal: Principal, exte
     return [{"person_id": ids[found.canonical_id], "external_ref": found.external_ref}]
 
 
+async def summaries(
+    session: AsyncSession, principal: Principal, org_person_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """What tells the organisation's own people apart in a list, from its own records only: name,
+    year of birth, postcode district and its own reference(s). No one else's claims, no access
+    log: nothing beyond what the organisation itself holds."""
+    out: dict[uuid.UUID, dict[str, Any]] = {}
+    for row in await identity_repo.own_records_of(session, principal.org_id, org_person_ids):  # type: ignore[arg-type]
+        claims = {k: (v or {}).get("value") for k, v in (row.claims or {}).items()}
+        entry = out.setdefault(row.org_person_id, {"name": None, "born": None, "district": None, "refs": []})
+        if entry["name"] is None and (claims.get("given_name") or claims.get("family_name")):
+            entry["name"] = " ".join(str(claims[k]) for k in ("given_name", "family_name") if claims.get(k))
+        if entry["born"] is None and claims.get("date_of_birth"):
+            entry["born"] = str(claims["date_of_birth"])[:4]
+        postcode = (
+            (claims.get("address") or {}).get("postcode") if isinstance(claims.get("address"), dict) else None
+        )
+        if entry["district"] is None and postcode:
+            entry["district"] = str(postcode).split()[0]
+        if row.external_ref and row.external_ref not in entry["refs"]:
+            entry["refs"].append(row.external_ref)
+    return out
+
+
 async def search(session: AsyncSession, principal: Principal, body: SearchIn) -> list[dict]:
     """The caller's own people most like the search, best first. Row-level security keeps the
     search to the organisation's own records: it never reaches the rest of the platform."""
@@ -402,13 +428,23 @@ async def search(session: AsyncSession, principal: Principal, body: SearchIn) ->
         for c in await identity_repo.candidates(session, probes, platform=False)
     ]
     if probe.family:  # a name-only search has no blocking key; look the surname up directly
+        # Among the organisation's own surnames, those a typo away too (Jaro–Winkler, as matching
+        # compares names): "Hargreavse" finds Hargreaves.
+        families = await identity_repo.family_names_of_org(session, principal.org_id)  # type: ignore[arg-type]
+        close = [
+            name
+            for name, _, _ in process.extract(
+                probe.family, families, scorer=JaroWinkler.similarity, score_cutoff=0.88, limit=10
+            )
+        ]
         rows = await session.execute(
             text(
                 f"SELECT r.id, p.canonical_id, {identity_repo.profile_columns('r')} "  # noqa: S608 (a constant)
                 "FROM person_records r JOIN people p ON p.id = r.person_id "
-                "WHERE r.org_id = :org AND r.m_family = :family AND p.status <> 'erased' LIMIT 500"
+                "WHERE r.org_id = :org AND r.m_family = ANY(CAST(:families AS text[])) AND p.status <> 'erased' "
+                "LIMIT 500"
             ),
-            {"org": principal.org_id, "family": probe.family},
+            {"org": principal.org_id, "families": sorted({probe.family, *close})},
         )
         found += [(rid, c, Profile(*columns)) for rid, c, *columns in rows]
     params = await identity_service.current_parameters(session)

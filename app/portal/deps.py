@@ -3,93 +3,42 @@ and rendering."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.datastructures import FormData
 
-from app.core.errors import AppError
 from app.db.session import resident_scope
 from app.portal import forms, service
 from app.portal.service import PortalSession
+from app.web.pages import PageBase, Redirect, check_csrf, csrf_token, templates
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+TEMPLATES = templates(Path(__file__).parent / "templates")
 TEMPLATES.env.filters.update(display=forms.display, labels=forms.labels)
 SESSION_COOKIE = "kith_session"
 SIGNIN_COOKIE = "kith_signin"
 VISITOR_COOKIE = "kith_visitor"
 
 
-class Redirect(Exception):
-    """Answer with a redirect to ``location`` (e.g. to sign in first)."""
-
-    def __init__(self, location: str) -> None:
-        self.location = location
-
-
-class CsrfRefused(AppError):
-    status, code, title = 403, "csrf_refused", "Form expired"
-
-
 @dataclass
-class Page:
+class Page(PageBase):
     """One portal request: its transaction, the session (if signed in) and the form it posted."""
 
-    request: Request
-    session: AsyncSession
-    portal: PortalSession | None
-    csrf: str
-    form: FormData | None = None
-    cookies: dict[str, str | None] = field(default_factory=dict)  # to set (None: delete)
+    portal: PortalSession | None = None
 
-    def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-        response = TEMPLATES.TemplateResponse(
-            self.request,
-            template,
-            {"csrf": self.csrf, "signed_in": bool(self.portal and self.portal.person_id), **context},
-            status_code=status,
-        )
-        return self.finish(response)
+    TEMPLATES = TEMPLATES
+    COOKIE_PATH = "/portal"
+    SESSION_COOKIE = SESSION_COOKIE
 
-    def redirect(self, location: str) -> RedirectResponse:
-        return self.finish(RedirectResponse(location, status_code=303))
+    def context(self) -> dict[str, Any]:
+        return {"csrf": self.csrf, "signed_in": bool(self.portal and self.portal.person_id)}
 
-    def finish(self, response: Response) -> Response:
-        settings = self.request.app.state.settings
-        for name, value in self.cookies.items():
-            if value is None:
-                response.delete_cookie(
-                    name, path="/portal", secure=settings.portal_secure_cookies, httponly=True
-                )
-            else:
-                response.set_cookie(
-                    name,
-                    value,
-                    path="/portal",
-                    secure=settings.portal_secure_cookies,
-                    httponly=True,
-                    samesite="lax",
-                    max_age=int(settings.portal_session_hours * 3600) if name == SESSION_COOKIE else None,
-                )
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Referrer-Policy"] = "same-origin"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self'; frame-ancestors 'none'"
-        )
-        return response
-
-    def field(self, name: str) -> str:
-        return str((self.form or {}).get(name) or "").strip()
+    def session_seconds(self) -> int:
+        return int(self.request.app.state.settings.portal_session_hours * 3600)
 
 
 async def transaction(request: Request) -> AsyncIterator[AsyncSession]:
@@ -99,11 +48,6 @@ async def transaction(request: Request) -> AsyncIterator[AsyncSession]:
     browser's next request (after a redirect) must see what this one wrote."""
     async with request.app.state.db.session(platform=True) as session:
         yield session
-
-
-def _csrf_token(request: Request, bound_to: str) -> str:
-    secret = request.app.state.signing_key.derive("portal-csrf")
-    return hmac.new(secret, bound_to.encode(), hashlib.sha256).hexdigest()
 
 
 async def visitor(request: Request, session: AsyncSession = Depends(transaction, scope="function")) -> Page:
@@ -121,14 +65,8 @@ async def visitor(request: Request, session: AsyncSession = Depends(transaction,
             anonymous = secrets.token_urlsafe(16)
             cookies[VISITOR_COOKIE] = anonymous
         bound = f"visitor:{anonymous}"
-    page = Page(request, session, portal, _csrf_token(request, bound), cookies=cookies)
-    if request.method == "POST":
-        page.form = await request.form()
-        sent = str(page.form.get("csrf_token") or "")
-        if not hmac.compare_digest(sent, page.csrf):
-            raise CsrfRefused(
-                "This form has expired or did not come from this site. Go back, reload the page and try again."
-            )
+    page = Page(request, session, csrf_token(request, "portal-csrf", bound), cookies=cookies, portal=portal)
+    await check_csrf(page)
     return page
 
 

@@ -19,10 +19,11 @@ from app.core.errors import AppError, ValidationFailed
 from app.core.pagination import PageRequest, decode_cursor
 from app.people.schemas import AttributesIn
 from app.portal import service, sign_in
-from app.portal.deps import SESSION_COOKIE, TEMPLATES, Page, Redirect, resident, visitor
+from app.portal.deps import SESSION_COOKIE, TEMPLATES, Page, resident, visitor
 from app.portal.forms import ADDRESS_FIELDS, ATTRIBUTE_LABELS, TEXT_FIELDS, form_errors, notice, qr_svg
 from app.rewards import cards as rewards_cards
 from app.rights import service as rights
+from app.web.pages import Redirect
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 

@@ -9,6 +9,7 @@ from app.demo import seed as demo_seed
 from app.indicators import service as indicators
 from app.indicators.periods import Period
 from tests.conftest import fresh_database, make_settings, running_app
+from tests.console.conftest import staff_sign_in
 from tests.portal.conftest import BASE, sign_in
 
 
@@ -19,6 +20,7 @@ async def test_the_demo_shows_every_ward_and_lets_its_resident_sign_in(server_ur
             async with app.state.db.session(platform=True) as session:
                 assert not await demo_seed.already_seeded(session)
                 summary = await demo_seed.seed(session, people=300, seed=3)
+                await demo_seed.demo_staff(session)
                 clients = await demo_seed.demo_clients(session)
             async with app.state.db.session(platform=True) as session:
                 await indicators.refresh(session, settings)
@@ -44,6 +46,13 @@ async def test_the_demo_shows_every_ward_and_lets_its_resident_sign_in(server_ur
                     )
                     assert values.status_code == 200, values.text
                     assert len(values.json()["indicators"]) == 10
+
+                # The council's admin signs in to the console and finds the demo resident by name.
+                admin = next(e for e, (_, role) in demo_seed.DEMO_STAFF.items() if role == "org_admin")
+                signed_in = await staff_sign_in(web, admin)
+                assert signed_in.headers["location"] == "/console", signed_in.text
+                found = await web.get("/console", params={"q": "Dee Monstraton"})  # sic
+                assert ">Dee Monstration</a>" in found.text, found.text
 
                 await sign_in(web, demo_seed.DEMO_RESIDENT_EMAIL)
                 overview = await web.get("/portal")

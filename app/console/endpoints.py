@@ -1,0 +1,254 @@
+"""The console's pages: sign-in, find a resident, a resident's page with its actions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from app.consent import service as consent_service
+from app.consent.catalogue import ATTRIBUTE_CATEGORY, CATEGORIES
+from app.consent.schemas import GrantIn
+from app.console import service
+from app.console.deps import SESSION_COOKIE, SIGNIN_COOKIE, TEMPLATES, Page, signed_in, visitor
+from app.core.errors import AppError, ValidationFailed
+from app.identity import service as identity_service
+from app.interactions import service as interactions_service
+from app.interactions.schemas import InteractionIn
+from app.people import service as people_service
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+LONDON = ZoneInfo("Europe/London")
+
+NOTICES = {
+    "code-sent": "If this address belongs to an organisation's staff, a code is on its way.",
+    "signed-out": "You have signed out.",
+    "logged": "The visit has been logged.",
+    "consent-recorded": "The consent has been recorded.",
+}
+KINDS = {
+    "visit": "A visit",
+    "service_contact": "A contact (call, message, appointment)",
+    "volunteering": "Volunteering",
+    "event": "An event",
+    "referral": "A referral",
+    "purchase": "A purchase",
+    "other": "Something else",
+}
+
+
+def _local_time(value: str) -> str:
+    """A time from the form (the browser's local ``2026-12-07T10:30``), in the UK's time zone."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value  # the model names it
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=LONDON)
+    return moment.isoformat()
+
+
+def _notice(request: Request) -> str | None:
+    return NOTICES.get(request.query_params.get("notice", ""))
+
+
+def _errors(exc: Exception, fields: dict[str, str] | None = None) -> list[dict[str, str]]:
+    """Form errors, each naming its field (and the id of its input, for the error summary)."""
+    if isinstance(exc, ValidationError):
+        raw = [{"field": str(e["loc"][0]) if e["loc"] else "", "message": e["msg"]} for e in exc.errors()]
+    else:
+        raw = getattr(exc, "errors", None) or [{"field": "", "message": str(exc)}]
+    out = []
+    for e in raw:
+        name = str(e.get("field") or "").split(".")[0]
+        label = (fields or {}).get(name, "")
+        out.append(
+            {
+                "field": name,
+                "id": name or "main",
+                "message": f"{label}: {e['message']}" if label else e["message"],
+            }
+        )
+    return out
+
+
+async def _count_attempt(request: Request) -> None:
+    address = request.client.host if request.client else "-"
+    await request.app.state.limiter.hit(request.app.state.settings.portal_address_limit, f"console:{address}")
+
+
+@router.get("/sign-in")
+async def sign_in_form(page: Page = Depends(visitor)):
+    if page.staff is not None:
+        return page.redirect("/console")
+    return page.render("sign_in.html", notice=_notice(page.request), email="")
+
+
+@router.post("/sign-in")
+async def sign_in(request: Request, page: Page = Depends(visitor)):
+    await _count_attempt(request)
+    email = page.field("email")
+    try:
+        code_id = await service.request_code(page.session, email)
+    except ValidationFailed as exc:
+        return page.render("sign_in.html", status=422, errors=_errors(exc), email=email)
+    page.cookies[SIGNIN_COOKIE] = str(code_id)
+    return page.redirect("/console/sign-in/code?notice=code-sent")
+
+
+@router.get("/sign-in/code")
+async def code_form(page: Page = Depends(visitor)):
+    if not page.request.cookies.get(SIGNIN_COOKIE):
+        return page.redirect("/console/sign-in")
+    return page.render("code.html", notice=_notice(page.request))
+
+
+@router.post("/sign-in/code")
+async def check_code(request: Request, page: Page = Depends(visitor)):
+    await _count_attempt(request)
+    try:
+        code_id = uuid.UUID(request.cookies.get(SIGNIN_COOKIE, ""))
+    except ValueError:
+        return page.redirect("/console/sign-in")
+    result = await service.verify_code(page.session, code_id, page.field("code"))
+    if result.token is None:
+        errors = [{"field": "code", "id": "code", "message": result.problem}]
+        return page.render("code.html", status=400, errors=errors, tries_left=result.tries_left)
+    page.cookies[SESSION_COOKIE] = result.token
+    page.cookies[SIGNIN_COOKIE] = None
+    return page.redirect("/console")
+
+
+@router.post("/sign-out")
+async def sign_out(page: Page = Depends(visitor)):
+    if page.staff is not None:
+        await service.sign_out(page.session, page.staff)
+    page.cookies[SESSION_COOKIE] = None
+    return page.redirect("/console/sign-in?notice=signed-out")
+
+
+@router.get("")
+async def find(q: str = "", page: Page = Depends(signed_in)):
+    """Find a resident among the organisation's own people."""
+    if page.staff.role == "analyst":
+        return page.render("analyst.html")
+    page.require("people:read")
+    results, errors = None, None
+    if q.strip():
+        try:
+            async with page.as_staff() as session:
+                results = await service.find(session, page.staff, q[:200])
+        except ValidationFailed as exc:
+            errors = _errors(exc)
+    return page.render("find.html", q=q, results=results, errors=errors, notice=_notice(page.request))
+
+
+@router.post("/purpose")
+async def choose_purpose(page: Page = Depends(signed_in)):
+    """Choose the purpose to read for (remembered for the session)."""
+    await service.choose_purpose(page.session, page.staff, page.field("purpose"))
+    back = page.field("next")
+    return page.redirect(back if back.startswith("/console/") and "//" not in back else "/console")
+
+
+async def _person_page(page: Page, person_id: uuid.UUID, status: int = 200, **extra: Any) -> Response:
+    """A resident's page: what the organisation may see of them for the session's purpose."""
+    page.require("people:read")
+    purpose = page.staff.purpose
+    db = page.request.app.state.db
+    async with page.as_staff() as session:
+        await identity_service.person_of_org(session, person_id)  # 404 for anyone not the organisation's
+        grants = await consent_service.grants_for_org(session, page.principal, person_id)
+    context: dict[str, Any] = {"person_id": person_id, "grants": grants, "kinds": KINDS, **extra}
+    if purpose is not None:
+        profile = await people_service.read(db, page.principal, person_id, purpose)
+        granted = {
+            c for g in grants if g["status"] == "active" and g["purpose"] == purpose for c in g["categories"]
+        }
+        shown = {ATTRIBUTE_CATEGORY.get(a) for a in profile["attributes"]}
+        context["profile"] = profile
+        context["hidden"] = [
+            CATEGORIES[c] for c in ("identity", "contact", "address") if c not in granted and c not in shown
+        ]
+        try:
+            read = await consent_service.timeline_read(db, page.principal, person_id, purpose, None, 50)
+            context["timeline"] = orjson.loads(read.items)
+        except consent_service.ConsentRequired:
+            context["timeline"] = None
+    return page.render("person.html", status=status, **context)
+
+
+@router.get("/people/{person_id}")
+async def person(person_id: uuid.UUID, page: Page = Depends(signed_in)):
+    return await _person_page(page, person_id, notice=_notice(page.request))
+
+
+@router.post("/people/{person_id}/interactions")
+async def log_interaction(person_id: uuid.UUID, page: Page = Depends(signed_in)):
+    """Log a contact with the resident (the organisation's own interaction)."""
+    page.require("interactions:write")
+    values = {f: page.field(f) for f in ("kind", "occurred_at", "duration_minutes", "note")}
+    body: dict[str, Any] = {
+        "person_id": person_id,
+        "kind": values["kind"],
+        "occurred_at": _local_time(values["occurred_at"]),
+        "channel": "in_person",
+        "external_id": f"console:{uuid.uuid4()}",
+    }
+    if values["duration_minutes"]:
+        body["duration_minutes"] = values["duration_minutes"]
+    if values["note"]:
+        body["attributes"] = {"note": values["note"][:1000]}
+    try:
+        item = InteractionIn.model_validate(body)
+        async with page.as_staff() as session:
+            await interactions_service.log_one(session, page.principal, item)
+    except (ValidationError, ValidationFailed) as exc:
+        fields = {"kind": "What happened", "occurred_at": "When", "duration_minutes": "Minutes"}
+        return await _person_page(page, person_id, status=422, errors=_errors(exc, fields), values=values)
+    return page.redirect(f"/console/people/{person_id}?notice=logged")
+
+
+@router.post("/people/{person_id}/consents")
+async def record_consent(person_id: uuid.UUID, page: Page = Depends(signed_in)):
+    """Record consent the resident gave the organisation, with its evidence."""
+    page.require("consent:write")
+    form = page.form
+    categories = [str(c) for c in form.getlist("categories")] if form is not None else []
+    body = {
+        "purpose": page.field("consent_purpose"),
+        "categories": categories,
+        "method": "recorded_by_org",
+        "evidence": {"kind": page.field("evidence_kind"), "reference": page.field("evidence_reference")},
+    }
+    try:
+        grant = GrantIn.model_validate(body)
+        async with page.as_staff() as session:
+            await consent_service.grant_by_org(session, page.principal, person_id, grant)
+    except (ValidationError, ValidationFailed) as exc:
+        fields = {"purpose": "Agreed for", "categories": "What they agreed to share", "evidence": "Evidence"}
+        return await _person_page(page, person_id, status=422, errors=_errors(exc, fields))
+    return page.redirect(f"/console/people/{person_id}?notice=consent-recorded")
+
+
+def error_page(request: Request, exc: AppError) -> Response:
+    """An AppError on a console page, as a page rather than problem+json."""
+    response = TEMPLATES.TemplateResponse(
+        request,
+        "error.html",
+        {"title": exc.title, "detail": exc.detail, "staff": None},
+        status_code=exc.status,
+    )
+    response.headers.update(exc.headers)
+    return response
+
+
+def install(app: FastAPI) -> None:
+    """Mount the console on the app."""
+    app.include_router(router)

@@ -1,0 +1,114 @@
+"""The staff console in a real browser (Debian's Chromium through Playwright) against a real Kith
+server on loopback: a caseworker's journey, what the resident then sees, and an axe-core scan of
+every console page. Skipped without a browser, as the portal's."""
+
+from __future__ import annotations
+
+import re
+
+from app.auth.principal import Principal
+from app.organisations import service as organisations
+from tests.factories import org_with_token, unique_resident
+from tests.portal import test_browser as portal_browser
+
+# The portal's browser fixtures and markers: a real server on loopback, Chromium, the API client.
+pytestmark = portal_browser.pytestmark
+server, browser, page = portal_browser.server, portal_browser.browser, portal_browser.page
+api, platform = portal_browser.api, portal_browser.platform
+WCAG, browser_sign_in = portal_browser.WCAG, portal_browser.browser_sign_in
+
+SCOPES = "people:read people:write consent:read consent:write interactions:read interactions:write"
+
+
+async def staff_of_a_food_bank(platform, api, role: str = "caseworker"):
+    """A food bank that registered a resident through its API, and a member of its staff:
+    (the resident's email, their family name, the food bank's person id, the staff email)."""
+    org_id, headers = await org_with_token(platform, SCOPES, sector="social", kind="food_bank")
+    body = unique_resident(verified=["email"], phone=None)
+    registered = await api.post("/v1/people", json=body, headers=headers)
+    assert registered.status_code == 201, registered.text
+    email = f"caseworker.{body['family_name'].lower()}@foodbank.example.org"
+    async with platform.app.state.db.session(platform=True) as session:
+        await organisations.invite_staff(session, Principal.operator(), org_id, email=email, role=role)
+    return body["email"], body["family_name"], registered.json()["person_id"], email
+
+
+async def console_sign_in(page, email: str) -> None:
+    await page.goto("/console/sign-in")
+    await page.get_by_label("Work email address").fill(email)
+    await page.get_by_role("button", name="Email me a code").click()
+    await page.wait_for_url("**/console/sign-in/code*")
+    outbox = await page.context.new_page()
+    await outbox.goto("/dev/outbox")
+    message = outbox.locator("article.message", has_text=email).first
+    code = re.search(r"console sign-in code: (\d{6})", await message.inner_text()).group(1)
+    await outbox.close()
+    await page.get_by_label("Sign-in code").fill(code)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(re.compile(r".*/console$"))
+
+
+class TestCaseworkerJourney:
+    async def test_sign_in_find_read_log_record_and_the_resident_sees_the_role(self, page, api, platform):
+        resident, family, person_id, staff = await staff_of_a_food_bank(platform, api)
+        await console_sign_in(page, staff)
+        misspelt = family[:-1] + ("x" if family[-1] != "x" else "y")
+        await page.get_by_label("Name, date of birth, postcode, phone, email or your reference").fill(
+            f"Margaret {misspelt}"
+        )
+        await page.get_by_role("button", name="Search").click()
+        await page.get_by_role("link", name=re.compile(family)).click()
+        await page.wait_for_url(f"**/console/people/{person_id}")
+        await page.get_by_label("Reading for").select_option("service_delivery")
+        await page.get_by_role("button", name="Read for this purpose").click()
+        await page.get_by_role("heading", name="What you may see").wait_for()
+        assert family in await page.locator("main").inner_text()
+        # Record the consent she gave at the counter, then log today's visit.
+        await page.get_by_label("Your name and date of birth").check()
+        await page.get_by_label("Your contacts with other organisations").check()
+        await page.get_by_label("Where the evidence is kept").fill("signed form, drawer 2")
+        await page.get_by_role("button", name="Record consent").click()
+        await page.get_by_text("The consent has been recorded.").wait_for()
+        await page.get_by_label("When").fill("2026-11-30T10:30")
+        await page.get_by_label("Note (your organisation's own)").fill("Food parcel and a chat")
+        await page.get_by_role("button", name="Log it").click()
+        await page.get_by_text("The visit has been logged.").wait_for()
+        assert "Food parcel and a chat" in await page.locator("main").inner_text()
+        # The resident, in the portal, sees who looked: the food bank and the role, not the person.
+        await page.get_by_role("button", name="Sign out").click()
+        await browser_sign_in(page, resident)
+        await page.goto("/portal/access-log")
+        looked = await page.locator("main").inner_text()
+        assert "(a caseworker)" in looked and staff not in looked
+
+
+class TestAccessibility:
+    async def test_every_console_page_passes_axe_at_wcag_a_and_aa(self, page, api, platform):
+        from axe_playwright_python.async_playwright import Axe
+
+        axe = Axe()
+        _, family, person_id, staff = await staff_of_a_food_bank(platform, api)
+        problems: dict[str, str] = {}
+
+        async def scan(name: str) -> None:
+            results = await axe.run(page, options=WCAG)
+            if results.violations_count:
+                problems[name] = results.generate_report()
+
+        await page.goto("/console/sign-in")
+        await scan("sign in")
+        await page.get_by_role("button", name="Email me a code").click()
+        await scan("sign in, with an error")
+        await console_sign_in(page, staff)
+        await scan("find")
+        await page.goto(f"/console?q={family}")
+        await scan("find, with results")
+        await page.goto(f"/console/people/{person_id}")
+        await scan("a resident, no purpose yet")
+        await page.get_by_label("Reading for").select_option("service_delivery")
+        await page.get_by_role("button", name="Read for this purpose").click()
+        await page.get_by_role("heading", name="What you may see").wait_for()
+        await scan("a resident")
+        await page.get_by_role("button", name="Log it").click()  # no time: the error summary
+        await scan("a resident, with an error")
+        assert not problems, "\n\n".join(f"{name}:\n{report}" for name, report in problems.items())

@@ -1,0 +1,169 @@
+"""The staff console over HTTP, as a browser uses it: sign-in by emailed code, finding a resident,
+reading for a purpose, logging a visit, recording consent; roles; one organisation's staff never
+reaching another's people."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.console.conftest import invite, last_console_code, post_form, staff_sign_in
+from tests.factories import org_with_token, unique_resident
+from tests.portal.conftest import ORG_SCOPES, csrf_of, known_resident, sign_in
+
+
+@pytest.fixture
+async def food_bank(portal_app, platform, web):
+    """A food bank that knows a resident (registered through its API client), and a caseworker."""
+    org_id, headers, person, email = await known_resident(platform, web)
+    record = (
+        await web.get(f"/v1/people/{person}", params={"purpose": "service_delivery"}, headers=headers)
+    ).json()
+    staff_id, staff_email = await invite(portal_app, org_id, "caseworker")
+    return {
+        "org_id": org_id,
+        "headers": headers,
+        "person": person,
+        "resident_email": email,
+        "given": record["attributes"]["given_name"]["value"],
+        "family": record["attributes"]["family_name"]["value"],
+        "staff_id": staff_id,
+        "staff_email": staff_email,
+    }
+
+
+class TestSignIn:
+    async def test_an_invited_address_gets_a_code_and_a_session(self, web, food_bank):
+        signed_in = await staff_sign_in(web, food_bank["staff_email"])
+        assert signed_in.status_code == 303 and signed_in.headers["location"] == "/console"
+        cookie = signed_in.headers["set-cookie"]
+        assert (
+            "kith_console=" in cookie
+            and "HttpOnly" in cookie
+            and "Secure" in cookie
+            and "Path=/console" in cookie
+        )
+        page = await web.get("/console")
+        assert page.status_code == 200 and "Find a resident" in page.text
+        assert food_bank["staff_email"] in page.text and "Caseworker" in page.text
+
+    async def test_an_address_not_invited_is_answered_alike_and_mailed_nothing(self, web, food_bank):
+        stranger = f"nobody.{uuid.uuid4().hex[:8]}@example.org"
+        form = await web.get("/console/sign-in")
+        sent = await web.post("/console/sign-in", data={"email": stranger, "csrf_token": csrf_of(form.text)})
+        assert (
+            sent.status_code == 303 and sent.headers["location"] == "/console/sign-in/code?notice=code-sent"
+        )
+        assert await last_console_code(web, stranger) is None
+
+    async def test_pages_need_a_session_and_forms_a_csrf_token(self, web, food_bank):
+        assert (await web.get("/console")).headers["location"] == "/console/sign-in"
+        await staff_sign_in(web, food_bank["staff_email"])
+        forged = await web.post("/console/purpose", data={"purpose": "service_delivery"})
+        assert forged.status_code == 403
+
+    async def test_a_disabled_staff_member_is_signed_out_at_once(self, web, food_bank, portal_app):
+        await staff_sign_in(web, food_bank["staff_email"])
+        assert (await web.get("/console")).status_code == 200
+        async with portal_app.state.db.session(platform=True) as session:
+            from sqlalchemy import text
+
+            await session.execute(
+                text("UPDATE staff_users SET disabled_at = now() WHERE id = :id"),
+                {"id": food_bank["staff_id"]},
+            )
+        assert (await web.get("/console")).headers["location"] == "/console/sign-in"
+
+
+class TestCaseworker:
+    async def test_find_read_log_and_record_consent(self, web, food_bank, portal_app):
+        await staff_sign_in(web, food_bank["staff_email"])
+        misspelt = food_bank["family"][:-1] + ("a" if food_bank["family"][-1] != "a" else "e")
+        found = await web.get("/console", params={"q": f"{food_bank['given']} {misspelt}"})
+        assert found.status_code == 200
+        assert f"/console/people/{food_bank['person']}" in found.text
+        page = f"/console/people/{food_bank['person']}"
+        chosen = await post_form(web, page, "/console/purpose", {"purpose": "service_delivery", "next": page})
+        assert chosen.headers["location"] == page
+        read = await web.get(page)
+        assert read.status_code == 200 and food_bank["family"] in read.text
+        recorded = await post_form(
+            web,
+            page,
+            f"{page}/consents",
+            {
+                "consent_purpose": "service_delivery",
+                "categories": ["identity", "interactions"],
+                "evidence_kind": "verbal",
+                "evidence_reference": "said yes at the counter",
+            },
+        )
+        assert recorded.status_code == 303, recorded.text
+        logged = await post_form(
+            web,
+            page,
+            f"{page}/interactions",
+            {"kind": "visit", "occurred_at": "2026-11-30T10:30", "note": "Food parcel"},
+        )
+        assert logged.status_code == 303, logged.text
+        after = (await web.get(page)).text
+        assert "Food parcel" in after and "recorded by your organisation" in after
+        # The resident sees the reads as the organisation and the role, never the staff member.
+        await sign_in(web, food_bank["resident_email"])
+        looked = (await web.get("/portal/access-log")).text
+        assert "(a caseworker)" in looked and food_bank["staff_email"] not in looked
+        assert str(food_bank["staff_id"]) not in looked
+
+    async def test_a_bad_form_is_named_and_nothing_is_written(self, web, food_bank):
+        await staff_sign_in(web, food_bank["staff_email"])
+        page = f"/console/people/{food_bank['person']}"
+        await post_form(web, page, "/console/purpose", {"purpose": "service_delivery", "next": page})
+        refused = await post_form(
+            web, page, f"{page}/interactions", {"kind": "visit", "occurred_at": "yesterday"}
+        )
+        assert refused.status_code == 422 and "When:" in refused.text
+        refused = await post_form(web, page, f"{page}/consents", {"consent_purpose": "service_delivery"})
+        assert refused.status_code == 422 and "What they agreed to share" in refused.text
+        assert "Nothing yet." in (await web.get(page)).text
+
+
+class TestRoles:
+    async def test_a_viewer_reads_but_cannot_write(self, web, food_bank, portal_app):
+        _, email = await invite(portal_app, food_bank["org_id"], "viewer")
+        await staff_sign_in(web, email)
+        page = f"/console/people/{food_bank['person']}"
+        await post_form(web, page, "/console/purpose", {"purpose": "service_delivery", "next": page})
+        read = await web.get(page)
+        assert read.status_code == 200 and "Log a contact" not in read.text
+        refused = await post_form(
+            web, page, f"{page}/interactions", {"kind": "visit", "occurred_at": "2026-11-30T10:30"}
+        )
+        assert refused.status_code == 403
+
+    async def test_an_analyst_reaches_no_resident(self, web, food_bank, portal_app):
+        _, email = await invite(portal_app, food_bank["org_id"], "analyst")
+        await staff_sign_in(web, email)
+        assert "Community indicators" in (await web.get("/console")).text
+        assert (await web.get(f"/console/people/{food_bank['person']}")).status_code == 403
+
+    async def test_staff_never_reach_another_organisations_people(self, web, food_bank, platform, portal_app):
+        _, other_headers = await org_with_token(platform, ORG_SCOPES)
+        theirs = (await web.post("/v1/people", json=unique_resident(), headers=other_headers)).json()[
+            "person_id"
+        ]
+        await staff_sign_in(web, food_bank["staff_email"])
+        page = f"/console/people/{theirs}"
+        await post_form(web, "/console", "/console/purpose", {"purpose": "service_delivery", "next": page})
+        assert (await web.get(page)).status_code == 404
+        for action, data in (
+            ("interactions", {"kind": "visit", "occurred_at": "2026-11-30T10:30"}),
+            ("consents", {"consent_purpose": "service_delivery", "categories": ["identity"],
+                          "evidence_kind": "verbal", "evidence_reference": "x"}),
+        ):  # fmt: skip
+            html = (await web.get("/console")).text
+            response = await web.post(f"{page}/{action}", data={**data, "csrf_token": csrf_of(html)})
+            assert response.status_code in (404, 422), (action, response.status_code)
+            assert response.status_code != 303
+        found = await web.get("/console", params={"q": str(theirs)})
+        assert f"/console/people/{theirs}" not in found.text
