@@ -212,3 +212,16 @@ async def checkpoint_now(db: Any, signing_key: Any) -> int:
     """:func:`checkpoint` in a platform transaction of its own (the server's background job)."""
     async with db.session(platform=True) as session:
         return await checkpoint(session, signing_key)
+
+
+async def staff_entries(session: AsyncSession, org_id: Any, start: datetime, end: datetime) -> list[Any]:
+    """What the organisation's staff members changed in [start, end), oldest first."""
+    rows = await session.execute(
+        text(
+            "SELECT occurred_at, actor, action, subject_type, subject_id, detail FROM audit_log "
+            "WHERE org_id = :org AND actor LIKE 'staff:%' AND occurred_at >= :start AND occurred_at < :end "
+            "ORDER BY occurred_at, chain, seq"
+        ),
+        {"org": org_id, "start": start, "end": end},
+    )
+    return list(rows.all())

@@ -268,3 +268,16 @@ async def access_log(
         },
     )
     return list(rows)
+
+
+async def staff_reads(session: AsyncSession, org_id: uuid.UUID, start: datetime, end: datetime) -> list[Any]:
+    """The organisation's staff members' reads of residents' data in [start, end), oldest first."""
+    rows = await session.execute(
+        text(
+            "SELECT read_at, client_id, org_person_id, purpose, categories, action FROM access_log "
+            "WHERE org_id = :org AND client_id LIKE 'staff:%' AND read_at >= :start AND read_at < :end "
+            "ORDER BY read_at, id"
+        ),
+        {"org": org_id, "start": start, "end": end},
+    )
+    return list(rows.all())

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from app.consent import service as consent_service
 from app.consent.catalogue import ATTRIBUTE_CATEGORY, CATEGORIES
 from app.consent.schemas import GrantIn
-from app.console import service
+from app.console import admin, service
 from app.console.deps import SESSION_COOKIE, SIGNIN_COOKIE, TEMPLATES, Page, signed_in, visitor
 from app.core.errors import AppError, ValidationFailed
 from app.identity import service as identity_service
@@ -251,4 +251,5 @@ def error_page(request: Request, exc: AppError) -> Response:
 
 def install(app: FastAPI) -> None:
     """Mount the console on the app."""
+    app.include_router(admin.router)
     app.include_router(router)

@@ -83,3 +83,28 @@ async def enabled_staff_by_email(session: AsyncSession, email: str) -> list[tupl
         .order_by(Organisation.name, StaffUser.id)
     )
     return [(row[0], row[1]) for row in (await session.execute(query)).all()]
+
+
+async def list_staff(session: AsyncSession, org_id: uuid.UUID) -> list[StaffUser]:
+    query = select(StaffUser).where(StaffUser.org_id == org_id).order_by(StaffUser.email)
+    return list((await session.scalars(query)).all())
+
+
+async def set_client_secret(session: AsyncSession, client_id: str, secret_hash: str) -> ApiClient | None:
+    result = await session.execute(
+        update(ApiClient)
+        .where(ApiClient.client_id == client_id, ApiClient.disabled_at.is_(None))
+        .values(secret_hash=secret_hash)
+        .returning(ApiClient)
+    )
+    return result.scalar_one_or_none()
+
+
+async def staff_by_id(session: AsyncSession, org_id: uuid.UUID, staff_id: uuid.UUID) -> StaffUser | None:
+    query = select(StaffUser).where(StaffUser.org_id == org_id, StaffUser.id == staff_id)
+    return (await session.scalars(query)).first()
+
+
+async def staff_emails(session: AsyncSession, org_id: uuid.UUID) -> dict[uuid.UUID, str]:
+    rows = await session.execute(select(StaffUser.id, StaffUser.email).where(StaffUser.org_id == org_id))
+    return dict(rows.all())

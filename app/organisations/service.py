@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.principal import ROLES, SCOPES, Principal
 from app.auth.tokens import ClientRecord
-from app.core.errors import NotFound, ValidationFailed
+from app.core.errors import Forbidden, NotFound, ValidationFailed
 from app.core.ids import hash_secret, new_token, new_uuid
 from app.core.pagination import PageRequest, make_page
 from app.organisations import repository
@@ -74,6 +74,8 @@ async def create_client(
     """Make an API client for an organisation; returns it with its secret, which is never stored."""
     await get_organisation(session, org_id)
     wanted = sorted(set(scopes) | ({"admin"} if admin else set()))
+    if "admin" in wanted and not principal.platform:
+        raise Forbidden("Only the platform makes platform-admin clients.")
     unknown = [s for s in wanted if s not in SCOPES]
     if unknown:
         raise ValidationFailed(
@@ -201,3 +203,58 @@ async def enabled_staff(session: AsyncSession, staff_id: uuid.UUID) -> StaffUser
     """The staff user, if still enabled."""
     staff = await repository.get_staff(session, staff_id)
     return staff if staff is not None and staff.disabled_at is None else None
+
+
+async def rotate_client_secret(session: AsyncSession, principal: Principal, client_id: str) -> str:
+    """A new secret for an enabled client of the caller's (row-level security keeps it to its
+    own); the old one stops working at once. Returns the new secret, which is never stored."""
+    secret = new_token("ks", 32)
+    client = await repository.set_client_secret(session, client_id, hash_secret(secret))
+    if client is None or (principal.org_id is not None and client.org_id != principal.org_id):
+        raise ClientNotFound(f"No enabled API client {client_id}.")
+    audit.record(session, principal, "client.secret_rotated", "api_client", client_id)
+    return secret
+
+
+async def list_staff(session: AsyncSession, org_id: uuid.UUID) -> list[StaffUser]:
+    """The organisation's staff, enabled or not, by email address."""
+    return await repository.list_staff(session, org_id)
+
+
+async def set_staff_role(
+    session: AsyncSession, principal: Principal, org_id: uuid.UUID, staff_id: uuid.UUID, role: str
+) -> StaffUser:
+    """Change a staff member's role (their sessions carry the new role from their next request)."""
+    if role not in ROLES:
+        raise ValidationFailed(
+            f"Unknown role {role!r}.",
+            errors=[{"field": "role", "message": f"must be one of {', '.join(ROLES)}"}],
+        )
+    staff = await repository.staff_by_id(session, org_id, staff_id)
+    if staff is None:
+        raise StaffNotFound(f"No staff member {staff_id}.")
+    before, staff.role = staff.role, role
+    await session.flush()
+    audit.record(
+        session, principal, "staff.role_changed", "staff_user", staff.id, {"before": before, "after": role}
+    )
+    return staff
+
+
+async def disable_staff(
+    session: AsyncSession, principal: Principal, org_id: uuid.UUID, staff_id: uuid.UUID
+) -> StaffUser:
+    """Disable a staff member: their sessions end at their next request."""
+    staff = await repository.staff_by_id(session, org_id, staff_id)
+    if staff is None:
+        raise StaffNotFound(f"No staff member {staff_id}.")
+    if staff.disabled_at is None:
+        staff.disabled_at = datetime.now(UTC)
+        await session.flush()
+        audit.record(session, principal, "staff.disabled", "staff_user", staff.id)
+    return staff
+
+
+async def staff_emails(session: AsyncSession, org_id: uuid.UUID) -> dict[uuid.UUID, str]:
+    """Staff id → email address, for the organisation's own reports."""
+    return await repository.staff_emails(session, org_id)

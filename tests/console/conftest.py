@@ -32,6 +32,8 @@ async def last_console_code(client: httpx.AsyncClient, email: str) -> str | None
 
 
 async def staff_sign_in(client: httpx.AsyncClient, email: str) -> httpx.Response:
+    """Sign in as ``email`` in a fresh browser (cookies cleared first)."""
+    client.cookies.clear()
     form = await client.get("/console/sign-in")
     sent = await client.post("/console/sign-in", data={"email": email, "csrf_token": csrf_of(form.text)})
     assert sent.status_code == 303, sent.text

@@ -82,6 +82,33 @@ class TestCaseworkerJourney:
         assert "(a caseworker)" in looked and staff not in looked
 
 
+class TestOrganisationAdminJourney:
+    async def test_an_admin_creates_and_rotates_a_client_and_the_old_secret_stops_working(
+        self, page, api, platform
+    ):
+        _, _, _, admin = await staff_of_a_food_bank(platform, api, role="org_admin")
+        await console_sign_in(page, admin)
+        await page.get_by_role("link", name="Your organisation").click()
+        await page.get_by_label("Name (what it is for)").fill("the till")
+        await page.get_by_label("Read people's consented profiles", exact=False).check()
+        await page.get_by_role("button", name="Create the client").click()
+        heading = await page.get_by_role("heading", name=re.compile("New API client")).inner_text()
+        client_id = heading.split()[-1]
+        first = await page.get_by_label("Client secret").input_value()
+
+        async def token(secret: str) -> int:
+            response = await api.post(
+                "/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret)
+            )
+            return response.status_code
+
+        assert await token(first) == 200
+        await page.get_by_role("button", name=f"New secret for {client_id}").click()
+        second = await page.get_by_label("Client secret").input_value()
+        assert second != first
+        assert await token(first) == 401 and await token(second) == 200
+
+
 class TestAccessibility:
     async def test_every_console_page_passes_axe_at_wcag_a_and_aa(self, page, api, platform):
         from axe_playwright_python.async_playwright import Axe
@@ -111,4 +138,11 @@ class TestAccessibility:
         await scan("a resident")
         await page.get_by_role("button", name="Log it").click()  # no time: the error summary
         await scan("a resident, with an error")
+        _, _, _, admin = await staff_of_a_food_bank(platform, api, role="org_admin")
+        await page.context.clear_cookies()
+        await console_sign_in(page, admin)
+        await page.goto("/console/admin")
+        await scan("your organisation")
+        await page.get_by_role("button", name="Create the client").click()  # nothing chosen: an error
+        await scan("your organisation, with an error")
         assert not problems, "\n\n".join(f"{name}:\n{report}" for name, report in problems.items())

@@ -4,7 +4,11 @@ reaching another's people."""
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -167,3 +171,115 @@ class TestRoles:
             assert response.status_code != 303
         found = await web.get("/console", params={"q": str(theirs)})
         assert f"/console/people/{theirs}" not in found.text
+
+
+class TestOrganisationAdmin:
+    async def test_clients_created_rotated_and_disabled_and_staff_managed(self, web, food_bank, portal_app):
+        _, admin_email = await invite(portal_app, food_bank["org_id"], "org_admin")
+        await staff_sign_in(web, admin_email)
+        page = await web.get("/console/admin")
+        assert page.status_code == 200 and food_bank["staff_email"] in page.text
+        created = await post_form(
+            web, "/console/admin", "/console/admin/clients", {"name": "till", "scopes": ["people:read"]}
+        )
+        assert created.status_code == 200, created.text
+        client_id = re.search(r"New API client (kc_[\w-]+)", created.text).group(1)
+        secret = re.search(r'id="new-secret" readonly value="([^"]+)"', created.text).group(1)
+
+        async def token(with_secret: str) -> int:
+            response = await web.post(
+                "/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, with_secret)
+            )
+            return response.status_code
+
+        assert await token(secret) == 200
+        rotated = await post_form(web, "/console/admin", f"/console/admin/clients/{client_id}/rotate", {})
+        new_secret = re.search(r'id="new-secret" readonly value="([^"]+)"', rotated.text).group(1)
+        assert await token(secret) == 401 and await token(new_secret) == 200
+        # An admin client is the platform's to make, whatever the form says.
+        refused = await post_form(web, "/console/admin", "/console/admin/clients", {"scopes": ["admin"]})
+        assert refused.status_code == 422
+        disabled = await post_form(web, "/console/admin", f"/console/admin/clients/{client_id}/disable", {})
+        assert disabled.status_code == 303 and await token(new_secret) == 401
+        # Staff: the caseworker becomes a viewer, then is disabled.
+        role = await post_form(
+            web, "/console/admin", f"/console/admin/staff/{food_bank['staff_id']}/role", {"role": "viewer"}
+        )
+        assert role.status_code == 303
+        gone = await post_form(
+            web, "/console/admin", f"/console/admin/staff/{food_bank['staff_id']}/disable", {}
+        )
+        assert gone.status_code == 303
+        invited = await post_form(
+            web,
+            "/console/admin",
+            "/console/admin/staff",
+            {"email": "New.Person@Example.org", "role": "viewer"},
+        )
+        assert (
+            invited.status_code == 303 and "new.person@example.org" in (await web.get("/console/admin")).text
+        )
+
+    async def test_another_organisations_clients_and_staff_are_out_of_reach(
+        self, web, food_bank, platform, portal_app
+    ):
+        other_org, _ = await org_with_token(platform, ORG_SCOPES)
+        other_client = await platform.make_client(other_org, ["people:read"])
+        other_staff, _ = await invite(portal_app, other_org, "caseworker")
+        _, admin_email = await invite(portal_app, food_bank["org_id"], "org_admin")
+        await staff_sign_in(web, admin_email)
+        for action, data in (
+            (f"/console/admin/clients/{other_client.client_id}/rotate", {}),
+            (f"/console/admin/clients/{other_client.client_id}/disable", {}),
+            (f"/console/admin/staff/{other_staff}/role", {"role": "org_admin"}),
+            (f"/console/admin/staff/{other_staff}/disable", {}),
+        ):
+            response = await post_form(web, "/console/admin", action, data)
+            assert response.status_code == 404, (action, response.status_code)
+        token = await web.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(other_client.client_id, other_client.client_secret),
+        )
+        assert token.status_code == 200
+
+    async def test_only_the_organisations_admin_reaches_its_pages(self, web, food_bank):
+        await staff_sign_in(web, food_bank["staff_email"])
+        assert (await web.get("/console/admin")).status_code == 403
+        assert (
+            await web.get("/console/admin/report.csv", params={"start": "2026-01-01", "end": "2026-12-31"})
+        ).status_code == 403
+
+    async def test_the_data_protection_officers_report(self, web, food_bank, portal_app):
+        await staff_sign_in(web, food_bank["staff_email"])
+        page = f"/console/people/{food_bank['person']}"
+        await post_form(web, page, "/console/purpose", {"purpose": "service_delivery", "next": page})
+        assert (await web.get(page)).status_code == 200
+        await post_form(
+            web,
+            page,
+            f"{page}/consents",
+            {
+                "consent_purpose": "service_delivery",
+                "categories": ["identity"],
+                "evidence_kind": "verbal",
+                "evidence_reference": "x",
+            },
+        )
+        _, admin_email = await invite(portal_app, food_bank["org_id"], "org_admin")
+        await staff_sign_in(web, admin_email)
+        today = datetime.now(UTC).date()
+        report = await web.get(
+            "/console/admin/report.csv",
+            params={"start": (today - timedelta(days=1)).isoformat(), "end": today.isoformat()},
+        )
+        assert report.status_code == 200 and report.headers["content-type"].startswith("text/csv")
+        rows = list(csv.reader(io.StringIO(report.text)))
+        assert rows[0] == ["when", "staff member", "role", "what", "record", "purpose", "categories"]
+        mine = [r for r in rows[1:] if r[1] == food_bank["staff_email"]]
+        assert any(
+            r[3] == "read" and r[4] == str(food_bank["person"]) and r[5] == "service_delivery" for r in mine
+        )
+        assert any(r[3].startswith("consent.") for r in mine), mine
+        bad = await web.get("/console/admin/report.csv", params={"start": "2026-12-31", "end": "2026-01-01"})
+        assert bad.status_code == 422
