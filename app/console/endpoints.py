@@ -18,10 +18,14 @@ from app.consent.schemas import GrantIn
 from app.console import admin, service
 from app.console.deps import SESSION_COOKIE, SIGNIN_COOKIE, TEMPLATES, Page, signed_in, visitor
 from app.core.errors import AppError, ValidationFailed
+from app.core.pagination import PageRequest
 from app.identity import service as identity_service
 from app.interactions import service as interactions_service
 from app.interactions.schemas import InteractionIn
 from app.people import service as people_service
+from app.people.schemas import AttributesIn
+from app.relationships import service as relationships_service
+from app.rewards import service as rewards_service
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 LONDON = ZoneInfo("Europe/London")
@@ -31,6 +35,8 @@ NOTICES = {
     "signed-out": "You have signed out.",
     "logged": "The visit has been logged.",
     "consent-recorded": "The consent has been recorded.",
+    "consent-withdrawn": "The consent has been withdrawn.",
+    "details-saved": "The details have been saved as your organisation's.",
 }
 KINDS = {
     "visit": "A visit",
@@ -181,6 +187,19 @@ async def _person_page(page: Page, person_id: uuid.UUID, status: int = 200, **ex
             context["timeline"] = orjson.loads(read.items)
         except consent_service.ConsentRequired:
             context["timeline"] = None
+        if page.may("relationships:read"):
+            async with page.as_staff() as session:
+                context["relationships"], _ = await relationships_service.of_person(
+                    session, page.principal, person_id, purpose, PageRequest(limit=50, after=None)
+                )
+        if page.may("ledger:read"):
+            try:
+                async with page.as_staff() as session:
+                    context["wallet"] = await rewards_service.wallet(
+                        session, page.principal, person_id, PageRequest(limit=10, after=None)
+                    )
+            except consent_service.ConsentRequired:
+                context["wallet"] = None  # not granted rewards: nothing shown, nothing logged
     return page.render("person.html", status=status, **context)
 
 
@@ -235,6 +254,51 @@ async def record_consent(person_id: uuid.UUID, page: Page = Depends(signed_in)):
         fields = {"purpose": "Agreed for", "categories": "What they agreed to share", "evidence": "Evidence"}
         return await _person_page(page, person_id, status=422, errors=_errors(exc, fields))
     return page.redirect(f"/console/people/{person_id}?notice=consent-recorded")
+
+
+DETAIL_FIELDS = {
+    "given_name": "First name",
+    "family_name": "Last name",
+    "preferred_name": "Name they like to be called",
+    "date_of_birth": "Date of birth",
+    "email": "Email address",
+    "phone": "Phone number",
+    "postcode": "Postcode",
+}
+
+
+@router.post("/people/{person_id}/details")
+async def correct_details(person_id: uuid.UUID, page: Page = Depends(signed_in)):
+    """Add or correct values as the organisation's own claims (the resident's own word still wins
+    where they gave one)."""
+    page.require("people:write")
+    values = {f: page.field(f) for f in DETAIL_FIELDS}
+    body: dict[str, Any] = {k: v for k, v in values.items() if v and k != "postcode"}
+    if values["postcode"]:
+        body["address"] = {"postcode": values["postcode"]}
+    try:
+        if not body:
+            raise ValidationFailed(
+                "Fill in at least one detail.",
+                errors=[{"field": "given_name", "message": "Fill in at least one detail"}],
+            )
+        attributes = AttributesIn.model_validate(body)
+        async with page.as_staff() as session:
+            await people_service.assert_claims(session, page.principal, person_id, attributes)
+    except (ValidationError, ValidationFailed) as exc:
+        return await _person_page(
+            page, person_id, status=422, errors=_errors(exc, DETAIL_FIELDS), details=values
+        )
+    return page.redirect(f"/console/people/{person_id}?notice=details-saved")
+
+
+@router.post("/people/{person_id}/consents/{consent_id}/withdraw")
+async def withdraw_consent(person_id: uuid.UUID, consent_id: uuid.UUID, page: Page = Depends(signed_in)):
+    """Withdraw a grant on the resident's instruction."""
+    page.require("consent:write")
+    async with page.as_staff() as session:
+        await consent_service.withdraw_by_org(session, page.principal, person_id, consent_id)
+    return page.redirect(f"/console/people/{person_id}?notice=consent-withdrawn")
 
 
 def error_page(request: Request, exc: AppError) -> Response:

@@ -283,3 +283,47 @@ class TestOrganisationAdmin:
         assert any(r[3].startswith("consent.") for r in mine), mine
         bad = await web.get("/console/admin/report.csv", params={"start": "2026-12-31", "end": "2026-01-01"})
         assert bad.status_code == 422
+
+
+class TestResidentPageActions:
+    async def test_details_corrected_and_consent_withdrawn_on_the_residents_instruction(self, web, food_bank):
+        await staff_sign_in(web, food_bank["staff_email"])
+        page = f"/console/people/{food_bank['person']}"
+        await post_form(web, page, "/console/purpose", {"purpose": "service_delivery", "next": page})
+        saved = await post_form(web, page, f"{page}/details", {"preferred_name": "Peggy", "phone": ""})
+        assert saved.status_code == 303, saved.text
+        read = await web.get(
+            f"/v1/people/{food_bank['person']}",
+            params={"purpose": "service_delivery"},
+            headers=food_bank["headers"],
+        )
+        assert read.json()["attributes"]["preferred_name"]["value"] == "Peggy"
+        bad = await post_form(web, page, f"{page}/details", {"date_of_birth": "31/02/1980"})
+        assert bad.status_code == 422 and "Date of birth" in bad.text
+        await post_form(
+            web,
+            page,
+            f"{page}/consents",
+            {
+                "consent_purpose": "service_delivery",
+                "categories": ["identity"],
+                "evidence_kind": "verbal",
+                "evidence_reference": "x",
+            },
+        )
+        html = (await web.get(page)).text
+        consent_id = re.search(r"/consents/([0-9a-f-]{36})/withdraw", html).group(1)
+        withdrawn = await post_form(web, page, f"{page}/consents/{consent_id}/withdraw", {})
+        assert withdrawn.status_code == 303
+        assert "withdrawn" in (await web.get(page)).text
+        grants = await web.get(f"/v1/people/{food_bank['person']}/consents", headers=food_bank["headers"])
+        assert [g["status"] for g in grants.json()["items"]] == ["withdrawn"], grants.text
+
+    async def test_a_viewer_cannot_correct_or_withdraw(self, web, food_bank, portal_app):
+        _, email = await invite(portal_app, food_bank["org_id"], "viewer")
+        await staff_sign_in(web, email)
+        page = f"/console/people/{food_bank['person']}"
+        await post_form(web, page, "/console/purpose", {"purpose": "service_delivery", "next": page})
+        assert (await post_form(web, page, f"{page}/details", {"preferred_name": "X"})).status_code == 403
+        withdraw = await post_form(web, page, f"{page}/consents/{uuid.uuid4()}/withdraw", {})
+        assert withdraw.status_code == 403
