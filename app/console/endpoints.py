@@ -22,10 +22,12 @@ from app.core.pagination import PageRequest
 from app.identity import service as identity_service
 from app.interactions import service as interactions_service
 from app.interactions.schemas import InteractionIn
+from app.ledger import service as ledger_service
 from app.people import service as people_service
 from app.people.schemas import AttributesIn
 from app.relationships import service as relationships_service
 from app.rewards import service as rewards_service
+from app.rewards.schemas import EarnIn
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 LONDON = ZoneInfo("Europe/London")
@@ -37,6 +39,7 @@ NOTICES = {
     "consent-recorded": "The consent has been recorded.",
     "consent-withdrawn": "The consent has been withdrawn.",
     "details-saved": "The details have been saved as your organisation's.",
+    "credits-earned": "The credits are in the resident's wallet.",
 }
 KINDS = {
     "visit": "A visit",
@@ -192,6 +195,12 @@ async def _person_page(page: Page, person_id: uuid.UUID, status: int = 200, **ex
                 context["relationships"], _ = await relationships_service.of_person(
                     session, page.principal, person_id, purpose, PageRequest(limit=50, after=None)
                 )
+        if page.may("rewards:earn"):
+            async with page.as_staff() as session:
+                context["pools"] = [
+                    ledger_service.account_view(p)
+                    for p in await ledger_service.pools_of(session, page.principal.org_id)
+                ]
         if page.may("ledger:read"):
             try:
                 async with page.as_staff() as session:
@@ -299,6 +308,27 @@ async def withdraw_consent(person_id: uuid.UUID, consent_id: uuid.UUID, page: Pa
     async with page.as_staff() as session:
         await consent_service.withdraw_by_org(session, page.principal, person_id, consent_id)
     return page.redirect(f"/console/people/{person_id}?notice=consent-withdrawn")
+
+
+@router.post("/people/{person_id}/credits")
+async def earn_credits(person_id: uuid.UUID, page: Page = Depends(signed_in)):
+    """Credits from one of the organisation's pools for the resident's volunteering, by the hour
+    (the resident must have granted the organisation ``rewards``)."""
+    page.require("rewards:earn")
+    body = {
+        "id": str(uuid.uuid4()),
+        "person_id": person_id,
+        "pool_id": page.field("pool_id"),
+        "hours": page.field("hours"),
+    }
+    try:
+        earn = EarnIn.model_validate(body)
+        async with page.as_staff() as session:
+            await rewards_service.earn(session, page.principal, earn)
+    except (ValidationError, ValidationFailed) as exc:
+        fields = {"pool_id": "Pool", "hours": "Hours"}
+        return await _person_page(page, person_id, status=422, errors=_errors(exc, fields))
+    return page.redirect(f"/console/people/{person_id}?notice=credits-earned")
 
 
 def error_page(request: Request, exc: AppError) -> Response:

@@ -573,3 +573,15 @@ async def mint(
             metadata={"reference": reference} if reference else None,
         ),
     )
+
+
+async def pools_of(session: AsyncSession, org_id: uuid.UUID) -> list[Any]:
+    """The organisation's own open reward pools (its own rows, under row-level security)."""
+    rows = await session.execute(
+        text(
+            "SELECT * FROM ledger_accounts WHERE kind = 'pool' AND org_id = :org AND closed_at IS NULL "
+            "ORDER BY name, id"
+        ),
+        {"org": org_id},
+    )
+    return list(rows.all())

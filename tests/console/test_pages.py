@@ -14,6 +14,8 @@ import pytest
 
 from tests.console.conftest import invite, last_console_code, post_form, staff_sign_in
 from tests.factories import org_with_token, unique_resident
+from tests.ledger.conftest import SCOPES as LEDGER_SCOPES
+from tests.ledger.conftest import make_pool, mint
 from tests.portal.conftest import ORG_SCOPES, csrf_of, known_resident, sign_in
 
 
@@ -327,3 +329,37 @@ class TestResidentPageActions:
         assert (await post_form(web, page, f"{page}/details", {"preferred_name": "X"})).status_code == 403
         withdraw = await post_form(web, page, f"{page}/consents/{uuid.uuid4()}/withdraw", {})
         assert withdraw.status_code == 403
+
+
+class TestCredits:
+    async def test_a_caseworker_gives_credits_for_volunteering_once_the_resident_granted_rewards(
+        self, web, platform, portal_app
+    ):
+        org_id, _, person, _ = await known_resident(platform, web)
+        creds = await platform.make_client(org_id, LEDGER_SCOPES.split())
+        ledger_headers = {"Authorization": f"Bearer {await platform.token(creds)}"}
+        pool = await make_pool(web, ledger_headers)
+        await mint(web, await platform.admin_headers(), pool, 100)
+        _, email = await invite(portal_app, org_id, "caseworker")
+        await staff_sign_in(web, email)
+        page = f"/console/people/{person}"
+        await post_form(web, page, "/console/purpose", {"purpose": "service_delivery", "next": page})
+        refused = await post_form(web, page, f"{page}/credits", {"pool_id": pool, "hours": "3"})
+        assert refused.status_code == 403  # no rewards grant: nothing moves
+        await post_form(
+            web,
+            page,
+            f"{page}/consents",
+            {
+                "consent_purpose": "rewards",
+                "categories": ["rewards"],
+                "evidence_kind": "verbal",
+                "evidence_reference": "x",
+            },
+        )
+        earned = await post_form(web, page, f"{page}/credits", {"pool_id": pool, "hours": "3"})
+        assert earned.status_code == 303, earned.text
+        wallet = await web.get(f"/v1/people/{person}/wallet", headers=ledger_headers)
+        assert wallet.json()["balance"] == 3, wallet.text
+        bad = await post_form(web, page, f"{page}/credits", {"pool_id": pool, "hours": "lots"})
+        assert bad.status_code == 422 and "Hours" in bad.text
