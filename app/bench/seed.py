@@ -14,7 +14,7 @@ import orjson
 
 from app.bench import synthetic
 from app.identity.normalise import normalise
-from app.identity.service import match_columns
+from app.identity.submissions import match_columns
 from app.people.schemas import PersonIn
 
 ASSERTED_AT = "2025-06-01T09:00:00+00:00"

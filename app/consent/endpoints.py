@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from app.auth.deps import Context, tenant
-from app.consent import service
+from app.consent import receipts, service
 from app.consent.schemas import (
     Catalogue,
     GrantIn,
@@ -58,4 +58,4 @@ async def withdraw_consent(
 @router.get("/consent-receipts/{receipt_id}", response_model=ReceiptOut, operation_id="getConsentReceipt")
 async def get_receipt(receipt_id: uuid.UUID, ctx: Context = tenant("consent:read")):
     """A consent receipt (Kantara v1.1 fields) with its JWS, verifiable against the JWKS."""
-    return await service.receipt(ctx.session, ctx.principal, receipt_id)
+    return await receipts.receipt(ctx.session, ctx.principal, receipt_id)

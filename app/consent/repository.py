@@ -1,4 +1,4 @@
-"""SQL for consent: grants, receipts, and reading the access log."""
+"""SQL for consent: the consented reads' statements, grants, receipts, and reading the access log."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +21,76 @@ from app.organisations.models import Organisation
 # database's rule (kith_grant_active, revision 2026_12_07_consented_read), on a grant aliased ``g``.
 LIVE = "g.withdrawn_at IS NULL AND (g.expires_at IS NULL OR g.expires_at > now())"
 ACTIVE = "kith_grant_active(g)"
+
+
+# Stated by kith_consented_read for the reads inside a consented read, and taken back after it.
+_END_READ = "SELECT set_config('kith.purpose', '', true), set_config('kith.read_person', '', true)"
+_CONSENTED_READ = "SELECT * FROM kith_consented_read($1, $2, $3, $4, $5, $6, $7)"
+_PROFILE_READ = "SELECT * FROM kith_profile_read($1, $2, $3, $4, $5, $6)"
+_TIMELINE_READ = "SELECT * FROM kith_timeline_read($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+
+
+async def open_consented_read(
+    conn: asyncpg.Connection,
+    org_person_id: uuid.UUID,
+    purpose: str,
+    action: str,
+    requires: str | None,
+    shows: list[str] | None,
+    client_id: str | None,
+    request_id: str | None,
+) -> asyncpg.Record:
+    """``kith_consented_read`` on the session's own connection: (outcome, person, categories)."""
+    return await conn.fetchrow(
+        _CONSENTED_READ, org_person_id, purpose, action, requires, shows, client_id, request_id
+    )
+
+
+async def end_consented_read(conn: asyncpg.Connection) -> None:
+    """Take back what ``kith_consented_read`` stated for the reads inside it."""
+    await conn.execute(_END_READ)
+
+
+async def profile_read(
+    conn: asyncpg.Connection,
+    service_key: bytes,
+    client_id: str | None,
+    org_id: uuid.UUID | None,
+    org_person_id: uuid.UUID,
+    purpose: str,
+    request_id: str | None,
+) -> asyncpg.Record:
+    """``kith_profile_read``, its own transaction: (outcome, records)."""
+    return await conn.fetchrow(
+        _PROFILE_READ, service_key, client_id, org_id, org_person_id, purpose, request_id
+    )
+
+
+async def timeline_read(
+    conn: asyncpg.Connection,
+    service_key: bytes,
+    client_id: str | None,
+    org_id: uuid.UUID | None,
+    org_person_id: uuid.UUID,
+    purpose: str,
+    request_id: str | None,
+    before_at: datetime | None,
+    before_id: uuid.UUID | None,
+    limit: int,
+) -> asyncpg.Record:
+    """``kith_timeline_read``, its own transaction: (outcome, items, last_at, last_id)."""
+    return await conn.fetchrow(
+        _TIMELINE_READ,
+        service_key,
+        client_id,
+        org_id,
+        org_person_id,
+        purpose,
+        request_id,
+        before_at,
+        before_id,
+        limit,
+    )
 
 
 async def granted_categories(
@@ -172,6 +243,15 @@ async def insert_grants(
     await session.execute(insert(ConsentReceipt), list(issued))
 
 
+async def set_confirm_token_hashes(session: AsyncSession, links: Sequence[dict[str, Any]]) -> None:
+    """Each grant's (``id``) confirmation-link token hash (``hash``)."""
+    await session.execute(text("UPDATE consent_grants SET confirm_token_hash = :hash WHERE id = :id"), links)
+
+
+async def receipt(session: AsyncSession, receipt_id: uuid.UUID) -> ConsentReceipt | None:
+    return await session.get(ConsentReceipt, receipt_id)
+
+
 async def receipt_ids(
     session: AsyncSession, grant_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[uuid.UUID]]:
@@ -201,6 +281,17 @@ async def receipts_of(session: AsyncSession, grant_ids: Sequence[uuid.UUID]) -> 
 
 async def organisation(session: AsyncSession, org_id: uuid.UUID) -> Organisation | None:
     return await session.get(Organisation, org_id)
+
+
+async def organisation_names(
+    session: AsyncSession, org_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str, str]]:
+    """Name and sector of each organisation (the caller must see them all)."""
+    rows = await session.execute(
+        text("SELECT id, name, sector FROM organisations WHERE id = ANY(CAST(:ids AS uuid[]))"),
+        {"ids": list(org_ids)},
+    )
+    return {r.id: (r.name, r.sector) for r in rows}
 
 
 async def org_person_ids(session: AsyncSession, canonical_id: uuid.UUID) -> dict[uuid.UUID, uuid.UUID]:
@@ -268,6 +359,26 @@ async def access_log(
         },
     )
     return list(rows)
+
+
+_REDACT_GRANTS = text(
+    "UPDATE consent_grants g SET evidence = jsonb_build_object('kind', g.evidence->>'kind', 'reference', "
+    "'(erased)'), confirm_token_hash = NULL FROM org_people op WHERE op.org_person_id = g.org_person_id "
+    "AND op.canonical_id = :person AND g.evidence IS NOT NULL"
+)
+_REDACT_RECEIPTS = text(
+    "UPDATE consent_receipts r SET receipt = jsonb_build_object('erased', true, "
+    "'jws_sha256', encode(sha256(convert_to(r.jws, 'UTF8')), 'hex')), jws = '' "
+    "FROM consent_grants g JOIN org_people op ON op.org_person_id = g.org_person_id "
+    "WHERE r.grant_id = g.id AND op.canonical_id = :person AND r.jws <> ''"
+)
+
+
+async def redact_for_erasure(session: AsyncSession, canonical_id: uuid.UUID) -> None:
+    """The evidence of the person's grants (its kind stays), and their receipts but for their id
+    and the hash of what was signed."""
+    await session.execute(_REDACT_GRANTS, {"person": canonical_id})
+    await session.execute(_REDACT_RECEIPTS, {"person": canonical_id})
 
 
 async def staff_reads(session: AsyncSession, org_id: uuid.UUID, start: datetime, end: datetime) -> list[Any]:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
+from app.consent import access as consent_access
 from app.consent import service as consent_service
 from app.consent.catalogue import ATTRIBUTE_CATEGORY, CATEGORIES
 from app.consent.schemas import GrantIn
@@ -26,7 +27,7 @@ from app.ledger import service as ledger_service
 from app.people import service as people_service
 from app.people.schemas import AttributesIn
 from app.relationships import service as relationships_service
-from app.rewards import service as rewards_service
+from app.rewards import earning, wallets
 from app.rewards.schemas import EarnIn
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -186,7 +187,7 @@ async def _person_page(page: Page, person_id: uuid.UUID, status: int = 200, **ex
             CATEGORIES[c] for c in ("identity", "contact", "address") if c not in granted and c not in shown
         ]
         try:
-            read = await consent_service.timeline_read(db, page.principal, person_id, purpose, None, 50)
+            read = await consent_access.timeline_read(db, page.principal, person_id, purpose, None, 50)
             context["timeline"] = orjson.loads(read.items)
         except consent_service.ConsentRequired:
             context["timeline"] = None
@@ -204,7 +205,7 @@ async def _person_page(page: Page, person_id: uuid.UUID, status: int = 200, **ex
         if page.may("ledger:read"):
             try:
                 async with page.as_staff() as session:
-                    context["wallet"] = await rewards_service.wallet(
+                    context["wallet"] = await wallets.wallet(
                         session, page.principal, person_id, PageRequest(limit=10, after=None)
                     )
             except consent_service.ConsentRequired:
@@ -324,7 +325,7 @@ async def earn_credits(person_id: uuid.UUID, page: Page = Depends(signed_in)):
     try:
         earn = EarnIn.model_validate(body)
         async with page.as_staff() as session:
-            await rewards_service.earn(session, page.principal, earn)
+            await earning.earn(session, page.principal, earn)
     except (ValidationError, ValidationFailed) as exc:
         fields = {"pool_id": "Pool", "hours": "Hours"}
         return await _person_page(page, person_id, status=422, errors=_errors(exc, fields))

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.principal import Principal
-from app.consent import service as consent_service
+from app.consent import access as consent_access
 from app.core.batch import BatchTooLarge, MalformedBatch, parse_batch
 from app.core.errors import ValidationFailed
 from app.core.pagination import PageRequest, encode_cursor
@@ -244,7 +244,7 @@ async def _tell_organisations(
                 "FROM org_people own JOIN org_people op ON op.canonical_id = own.canonical_id "
                 "JOIN consent_grants g ON g.org_person_id = op.org_person_id "
                 "WHERE own.org_id = :org AND own.canonical_id = ANY(CAST(:persons AS uuid[])) "
-                f"AND {consent_service.ACTIVE_GRANT} AND 'interactions' = ANY(g.categories) AND g.org_id <> :org"
+                f"AND {consent_access.ACTIVE_GRANT} AND 'interactions' = ANY(g.categories) AND g.org_id <> :org"
             ),
             {"org": principal.org_id, "persons": persons},
         )
@@ -315,9 +315,9 @@ async def timeline(
     """The person's interactions, newest first, as the JSON of a ``Timeline``: the caller's own,
     and other organisations' where the person granted it ``interactions`` for ``purpose``. With
     no grant at all for the purpose, 403. The read is access-logged, in the same statement
-    (:func:`consent_service.timeline_read`)."""
+    (:func:`consent_access.timeline_read`)."""
     before = page.position(datetime.fromisoformat, uuid.UUID)
-    read = await consent_service.timeline_read(db, principal, org_person_id, purpose, before, page.limit)
+    read = await consent_access.timeline_read(db, principal, org_person_id, purpose, before, page.limit)
     # The items are written by the statement in the documented shape; the page is put round them.
     head = orjson.dumps({"person_id": org_person_id, "purpose": purpose})[:-1]
     cursor = encode_cursor(read.last) if read.last is not None else None

@@ -18,13 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.principal import Principal
+from app.consent import access as consent_access
 from app.consent import service as consent_service
 from app.consent.catalogue import ATTRIBUTE_CATEGORY
 from app.core.batch import BatchTooLarge
 from app.core.errors import Forbidden, ValidationFailed
 from app.db.session import Database, platform_scope
 from app.identity import repository as identity_repo
+from app.identity import resolution_repository as identity_resolution_repo
 from app.identity import service as identity_service
+from app.identity import submissions as identity_submissions
 from app.identity.matching import Profile, probe_keys, score
 from app.identity.normalise import FieldError, address_keys, name_key, normalise
 from app.identity.normalise import postcode as normalise_postcode
@@ -49,7 +52,7 @@ async def _verifies(session: AsyncSession, principal: Principal) -> bool:
 
 def _submission(
     body: AttributesIn, external_ref: str | None, verifying: bool = True, *, dropping: bool = True
-) -> tuple[identity_service.Submission | None, list, list]:
+) -> tuple[identity_submissions.Submission | None, list, list]:
     """The record as identity resolution takes it; or None and the errors. ``dropping``: a bad
     optional value (a phone the validator refuses, an implausible date of birth) is left out and
     answered as a warning, the rest of the record kept (SPEC §2), as a registration does; else it
@@ -64,7 +67,7 @@ def _submission(
     if errors:
         return None, _field_errors(errors), []
     verified = frozenset(a for a in body.verified if a not in gone) if verifying else frozenset()
-    return identity_service.Submission(attributes, external_ref, verified), [], _field_errors(dropped)
+    return identity_submissions.Submission(attributes, external_ref, verified), [], _field_errors(dropped)
 
 
 async def register(
@@ -104,12 +107,12 @@ async def register_batch(
     results: list[dict[str, Any] | None] = [None] * len(items)
     now = datetime.now(UTC)
     verifying = await _verifies(session, principal)
-    valid: list[tuple[int, identity_service.Submission, Any]] = []
+    valid: list[tuple[int, identity_submissions.Submission, Any]] = []
     dropped: dict[int, list[dict[str, str]]] = {}  # values left out of a record, by its index
 
-    async def validated() -> AsyncIterator[list[identity_service.Submission]]:
+    async def validated() -> AsyncIterator[list[identity_submissions.Submission]]:
         """The valid submissions a chunk at a time; the bad ones answered by index."""
-        chunk: list[identity_service.Submission] = []
+        chunk: list[identity_submissions.Submission] = []
         for index in range(len(items)):
             if index % identity_service.CHUNK == 0 and index:
                 yield chunk
@@ -220,8 +223,8 @@ def pick(records: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, dict]:
 async def read(db: Database, principal: Principal, org_person_id: uuid.UUID, purpose: str) -> dict:
     """The consented view of a person: what the caller asserted itself, plus what others hold in
     the categories the person has granted it for ``purpose``; access-logged in the same statement
-    (:func:`consent_service.profile_read`)."""
-    records = await consent_service.profile_read(db, principal, org_person_id, purpose)
+    (:func:`consent_access.profile_read`)."""
+    records = await consent_access.profile_read(db, principal, org_person_id, purpose)
     return {
         "person_id": org_person_id,
         "purpose": purpose,
@@ -262,10 +265,10 @@ async def _write_claims(
     """Merge claims into ``record`` (each attribute's claim replaced), or give the asserter a record
     of its own for the person when it has none."""
     if record is not None:
-        columns = identity_service.match_columns({**record.claims, **claims})
+        columns = identity_submissions.match_columns({**record.claims, **claims})
         await identity_repo.update_record(session, record.id, claims, columns)
         return
-    await identity_repo.write_resolutions(
+    await identity_resolution_repo.write_resolutions(
         session,
         org_id,
         sector,
@@ -278,7 +281,7 @@ async def _write_claims(
                 "id": uuid.uuid4(),
                 "person_id": canonical,
                 "claims": claims,
-                **identity_service.match_columns(claims),
+                **identity_submissions.match_columns(claims),
             }
         ],
     )
@@ -343,7 +346,7 @@ async def tell_organisations(
     """Queue ``person.updated`` for every other organisation the person lets see the changed
     attributes' categories (payloads name the attributes, never their values)."""
     async with platform_scope(session):
-        receivers = await consent_service.organisations_to_tell(
+        receivers = await consent_access.organisations_to_tell(
             session, canonical, {ATTRIBUTE_CATEGORY[a] for a in attributes}, exclude
         )
     await events.record_events(

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.principal import Principal
-from app.consent import service as consent_service
+from app.consent import access as consent_access
 from app.core.errors import ValidationFailed
 from app.core.pagination import PageRequest, make_page
 from app.db.session import platform_scope
@@ -163,7 +163,7 @@ async def _third_persons_shown(
             {"ids": ids, "org": principal.org_id},
         )
         far_ends = rows.all()
-    granting = await consent_service.people_granting(
+    granting = await consent_access.people_granting(
         session, principal, {c for _, c in far_ends}, purpose, "relationships"
     )
     return [far for far, c in far_ends if c in granting]
@@ -175,7 +175,7 @@ async def of_person(
     """The person's relationships: those the caller recorded, and others' where the person granted
     it ``relationships`` for ``purpose`` — one to another person only where that person granted it
     too. The read is access-logged."""
-    async with consent_service.consented_read(
+    async with consent_access.consented_read(
         session, principal, org_person_id, purpose, "relationships", shows={"relationships"}
     ) as read:
         canonical, categories = read.person_id, read.categories

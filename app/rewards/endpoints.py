@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from app.auth.deps import Context, tenant
 from app.core.pagination import PageRequest, page_request
 from app.ledger.schemas import TransferOut
-from app.rewards import cards, service
+from app.rewards import cards, earning, pools, redemption, wallets
 from app.rewards.schemas import (
     CardIn,
     CardIssued,
@@ -35,7 +35,7 @@ def _answer(model, view: dict, created: bool) -> JSONResponse:
 @router.post("/rewards/pools", response_model=PoolOut, status_code=201, operation_id="createPool")
 async def create_pool(body: PoolIn, ctx: Context = tenant("rewards:earn")):
     """Create a rewards pool owned by the organisation (others may fund it)."""
-    return await service.create_pool(
+    return await pools.create_pool(
         ctx.session, ctx.principal, body.name, body.credits_per_hour, body.expiry_days
     )
 
@@ -46,26 +46,26 @@ async def create_pool(body: PoolIn, ctx: Context = tenant("rewards:earn")):
 async def fund_pool(pool_id: uuid.UUID, body: FundIn, ctx: Context = tenant("ledger:write")):
     """Fund a pool from the organisation's operating account."""
     return _answer(
-        TransferOut, *await service.fund_pool(ctx.session, ctx.principal, pool_id, body.id, body.amount)
+        TransferOut, *await pools.fund_pool(ctx.session, ctx.principal, pool_id, body.id, body.amount)
     )
 
 
 @router.post("/rewards/earn", response_model=TransferOut, status_code=201, operation_id="earnCredits")
 async def earn(body: EarnIn, ctx: Context = tenant("rewards:earn")):
     """Award a resident credits from one of the organisation's pools (an amount, or hours)."""
-    return _answer(TransferOut, *await service.earn(ctx.session, ctx.principal, body))
+    return _answer(TransferOut, *await earning.earn(ctx.session, ctx.principal, body))
 
 
 @router.post("/cards/resolve", response_model=CardResolved, operation_id="resolveCard")
 async def resolve_card(body: CardIn, ctx: Context = tenant("rewards:redeem")):
     """A resident shows their card: who they are (in the organisation's id) and what they can spend."""
-    return await service.resolve_card(ctx.session, ctx.principal, body.card_token)
+    return await redemption.resolve_card(ctx.session, ctx.principal, body.card_token)
 
 
 @router.post("/rewards/redeem", response_model=Redeemed, status_code=201, operation_id="redeemCredits")
 async def redeem(body: RedeemIn, ctx: Context = tenant("rewards:redeem")):
     """Spend a resident's credits with their card or one-time code (optionally as a hold to post or void later)."""
-    return _answer(Redeemed, *await service.redeem(ctx.session, ctx.principal, body))
+    return _answer(Redeemed, *await redemption.redeem(ctx.session, ctx.principal, body))
 
 
 @router.get("/people/{person_id}/wallet", response_model=WalletOut, operation_id="getWallet")
@@ -73,7 +73,7 @@ async def get_wallet(
     person_id: uuid.UUID, page: PageRequest = Depends(page_request), ctx: Context = tenant("ledger:read")
 ):
     """A resident's credits and their history (needs the person's rewards grant)."""
-    return await service.wallet(ctx.session, ctx.principal, person_id, page)
+    return await wallets.wallet(ctx.session, ctx.principal, person_id, page)
 
 
 @admin.post("/people/{person_id}/card", response_model=CardIssued, status_code=201, operation_id="issueCard")

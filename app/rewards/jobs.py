@@ -5,7 +5,7 @@ from __future__ import annotations
 from app.core.config import Settings
 from app.core.periodic import Job
 from app.db.session import Database
-from app.rewards import service as rewards
+from app.rewards import earning
 
 # Credits expire by the day: looking once a minute is plenty, and spares the database a scan of the
 # earnings that carry an expiry every second.
@@ -17,6 +17,6 @@ def jobs(db: Database, settings: Settings) -> list[Job]:
 
     async def expire_credits() -> None:
         async with db.session(platform=True) as session:
-            await rewards.expire_credits(session)
+            await earning.expire_credits(session)
 
     return [Job("credit expiry", expire_credits, every=CREDIT_EXPIRY_SECONDS)]

@@ -32,7 +32,7 @@ from app.people import service as people_service
 from app.people.schemas import AttributesIn
 from app.relationships import service as relationships_service
 from app.rewards import cards as rewards_cards
-from app.rewards import service as rewards_service
+from app.rewards import wallets as rewards_service
 from app.webhooks import service as events
 
 

@@ -13,6 +13,7 @@ from joserfc import jws
 from joserfc.jwk import KeySet
 
 from app.auth.principal import Principal
+from app.consent import access as consent_access
 from app.consent import service as consent_service
 from tests.conftest import SERVICE_KEY
 from tests.factories import org_with_token, unique_resident
@@ -559,7 +560,7 @@ class TestRequire:
 
         async def check(purpose: str):
             async with app.state.db.session(org_id=pair.b_org) as session:
-                return await consent_service.require(session, b, person, purpose, "interactions")
+                return await consent_access.require(session, b, person, purpose, "interactions")
 
         with pytest.raises(consent_service.ConsentRequired):
             await check("case_coordination")

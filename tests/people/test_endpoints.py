@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from app.db import session as db_session
-from app.identity import repository as identity_repo
+from app.identity import resolution_repository as resolution_repo
 from app.identity import service as identity_service
 from app.people import service as people_service
 from tests.factories import org_with_token, platform_decision, random_data, unique_resident
@@ -875,7 +875,7 @@ class TestConcurrentReferences:
     async def _advisory_locks_taken(self, app, org_id, refs) -> list[tuple[str, str]]:
         async with app.state.db.session(org_id=org_id) as session:
             async with db_session.statement_queue(session) as queue:
-                found = identity_repo.queue_records_by_external_ref(queue, org_id, refs)
+                found = resolution_repo.queue_records_by_external_ref(queue, org_id, refs)
             assert await found == {}
             rows = await (await db_session.driver_connection(session)).fetch(
                 "SELECT mode, granted FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
@@ -884,7 +884,7 @@ class TestConcurrentReferences:
 
     async def test_a_large_set_locks_the_organisation_once(self, app, council):
         org_id, _ = council
-        refs = [f"L-{i}" for i in range(identity_repo.MOST_REF_LOCKS + 1)]
+        refs = [f"L-{i}" for i in range(resolution_repo.MOST_REF_LOCKS + 1)]
         assert await self._advisory_locks_taken(app, org_id, refs) == [("ExclusiveLock", "True")]
 
     async def test_a_small_set_locks_each_reference_under_a_shared_lock(self, app, council):
@@ -922,7 +922,7 @@ class TestConcurrentReferences:
         self, client, council, owner_conn
     ):
         org_id, headers = council
-        items = [person(external_ref=f"RACE-{i}") for i in range(identity_repo.MOST_REF_LOCKS + 10)]
+        items = [person(external_ref=f"RACE-{i}") for i in range(resolution_repo.MOST_REF_LOCKS + 10)]
         alone = items[5] | {"phone": "07911 100777"}
         batch, single = await asyncio.gather(
             client.post("/v1/people/batch", json=items, headers=headers),

@@ -342,7 +342,7 @@ class TestExpiry:
     async def test_unspent_credits_expire_visibly(self, app, client, scheme, admin, owner_conn):
         from datetime import UTC, datetime, timedelta
 
-        from app.rewards import service as rewards
+        from app.rewards import earning
 
         expiring = await client.post(
             "/v1/rewards/pools", json={"name": "Short-lived", "expiry_days": 30}, headers=scheme["council"]
@@ -369,13 +369,13 @@ class TestExpiry:
         )
         assert spent.status_code == 201
         async with app.state.db.session(platform=True) as session:
-            assert await rewards.expire_credits(session) == 0  # not yet
+            assert await earning.expire_credits(session) == 0  # not yet
         later = datetime.now(UTC) + timedelta(days=31)
         async with app.state.db.session(platform=True) as session:
             # Oldest first: the 15 spent used the 10 that never expire and 5 of the 20.
-            assert await rewards.expire_credits(session, now=later) == 15
+            assert await earning.expire_credits(session, now=later) == 15
         async with app.state.db.session(platform=True) as session:
-            assert await rewards.expire_credits(session, now=later) == 0  # once only
+            assert await earning.expire_credits(session, now=later) == 0  # once only
         wallet = (await client.get(f"/v1/people/{scheme['person']}/wallet", headers=scheme["council"])).json()
         assert wallet["balance"] == 0
         assert wallet["history"][0]["code"] == "expire" and wallet["history"][0]["amount"] == 15

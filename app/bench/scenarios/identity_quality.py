@@ -34,7 +34,7 @@ from app.bench.report import Check, Figures, Measurement, ScenarioReport
 from app.identity.evaluation import Quality, pair_quality
 from app.identity.matching import blocking_keys, probe_keys
 from app.identity.normalise import normalise
-from app.identity.service import Submission
+from app.identity.submissions import Submission
 
 NAME = "identity-quality"
 # Run only when named: at full size it resolves 760,000 records four times over, Splink beside.
