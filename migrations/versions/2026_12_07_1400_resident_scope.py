@@ -17,13 +17,17 @@ into it), read once per statement:
   ``relationships`` (either end), their wallet in ``ledger_accounts`` (its transfers follow, by the
   existing policy on ``ledger_transfers``), ``reward_cards``, ``spend_codes``, ``portal_sessions``;
 - write: their own claims (``person_records`` and ``person_match`` rows with no organisation),
-  their grants and receipts, ``people`` (the research objection), cards, spend codes and their own
-  portal sessions; and append-only, without reading: ``audit_log`` entries with the resident as
-  actor, ``outbox_events`` (organisations told of a grant or withdrawal) and ``resident_mail``.
+  grants they give in the portal as themselves or confirm or withdraw (to the organisation holding
+  the id each names), their receipts (added, never changed), ``people`` (their research objection
+  only: ``people_resident_guard``); and append-only, without reading, ``audit_log`` entries with
+  the resident as actor.
+
+The resident's ids are fixed when the scope opens (``kith.resident_people``, under the token):
+nothing written in the scope changes whose rows it sees, and the policies read no table to know.
 
 What works across people by nature keeps widening explicitly with the service's key
-(``kith_platform_on``): identity matching, the ledger's functions, and erasure, which hands a
-person's rows to an erased id.
+(``kith_platform_on``): identity matching, the ledger's functions, cards and spend codes, mail and
+events to organisations, and erasure, which hands a person's rows to an erased id.
 """
 
 from __future__ import annotations
@@ -36,14 +40,17 @@ branch_labels = None
 depends_on = None
 
 FUNCTIONS = [
+    # The token a resident scope is believed by: the context secret over the person, their ids and
+    # the transaction's start.
     r"""
-CREATE FUNCTION public.kith_resident_token(p_person text) RETURNS text
+CREATE FUNCTION public.kith_resident_token(p_person text, p_people text) RETURNS text
     LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
     AS $$
 BEGIN
   RETURN encode(sha256((SELECT s.secret FROM public.kith_context_secret s)
-                       || convert_to(concat_ws('/', 'resident', p_person, extract(epoch FROM now())), 'UTF8')), 'hex');
+                       || convert_to(concat_ws('/', 'resident', p_person, p_people, extract(epoch FROM now())),
+                                     'UTF8')), 'hex');
 END $$
 """,
     r"""
@@ -51,15 +58,24 @@ CREATE FUNCTION public.kith_resident_on(p_key bytea, p_person uuid) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
     AS $$
+DECLARE
+  ids uuid[];
 BEGIN
-  -- Narrows this transaction to one resident: no organisation, not the platform scope.
+  -- Narrows this transaction to one resident: no organisation, not the platform scope. Their ids
+  -- (the person and every id merged into the same person) are fixed here, once, read in the
+  -- platform scope: nothing the narrowed transaction writes can change whose rows it sees.
   PERFORM public.kith_service_key_check(p_key);
   IF p_person IS NULL THEN
     RAISE EXCEPTION 'a resident scope needs the resident''s person id' USING ERRCODE = 'invalid_parameter_value';
   END IF;
+  PERFORM public.kith_context_put('', 'on');
+  ids := coalesce((SELECT array_agg(p.id ORDER BY p.id) FROM public.people p
+                    WHERE p.canonical_id = (SELECT q.canonical_id FROM public.people q WHERE q.id = p_person)),
+                  '{}');
   PERFORM public.kith_context_put('', '');
   PERFORM set_config('kith.resident', p_person::text, true);
-  PERFORM set_config('kith.resident_token', public.kith_resident_token(p_person::text), true);
+  PERFORM set_config('kith.resident_people', ids::text, true);
+  PERFORM set_config('kith.resident_token', public.kith_resident_token(p_person::text, ids::text), true);
 END $$
 """,
     r"""
@@ -70,29 +86,45 @@ CREATE FUNCTION public.kith_current_resident() RETURNS uuid
 DECLARE
   r text := coalesce(current_setting('kith.resident', true), '');
 BEGIN
-  IF r = '' OR coalesce(current_setting('kith.resident_token', true), '') <> public.kith_resident_token(r) THEN
+  IF r = '' OR coalesce(current_setting('kith.resident_token', true), '')
+                 <> public.kith_resident_token(r, coalesce(current_setting('kith.resident_people', true), '')) THEN
     RETURN NULL;
   END IF;
   RETURN r::uuid;
 END $$
 """,
-    # The resident's person ids: the person signed in and every id merged into the same person.
+    # The resident's person ids, as kith_resident_on fixed them (no table is read: a policy may call it).
     r"""
 CREATE FUNCTION public.kith_resident_people() RETURNS uuid[]
-    LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
     AS $$
-DECLARE
-  me uuid := public.kith_current_resident();
 BEGIN
-  IF me IS NULL THEN
+  IF public.kith_current_resident() IS NULL THEN
     RETURN '{}';
   END IF;
-  RETURN coalesce((SELECT array_agg(p.id) FROM public.people p
-                    WHERE p.canonical_id = (SELECT q.canonical_id FROM public.people q WHERE q.id = me)), '{}');
+  RETURN current_setting('kith.resident_people', true)::uuid[];
 END $$
 """,
-    "REVOKE ALL ON FUNCTION public.kith_resident_token(text) FROM PUBLIC",
+    # A resident changes only their objection to research on their own people rows.
+    r"""
+CREATE FUNCTION public.kith_people_resident_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, public, pg_temp
+    AS $$
+BEGIN
+  IF current_user = 'kith_app' AND NOT kith_is_platform() AND kith_current_resident() IS NOT NULL
+     AND (NEW.id, NEW.canonical_id, NEW.merged_into, NEW.status, NEW.created_at)
+         IS DISTINCT FROM (OLD.id, OLD.canonical_id, OLD.merged_into, OLD.status, OLD.created_at) THEN
+    RAISE EXCEPTION 'a resident changes only their objection to research' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN NEW;
+END $$
+""",
+    "CREATE TRIGGER people_resident_guard BEFORE UPDATE ON public.people "
+    "FOR EACH ROW EXECUTE FUNCTION public.kith_people_resident_guard()",
+    "REVOKE ALL ON FUNCTION public.kith_resident_token(text, text) FROM PUBLIC",
+    "REVOKE ALL ON FUNCTION public.kith_people_resident_guard() FROM PUBLIC",
     "REVOKE ALL ON FUNCTION public.kith_resident_on(bytea, uuid) FROM PUBLIC",
     "REVOKE ALL ON FUNCTION public.kith_current_resident() FROM PUBLIC",
     "REVOKE ALL ON FUNCTION public.kith_resident_people() FROM PUBLIC",
@@ -121,6 +153,13 @@ BEGIN
   END IF;
   IF TG_OP = 'INSERT' AND NEW.confirm_token_hash IS NOT NULL THEN
     RAISE EXCEPTION 'the link that confirms a grant is the platform''s to make'
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  -- A resident gives a grant in the portal as themselves: no organisation's method or evidence.
+  IF TG_OP = 'INSERT' AND (SELECT kith_current_resident()) IS NOT NULL
+     AND (NEW.method <> 'portal' OR NEW.granted_by IS DISTINCT FROM 'resident:' || kith_current_resident()::text
+          OR coalesce(NEW.evidence, 'null'::jsonb) <> 'null'::jsonb) THEN
+    RAISE EXCEPTION 'a resident gives a grant in the portal, as themselves'
       USING ERRCODE = 'insufficient_privilege';
   END IF;
   IF TG_OP = 'UPDATE' THEN
@@ -198,13 +237,20 @@ END $function$
 """
 
 MINE = "((SELECT public.kith_resident_people())::uuid[])"  # once per statement (an InitPlan)
-RESIDENT = "((SELECT public.kith_current_resident()) IS NOT NULL)"
 ACTOR = "(actor = 'resident:' || (SELECT public.kith_current_resident())::text)"
 GRANTS_MINE = f"(org_person_id IN (SELECT op.org_person_id FROM public.org_people op WHERE op.canonical_id = ANY {MINE}))"
+
+# A grant the resident writes is theirs, to the organisation that holds the id it names.
+GRANT_WRITTEN = (
+    f"({GRANTS_MINE[1:-1]} AND (org_id = (SELECT op.org_id FROM public.org_people op "
+    "WHERE op.org_person_id = consent_grants.org_person_id)))"
+)
+RECEIPTS_MINE = f"(grant_id IN (SELECT g.id FROM public.consent_grants g WHERE g.{GRANTS_MINE[1:-1]}))"
 
 # (table, policy, command, USING, WITH CHECK)
 POLICIES = [
     ("people", "people_resident_read", "SELECT", f"(id = ANY {MINE})", None),
+    # The research objection (people_resident_guard refuses any other change).
     ("people", "people_resident_update", "UPDATE", f"(id = ANY {MINE})", f"(id = ANY {MINE})"),
     ("person_records", "person_records_resident_read", "SELECT", f"(person_id = ANY {MINE})", None),
     (
@@ -229,14 +275,11 @@ POLICIES = [
         f"(id IN (SELECT op.org_id FROM public.org_people op WHERE op.canonical_id = ANY {MINE}))",
         None,
     ),
-    ("consent_grants", "consent_grants_resident", "ALL", GRANTS_MINE, GRANTS_MINE),
-    (
-        "consent_receipts",
-        "consent_receipts_resident",
-        "ALL",
-        f"(grant_id IN (SELECT g.id FROM public.consent_grants g WHERE g.{GRANTS_MINE[1:-1]}))",
-        f"(grant_id IN (SELECT g.id FROM public.consent_grants g WHERE g.{GRANTS_MINE[1:-1]}))",
-    ),
+    ("consent_grants", "consent_grants_resident_read", "SELECT", GRANTS_MINE, None),
+    ("consent_grants", "consent_grants_resident_insert", "INSERT", None, GRANT_WRITTEN),
+    ("consent_grants", "consent_grants_resident_update", "UPDATE", GRANTS_MINE, GRANT_WRITTEN),
+    ("consent_receipts", "consent_receipts_resident_read", "SELECT", RECEIPTS_MINE, None),
+    ("consent_receipts", "consent_receipts_resident_insert", "INSERT", None, RECEIPTS_MINE),
     ("access_log", "access_log_resident_read", "SELECT", f"(person_id = ANY {MINE})", None),
     ("interactions", "interactions_resident_read", "SELECT", f"(person_id = ANY {MINE})", None),
     (
@@ -253,24 +296,10 @@ POLICIES = [
         f"(((kind)::text = 'wallet'::text) AND (person_id = ANY {MINE}))",
         None,
     ),
-    (
-        "reward_cards",
-        "reward_cards_resident",
-        "ALL",
-        f"(person_id = ANY {MINE})",
-        f"(person_id = ANY {MINE})",
-    ),
-    ("spend_codes", "spend_codes_resident", "ALL", f"(person_id = ANY {MINE})", f"(person_id = ANY {MINE})"),
-    (
-        "portal_sessions",
-        "portal_sessions_resident",
-        "ALL",
-        f"(person_id = ANY {MINE})",
-        f"(person_id = ANY {MINE})",
-    ),
+    ("reward_cards", "reward_cards_resident_read", "SELECT", f"(person_id = ANY {MINE})", None),
+    ("spend_codes", "spend_codes_resident_read", "SELECT", f"(person_id = ANY {MINE})", None),
+    ("portal_sessions", "portal_sessions_resident_read", "SELECT", f"(person_id = ANY {MINE})", None),
     ("audit_log", "audit_log_resident_append", "INSERT", None, f"((org_id IS NULL) AND {ACTOR})"),
-    ("outbox_events", "outbox_events_resident_append", "INSERT", None, RESIDENT),
-    ("resident_mail", "resident_mail_resident_append", "INSERT", None, RESIDENT),
 ]
 
 
@@ -292,12 +321,14 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute(GRANT_GUARD_BEFORE)
+    op.execute("DROP TRIGGER people_resident_guard ON public.people")
+    op.execute("DROP FUNCTION public.kith_people_resident_guard()")
     for table, name, *_ in reversed(POLICIES):
         op.execute(f"DROP POLICY {name} ON public.{table}")
     for signature in [
         "kith_resident_people()",
         "kith_current_resident()",
         "kith_resident_on(bytea, uuid)",
-        "kith_resident_token(text)",
+        "kith_resident_token(text, text)",
     ]:
         op.execute(f"DROP FUNCTION public.{signature}")

@@ -159,3 +159,47 @@ class TestResidentScope:
             assert (await rights.profile(session, Principal.resident(family["margaret_person"])))["claims"]
             with pytest.raises(rights.ResidentNotFound):
                 await rights.export(session, Principal.resident(family["zed_person"]))
+
+    async def test_a_resident_scope_cannot_move_itself_into_another_person(self, family, app_role_conn):
+        # Its ids are fixed when it opens; and a resident changes nothing of a people row but
+        # their objection to research.
+        margaret, zed = family["margaret_person"], family["zed_person"]
+        await _as_resident(app_role_conn, margaret)
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await app_role_conn.execute("UPDATE people SET canonical_id = $2 WHERE id = $1", margaret, zed)
+        await app_role_conn.execute("ROLLBACK")
+        await _as_resident(app_role_conn, margaret)
+        assert (
+            await app_role_conn.fetchval("SELECT count(*) FROM person_records WHERE person_id = $1", zed) == 0
+        )
+        assert (
+            await app_role_conn.execute(
+                "UPDATE people SET research_objection_at = now() WHERE id = $1", margaret
+            )
+            == "UPDATE 1"
+        )
+        await app_role_conn.execute("ROLLBACK")
+
+    async def test_a_resident_scope_writes_no_organisations_grant_event_mail_card_or_session(
+        self, family, app_role_conn
+    ):
+        margaret = family["margaret_person"]
+        statements = [
+            # A grant with an organisation's method and evidence, in the resident's name.
+            ("INSERT INTO consent_grants (id, org_id, org_person_id, purpose, categories, method, evidence, "
+             "granted_by, granted_at, confirmed_at) VALUES (gen_random_uuid(), $1, $2, 'offers', '{identity}', "
+             "'recorded_by_org', '{\"kind\": \"verbal\", \"reference\": \"x\"}', $3, now(), now())",
+             [family["council_org"], uuid.UUID(family["margaret"]), f"resident:{margaret}"]),
+            ("INSERT INTO outbox_events (event_id, org_id, event_type, payload) "
+             "VALUES (gen_random_uuid(), $1, 'person.erased', '{}')", [family["council_org"]]),
+            ("INSERT INTO resident_mail (to_address, subject, body, next_attempt_at) "
+             "VALUES ('x@example.org', 'x', 'x', now())", []),
+            ("INSERT INTO portal_sessions (id, token_hash, email, person_id, expires_at) "
+             "VALUES (gen_random_uuid(), 'forged', 'x@example.org', $1, now() + interval '10 years')", [margaret]),
+            ("INSERT INTO reward_cards (id, person_id, token_hash) VALUES (gen_random_uuid(), $1, 'x')", [margaret]),
+        ]  # fmt: skip
+        for statement, args in statements:
+            await _as_resident(app_role_conn, margaret)
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await app_role_conn.execute(statement, *args)
+            await app_role_conn.execute("ROLLBACK")
