@@ -308,6 +308,17 @@ async def org_ids_for(
     return dict(rows.all())
 
 
+async def issue_org_id(session: AsyncSession, org_id: uuid.UUID, canonical_id: uuid.UUID) -> None:
+    """Issue the organisation an id for the (canonical) person, unless it holds one already."""
+    await session.execute(
+        text(
+            "INSERT INTO org_people (org_person_id, org_id, person_id, canonical_id) VALUES (:id, :org, :p, :p) "
+            "ON CONFLICT (org_id, person_id) DO NOTHING"
+        ),
+        {"id": uuid.uuid4(), "org": org_id, "p": canonical_id},
+    )
+
+
 def _positional(sql: str) -> tuple[str, list[str]]:
     """:name placeholders to asyncpg's $n, with the names in order."""
     names: list[str] = []

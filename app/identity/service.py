@@ -781,6 +781,47 @@ async def person_of_org(session: AsyncSession, org_person_id: uuid.UUID) -> uuid
     return found[0]
 
 
+async def org_person_id(session: AsyncSession, org_id: uuid.UUID, canonical_id: uuid.UUID) -> uuid.UUID:
+    """The organisation's id for the (canonical) person, issued now if it had none."""
+    ids = await repo.org_ids_for(session, org_id, [canonical_id])
+    if canonical_id in ids:
+        return ids[canonical_id]
+    await repo.issue_org_id(session, org_id, canonical_id)
+    return (await repo.org_ids_for(session, org_id, [canonical_id]))[canonical_id]
+
+
+async def write_claims(
+    session: AsyncSession,
+    org_id: uuid.UUID | None,
+    canonical_id: uuid.UUID,
+    claims: dict[str, dict[str, Any]],
+) -> None:
+    """Claims asserted about a person by an organisation (``org_id``) or by the resident themselves
+    (None): merged into the asserter's latest record of the person (each attribute's claim
+    replaced), or written as a record of its own when it has none (a person the organisation
+    knows only through a merge, a resident's first correction)."""
+    if org_id is None:
+        record, sector = await repo.resident_record_of(session, canonical_id), "resident"
+    else:
+        record = await repo.latest_record_of(session, org_id, canonical_id)
+        sector = await repo.organisation_sector(session, org_id)
+    if record is not None:
+        await repo.update_record(session, record.id, claims, match_columns({**record.claims, **claims}))
+        return
+    await repo.write_resolutions(
+        session,
+        org_id,
+        sector,
+        people={},
+        org_ids=[],
+        updated_records=[],
+        decisions=[],
+        new_records=[
+            {"id": uuid.uuid4(), "person_id": canonical_id, "claims": claims, **match_columns(claims)}
+        ],
+    )
+
+
 async def forget_matching_of(session: AsyncSession, people_ids: list[uuid.UUID]) -> None:
     """At erasure (platform scope), before the records go: the decisions that resolved the
     person's records and what matching kept of them."""

@@ -249,39 +249,6 @@ def _new_claims(
     return sorted(claims), claims
 
 
-async def _write_claims(
-    session: AsyncSession,
-    org_id: uuid.UUID | None,
-    sector: str,
-    record: Any,
-    canonical: uuid.UUID,
-    claims: dict[str, dict[str, Any]],
-) -> None:
-    """Merge claims into ``record`` (each attribute's claim replaced), or give the asserter a record
-    of its own for the person when it has none."""
-    if record is not None:
-        columns = identity_service.match_columns({**record.claims, **claims})
-        await identity_repo.update_record(session, record.id, claims, columns)
-        return
-    await identity_repo.write_resolutions(
-        session,
-        org_id,
-        sector,
-        people={},
-        org_ids=[],
-        updated_records=[],
-        decisions=[],
-        new_records=[
-            {
-                "id": uuid.uuid4(),
-                "person_id": canonical,
-                "claims": claims,
-                **identity_service.match_columns(claims),
-            }
-        ],
-    )
-
-
 async def assert_claims(
     session: AsyncSession, principal: Principal, org_person_id: uuid.UUID, body: AttributesIn
 ) -> list[str]:
@@ -290,10 +257,7 @@ async def assert_claims(
     changed, claims = _new_claims(
         body, "assert", verifying=bool(body.verified) and await _verifies(session, principal)
     )
-    # A person known to the organisation only through a merge gets a record of its own.
-    record = await identity_repo.latest_record_of(session, principal.org_id, canonical)
-    sector = await identity_repo.organisation_sector(session, principal.org_id)
-    await _write_claims(session, principal.org_id, sector, record, canonical, claims)
+    await identity_service.write_claims(session, principal.org_id, canonical, claims)
     audit.record(
         session, principal, "person.claims_asserted", "person", org_person_id, {"attributes": changed}
     )
@@ -307,8 +271,7 @@ async def assert_resident_claims(
     """Record values the resident asserts about themselves: kept on a record of the resident's own,
     they win over every organisation's (rectification). The caller is in a platform scope."""
     changed, claims = _new_claims(body, "correct", verifying=False)
-    record = await identity_repo.resident_record_of(session, canonical)
-    await _write_claims(session, None, "resident", record, canonical, claims)
+    await identity_service.write_claims(session, None, canonical, claims)
     audit.record(session, resident, "person.rectified", "person", canonical, {"attributes": changed})
     await tell_organisations(session, canonical, changed, exclude=None)
     return changed
@@ -323,7 +286,7 @@ async def register_resident(session: AsyncSession, body: AttributesIn) -> uuid.U
     await session.execute(
         text("INSERT INTO people (id, canonical_id, status) VALUES (:id, :id, 'active')"), {"id": person_id}
     )
-    await _write_claims(session, None, "resident", None, person_id, claims)
+    await identity_service.write_claims(session, None, person_id, claims)
     audit.record(
         session,
         Principal.resident(person_id),

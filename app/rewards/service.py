@@ -21,7 +21,6 @@ from app.consent import service as consent_service
 from app.core.errors import NotFound, ValidationFailed
 from app.core.pagination import PageRequest
 from app.db.session import platform_scope
-from app.identity import repository as identity_repo
 from app.identity import service as identity_service
 from app.ledger import service as ledger
 from app.mail import service as mail
@@ -145,28 +144,13 @@ async def earn(session: AsyncSession, principal: Principal, body: Any) -> tuple[
     return view, created
 
 
-async def _link(session: AsyncSession, org_id: uuid.UUID, canonical: uuid.UUID) -> uuid.UUID:
-    """The organisation's id for the person, issued now if it had none (showing a card links them)."""
-    ids = await identity_repo.org_ids_for(session, org_id, [canonical])
-    if canonical in ids:
-        return ids[canonical]
-    await session.execute(
-        text(
-            "INSERT INTO org_people (org_person_id, org_id, person_id, canonical_id) VALUES (:id, :org, :p, :p) "
-            "ON CONFLICT (org_id, person_id) DO NOTHING"
-        ),
-        {"id": uuid.uuid4(), "org": org_id, "p": canonical},
-    )
-    return (await identity_repo.org_ids_for(session, org_id, [canonical]))[canonical]
-
-
 async def _present_card(
     session: AsyncSession, principal: Principal, token: str
 ) -> tuple[uuid.UUID, uuid.UUID]:
     """A resident showing their card: the business is linked to them and holds a ``rewards``
     grant recorded as card_presented. (canonical person, the business's id for them)"""
     canonical, card_id = await cards.card_holder(session, principal, token)
-    their_id = await _link(session, principal.org_id, canonical)  # type: ignore[arg-type]
+    their_id = await identity_service.org_person_id(session, principal.org_id, canonical)  # type: ignore[arg-type]
     async with platform_scope(session):  # only resolving a card records card_presented (a trigger holds it)
         await _card_grant(session, principal, their_id, card_id)
     return canonical, their_id
