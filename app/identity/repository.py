@@ -308,6 +308,20 @@ async def org_ids_for(
     return dict(rows.all())
 
 
+async def insert_person(session: AsyncSession, person_id: uuid.UUID, status: str) -> None:
+    """A person of their own (their own canonical person), linked to no record yet."""
+    await session.execute(
+        text("INSERT INTO people (id, canonical_id, status) VALUES (:id, :id, :status)"),
+        {"id": person_id, "status": status},
+    )
+
+
+async def mark_erased(session: AsyncSession, people_ids: list[uuid.UUID]) -> None:
+    await session.execute(
+        text("UPDATE people SET status = 'erased' WHERE id = ANY(CAST(:ids AS uuid[]))"), {"ids": people_ids}
+    )
+
+
 async def issue_org_id(session: AsyncSession, org_id: uuid.UUID, canonical_id: uuid.UUID) -> None:
     """Issue the organisation an id for the (canonical) person, unless it holds one already."""
     await session.execute(

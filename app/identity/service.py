@@ -805,6 +805,17 @@ async def write_claims(
     else:
         record = await repo.latest_record_of(session, org_id, canonical_id)
         sector = await repo.organisation_sector(session, org_id)
+    await _write_claims(session, org_id, sector, record, canonical_id, claims)
+
+
+async def _write_claims(
+    session: AsyncSession,
+    org_id: uuid.UUID | None,
+    sector: str,
+    record: Any,
+    canonical_id: uuid.UUID,
+    claims: dict[str, dict[str, Any]],
+) -> None:
     if record is not None:
         await repo.update_record(session, record.id, claims, match_columns({**record.claims, **claims}))
         return
@@ -820,6 +831,28 @@ async def write_claims(
             {"id": uuid.uuid4(), "person_id": canonical_id, "claims": claims, **match_columns(claims)}
         ],
     )
+
+
+async def register_resident(session: AsyncSession, claims: dict[str, dict[str, Any]]) -> uuid.UUID:
+    """A new person holding only the resident's own claims, matched against no one (the portal's
+    registration: proving an email address must not link anyone to others' records)."""
+    person_id = uuid.uuid4()
+    await repo.insert_person(session, person_id, "active")
+    await _write_claims(session, None, "resident", None, person_id, claims)
+    return person_id
+
+
+async def new_ghost(session: AsyncSession) -> uuid.UUID:
+    """An erased person of its own, linked to no one: what an erased person's interactions and ties
+    with organisations belong to from then on, so that what points at it still points at a row."""
+    ghost = uuid.uuid4()
+    await repo.insert_person(session, ghost, "erased")
+    return ghost
+
+
+async def mark_erased(session: AsyncSession, people_ids: list[uuid.UUID]) -> None:
+    """The person kept only as erased ids (platform scope)."""
+    await repo.mark_erased(session, people_ids)
 
 
 async def forget_matching_of(session: AsyncSession, people_ids: list[uuid.UUID]) -> None:

@@ -282,11 +282,7 @@ async def register_resident(session: AsyncSession, body: AttributesIn) -> uuid.U
     their own claims. No matching: proving an email address must not link anyone to records that
     organisations hold about someone else. The caller is in a platform scope."""
     changed, claims = _new_claims(body, "register", verifying=False)
-    person_id = uuid.uuid4()
-    await session.execute(
-        text("INSERT INTO people (id, canonical_id, status) VALUES (:id, :id, 'active')"), {"id": person_id}
-    )
-    await identity_service.write_claims(session, None, person_id, claims)
+    person_id = await identity_service.register_resident(session, claims)
     audit.record(
         session,
         Principal.resident(person_id),
@@ -398,19 +394,6 @@ async def search(session: AsyncSession, principal: Principal, body: SearchIn) ->
     ]
 
 
-async def new_ghost(session: AsyncSession) -> uuid.UUID:
-    """An erased person of its own, linked to no one: what an erased person's interactions and ties
-    with organisations belong to from then on, so that what points at it still points at a row."""
-    ghost = uuid.uuid4()
-    await session.execute(
-        text("INSERT INTO people (id, canonical_id, status) VALUES (:ghost, :ghost, 'erased')"),
-        {"ghost": ghost},
-    )
-    return ghost
-
-
-async def mark_erased(session: AsyncSession, people_ids: list[uuid.UUID]) -> None:
-    """The person kept only as erased ids (platform scope)."""
-    await session.execute(
-        text("UPDATE people SET status = 'erased' WHERE id = ANY(CAST(:ids AS uuid[]))"), {"ids": people_ids}
-    )
+# Erasure (app/rights) asks for these here; the people table is identity's.
+new_ghost = identity_service.new_ghost
+mark_erased = identity_service.mark_erased
