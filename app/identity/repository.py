@@ -322,14 +322,17 @@ async def mark_erased(session: AsyncSession, people_ids: list[uuid.UUID]) -> Non
     )
 
 
-async def issue_org_id(session: AsyncSession, org_id: uuid.UUID, canonical_id: uuid.UUID) -> None:
-    """Issue the organisation an id for the (canonical) person, unless it holds one already."""
+async def issue_org_ids(session: AsyncSession, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> None:
+    """Issue each organisation an id for each (canonical) person of ``pairs`` (organisation, person)
+    it holds none for."""
     await session.execute(
         text(
-            "INSERT INTO org_people (org_person_id, org_id, person_id, canonical_id) VALUES (:id, :org, :p, :p) "
+            "INSERT INTO org_people (org_person_id, org_id, person_id, canonical_id) "
+            "SELECT gen_random_uuid(), o, p, p FROM unnest(CAST(:orgs AS uuid[]), CAST(:people AS uuid[])) AS t(o, p) "
+            "WHERE NOT EXISTS (SELECT 1 FROM org_people x WHERE x.org_id = t.o AND x.canonical_id = t.p) "
             "ON CONFLICT (org_id, person_id) DO NOTHING"
         ),
-        {"id": uuid.uuid4(), "org": org_id, "p": canonical_id},
+        {"orgs": [o for o, _ in pairs], "people": [p for _, p in pairs]},
     )
 
 

@@ -786,8 +786,14 @@ async def org_person_id(session: AsyncSession, org_id: uuid.UUID, canonical_id: 
     ids = await repo.org_ids_for(session, org_id, [canonical_id])
     if canonical_id in ids:
         return ids[canonical_id]
-    await repo.issue_org_id(session, org_id, canonical_id)
+    await repo.issue_org_ids(session, [(org_id, canonical_id)])
     return (await repo.org_ids_for(session, org_id, [canonical_id]))[canonical_id]
+
+
+async def issue_org_ids(session: AsyncSession, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> None:
+    """Each organisation's id for each (canonical) person of ``pairs`` (organisation, person),
+    issued where it holds none (in bulk: the demo's neighbourhood)."""
+    await repo.issue_org_ids(session, pairs)
 
 
 async def write_claims(
