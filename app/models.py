@@ -14,7 +14,6 @@ def import_all_models() -> None:
     from app.ledger import models as _ledger  # noqa: F401
     from app.mail import models as _mail  # noqa: F401
     from app.organisations import models as _organisations  # noqa: F401
-    from app.people import models as _people  # noqa: F401
     from app.portal import models as _portal  # noqa: F401
     from app.relationships import models as _relationships  # noqa: F401
     from app.webhooks import models as _webhooks  # noqa: F401

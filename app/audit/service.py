@@ -1,8 +1,9 @@
 """The audit trail: every write calls :func:`record`; ``kith audit verify`` calls :func:`verify`.
 
-Entries are queued on the session and appended as the last statement before commit (one multi-row
-INSERT), because appending takes the lock on a chain head: taken last, it is held only until the
-commit and can never sit in a lock cycle with the transaction's other row locks.
+Entries are queued on the session and appended as the last statement before commit (one statement
+calling the database's one audit writer, ``kith_audit_append``, for each), because appending takes
+the lock on a chain head: taken last, it is held only until the commit and can never sit in a lock
+cycle with the transaction's other row locks.
 """
 
 from __future__ import annotations
@@ -50,18 +51,14 @@ def record(
             "subject_id": None if subject_id is None else str(subject_id),
             "detail": detail or {},
             "request_id": request_id_var.get(),
-            # chain, seq, prev_hash and hash are set by the database trigger
-            "chain": 0,
-            "seq": 0,
-            "prev_hash": b"",
-            "hash": b"",
         }
     )
 
 
-_INSERT = (
-    "INSERT INTO audit_log (chain, seq, prev_hash, hash, org_id, actor, action, subject_type, subject_id, detail, "
-    "request_id) SELECT 0, 0, ''::bytea, ''::bytea, o, a, ac, st, si, d::jsonb, r FROM unnest($1::uuid[], $2::text[], $3::text[], "
+# Each entry through the database's one audit writer (kith_audit_append, which the ledger's SQL
+# functions call too), in one statement.
+_APPEND = (
+    "SELECT kith_audit_append(o, a, ac, st, si, d::jsonb, r) FROM unnest($1::uuid[], $2::text[], $3::text[], "
     "$4::text[], $5::text[], $6::text[], $7::text[]) AS t(o, a, ac, st, si, d, r)"
 )
 
@@ -79,7 +76,7 @@ async def _append_pending(session: AsyncSession) -> None:
         return
     raw = await driver_connection(session)
     await raw.execute(
-        _INSERT,
+        _APPEND,
         *([e[k] for e in pending] for k in ("org_id", "actor", "action", "subject_type", "subject_id")),
         [orjson.dumps(e["detail"], default=str).decode() for e in pending],
         [e["request_id"] for e in pending],

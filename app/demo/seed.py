@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.bench import synthetic
 from app.db.session import driver_connection
+from app.identity import service as identity_service
 from app.indicators import areas as areas_service
 from app.indicators.periods import add_months
 from app.ledger import service as ledger
@@ -299,14 +300,8 @@ async def seed(
                     (_uuid(rng), volunteer_at["id"], pid, "volunteering", at, None, minutes, None)
                 )
                 links.add((volunteer_at["id"], pid))
+    await identity_service.issue_org_ids(session, sorted(links))
     conn = await driver_connection(session)
-    await conn.execute(
-        "INSERT INTO org_people (org_person_id, org_id, person_id, canonical_id) "
-        "SELECT gen_random_uuid(), o, p, p FROM unnest($1::uuid[], $2::uuid[]) AS t(o, p) "
-        "WHERE NOT EXISTS (SELECT 1 FROM org_people x WHERE x.org_id = t.o AND x.canonical_id = t.p)",
-        [o for o, _ in sorted(links)],
-        [p for _, p in sorted(links)],
-    )
     for i in range(0, len(interactions), 20_000):
         chunk = interactions[i : i + 20_000]
         await conn.execute(

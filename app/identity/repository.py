@@ -185,6 +185,41 @@ async def org_ids_for(
     return dict(rows.all())
 
 
+async def insert_person(session: AsyncSession, person_id: uuid.UUID, status: str) -> None:
+    """A person of their own (their own canonical person), linked to no record yet."""
+    await session.execute(
+        text("INSERT INTO people (id, canonical_id, status) VALUES (:id, :id, :status)"),
+        {"id": person_id, "status": status},
+    )
+
+
+async def mark_erased(session: AsyncSession, people_ids: list[uuid.UUID]) -> None:
+    await session.execute(
+        text("UPDATE people SET status = 'erased' WHERE id = ANY(CAST(:ids AS uuid[]))"), {"ids": people_ids}
+    )
+
+
+async def set_research_objection(session: AsyncSession, canonical: uuid.UUID, at: Any) -> None:
+    await session.execute(
+        text("UPDATE people SET research_objection_at = :at WHERE canonical_id = :person"),
+        {"at": at, "person": canonical},
+    )
+
+
+async def issue_org_ids(session: AsyncSession, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> None:
+    """Issue each organisation an id for each (canonical) person of ``pairs`` (organisation, person)
+    it holds none for."""
+    await session.execute(
+        text(
+            "INSERT INTO org_people (org_person_id, org_id, person_id, canonical_id) "
+            "SELECT gen_random_uuid(), o, p, p FROM unnest(CAST(:orgs AS uuid[]), CAST(:people AS uuid[])) AS t(o, p) "
+            "WHERE NOT EXISTS (SELECT 1 FROM org_people x WHERE x.org_id = t.o AND x.canonical_id = t.p) "
+            "ON CONFLICT (org_id, person_id) DO NOTHING"
+        ),
+        {"orgs": [o for o, _ in pairs], "people": [p for _, p in pairs]},
+    )
+
+
 async def family_names_of_org(session: AsyncSession, org_id: uuid.UUID) -> list[str]:
     """The distinct folded surnames of the organisation's own records (for a name search that
     tolerates typos)."""
@@ -213,17 +248,6 @@ async def own_records_of(
         {"org": org_id, "ids": list(set(org_person_ids))},
     )
     return list(rows.all())
-
-
-async def add_org_person(session: AsyncSession, org_id: uuid.UUID, canonical_id: uuid.UUID) -> None:
-    """An id of the organisation's for the (canonical) person, unless it holds one for them already."""
-    await session.execute(
-        text(
-            "INSERT INTO org_people (org_person_id, org_id, person_id, canonical_id) VALUES (:id, :org, :p, :p) "
-            "ON CONFLICT (org_id, person_id) DO NOTHING"
-        ),
-        {"id": uuid.uuid4(), "org": org_id, "p": canonical_id},
-    )
 
 
 async def update_record(

@@ -38,12 +38,13 @@ from app.core.errors import NotFound
 from app.core.ids import ordered_uuid
 from app.db.session import platform_scope, side_queue, statement_queue
 from app.identity import repository as repo
+from app.identity import resolution_repository as resolution_repo
 from app.identity.batch_matching import BatchMatcher, Proposal
 from app.identity.errors import MergeRefused, PersonNotFound
 from app.identity.matching import Parameters, blocking_keys, probe_keys, score
 from app.identity.merges import merge
 from app.identity.pipeline import ChunkResolver, LookUp, Writer
-from app.identity.submissions import EXTERNAL_REF_CONFLICT, Submission, Work
+from app.identity.submissions import EXTERNAL_REF_CONFLICT, Submission, Work, match_columns
 
 
 @dataclass
@@ -242,6 +243,91 @@ async def person_of_org(session: AsyncSession, org_person_id: uuid.UUID) -> uuid
     if found is None or found[1] == "erased":
         raise PersonNotFound(f"No person {org_person_id}.")
     return found[0]
+
+
+async def org_person_id(session: AsyncSession, org_id: uuid.UUID, canonical_id: uuid.UUID) -> uuid.UUID:
+    """The organisation's id for the (canonical) person, issued now if it had none."""
+    ids = await repo.org_ids_for(session, org_id, [canonical_id])
+    if canonical_id in ids:
+        return ids[canonical_id]
+    await repo.issue_org_ids(session, [(org_id, canonical_id)])
+    return (await repo.org_ids_for(session, org_id, [canonical_id]))[canonical_id]
+
+
+async def issue_org_ids(session: AsyncSession, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> None:
+    """Each organisation's id for each (canonical) person of ``pairs`` (organisation, person),
+    issued where it holds none (in bulk: the demo's neighbourhood)."""
+    await repo.issue_org_ids(session, pairs)
+
+
+async def write_claims(
+    session: AsyncSession,
+    org_id: uuid.UUID | None,
+    canonical_id: uuid.UUID,
+    claims: dict[str, dict[str, Any]],
+) -> None:
+    """Claims asserted about a person by an organisation (``org_id``) or by the resident themselves
+    (None): merged into the asserter's latest record of the person (each attribute's claim
+    replaced), or written as a record of its own when it has none (a person the organisation
+    knows only through a merge, a resident's first correction)."""
+    if org_id is None:
+        record, sector = await repo.resident_record_of(session, canonical_id), "resident"
+    else:
+        record = await repo.latest_record_of(session, org_id, canonical_id)
+        sector = await repo.organisation_sector(session, org_id)
+    await _write_claims(session, org_id, sector, record, canonical_id, claims)
+
+
+async def _write_claims(
+    session: AsyncSession,
+    org_id: uuid.UUID | None,
+    sector: str,
+    record: Any,
+    canonical_id: uuid.UUID,
+    claims: dict[str, dict[str, Any]],
+) -> None:
+    if record is not None:
+        await repo.update_record(session, record.id, claims, match_columns({**record.claims, **claims}))
+        return
+    await resolution_repo.write_resolutions(
+        session,
+        org_id,
+        sector,
+        people={},
+        org_ids=[],
+        updated_records=[],
+        decisions=[],
+        new_records=[
+            {"id": uuid.uuid4(), "person_id": canonical_id, "claims": claims, **match_columns(claims)}
+        ],
+    )
+
+
+async def register_resident(session: AsyncSession, claims: dict[str, dict[str, Any]]) -> uuid.UUID:
+    """A new person holding only the resident's own claims, matched against no one (the portal's
+    registration: proving an email address must not link anyone to others' records)."""
+    person_id = uuid.uuid4()
+    await repo.insert_person(session, person_id, "active")
+    await _write_claims(session, None, "resident", None, person_id, claims)
+    return person_id
+
+
+async def new_ghost(session: AsyncSession) -> uuid.UUID:
+    """An erased person of its own, linked to no one: what an erased person's interactions and ties
+    with organisations belong to from then on, so that what points at it still points at a row."""
+    ghost = uuid.uuid4()
+    await repo.insert_person(session, ghost, "erased")
+    return ghost
+
+
+async def mark_erased(session: AsyncSession, people_ids: list[uuid.UUID]) -> None:
+    """The person kept only as erased ids (platform scope)."""
+    await repo.mark_erased(session, people_ids)
+
+
+async def set_research_objection(session: AsyncSession, canonical: uuid.UUID, at: Any) -> None:
+    """Record (or, with None, lift) the person's objection to research."""
+    await repo.set_research_objection(session, canonical, at)
 
 
 async def forget_matching_of(session: AsyncSession, people_ids: list[uuid.UUID]) -> None:

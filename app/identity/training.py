@@ -140,9 +140,10 @@ async def retrain_if_due(session: AsyncSession, settings: Settings) -> Training 
         and labels - seen_labels < settings.identity_retrain_labels
     ):
         return None
-    return await train(session, Principal.operator(), min_labels=settings.identity_retrain_labels)
+    return await train(session, _RETRAINING, min_labels=settings.identity_retrain_labels)
 
 
+_RETRAINING = Principal.background("identity retraining")  # whom the worker's estimates are audited as
 _RETRAIN_LOCK = 0x4B17_0023  # the advisory lock held by the one process retraining
 
 

@@ -25,7 +25,6 @@ from app.core.batch import BatchTooLarge
 from app.core.errors import Forbidden, ValidationFailed
 from app.db.session import Database, platform_scope
 from app.identity import repository as identity_repo
-from app.identity import resolution_repository as identity_resolution_repo
 from app.identity import service as identity_service
 from app.identity import submissions as identity_submissions
 from app.identity.matching import Profile, probe_keys, score
@@ -254,39 +253,6 @@ def _new_claims(
     return sorted(claims), claims
 
 
-async def _write_claims(
-    session: AsyncSession,
-    org_id: uuid.UUID | None,
-    sector: str,
-    record: Any,
-    canonical: uuid.UUID,
-    claims: dict[str, dict[str, Any]],
-) -> None:
-    """Merge claims into ``record`` (each attribute's claim replaced), or give the asserter a record
-    of its own for the person when it has none."""
-    if record is not None:
-        columns = identity_submissions.match_columns({**record.claims, **claims})
-        await identity_repo.update_record(session, record.id, claims, columns)
-        return
-    await identity_resolution_repo.write_resolutions(
-        session,
-        org_id,
-        sector,
-        people={},
-        org_ids=[],
-        updated_records=[],
-        decisions=[],
-        new_records=[
-            {
-                "id": uuid.uuid4(),
-                "person_id": canonical,
-                "claims": claims,
-                **identity_submissions.match_columns(claims),
-            }
-        ],
-    )
-
-
 async def assert_claims(
     session: AsyncSession, principal: Principal, org_person_id: uuid.UUID, body: AttributesIn
 ) -> list[str]:
@@ -295,10 +261,7 @@ async def assert_claims(
     changed, claims = _new_claims(
         body, "assert", verifying=bool(body.verified) and await _verifies(session, principal)
     )
-    # A person known to the organisation only through a merge gets a record of its own.
-    record = await identity_repo.latest_record_of(session, principal.org_id, canonical)
-    sector = await identity_repo.organisation_sector(session, principal.org_id)
-    await _write_claims(session, principal.org_id, sector, record, canonical, claims)
+    await identity_service.write_claims(session, principal.org_id, canonical, claims)
     audit.record(
         session, principal, "person.claims_asserted", "person", org_person_id, {"attributes": changed}
     )
@@ -312,8 +275,7 @@ async def assert_resident_claims(
     """Record values the resident asserts about themselves: kept on a record of the resident's own,
     they win over every organisation's (rectification). The caller is in a platform scope."""
     changed, claims = _new_claims(body, "correct", verifying=False)
-    record = await identity_repo.resident_record_of(session, canonical)
-    await _write_claims(session, None, "resident", record, canonical, claims)
+    await identity_service.write_claims(session, None, canonical, claims)
     audit.record(session, resident, "person.rectified", "person", canonical, {"attributes": changed})
     await tell_organisations(session, canonical, changed, exclude=None)
     return changed
@@ -324,11 +286,7 @@ async def register_resident(session: AsyncSession, body: AttributesIn) -> uuid.U
     their own claims. No matching: proving an email address must not link anyone to records that
     organisations hold about someone else. The caller is in a platform scope."""
     changed, claims = _new_claims(body, "register", verifying=False)
-    person_id = uuid.uuid4()
-    await session.execute(
-        text("INSERT INTO people (id, canonical_id, status) VALUES (:id, :id, 'active')"), {"id": person_id}
-    )
-    await _write_claims(session, None, "resident", None, person_id, claims)
+    person_id = await identity_service.register_resident(session, claims)
     audit.record(
         session,
         Principal.resident(person_id),
@@ -490,29 +448,3 @@ async def ids_of(session: AsyncSession, canonical: uuid.UUID) -> list[uuid.UUID]
     """Every id of the person: the canonical one and those merged into it."""
     rows = await session.execute(text("SELECT id FROM people WHERE canonical_id = :p"), {"p": canonical})
     return list(rows.scalars())
-
-
-async def set_research_objection(session: AsyncSession, canonical: uuid.UUID, at: datetime | None) -> None:
-    """Record (or, with None, lift) the person's objection to research."""
-    await session.execute(
-        text("UPDATE people SET research_objection_at = :at WHERE canonical_id = :person"),
-        {"at": at, "person": canonical},
-    )
-
-
-async def new_ghost(session: AsyncSession) -> uuid.UUID:
-    """An erased person of its own, linked to no one: what an erased person's interactions and ties
-    with organisations belong to from then on, so that what points at it still points at a row."""
-    ghost = uuid.uuid4()
-    await session.execute(
-        text("INSERT INTO people (id, canonical_id, status) VALUES (:ghost, :ghost, 'erased')"),
-        {"ghost": ghost},
-    )
-    return ghost
-
-
-async def mark_erased(session: AsyncSession, people_ids: list[uuid.UUID]) -> None:
-    """The person kept only as erased ids (platform scope)."""
-    await session.execute(
-        text("UPDATE people SET status = 'erased' WHERE id = ANY(CAST(:ids AS uuid[]))"), {"ids": people_ids}
-    )

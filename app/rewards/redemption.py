@@ -15,20 +15,10 @@ from app.consent import access as consent_access
 from app.consent import service as consent_service
 from app.core.errors import ValidationFailed
 from app.db.session import platform_scope
-from app.identity import repository as identity_repo
 from app.identity import service as identity_service
 from app.ledger import service as ledger
 from app.mail import service as mail
 from app.rewards import cards, wallets
-
-
-async def _link(session: AsyncSession, org_id: uuid.UUID, canonical: uuid.UUID) -> uuid.UUID:
-    """The organisation's id for the person, issued now if it had none (showing a card links them)."""
-    ids = await identity_repo.org_ids_for(session, org_id, [canonical])
-    if canonical in ids:
-        return ids[canonical]
-    await identity_repo.add_org_person(session, org_id, canonical)
-    return (await identity_repo.org_ids_for(session, org_id, [canonical]))[canonical]
 
 
 async def _present_card(
@@ -37,7 +27,7 @@ async def _present_card(
     """A resident showing their card: the business is linked to them and holds a ``rewards``
     grant recorded as card_presented. (canonical person, the business's id for them)"""
     canonical, card_id = await cards.card_holder(session, principal, token)
-    their_id = await _link(session, principal.org_id, canonical)  # type: ignore[arg-type]
+    their_id = await identity_service.org_person_id(session, principal.org_id, canonical)  # type: ignore[arg-type]
     async with platform_scope(session):  # only resolving a card records card_presented (a trigger holds it)
         await _card_grant(session, principal, their_id, card_id)
     return canonical, their_id

@@ -180,7 +180,7 @@ async def object_to_research(session: AsyncSession, resident: Principal, objecti
     are withdrawn), or lift the objection."""
     canonical = await person_of(session, resident)
     at = datetime.now(UTC) if objecting else None
-    await people_service.set_research_objection(session, canonical, at)
+    await identity_service.set_research_objection(session, canonical, at)
     withdrawn = 0
     if objecting:
         for g in await repo.active_grants(session, canonical, "research"):
@@ -332,10 +332,10 @@ async def erase(session: AsyncSession, resident: Principal) -> dict[str, Any]:
     deleted = await identity_service.forget_records(session, people_ids)
     # Interactions and person↔organisation relationships stay, so that published aggregates do not
     # change, but belong from now on to an erased id linked to no one; person↔person ones go.
-    ghost = await people_service.new_ghost(session)
+    ghost = await identity_service.new_ghost(session)
     await interactions_service.forget_person(session, people_ids, ghost)
     await relationships_service.forget_person(session, people_ids, ghost)
-    await people_service.mark_erased(session, people_ids)
+    await identity_service.mark_erased(session, people_ids)
     await events.record_events(
         session, "person.erased", {org: {"person_id": str(their)} for org, their in their_ids.items()}
     )

@@ -34,6 +34,8 @@ from prometheus_client import Counter
 from sqlalchemy import text
 from standardwebhooks import Webhook
 
+from app.audit import service as audit
+from app.auth.principal import Principal
 from app.core.config import Settings
 from app.db.session import Database
 from app.webhooks import targets
@@ -122,6 +124,8 @@ _GONE = [
         "last_error = :reason WHERE subscription_id = :sub AND status = 'pending'"
     ),
 ]
+# Disabling an organisation's subscription changes its settings: audited under the job's name.
+_DELIVERY = Principal.background("webhook delivery")
 
 
 @dataclass
@@ -345,9 +349,17 @@ class Deliveries:
             if outcome.code == 410:
                 ATTEMPTS.labels("gone").inc()
                 reason = "the receiver answered 410 Gone"
-                for statement in _GONE:
-                    await session.execute(
-                        statement, {"sub": c.subscription_id, "reason": reason, "code": outcome.code}
+                params = {"sub": c.subscription_id, "reason": reason, "code": outcome.code}
+                disabled = await session.execute(_GONE[0], params)
+                await session.execute(_GONE[1], params)
+                if disabled.rowcount:  # not already disabled (or deleted) meanwhile
+                    audit.record(
+                        session,
+                        _DELIVERY,
+                        "webhook.disabled",
+                        "webhook_subscription",
+                        c.subscription_id,
+                        {"reason": reason},
                     )
                 return
             now = datetime.now(UTC)

@@ -1,7 +1,7 @@
 """A resident's portal pages run in a scope that row-level security keeps to that resident.
 
 Revision ID: 2026_12_07_resident_scope
-Revises: 2026_12_07_timeline_read
+Revises: 2026_12_07_one_audit_writer
 Create Date: 2026-12-07 14:00
 
 Until now every portal page ran in the platform scope, and that a resident saw only their own data
@@ -35,7 +35,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "2026_12_07_resident_scope"
-down_revision = "2026_12_07_timeline_read"
+down_revision = "2026_12_07_one_audit_writer"
 branch_labels = None
 depends_on = None
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import re
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -80,6 +82,41 @@ class TestAuditTrail:
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await app_role_conn.execute("UPDATE audit_log SET actor = 'x'")
         await app_role_conn.execute("ROLLBACK")
+
+
+class TestOneWriter:
+    """Every entry, the service's and the ledger's SQL's alike, is appended by one database
+    function, kith_audit_append."""
+
+    async def test_no_other_function_or_module_inserts_into_the_trail(self, owner_conn):
+        writers = await owner_conn.fetch(
+            "SELECT p.oid::regprocedure::text AS f FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace "
+            "AND p.prosrc ~* 'insert\\s+into\\s+(public\\.)?audit_log\\M'"
+        )
+        assert [r["f"] for r in writers] == ["kith_audit_append(uuid,text,text,text,text,jsonb,text)"]
+        app = Path(__file__).resolve().parents[2] / "app"
+        assert [
+            str(path.relative_to(app))
+            for path in sorted(app.rglob("*.py"))
+            if re.search(r"insert\s+into\s+audit_log\b", path.read_text(), re.IGNORECASE)
+        ] == []
+
+    async def test_only_the_service_may_call_it(self, owner_conn):
+        allowed = await owner_conn.fetchrow(
+            "SELECT has_function_privilege('public', f, 'EXECUTE') AS anyone, "
+            "has_function_privilege('kith_app', f, 'EXECUTE') AS service "
+            "FROM CAST('kith_audit_append(uuid,text,text,text,text,jsonb,text)' AS regprocedure) f"
+        )
+        assert (allowed["anyone"], allowed["service"]) == (False, True)
+
+    async def test_it_keeps_an_organisation_to_its_own_entries(self, platform, app_role_conn):
+        a, b = await platform.make_org(), await platform.make_org()
+        async with app_role_conn.transaction():
+            await app_role_conn.fetchval("SELECT kith_begin($1, false, NULL, $2)", a.id, SERVICE_KEY)
+            with pytest.raises(asyncpg.InsufficientPrivilegeError, match="row-level security"):
+                await app_role_conn.execute(
+                    "SELECT kith_audit_append($1, 'me', 'forged', 'nothing', NULL, '{}', NULL)", b.id
+                )
 
 
 class TestTamperDetection:
