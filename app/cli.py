@@ -70,6 +70,7 @@ async def _as_operator(fn, *, as_owner: bool = False):
         if as_owner
         else Database.connect(await roles.service_url(urls.owner, settings), settings)
     )
+    db.services.update(signing_key=_signing_key())  # as the server has it (derived secrets, sealing)
     try:
         async with db.session(platform=True) as session:
             return await fn(session, Principal.operator())
@@ -431,6 +432,58 @@ def orgs_trust(
             f"{out['name']}: records consent: {'yes' if out['records_consent'] else 'no'}; "
             f"verifies identity: {'yes' if out['verifies_identity'] else 'no'}"
         )
+
+
+@orgs_cli.command("sso")
+def orgs_sso(
+    org: Annotated[str, typer.Option(help="Organisation id")],
+    issuer: Annotated[str | None, typer.Option(help="The provider's issuer URL (https)")] = None,
+    client_id: Annotated[str | None, typer.Option(help="Kith's client id at the provider")] = None,
+    client_secret: Annotated[
+        str | None, typer.Option(help="Kith's client secret there (asked for if not given)")
+    ] = None,
+    remove: Annotated[bool, typer.Option("--remove", help="Stop single sign-on instead")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Let an organisation's staff sign in to the console with its OpenID Connect provider (or,
+    with --remove, stop it). The secret is kept sealed and never shown back. Audited."""
+    import uuid
+
+    from app.console.service import SSO_CALLBACK
+    from app.core.errors import AppError
+    from app.organisations import service
+
+    try:
+        org_id = uuid.UUID(org)
+    except ValueError:
+        _fail(f"--org: {org!r} is not an organisation id")
+    if remove:
+        try:
+            asyncio.run(_as_operator(lambda s, p: service.remove_sso(s, p, org_id)))
+        except AppError as exc:
+            _fail(exc.detail)
+        typer.echo(json.dumps({"org_id": org, "sso": None}) if as_json else "single sign-on removed")
+        return
+    if not issuer or not client_id:
+        _fail("give --issuer and --client-id (or --remove)")
+    secret = client_secret or typer.prompt("Client secret", hide_input=True)
+    try:
+        asyncio.run(
+            _as_operator(
+                lambda s, p: service.set_sso(
+                    s, p, org_id, issuer=issuer, client_id=client_id, client_secret=secret
+                )
+            )
+        )
+    except AppError as exc:
+        _fail(exc.detail)
+    callback = get_settings().public_url.rstrip("/") + SSO_CALLBACK
+    out = {"org_id": org, "issuer": issuer, "client_id": client_id, "redirect_uri": callback}
+    if as_json:
+        typer.echo(json.dumps(out))
+    else:
+        typer.echo(f"single sign-on with {issuer} (client id {client_id})")
+        typer.echo(f"Register this redirect URI at the provider: {callback}", err=True)
 
 
 @clients_cli.command("create")

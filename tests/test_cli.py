@@ -142,3 +142,50 @@ class TestBootstrap:
             data_dir=data_dir,
         )
         assert bad.returncode == 1 and "unknown scope" in bad.stderr
+
+
+class TestSingleSignOn:
+    async def test_orgs_sso_seals_the_secret_for_the_server_and_removes_it(self, app, database_url, data_dir):
+        import uuid
+
+        from app.organisations import service as organisations
+
+        def run(*args: str) -> subprocess.CompletedProcess:
+            return kith("orgs", *args, database_url=database_url, data_dir=data_dir)
+
+        org = json.loads(
+            run(
+                "create", "--name", "Riverside Council", "--sector", "public", "--kind", "council", "--json"
+            ).stdout
+        )
+        made = run(
+            "sso", "--org", org["id"], "--issuer", "https://login.example.org",
+            "--client-id", "kith-console", "--client-secret", "the-secret", "--json",
+        )  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        assert json.loads(made.stdout)["redirect_uri"].endswith("/console/sso/callback")
+        assert "the-secret" not in made.stdout
+        async with app.state.db.session(platform=True) as session:  # the server opens what the command sealed
+            provider = await organisations.sso_provider(session, uuid.UUID(org["id"]))
+        assert (provider.issuer, provider.client_id, provider.client_secret) == (
+            "https://login.example.org",
+            "kith-console",
+            "the-secret",
+        )
+        bad = run(
+            "sso",
+            "--org",
+            org["id"],
+            "--issuer",
+            "http://login.example.org",
+            "--client-id",
+            "x",
+            "--client-secret",
+            "y",
+        )
+        assert bad.returncode == 1 and "issuer" in bad.stderr
+        assert run("sso", "--org", org["id"], "--remove").returncode == 0
+        async with app.state.db.session(platform=True) as session:
+            assert await organisations.sso_provider(session, uuid.UUID(org["id"])) is None
+        again = run("sso", "--org", org["id"], "--remove")
+        assert again.returncode == 1 and "no single sign-on" in again.stderr

@@ -1,13 +1,16 @@
-"""The platform's ES256 signing key: access tokens, and (later) consent receipts."""
+"""The platform's ES256 signing key: access tokens, consent receipts, and the secrets derived from it."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import logging
 import os
 from pathlib import Path
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from joserfc.jwk import ECKey, KeySet
 
 log = logging.getLogger(__name__)
@@ -56,6 +59,27 @@ class SigningKey:
         secret to keep rather than one per use; different purposes get unrelated secrets."""
         private = self.key.as_pem(private=True)
         return hmac.new(private, b"kith:" + purpose.encode(), hashlib.sha256).digest()
+
+    def seal(self, purpose: str, secret: str, bound_to: str) -> str:
+        """``secret`` encrypted (AES-256-GCM) with the key derived for ``purpose`` and bound to
+        ``bound_to`` (the row it is kept in): a copy of the database alone does not reveal it, and
+        a sealed value copied to another row does not open."""
+        nonce = os.urandom(12)
+        sealed = AESGCM(self.derive(purpose)).encrypt(nonce, secret.encode(), bound_to.encode())
+        return "v1." + base64.urlsafe_b64encode(nonce + sealed).decode()
+
+    def unseal(self, purpose: str, sealed: str, bound_to: str) -> str:
+        """What :meth:`seal` sealed; ``ValueError`` if it was sealed with another key, for another
+        purpose or row, or altered."""
+        version, _, body = sealed.partition(".")
+        try:
+            if version != "v1":
+                raise ValueError(f"unknown sealing {version!r}")
+            raw = base64.urlsafe_b64decode(body)
+            opened = AESGCM(self.derive(purpose)).decrypt(raw[:12], raw[12:], bound_to.encode())
+        except (InvalidTag, ValueError) as exc:
+            raise ValueError("the sealed value does not open with this key") from exc
+        return opened.decode()
 
     def public_jwks(self) -> dict:
         return {"keys": [self.key.as_dict(private=False)]}

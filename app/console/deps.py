@@ -26,6 +26,7 @@ TEMPLATES.env.globals.update(purposes=PURPOSES, categories=CATEGORIES)
 SESSION_COOKIE = "kith_console"
 SIGNIN_COOKIE = "kith_console_signin"
 VISITOR_COOKIE = "kith_console_visitor"
+SSO_COOKIE = "kith_console_sso"  # the state of a single sign-on under way
 ROLE_NAMES = {
     "viewer": "Viewer",
     "caseworker": "Caseworker",
@@ -77,6 +78,12 @@ class Page(PageBase):
             org_id=self.principal.org_id, client_id=self.principal.client_id
         ) as session:
             yield session
+
+
+async def count_sign_in_attempt(request: Request) -> None:
+    """Count a sign-in attempt against the address's limit (429 beyond it)."""
+    address = request.client.host if request.client else "-"
+    await request.app.state.limiter.hit(request.app.state.settings.portal_address_limit, f"console:{address}")
 
 
 async def transaction(request: Request) -> AsyncIterator[AsyncSession]:

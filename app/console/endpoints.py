@@ -1,4 +1,5 @@
-"""The console's pages: sign-in, find a resident, a resident's page with its actions."""
+"""The console's pages: sign-in (single sign-on: ``sso.py``), find a resident, a resident's page with
+its actions."""
 
 from __future__ import annotations
 
@@ -16,8 +17,16 @@ from app.consent import access as consent_access
 from app.consent import service as consent_service
 from app.consent.catalogue import ATTRIBUTE_CATEGORY, CATEGORIES
 from app.consent.schemas import GrantIn
-from app.console import admin, service
-from app.console.deps import SESSION_COOKIE, SIGNIN_COOKIE, TEMPLATES, Page, signed_in, visitor
+from app.console import admin, service, sso
+from app.console.deps import (
+    SESSION_COOKIE,
+    SIGNIN_COOKIE,
+    TEMPLATES,
+    Page,
+    count_sign_in_attempt,
+    signed_in,
+    visitor,
+)
 from app.core.errors import AppError, ValidationFailed
 from app.core.pagination import PageRequest
 from app.identity import service as identity_service
@@ -88,11 +97,6 @@ def _errors(exc: Exception, fields: dict[str, str] | None = None) -> list[dict[s
     return out
 
 
-async def _count_attempt(request: Request) -> None:
-    address = request.client.host if request.client else "-"
-    await request.app.state.limiter.hit(request.app.state.settings.portal_address_limit, f"console:{address}")
-
-
 @router.get("/sign-in")
 async def sign_in_form(page: Page = Depends(visitor)):
     if page.staff is not None:
@@ -102,7 +106,7 @@ async def sign_in_form(page: Page = Depends(visitor)):
 
 @router.post("/sign-in")
 async def sign_in(request: Request, page: Page = Depends(visitor)):
-    await _count_attempt(request)
+    await count_sign_in_attempt(request)
     email = page.field("email")
     try:
         code_id = await service.request_code(page.session, email)
@@ -121,7 +125,7 @@ async def code_form(page: Page = Depends(visitor)):
 
 @router.post("/sign-in/code")
 async def check_code(request: Request, page: Page = Depends(visitor)):
-    await _count_attempt(request)
+    await count_sign_in_attempt(request)
     try:
         code_id = uuid.UUID(request.cookies.get(SIGNIN_COOKIE, ""))
     except ValueError:
@@ -348,3 +352,4 @@ def install(app: FastAPI) -> None:
     """Mount the console on the app."""
     app.include_router(admin.router)
     app.include_router(router)
+    app.include_router(sso.router)

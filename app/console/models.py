@@ -1,4 +1,5 @@
-"""The console's tables: staff sign-in codes and sessions (staff users are ``app.organisations``').
+"""The console's tables: staff sign-in codes, single sign-on requests and sessions (staff users, and
+their organisations' providers, are ``app.organisations``').
 
 Platform tables, as the portal's: sign-in comes before any organisation's context, and no
 organisation reads another's sign-ins."""
@@ -46,3 +47,17 @@ class StaffSession(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StaffSsoRequest(Base):
+    """A sign-in sent to an organisation's OpenID Connect provider, by the hash of its ``state``:
+    used once, dead after ten minutes. Its nonce and PKCE verifier are derived from the state with a
+    server key, so the row holds nothing to sign in with."""
+
+    __tablename__ = "staff_sso_requests"
+
+    state_hash: Mapped[str] = mapped_column(Text, primary_key=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("organisations.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -94,3 +94,28 @@ async def set_purpose(session: AsyncSession, session_id: uuid.UUID, purpose: str
 
 async def end_session(session: AsyncSession, session_id: uuid.UUID) -> None:
     await session.execute(text("DELETE FROM staff_sessions WHERE id = :id"), {"id": session_id})
+
+
+async def insert_sso_request(
+    session: AsyncSession, state_hash: str, org_id: uuid.UUID, expires_at: datetime
+) -> None:
+    await session.execute(
+        text("INSERT INTO staff_sso_requests (state_hash, org_id, expires_at) VALUES (:h, :org, :exp)"),
+        {"h": state_hash, "org": org_id, "exp": expires_at},
+    )
+
+
+async def use_sso_request(session: AsyncSession, state_hash: str) -> uuid.UUID | None:
+    """Mark the sign-in used and answer its organisation, if it is neither used nor expired: of two
+    callbacks with the same state at once, one finds it."""
+    return await session.scalar(
+        text(
+            "UPDATE staff_sso_requests SET used_at = now() "
+            "WHERE state_hash = :h AND used_at IS NULL AND expires_at > now() RETURNING org_id"
+        ),
+        {"h": state_hash},
+    )
+
+
+async def forget_old_sso_requests(session: AsyncSession) -> None:
+    await session.execute(text("DELETE FROM staff_sso_requests WHERE expires_at < now() - interval '1 day'"))

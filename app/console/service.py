@@ -1,24 +1,33 @@
-"""The console's own work: staff sign-in by emailed code, sessions, and turning one search box into
-a search of the organisation's own people. Everything a page shows or changes about a resident
-goes through the domains' services, as the staff member (``Principal.staff``).
+"""The console's own work: staff sign-in by emailed code or with the organisation's own OpenID
+Connect provider, sessions, and turning one search box into a search of the organisation's own
+people. Everything a page shows or changes about a resident goes through the domains' services, as
+the staff member (``Principal.staff``).
 
 A code is six digits, kept only as a keyed hash, valid for ten minutes, used once, dead after five
 wrong tries; an address may ask for a few codes per quarter hour. A code is asked for any address
 and mailed only to an invited one, so the page does not tell who is staff. The session cookie is a
 random token whose hash is stored; a session ends after ``KITH_CONSOLE_IDLE_MINUTES`` unused, at
 ``KITH_CONSOLE_SESSION_HOURS``, or as soon as the staff member is disabled.
+
+Single sign-on (``app/console/oidc.py`` speaks the protocol) begins from an address: an enabled
+staff member's of an organisation with a provider is sent there. The sign-in's ``state`` is kept by
+the browser (a cookie) and, hashed, by a row used up by the first callback; its nonce and PKCE
+verifier are derived from it. The session opens only for an enabled staff member of that same
+organisation whose verified address the provider's checked ID token gives.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.auth.principal import Principal
 from app.consent.catalogue import PURPOSES
+from app.console import oidc
 from app.console import repository as repo
 from app.core.errors import RateLimited, ValidationFailed
 from app.identity.normalise import FieldError
@@ -34,6 +44,11 @@ from app.mail import service as mail
 from app.organisations import service as organisations
 from app.people import service as people_service
 from app.people.schemas import SearchIn
+
+log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from app.organisations.models import StaffUser
 
 CODE_TTL = timedelta(minutes=10)
 MAX_ATTEMPTS = 5
@@ -132,6 +147,12 @@ async def verify_code(session: AsyncSession, code_id: uuid.UUID, code: str) -> C
             problem="This address has no access to the Kith console. Ask your organisation's admin."
         )
     staff, _ = memberships[0]
+    return CodeCheck(token=await _open_session(session, staff, "code"))
+
+
+async def _open_session(session: AsyncSession, staff: StaffUser, method: str) -> str:
+    """A new console session for the staff member, however they signed in (audited with the
+    method); returns the cookie's token."""
     token = secrets.token_urlsafe(32)
     settings = session.info["settings"]
     await repo.create_session(
@@ -146,8 +167,144 @@ async def verify_code(session: AsyncSession, code_id: uuid.UUID, code: str) -> C
         "staff.signed_in",
         "staff_user",
         staff.id,
+        {"method": method},
     )
-    return CodeCheck(token=token)
+    return token
+
+
+@dataclass(frozen=True)
+class SsoStep:
+    """Where a single sign-on goes next: to the provider (``location``, with the ``state`` the
+    browser keeps), into a session (``token``), or to a page saying what went wrong (``problem``
+    with its ``status``)."""
+
+    location: str | None = None
+    state: str | None = None
+    organisation: str | None = None
+    token: str | None = None
+    problem: str | None = None
+    status: int = 400
+
+
+SSO_TTL = timedelta(minutes=10)
+SSO_CALLBACK = "/console/sso/callback"
+START_AGAIN = "Start again from the sign-in page, or sign in with an emailed code."
+PROVIDER_DOWN = (
+    "Your organisation's sign-in service could not be reached, or did not answer as expected. "
+    "Try again in a few minutes, or sign in with an emailed code."
+)
+
+
+def _sso_secrets(session: AsyncSession, state: str) -> tuple[str, str]:
+    """A sign-in's nonce and PKCE verifier, derived from its state with a server key: nothing is
+    kept of them, and a copy of the database could not make them."""
+    key = session.info["signing_key"].derive("console-sso")
+    nonce = hmac.new(key, b"nonce:" + state.encode(), hashlib.sha256).hexdigest()
+    verifier = hmac.new(key, b"pkce:" + state.encode(), hashlib.sha256).digest()
+    return nonce, base64.urlsafe_b64encode(verifier).rstrip(b"=").decode()
+
+
+def _client(session: AsyncSession, provider: organisations.SsoProvider) -> oidc.Client:
+    callback = session.info["settings"].public_url.rstrip("/") + SSO_CALLBACK
+    return oidc.Client(provider.issuer, provider.client_id, provider.client_secret, callback)
+
+
+def _refused(org_id: uuid.UUID | None, reason: str, problem: str, status: int = 400) -> SsoStep:
+    log.info("console single sign-on refused", extra={"org_id": str(org_id), "reason": reason})
+    return SsoStep(problem=problem, status=status)
+
+
+async def start_sso(session: AsyncSession, raw_email: str) -> SsoStep | None:
+    """Begin signing in with the organisation's own OpenID Connect provider (platform scope): the
+    provider's authorization URL, and the state the browser keeps to come back with. None if the
+    address is no enabled staff member of an organisation that has a provider."""
+    email = normalised_email(raw_email)
+    org_id = await organisations.sso_organisation_of(session, email)
+    provider = await organisations.sso_provider(session, org_id) if org_id else None
+    if provider is None:
+        return None
+    state = secrets.token_urlsafe(32)
+    nonce, verifier = _sso_secrets(session, state)
+    try:
+        location = await oidc.authorization_url(
+            _client(session, provider), state=state, nonce=nonce, verifier=verifier, login_hint=email
+        )
+    except oidc.ProviderUnavailable as exc:
+        return _refused(org_id, f"provider: {exc}", PROVIDER_DOWN, 502)
+    await repo.forget_old_sso_requests(session)
+    await repo.insert_sso_request(session, token_hash(state), provider.org_id, datetime.now(UTC) + SSO_TTL)
+    return SsoStep(location=location, state=state, organisation=provider.org_name)
+
+
+async def finish_sso(
+    session: AsyncSession,
+    *,
+    state: str,
+    browser_state: str | None,
+    code: str,
+    error: str,
+    issuer: str | None,
+) -> SsoStep:
+    """Finish a single sign-on at the provider's callback (platform scope). The state must be the
+    one this browser was given, unused and unexpired (it is used up now, whatever follows); the code
+    is exchanged and the ID token checked (``oidc.sign_in``); the provider must say the email
+    address is verified, and it must be an enabled staff member's of the organisation the sign-in
+    began for. A session's token, or the problem to show: never an exception."""
+    ours = bool(state and browser_state and hmac.compare_digest(state, browser_state))
+    if error or not code:  # refused or cancelled at the provider (whose answer may lack the state)
+        org_id = await repo.use_sso_request(session, token_hash(state)) if ours else None
+        return _refused(
+            org_id, f"error: {error[:100]}", f"Your organisation's account did not sign you in. {START_AGAIN}"
+        )
+    if not ours:
+        return _refused(None, "state", f"This sign-in did not begin in this browser. {START_AGAIN}")
+    org_id = await repo.use_sso_request(session, token_hash(state))
+    if org_id is None:
+        return _refused(None, "used", f"This sign-in has expired or has already been used. {START_AGAIN}")
+    provider = await organisations.sso_provider(session, org_id)
+    if provider is None:
+        return _refused(
+            org_id,
+            "removed",
+            "Your organisation does not sign in here with its own account now. Sign in with an emailed code.",
+        )
+    if issuer is not None and issuer != provider.issuer:  # RFC 9207: the answer came from another provider
+        return _refused(org_id, "issuer", f"The answer came from another sign-in service. {START_AGAIN}")
+    nonce, verifier = _sso_secrets(session, state)
+    try:
+        claims = await oidc.sign_in(_client(session, provider), code=code, nonce=nonce, verifier=verifier)
+    except oidc.ProviderUnavailable as exc:
+        return _refused(org_id, f"provider: {exc}", PROVIDER_DOWN, 502)
+    except oidc.TokenRefused as exc:
+        return _refused(
+            org_id,
+            exc.reason,
+            f"Your organisation's sign-in service answered, but Kith cannot trust the answer: {exc}. "
+            f"{START_AGAIN} If this keeps happening, tell your organisation's admin.",
+        )
+    try:
+        if claims.get("email_verified") not in (True, "true"):  # some providers send a string
+            raise FieldError("email", "is not verified")
+        email = normalise_email("email", str(claims.get("email") or ""))
+    except FieldError:
+        return _refused(
+            org_id,
+            "email_unverified",
+            "Your organisation's account did not give Kith a verified email address, so Kith cannot "
+            "tell whether you were invited. Ask your organisation's admin.",
+            403,
+        )
+    memberships = await organisations.staff_signing_in(session, email)
+    staff = next((s for s, _ in memberships if s.org_id == org_id), None)
+    if staff is None:
+        return _refused(
+            org_id,
+            "not_invited",
+            f"{email} has no access to the Kith console at {provider.org_name}. "
+            "Ask your organisation's admin to invite you.",
+            403,
+        )
+    return SsoStep(token=await _open_session(session, staff, "sso"))
 
 
 async def current(session: AsyncSession, token: str | None) -> StaffSession | None:

@@ -76,3 +76,21 @@ class StaffUser(Base):
     invited_by: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OrganisationSso(Base):
+    """The OpenID Connect provider an organisation's staff sign in to the console with (SPEC §12),
+    set by the platform operator. The client secret is kept sealed with a key derived from the
+    server's signing key (``SigningKey.seal``), never shown back."""
+
+    __tablename__ = "organisation_sso"
+    __table_args__ = (CheckConstraint("issuer ~ '^https?://'", name="issuer"),)
+
+    org_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("organisations.id"), primary_key=True
+    )
+    issuer: Mapped[str] = mapped_column(Text)
+    client_id: Mapped[str] = mapped_column(Text)
+    client_secret_sealed: Mapped[str] = mapped_column(Text)
+    configured_by: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -6,10 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.organisations.models import ApiClient, Organisation, StaffUser
+from app.organisations.models import ApiClient, Organisation, OrganisationSso, StaffUser
 
 
 async def insert_organisation(session: AsyncSession, **values: Any) -> Organisation:
@@ -108,3 +109,35 @@ async def staff_by_id(session: AsyncSession, org_id: uuid.UUID, staff_id: uuid.U
 async def staff_emails(session: AsyncSession, org_id: uuid.UUID) -> dict[uuid.UUID, str]:
     rows = await session.execute(select(StaffUser.id, StaffUser.email).where(StaffUser.org_id == org_id))
     return dict(rows.all())
+
+
+async def upsert_sso(session: AsyncSession, **values: Any) -> None:
+    statement = insert(OrganisationSso).values(**values)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[OrganisationSso.org_id],
+            set_={**{k: statement.excluded[k] for k in values if k != "org_id"}, "updated_at": func.now()},
+        )
+    )
+
+
+async def delete_sso(session: AsyncSession, org_id: uuid.UUID) -> bool:
+    result = await session.execute(delete(OrganisationSso).where(OrganisationSso.org_id == org_id))
+    return result.rowcount > 0
+
+
+async def get_sso(session: AsyncSession, org_id: uuid.UUID) -> OrganisationSso | None:
+    return await session.get(OrganisationSso, org_id)
+
+
+async def sso_organisations_of(session: AsyncSession, email: str) -> list[tuple[uuid.UUID, str]]:
+    """The organisations with a provider of which this address is an enabled staff member, by name
+    (platform scope)."""
+    query = (
+        select(Organisation.id, Organisation.name)
+        .join(StaffUser, StaffUser.org_id == Organisation.id)
+        .join(OrganisationSso, OrganisationSso.org_id == Organisation.id)
+        .where(StaffUser.email == email, StaffUser.disabled_at.is_(None))
+        .order_by(Organisation.name, Organisation.id)
+    )
+    return [(row[0], row[1]) for row in (await session.execute(query)).all()]

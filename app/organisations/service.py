@@ -1,10 +1,13 @@
-"""Organisations and their API clients: the platform operator's administration."""
+"""Organisations, their API clients, staff and single sign-on providers: the platform operator's
+administration."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +19,8 @@ from app.core.ids import hash_secret, new_token, new_uuid
 from app.core.pagination import PageRequest, make_page
 from app.organisations import repository
 from app.organisations.models import ApiClient, Organisation, StaffUser
+
+log = logging.getLogger(__name__)
 
 
 class OrganisationNotFound(NotFound):
@@ -258,3 +263,104 @@ async def disable_staff(
 async def staff_emails(session: AsyncSession, org_id: uuid.UUID) -> dict[uuid.UUID, str]:
     """Staff id → email address, for the organisation's own reports."""
     return await repository.staff_emails(session, org_id)
+
+
+# Single sign-on: the OpenID Connect provider an organisation's staff sign in to the console with.
+SSO_SEAL = "organisation-sso-client-secret"
+_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+
+
+class SsoNotConfigured(NotFound):
+    code = "sso_not_configured"
+
+
+@dataclass(frozen=True)
+class SsoProvider:
+    """An organisation's provider as the console signs in with it (the secret unsealed)."""
+
+    org_id: uuid.UUID
+    org_name: str
+    issuer: str
+    client_id: str
+    client_secret: str
+
+
+def provider_url_acceptable(url: str) -> bool:
+    """A provider's URL Kith will call: https, or http on a loopback address (development and
+    tests), with no query or fragment."""
+    parts = urlsplit(url)
+    if not parts.hostname or parts.query or parts.fragment:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK)
+
+
+async def set_sso(
+    session: AsyncSession,
+    principal: Principal,
+    org_id: uuid.UUID,
+    *,
+    issuer: str,
+    client_id: str,
+    client_secret: str,
+) -> None:
+    """Let the organisation's staff sign in with its OpenID Connect provider (platform operator;
+    audited). The secret is kept sealed with a key derived from the server's signing key, so a copy
+    of the database alone does not reveal it; it is never shown back."""
+    errors = []
+    if not provider_url_acceptable(issuer):
+        errors.append({"field": "issuer", "message": "must be an https URL (http only on localhost)"})
+    if not client_id.strip() or len(client_id) > 255:
+        errors.append({"field": "client_id", "message": "must be given, at most 255 characters"})
+    if not client_secret:
+        errors.append({"field": "client_secret", "message": "must be given"})
+    if errors:
+        raise ValidationFailed("; ".join(f"{e['field']} {e['message']}" for e in errors), errors=errors)
+    await get_organisation(session, org_id)
+    sealed = session.info["signing_key"].seal(SSO_SEAL, client_secret, str(org_id))
+    await repository.upsert_sso(
+        session,
+        org_id=org_id,
+        issuer=issuer,
+        client_id=client_id.strip(),
+        client_secret_sealed=sealed,
+        configured_by=principal.actor,
+    )
+    audit.record(
+        session,
+        principal,
+        "organisation.sso_set",
+        "organisation",
+        org_id,
+        {"issuer": issuer, "client_id": client_id},
+    )
+
+
+async def remove_sso(session: AsyncSession, principal: Principal, org_id: uuid.UUID) -> None:
+    """Stop single sign-on for the organisation (its staff sign in by emailed code); audited."""
+    if not await repository.delete_sso(session, org_id):
+        raise SsoNotConfigured(f"Organisation {org_id} has no single sign-on to remove.")
+    audit.record(session, principal, "organisation.sso_removed", "organisation", org_id)
+
+
+async def sso_organisation_of(session: AsyncSession, email: str) -> uuid.UUID | None:
+    """The organisation with a provider of which this (normalised) address is an enabled staff
+    member — the first by name, if several (platform scope)."""
+    found = await repository.sso_organisations_of(session, email)
+    return found[0][0] if found else None
+
+
+async def sso_provider(session: AsyncSession, org_id: uuid.UUID) -> SsoProvider | None:
+    """The organisation's provider with its secret unsealed; None if it has none, or if the secret
+    no longer opens (sealed under another signing key: set it again)."""
+    row = await repository.get_sso(session, org_id)
+    org = await repository.get_organisation(session, org_id)
+    if row is None or org is None:
+        return None
+    try:
+        secret = session.info["signing_key"].unseal(SSO_SEAL, row.client_secret_sealed, str(org_id))
+    except ValueError:
+        log.warning(
+            "the single sign-on client secret does not open: set it again", extra={"org_id": str(org_id)}
+        )
+        return None
+    return SsoProvider(org_id, org.name, row.issuer, row.client_id, secret)

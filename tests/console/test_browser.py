@@ -1,13 +1,20 @@
 """The staff console in a real browser (Debian's Chromium through Playwright) against a real Kith
-server on loopback: a caseworker's journey, what the resident then sees, and an axe-core scan of
-every console page. Skipped without a browser, as the portal's."""
+server on loopback: a caseworker's journey, what the resident then sees, single sign-on through a
+real OpenID Connect provider's own pages, and an axe-core scan of every console page. Skipped
+without a browser, as the portal's."""
 
 from __future__ import annotations
 
 import re
+import uuid
 
+import pytest
+
+from app.auth.keys import SigningKey
 from app.auth.principal import Principal
+from app.console.service import SSO_CALLBACK
 from app.organisations import service as organisations
+from tests.console import test_sso
 from tests.factories import org_with_token, unique_resident
 from tests.portal import test_browser as portal_browser
 
@@ -109,6 +116,41 @@ class TestOrganisationAdminJourney:
         assert await token(first) == 401 and await token(second) == 200
 
 
+@pytest.fixture(scope="module")
+def provider():
+    yield from test_sso.run_provider()
+
+
+class TestSingleSignOn:
+    async def test_a_caseworker_signs_in_with_their_councils_account(
+        self, page, api, platform, server, provider, data_dir
+    ):
+        org_id, _ = await org_with_token(platform, SCOPES, sector="public", kind="council")
+        email = f"caseworker.{uuid.uuid4().hex[:8]}@council.example.org"
+        client_id, secret = await provider.register(redirect_uri=server + SSO_CALLBACK)
+        platform.app.db.services["signing_key"] = SigningKey.load_or_create(data_dir)  # the server's
+        async with platform.app.state.db.session(platform=True) as session:
+            await organisations.invite_staff(
+                session, Principal.operator(), org_id, email=email, role="caseworker"
+            )
+            await organisations.set_sso(
+                session,
+                Principal.operator(),
+                org_id,
+                issuer=provider.url,
+                client_id=client_id,
+                client_secret=secret,
+            )
+        await provider.person("caseworker-7", email=email, email_verified=True)
+        await page.goto("/console/sign-in")
+        await page.get_by_label("Work email address").fill(email)
+        await page.get_by_role("button", name="Sign in with your organisation's account").click()
+        await page.get_by_placeholder("sub").fill("caseworker-7")  # the provider's own page
+        await page.get_by_role("button", name="Authorize").click()
+        await page.wait_for_url(re.compile(r".*/console$"))
+        assert email in await page.locator("header").inner_text()
+
+
 class TestAccessibility:
     async def test_every_console_page_passes_axe_at_wcag_a_and_aa(self, page, api, platform):
         from axe_playwright_python.async_playwright import Axe
@@ -126,6 +168,8 @@ class TestAccessibility:
         await scan("sign in")
         await page.get_by_role("button", name="Email me a code").click()
         await scan("sign in, with an error")
+        await page.goto("/console/sso/callback?state=not-this-browsers&code=x")
+        await scan("single sign-on refused")
         await console_sign_in(page, staff)
         await scan("find")
         await page.goto(f"/console?q={family}")
