@@ -424,3 +424,65 @@ async def test_requests_made_together_beside_single_ones_lose_nothing(database_u
     for w in workers:
         await w.close()
     await setup.close()
+
+
+async def test_holds_ended_together_lose_nothing(database_url):
+    """Connections posting and voiding holds many at a time (kith_ledger_requests names a hold, not
+    its accounts: the statement finds them by the hold's id and locks them, in id order, with every
+    other account of the batch) beside single transfers, on four accounts in both directions:
+    nothing deadlocked, every hold ended once, and every balance is the sum of its transfers."""
+    setup = await connect(database_url)
+    source, hot = await four_funded_accounts(setup)
+    rng = random.Random(7)
+    holds = []
+    for _ in range(96):
+        hold, (debit, credit) = uuid.uuid4(), rng.sample(hot, 2)
+        result = await setup.fetchval(REQUEST, hold, debit, credit, rng.randint(1, 4), "pending")
+        assert result == "created"
+        holds.append(hold)
+    workers = [await connect(database_url) for _ in range(8)]
+    answers: list[str] = []
+
+    async def together(conn: asyncpg.Connection, mine: list[uuid.UUID], seed: int) -> None:
+        rng = random.Random(seed)
+        while mine:
+            batch = []  # (id, debit, credit, amount, phase, pending_id)
+            for _ in range(rng.randint(2, 8)):
+                if mine and rng.random() < 0.75:
+                    batch.append((uuid.uuid4(), None, None, None, rng.choice(["post", "void"]), mine.pop()))
+                else:
+                    batch.append((uuid.uuid4(), *rng.sample(hot, 2), rng.randint(1, 4), "single", None))
+            n = len(batch)
+            ids, debits, credits, amounts, phases, pending = (list(c) for c in zip(*batch, strict=True))
+            rows = await conn.fetch(
+                REQUESTS,
+                *([None] * n, [True] * n, [None] * n, ["operator"] * n, [None] * n),
+                *(ids, debits, credits, amounts, ["fund"] * n, phases, pending, [None] * n, [None] * n),
+            )
+            assert [r["ord"] for r in rows] == list(range(1, n + 1))
+            answers.extend(r["result"] for r in rows)
+
+    shares = [holds[i::8] for i in range(8)]
+    await asyncio.wait_for(
+        asyncio.gather(*(together(w, shares[n], n) for n, w in enumerate(workers))), timeout=120
+    )
+    assert set(answers) == {"created"}
+    assert await setup.fetchval(
+        "SELECT count(*) FROM ledger_transfers WHERE pending_id = ANY($1::uuid[])", holds
+    ) == len(holds)
+    rows = await setup.fetch(
+        "SELECT a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending, "
+        "(SELECT coalesce(sum(amount), 0) FROM ledger_transfers WHERE debit_account_id = a.id "
+        "AND phase IN ('single', 'post')) AS sent, "
+        "(SELECT coalesce(sum(amount), 0) FROM ledger_transfers WHERE credit_account_id = a.id "
+        "AND phase IN ('single', 'post')) AS received "
+        "FROM ledger_accounts a WHERE a.id = ANY($1::uuid[])",
+        [source, *hot],
+    )
+    for r in rows:
+        assert (r["debits_posted"], r["credits_posted"]) == (r["sent"], r["received"])
+        assert (r["debits_pending"], r["credits_pending"]) == (0, 0)  # every hold was ended
+    assert sum(r["debits_posted"] for r in rows) == sum(r["credits_posted"] for r in rows)
+    for w in workers:
+        await w.close()
+    await setup.close()
