@@ -1,7 +1,7 @@
 """One audit writer: ``kith_audit_append``, which the service and the ledger's SQL both call.
 
 Revision ID: 2026_12_07_one_audit_writer
-Revises: 2026_12_07_timeline_read
+Revises: 2026_12_07_ledger_speed
 Create Date: 2026-12-07 13:00
 
 The service's audit writer (``app/audit/service.py``) and ``kith_ledger_request`` (which
@@ -20,7 +20,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "2026_12_07_one_audit_writer"
-down_revision = "2026_12_07_timeline_read"
+down_revision = "2026_12_07_ledger_speed"
 branch_labels = None
 depends_on = None
 
