@@ -409,7 +409,10 @@ async def access_log_of(
         {
             "organisation_id": r.org_id,
             "organisation": r.organisation or "(organisation no longer registered)",
-            "client_id": r.client_id,
+            # A member of staff is shown by role (staff:<role>), never by who they are.
+            "client_id": ":".join(r.client_id.split(":")[:2])
+            if (r.client_id or "").startswith("staff:")
+            else r.client_id,
             "purpose": r.purpose,
             "categories": list(r.categories),
             "action": r.action,

@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from app.audit import service as audit
 from app.auth.principal import ROLES, SCOPES
 from app.consent import repository as consent_repo
+from app.console import service
 from app.console.deps import ROLE_NAMES, Page, RoleForbids, signed_in
 from app.core.errors import ValidationFailed
 from app.core.pagination import PageRequest
@@ -27,7 +28,6 @@ from app.webhooks import service as webhooks
 
 router = APIRouter(prefix="/console/admin", include_in_schema=False)
 LONDON = ZoneInfo("Europe/London")
-CLIENT_SCOPES = {scope: label for scope, label in SCOPES.items() if scope != "admin"}
 NOTICES = {
     "client-disabled": "The API client has been disabled: its tokens stop working now.",
     "staff-invited": "Invited. They sign in at /console with a code sent to their address.",
@@ -41,6 +41,11 @@ async def org_admin(page: Page = Depends(signed_in)) -> Page:
     if page.staff.role != "org_admin":
         raise RoleForbids("Only your organisation's admin can manage its clients, staff and webhooks.")
     return page
+
+
+def _grantable(page: Page) -> dict[str, str]:
+    """The scopes an organisation's admin may give a client: what their own role may do."""
+    return {scope: label for scope, label in SCOPES.items() if scope in page.principal.scopes}
 
 
 async def _render(page: Page, status: int = 200, **extra: Any) -> Response:
@@ -62,7 +67,8 @@ async def _render(page: Page, status: int = 200, **extra: Any) -> Response:
         clients=clients,
         members=staff,
         subscriptions=subscriptions,
-        client_scopes=CLIENT_SCOPES,
+        client_scopes=_grantable(page),
+        manageable={c.client_id for c in clients if set(c.scopes) <= page.principal.scopes},
         roles=ROLES,
         notice=NOTICES.get(page.request.query_params.get("notice", "")),
         **extra,
@@ -79,7 +85,7 @@ async def create_client(page: Page = Depends(org_admin)):
     """A new API client of the organisation's; its secret is shown once, on this page."""
     name = page.field("name") or "API client"
     scopes = [str(s) for s in page.form.getlist("scopes")] if page.form is not None else []
-    if not scopes or any(s not in CLIENT_SCOPES for s in scopes):
+    if not scopes or any(s not in _grantable(page) for s in scopes):
         errors = [{"field": "scopes", "id": "scopes", "message": "Choose what the client may do"}]
         return await _render(page, status=422, errors=errors)
     async with page.as_staff() as session:
@@ -135,6 +141,7 @@ async def change_role(staff_id: uuid.UUID, page: Page = Depends(org_admin)):
 async def disable_staff(staff_id: uuid.UUID, page: Page = Depends(org_admin)):
     async with page.as_staff() as session:
         await organisations.disable_staff(session, page.principal, page.principal.org_id, staff_id)
+    await service.end_sessions_of(page.session, staff_id)  # now, not only at their next step
     return page.redirect("/console/admin?notice=staff-disabled")
 
 
@@ -146,6 +153,12 @@ def _day(value: str, field: str) -> date:
             "Give the period as two dates.",
             errors=[{"field": field, "message": "must be a date, like 2026-11-01"}],
         ) from None
+
+
+def _cell(value: object) -> str:
+    """A value as a spreadsheet will not run it as a formula (OWASP's CSV injection advice)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @router.get("/report.csv")
@@ -185,7 +198,7 @@ async def report(start: str = "", end: str = "", page: Page = Depends(org_admin)
     writer = csv.writer(out)
     writer.writerow(["when", "staff member", "role", "what", "record", "purpose", "categories"])
     for when, *rest in rows:
-        writer.writerow([when.astimezone(LONDON).isoformat(timespec="seconds"), *rest])
+        writer.writerow([when.astimezone(LONDON).isoformat(timespec="seconds"), *map(_cell, rest)])
     name = f"kith-staff-activity-{first.isoformat()}-to-{last.isoformat()}.csv"
     return page.finish(
         Response(

@@ -206,7 +206,7 @@ async def _person_page(page: Page, person_id: uuid.UUID, status: int = 200, **ex
                     ledger_service.account_view(p)
                     for p in await ledger_service.pools_of(session, page.principal.org_id)
                 ]
-        if page.may("ledger:read"):
+        if page.may("ledger:read") and purpose == "rewards":  # read only for the purpose it serves
             try:
                 async with page.as_staff() as session:
                     context["wallet"] = await wallets.wallet(

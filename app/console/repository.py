@@ -119,3 +119,7 @@ async def use_sso_request(session: AsyncSession, state_hash: str) -> uuid.UUID |
 
 async def forget_old_sso_requests(session: AsyncSession) -> None:
     await session.execute(text("DELETE FROM staff_sso_requests WHERE expires_at < now() - interval '1 day'"))
+
+
+async def end_sessions_of(session: AsyncSession, staff_id: uuid.UUID) -> None:
+    await session.execute(text("DELETE FROM staff_sessions WHERE staff_id = :s"), {"s": staff_id})

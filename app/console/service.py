@@ -317,6 +317,12 @@ async def current(session: AsyncSession, token: str | None) -> StaffSession | No
     return StaffSession(row.id, row.staff_id, row.org_id, row.org_name, row.role, row.email, row.purpose)
 
 
+async def end_sessions_of(session: AsyncSession, staff_id: uuid.UUID) -> None:
+    """End every session of a staff member (platform scope): disabled, they are signed out now,
+    and a later invitation does not bring an old session back."""
+    await repo.end_sessions_of(session, staff_id)
+
+
 async def sign_out(session: AsyncSession, staff: StaffSession) -> None:
     await repo.end_session(session, staff.id)
 

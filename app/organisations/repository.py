@@ -81,7 +81,7 @@ async def enabled_staff_by_email(session: AsyncSession, email: str) -> list[tupl
         select(StaffUser, Organisation.name)
         .join(Organisation, Organisation.id == StaffUser.org_id)
         .where(StaffUser.email == email, StaffUser.disabled_at.is_(None))
-        .order_by(Organisation.name, StaffUser.id)
+        .order_by(StaffUser.created_at, StaffUser.id)  # the earliest membership first: see staff_signing_in
     )
     return [(row[0], row[1]) for row in (await session.execute(query)).all()]
 
@@ -131,13 +131,13 @@ async def get_sso(session: AsyncSession, org_id: uuid.UUID) -> OrganisationSso |
 
 
 async def sso_organisations_of(session: AsyncSession, email: str) -> list[tuple[uuid.UUID, str]]:
-    """The organisations with a provider of which this address is an enabled staff member, by name
-    (platform scope)."""
+    """The organisations with a provider of which this address is an enabled staff member, the
+    earliest membership first (platform scope)."""
     query = (
         select(Organisation.id, Organisation.name)
         .join(StaffUser, StaffUser.org_id == Organisation.id)
         .join(OrganisationSso, OrganisationSso.org_id == Organisation.id)
         .where(StaffUser.email == email, StaffUser.disabled_at.is_(None))
-        .order_by(Organisation.name, Organisation.id)
+        .order_by(StaffUser.created_at, Organisation.id)
     )
     return [(row[0], row[1]) for row in (await session.execute(query)).all()]

@@ -81,6 +81,8 @@ async def create_client(
     wanted = sorted(set(scopes) | ({"admin"} if admin else set()))
     if "admin" in wanted and not principal.platform:
         raise Forbidden("Only the platform makes platform-admin clients.")
+    if beyond := _beyond(principal, wanted):
+        raise Forbidden(f"A client may do no more than you may: not {' '.join(beyond)}.")
     unknown = [s for s in wanted if s not in SCOPES]
     if unknown:
         raise ValidationFailed(
@@ -112,8 +114,26 @@ async def list_clients(session: AsyncSession, org_id: uuid.UUID) -> list[ApiClie
     return await repository.list_clients(session, org_id)
 
 
+def _beyond(principal: Principal, scopes: list[str] | tuple[str, ...]) -> list[str]:
+    """The scopes an organisation's own admin may not give or take over: any the caller's role
+    lacks (a platform-admin client above all). The platform may do anything."""
+    return [] if principal.platform else sorted(set(scopes) - set(principal.scopes))
+
+
+async def _manageable(session: AsyncSession, principal: Principal, client_id: str) -> None:
+    client = await repository.get_client(session, client_id)
+    if client is None or (not principal.platform and client.org_id != principal.org_id):
+        raise ClientNotFound(f"No API client {client_id}.")
+    if beyond := _beyond(principal, client.scopes):
+        raise Forbidden(
+            f"This client may do more than you may ({' '.join(beyond)}): only the platform manages it."
+        )
+
+
 async def disable_client(session: AsyncSession, principal: Principal, client_id: str) -> ApiClient:
-    """Disable a client: its tokens stop working on their next request."""
+    """Disable a client: its tokens stop working on their next request. An organisation's admin
+    disables only clients that may do no more than they may themselves."""
+    await _manageable(session, principal, client_id)
     client = await repository.disable_client(session, client_id)
     if client is None:
         raise ClientNotFound(f"No API client {client_id}.")
@@ -199,8 +219,10 @@ async def invite_staff(
 
 
 async def staff_signing_in(session: AsyncSession, email: str) -> list[tuple[StaffUser, str]]:
-    """The enabled staff memberships of an address, with each organisation's name (platform
-    scope: sign-in comes before any organisation's context)."""
+    """The enabled staff memberships of an address, with each organisation's name, the earliest
+    first (platform scope: sign-in comes before any organisation's context). Sign-in opens the
+    earliest: an organisation that invites another's staff member later cannot take their
+    sign-in over."""
     return await repository.enabled_staff_by_email(session, email)
 
 
@@ -213,6 +235,7 @@ async def enabled_staff(session: AsyncSession, staff_id: uuid.UUID) -> StaffUser
 async def rotate_client_secret(session: AsyncSession, principal: Principal, client_id: str) -> str:
     """A new secret for an enabled client of the caller's (row-level security keeps it to its
     own); the old one stops working at once. Returns the new secret, which is never stored."""
+    await _manageable(session, principal, client_id)
     secret = new_token("ks", 32)
     client = await repository.set_client_secret(session, client_id, hash_secret(secret))
     if client is None or (principal.org_id is not None and client.org_id != principal.org_id):

@@ -120,6 +120,8 @@ class TestCaseworker:
         looked = (await web.get("/portal/access-log")).text
         assert "(a caseworker)" in looked and food_bank["staff_email"] not in looked
         assert str(food_bank["staff_id"]) not in looked
+        exported = (await web.get("/portal/data/export")).text
+        assert "staff:caseworker" in exported and str(food_bank["staff_id"]) not in exported
 
     async def test_a_bad_form_is_named_and_nothing_is_written(self, web, food_bank):
         await staff_sign_in(web, food_bank["staff_email"])
@@ -363,3 +365,65 @@ class TestCredits:
         assert wallet.json()["balance"] == 3, wallet.text
         bad = await post_form(web, page, f"{page}/credits", {"pool_id": pool, "hours": "lots"})
         assert bad.status_code == 422 and "Hours" in bad.text
+
+
+class TestWhatAnOrganisationsAdminCannotDo:
+    async def test_clients_beyond_the_admins_role_are_the_platforms(
+        self, web, food_bank, platform, portal_app
+    ):
+        admin_client = await platform.make_client(food_bank["org_id"], ["people:read"], admin=True)
+        ledger_client = await platform.make_client(food_bank["org_id"], ["ledger:write"])
+        _, admin_email = await invite(portal_app, food_bank["org_id"], "org_admin")
+        await staff_sign_in(web, admin_email)
+        page = (await web.get("/console/admin")).text
+        assert "Managed by the platform" in page
+        for client in (admin_client, ledger_client):
+            for action in ("rotate", "disable"):
+                response = await post_form(
+                    web, "/console/admin", f"/console/admin/clients/{client.client_id}/{action}", {}
+                )
+                assert response.status_code == 403, (client.client_id, action, response.status_code)
+            token = await web.post(
+                "/oauth/token",
+                data={"grant_type": "client_credentials"},
+                auth=(client.client_id, client.client_secret),
+            )
+            assert token.status_code == 200  # untouched
+        beyond = await post_form(
+            web, "/console/admin", "/console/admin/clients", {"scopes": ["ledger:write"]}
+        )
+        assert beyond.status_code == 422
+
+    async def test_a_later_invitation_from_another_organisation_does_not_take_a_sign_in_over(
+        self, web, food_bank, platform, portal_app
+    ):
+        rival, _ = await org_with_token(platform, ORG_SCOPES)
+        async with portal_app.state.db.session(platform=True) as session:
+            from sqlalchemy import text
+
+            await session.execute(
+                text("UPDATE organisations SET name = 'AAA first by name' WHERE id = :id"), {"id": rival}
+            )
+        await invite(portal_app, rival, "caseworker", email=food_bank["staff_email"])
+        await staff_sign_in(web, food_bank["staff_email"])
+        home = (await web.get("/console")).text
+        assert "AAA first by name" not in home
+
+    async def test_disabling_ends_the_sessions_and_a_new_invitation_does_not_revive_them(
+        self, web, food_bank, portal_app
+    ):
+        await staff_sign_in(web, food_bank["staff_email"])
+        caseworker_cookies = dict(web.cookies)
+        _, admin_email = await invite(portal_app, food_bank["org_id"], "org_admin")
+        await staff_sign_in(web, admin_email)
+        await post_form(web, "/console/admin", f"/console/admin/staff/{food_bank['staff_id']}/disable", {})
+        await post_form(
+            web,
+            "/console/admin",
+            "/console/admin/staff",
+            {"email": food_bank["staff_email"], "role": "caseworker"},
+        )
+        web.cookies.clear()
+        for name, value in caseworker_cookies.items():
+            web.cookies.set(name, value, domain="testserver", path="/console")
+        assert (await web.get("/console")).headers.get("location") == "/console/sign-in"
