@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -278,7 +278,16 @@ def demo_seed_command(
 
 
 @cli.command()
-def worker() -> None:
+def worker(
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Exit 0 only if this machine's worker reached the database within the last minute "
+            "(a container's health check)",
+        ),
+    ] = False,
+) -> None:
     """Run the background jobs on their own: webhook delivery, ledger hold timeouts, credit expiry,
     mail to residents, indicator roll-ups, identity retraining (kith serve also runs them, unless
     KITH_WEBHOOK_WORKER=false); stops on SIGTERM, letting the attempts in flight end."""
@@ -287,9 +296,17 @@ def worker() -> None:
     from app.core.logging import configure_logging
     from app.core.periodic import Jobs
     from app.db.session import Database
-    from app.worker import background_jobs
+    from app.worker import HEARTBEAT_STALE_SECONDS, heartbeat, heartbeat_age
 
     settings = get_settings()
+    if check:
+        age = heartbeat_age(settings)
+        if age is None or age > HEARTBEAT_STALE_SECONDS:
+            _fail("no worker here has reached the database in the last minute")
+        typer.echo(f"worker alive: it reached the database {age:.0f} s ago")
+        return
+    from app.worker import background_jobs
+
     configure_logging(settings.log_level, settings.log_json)
     urls = _urls()
 
@@ -297,7 +314,7 @@ def worker() -> None:
         from app.db import roles
 
         db = Database.connect(await roles.service_url(urls.owner, settings), settings)
-        jobs = Jobs(background_jobs(db, settings))
+        jobs = Jobs([*background_jobs(db, settings), heartbeat(db, settings)])
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, jobs.request_stop)
@@ -434,6 +451,45 @@ def orgs_trust(
         )
 
 
+@orgs_cli.command("scopes")
+def orgs_scopes(
+    org: Annotated[str, typer.Argument(help="Organisation id")],
+    allow: Annotated[
+        str | None,
+        typer.Option(help='Space-separated scopes its admin may give its clients, e.g. "rewards:redeem"'),
+    ] = None,
+    reset: Annotated[bool, typer.Option("--reset", help="Back to what the admin's own role may do")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Set what an organisation's own admin may give its API clients in the console (platform
+    operator only; audited). By default, what the admin's role may do; never platform admin."""
+    import uuid
+
+    from app.core.errors import AppError
+    from app.organisations import service
+
+    try:
+        org_id = uuid.UUID(org)
+    except ValueError:
+        _fail(f"ORG: {org!r} is not an organisation id")
+    if (allow is None) == (not reset):
+        _fail("give --allow SCOPES or --reset")
+    scopes = None if reset else (allow or "").split()
+    try:
+        changed = asyncio.run(_as_operator(lambda s, p: service.set_client_scopes(s, p, org_id, scopes)))
+    except AppError as exc:
+        _fail(exc.detail)
+    out = {"org_id": org, "client_scopes": changed.client_scopes}
+    if as_json:
+        typer.echo(json.dumps(out))
+    elif changed.client_scopes is None:
+        typer.echo(f"{changed.name}: its admin may give clients what the admin's own role may do")
+    else:
+        typer.echo(
+            f"{changed.name}: its admin may give clients {' '.join(changed.client_scopes) or 'nothing'}"
+        )
+
+
 @orgs_cli.command("sso")
 def orgs_sso(
     org: Annotated[str, typer.Option(help="Organisation id")],
@@ -534,6 +590,152 @@ def clients_create(
             f"client_id:     {out['client_id']}\nclient_secret: {secret}\nscopes:        {' '.join(client.scopes)}"
         )
         typer.echo("The secret is shown only now; keep it safe.", err=True)
+
+
+def _org_id(raw: str, name: str = "ORG") -> Any:
+    import uuid
+
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        _fail(f"{name}: {raw!r} is not an organisation id")
+
+
+def _client_out(client: Any) -> dict[str, Any]:
+    return {
+        "client_id": client.client_id,
+        "org_id": str(client.org_id),
+        "name": client.name,
+        "scopes": list(client.scopes),
+        "created_at": client.created_at.isoformat(),
+        "disabled_at": client.disabled_at.isoformat() if client.disabled_at else None,
+    }
+
+
+@orgs_cli.command("list")
+def orgs_list(as_json: JsonFlag = False) -> None:
+    """Every organisation, in order of registration (platform operator)."""
+    from app.core.pagination import PageRequest, decode_cursor
+    from app.organisations import service
+    from app.organisations.schemas import OrganisationOut
+
+    async def every(session, principal):
+        out, after = [], None
+        while True:
+            rows, cursor = await service.list_organisations(session, PageRequest(limit=500, after=after))
+            out.extend(rows)
+            if cursor is None:
+                return out
+            after = decode_cursor(cursor)
+
+    orgs = [
+        OrganisationOut.model_validate(o).model_dump(mode="json") for o in asyncio.run(_as_operator(every))
+    ]
+    if as_json:
+        typer.echo(json.dumps(orgs))
+        return
+    for o in orgs:
+        trust = [t for t in ("records_consent", "verifies_identity") if o[t]]
+        typer.echo(
+            f"{o['id']}  {o['name']} ({o['sector']}, {o['kind']}){'  trusted: ' + ', '.join(trust) if trust else ''}"
+        )
+
+
+@orgs_cli.command("show")
+def orgs_show(org: Annotated[str, typer.Argument(help="Organisation id")], as_json: JsonFlag = False) -> None:
+    """One organisation: its details, trust, API clients and staff (never a secret)."""
+    from app.core.errors import AppError
+    from app.organisations import service
+    from app.organisations.schemas import OrganisationOut
+
+    org_id = _org_id(org)
+
+    async def show(session, principal):
+        found = await service.get_organisation(session, org_id)
+        return found, await service.list_clients(session, org_id), await service.list_staff(session, org_id)
+
+    try:
+        found, clients, staff = asyncio.run(_as_operator(show))
+    except AppError as exc:
+        _fail(exc.detail)
+    out = OrganisationOut.model_validate(found).model_dump(mode="json") | {
+        "client_scopes": found.client_scopes,
+        "clients": [_client_out(c) for c in clients],
+        "staff": [
+            {"id": str(m.id), "email": m.email, "role": m.role, "disabled": m.disabled_at is not None}
+            for m in staff
+        ],
+    }
+    if as_json:
+        typer.echo(json.dumps(out))
+        return
+    typer.echo(f"{out['name']} ({out['sector']}, {out['kind']}), id {out['id']}")
+    typer.echo(
+        f"records consent: {'yes' if out['records_consent'] else 'no'}; verifies identity: {'yes' if out['verifies_identity'] else 'no'}"
+    )
+    for c in out["clients"]:
+        typer.echo(
+            f"client {c['client_id']}  {c['name']}: {' '.join(c['scopes'])}{'  (disabled)' if c['disabled_at'] else ''}"
+        )
+    for m in out["staff"]:
+        typer.echo(f"staff  {m['email']}: {m['role']}{'  (disabled)' if m['disabled'] else ''}")
+
+
+@clients_cli.command("list")
+def clients_list(
+    org: Annotated[str, typer.Option(help="Organisation id")], as_json: JsonFlag = False
+) -> None:
+    """An organisation's API clients (never their secrets)."""
+    from app.core.errors import AppError
+    from app.organisations import service
+
+    org_id = _org_id(org, "--org")
+    try:
+        clients = asyncio.run(_as_operator(lambda s, p: service.list_clients(s, org_id)))
+    except AppError as exc:
+        _fail(exc.detail)
+    out = [_client_out(c) for c in clients]
+    if as_json:
+        typer.echo(json.dumps(out))
+        return
+    for c in out:
+        typer.echo(
+            f"{c['client_id']}  {c['name']}: {' '.join(c['scopes'])}{'  (disabled)' if c['disabled_at'] else ''}"
+        )
+
+
+@clients_cli.command("disable")
+def clients_disable(
+    client_id: Annotated[str, typer.Argument(help="The client's id (kc_…)")], as_json: JsonFlag = False
+) -> None:
+    """Disable an API client: its tokens stop working on their next request. Audited."""
+    from app.core.errors import AppError
+    from app.organisations import service
+
+    try:
+        client = asyncio.run(_as_operator(lambda s, p: service.disable_client(s, p, client_id)))
+    except AppError as exc:
+        _fail(exc.detail)
+    typer.echo(json.dumps(_client_out(client)) if as_json else f"disabled {client.client_id}")
+
+
+@clients_cli.command("rotate-secret")
+def clients_rotate_secret(
+    client_id: Annotated[str, typer.Argument(help="The client's id (kc_…)")], as_json: JsonFlag = False
+) -> None:
+    """A new secret for an API client, printed once; the old one stops working now. Audited."""
+    from app.core.errors import AppError
+    from app.organisations import service
+
+    try:
+        secret = asyncio.run(_as_operator(lambda s, p: service.rotate_client_secret(s, p, client_id)))
+    except AppError as exc:
+        _fail(exc.detail)
+    if as_json:
+        typer.echo(json.dumps({"client_id": client_id, "client_secret": secret}))
+    else:
+        typer.echo(f"client_id:     {client_id}\nclient_secret: {secret}")
+        typer.echo("The secret is shown only now; the old one no longer works.", err=True)
 
 
 @staff_cli.command("invite")

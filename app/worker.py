@@ -9,7 +9,12 @@ audit checkpoints, which are signed with the server's key.
 
 from __future__ import annotations
 
+import socket
+import time
+from pathlib import Path
 from typing import Any
+
+from sqlalchemy import text
 
 from app.audit import jobs as audit_jobs
 from app.core.config import Settings
@@ -43,3 +48,35 @@ def server_jobs(db: Database, settings: Settings, signing_key: Any) -> list[Job]
     """What each ``kith serve`` process runs beside the API."""
     background = background_jobs(db, settings) if settings.webhook_worker else []
     return [*background, *audit_jobs.jobs(db, settings, signing_key)]
+
+
+HEARTBEAT_EVERY_SECONDS = 15.0
+HEARTBEAT_STALE_SECONDS = 60.0
+
+
+def _heartbeat_path(settings: Settings) -> Path:
+    """This machine's worker heartbeat (one per host: containers sharing a data volume each keep
+    their own)."""
+    return Path(settings.data_dir) / f"worker-{socket.gethostname()}.heartbeat"
+
+
+def heartbeat(db: Database, settings: Settings) -> Job:
+    """``kith worker``'s sign of life for a container's health check (``kith worker --check``): every
+    15 s, once it has reached the database, the heartbeat file's time is set to now."""
+    path = _heartbeat_path(settings)
+
+    async def turn() -> None:
+        async with db.session(platform=True) as session:
+            await session.execute(text("SELECT 1"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+
+    return Job("worker heartbeat", turn, every=HEARTBEAT_EVERY_SECONDS)
+
+
+def heartbeat_age(settings: Settings) -> float | None:
+    """Seconds since this machine's worker last reached the database (None: never)."""
+    try:
+        return time.time() - _heartbeat_path(settings).stat().st_mtime
+    except FileNotFoundError:
+        return None

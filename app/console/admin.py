@@ -43,13 +43,17 @@ async def org_admin(page: Page = Depends(signed_in)) -> Page:
     return page
 
 
-def _grantable(page: Page) -> dict[str, str]:
-    """The scopes an organisation's admin may give a client: what their own role may do."""
-    return {scope: label for scope, label in SCOPES.items() if scope in page.principal.scopes}
+async def _grantable(page: Page) -> dict[str, str]:
+    """The scopes an organisation's admin may give a client: what the platform set for the
+    organisation, or else what their own role may do."""
+    async with page.as_staff() as session:
+        allowed = await organisations.client_scopes_allowed(session, page.principal)
+    return {scope: label for scope, label in SCOPES.items() if scope in allowed}
 
 
 async def _render(page: Page, status: int = 200, **extra: Any) -> Response:
     org_id = page.principal.org_id
+    grantable = await _grantable(page)
     async with page.as_staff() as session:
         organisation = await organisations.get_organisation(session, org_id)
         clients = await organisations.list_clients(session, org_id)
@@ -67,8 +71,8 @@ async def _render(page: Page, status: int = 200, **extra: Any) -> Response:
         clients=clients,
         members=staff,
         subscriptions=subscriptions,
-        client_scopes=_grantable(page),
-        manageable={c.client_id for c in clients if set(c.scopes) <= page.principal.scopes},
+        client_scopes=grantable,
+        manageable={c.client_id for c in clients if set(c.scopes) <= set(grantable)},
         roles=ROLES,
         notice=NOTICES.get(page.request.query_params.get("notice", "")),
         **extra,
@@ -85,7 +89,8 @@ async def create_client(page: Page = Depends(org_admin)):
     """A new API client of the organisation's; its secret is shown once, on this page."""
     name = page.field("name") or "API client"
     scopes = [str(s) for s in page.form.getlist("scopes")] if page.form is not None else []
-    if not scopes or any(s not in _grantable(page) for s in scopes):
+    grantable = await _grantable(page)
+    if not scopes or any(s not in grantable for s in scopes):
         errors = [{"field": "scopes", "id": "scopes", "message": "Choose what the client may do"}]
         return await _render(page, status=422, errors=errors)
     async with page.as_staff() as session:

@@ -33,11 +33,13 @@ from app.identity import service as identity_service
 from app.interactions import service as interactions_service
 from app.interactions.schemas import InteractionIn
 from app.ledger import service as ledger_service
+from app.organisations import service as organisations_service
 from app.people import service as people_service
 from app.people.schemas import AttributesIn
 from app.relationships import service as relationships_service
-from app.rewards import earning, wallets
+from app.rewards import cards, earning, wallets
 from app.rewards.schemas import EarnIn
+from app.web.qr import qr_svg
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 LONDON = ZoneInfo("Europe/London")
@@ -50,6 +52,7 @@ NOTICES = {
     "consent-withdrawn": "The consent has been withdrawn.",
     "details-saved": "The details have been saved as your organisation's.",
     "credits-earned": "The credits are in the resident's wallet.",
+    "switched": "You are now using Kith for this organisation.",
 }
 KINDS = {
     "visit": "A visit",
@@ -136,7 +139,24 @@ async def check_code(request: Request, page: Page = Depends(visitor)):
         return page.render("code.html", status=400, errors=errors, tries_left=result.tries_left)
     page.cookies[SESSION_COOKIE] = result.token
     page.cookies[SIGNIN_COOKIE] = None
-    return page.redirect("/console")
+    return page.redirect("/console/organisations" if result.several else "/console")
+
+
+@router.get("/organisations")
+async def organisations_page(page: Page = Depends(signed_in)):
+    """The organisations the staff member works for, to choose which one they use Kith as."""
+    choices = await service.memberships(page.session, page.staff)
+    return page.render("organisations.html", choices=choices, notice=_notice(page.request))
+
+
+@router.post("/organisations")
+async def switch_organisation(page: Page = Depends(signed_in)):
+    try:
+        staff_id = uuid.UUID(page.field("staff_id"))
+    except ValueError:
+        raise service.MembershipNotFound("Choose one of your organisations.") from None
+    page.cookies[SESSION_COOKIE] = await service.switch(page.session, page.staff, staff_id)
+    return page.redirect("/console?notice=switched")
 
 
 @router.post("/sign-out")
@@ -180,6 +200,11 @@ async def _person_page(page: Page, person_id: uuid.UUID, status: int = 200, **ex
         await identity_service.person_of_org(session, person_id)  # 404 for anyone not the organisation's
         grants = await consent_service.grants_for_org(session, page.principal, person_id)
     context: dict[str, Any] = {"person_id": person_id, "grants": grants, "kinds": KINDS, **extra}
+    if page.may("rewards:earn"):
+        async with page.as_staff() as session:
+            context["trusted_to_record"] = (
+                await organisations_service.trust(session, page.principal.org_id)
+            ).records_consent
     if purpose is not None:
         profile = await people_service.read(db, page.principal, person_id, purpose)
         granted = {
@@ -334,6 +359,17 @@ async def earn_credits(person_id: uuid.UUID, page: Page = Depends(signed_in)):
         fields = {"pool_id": "Pool", "hours": "Hours"}
         return await _person_page(page, person_id, status=422, errors=_errors(exc, fields))
     return page.redirect(f"/console/people/{person_id}?notice=credits-earned")
+
+
+@router.post("/people/{person_id}/card")
+async def issue_card(person_id: uuid.UUID, page: Page = Depends(signed_in)):
+    """Issue the resident a rewards card to hand them, its code shown on this answer only (it is
+    never written out again here). It works once the resident confirms it in the portal, unless
+    the platform trusts the organisation to record consent, and never at this organisation."""
+    page.require("rewards:earn")
+    async with page.as_staff() as session:
+        issued = await cards.issue_card_for_org(session, page.principal, person_id)
+    return await _person_page(page, person_id, issued_card=issued, issued_qr=qr_svg(issued.code))
 
 
 def error_page(request: Request, exc: AppError) -> Response:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, Text, func
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, Text, func
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -36,7 +36,10 @@ class StaffSession(Base):
     purpose they chose to read for."""
 
     __tablename__ = "staff_sessions"
-    __table_args__ = (Index("ix_staff_sessions_staff", "staff_id"),)
+    __table_args__ = (
+        Index("ix_staff_sessions_staff", "staff_id"),
+        CheckConstraint("signed_in_by IN ('code', 'sso')", name="signed_in_by"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     token_hash: Mapped[str] = mapped_column(Text, unique=True)
@@ -47,6 +50,8 @@ class StaffSession(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # How it was opened: only a session opened by an emailed code moves between organisations.
+    signed_in_by: Mapped[str] = mapped_column(Text)
 
 
 class StaffSsoRequest(Base):

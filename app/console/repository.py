@@ -1,4 +1,5 @@
-"""Queries for staff sign-in codes and console sessions (platform tables)."""
+"""Queries for console sessions and single sign-on requests (platform tables); the sign-in
+codes' are in ``app/web/codes.py``."""
 
 from __future__ import annotations
 
@@ -10,61 +11,16 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
-async def insert_code(
-    session: AsyncSession, code_id: uuid.UUID, email: str, code_hash: str, expires_at: datetime
-) -> None:
-    await session.execute(
-        text("INSERT INTO staff_codes (id, email, code_hash, expires_at) VALUES (:id, :email, :h, :exp)"),
-        {"id": code_id, "email": email, "h": code_hash, "exp": expires_at},
-    )
-
-
-async def codes_asked_for(session: AsyncSession, email: str, minutes: int) -> int:
-    return await session.scalar(
-        text(
-            "SELECT count(*) FROM staff_codes WHERE email = :e AND created_at > now() - make_interval(mins => :m)"
-        ),
-        {"e": email, "m": minutes},
-    )
-
-
-async def code_for_update(session: AsyncSession, code_id: uuid.UUID) -> Any:
-    """The code row, locked: two tries of the same code at once are counted one after the other."""
-    return (
-        await session.execute(
-            text(
-                "SELECT id, email, code_hash, attempts, used_at, expires_at <= now() AS expired "
-                "FROM staff_codes WHERE id = :id FOR UPDATE"
-            ),
-            {"id": code_id},
-        )
-    ).first()
-
-
-async def count_attempt(session: AsyncSession, code_id: uuid.UUID) -> int:
-    return await session.scalar(
-        text("UPDATE staff_codes SET attempts = attempts + 1 WHERE id = :id RETURNING attempts"),
-        {"id": code_id},
-    )
-
-
-async def use_code(session: AsyncSession, code_id: uuid.UUID) -> None:
-    await session.execute(text("UPDATE staff_codes SET used_at = now() WHERE id = :id"), {"id": code_id})
-
-
-async def forget_old_codes(session: AsyncSession) -> None:
-    await session.execute(text("DELETE FROM staff_codes WHERE expires_at < now() - interval '1 day'"))
-
-
 async def create_session(
-    session: AsyncSession, token_hash: str, staff_id: uuid.UUID, expires_at: datetime
+    session: AsyncSession, token_hash: str, staff_id: uuid.UUID, expires_at: datetime, signed_in_by: str
 ) -> uuid.UUID:
     session_id = uuid.uuid4()
     await session.execute(
         text(
-            "INSERT INTO staff_sessions (id, token_hash, staff_id, expires_at) VALUES (:id, :h, :staff, :exp)"
+            "INSERT INTO staff_sessions (id, token_hash, staff_id, expires_at, signed_in_by) "
+            "VALUES (:id, :h, :staff, :exp, :by)"
         ),
-        {"id": session_id, "h": token_hash, "staff": staff_id, "exp": expires_at},
+        {"id": session_id, "h": token_hash, "staff": staff_id, "exp": expires_at, "by": signed_in_by},
     )
     return session_id
 
@@ -79,7 +35,7 @@ async def live_session(session: AsyncSession, token_hash: str, idle_minutes: flo
                 "WHERE s.token_hash = :h AND s.expires_at > now() "
                 "AND s.last_seen_at > now() - make_interval(secs => :idle) "
                 "AND u.id = s.staff_id AND u.disabled_at IS NULL AND o.id = u.org_id "
-                "RETURNING s.id, s.staff_id, s.purpose, u.org_id, u.role, u.email, o.name AS org_name"
+                "RETURNING s.id, s.staff_id, s.purpose, s.signed_in_by, u.org_id, u.role, u.email, o.name AS org_name"
             ),
             {"h": token_hash, "idle": idle_minutes * 60},
         )

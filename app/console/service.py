@@ -3,9 +3,9 @@ Connect provider, sessions, and turning one search box into a search of the orga
 people. Everything a page shows or changes about a resident goes through the domains' services, as
 the staff member (``Principal.staff``).
 
-A code is six digits, kept only as a keyed hash, valid for ten minutes, used once, dead after five
-wrong tries; an address may ask for a few codes per quarter hour. A code is asked for any address
-and mailed only to an invited one, so the page does not tell who is staff. The session cookie is a
+Codes are the portal's mechanism (``app/web/codes.py``) over the console's own ``staff_codes``. A
+code is asked for any address and mailed only to an invited one, so the page does not tell who is
+staff. The session cookie is a
 random token whose hash is stored; a session ends after ``KITH_CONSOLE_IDLE_MINUTES`` unused, at
 ``KITH_CONSOLE_SESSION_HOURS``, or as soon as the staff member is disabled.
 
@@ -37,21 +37,27 @@ from app.auth.principal import Principal
 from app.consent.catalogue import PURPOSES
 from app.console import oidc
 from app.console import repository as repo
-from app.core.errors import RateLimited, ValidationFailed
+from app.core.errors import NotFound, ValidationFailed
 from app.identity.normalise import FieldError
 from app.identity.normalise import email as normalise_email
 from app.mail import service as mail
 from app.organisations import service as organisations
 from app.people import service as people_service
 from app.people.schemas import SearchIn
+from app.web.codes import EmailCodes, token_hash
 
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from app.organisations.models import StaffUser
 
-CODE_TTL = timedelta(minutes=10)
-MAX_ATTEMPTS = 5
+CODES = EmailCodes("staff_codes", "console-code")
+
+
+class MembershipNotFound(NotFound):
+    code = "membership_not_found"
+
+
 CODES_PER_EMAIL = 5
 
 
@@ -66,6 +72,7 @@ class StaffSession:
     role: str
     email: str
     purpose: str | None
+    signed_in_by: str = "code"  # or "sso": then it never moves to another organisation
 
     @property
     def principal(self) -> Principal:
@@ -77,15 +84,7 @@ class CodeCheck:
     token: str | None = None
     problem: str | None = None
     tries_left: int | None = None
-
-
-def _keyed_hash(session: AsyncSession, value: str) -> str:
-    secret = session.info["signing_key"].derive("console-code")
-    return hmac.new(secret, value.encode(), hashlib.sha256).hexdigest()
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    several: bool = False  # the address is staff at several organisations: offer the others
 
 
 def normalised_email(raw: str) -> str:
@@ -103,17 +102,7 @@ async def request_code(session: AsyncSession, raw_email: str) -> uuid.UUID:
     member's; the answer is the same either way. Returns the code's id, which the browser keeps."""
     settings = session.info["settings"]
     email = normalised_email(raw_email)
-    if await repo.codes_asked_for(session, email, minutes=15) >= CODES_PER_EMAIL:
-        raise RateLimited(
-            "Too many codes have been asked for this address. Wait 15 minutes, then try again.",
-            headers={"Retry-After": "900"},
-        )
-    await repo.forget_old_codes(session)
-    code_id = uuid.uuid4()
-    code = f"{secrets.randbelow(10**6):06d}"
-    await repo.insert_code(
-        session, code_id, email, _keyed_hash(session, f"{code_id}:{code}"), datetime.now(UTC) + CODE_TTL
-    )
+    code_id, code = await CODES.issue(session, email, CODES_PER_EMAIL)
     if await organisations.staff_signing_in(session, email):
         await mail.send(
             session,
@@ -128,31 +117,23 @@ async def request_code(session: AsyncSession, raw_email: str) -> uuid.UUID:
 
 async def verify_code(session: AsyncSession, code_id: uuid.UUID, code: str) -> CodeCheck:
     """Try a code (platform scope). A wrong try is counted (and committed), so it returns rather
-    than raises. The session opens for the address's staff membership (the first organisation's by
-    name, if it has several)."""
-    row = await repo.code_for_update(session, code_id)
-    if row is None or row.used_at is not None or row.expired:
-        return CodeCheck(problem="This code has expired or has already been used. Ask for a new code.")
-    if row.attempts >= MAX_ATTEMPTS:
-        return CodeCheck(problem="This code has been tried too many times. Ask for a new code.")
-    if not hmac.compare_digest(_keyed_hash(session, f"{code_id}:{(code or '').strip()}"), row.code_hash):
-        left = MAX_ATTEMPTS - await repo.count_attempt(session, code_id)
-        if left <= 0:
-            return CodeCheck(problem="That code is not right, and it has now been tried too many times.")
-        return CodeCheck(problem="That code is not right. Check the message and try again.", tries_left=left)
-    await repo.use_code(session, code_id)
-    memberships = await organisations.staff_signing_in(session, row.email)
+    than raises. The session opens for the address's earliest membership; with several, the
+    staff member then chooses among them (:func:`switch`)."""
+    tried = await CODES.check(session, code_id, code)
+    if tried.email is None:
+        return CodeCheck(problem=tried.problem, tries_left=tried.tries_left)
+    memberships = await organisations.staff_signing_in(session, tried.email)
     if not memberships:
         return CodeCheck(
             problem="This address has no access to the Kith console. Ask your organisation's admin."
         )
     staff, _ = memberships[0]
-    return CodeCheck(token=await _open_session(session, staff, "code"))
+    return CodeCheck(token=await _open_session(session, staff, "code"), several=len(memberships) > 1)
 
 
 async def _open_session(session: AsyncSession, staff: StaffUser, method: str) -> str:
     """A new console session for the staff member, however they signed in (audited with the
-    method); returns the cookie's token."""
+    method: ``code``, ``sso``, or ``switch`` from a code session); returns the cookie's token."""
     token = secrets.token_urlsafe(32)
     settings = session.info["settings"]
     await repo.create_session(
@@ -160,6 +141,7 @@ async def _open_session(session: AsyncSession, staff: StaffUser, method: str) ->
         token_hash(token),
         staff.id,
         datetime.now(UTC) + timedelta(hours=settings.console_session_hours),
+        "sso" if method == "sso" else "code",
     )
     audit.record(
         session,
@@ -314,7 +296,30 @@ async def current(session: AsyncSession, token: str | None) -> StaffSession | No
     row = await repo.live_session(session, token_hash(token), session.info["settings"].console_idle_minutes)
     if row is None:
         return None
-    return StaffSession(row.id, row.staff_id, row.org_id, row.org_name, row.role, row.email, row.purpose)
+    return StaffSession(
+        row.id, row.staff_id, row.org_id, row.org_name, row.role, row.email, row.purpose, row.signed_in_by
+    )
+
+
+async def memberships(session: AsyncSession, staff: StaffSession) -> list[tuple[StaffUser, str]]:
+    """The organisations the signed-in address may move to from this session (platform scope):
+    every enabled membership of the address if it signed in by an emailed code, which proved the
+    address; only the current one after single sign-on, whose provider speaks for its own
+    organisation alone."""
+    if staff.signed_in_by != "code":
+        return []
+    return await organisations.staff_signing_in(session, staff.email)
+
+
+async def switch(session: AsyncSession, staff: StaffSession, staff_id: uuid.UUID) -> str:
+    """Move the session to another of the address's memberships (platform scope): the current
+    session ends and one opens for that membership; returns its cookie's token. Refused (404) for a
+    membership that is not the address's, is disabled, or after single sign-on."""
+    chosen = next((m for m, _ in await memberships(session, staff) if m.id == staff_id), None)
+    if chosen is None:
+        raise MembershipNotFound("You have no such organisation to move to.")
+    await repo.end_session(session, staff.id)
+    return await _open_session(session, chosen, "switch")
 
 
 async def end_sessions_of(session: AsyncSession, staff_id: uuid.UUID) -> None:

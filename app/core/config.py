@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -117,7 +117,14 @@ class Settings(BaseSettings):
     )
     privacy_notice_url: str | None = Field(
         None,
-        description="Privacy notice that consent receipts link to (policyUrl); unset: <public_url>/privacy",
+        description="The partnership's privacy notice, if published elsewhere: consent receipts link to it "
+        "(policyUrl) and /privacy sends readers there; unset: <public_url>/privacy",
+    )
+    privacy_notice_file: Path | None = Field(
+        None,
+        description="The partnership's privacy notice as a Markdown file, shown at /privacy; unset (and no "
+        "KITH_PRIVACY_NOTICE_URL): a notice written from what Kith knows (the organisations, purposes, "
+        "categories, rights, how to complain to the ICO)",
     )
     webhook_worker: bool = Field(
         True, description="Run the webhook delivery worker inside kith serve (else run `kith worker`)"
@@ -233,6 +240,19 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
     log_json: bool = True
+
+    @field_validator(
+        "smtp_host",
+        "smtp_username",
+        "smtp_password",
+        "privacy_notice_url",
+        "privacy_notice_file",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """An empty variable is an unset one (a compose file passes ``${KITH_SMTP_HOST:-}`` through)."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _lease_outlasts_an_attempt(self) -> Settings:

@@ -12,7 +12,13 @@ from app.auth.deps import Context, DirectContext, DirectRoute, direct, tenant
 from app.core.batch import is_ndjson, openapi_body
 from app.core.pagination import PageRequest, page_request
 from app.interactions import service
-from app.interactions.schemas import BatchOut, InteractionBatchItem, InteractionIn, InteractionOut, Timeline
+from app.interactions.schemas import (
+    InteractionBatchItem,
+    InteractionBatchOut,
+    InteractionIn,
+    InteractionOut,
+    Timeline,
+)
 
 router = APIRouter(tags=["interactions"])
 # The timeline read: one statement (see DirectRoute).
@@ -34,7 +40,7 @@ async def log_interaction(body: InteractionIn, ctx: Context = tenant("interactio
 
 @router.post(
     "/interactions/batch",
-    response_model=BatchOut,
+    response_model=InteractionBatchOut,
     operation_id="logInteractionsBatch",
     openapi_extra=openapi_body(InteractionBatchItem, service.MAX_BATCH),
 )

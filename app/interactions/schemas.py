@@ -79,7 +79,7 @@ class Rejected(ResponseModel):
     errors: list[dict[str, Any]]
 
 
-class BatchOut(ResponseModel):
+class InteractionBatchOut(ResponseModel):
     accepted: int = Field(description="Stored now")
     duplicates: int = Field(description="Already stored (an external_id seen before, or twice in this batch)")
     rejected: list[Rejected]

@@ -13,10 +13,10 @@ from app.ledger import service
 from app.ledger.schemas import (
     AccountOut,
     BatchIn,
-    BatchOut,
     MintIn,
     OperatingLimitIn,
     PostIn,
+    TransferBatchOut,
     TransferIn,
     TransferList,
     TransferOut,
@@ -78,13 +78,13 @@ async def create_transfer(body: TransferIn, ctx: DirectContext = direct("ledger:
     return _answer(*await service.transfer_by_org_directly(ctx.db, ctx.principal, _transfer(body)))
 
 
-@router.post("/transfers/batch", response_model=BatchOut, operation_id="createTransfersBatch")
+@router.post("/transfers/batch", response_model=TransferBatchOut, operation_id="createTransfersBatch")
 async def create_transfers(body: BatchIn, ctx: Context = tenant("ledger:write")):
     """Up to 1,000 transfers, answered by index; atomic: all or nothing."""
     results = await service.batch_by_org(
         ctx.session, ctx.principal, [_transfer(t) for t in body.transfers], body.atomic
     )
-    return BatchOut(results=results)
+    return TransferBatchOut(results=results)
 
 
 @transfers.post(

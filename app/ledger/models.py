@@ -147,13 +147,23 @@ class LedgerTransfer(Base):
 
 class RewardCard(Base):
     __tablename__ = "reward_cards"
-    __table_args__ = (Index("ix_reward_cards_person", "person_id"),)
+    __table_args__ = (
+        Index("ix_reward_cards_person", "person_id"),
+        # Only an organisation's card waits for the resident (decision 0007).
+        CheckConstraint(
+            "activated_at IS NOT NULL OR issued_by_org IS NOT NULL", name="waits_only_if_issued_by_org"
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("people.id"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    issued_by_org: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("organisations.id")
+    )
+    activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class SpendCode(Base):

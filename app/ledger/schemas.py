@@ -99,15 +99,15 @@ class TransferList(ResponseModel):
     next_cursor: str | None = None
 
 
-class BatchResult(ResponseModel):
+class TransferBatchResult(ResponseModel):
     index: int
     result: str = Field(description="created, exists, or why it was refused")
     detail: str | None = None
     transfer: TransferOut | None = None
 
 
-class BatchOut(ResponseModel):
-    results: list[BatchResult]
+class TransferBatchOut(ResponseModel):
+    results: list[TransferBatchResult]
 
 
 class AccountOut(ResponseModel):

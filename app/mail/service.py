@@ -49,6 +49,18 @@ async def _smtp(settings: Settings, to: str, subject: str, body: str) -> None:
     )
 
 
+# What someone signing in is told when this server sends no mail: plain words, not its settings.
+NOT_SET_UP = (
+    "Signing in by email is not available here yet. Please try again later, or ask the organisation "
+    "that told you about Kith."
+)
+
+
+def can_send(settings: Settings) -> bool:
+    """Whether sign-in codes can go out: by SMTP, or to the outbox in development."""
+    return settings.env == "dev" or bool(settings.smtp_host)
+
+
 async def send(session: AsyncSession, settings: Settings, to: str, subject: str, body: str) -> None:
     """Send one plain-text message. In dev it is kept in the outbox, in the same transaction as the
     change that sent it; otherwise it goes to the SMTP server now."""
@@ -56,7 +68,8 @@ async def send(session: AsyncSession, settings: Settings, to: str, subject: str,
         await repo.outbox_append(session, [{"to": to, "subject": subject, "body": body}])
         return
     if not settings.smtp_host:
-        raise MailUnavailable("Sign-in by email is not set up here (KITH_SMTP_HOST is not configured).")
+        log.error("a sign-in code could not be sent: KITH_SMTP_HOST is not configured")  # for the operator
+        raise MailUnavailable(NOT_SET_UP)
     try:
         await _smtp(settings, to, subject, body)
     except (aiosmtplib.SMTPException, OSError) as exc:

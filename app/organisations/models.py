@@ -30,6 +30,7 @@ class Organisation(Base):
     __tablename__ = "organisations"
     __table_args__ = (
         CheckConstraint("sector IN ('public', 'social', 'commercial')", name="sector"),
+        CheckConstraint("NOT ('admin' = ANY (client_scopes))", name="client_scopes_not_admin"),
         Index("ix_organisations_created", "created_at", "id"),
     )
 
@@ -43,6 +44,9 @@ class Organisation(Base):
     # records counts at once; what it marks verified is believed.
     records_consent: Mapped[bool] = mapped_column(Boolean, server_default=false())
     verifies_identity: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # What its own admin may give its API clients (the platform's to set, held by the same trigger;
+    # None: what the admin's role may do).
+    client_scopes: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
 
 
 class ApiClient(Base):

@@ -81,8 +81,10 @@ async def create_client(
     wanted = sorted(set(scopes) | ({"admin"} if admin else set()))
     if "admin" in wanted and not principal.platform:
         raise Forbidden("Only the platform makes platform-admin clients.")
-    if beyond := _beyond(principal, wanted):
-        raise Forbidden(f"A client may do no more than you may: not {' '.join(beyond)}.")
+    if beyond := await _beyond(session, principal, wanted):
+        raise Forbidden(
+            f"Your organisation's admin may not give a client {' '.join(beyond)}: ask the platform."
+        )
     unknown = [s for s in wanted if s not in SCOPES]
     if unknown:
         raise ValidationFailed(
@@ -114,17 +116,58 @@ async def list_clients(session: AsyncSession, org_id: uuid.UUID) -> list[ApiClie
     return await repository.list_clients(session, org_id)
 
 
-def _beyond(principal: Principal, scopes: list[str] | tuple[str, ...]) -> list[str]:
-    """The scopes an organisation's own admin may not give or take over: any the caller's role
-    lacks (a platform-admin client above all). The platform may do anything."""
-    return [] if principal.platform else sorted(set(scopes) - set(principal.scopes))
+async def client_scopes_allowed(session: AsyncSession, principal: Principal) -> frozenset[str]:
+    """The scopes an organisation's own admin may give its API clients, and so manage clients
+    holding: what the platform set for the organisation (``kith orgs scopes``), or else what the
+    admin's own role may do; never ``admin``. The platform may give any."""
+    if principal.platform:
+        return frozenset(SCOPES)
+    org = await repository.get_organisation(session, principal.org_id)  # type: ignore[arg-type]
+    allowed = principal.scopes if org is None or org.client_scopes is None else org.client_scopes
+    return frozenset(allowed) - {"admin"}
+
+
+async def _beyond(
+    session: AsyncSession, principal: Principal, scopes: list[str] | tuple[str, ...]
+) -> list[str]:
+    """The scopes an organisation's own admin may not give or take over (a platform-admin client
+    above all)."""
+    return sorted(set(scopes) - await client_scopes_allowed(session, principal))
+
+
+async def set_client_scopes(
+    session: AsyncSession, principal: Principal, org_id: uuid.UUID, scopes: list[str] | None
+) -> Organisation:
+    """The platform sets what the organisation's own admin may give its API clients (None: what
+    the admin's role may do); audited. Clients made before keep their scopes."""
+    if scopes is not None:
+        unknown = sorted(set(scopes) - set(SCOPES))
+        if unknown or "admin" in scopes:
+            raise ValidationFailed(
+                f"Not a scope an organisation's admin may give: {' '.join(unknown or ['admin'])}",
+                errors=[{"field": "scopes", "message": "unknown scope, or admin"}],
+            )
+        scopes = sorted(set(scopes))
+    org = await get_organisation(session, org_id)
+    before = org.client_scopes
+    org.client_scopes = scopes
+    await session.flush()
+    audit.record(
+        session,
+        principal,
+        "organisation.client_scopes",
+        "organisation",
+        org.id,
+        {"before": before, "after": scopes},
+    )
+    return org
 
 
 async def _manageable(session: AsyncSession, principal: Principal, client_id: str) -> None:
     client = await repository.get_client(session, client_id)
     if client is None or (not principal.platform and client.org_id != principal.org_id):
         raise ClientNotFound(f"No API client {client_id}.")
-    if beyond := _beyond(principal, client.scopes):
+    if beyond := await _beyond(session, principal, client.scopes):
         raise Forbidden(
             f"This client may do more than you may ({' '.join(beyond)}): only the platform manages it."
         )

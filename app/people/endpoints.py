@@ -14,7 +14,7 @@ from app.core.schemas import nul_check_context
 from app.people import service
 from app.people.schemas import (
     AttributesIn,
-    BatchOut,
+    PeopleBatchOut,
     PersonCreated,
     PersonIn,
     PersonOut,
@@ -62,7 +62,7 @@ async def register_person(body: PersonIn, ctx: Context = tenant("people:write", 
 
 @router.post(
     "/batch",
-    response_model=BatchOut,
+    response_model=PeopleBatchOut,
     operation_id="registerPeopleBatch",
     openapi_extra=openapi_body("PersonIn", service.MAX_BATCH),
 )
@@ -74,7 +74,7 @@ async def register_batch(request: Request, ctx: Context = tenant("people:write")
     counts = {
         k: sum(1 for r in results if r["status"] == k) for k in ("created", "matched", "review", "rejected")
     }
-    # Serialised directly: re-validating thousands of results against BatchOut (which documents
+    # Serialised directly: re-validating thousands of results against PeopleBatchOut (which documents
     # this shape) would cost more than answering them.
     body = orjson.dumps({"results": results, **counts}, default=str)  # ids straight from asyncpg: str()
     return Response(body, media_type="application/json")

@@ -88,7 +88,7 @@ class PersonCreated(ResponseModel):
     warnings: list[FieldWarning] = Field(default_factory=list, description=_WARNINGS)
 
 
-class BatchResult(ResponseModel):
+class PeopleBatchResult(ResponseModel):
     index: int
     status: Literal["created", "matched", "review", "rejected"] = Field(
         description="As in POST /v1/people, or rejected (see errors)"
@@ -100,8 +100,8 @@ class BatchResult(ResponseModel):
     warnings: list[FieldWarning] | None = Field(None, description=_WARNINGS)
 
 
-class BatchOut(ResponseModel):
-    results: list[BatchResult]
+class PeopleBatchOut(ResponseModel):
+    results: list[PeopleBatchResult]
     created: int
     matched: int
     review: int

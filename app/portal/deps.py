@@ -18,7 +18,8 @@ from app.portal.service import PortalSession
 from app.web.pages import PageBase, Redirect, check_csrf, csrf_token, templates
 
 TEMPLATES = templates(Path(__file__).parent / "templates")
-TEMPLATES.env.filters.update(display=forms.display, labels=forms.labels)
+TEMPLATES.env.filters.update(labels=forms.labels)
+TEMPLATES.env.globals.update(contact_kinds=forms.CONTACT_KINDS)
 SESSION_COOKIE = "kith_session"
 SIGNIN_COOKIE = "kith_signin"
 VISITOR_COOKIE = "kith_visitor"

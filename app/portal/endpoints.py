@@ -3,14 +3,17 @@ rewards services and renders the answer."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
+from markdown_it import MarkdownIt
 from pydantic import ValidationError
 
 from app.consent import service as consent_service
@@ -20,10 +23,12 @@ from app.core.pagination import PageRequest, decode_cursor
 from app.people.schemas import AttributesIn
 from app.portal import service, sign_in
 from app.portal.deps import SESSION_COOKIE, TEMPLATES, Page, resident, visitor
-from app.portal.forms import ADDRESS_FIELDS, ATTRIBUTE_LABELS, TEXT_FIELDS, form_errors, notice, qr_svg
+from app.portal.forms import ATTRIBUTE_LABELS, TEXT_FIELDS, form_errors, notice
 from app.rewards import cards as rewards_cards
 from app.rights import service as rights
+from app.web.formats import ADDRESS_FIELDS
 from app.web.pages import Redirect
+from app.web.qr import qr_svg
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 
@@ -43,7 +48,7 @@ async def overview(page: Page = Depends(resident)):
         "overview.html",
         name=name,
         organisations=organisations,
-        active=sum(1 for o in organisations for c in o["consents"] if c["status"] == "active"),
+        in_force=sum(1 for o in organisations for c in o["consents"] if c["status"] == "active"),
         reads=reads,
         wallet=rewards["wallet"],
         notice=notice(page.request),
@@ -253,12 +258,14 @@ async def access_log(after: str | None = None, page: Page = Depends(resident)):
 async def _rewards_page(page: Page, **extra: Any) -> Response:
     me = page.portal.resident
     wallet = await rights.rewards(page.session, me)
-    card = await rewards_cards.current_card(page.session, await rights.person_of(page.session, me))
+    canonical = await rights.person_of(page.session, me)
+    card = await rewards_cards.current_card(page.session, canonical)
     return page.render(
         "rewards.html",
         wallet=wallet["wallet"],
         transfers=list(reversed(wallet["transfers"])),
         card=card,
+        awaiting=await rewards_cards.cards_awaiting(page.session, canonical),
         qr=qr_svg(card["token"]) if card else None,
         notice=notice(page.request),
         **extra,
@@ -273,8 +280,18 @@ async def rewards(page: Page = Depends(resident)):
 @router.post("/rewards/card")
 async def renew_card(page: Page = Depends(resident)):
     canonical = await rights.person_of(page.session, page.portal.resident)
+    had_one = await rewards_cards.current_card(page.session, canonical) is not None
     await rewards_cards.issue_card(page.session, page.portal.resident, canonical)
-    return page.redirect("/portal/rewards?notice=card-renewed")
+    return page.redirect(f"/portal/rewards?notice=card-{'renewed' if had_one else 'ready'}")
+
+
+@router.post("/rewards/cards/{card_id}")
+async def answer_card(card_id: uuid.UUID, page: Page = Depends(resident)):
+    """The resident says whether a card an organisation issued them is theirs."""
+    accept = page.field("answer") == "accept"
+    canonical = await rights.person_of(page.session, page.portal.resident)
+    await rewards_cards.answer_card(page.session, page.portal.resident, canonical, card_id, accept)
+    return page.redirect(f"/portal/rewards?notice=card-{'confirmed' if accept else 'refused'}")
 
 
 @router.post("/rewards/spend-code")
@@ -326,7 +343,30 @@ async def erase(page: Page = Depends(resident)):
         return page.render("erase.html", status=422, errors=errors)
     await service.erase(page.session, page.portal)
     page.cookies[SESSION_COOKIE] = None
-    return page.render("erased.html")
+    return page.render("erased.html", signed_in=False)  # signed out: no navigation, no "Sign out"
+
+
+@router.get("/help")
+async def help_page(page: Page = Depends(visitor)):
+    return page.render("help.html", active="help")
+
+
+public = APIRouter(include_in_schema=False)
+
+
+@public.get("/privacy")
+async def privacy(page: Page = Depends(visitor)):
+    """The partnership's privacy notice: where it is published (KITH_PRIVACY_NOTICE_URL), its text
+    (KITH_PRIVACY_NOTICE_FILE, Markdown), or one written from what Kith knows."""
+    settings = page.request.app.state.settings
+    if settings.privacy_notice_url:
+        return Response(status_code=303, headers={"Location": settings.privacy_notice_url})
+    if settings.privacy_notice_file:
+        text = await asyncio.to_thread(Path(settings.privacy_notice_file).read_text, encoding="utf-8")
+        # Markdown without raw HTML: the partnership's words, never its markup, reach the page.
+        return page.render("privacy.html", notice_html=MarkdownIt("commonmark", {"html": False}).render(text))
+    organisations = await service.partnership(page.session)
+    return page.render("privacy.html", organisations=organisations, purposes=PURPOSES, categories=CATEGORIES)
 
 
 def error_page(request: Request, exc: AppError) -> Response:
@@ -345,11 +385,16 @@ def install(app: FastAPI, env: str) -> None:
     """Mount the portal (and, in dev, the outbox) on the app."""
     app.include_router(sign_in.router)
     app.include_router(router)
+    app.include_router(public)
     if env == "dev":
         app.include_router(sign_in.dev)
     app.mount(
         "/portal/static", StaticFiles(directory=__file__.rsplit("/", 1)[0] + "/static"), name="portal-static"
     )
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon():  # what browsers ask for where a page names no icon (the API docs, say)
+        return Response(status_code=301, headers={"Location": "/portal/static/favicon.svg"})
 
     @app.exception_handler(Redirect)
     async def redirect(request: Request, exc: Redirect):

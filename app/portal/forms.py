@@ -3,11 +3,6 @@ filters the templates use."""
 
 from __future__ import annotations
 
-import io
-from typing import Any
-
-import qrcode
-import qrcode.image.svg
 from fastapi import Request
 from pydantic import ValidationError
 
@@ -18,7 +13,10 @@ NOTICES = {
     "withdrawn": "Permission withdrawn. The organisation can no longer see this.",
     "confirmed": "Permission confirmed. The organisation can now see what you agreed to.",
     "refused": "Permission refused. The organisation sees nothing more than before.",
+    "card-ready": "Your card is ready. Show it at the till, or read out its code.",
     "card-renewed": "Your new card is ready. Your old card no longer works.",
+    "card-confirmed": "The card you were given now works. Any card you had before no longer does.",
+    "card-refused": "That card will never work. Nothing else has changed.",
     "objected": "You have objected to research. You are left out of community statistics from now on.",
     "objection-lifted": "Your objection to research has been lifted.",
     "signed-out": "You have signed out.",
@@ -34,7 +32,6 @@ ATTRIBUTE_LABELS = {
     "uprn": "Property reference (UPRN)",
 }
 TEXT_FIELDS = ("given_name", "family_name", "preferred_name", "date_of_birth", "phone")
-ADDRESS_FIELDS = ("line1", "line2", "town", "postcode")
 
 
 def notice(request: Request) -> str | None:
@@ -71,19 +68,17 @@ def form_errors(exc: Exception) -> list[dict[str, str]]:
     return out
 
 
-def display(value: Any) -> str:
-    if isinstance(value, dict):
-        return ", ".join(str(value[k]) for k in ADDRESS_FIELDS if value.get(k))
-    return "" if value is None else str(value)
+# Each kind of contact an organisation records, as the resident reads it.
+CONTACT_KINDS = {
+    "visit": "A visit",
+    "service_contact": "A call, message or appointment",
+    "volunteering": "Volunteering",
+    "event": "An event",
+    "referral": "A referral",
+    "purchase": "A purchase",
+    "other": "A contact",
+}
 
 
 def labels(codes: list[str], catalogue: dict[str, str], separator: str = ", ") -> str:
     return separator.join(catalogue.get(c, c) for c in codes)
-
-
-def qr_svg(data: str) -> str:
-    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    svg = buffer.getvalue().decode()
-    return svg[svg.index("<svg") :]

@@ -1,4 +1,5 @@
-"""Queries for sign-in codes and portal sessions (platform tables)."""
+"""Queries for portal sessions and who signs in (platform tables); the sign-in codes' are in
+``app/web/codes.py``."""
 
 from __future__ import annotations
 
@@ -10,52 +11,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.mail.repository import THEIR_EMAIL
-
-
-async def insert_code(
-    session: AsyncSession, code_id: uuid.UUID, email: str, code_hash: str, expires_at: datetime
-) -> None:
-    await session.execute(
-        text("INSERT INTO portal_codes (id, email, code_hash, expires_at) VALUES (:id, :email, :h, :exp)"),
-        {"id": code_id, "email": email, "h": code_hash, "exp": expires_at},
-    )
-
-
-async def codes_asked_for(session: AsyncSession, email: str, minutes: int) -> int:
-    return await session.scalar(
-        text(
-            "SELECT count(*) FROM portal_codes WHERE email = :e AND created_at > now() - make_interval(mins => :m)"
-        ),
-        {"e": email, "m": minutes},
-    )
-
-
-async def code_for_update(session: AsyncSession, code_id: uuid.UUID) -> Any:
-    """The code row, locked: two tries of the same code at once are counted one after the other."""
-    return (
-        await session.execute(
-            text(
-                "SELECT id, email, code_hash, attempts, used_at, expires_at <= now() AS expired "
-                "FROM portal_codes WHERE id = :id FOR UPDATE"
-            ),
-            {"id": code_id},
-        )
-    ).first()
-
-
-async def count_attempt(session: AsyncSession, code_id: uuid.UUID) -> int:
-    return await session.scalar(
-        text("UPDATE portal_codes SET attempts = attempts + 1 WHERE id = :id RETURNING attempts"),
-        {"id": code_id},
-    )
-
-
-async def use_code(session: AsyncSession, code_id: uuid.UUID) -> None:
-    await session.execute(text("UPDATE portal_codes SET used_at = now() WHERE id = :id"), {"id": code_id})
-
-
-async def forget_old_codes(session: AsyncSession) -> None:
-    await session.execute(text("DELETE FROM portal_codes WHERE expires_at < now() - interval '1 day'"))
 
 
 async def people_with_email(session: AsyncSession, email: str) -> list[Any]:

@@ -1,35 +1,34 @@
-"""Residents' sign-in to the portal: one-time codes by email, sessions, registration.
-
-A code is six digits, kept only as a keyed hash, valid for ten minutes, used once, and dead after
-five wrong tries; an email address may ask for a few codes per quarter hour. The session cookie is
-a random token whose hash is stored, so a copy of the database opens no one's session.
+"""Residents' sign-in to the portal: one-time codes by email (``app/web/codes.py``, over the
+portal's own ``portal_codes``), sessions, registration. The session cookie is a random token whose
+hash is stored, so a copy of the database opens no one's session.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.principal import Principal
-from app.core.errors import Conflict, RateLimited, ValidationFailed
+from app.core.errors import Conflict, ValidationFailed
+from app.core.pagination import PageRequest
 from app.db.session import platform_scope
 from app.identity.normalise import FieldError
 from app.identity.normalise import email as normalise_email
 from app.mail import service as mail
+from app.organisations import service as organisations_service
 from app.people import service as people_service
 from app.people.schemas import AttributesIn
 from app.portal import repository as repo
 from app.rights import service as rights
+from app.web.codes import EmailCodes, token_hash
 
-CODE_TTL = timedelta(minutes=10)
-MAX_ATTEMPTS = 5
+CODES = EmailCodes("portal_codes", "portal-code")
 
 
 @dataclass(frozen=True)
@@ -53,15 +52,6 @@ class CodeCheck:
     tries_left: int | None = None
 
 
-def _keyed_hash(session: AsyncSession, purpose: str, value: str) -> str:
-    secret = session.info["signing_key"].derive(purpose)
-    return hmac.new(secret, value.encode(), hashlib.sha256).hexdigest()
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def normalised_email(raw: str) -> str:
     """The address as Kith stores it; 422 naming the field when it is not an email address."""
     try:
@@ -79,21 +69,7 @@ async def request_code(session: AsyncSession, raw_email: str) -> uuid.UUID:
     resident registers after proving it). Returns the code's id, which the browser keeps."""
     settings = session.info["settings"]
     email = normalised_email(raw_email)
-    if await repo.codes_asked_for(session, email, minutes=15) >= settings.portal_codes_per_email:
-        raise RateLimited(
-            "Too many codes have been asked for this address. Wait 15 minutes, then try again.",
-            headers={"Retry-After": "900"},
-        )
-    await repo.forget_old_codes(session)
-    code_id = uuid.uuid4()
-    code = f"{secrets.randbelow(10**6):06d}"
-    await repo.insert_code(
-        session,
-        code_id,
-        email,
-        _keyed_hash(session, "portal-code", f"{code_id}:{code}"),
-        datetime.now(UTC) + CODE_TTL,
-    )
+    code_id, code = await CODES.issue(session, email, settings.portal_codes_per_email)
     await mail.send(
         session,
         settings,
@@ -108,27 +84,15 @@ async def request_code(session: AsyncSession, raw_email: str) -> uuid.UUID:
 
 async def verify_code(session: AsyncSession, code_id: uuid.UUID, code: str) -> CodeCheck:
     """Try a code. A wrong try is counted (and committed), so it returns rather than raises."""
-    row = await repo.code_for_update(session, code_id)
-    if row is None or row.used_at is not None or row.expired:
-        return CodeCheck(problem="This code has expired or has already been used. Ask for a new code.")
-    if row.attempts >= MAX_ATTEMPTS:
-        return CodeCheck(problem="This code has been tried too many times. Ask for a new code.")
-    expected = _keyed_hash(session, "portal-code", f"{code_id}:{(code or '').strip()}")
-    if not hmac.compare_digest(expected, row.code_hash):
-        tries = await repo.count_attempt(session, code_id)
-        left = MAX_ATTEMPTS - tries
-        if left <= 0:
-            return CodeCheck(
-                problem="That code is not right, and it has now been tried too many times. Ask for a new code."
-            )
-        return CodeCheck(problem="That code is not right. Check the message and try again.", tries_left=left)
-    await repo.use_code(session, code_id)
-    people = await repo.people_with_email(session, row.email)
+    tried = await CODES.check(session, code_id, code)
+    if tried.email is None:
+        return CodeCheck(problem=tried.problem, tries_left=tried.tries_left)
+    people = await repo.people_with_email(session, tried.email)
     person = people[0].canonical_id if len(people) == 1 else None
     token = secrets.token_urlsafe(32)
     settings = session.info["settings"]
     expires = datetime.now(UTC) + timedelta(hours=settings.portal_session_hours)
-    await repo.create_session(session, token_hash(token), row.email, person, expires)
+    await repo.create_session(session, token_hash(token), tried.email, person, expires)
     if person is not None:
         audit.record(session, Principal.resident(person), "portal.signed_in", "person", person)
     return CodeCheck(token=token)
@@ -196,3 +160,10 @@ async def erase(session: AsyncSession, portal: PortalSession) -> dict:
         summary = await rights.erase(session, portal.resident)
         await repo.end_sessions_of(session, canonical)
     return summary
+
+
+async def partnership(session: AsyncSession) -> list[Any]:
+    """The organisations of the partnership, for the privacy notice: each a controller of what it
+    records (platform scope; their names and sectors are public)."""
+    rows, _ = await organisations_service.list_organisations(session, PageRequest(limit=1000, after=None))
+    return sorted(rows, key=lambda o: (o.sector, o.name.lower()))

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 
 from app.core.errors import ValidationFailed
+from app.mail import service as mail
 from app.mail.repository import outbox
 from app.people.schemas import AttributesIn
 from app.portal import service
@@ -30,7 +31,8 @@ async def _count_attempt(request: Request) -> None:
 async def sign_in_form(page: Page = Depends(visitor)):
     if page.portal is not None and page.portal.person_id is not None:
         return page.redirect("/portal")
-    return page.render("sign_in.html", notice=notice(page.request), email="")
+    unavailable = not mail.can_send(page.request.app.state.settings)
+    return page.render("sign_in.html", notice=notice(page.request), email="", unavailable=unavailable)
 
 
 @router.post("/sign-in")

@@ -16,6 +16,12 @@ A spend code is six characters (30 bits, XXX-XXX) the resident makes in the port
 business that knows them, to spend without the card (online, on the phone): valid ten minutes,
 used once, replaced by the next, kept as a keyed hash, and tried at most a few times per resident
 in ten minutes, by anyone (KITH_RESIDENT_CODE_RATE_LIMIT).
+
+A card an organisation's staff issue in the console (:func:`issue_card_for_org`, decision 0007) is
+handed to the resident, so that organisation knows its code: it resolves nothing there (no
+``card_presented`` grant, no spending), and it waits for the resident to confirm it in the portal
+unless the platform trusts the organisation to record consent. The resident is told of every such
+card; confirming one (or its issue, when it need not wait) retires their earlier card.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,6 +42,9 @@ from app.audit import service as audit
 from app.auth.principal import Principal
 from app.core.errors import Forbidden, NotFound
 from app.db.session import platform_scope
+from app.identity import service as identity_service
+from app.mail import service as mail
+from app.organisations import service as organisations_service
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
 _HEARD_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
@@ -54,6 +64,18 @@ class CardNotFound(NotFound):
 
 class ResidentCodeRefused(Forbidden):
     code = "resident_code_refused"
+
+
+class CardIssuedHere(Forbidden):
+    code = "card_issued_here"
+
+
+@dataclass(frozen=True)
+class IssuedCard:
+    """A card an organisation issued: its code (shown once, to hand over) and whether it works yet."""
+
+    code: str
+    active: bool
 
 
 def _encoded(value: int, length: int) -> str:
@@ -99,35 +121,183 @@ def _card_hash(session: AsyncSession, raw: str) -> str | None:
     return _keyed_hash(session, "reward-card-hash", code) if code else None
 
 
+async def _living_resident(session: AsyncSession, person_id: uuid.UUID) -> None:
+    """404 for an id that is no resident's platform id (an organisation's own id for them
+    included) or an erased one. In a platform scope."""
+    status = await session.scalar(
+        text("SELECT status FROM people WHERE id = :p AND canonical_id = id"), {"p": person_id}
+    )
+    if status is None or status == "erased":
+        raise ResidentNotFound(f"No resident {person_id} (cards are issued to a resident's platform id).")
+
+
+async def _retire_cards(session: AsyncSession, person_id: uuid.UUID, keep: uuid.UUID | None = None) -> None:
+    """Every card of the resident's but ``keep`` stops working. In a platform scope."""
+    await session.execute(
+        text(
+            "UPDATE reward_cards SET revoked_at = now() WHERE person_id = :p AND revoked_at IS NULL "
+            "AND id IS DISTINCT FROM :keep"
+        ),
+        {"p": person_id, "keep": keep},
+    )
+
+
+async def _new_card(
+    session: AsyncSession, person_id: uuid.UUID, issued_by_org: uuid.UUID | None, active: bool
+) -> tuple[uuid.UUID, str]:
+    """A card row with a fresh code: (its id, its code). In a platform scope."""
+    while True:  # two cards whose 50 bits meet: draw again
+        card_id = uuid.uuid4()
+        code = _card_code(session, card_id)
+        made = await session.scalar(
+            text(
+                "INSERT INTO reward_cards (id, person_id, token_hash, issued_by_org, activated_at) "
+                "VALUES (:id, :p, :h, :org, CASE WHEN :active THEN now() END) "
+                "ON CONFLICT (token_hash) DO NOTHING RETURNING id"
+            ),
+            {
+                "id": card_id,
+                "p": person_id,
+                "h": _keyed_hash(session, "reward-card-hash", code),
+                "org": issued_by_org,
+                "active": active,
+            },
+        )
+        if made is not None:
+            return card_id, code
+
+
 async def issue_card(session: AsyncSession, actor: Principal, person_id: uuid.UUID) -> str:
-    """A new card for the resident (any earlier one stops working), issued by ``actor`` (an admin,
-    or the resident in the portal) and audited; returns its code. 404 for an id that is no
+    """A new card for the resident (any earlier one stops working), issued by ``actor`` (a platform
+    admin, or the resident in the portal) and audited; returns its code. 404 for an id that is no
     resident's platform id (an organisation's own id for them included) or an erased one."""
     async with platform_scope(session):
-        status = await session.scalar(
-            text("SELECT status FROM people WHERE id = :p AND canonical_id = id"), {"p": person_id}
+        await _living_resident(session, person_id)
+        await _retire_cards(session, person_id)
+        card_id, code = await _new_card(session, person_id, None, active=True)
+    audit.record(session, actor, "reward_card.issued", "person", person_id, {"card": str(card_id)})
+    return _written(code)
+
+
+async def issue_card_for_org(
+    session: AsyncSession, principal: Principal, org_person_id: uuid.UUID
+) -> IssuedCard:
+    """A card the organisation's staff hand the resident behind one of its own ids (404 for any
+    other). It works at once only if the platform trusts the organisation to record consent, and then retires the resident's earlier card; otherwise it waits for the resident
+    to confirm it in the portal, and their card in use keeps working meanwhile. Either way the
+    resident is told, and the card never resolves at the organisation that issued it."""
+    canonical = await identity_service.person_of_org(session, org_person_id)
+    org_id = principal.org_id
+    trusted = (await organisations_service.trust(session, org_id)).records_consent  # type: ignore[arg-type]
+    async with platform_scope(session):
+        await _living_resident(session, canonical)
+        card_id, code = await _new_card(session, canonical, org_id, active=trusted)
+        if trusted:
+            await _retire_cards(session, canonical, keep=card_id)
+        org_name = await session.scalar(text("SELECT name FROM organisations WHERE id = :o"), {"o": org_id})
+        if await _may_mail(session, org_id, canonical):  # type: ignore[arg-type]
+            notice = _card_notice(session, str(org_name), code, trusted)
+            await mail.tell_residents(session, [(canonical, *notice)])
+    audit.record(
+        session,
+        principal,
+        "reward_card.issued",
+        "person",
+        org_person_id,
+        {"card": str(card_id), "awaiting_resident": not trusted},
+    )
+    return IssuedCard(_written(code), trusted)
+
+
+async def _may_mail(session: AsyncSession, org_id: uuid.UUID, canonical: uuid.UUID) -> bool:
+    """Whether the organisation may mail the resident of another card now: as many a day as it may
+    ask them to confirm grants (beyond it the card still waits for them in the portal)."""
+    limiter = session.info.get("limiter")  # the server's; the command line mails without limit
+    if limiter is None:
+        return True
+    return await limiter.allow(
+        session.info["settings"].grant_ask_rate_limit, f"card-ask:{org_id}:{canonical}"
+    )
+
+
+def _card_notice(session: AsyncSession, org_name: str, code: str, active: bool) -> tuple[str, str]:
+    """What a resident is told of a card an organisation issued them: (subject, body)."""
+    rewards = f"{session.info['settings'].public_url.rstrip('/')}/portal/rewards"
+    ending = _written(code)[-5:]
+    if active:
+        return (
+            f"{org_name} gave you a rewards card",
+            f"{org_name} issued you a rewards card (its code ends {ending}). It works now, and your "
+            f"earlier card, if you had one, no longer does.\n\nIf you did not ask for it, renew your "
+            f"card at {rewards} and the one {org_name} issued stops working.\n",
         )
-        if status is None or status == "erased":
-            raise ResidentNotFound(f"No resident {person_id} (cards are issued to a resident's platform id).")
+    return (
+        f"{org_name} wants to give you a rewards card",
+        f"{org_name} issued you a rewards card (its code ends {ending}). It works only once you say "
+        f"it is yours, at {rewards}\n\nIf you were not given it, refuse it there, or do nothing: "
+        f"it will never work.\n",
+    )
+
+
+async def cards_awaiting(session: AsyncSession, canonical: uuid.UUID) -> list[dict[str, Any]]:
+    """Cards organisations issued the resident that wait for them to confirm: id, the organisation,
+    when, and the code's last five characters (to compare with the card in their hand). The caller
+    is the resident."""
+    rows = (
         await session.execute(
-            text("UPDATE reward_cards SET revoked_at = now() WHERE person_id = :p AND revoked_at IS NULL"),
-            {"p": person_id},
+            text(
+                "SELECT c.id, c.created_at, o.name AS org_name FROM reward_cards c "
+                "JOIN people p ON p.id = c.person_id LEFT JOIN organisations o ON o.id = c.issued_by_org "
+                "WHERE p.canonical_id = :p AND c.revoked_at IS NULL AND c.activated_at IS NULL "
+                "ORDER BY c.created_at"
+            ),
+            {"p": canonical},
         )
-        while True:  # two cards whose 50 bits meet: draw again
-            card_id = uuid.uuid4()
-            code = _card_code(session, card_id)
-            made = await session.scalar(
-                text(
-                    "INSERT INTO reward_cards (id, person_id, token_hash) VALUES (:id, :p, :h) "
-                    "ON CONFLICT (token_hash) DO NOTHING RETURNING id"
-                ),
-                {"id": card_id, "p": person_id, "h": _keyed_hash(session, "reward-card-hash", code)},
+    ).all()
+    return [
+        {
+            "id": r.id,
+            "issued_at": r.created_at,
+            "org_name": r.org_name or "An organisation",
+            "ending": _written(_card_code(session, r.id))[-5:],
+        }
+        for r in rows
+    ]
+
+
+async def answer_card(
+    session: AsyncSession, resident: Principal, canonical: uuid.UUID, card_id: uuid.UUID, accept: bool
+) -> None:
+    """The resident says whether a card an organisation issued them is theirs: accepted, it works
+    and retires their earlier card; refused, it never works. 404 for a card that is not theirs or
+    no longer waits."""
+    async with platform_scope(session):  # only the resident's word sets it; their own scope may not
+        waiting = await session.scalar(
+            text(
+                "SELECT c.id FROM reward_cards c JOIN people p ON p.id = c.person_id WHERE c.id = :c "
+                "AND p.canonical_id = :p AND c.revoked_at IS NULL AND c.activated_at IS NULL FOR UPDATE OF c"
+            ),
+            {"c": card_id, "p": canonical},
+        )
+        if waiting is None:
+            raise CardNotFound("There is no card waiting for you with this id.")
+        if accept:
+            await session.execute(
+                text("UPDATE reward_cards SET activated_at = now() WHERE id = :c"), {"c": card_id}
             )
-            if made is not None:
-                audit.record(
-                    session, actor, "reward_card.issued", "person", person_id, {"card": str(card_id)}
-                )
-                return _written(code)
+            await _retire_cards(session, canonical, keep=card_id)
+        else:
+            await session.execute(
+                text("UPDATE reward_cards SET revoked_at = now() WHERE id = :c"), {"c": card_id}
+            )
+    audit.record(
+        session,
+        resident,
+        "reward_card.confirmed" if accept else "reward_card.refused",
+        "person",
+        canonical,
+        {"card": str(card_id)},
+    )
 
 
 async def current_card(session: AsyncSession, canonical: uuid.UUID) -> dict[str, Any] | None:
@@ -137,7 +307,8 @@ async def current_card(session: AsyncSession, canonical: uuid.UUID) -> dict[str,
         await session.execute(
             text(
                 "SELECT c.id, c.token_hash, c.created_at FROM reward_cards c JOIN people p ON p.id = c.person_id "
-                "WHERE p.canonical_id = :p AND c.revoked_at IS NULL ORDER BY c.created_at DESC LIMIT 1"
+                "WHERE p.canonical_id = :p AND c.revoked_at IS NULL AND c.activated_at IS NOT NULL "
+                "ORDER BY c.activated_at DESC LIMIT 1"
             ),
             {"p": canonical},
         )
@@ -165,8 +336,9 @@ async def card_holder(session: AsyncSession, principal: Principal, raw: str) -> 
             row = (
                 await session.execute(
                     text(
-                        "SELECT p.canonical_id, p.status, c.id AS card_id FROM reward_cards c JOIN people p ON p.id = c.person_id "
-                        "WHERE c.token_hash = :h AND c.revoked_at IS NULL"
+                        "SELECT p.canonical_id, p.status, c.id AS card_id, c.issued_by_org FROM reward_cards c "
+                        "JOIN people p ON p.id = c.person_id "
+                        "WHERE c.token_hash = :h AND c.revoked_at IS NULL AND c.activated_at IS NOT NULL"
                     ),
                     {"h": stored},
                 )
@@ -174,6 +346,14 @@ async def card_holder(session: AsyncSession, principal: Principal, raw: str) -> 
     if row is None or row.status == "erased":
         await limiter.hit(settings.card_miss_rate_limit, f"card-miss:{principal.org_id}")
         raise CardNotFound("This card is not valid.")
+    if row.issued_by_org is not None and row.issued_by_org == principal.org_id:
+        # The organisation that issued the card knows its code: its holding the code is no sign
+        # that the resident is here, so it opens nothing for it (decision 0007).
+        raise CardIssuedHere(
+            "Your organisation issued this card, so it cannot be used here: it works at every other "
+            "organisation. To award credits, record the resident's consent; to spend, ask them for a "
+            "one-time code from their Kith account."
+        )
     return row.canonical_id, row.card_id
 
 

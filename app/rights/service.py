@@ -102,14 +102,30 @@ async def _profile(
 
 
 async def who_knows_me(session: AsyncSession, resident: Principal) -> list[dict[str, Any]]:
-    """Each organisation linked to the resident, with what it may see, for which purpose, and why."""
+    """Each organisation linked to the resident: since when it has known them, what it may see, for
+    which purpose and how that was given, and what it recorded of its own (contacts, relationships)."""
     canonical = await person_of(session, resident)
     grants = await repo.grants_of(session, None, canonical)
     receipts = await repo.receipt_ids(session, [g.id for g in grants])
+    organisations = await _organisations(session, canonical)
+    names = {o["organisation_id"]: o["organisation"] for o in organisations}
+    interactions = await _interactions(session, canonical, names)
+    relationships = await _relationships(session, canonical, names)
     out = []
-    for org in await _organisations(session, canonical):
+    for org in organisations:
         mine = [g for g in grants if g.org_id == org["organisation_id"]]
-        out.append({**org, "consents": [consent_service.grant_view(g, receipts[g.id]) for g in mine]})
+        contacts = [i for i in interactions if i["org_id"] == org["organisation_id"]]
+        # Since it first knew of them: its first recorded contact may come before Kith linked it.
+        since = min([org["linked_at"], *(i["occurred_at"] for i in contacts)])
+        out.append(
+            {
+                **org,
+                "linked_at": since,
+                "consents": [consent_service.grant_view(g, receipts[g.id]) for g in mine],
+                "contacts": {"count": len(contacts), "latest": list(reversed(contacts[-5:]))},
+                "relationships": [r for r in relationships if r["org_id"] == org["organisation_id"]],
+            }
+        )
     return out
 
 
@@ -280,11 +296,16 @@ async def _rewards(session: AsyncSession, canonical: uuid.UUID) -> dict[str, Any
     account = ledger_service.account_view(await ledger_service.account(session, wallet, platform=True))
     rows = await session.execute(
         text(
-            "SELECT id, code, phase, amount, credit_account_id = :w AS incoming, created_at FROM ledger_transfers "
-            "WHERE debit_account_id = :w OR credit_account_id = :w ORDER BY created_at, id"
+            "SELECT t.id, t.code, t.phase, t.amount, t.credit_account_id = :w AS incoming, t.created_at, "
+            "o.name AS organisation, t.metadata ->> 'description' AS description, "
+            "CAST(t.metadata ->> 'hours' AS numeric) AS hours FROM ledger_transfers t "
+            "LEFT JOIN organisations o ON o.id = t.org_id "
+            "WHERE t.debit_account_id = :w OR t.credit_account_id = :w ORDER BY t.created_at, t.id"
         ),
         {"w": wallet},
     )
+    # Who moved the credits (the organisation that earned or took them), what for (a shop's
+    # description of the purchase), and the hours volunteered: the history reads as what happened.
     return {
         "wallet": {k: account[k] for k in ("balance", "available", "debits_pending", "closed_at")},
         "transfers": [r._asdict() for r in rows],

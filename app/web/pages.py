@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
 from app.core.errors import AppError
+from app.web import formats
 
 SHARED_TEMPLATES = Path(__file__).parent / "templates"
 CONTENT_SECURITY_POLICY = (
@@ -29,7 +30,9 @@ def templates(directory: Path) -> Jinja2Templates:
     loader = jinja2.ChoiceLoader(
         [jinja2.FileSystemLoader(directory), jinja2.FileSystemLoader(SHARED_TEMPLATES)]
     )
-    return Jinja2Templates(env=jinja2.Environment(loader=loader, autoescape=True))
+    env = jinja2.Environment(loader=loader, autoescape=True)
+    env.filters["display"] = formats.display
+    return Jinja2Templates(env=env)
 
 
 class Redirect(Exception):

@@ -9,9 +9,12 @@ from urllib.parse import quote
 import httpx
 import pytest
 from authlib.integrations.base_client import OAuthError
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 from joserfc import jwt
 from joserfc.jwk import KeySet
+
+from app.console.oidc import (
+    AsyncOAuth2Client,  # Authlib's client, imported where its fallback warning is handled
+)
 
 TOKEN_URL = "http://testserver/oauth/token"
 

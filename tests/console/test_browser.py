@@ -182,6 +182,11 @@ class TestAccessibility:
         await scan("a resident")
         await page.get_by_role("button", name="Log it").click()  # no time: the error summary
         await scan("a resident, with an error")
+        await page.get_by_role("button", name="Issue a card").click()
+        await page.get_by_role("status").filter(has_text="Hand this code").wait_for()
+        await scan("a resident, with a card to hand over")
+        await page.goto("/console/organisations")
+        await scan("your organisations")
         _, _, _, admin = await staff_of_a_food_bank(platform, api, role="org_admin")
         await page.context.clear_cookies()
         await console_sign_in(page, admin)

@@ -394,6 +394,38 @@ class TestWhatAnOrganisationsAdminCannotDo:
         )
         assert beyond.status_code == 422
 
+    async def test_what_the_admin_may_give_clients_is_the_platforms_to_set(
+        self, web, food_bank, platform, portal_app
+    ):
+        from app.auth.principal import Principal
+        from app.organisations import service as organisations
+
+        _, admin_email = await invite(portal_app, food_bank["org_id"], "org_admin")
+        await staff_sign_in(web, admin_email)
+        assert "Resolve cards and redeem credits" not in (await web.get("/console/admin")).text
+        till = {"name": "till", "scopes": ["rewards:redeem"]}
+        assert (await post_form(web, "/console/admin", "/console/admin/clients", till)).status_code == 422
+
+        async with portal_app.state.db.session(platform=True) as session:
+            await organisations.set_client_scopes(
+                session, Principal.operator(), food_bank["org_id"], ["rewards:redeem", "people:read"]
+            )
+        assert "Resolve cards and redeem credits" in (await web.get("/console/admin")).text
+        created = await post_form(web, "/console/admin", "/console/admin/clients", till)
+        assert created.status_code == 200, created.text
+        client_id = re.search(r"New API client (kc_[\w-]+)", created.text).group(1)
+        secret = re.search(r'id="new-secret" readonly value="([^"]+)"', created.text).group(1)
+        token = await web.post(
+            "/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret)
+        )
+        assert token.status_code == 200 and token.json()["scope"] == "rewards:redeem"
+        # Now within the platform's list, not the role's: consent:write is no longer the admin's to give.
+        writer = {"name": "case system", "scopes": ["consent:write"]}
+        assert (await post_form(web, "/console/admin", "/console/admin/clients", writer)).status_code == 422
+        case_system = await platform.make_client(food_bank["org_id"], ["consent:write"])
+        rotate = f"/console/admin/clients/{case_system.client_id}/rotate"
+        assert (await post_form(web, "/console/admin", rotate, {})).status_code == 403
+
     async def test_a_later_invitation_from_another_organisation_does_not_take_a_sign_in_over(
         self, web, food_bank, platform, portal_app
     ):

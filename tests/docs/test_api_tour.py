@@ -44,11 +44,19 @@ def run_tour(base: str, database_url: str, tmp_path: Path) -> subprocess.Complet
         "KITH_DATABASE_URL": database_url,
         "KITH_DATA_DIR": str(tmp_path / "data"),
         "KITH_LOG_LEVEL": "WARNING",
-        "PATH": f"{kith_on_path(tmp_path / 'bin')}{os.pathsep}{os.environ.get('PATH', '')}",
+        # `kith`, and the environment's own `pip` and `python3`, as `. .venv/bin/activate` gives them.
+        "PATH": os.pathsep.join(
+            [
+                str(kith_on_path(tmp_path / "bin")),
+                str(Path(sys.executable).parent),
+                os.environ.get("PATH", ""),
+            ]
+        ),
     }
     script = "set -euo pipefail\n" + "\n".join(blocks)
     work = tmp_path / "work"
     work.mkdir()
+    (work / "clients").symlink_to(TOUR.parents[1] / "clients")  # the tour runs in the project directory
     return subprocess.run(
         ["bash", "-c", script], env=env, cwd=work, capture_output=True, text=True, timeout=600
     )
@@ -78,3 +86,4 @@ async def test_every_command_of_the_tour_runs(own_database, tmp_path):
     wallet = next(a for a in answers if "balance" in a and "history" in a)
     assert (wallet["balance"], len(wallet["history"])) == (1, 2)  # 3 earned, 2 spent
     assert "audit trail intact" in out and "database holds together" in out
+    assert re.search(r"found [0-9a-f-]{36} \(CASE-1042\), score", out)  # the Python client's search

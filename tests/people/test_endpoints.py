@@ -266,6 +266,11 @@ class TestRegister:
             ("given_name", "   ", "given_name"),
             ("given_name", "1234", "given_name"),
             ("uprn", "12ab", "uprn"),
+            (
+                "date_of_birth",
+                "31/12/1980",
+                "date_of_birth",
+            ),  # ISO dates only in JSON (the import reads others)
         ],
     )
     async def test_bad_values_are_422_naming_the_field(

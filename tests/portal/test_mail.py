@@ -9,6 +9,7 @@ from email import message_from_bytes
 import pytest
 from aiosmtpd.controller import Controller
 
+from tests.conftest import make_settings
 from tests.portal.conftest import ask_code, enter_code, free_port, portal_app_client, portal_client
 
 
@@ -53,9 +54,16 @@ class TestSmtp:
     async def test_with_no_mail_server_set_up_the_resident_is_told(self, database_url, data_dir):
         settings = dict(portal_address_limit="1000/hour")
         async with portal_client(database_url, data_dir, **settings) as web:
-            response = await ask_code(web, "someone@example.org")
-            assert response.status_code == 503 and "not set up" in response.text
-            assert "text/html" in response.headers["content-type"]
+            form = (await web.get("/portal/sign-in")).text
+            assert "not available here yet" in form and 'action="/portal/sign-in"' not in form
+            assert "KITH_" not in form, "the server's settings are the operator's, not the resident's"
+        # A sign-in form kept open from before mail stopped: told the same, in the same words.
+        from app.mail import service as mail
+
+        with pytest.raises(mail.MailUnavailable) as refused:
+            await mail.send(None, make_settings(database_url, data_dir), "a@example.org", "s", "b")  # type: ignore[arg-type]
+        assert refused.value.status == 503 and "not available here yet" in refused.value.detail
+        assert "KITH_" not in refused.value.detail
 
     async def test_an_unreachable_mail_server_keeps_no_code(self, database_url, data_dir, owner_conn):
         settings = dict(

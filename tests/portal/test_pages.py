@@ -44,6 +44,43 @@ class TestGrant:
         assert "Choose at least one kind of information" in response.text
 
 
+class TestWhoKnowsMe:
+    async def test_what_each_organisation_recorded_and_how_its_permission_was_given(self, web, platform):
+        org_id, _, person, email = await known_resident(platform, web)
+        client = await platform.make_client(org_id, ["interactions:write", "consent:write"])
+        writer = {"Authorization": f"Bearer {await platform.token(client)}"}
+        for when, kind in (("2025-03-02T10:00:00Z", "visit"), ("2026-11-30T10:00:00Z", "service_contact")):
+            logged = await web.post(
+                "/v1/interactions",
+                json={
+                    "person_id": person,
+                    "kind": kind,
+                    "occurred_at": when,
+                    "external_id": uuid.uuid4().hex,
+                },
+                headers=writer,
+            )
+            assert logged.status_code == 201, logged.text
+        recorded = await web.post(
+            f"/v1/people/{person}/consents",
+            json={
+                "purpose": "case_coordination",
+                "categories": ["contact"],
+                "method": "recorded_by_org",
+                "evidence": {"kind": "verbal", "reference": "at the desk"},
+            },
+            headers=writer,
+        )
+        assert recorded.status_code == 201, recorded.text
+        await sign_in(web, email)
+        page = (await web.get("/portal/organisations")).text
+        assert "What it recorded about you" in page and "2 contacts with you" in page
+        assert "A visit" in page and "A call, message or appointment" in page
+        # Since its first contact with them, not since Kith linked the record (just now).
+        assert re.search(r"holds a record of you since <time[^>]*>2 March 2025", page)
+        assert "(verbal consent)" in page
+
+
 class TestWhoLooked:
     async def test_reads_are_listed_newest_first_a_page_at_a_time(self, web, platform, portal_app):
         _, headers, person, email = await known_resident(platform, web)
@@ -52,7 +89,7 @@ class TestWhoLooked:
         await sign_in(web, email)
 
         async def rows(html: str) -> int:
-            return html.count("<tr><td>")
+            return html.count('<tr><td data-label="When">')
 
         # The access log is written in the background: write out all 27 now (waiting until a page
         # showed 26 once let the second page be read before the last entry was written).
@@ -81,6 +118,13 @@ class TestResearch:
         )
 
 
+async def _org_name(platform, org_id) -> str:
+    async with platform.app.state.db.session(platform=True) as session:
+        from sqlalchemy import text
+
+        return await session.scalar(text("SELECT name FROM organisations WHERE id = :o"), {"o": org_id})
+
+
 class TestRewards:
     async def test_credits_earned_show_as_balance_and_history(self, web, platform):
         admin = await platform.admin_headers()
@@ -104,12 +148,15 @@ class TestRewards:
         await sign_in(web, body["email"])
         page = (await web.get("/portal/rewards")).text
         assert "<strong>3</strong> credits to spend" in page
-        assert "Earned" in page and "+3" in page
-        assert "Your balance is <strong>3</strong> credits" in (await web.get("/portal")).text
+        assert "Earned from " in page and "for 3 hours of volunteering" in page and "+3" in page
+        overview = (await web.get("/portal")).text
+        assert "Your balance is <strong>3</strong> credits" in overview
+        # The count of permissions in force, not the page's name (a template variable once hid it).
+        assert "with <strong>1</strong> permission in force" in overview
 
     async def test_a_one_time_code_from_the_rewards_page_spends_once_and_is_told(self, web, platform):
         admin = await platform.admin_headers()
-        _, council = await org_with_token(platform, SCOPES)
+        council_id, council = await org_with_token(platform, SCOPES)
         pool = await make_pool(web, council)
         await mint(web, admin, pool, 100)
         body = unique_resident(verified=["email"], phone=None)
@@ -147,7 +194,11 @@ class TestRewards:
 
         assert (await spend(4)).status_code == 201
         assert (await spend(1)).status_code == 403  # once only
-        assert "<strong>6</strong> credits to spend" in (await web.get("/portal/rewards")).text
+        rewards = (await web.get("/portal/rewards")).text
+        assert "<strong>6</strong> credits to spend" in rewards
+        # The history says where and what for, not only "Spent".
+        name = await _org_name(platform, council_id)
+        assert f"Spent at {name}: Bus fare" in rewards and f"Earned from {name}" in rewards
         outbox = (await web.get("/dev/outbox")).text
         assert "You spent 4 credits of your Kith rewards" in outbox and "Bus fare" in outbox
 
@@ -175,3 +226,52 @@ class TestResidentScope:
         page = await web.get("/portal/details")
         assert "Okonkwo-Baptiste" not in page.text
         assert page.status_code == 404
+
+
+class TestIcon:
+    async def test_every_page_names_an_icon_that_is_served(self, web):
+        for page in ("/portal/sign-in", "/console/sign-in"):
+            assert 'rel="icon" href="/portal/static/favicon.svg"' in (await web.get(page)).text, page
+        icon = await web.get("/portal/static/favicon.svg")
+        assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+        asked = await web.get("/favicon.ico")
+        assert asked.status_code == 301 and asked.headers["location"] == "/portal/static/favicon.svg"
+
+
+class TestPrivacyAndHelp:
+    async def test_the_default_notice_is_written_from_what_kith_knows(self, web, platform):
+        org = await platform.make_org(name=f"Riverside Surgery {uuid.uuid4().hex[:6]}")
+        page = await web.get("/privacy")  # where consent receipts' policyUrl points by default
+        assert page.status_code == 200
+        assert org.name in page.text and "Providing you with a service you asked for" in page.text
+        assert "Your name and date of birth" in page.text and "ico.org.uk/make-a-complaint" in page.text
+        help_page = await web.get("/portal/help")
+        assert help_page.status_code == 200 and "Signing in" in help_page.text
+        footer = (await web.get("/portal/sign-in")).text
+        assert 'href="/privacy"' in footer and 'href="/portal/help"' in footer
+
+    async def test_the_partnerships_own_notice_from_a_markdown_file_without_its_markup(
+        self, database_url, data_dir, tmp_path
+    ):
+        from tests.portal.conftest import portal_client
+
+        notice = tmp_path / "notice.md"
+        notice.write_text(
+            "# The Riverside partnership's notice\n\nWe are the controllers.\n\n"
+            "<script>alert(1)</script>\n\n[a link](javascript:alert(1))\n",
+            encoding="utf-8",
+        )
+        async with portal_client(database_url, data_dir, privacy_notice_file=notice) as client:
+            page = (await client.get("/privacy")).text
+        assert "<h1>The Riverside partnership&#39;s notice</h1>" in page or (
+            "<h1>The Riverside partnership's notice</h1>" in page
+        )
+        assert "<script>alert" not in page and 'href="javascript:' not in page
+
+    async def test_a_notice_published_elsewhere_is_where_privacy_sends_readers(self, database_url, data_dir):
+        from tests.portal.conftest import portal_client
+
+        elsewhere = "https://partnership.example/privacy"
+        async with portal_client(database_url, data_dir, privacy_notice_url=elsewhere) as client:
+            answer = await client.get("/privacy")
+        assert answer.status_code == 303 and answer.headers["location"] == elsewhere

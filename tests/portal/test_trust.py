@@ -333,6 +333,34 @@ class TestPlatformTrust:
                     "UPDATE organisations SET records_consent = true WHERE id = $1", margaret.cafe[0]
                 )
 
+    async def test_the_database_refuses_an_organisation_widening_what_its_admin_may_give(
+        self, margaret, database_url
+    ):
+        async with as_the_cafe(database_url, margaret) as conn:
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute(
+                    "UPDATE organisations SET client_scopes = ARRAY['ledger:write'] WHERE id = $1",
+                    margaret.cafe[0],
+                )
+
+    async def test_the_command_line_sets_what_an_organisations_admin_may_give(
+        self, platform, database_url, data_dir
+    ):
+        org = await platform.make_org(trusted=False)
+
+        def scopes(*args: str):
+            return kith(
+                "orgs", "scopes", str(org.id), *args, "--json", database_url=database_url, data_dir=data_dir
+            )
+
+        done = scopes("--allow", "rewards:redeem people:read")
+        assert done.returncode == 0, done.stderr
+        assert '"client_scopes": ["people:read", "rewards:redeem"]' in done.stdout
+        for refused in (("--allow", "admin"), ("--allow", "no:such"), ()):
+            assert scopes(*refused).returncode != 0, refused
+        done = scopes("--reset")
+        assert done.returncode == 0 and '"client_scopes": null' in done.stdout
+
     async def test_the_database_refuses_an_untrusted_organisation_confirming_its_own_grant(
         self, margaret, database_url
     ):

@@ -4,7 +4,6 @@ grant and withdrawal, objection to research, erasure; and the access log survivi
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 
 import httpx
 import orjson
@@ -14,7 +13,7 @@ from sqlalchemy import text
 from app.auth.principal import Principal
 from app.mail import repository as mail_outbox
 from app.people.schemas import AttributesIn
-from app.portal import repository as portal_repo
+from app.portal import service as portal_service
 from app.rights import service as rights
 from tests.audit.test_audit import _verify as verify_audit
 from tests.conftest import make_settings, running_app
@@ -232,9 +231,7 @@ class TestErase:
         )
         assert logged.status_code == 201, logged.text
         async with app.state.db.session(platform=True) as session:
-            await portal_repo.insert_code(  # a sign-in code asked for her address
-                session, uuid.uuid4(), email, "0" * 64, datetime.now(UTC) + timedelta(minutes=10)
-            )
+            await portal_service.CODES.issue(session, email, 100)  # a sign-in code asked for her address
             await mail_outbox.outbox_append(
                 session, [{"to": email, "subject": "Your code", "body": f"Dear {family}"}]
             )

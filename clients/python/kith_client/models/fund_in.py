@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+from uuid import UUID
+
+
+
+
+
+
+T = TypeVar("T", bound="FundIn")
+
+
+
+@_attrs_define
+class FundIn:
+    """ 
+        Attributes:
+            amount (int):
+            id (UUID): Transfer id (idempotency key)
+     """
+
+    amount: int
+    id: UUID
+
+
+
+
+
+    def to_dict(self) -> dict[str, Any]:
+        amount = self.amount
+
+        id = str(self.id)
+
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update({
+            "amount": amount,
+            "id": id,
+        })
+
+        return field_dict
+
+
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        amount = d.pop("amount")
+
+        id = UUID(d.pop("id"))
+
+
+
+
+        fund_in = cls(
+            amount=amount,
+            id=id,
+        )
+
+        return fund_in
+

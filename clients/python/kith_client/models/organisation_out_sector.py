@@ -1,0 +1,9 @@
+from enum import StrEnum
+
+class OrganisationOutSector(StrEnum):
+    COMMERCIAL = "commercial"
+    PUBLIC = "public"
+    SOCIAL = "social"
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,10 @@
+from enum import StrEnum
+
+class TransferOutStatus(StrEnum):
+    EXPIRED = "expired"
+    PENDING = "pending"
+    POSTED = "posted"
+    VOIDED = "voided"
+
+    def __str__(self) -> str:
+        return str(self.value)
