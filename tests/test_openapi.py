@@ -45,7 +45,7 @@ def test_registration_answers_carry_no_score(app):
     # What an organisation is told of a registration speaks only of its own records: no match score,
     # candidate or explanation, which would say how a record compared with other organisations'.
     schemas = app.openapi()["components"]["schemas"]
-    for name in ("PersonCreated", "Resolution", "app__people__schemas__BatchResult"):
+    for name in ("PersonCreated", "Resolution", "PeopleBatchResult"):
         assert not {"score", "candidate_id", "explanation"} & set(schemas[name]["properties"]), name
     # reason: only external_ref_conflict, which speaks of the organisation's own record (its reference).
     assert set(schemas["Resolution"]["properties"]) == {"status", "reason"}

@@ -17,7 +17,7 @@ from app.consent import access as consent_access
 from app.consent import service as consent_service
 from app.consent.catalogue import ATTRIBUTE_CATEGORY, CATEGORIES
 from app.consent.schemas import GrantIn
-from app.console import admin, service, sso
+from app.console import admin, reviews, service, sso
 from app.console.deps import (
     SESSION_COOKIE,
     SIGNIN_COOKIE,
@@ -33,7 +33,6 @@ from app.identity import service as identity_service
 from app.interactions import service as interactions_service
 from app.interactions.schemas import InteractionIn
 from app.ledger import service as ledger_service
-from app.organisations import service as organisations_service
 from app.people import service as people_service
 from app.people.schemas import AttributesIn
 from app.relationships import service as relationships_service
@@ -200,11 +199,6 @@ async def _person_page(page: Page, person_id: uuid.UUID, status: int = 200, **ex
         await identity_service.person_of_org(session, person_id)  # 404 for anyone not the organisation's
         grants = await consent_service.grants_for_org(session, page.principal, person_id)
     context: dict[str, Any] = {"person_id": person_id, "grants": grants, "kinds": KINDS, **extra}
-    if page.may("rewards:earn"):
-        async with page.as_staff() as session:
-            context["trusted_to_record"] = (
-                await organisations_service.trust(session, page.principal.org_id)
-            ).records_consent
     if purpose is not None:
         profile = await people_service.read(db, page.principal, person_id, purpose)
         granted = {
@@ -364,8 +358,8 @@ async def earn_credits(person_id: uuid.UUID, page: Page = Depends(signed_in)):
 @router.post("/people/{person_id}/card")
 async def issue_card(person_id: uuid.UUID, page: Page = Depends(signed_in)):
     """Issue the resident a rewards card to hand them, its code shown on this answer only (it is
-    never written out again here). It works once the resident confirms it in the portal, unless
-    the platform trusts the organisation to record consent, and never at this organisation."""
+    never written out again here). It works once the resident confirms it in the portal and
+    chooses its PIN, and never at this organisation (decision 0007)."""
     page.require("rewards:earn")
     async with page.as_staff() as session:
         issued = await cards.issue_card_for_org(session, page.principal, person_id)
@@ -387,5 +381,6 @@ def error_page(request: Request, exc: AppError) -> Response:
 def install(app: FastAPI) -> None:
     """Mount the console on the app."""
     app.include_router(admin.router)
+    app.include_router(reviews.router)
     app.include_router(router)
     app.include_router(sso.router)

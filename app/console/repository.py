@@ -48,8 +48,11 @@ async def set_purpose(session: AsyncSession, session_id: uuid.UUID, purpose: str
     )
 
 
-async def end_session(session: AsyncSession, session_id: uuid.UUID) -> None:
-    await session.execute(text("DELETE FROM staff_sessions WHERE id = :id"), {"id": session_id})
+async def end_session(session: AsyncSession, session_id: uuid.UUID) -> datetime | None:
+    """End the session; when it would have ended at the latest."""
+    return await session.scalar(
+        text("DELETE FROM staff_sessions WHERE id = :id RETURNING expires_at"), {"id": session_id}
+    )
 
 
 async def insert_sso_request(

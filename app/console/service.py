@@ -131,16 +131,19 @@ async def verify_code(session: AsyncSession, code_id: uuid.UUID, code: str) -> C
     return CodeCheck(token=await _open_session(session, staff, "code"), several=len(memberships) > 1)
 
 
-async def _open_session(session: AsyncSession, staff: StaffUser, method: str) -> str:
+async def _open_session(
+    session: AsyncSession, staff: StaffUser, method: str, expires_at: datetime | None = None
+) -> str:
     """A new console session for the staff member, however they signed in (audited with the
-    method: ``code``, ``sso``, or ``switch`` from a code session); returns the cookie's token."""
+    method: ``code``, ``sso``, or ``switch`` from a code session, which keeps the sign-in's own
+    end, ``expires_at``); returns the cookie's token."""
     token = secrets.token_urlsafe(32)
     settings = session.info["settings"]
     await repo.create_session(
         session,
         token_hash(token),
         staff.id,
-        datetime.now(UTC) + timedelta(hours=settings.console_session_hours),
+        expires_at or datetime.now(UTC) + timedelta(hours=settings.console_session_hours),
         "sso" if method == "sso" else "code",
     )
     audit.record(
@@ -318,8 +321,8 @@ async def switch(session: AsyncSession, staff: StaffSession, staff_id: uuid.UUID
     chosen = next((m for m, _ in await memberships(session, staff) if m.id == staff_id), None)
     if chosen is None:
         raise MembershipNotFound("You have no such organisation to move to.")
-    await repo.end_session(session, staff.id)
-    return await _open_session(session, chosen, "switch")
+    ends = await repo.end_session(session, staff.id)  # moving never makes a sign-in last longer
+    return await _open_session(session, chosen, "switch", ends)
 
 
 async def end_sessions_of(session: AsyncSession, staff_id: uuid.UUID) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.auth.principal import Principal
 from app.core.errors import Conflict, NotFound
+from app.db.session import platform_scope
 from app.identity.errors import MergeRefused, PersonNotFound, ReviewNotFound
 from app.webhooks import service as events
 
@@ -205,3 +206,100 @@ async def explain(session: AsyncSession, decision_id: uuid.UUID) -> Any:
     if row is None:
         raise NotFound(f"No identity decision {decision_id}.", code="decision_not_found")
     return row
+
+
+# The organisation's own queue (SPEC §3): possible matches among its own records, for its
+# caseworkers. identity_decisions is the platform's table (no organisation reads the decisions
+# about others' records), so these read it in the platform scope, kept to the caller's own
+# organisation and queue, and show only that organisation's own records of each side.
+_CLAIM_OF = {
+    "given": "given_name",
+    "family": "family_name",
+    "dob": "date_of_birth",
+    "address": "address",
+    "email": "email",
+    "phone": "phone",
+}
+
+
+async def organisation_queue(
+    session: AsyncSession, principal: Principal, after: tuple | None = None, limit: int = 2
+) -> list[dict[str, Any]]:
+    """The oldest of the caller's organisation's pending reviews (after ``after``, the
+    (created_at, id) of one skipped), each with both sides as the organisation recorded them:
+    per attribute its value on each side, the comparison's level and weight, and the score."""
+    org_id = principal.org_id
+    async with platform_scope(session):
+        query = (
+            "SELECT id, person_id, candidate_id, score, explanation, created_at FROM identity_decisions "
+            "WHERE org_id = :org AND queue = 'organisation' AND status = 'review' AND review_outcome IS NULL "
+        )
+        params: dict[str, Any] = {"org": org_id, "limit": limit}
+        if after is not None:
+            query += "AND (created_at, id) > (:at, :id) "
+            params.update(at=after[0], id=after[1])
+        rows = (await session.execute(text(query + "ORDER BY created_at, id LIMIT :limit"), params)).all()
+        out = []
+        for row in rows:
+            sides = [await _organisations_side(session, org_id, p) for p in (row.person_id, row.candidate_id)]
+            explained = (row.explanation or {}).get("attributes", {})
+            out.append(
+                {
+                    "id": row.id,
+                    "created_at": row.created_at,
+                    "score": row.score,
+                    "sides": [{"person_id": s[0]} for s in sides],
+                    "attributes": [
+                        {
+                            "attribute": _CLAIM_OF[a],
+                            "values": [s[1].get(_CLAIM_OF[a]) for s in sides],
+                            "level": (explained.get(a) or {}).get("level"),
+                            "weight": (explained.get(a) or {}).get("weight"),
+                        }
+                        for a in _CLAIM_OF
+                    ],
+                }
+            )
+    return out
+
+
+async def _organisations_side(
+    session: AsyncSession, org_id: uuid.UUID | None, person_id: uuid.UUID
+) -> tuple[uuid.UUID | None, dict[str, Any]]:
+    """One side of a review as the organisation holds it: its own id for the person, and the values
+    of its latest record of them. In the platform scope."""
+    row = (
+        await session.execute(
+            text(
+                "SELECT op.org_person_id, r.claims FROM people p "
+                "LEFT JOIN org_people op ON op.canonical_id = p.canonical_id AND op.org_id = :org "
+                "LEFT JOIN LATERAL (SELECT claims FROM person_records WHERE org_id = :org AND person_id IN "
+                "(SELECT id FROM people WHERE canonical_id = p.canonical_id) ORDER BY updated_at DESC LIMIT 1) r "
+                "ON true WHERE p.id = :p ORDER BY op.created_at LIMIT 1"
+            ),
+            {"org": org_id, "p": person_id},
+        )
+    ).first()
+    if row is None:
+        return None, {}
+    claims = row.claims or {}
+    return row.org_person_id, {k: (v or {}).get("value") for k, v in claims.items()}
+
+
+async def decide_for_organisation(
+    session: AsyncSession, principal: Principal, review_id: uuid.UUID, outcome: str
+) -> None:
+    """A caseworker settles one of their organisation's own reviews (404 for any other review):
+    ``match`` merges the two, ``distinct`` keeps them apart for good. Recorded as the reviewer's
+    label for the matcher's training, as the platform's decisions are."""
+    async with platform_scope(session):
+        mine = await session.scalar(
+            text(
+                "SELECT id FROM identity_decisions WHERE id = :id AND org_id = :org AND queue = 'organisation' "
+                "AND status = 'review'"
+            ),
+            {"id": review_id, "org": principal.org_id},
+        )
+        if mine is None:
+            raise ReviewNotFound(f"No review {review_id} in your organisation's queue.")
+        await decide_review(session, principal, review_id, outcome)

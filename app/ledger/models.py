@@ -153,6 +153,10 @@ class RewardCard(Base):
         CheckConstraint(
             "activated_at IS NOT NULL OR issued_by_org IS NOT NULL", name="waits_only_if_issued_by_org"
         ),
+        # An organisation's card in use has the resident's PIN.
+        CheckConstraint(
+            "issued_by_org IS NULL OR activated_at IS NULL OR pin_hash IS NOT NULL", name="org_card_has_pin"
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
@@ -164,6 +168,7 @@ class RewardCard(Base):
         UUID(as_uuid=True), ForeignKey("organisations.id")
     )
     activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    pin_hash: Mapped[str | None] = mapped_column(Text)  # an organisation's card: the resident's PIN, keyed
 
 
 class SpendCode(Base):

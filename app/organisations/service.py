@@ -163,11 +163,18 @@ async def set_client_scopes(
     return org
 
 
-async def _manageable(session: AsyncSession, principal: Principal, client_id: str) -> None:
+async def _manageable(
+    session: AsyncSession, principal: Principal, client_id: str, stopping: bool = False
+) -> None:
+    """The caller may manage the client: the platform any, an organisation's admin its own that may
+    do no more than the admin may give; ``stopping`` one (disabling it only takes power away) any of
+    its own but a platform-admin client, so that a compromised one can always be stopped."""
     client = await repository.get_client(session, client_id)
     if client is None or (not principal.platform and client.org_id != principal.org_id):
         raise ClientNotFound(f"No API client {client_id}.")
-    if beyond := await _beyond(session, principal, client.scopes):
+    if stopping and not principal.platform and "admin" in client.scopes:
+        raise Forbidden("This is a platform-admin client: only the platform manages it.")
+    if not stopping and (beyond := await _beyond(session, principal, client.scopes)):
         raise Forbidden(
             f"This client may do more than you may ({' '.join(beyond)}): only the platform manages it."
         )
@@ -175,8 +182,8 @@ async def _manageable(session: AsyncSession, principal: Principal, client_id: st
 
 async def disable_client(session: AsyncSession, principal: Principal, client_id: str) -> ApiClient:
     """Disable a client: its tokens stop working on their next request. An organisation's admin
-    disables only clients that may do no more than they may themselves."""
-    await _manageable(session, principal, client_id)
+    disables any of its own clients but a platform-admin one."""
+    await _manageable(session, principal, client_id, stopping=True)
     client = await repository.disable_client(session, client_id)
     if client is None:
         raise ClientNotFound(f"No API client {client_id}.")

@@ -255,13 +255,14 @@ async def access_log(after: str | None = None, page: Page = Depends(resident)):
     )
 
 
-async def _rewards_page(page: Page, **extra: Any) -> Response:
+async def _rewards_page(page: Page, status: int = 200, **extra: Any) -> Response:
     me = page.portal.resident
     wallet = await rights.rewards(page.session, me)
     canonical = await rights.person_of(page.session, me)
     card = await rewards_cards.current_card(page.session, canonical)
     return page.render(
         "rewards.html",
+        status=status,
         wallet=wallet["wallet"],
         transfers=list(reversed(wallet["transfers"])),
         card=card,
@@ -289,8 +290,14 @@ async def renew_card(page: Page = Depends(resident)):
 async def answer_card(card_id: uuid.UUID, page: Page = Depends(resident)):
     """The resident says whether a card an organisation issued them is theirs."""
     accept = page.field("answer") == "accept"
+    pin = rewards_cards.valid_pin(page.field("pin")) if accept else None
+    if accept and pin is None:
+        errors = [
+            {"field": "pin", "id": f"pin-{card_id}", "message": "Choose a PIN of 4 to 6 digits for the card"}
+        ]
+        return await _rewards_page(page, status=422, errors=errors)
     canonical = await rights.person_of(page.session, page.portal.resident)
-    await rewards_cards.answer_card(page.session, page.portal.resident, canonical, card_id, accept)
+    await rewards_cards.answer_card(page.session, page.portal.resident, canonical, card_id, accept, pin)
     return page.redirect(f"/portal/rewards?notice=card-{'confirmed' if accept else 'refused'}")
 
 

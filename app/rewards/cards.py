@@ -18,10 +18,12 @@ used once, replaced by the next, kept as a keyed hash, and tried at most a few t
 in ten minutes, by anyone (KITH_RESIDENT_CODE_RATE_LIMIT).
 
 A card an organisation's staff issue in the console (:func:`issue_card_for_org`, decision 0007) is
-handed to the resident, so that organisation knows its code: it resolves nothing there (no
-``card_presented`` grant, no spending), and it waits for the resident to confirm it in the portal
-unless the platform trusts the organisation to record consent. The resident is told of every such
-card; confirming one (or its issue, when it need not wait) retires their earlier card.
+handed to the resident, so that organisation has seen its code, and could pass it on: the code
+alone must prove nothing. Such a card waits for the resident, who confirms it in the portal and
+chooses a PIN that only they know (4 to 6 digits, kept as a keyed hash); from then on it resolves
+and spends only with the PIN (wrong PINs limited per card, KITH_CARD_PIN_RATE_LIMIT), and never at
+the organisation that issued it. The resident is told of every such card; one waiting card per organisation (a new
+one replaces the last); confirming one retires the resident's earlier card.
 """
 
 from __future__ import annotations
@@ -44,7 +46,6 @@ from app.core.errors import Forbidden, NotFound
 from app.db.session import platform_scope
 from app.identity import service as identity_service
 from app.mail import service as mail
-from app.organisations import service as organisations_service
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
 _HEARD_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
@@ -70,12 +71,21 @@ class CardIssuedHere(Forbidden):
     code = "card_issued_here"
 
 
+class CardPinRequired(Forbidden):
+    code = "card_pin_required"
+
+
+class CardPinWrong(Forbidden):
+    code = "card_pin_wrong"
+
+
 @dataclass(frozen=True)
 class IssuedCard:
-    """A card an organisation issued: its code (shown once, to hand over) and whether it works yet."""
+    """A card an organisation issued: its code (shown once, to hand over), and whether the resident
+    was mailed of it (no address Kith holds: they confirm it when they next sign in)."""
 
     code: str
-    active: bool
+    mailed: bool
 
 
 def _encoded(value: int, length: int) -> str:
@@ -121,21 +131,36 @@ def _card_hash(session: AsyncSession, raw: str) -> str | None:
     return _keyed_hash(session, "reward-card-hash", code) if code else None
 
 
+def _pin_hash(session: AsyncSession, card_id: uuid.UUID, pin: str) -> str:
+    return _keyed_hash(session, "reward-card-pin", f"{card_id}:{pin}")
+
+
+def valid_pin(raw: str) -> str | None:
+    """A PIN as the resident typed it, if it is one: 4 to 6 digits."""
+    pin = (raw or "").strip()
+    return pin if pin.isdigit() and 4 <= len(pin) <= 6 else None
+
+
 async def _living_resident(session: AsyncSession, person_id: uuid.UUID) -> None:
     """404 for an id that is no resident's platform id (an organisation's own id for them
-    included) or an erased one. In a platform scope."""
+    included) or an erased one; the resident's row is locked, so that cards issued, renewed and
+    confirmed for them at once are settled one after the other. In a platform scope."""
     status = await session.scalar(
-        text("SELECT status FROM people WHERE id = :p AND canonical_id = id"), {"p": person_id}
+        text("SELECT status FROM people WHERE id = :p AND canonical_id = id FOR UPDATE"), {"p": person_id}
     )
     if status is None or status == "erased":
         raise ResidentNotFound(f"No resident {person_id} (cards are issued to a resident's platform id).")
 
 
+_THEIR_CARDS = "person_id IN (SELECT id FROM people WHERE canonical_id = :p)"
+
+
 async def _retire_cards(session: AsyncSession, person_id: uuid.UUID, keep: uuid.UUID | None = None) -> None:
-    """Every card of the resident's but ``keep`` stops working. In a platform scope."""
+    """Every card of the resident's (under any of their ids) but ``keep`` stops working. In a
+    platform scope."""
     await session.execute(
         text(
-            "UPDATE reward_cards SET revoked_at = now() WHERE person_id = :p AND revoked_at IS NULL "
+            f"UPDATE reward_cards SET revoked_at = now() WHERE {_THEIR_CARDS} AND revoked_at IS NULL "  # noqa: S608
             "AND id IS DISTINCT FROM :keep"
         ),
         {"p": person_id, "keep": keep},
@@ -143,16 +168,17 @@ async def _retire_cards(session: AsyncSession, person_id: uuid.UUID, keep: uuid.
 
 
 async def _new_card(
-    session: AsyncSession, person_id: uuid.UUID, issued_by_org: uuid.UUID | None, active: bool
+    session: AsyncSession, person_id: uuid.UUID, issued_by_org: uuid.UUID | None
 ) -> tuple[uuid.UUID, str]:
-    """A card row with a fresh code: (its id, its code). In a platform scope."""
+    """A card row with a fresh code: (its id, its code); in use at once unless an organisation
+    issued it. In a platform scope."""
     while True:  # two cards whose 50 bits meet: draw again
         card_id = uuid.uuid4()
         code = _card_code(session, card_id)
         made = await session.scalar(
             text(
                 "INSERT INTO reward_cards (id, person_id, token_hash, issued_by_org, activated_at) "
-                "VALUES (:id, :p, :h, :org, CASE WHEN :active THEN now() END) "
+                "VALUES (:id, :p, :h, :org, CASE WHEN CAST(:org AS uuid) IS NULL THEN now() END) "
                 "ON CONFLICT (token_hash) DO NOTHING RETURNING id"
             ),
             {
@@ -160,7 +186,6 @@ async def _new_card(
                 "p": person_id,
                 "h": _keyed_hash(session, "reward-card-hash", code),
                 "org": issued_by_org,
-                "active": active,
             },
         )
         if made is not None:
@@ -174,7 +199,7 @@ async def issue_card(session: AsyncSession, actor: Principal, person_id: uuid.UU
     async with platform_scope(session):
         await _living_resident(session, person_id)
         await _retire_cards(session, person_id)
-        card_id, code = await _new_card(session, person_id, None, active=True)
+        card_id, code = await _new_card(session, person_id, None)
     audit.record(session, actor, "reward_card.issued", "person", person_id, {"card": str(card_id)})
     return _written(code)
 
@@ -183,59 +208,41 @@ async def issue_card_for_org(
     session: AsyncSession, principal: Principal, org_person_id: uuid.UUID
 ) -> IssuedCard:
     """A card the organisation's staff hand the resident behind one of its own ids (404 for any
-    other). It works at once only if the platform trusts the organisation to record consent, and then retires the resident's earlier card; otherwise it waits for the resident
-    to confirm it in the portal, and their card in use keeps working meanwhile. Either way the
-    resident is told, and the card never resolves at the organisation that issued it."""
+    other), waiting for the resident to confirm it and choose its PIN in the portal; their card in
+    use keeps working meanwhile. It replaces the organisation's earlier waiting card for them, and
+    the resident is told. A few a day per organisation and resident (429 beyond)."""
     canonical = await identity_service.person_of_org(session, org_person_id)
     org_id = principal.org_id
-    trusted = (await organisations_service.trust(session, org_id)).records_consent  # type: ignore[arg-type]
+    settings = session.info["settings"]
+    limiter = session.info.get("limiter")
+    if limiter is not None:
+        await limiter.hit(settings.grant_ask_rate_limit, f"card-issue:{org_id}:{canonical}")
     async with platform_scope(session):
         await _living_resident(session, canonical)
-        card_id, code = await _new_card(session, canonical, org_id, active=trusted)
-        if trusted:
-            await _retire_cards(session, canonical, keep=card_id)
+        await session.execute(
+            text(
+                f"UPDATE reward_cards SET revoked_at = now() WHERE {_THEIR_CARDS} AND issued_by_org = :org "  # noqa: S608
+                "AND activated_at IS NULL AND revoked_at IS NULL"
+            ),
+            {"p": canonical, "org": org_id},
+        )
+        card_id, code = await _new_card(session, canonical, org_id)
         org_name = await session.scalar(text("SELECT name FROM organisations WHERE id = :o"), {"o": org_id})
-        if await _may_mail(session, org_id, canonical):  # type: ignore[arg-type]
-            notice = _card_notice(session, str(org_name), code, trusted)
-            await mail.tell_residents(session, [(canonical, *notice)])
-    audit.record(
-        session,
-        principal,
-        "reward_card.issued",
-        "person",
-        org_person_id,
-        {"card": str(card_id), "awaiting_resident": not trusted},
-    )
-    return IssuedCard(_written(code), trusted)
+        mailed = await mail.tell_residents(
+            session, [(canonical, *_card_notice(session, str(org_name), code))]
+        )
+    audit.record(session, principal, "reward_card.issued", "person", org_person_id, {"card": str(card_id)})
+    return IssuedCard(_written(code), mailed > 0)
 
 
-async def _may_mail(session: AsyncSession, org_id: uuid.UUID, canonical: uuid.UUID) -> bool:
-    """Whether the organisation may mail the resident of another card now: as many a day as it may
-    ask them to confirm grants (beyond it the card still waits for them in the portal)."""
-    limiter = session.info.get("limiter")  # the server's; the command line mails without limit
-    if limiter is None:
-        return True
-    return await limiter.allow(
-        session.info["settings"].grant_ask_rate_limit, f"card-ask:{org_id}:{canonical}"
-    )
-
-
-def _card_notice(session: AsyncSession, org_name: str, code: str, active: bool) -> tuple[str, str]:
+def _card_notice(session: AsyncSession, org_name: str, code: str) -> tuple[str, str]:
     """What a resident is told of a card an organisation issued them: (subject, body)."""
     rewards = f"{session.info['settings'].public_url.rstrip('/')}/portal/rewards"
-    ending = _written(code)[-5:]
-    if active:
-        return (
-            f"{org_name} gave you a rewards card",
-            f"{org_name} issued you a rewards card (its code ends {ending}). It works now, and your "
-            f"earlier card, if you had one, no longer does.\n\nIf you did not ask for it, renew your "
-            f"card at {rewards} and the one {org_name} issued stops working.\n",
-        )
     return (
         f"{org_name} wants to give you a rewards card",
-        f"{org_name} issued you a rewards card (its code ends {ending}). It works only once you say "
-        f"it is yours, at {rewards}\n\nIf you were not given it, refuse it there, or do nothing: "
-        f"it will never work.\n",
+        f"{org_name} issued you a rewards card (its code ends {_written(code)[-5:]}). It works once "
+        f"you say it is yours and choose its PIN, at {rewards}\n\nIf you were not given it, refuse it "
+        f"there, or do nothing: it will never work.\n",
     )
 
 
@@ -266,16 +273,24 @@ async def cards_awaiting(session: AsyncSession, canonical: uuid.UUID) -> list[di
 
 
 async def answer_card(
-    session: AsyncSession, resident: Principal, canonical: uuid.UUID, card_id: uuid.UUID, accept: bool
+    session: AsyncSession,
+    resident: Principal,
+    canonical: uuid.UUID,
+    card_id: uuid.UUID,
+    accept: bool,
+    pin: str | None = None,
 ) -> None:
-    """The resident says whether a card an organisation issued them is theirs: accepted, it works
-    and retires their earlier card; refused, it never works. 404 for a card that is not theirs or
-    no longer waits."""
+    """The resident says whether a card an organisation issued them is theirs: accepted with the
+    PIN they chose (``valid_pin``), it works and retires their earlier card; refused, it never
+    works. 404 for a card that is not theirs or no longer waits."""
+    if accept and pin is None:
+        raise ValueError("a card is accepted with its PIN")
     async with platform_scope(session):  # only the resident's word sets it; their own scope may not
+        await _living_resident(session, canonical)
         waiting = await session.scalar(
             text(
-                "SELECT c.id FROM reward_cards c JOIN people p ON p.id = c.person_id WHERE c.id = :c "
-                "AND p.canonical_id = :p AND c.revoked_at IS NULL AND c.activated_at IS NULL FOR UPDATE OF c"
+                f"SELECT id FROM reward_cards WHERE id = :c AND {_THEIR_CARDS} "  # noqa: S608
+                "AND revoked_at IS NULL AND activated_at IS NULL"
             ),
             {"c": card_id, "p": canonical},
         )
@@ -283,7 +298,8 @@ async def answer_card(
             raise CardNotFound("There is no card waiting for you with this id.")
         if accept:
             await session.execute(
-                text("UPDATE reward_cards SET activated_at = now() WHERE id = :c"), {"c": card_id}
+                text("UPDATE reward_cards SET activated_at = now(), pin_hash = :h WHERE id = :c"),
+                {"c": card_id, "h": _pin_hash(session, card_id, pin or "")},
             )
             await _retire_cards(session, canonical, keep=card_id)
         else:
@@ -301,12 +317,13 @@ async def answer_card(
 
 
 async def current_card(session: AsyncSession, canonical: uuid.UUID) -> dict[str, Any] | None:
-    """The resident's card in use (its code and when it was issued), if they have one. The caller
-    is the resident (a platform scope)."""
+    """The resident's card in use (its code, when it was issued, whether it needs the PIN), if they
+    have one. The caller is the resident."""
     row = (
         await session.execute(
             text(
-                "SELECT c.id, c.token_hash, c.created_at FROM reward_cards c JOIN people p ON p.id = c.person_id "
+                "SELECT c.id, c.token_hash, c.created_at, c.pin_hash IS NOT NULL AS with_pin FROM reward_cards c "
+                "JOIN people p ON p.id = c.person_id "
                 "WHERE p.canonical_id = :p AND c.revoked_at IS NULL AND c.activated_at IS NOT NULL "
                 "ORDER BY c.activated_at DESC LIMIT 1"
             ),
@@ -320,12 +337,15 @@ async def current_card(session: AsyncSession, canonical: uuid.UUID) -> dict[str,
         token = _written(code)
     else:
         token = _legacy_token(session, row.id)
-    return {"token": token, "issued_at": row.created_at}
+    return {"token": token, "issued_at": row.created_at, "with_pin": row.with_pin}
 
 
-async def card_holder(session: AsyncSession, principal: Principal, raw: str) -> tuple[uuid.UUID, uuid.UUID]:
+async def card_holder(
+    session: AsyncSession, principal: Principal, raw: str, pin: str | None = None
+) -> tuple[uuid.UUID, uuid.UUID]:
     """The canonical person whose live card a business was shown, and the card (404 otherwise),
-    within the business's limits on look-ups."""
+    within the business's limits on look-ups; with its PIN where it has one (an organisation's
+    card), and never at the organisation that issued it."""
     limiter, settings = session.info["limiter"], session.info["settings"]
     await limiter.hit(settings.card_resolve_rate_limit, f"card-resolve:{principal.org_id}")
     await limiter.check(settings.card_miss_rate_limit, f"card-miss:{principal.org_id}")
@@ -336,25 +356,42 @@ async def card_holder(session: AsyncSession, principal: Principal, raw: str) -> 
             row = (
                 await session.execute(
                     text(
-                        "SELECT p.canonical_id, p.status, c.id AS card_id, c.issued_by_org FROM reward_cards c "
-                        "JOIN people p ON p.id = c.person_id "
-                        "WHERE c.token_hash = :h AND c.revoked_at IS NULL AND c.activated_at IS NOT NULL"
+                        "SELECT p.canonical_id, p.status, c.id AS card_id, c.issued_by_org, c.pin_hash, "
+                        "c.revoked_at IS NULL AND c.activated_at IS NOT NULL AS live FROM reward_cards c "
+                        "JOIN people p ON p.id = c.person_id WHERE c.token_hash = :h"
                     ),
                     {"h": stored},
                 )
             ).first()
-    if row is None or row.status == "erased":
-        await limiter.hit(settings.card_miss_rate_limit, f"card-miss:{principal.org_id}")
-        raise CardNotFound("This card is not valid.")
-    if row.issued_by_org is not None and row.issued_by_org == principal.org_id:
-        # The organisation that issued the card knows its code: its holding the code is no sign
-        # that the resident is here, so it opens nothing for it (decision 0007).
+    if row is not None and row.issued_by_org is not None and row.issued_by_org == principal.org_id:
+        # Whatever the card's state: the issuer learns nothing of what the resident did with it.
         raise CardIssuedHere(
             "Your organisation issued this card, so it cannot be used here: it works at every other "
             "organisation. To award credits, record the resident's consent; to spend, ask them for a "
             "one-time code from their Kith account."
         )
+    if row is None or not row.live or row.status == "erased":
+        await limiter.hit(settings.card_miss_rate_limit, f"card-miss:{principal.org_id}")
+        raise CardNotFound("This card is not valid.")
+    if row.pin_hash is not None:
+        await _check_pin(session, row.card_id, row.pin_hash, pin)
     return row.canonical_id, row.card_id
+
+
+async def _check_pin(session: AsyncSession, card_id: uuid.UUID, pin_hash: str, pin: str | None) -> None:
+    """The card's PIN, as the resident gives it at the till. Wrong PINs are limited per card
+    (KITH_CARD_PIN_RATE_LIMIT, by anyone): beyond the limit the card answers 429 until the window
+    passes, and the resident can renew it meanwhile."""
+    if pin is None:
+        raise CardPinRequired(
+            "This card was given by an organisation and works only with the PIN the resident chose: "
+            "ask them for it (card_pin)."
+        )
+    limiter, limit = session.info["limiter"], session.info["settings"].card_pin_rate_limit
+    await limiter.check(limit, f"card-pin:{card_id}")
+    if not hmac.compare_digest(_pin_hash(session, card_id, pin), pin_hash):
+        await limiter.hit(limit, f"card-pin:{card_id}")
+        raise CardPinWrong("That is not this card's PIN. Ask the resident again.")
 
 
 _THEIR_PEOPLE = "person_id IN (SELECT id FROM people WHERE canonical_id = :p)"

@@ -59,7 +59,7 @@ async def earn(body: EarnIn, ctx: Context = tenant("rewards:earn")):
 @router.post("/cards/resolve", response_model=CardResolved, operation_id="resolveCard")
 async def resolve_card(body: CardIn, ctx: Context = tenant("rewards:redeem")):
     """A resident shows their card: who they are (in the organisation's id) and what they can spend."""
-    return await redemption.resolve_card(ctx.session, ctx.principal, body.card_token)
+    return await redemption.resolve_card(ctx.session, ctx.principal, body.card_token, body.card_pin)
 
 
 @router.post("/rewards/redeem", response_model=Redeemed, status_code=201, operation_id="redeemCredits")

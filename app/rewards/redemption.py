@@ -22,11 +22,12 @@ from app.rewards import cards, wallets
 
 
 async def _present_card(
-    session: AsyncSession, principal: Principal, token: str
+    session: AsyncSession, principal: Principal, token: str, pin: str | None = None
 ) -> tuple[uuid.UUID, uuid.UUID]:
-    """A resident showing their card: the business is linked to them and holds a ``rewards``
-    grant recorded as card_presented. (canonical person, the business's id for them)"""
-    canonical, card_id = await cards.card_holder(session, principal, token)
+    """A resident showing their card (with its PIN, for a card an organisation gave them): the
+    business is linked to them and holds a ``rewards`` grant recorded as card_presented.
+    (canonical person, the business's id for them)"""
+    canonical, card_id = await cards.card_holder(session, principal, token, pin)
     their_id = await identity_service.org_person_id(session, principal.org_id, canonical)  # type: ignore[arg-type]
     async with platform_scope(session):  # only resolving a card records card_presented (a trigger holds it)
         await _card_grant(session, principal, their_id, card_id)
@@ -48,9 +49,11 @@ async def _card_grant(
     )
 
 
-async def resolve_card(session: AsyncSession, principal: Principal, token: str) -> dict[str, Any]:
+async def resolve_card(
+    session: AsyncSession, principal: Principal, token: str, pin: str | None = None
+) -> dict[str, Any]:
     """Who holds this card, in the caller's own id, and their available balance."""
-    canonical, their_id = await _present_card(session, principal, token)
+    canonical, their_id = await _present_card(session, principal, token, pin)
     # A read like any other: who holds the card, and their balance, in the resident's access log.
     async with consent_access.consented_read(
         session, principal, their_id, "rewards", "card", requires="rewards", shows={"identity", "rewards"}
@@ -69,7 +72,7 @@ async def _spender(session: AsyncSession, principal: Principal, body: Any) -> tu
                 "A resident's one-time code goes with person_id; with the card, no code is needed.",
                 errors=[{"field": "resident_code", "message": "give it with person_id, not with card_token"}],
             )
-        return await _present_card(session, principal, body.card_token)
+        return await _present_card(session, principal, body.card_token, body.card_pin)
     if body.resident_code is None:
         raise ValidationFailed(
             "Spending a resident's credits needs their card, or the one-time code they give you with "

@@ -51,8 +51,15 @@ class EarnIn(StrictModel):
 _CARD = "The card's code as read out or scanned (XXXXX-XXXXX; case, spaces and hyphens do not matter)"
 
 
+_PIN = (
+    "The PIN the resident chose for a card an organisation gave them (4 to 6 digits); such a card "
+    "answers 403 card_pin_required without it. Cards residents got themselves have none"
+)
+
+
 class CardIn(StrictModel):
     card_token: str = Field(min_length=8, max_length=100, description=_CARD)
+    card_pin: str | None = Field(None, pattern=r"^[0-9]{4,6}$", description=_PIN)
 
 
 class CardResolved(ResponseModel):
@@ -70,6 +77,7 @@ class CardIssued(ResponseModel):
 class RedeemIn(StrictModel):
     id: uuid.UUID = Field(description="Transfer id (idempotency key)")
     card_token: str | None = Field(None, min_length=8, max_length=100, description=_CARD)
+    card_pin: str | None = Field(None, pattern=r"^[0-9]{4,6}$", description=_PIN)
     person_id: uuid.UUID | None = Field(
         None, description="The organisation's id for the resident (with resident_code)"
     )

@@ -195,3 +195,31 @@ class TestAccessibility:
         await page.get_by_role("button", name="Create the client").click()  # nothing chosen: an error
         await scan("your organisation, with an error")
         assert not problems, "\n\n".join(f"{name}:\n{report}" for name, report in problems.items())
+
+
+class TestReviewQueue:
+    async def test_a_caseworker_clears_three_pairs_with_the_keyboard(self, page, api, platform):
+        from axe_playwright_python.async_playwright import Axe
+
+        from tests.people.test_endpoints import doubted, resident
+
+        org_id, headers = await org_with_token(platform, SCOPES, sector="social", kind="food_bank")
+        for _ in range(3):
+            her = resident()
+            await api.post("/v1/people", json=her, headers=headers)
+            held = await api.post("/v1/people", json=doubted(her), headers=headers)
+            assert held.status_code == 202, held.text
+        email = f"reviewer.{uuid.uuid4().hex[:8]}@foodbank.example.org"
+        async with platform.app.state.db.session(platform=True) as session:
+            await organisations.invite_staff(
+                session, Principal.operator(), org_id, email=email, role="caseworker"
+            )
+        await console_sign_in(page, email)
+        await page.get_by_role("link", name="Possible matches").click()
+        await page.get_by_role("button", name=re.compile("^Same person")).wait_for()
+        results = await Axe().run(page, options=WCAG)
+        assert not results.violations_count, results.generate_report()
+        for key, said in (("m", "Merged"), ("d", "Kept apart"), ("s", "Skipped")):
+            await page.keyboard.press(key)
+            await page.get_by_role("status").filter(has_text=said).wait_for()
+        assert "No possible matches are waiting" in await page.locator("main").inner_text()

@@ -1,6 +1,7 @@
-"""A rewards card issued in the console (decision 0007): shown once to hand over; it never resolves
-at the organisation that issued it; an untrusted organisation's card works only once the resident
-confirms it in the portal, a trusted one's at once; the resident is told of every one."""
+"""A rewards card issued in the console (decision 0007): shown once to hand over; it waits for the
+resident, who confirms it in the portal and chooses its PIN; it then works elsewhere only with the
+PIN, never at the organisation that issued it (whatever the organisation's trust, and whatever
+the card's state); the resident is told of every one."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from tests.factories import org_with_token
 from tests.portal.conftest import known_resident, sign_in
 
 CODE = re.compile(r'<code class="token">([0-9A-Z]{5}-[0-9A-Z]{5})</code>')
+PIN = "4071"
 
 
 async def _desk(portal_app, platform, web, trusted: bool) -> dict:
@@ -56,8 +58,9 @@ async def _issue(web, desk) -> tuple[str, str]:
     return issued.text, codes[0]
 
 
-async def _resolve(web, headers, code: str):
-    return await web.post("/v1/cards/resolve", json={"card_token": code}, headers=headers)
+async def _resolve(web, headers, code: str, pin: str | None = None):
+    body = {"card_token": code} | ({"card_pin": pin} if pin is not None else {})
+    return await web.post("/v1/cards/resolve", json=body, headers=headers)
 
 
 async def _card_presented_grants(portal_app, org_id: uuid.UUID) -> int:
@@ -68,21 +71,25 @@ async def _card_presented_grants(portal_app, org_id: uuid.UUID) -> int:
         )
 
 
-async def _answer(web, answer: str):
+async def _answer(web, answer: str, pin: str = ""):
     rewards = (await web.get("/portal/rewards")).text
     card_id = re.search(r'action="/portal/rewards/cards/([0-9a-f-]{36})"', rewards).group(1)
-    return await post_form(web, "/portal/rewards", f"/portal/rewards/cards/{card_id}", {"answer": answer})
+    return await post_form(
+        web, "/portal/rewards", f"/portal/rewards/cards/{card_id}", {"answer": answer, "pin": pin}
+    )
 
 
-class TestUntrustedOrganisation:
-    async def test_the_card_waits_for_the_resident_and_never_works_where_it_was_issued(
-        self, portal_app, platform, web, shop
+class TestACardFromAnOrganisation:
+    @pytest.mark.parametrize("trusted", [False, True])
+    async def test_it_waits_for_the_resident_and_then_works_only_with_her_pin_and_never_at_the_issuer(
+        self, portal_app, platform, web, shop, trusted
     ):
-        desk = await _desk(portal_app, platform, web, trusted=False)
+        desk = await _desk(portal_app, platform, web, trusted=trusted)
         page, code = await _issue(web, desk)
-        assert "once the resident confirms" in page
+        assert "chooses its PIN" in page and "We have emailed them" in page
         assert (await _resolve(web, shop, code)).status_code == 404, "waiting: it works nowhere"
-        assert (await _resolve(web, desk["till"], code)).status_code == 404
+        at_issuer = await _resolve(web, desk["till"], code)
+        assert at_issuer.status_code == 403 and at_issuer.json()["code"] == "card_issued_here"
 
         outbox = (await web.get("/dev/outbox")).text
         assert "wants to give you a rewards card" in outbox and code[-5:] in outbox
@@ -91,17 +98,30 @@ class TestUntrustedOrganisation:
         await sign_in(web, desk["resident_email"])
         rewards = (await web.get("/portal/rewards")).text
         assert "Were you given a card by" in rewards and code[-5:] in rewards
-        confirmed = await _answer(web, "accept")
+        no_pin = await _answer(web, "accept", pin="12")
+        assert no_pin.status_code == 422 and "Choose a PIN of 4 to 6 digits" in no_pin.text
+        confirmed = await _answer(web, "accept", pin=PIN)
         assert confirmed.headers["location"] == "/portal/rewards?notice=card-confirmed"
         assert code in (await web.get("/portal/rewards")).text, "the resident's card in use is this one"
 
-        assert (await _resolve(web, shop, code)).status_code == 200
-        at_issuer = await _resolve(web, desk["till"], code)
+        # The code alone, which the issuer has seen, opens nothing: the PIN is hers alone.
+        bare = await _resolve(web, shop, code)
+        assert bare.status_code == 403 and bare.json()["code"] == "card_pin_required"
+        wrong = await _resolve(web, shop, code, "0000")
+        assert wrong.status_code == 403 and wrong.json()["code"] == "card_pin_wrong"
+        assert (await _resolve(web, shop, code, PIN)).status_code == 200
+        at_issuer = await _resolve(web, desk["till"], code, PIN)
         assert at_issuer.status_code == 403 and at_issuer.json()["code"] == "card_issued_here"
         assert await _card_presented_grants(portal_app, desk["org_id"]) == 0
         spent = await web.post(
             "/v1/rewards/redeem",
-            json={"id": str(uuid.uuid4()), "card_token": code, "amount": 1, "description": "tea"},
+            json={
+                "id": str(uuid.uuid4()),
+                "card_token": code,
+                "card_pin": PIN,
+                "amount": 1,
+                "description": "tea",
+            },
             headers=desk["till"],
         )
         assert spent.status_code == 403 and spent.json()["code"] == "card_issued_here"
@@ -117,52 +137,46 @@ class TestUntrustedOrganisation:
                     {"o": desk["org_id"]},
                 )
             ).all()
-        issued = [
-            a for a in actions if a.action == "reward_card.issued" and a.actor.startswith("staff:caseworker:")
-        ]
-        assert issued and any(a.action == "reward_card.confirmed" for a in actions)
+        assert any(
+            a.action == "reward_card.issued" and a.actor.startswith("staff:caseworker:") for a in actions
+        )
+        assert any(a.action == "reward_card.confirmed" for a in actions)
 
-    async def test_a_card_the_resident_refuses_never_works_and_their_own_keeps_working(
-        self, portal_app, platform, web, shop
-    ):
-        desk = await _desk(portal_app, platform, web, trusted=False)
-        await sign_in(web, desk["resident_email"])
-        await post_form(web, "/portal/rewards", "/portal/rewards/card", {})
-        own = CODE.search((await web.get("/portal/rewards")).text).group(1)
-
-        _, code = await _issue(web, desk)
-        assert (await _resolve(web, shop, own)).status_code == 200, "waiting, it replaces nothing"
-        await sign_in(web, desk["resident_email"])
-        refused = await _answer(web, "refuse")
-        assert refused.headers["location"] == "/portal/rewards?notice=card-refused"
-        assert "Were you given a card" not in (await web.get("/portal/rewards")).text
-        assert (await _resolve(web, shop, code)).status_code == 404
-        assert (await _resolve(web, shop, own)).status_code == 200
-        again = await _answer_missing(web)
-        assert again.status_code == 404, "a card answered once cannot be answered again"
-
-
-async def _answer_missing(web):
-    return await post_form(
-        web, "/portal/rewards", f"/portal/rewards/cards/{uuid.uuid4()}", {"answer": "accept"}
-    )
-
-
-class TestTrustedOrganisation:
-    async def test_the_card_works_at_once_elsewhere_and_replaces_the_earlier_one(
+    async def test_waiting_it_replaces_nothing_and_refused_it_never_works(
         self, portal_app, platform, web, shop
     ):
         desk = await _desk(portal_app, platform, web, trusted=True)
         await sign_in(web, desk["resident_email"])
         await post_form(web, "/portal/rewards", "/portal/rewards/card", {})
-        old = CODE.search((await web.get("/portal/rewards")).text).group(1)
+        own = CODE.search((await web.get("/portal/rewards")).text).group(1)
 
-        page, code = await _issue(web, desk)
-        assert "It works now" in page
-        assert (await _resolve(web, shop, code)).status_code == 200
+        _, first = await _issue(web, desk)
+        _, code = await _issue(web, desk)  # a second replaces the first, still waiting
+        assert (await _resolve(web, shop, own)).status_code == 200, "waiting, it replaces nothing"
+        await sign_in(web, desk["resident_email"])
+        rewards = (await web.get("/portal/rewards")).text
+        assert rewards.count("Were you given a card by") == 1 and code[-5:] in rewards
+        refused = await _answer(web, "refuse")
+        assert refused.headers["location"] == "/portal/rewards?notice=card-refused"
+        assert "Were you given a card" not in (await web.get("/portal/rewards")).text
+        for never in (first, code):
+            assert (await _resolve(web, shop, never, PIN)).status_code == 404
+        assert (await _resolve(web, shop, own)).status_code == 200
+        again = await post_form(
+            web, "/portal/rewards", f"/portal/rewards/cards/{uuid.uuid4()}", {"answer": "accept", "pin": PIN}
+        )
+        assert again.status_code == 404, "no such card waits for her"
+
+    async def test_confirming_it_replaces_the_earlier_card(self, portal_app, platform, web, shop):
+        desk = await _desk(portal_app, platform, web, trusted=False)
+        await sign_in(web, desk["resident_email"])
+        await post_form(web, "/portal/rewards", "/portal/rewards/card", {})
+        old = CODE.search((await web.get("/portal/rewards")).text).group(1)
+        _, code = await _issue(web, desk)
+        await sign_in(web, desk["resident_email"])
+        await _answer(web, "accept", pin=PIN)
         assert (await _resolve(web, shop, old)).status_code == 404
-        assert (await _resolve(web, desk["till"], code)).status_code == 403
-        assert "gave you a rewards card" in (await web.get("/dev/outbox")).text
+        assert (await _resolve(web, shop, code, PIN)).status_code == 200
 
 
 class TestWhoMayIssue:

@@ -49,6 +49,17 @@ class TestChooser:
                 {"a": m["first_id"], "b": m["second_id"]},
             )
         assert methods == ["switch"] and live == 1, "the earlier session ended"
+        async with portal_app.state.db.session(platform=True) as session:
+            ends = (
+                await session.execute(
+                    text("SELECT expires_at, created_at FROM staff_sessions WHERE staff_id = :s"),
+                    {"s": m["second_id"]},
+                )
+            ).one()
+        hours = portal_app.state.settings.console_session_hours
+        assert (ends.expires_at - ends.created_at).total_seconds() < hours * 3600 - 0.001, (
+            "moving keeps the sign-in's own end: it never makes a session last longer"
+        )
 
     async def test_only_the_addresss_own_enabled_memberships(self, portal_app, platform, web):
         m = await _two_memberships(portal_app, platform)

@@ -34,7 +34,7 @@ pytestmark = [
         reason="no Chromium: install Debian's (apt-get install chromium) or set KITH_TEST_CHROMIUM to a Chromium binary",
     ),
 ]
-ORG_SCOPES = "people:read people:write consent:read consent:write rewards:redeem"
+ORG_SCOPES = "people:read people:write consent:read consent:write rewards:redeem interactions:write"
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
 
 
@@ -173,8 +173,11 @@ class TestResidentJourney:
             and before.json()["attributes"]["address"]["value"]["postcode"] == "RS1 2AB"
         )
 
+        missing: list[str] = []  # every answer of the journey's pages, the icon included, exists
+        page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
         await browser_sign_in(page, email)
         assert await page.get_by_role("heading", level=1).inner_text() == "Hello, Margaret"
+        assert "with 1 permission in force" in await page.locator("main").inner_text()
 
         # My details: correct the address; the council now sees the resident's version.
         await page.get_by_role("link", name="My details").first.click()
@@ -198,8 +201,23 @@ class TestResidentJourney:
 
         assert await eventually(council_listed), await page.content()
 
-        # Who knows me: withdraw in one click and a confirmation; the council loses access at once.
+        # Who knows me: what the council recorded of her, and how its permission was given.
+        logged = await api.post(
+            "/v1/interactions",
+            json={
+                "person_id": person_id,
+                "kind": "visit",
+                "occurred_at": "2025-06-02T10:00:00Z",
+                "external_id": uuid.uuid4().hex,
+            },
+            headers=headers,
+        )
+        assert logged.status_code == 201, logged.text
         await page.get_by_role("link", name="Who knows me").click()
+        known = await page.locator("main").inner_text()
+        assert "What it recorded about you" in known and "1 contact with you" in known and "A visit" in known
+        assert "(written consent)" in known and "since 2 June 2025" in known
+        # Withdraw in one click and a confirmation; the council loses access at once.
         await page.get_by_role("link", name=re.compile("^Withdraw")).click()
         await page.get_by_role("button", name="Yes, withdraw permission").click()
         await page.get_by_role("status").filter(has_text="Permission withdrawn").wait_for()
@@ -227,8 +245,16 @@ class TestResidentJourney:
             await api.post("/v1/cards/resolve", json={"card_token": second}, headers=headers)
         ).status_code == 200
 
+        # Help and the privacy notice, from every page's footer.
+        await page.get_by_role("link", name="Help", exact=True).click()
+        await page.get_by_role("heading", name="Help with Kith").wait_for()
+        await page.get_by_role("link", name="Privacy notice", exact=True).click()
+        await page.get_by_role("heading", name="Privacy notice").wait_for()
+        assert "ico.org.uk" in await page.locator("main").inner_text()
+        assert missing == [], missing
+
         # My data: the download holds the corrected address and the reads.
-        await page.get_by_role("link", name="My data").click()
+        await page.goto("/portal/data")  # (the notice is public, outside the signed-in pages)
         async with page.expect_download() as info:
             await page.get_by_role("link", name="Download my data (JSON)").click()
         download = await info.value

@@ -1,5 +1,5 @@
+"""A client library for accessing Kith"""
 
-""" A client library for accessing Kith """
 from .client import AuthenticatedClient, Client
 
 __all__ = (

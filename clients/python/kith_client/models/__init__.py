@@ -1,4 +1,4 @@
-""" Contains all the data models used in inputs/outputs """
+"""Contains all the data models used in inputs/outputs"""
 
 from .access_log_out import AccessLogOut
 from .access_log_page import AccessLogPage

@@ -1,38 +1,28 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar, cast
+from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-from typing import cast
-from uuid import UUID
-import datetime
-
-
-
-
-
-
 T = TypeVar("T", bound="AccessLogOut")
-
 
 
 @_attrs_define
 class AccessLogOut:
-    """ 
-        Attributes:
-            action (str):
-            categories (list[str]):
-            client_id (None | str):
-            organisation (str):
-            organisation_id (UUID):
-            purpose (str):
-            read_at (datetime.datetime):
-     """
+    """
+    Attributes:
+        action (str):
+        categories (list[str]):
+        client_id (None | str):
+        organisation (str):
+        organisation_id (UUID):
+        purpose (str):
+        read_at (datetime.datetime):
+    """
 
     action: str
     categories: list[str]
@@ -43,16 +33,10 @@ class AccessLogOut:
     read_at: datetime.datetime
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
         action = self.action
 
         categories = self.categories
-
-
 
         client_id: None | str
         client_id = self.client_id
@@ -65,22 +49,21 @@ class AccessLogOut:
 
         read_at = self.read_at.isoformat()
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "action": action,
-            "categories": categories,
-            "client_id": client_id,
-            "organisation": organisation,
-            "organisation_id": organisation_id,
-            "purpose": purpose,
-            "read_at": read_at,
-        })
+        field_dict.update(
+            {
+                "action": action,
+                "categories": categories,
+                "client_id": client_id,
+                "organisation": organisation,
+                "organisation_id": organisation_id,
+                "purpose": purpose,
+                "read_at": read_at,
+            }
+        )
 
         return field_dict
-
-
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
@@ -89,7 +72,6 @@ class AccessLogOut:
 
         categories = cast(list[str], d.pop("categories"))
 
-
         def _parse_client_id(data: object) -> None | str:
             if data is None:
                 return data
@@ -97,20 +79,13 @@ class AccessLogOut:
 
         client_id = _parse_client_id(d.pop("client_id"))
 
-
         organisation = d.pop("organisation")
 
         organisation_id = UUID(d.pop("organisation_id"))
 
-
-
-
         purpose = d.pop("purpose")
 
         read_at = datetime.datetime.fromisoformat(d.pop("read_at"))
-
-
-
 
         access_log_out = cls(
             action=action,
@@ -121,7 +96,6 @@ class AccessLogOut:
             purpose=purpose,
             read_at=read_at,
         )
-
 
         access_log_out.additional_properties = d
         return access_log_out

@@ -1,45 +1,36 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar, cast
+from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-from ..types import UNSET, Unset
-from typing import cast
-from uuid import UUID
-import datetime
-
-
-
-
-
-
 T = TypeVar("T", bound="AccountOut")
-
 
 
 @_attrs_define
 class AccountOut:
-    """ 
-        Attributes:
-            available (int): balance less pending debits
-            balance (int): credits_posted − debits_posted
-            created_at (datetime.datetime):
-            credits_pending (int):
-            credits_posted (int):
-            debits_must_not_exceed_credits (bool):
-            debits_pending (int):
-            debits_posted (int):
-            id (UUID):
-            kind (str):
-            owner_kind (str):
-            closed_at (datetime.datetime | None | Unset):
-            name (None | str | Unset):
-     """
+    """
+    Attributes:
+        available (int): balance less pending debits
+        balance (int): credits_posted − debits_posted
+        created_at (datetime.datetime):
+        credits_pending (int):
+        credits_posted (int):
+        debits_must_not_exceed_credits (bool):
+        debits_pending (int):
+        debits_posted (int):
+        id (UUID):
+        kind (str):
+        owner_kind (str):
+        closed_at (datetime.datetime | None | Unset):
+        name (None | str | Unset):
+    """
 
     available: int
     balance: int
@@ -55,10 +46,6 @@ class AccountOut:
     closed_at: datetime.datetime | None | Unset = UNSET
     name: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         available = self.available
@@ -97,30 +84,29 @@ class AccountOut:
         else:
             name = self.name
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "available": available,
-            "balance": balance,
-            "created_at": created_at,
-            "credits_pending": credits_pending,
-            "credits_posted": credits_posted,
-            "debits_must_not_exceed_credits": debits_must_not_exceed_credits,
-            "debits_pending": debits_pending,
-            "debits_posted": debits_posted,
-            "id": id,
-            "kind": kind,
-            "owner_kind": owner_kind,
-        })
+        field_dict.update(
+            {
+                "available": available,
+                "balance": balance,
+                "created_at": created_at,
+                "credits_pending": credits_pending,
+                "credits_posted": credits_posted,
+                "debits_must_not_exceed_credits": debits_must_not_exceed_credits,
+                "debits_pending": debits_pending,
+                "debits_posted": debits_posted,
+                "id": id,
+                "kind": kind,
+                "owner_kind": owner_kind,
+            }
+        )
         if closed_at is not UNSET:
             field_dict["closed_at"] = closed_at
         if name is not UNSET:
             field_dict["name"] = name
 
         return field_dict
-
-
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
@@ -130,9 +116,6 @@ class AccountOut:
         balance = d.pop("balance")
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
-
-
-
 
         credits_pending = d.pop("credits_pending")
 
@@ -145,9 +128,6 @@ class AccountOut:
         debits_posted = d.pop("debits_posted")
 
         id = UUID(d.pop("id"))
-
-
-
 
         kind = d.pop("kind")
 
@@ -163,15 +143,12 @@ class AccountOut:
                     raise TypeError()
                 closed_at_type_0 = datetime.datetime.fromisoformat(data)
 
-
-
                 return closed_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(datetime.datetime | None | Unset, data)
 
         closed_at = _parse_closed_at(d.pop("closed_at", UNSET))
-
 
         def _parse_name(data: object) -> None | str | Unset:
             if data is None:
@@ -181,7 +158,6 @@ class AccountOut:
             return cast(None | str | Unset, data)
 
         name = _parse_name(d.pop("name", UNSET))
-
 
         account_out = cls(
             available=available,
@@ -198,7 +174,6 @@ class AccountOut:
             closed_at=closed_at,
             name=name,
         )
-
 
         account_out.additional_properties = d
         return account_out

@@ -1,43 +1,29 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-from ..types import UNSET, Unset
-from typing import cast
-
-
-
-
-
 
 T = TypeVar("T", bound="AddressIn")
 
 
-
 @_attrs_define
 class AddressIn:
-    """ 
-        Attributes:
-            line1 (None | str | Unset):
-            line2 (None | str | Unset):
-            postcode (None | str | Unset):
-            town (None | str | Unset):
-     """
+    """
+    Attributes:
+        line1 (None | str | Unset):
+        line2 (None | str | Unset):
+        postcode (None | str | Unset):
+        town (None | str | Unset):
+    """
 
     line1: None | str | Unset = UNSET
     line2: None | str | Unset = UNSET
     postcode: None | str | Unset = UNSET
     town: None | str | Unset = UNSET
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         line1: None | str | Unset
@@ -64,11 +50,9 @@ class AddressIn:
         else:
             town = self.town
 
-
         field_dict: dict[str, Any] = {}
 
-        field_dict.update({
-        })
+        field_dict.update({})
         if line1 is not UNSET:
             field_dict["line1"] = line1
         if line2 is not UNSET:
@@ -80,11 +64,10 @@ class AddressIn:
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+
         def _parse_line1(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -93,7 +76,6 @@ class AddressIn:
             return cast(None | str | Unset, data)
 
         line1 = _parse_line1(d.pop("line1", UNSET))
-
 
         def _parse_line2(data: object) -> None | str | Unset:
             if data is None:
@@ -104,7 +86,6 @@ class AddressIn:
 
         line2 = _parse_line2(d.pop("line2", UNSET))
 
-
         def _parse_postcode(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -113,7 +94,6 @@ class AddressIn:
             return cast(None | str | Unset, data)
 
         postcode = _parse_postcode(d.pop("postcode", UNSET))
-
 
         def _parse_town(data: object) -> None | str | Unset:
             if data is None:
@@ -124,7 +104,6 @@ class AddressIn:
 
         town = _parse_town(d.pop("town", UNSET))
 
-
         address_in = cls(
             line1=line1,
             line2=line2,
@@ -133,4 +112,3 @@ class AddressIn:
         )
 
         return address_in
-

@@ -1,35 +1,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-from typing import cast
-
-
-
-
-
-
 T = TypeVar("T", bound="AreaOut")
-
 
 
 @_attrs_define
 class AreaOut:
-    """ 
-        Attributes:
-            code (str):
-            level (str):
-            name (None | str):
-            postcodes (int):
-            residents (int | None): residents counted, rounded to 5; null when 1–7
-            residents_suppressed (bool):
-     """
+    """
+    Attributes:
+        code (str):
+        level (str):
+        name (None | str):
+        postcodes (int):
+        residents (int | None): residents counted, rounded to 5; null when 1–7
+        residents_suppressed (bool):
+    """
 
     code: str
     level: str
@@ -38,10 +28,6 @@ class AreaOut:
     residents: int | None
     residents_suppressed: bool
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         code = self.code
@@ -58,21 +44,20 @@ class AreaOut:
 
         residents_suppressed = self.residents_suppressed
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "code": code,
-            "level": level,
-            "name": name,
-            "postcodes": postcodes,
-            "residents": residents,
-            "residents_suppressed": residents_suppressed,
-        })
+        field_dict.update(
+            {
+                "code": code,
+                "level": level,
+                "name": name,
+                "postcodes": postcodes,
+                "residents": residents,
+                "residents_suppressed": residents_suppressed,
+            }
+        )
 
         return field_dict
-
-
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
@@ -88,7 +73,6 @@ class AreaOut:
 
         name = _parse_name(d.pop("name"))
 
-
         postcodes = d.pop("postcodes")
 
         def _parse_residents(data: object) -> int | None:
@@ -97,7 +81,6 @@ class AreaOut:
             return cast(int | None, data)
 
         residents = _parse_residents(d.pop("residents"))
-
 
         residents_suppressed = d.pop("residents_suppressed")
 
@@ -109,7 +92,6 @@ class AreaOut:
             residents=residents,
             residents_suppressed=residents_suppressed,
         )
-
 
         area_out.additional_properties = d
         return area_out

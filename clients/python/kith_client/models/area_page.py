@@ -1,51 +1,37 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-from ..types import UNSET, Unset
-from typing import cast
-
 if TYPE_CHECKING:
-  from ..models.area_out import AreaOut
-
-
-
+    from ..models.area_out import AreaOut
 
 
 T = TypeVar("T", bound="AreaPage")
 
 
-
 @_attrs_define
 class AreaPage:
-    """ 
-        Attributes:
-            items (list[AreaOut]):
-            next_cursor (None | str | Unset):
-     """
+    """
+    Attributes:
+        items (list[AreaOut]):
+        next_cursor (None | str | Unset):
+    """
 
     items: list[AreaOut]
     next_cursor: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
-        from ..models.area_out import AreaOut # noqa: PLC0415
         items = []
         for items_item_data in self.items:
             items_item = items_item_data.to_dict()
             items.append(items_item)
-
-
 
         next_cursor: None | str | Unset
         if isinstance(self.next_cursor, Unset):
@@ -53,32 +39,29 @@ class AreaPage:
         else:
             next_cursor = self.next_cursor
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "items": items,
-        })
+        field_dict.update(
+            {
+                "items": items,
+            }
+        )
         if next_cursor is not UNSET:
             field_dict["next_cursor"] = next_cursor
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.area_out import AreaOut # noqa: PLC0415
+        from ..models.area_out import AreaOut  # noqa: PLC0415
+
         d = dict(src_dict)
         items = []
         _items = d.pop("items")
-        for items_item_data in (_items):
+        for items_item_data in _items:
             items_item = AreaOut.from_dict(items_item_data)
 
-
-
             items.append(items_item)
-
 
         def _parse_next_cursor(data: object) -> None | str | Unset:
             if data is None:
@@ -89,12 +72,10 @@ class AreaPage:
 
         next_cursor = _parse_next_cursor(d.pop("next_cursor", UNSET))
 
-
         area_page = cls(
             items=items,
             next_cursor=next_cursor,
         )
-
 
         area_page.additional_properties = d
         return area_page

@@ -1,41 +1,27 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-from typing import cast
-
-
-
-
-
-
 T = TypeVar("T", bound="AreaRef")
-
 
 
 @_attrs_define
 class AreaRef:
-    """ 
-        Attributes:
-            code (str):
-            level (str):
-            name (None | str):
-     """
+    """
+    Attributes:
+        code (str):
+        level (str):
+        name (None | str):
+    """
 
     code: str
     level: str
     name: None | str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         code = self.code
@@ -45,18 +31,17 @@ class AreaRef:
         name: None | str
         name = self.name
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "code": code,
-            "level": level,
-            "name": name,
-        })
+        field_dict.update(
+            {
+                "code": code,
+                "level": level,
+                "name": name,
+            }
+        )
 
         return field_dict
-
-
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
@@ -72,13 +57,11 @@ class AreaRef:
 
         name = _parse_name(d.pop("name"))
 
-
         area_ref = cls(
             code=code,
             level=level,
             name=name,
         )
-
 
         area_ref.additional_properties = d
         return area_ref

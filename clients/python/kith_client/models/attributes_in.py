@@ -1,45 +1,37 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
-
-from ..types import UNSET, Unset
 
 from ..models.attributes_in_verified_item import AttributesInVerifiedItem
 from ..types import UNSET, Unset
-from typing import cast
-import datetime
 
 if TYPE_CHECKING:
-  from ..models.address_in import AddressIn
-
-
-
+    from ..models.address_in import AddressIn
 
 
 T = TypeVar("T", bound="AttributesIn")
 
 
-
 @_attrs_define
 class AttributesIn:
-    """ 
-        Attributes:
-            address (AddressIn | None | Unset):
-            date_of_birth (datetime.date | None | Unset):
-            email (None | str | Unset):
-            family_name (None | str | Unset):
-            given_name (None | str | Unset):
-            phone (None | str | Unset):
-            preferred_name (None | str | Unset):
-            uprn (None | str | Unset):
-            verified (list[AttributesInVerifiedItem] | Unset): Attributes the organisation has verified (e.g. an email it
-                confirmed). Believed only from organisations the platform trusts to verify identity; from any other the values
-                are kept as ordinary claims
-     """
+    """
+    Attributes:
+        address (AddressIn | None | Unset):
+        date_of_birth (datetime.date | None | Unset):
+        email (None | str | Unset):
+        family_name (None | str | Unset):
+        given_name (None | str | Unset):
+        phone (None | str | Unset):
+        preferred_name (None | str | Unset):
+        uprn (None | str | Unset):
+        verified (list[AttributesInVerifiedItem] | Unset): Attributes the organisation has verified (e.g. an email it
+            confirmed). Believed only from organisations the platform trusts to verify identity; from any other the values
+            are kept as ordinary claims
+    """
 
     address: AddressIn | None | Unset = UNSET
     date_of_birth: datetime.date | None | Unset = UNSET
@@ -51,12 +43,9 @@ class AttributesIn:
     uprn: None | str | Unset = UNSET
     verified: list[AttributesInVerifiedItem] | Unset = UNSET
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
-        from ..models.address_in import AddressIn # noqa: PLC0415
+        from ..models.address_in import AddressIn  # noqa: PLC0415
+
         address: dict[str, Any] | None | Unset
         if isinstance(self.address, Unset):
             address = UNSET
@@ -116,13 +105,9 @@ class AttributesIn:
                 verified_item = verified_item_data.value
                 verified.append(verified_item)
 
-
-
-
         field_dict: dict[str, Any] = {}
 
-        field_dict.update({
-        })
+        field_dict.update({})
         if address is not UNSET:
             field_dict["address"] = address
         if date_of_birth is not UNSET:
@@ -144,12 +129,12 @@ class AttributesIn:
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.address_in import AddressIn # noqa: PLC0415
+        from ..models.address_in import AddressIn  # noqa: PLC0415
+
         d = dict(src_dict)
+
         def _parse_address(data: object) -> AddressIn | None | Unset:
             if data is None:
                 return data
@@ -160,15 +145,12 @@ class AttributesIn:
                     raise TypeError()
                 address_type_0 = AddressIn.from_dict(data)
 
-
-
                 return address_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(AddressIn | None | Unset, data)
 
         address = _parse_address(d.pop("address", UNSET))
-
 
         def _parse_date_of_birth(data: object) -> datetime.date | None | Unset:
             if data is None:
@@ -180,15 +162,12 @@ class AttributesIn:
                     raise TypeError()
                 date_of_birth_type_0 = datetime.date.fromisoformat(data)
 
-
-
                 return date_of_birth_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(datetime.date | None | Unset, data)
 
         date_of_birth = _parse_date_of_birth(d.pop("date_of_birth", UNSET))
-
 
         def _parse_email(data: object) -> None | str | Unset:
             if data is None:
@@ -199,7 +178,6 @@ class AttributesIn:
 
         email = _parse_email(d.pop("email", UNSET))
 
-
         def _parse_family_name(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -208,7 +186,6 @@ class AttributesIn:
             return cast(None | str | Unset, data)
 
         family_name = _parse_family_name(d.pop("family_name", UNSET))
-
 
         def _parse_given_name(data: object) -> None | str | Unset:
             if data is None:
@@ -219,7 +196,6 @@ class AttributesIn:
 
         given_name = _parse_given_name(d.pop("given_name", UNSET))
 
-
         def _parse_phone(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -228,7 +204,6 @@ class AttributesIn:
             return cast(None | str | Unset, data)
 
         phone = _parse_phone(d.pop("phone", UNSET))
-
 
         def _parse_preferred_name(data: object) -> None | str | Unset:
             if data is None:
@@ -239,7 +214,6 @@ class AttributesIn:
 
         preferred_name = _parse_preferred_name(d.pop("preferred_name", UNSET))
 
-
         def _parse_uprn(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -249,7 +223,6 @@ class AttributesIn:
 
         uprn = _parse_uprn(d.pop("uprn", UNSET))
 
-
         _verified = d.pop("verified", UNSET)
         verified: list[AttributesInVerifiedItem] | Unset = UNSET
         if _verified is not UNSET:
@@ -257,10 +230,7 @@ class AttributesIn:
             for verified_item_data in _verified:
                 verified_item = AttributesInVerifiedItem(verified_item_data)
 
-
-
                 verified.append(verified_item)
-
 
         attributes_in = cls(
             address=address,
@@ -275,4 +245,3 @@ class AttributesIn:
         )
 
         return attributes_in
-

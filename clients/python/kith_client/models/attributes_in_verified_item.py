@@ -1,5 +1,6 @@
 from enum import StrEnum
 
+
 class AttributesInVerifiedItem(StrEnum):
     ADDRESS = "address"
     DATE_OF_BIRTH = "date_of_birth"

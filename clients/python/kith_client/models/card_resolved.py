@@ -1,56 +1,42 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar
+from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-from uuid import UUID
-
-
-
-
-
-
 T = TypeVar("T", bound="CardResolved")
-
 
 
 @_attrs_define
 class CardResolved:
-    """ 
-        Attributes:
-            balance (int): Credits available to spend
-            person_id (UUID): The organisation's own id for the card holder
-     """
+    """
+    Attributes:
+        balance (int): Credits available to spend
+        person_id (UUID): The organisation's own id for the card holder
+    """
 
     balance: int
     person_id: UUID
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         balance = self.balance
 
         person_id = str(self.person_id)
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "balance": balance,
-            "person_id": person_id,
-        })
+        field_dict.update(
+            {
+                "balance": balance,
+                "person_id": person_id,
+            }
+        )
 
         return field_dict
-
-
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
@@ -59,14 +45,10 @@ class CardResolved:
 
         person_id = UUID(d.pop("person_id"))
 
-
-
-
         card_resolved = cls(
             balance=balance,
             person_id=person_id,
         )
-
 
         card_resolved.additional_properties = d
         return card_resolved

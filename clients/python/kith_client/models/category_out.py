@@ -1,55 +1,41 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-
-
-
-
-
-
 T = TypeVar("T", bound="CategoryOut")
-
 
 
 @_attrs_define
 class CategoryOut:
-    """ 
-        Attributes:
-            category (str):
-            description (str):
-     """
+    """
+    Attributes:
+        category (str):
+        description (str):
+    """
 
     category: str
     description: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         category = self.category
 
         description = self.description
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "category": category,
-            "description": description,
-        })
+        field_dict.update(
+            {
+                "category": category,
+                "description": description,
+            }
+        )
 
         return field_dict
-
-
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
@@ -62,7 +48,6 @@ class CategoryOut:
             category=category,
             description=description,
         )
-
 
         category_out.additional_properties = d
         return category_out

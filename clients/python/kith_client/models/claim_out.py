@@ -1,44 +1,30 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-from typing import cast
-import datetime
-
-
-
-
-
-
 T = TypeVar("T", bound="ClaimOut")
-
 
 
 @_attrs_define
 class ClaimOut:
-    """ 
-        Attributes:
-            asserted_at (datetime.datetime):
-            source_sector (str): public, social, commercial or resident
-            value (Any):
-            verified (bool):
-     """
+    """
+    Attributes:
+        asserted_at (datetime.datetime):
+        source_sector (str): public, social, commercial or resident
+        value (Any):
+        verified (bool):
+    """
 
     asserted_at: datetime.datetime
     source_sector: str
     value: Any
     verified: bool
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         asserted_at = self.asserted_at.isoformat()
@@ -49,27 +35,23 @@ class ClaimOut:
 
         verified = self.verified
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "asserted_at": asserted_at,
-            "source_sector": source_sector,
-            "value": value,
-            "verified": verified,
-        })
+        field_dict.update(
+            {
+                "asserted_at": asserted_at,
+                "source_sector": source_sector,
+                "value": value,
+                "verified": verified,
+            }
+        )
 
         return field_dict
-
-
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         asserted_at = datetime.datetime.fromisoformat(d.pop("asserted_at"))
-
-
-
 
         source_sector = d.pop("source_sector")
 
@@ -83,7 +65,6 @@ class ClaimOut:
             value=value,
             verified=verified,
         )
-
 
         claim_out.additional_properties = d
         return claim_out

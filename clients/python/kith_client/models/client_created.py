@@ -1,38 +1,28 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar, cast
+from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-from typing import cast
-from uuid import UUID
-import datetime
-
-
-
-
-
-
 T = TypeVar("T", bound="ClientCreated")
-
 
 
 @_attrs_define
 class ClientCreated:
-    """ 
-        Attributes:
-            client_id (str):
-            client_secret (str): Shown once; only its hash is kept
-            created_at (datetime.datetime):
-            disabled_at (datetime.datetime | None):
-            name (str):
-            org_id (UUID):
-            scopes (list[str]):
-     """
+    """
+    Attributes:
+        client_id (str):
+        client_secret (str): Shown once; only its hash is kept
+        created_at (datetime.datetime):
+        disabled_at (datetime.datetime | None):
+        name (str):
+        org_id (UUID):
+        scopes (list[str]):
+    """
 
     client_id: str
     client_secret: str
@@ -42,10 +32,6 @@ class ClientCreated:
     org_id: UUID
     scopes: list[str]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         client_id = self.client_id
@@ -66,24 +52,21 @@ class ClientCreated:
 
         scopes = self.scopes
 
-
-
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "client_id": client_id,
-            "client_secret": client_secret,
-            "created_at": created_at,
-            "disabled_at": disabled_at,
-            "name": name,
-            "org_id": org_id,
-            "scopes": scopes,
-        })
+        field_dict.update(
+            {
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "created_at": created_at,
+                "disabled_at": disabled_at,
+                "name": name,
+                "org_id": org_id,
+                "scopes": scopes,
+            }
+        )
 
         return field_dict
-
-
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
@@ -94,9 +77,6 @@ class ClientCreated:
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
-
-
-
         def _parse_disabled_at(data: object) -> datetime.datetime | None:
             if data is None:
                 return data
@@ -105,8 +85,6 @@ class ClientCreated:
                     raise TypeError()
                 disabled_at_type_0 = datetime.datetime.fromisoformat(data)
 
-
-
                 return disabled_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
@@ -114,16 +92,11 @@ class ClientCreated:
 
         disabled_at = _parse_disabled_at(d.pop("disabled_at"))
 
-
         name = d.pop("name")
 
         org_id = UUID(d.pop("org_id"))
 
-
-
-
         scopes = cast(list[str], d.pop("scopes"))
-
 
         client_created = cls(
             client_id=client_id,
@@ -134,7 +107,6 @@ class ClientCreated:
             org_id=org_id,
             scopes=scopes,
         )
-
 
         client_created.additional_properties = d
         return client_created

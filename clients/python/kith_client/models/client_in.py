@@ -1,42 +1,28 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
-
-from ..types import UNSET, Unset
 
 from ..models.client_in_scopes_item import ClientInScopesItem
 from ..types import UNSET, Unset
-from typing import cast
-
-
-
-
-
 
 T = TypeVar("T", bound="ClientIn")
 
 
-
 @_attrs_define
 class ClientIn:
-    """ 
-        Attributes:
-            scopes (list[ClientInScopesItem]): Scopes the client may request
-            admin (bool | Unset): Also grant the platform 'admin' scope Default: False.
-            name (str | Unset):  Default: 'API client'.
-     """
+    """
+    Attributes:
+        scopes (list[ClientInScopesItem]): Scopes the client may request
+        admin (bool | Unset): Also grant the platform 'admin' scope Default: False.
+        name (str | Unset):  Default: 'API client'.
+    """
 
     scopes: list[ClientInScopesItem]
     admin: bool | Unset = False
-    name: str | Unset = 'API client'
-
-
-
-
+    name: str | Unset = "API client"
 
     def to_dict(self) -> dict[str, Any]:
         scopes = []
@@ -44,18 +30,17 @@ class ClientIn:
             scopes_item = scopes_item_data.value
             scopes.append(scopes_item)
 
-
-
         admin = self.admin
 
         name = self.name
 
-
         field_dict: dict[str, Any] = {}
 
-        field_dict.update({
-            "scopes": scopes,
-        })
+        field_dict.update(
+            {
+                "scopes": scopes,
+            }
+        )
         if admin is not UNSET:
             field_dict["admin"] = admin
         if name is not UNSET:
@@ -63,20 +48,15 @@ class ClientIn:
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         scopes = []
         _scopes = d.pop("scopes")
-        for scopes_item_data in (_scopes):
+        for scopes_item_data in _scopes:
             scopes_item = ClientInScopesItem(scopes_item_data)
 
-
-
             scopes.append(scopes_item)
-
 
         admin = d.pop("admin", UNSET)
 
@@ -89,4 +69,3 @@ class ClientIn:
         )
 
         return client_in
-

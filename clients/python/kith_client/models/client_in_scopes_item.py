@@ -1,5 +1,6 @@
 from enum import StrEnum
 
+
 class ClientInScopesItem(StrEnum):
     ADMIN = "admin"
     CONSENTREAD = "consent:read"

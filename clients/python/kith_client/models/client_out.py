@@ -1,37 +1,27 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar, cast
+from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-from typing import cast
-from uuid import UUID
-import datetime
-
-
-
-
-
-
 T = TypeVar("T", bound="ClientOut")
-
 
 
 @_attrs_define
 class ClientOut:
-    """ 
-        Attributes:
-            client_id (str):
-            created_at (datetime.datetime):
-            disabled_at (datetime.datetime | None):
-            name (str):
-            org_id (UUID):
-            scopes (list[str]):
-     """
+    """
+    Attributes:
+        client_id (str):
+        created_at (datetime.datetime):
+        disabled_at (datetime.datetime | None):
+        name (str):
+        org_id (UUID):
+        scopes (list[str]):
+    """
 
     client_id: str
     created_at: datetime.datetime
@@ -40,10 +30,6 @@ class ClientOut:
     org_id: UUID
     scopes: list[str]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         client_id = self.client_id
@@ -62,23 +48,20 @@ class ClientOut:
 
         scopes = self.scopes
 
-
-
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "client_id": client_id,
-            "created_at": created_at,
-            "disabled_at": disabled_at,
-            "name": name,
-            "org_id": org_id,
-            "scopes": scopes,
-        })
+        field_dict.update(
+            {
+                "client_id": client_id,
+                "created_at": created_at,
+                "disabled_at": disabled_at,
+                "name": name,
+                "org_id": org_id,
+                "scopes": scopes,
+            }
+        )
 
         return field_dict
-
-
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
@@ -86,9 +69,6 @@ class ClientOut:
         client_id = d.pop("client_id")
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
-
-
-
 
         def _parse_disabled_at(data: object) -> datetime.datetime | None:
             if data is None:
@@ -98,8 +78,6 @@ class ClientOut:
                     raise TypeError()
                 disabled_at_type_0 = datetime.datetime.fromisoformat(data)
 
-
-
                 return disabled_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
@@ -107,16 +85,11 @@ class ClientOut:
 
         disabled_at = _parse_disabled_at(d.pop("disabled_at"))
 
-
         name = d.pop("name")
 
         org_id = UUID(d.pop("org_id"))
 
-
-
-
         scopes = cast(list[str], d.pop("scopes"))
-
 
         client_out = cls(
             client_id=client_id,
@@ -126,7 +99,6 @@ class ClientOut:
             org_id=org_id,
             scopes=scopes,
         )
-
 
         client_out.additional_properties = d
         return client_out

@@ -1,43 +1,35 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-from typing import cast
-from uuid import UUID
-import datetime
-
 if TYPE_CHECKING:
-  from ..models.decision_out_explanation_type_0 import DecisionOutExplanationType0
-
-
-
+    from ..models.decision_out_explanation_type_0 import DecisionOutExplanationType0
 
 
 T = TypeVar("T", bound="DecisionOut")
 
 
-
 @_attrs_define
 class DecisionOut:
-    """ 
-        Attributes:
-            answered (None | str): What the organisation was told, of its own records only: created, matched or review
-            candidate_id (None | UUID):
-            created_at (datetime.datetime):
-            explanation (DecisionOutExplanationType0 | None):
-            id (UUID):
-            method (str):
-            person_id (UUID):
-            review_outcome (None | str):
-            score (float | None):
-            status (str): What the platform did: created, matched or review
-     """
+    """
+    Attributes:
+        answered (None | str): What the organisation was told, of its own records only: created, matched or review
+        candidate_id (None | UUID):
+        created_at (datetime.datetime):
+        explanation (DecisionOutExplanationType0 | None):
+        id (UUID):
+        method (str):
+        person_id (UUID):
+        review_outcome (None | str):
+        score (float | None):
+        status (str): What the platform did: created, matched or review
+    """
 
     answered: None | str
     candidate_id: None | UUID
@@ -51,12 +43,9 @@ class DecisionOut:
     status: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
-        from ..models.decision_out_explanation_type_0 import DecisionOutExplanationType0 # noqa: PLC0415
+        from ..models.decision_out_explanation_type_0 import DecisionOutExplanationType0  # noqa: PLC0415
+
         answered: None | str
         answered = self.answered
 
@@ -88,37 +77,37 @@ class DecisionOut:
 
         status = self.status
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "answered": answered,
-            "candidate_id": candidate_id,
-            "created_at": created_at,
-            "explanation": explanation,
-            "id": id,
-            "method": method,
-            "person_id": person_id,
-            "review_outcome": review_outcome,
-            "score": score,
-            "status": status,
-        })
+        field_dict.update(
+            {
+                "answered": answered,
+                "candidate_id": candidate_id,
+                "created_at": created_at,
+                "explanation": explanation,
+                "id": id,
+                "method": method,
+                "person_id": person_id,
+                "review_outcome": review_outcome,
+                "score": score,
+                "status": status,
+            }
+        )
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.decision_out_explanation_type_0 import DecisionOutExplanationType0 # noqa: PLC0415
+        from ..models.decision_out_explanation_type_0 import DecisionOutExplanationType0  # noqa: PLC0415
+
         d = dict(src_dict)
+
         def _parse_answered(data: object) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
 
         answered = _parse_answered(d.pop("answered"))
-
 
         def _parse_candidate_id(data: object) -> None | UUID:
             if data is None:
@@ -128,8 +117,6 @@ class DecisionOut:
                     raise TypeError()
                 candidate_id_type_0 = UUID(data)
 
-
-
                 return candidate_id_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
@@ -137,11 +124,7 @@ class DecisionOut:
 
         candidate_id = _parse_candidate_id(d.pop("candidate_id"))
 
-
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
-
-
-
 
         def _parse_explanation(data: object) -> DecisionOutExplanationType0 | None:
             if data is None:
@@ -151,8 +134,6 @@ class DecisionOut:
                     raise TypeError()
                 explanation_type_0 = DecisionOutExplanationType0.from_dict(data)
 
-
-
                 return explanation_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
@@ -160,18 +141,11 @@ class DecisionOut:
 
         explanation = _parse_explanation(d.pop("explanation"))
 
-
         id = UUID(d.pop("id"))
-
-
-
 
         method = d.pop("method")
 
         person_id = UUID(d.pop("person_id"))
-
-
-
 
         def _parse_review_outcome(data: object) -> None | str:
             if data is None:
@@ -180,14 +154,12 @@ class DecisionOut:
 
         review_outcome = _parse_review_outcome(d.pop("review_outcome"))
 
-
         def _parse_score(data: object) -> float | None:
             if data is None:
                 return data
             return cast(float | None, data)
 
         score = _parse_score(d.pop("score"))
-
 
         status = d.pop("status")
 
@@ -203,7 +175,6 @@ class DecisionOut:
             score=score,
             status=status,
         )
-
 
         decision_out.additional_properties = d
         return decision_out

@@ -1,5 +1,6 @@
 from enum import StrEnum
 
+
 class DeliveryOutStatus(StrEnum):
     CANCELLED = "cancelled"
     DELIVERED = "delivered"

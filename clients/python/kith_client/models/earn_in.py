@@ -1,37 +1,27 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
-
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
-
-from ..types import UNSET, Unset
-
-from ..types import UNSET, Unset
-from typing import cast
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
+from attrs import define as _attrs_define
 
-
-
-
+from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="EarnIn")
 
 
-
 @_attrs_define
 class EarnIn:
-    """ 
-        Attributes:
-            id (UUID): Transfer id (idempotency key)
-            person_id (UUID):
-            pool_id (UUID):
-            amount (int | None | Unset):
-            hours (float | None | Unset):
-            interaction_id (None | Unset | UUID):
-     """
+    """
+    Attributes:
+        id (UUID): Transfer id (idempotency key)
+        person_id (UUID):
+        pool_id (UUID):
+        amount (int | None | Unset):
+        hours (float | None | Unset):
+        interaction_id (None | Unset | UUID):
+    """
 
     id: UUID
     person_id: UUID
@@ -39,10 +29,6 @@ class EarnIn:
     amount: int | None | Unset = UNSET
     hours: float | None | Unset = UNSET
     interaction_id: None | Unset | UUID = UNSET
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         id = str(self.id)
@@ -71,14 +57,15 @@ class EarnIn:
         else:
             interaction_id = self.interaction_id
 
-
         field_dict: dict[str, Any] = {}
 
-        field_dict.update({
-            "id": id,
-            "person_id": person_id,
-            "pool_id": pool_id,
-        })
+        field_dict.update(
+            {
+                "id": id,
+                "person_id": person_id,
+                "pool_id": pool_id,
+            }
+        )
         if amount is not UNSET:
             field_dict["amount"] = amount
         if hours is not UNSET:
@@ -88,25 +75,14 @@ class EarnIn:
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         id = UUID(d.pop("id"))
 
-
-
-
         person_id = UUID(d.pop("person_id"))
 
-
-
-
         pool_id = UUID(d.pop("pool_id"))
-
-
-
 
         def _parse_amount(data: object) -> int | None | Unset:
             if data is None:
@@ -117,7 +93,6 @@ class EarnIn:
 
         amount = _parse_amount(d.pop("amount", UNSET))
 
-
         def _parse_hours(data: object) -> float | None | Unset:
             if data is None:
                 return data
@@ -126,7 +101,6 @@ class EarnIn:
             return cast(float | None | Unset, data)
 
         hours = _parse_hours(d.pop("hours", UNSET))
-
 
         def _parse_interaction_id(data: object) -> None | Unset | UUID:
             if data is None:
@@ -138,15 +112,12 @@ class EarnIn:
                     raise TypeError()
                 interaction_id_type_0 = UUID(data)
 
-
-
                 return interaction_id_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(None | Unset | UUID, data)
 
         interaction_id = _parse_interaction_id(d.pop("interaction_id", UNSET))
-
 
         earn_in = cls(
             id=id,
@@ -158,4 +129,3 @@ class EarnIn:
         )
 
         return earn_in
-

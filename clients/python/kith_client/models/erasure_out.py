@@ -1,40 +1,27 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-
-
-
-
-
-
 T = TypeVar("T", bound="ErasureOut")
-
 
 
 @_attrs_define
 class ErasureOut:
-    """ 
-        Attributes:
-            grants_withdrawn (int):
-            organisations_told (int):
-            records_deleted (int):
-     """
+    """
+    Attributes:
+        grants_withdrawn (int):
+        organisations_told (int):
+        records_deleted (int):
+    """
 
     grants_withdrawn: int
     organisations_told: int
     records_deleted: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         grants_withdrawn = self.grants_withdrawn
@@ -43,18 +30,17 @@ class ErasureOut:
 
         records_deleted = self.records_deleted
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "grants_withdrawn": grants_withdrawn,
-            "organisations_told": organisations_told,
-            "records_deleted": records_deleted,
-        })
+        field_dict.update(
+            {
+                "grants_withdrawn": grants_withdrawn,
+                "organisations_told": organisations_told,
+                "records_deleted": records_deleted,
+            }
+        )
 
         return field_dict
-
-
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
@@ -70,7 +56,6 @@ class ErasureOut:
             organisations_told=organisations_told,
             records_deleted=records_deleted,
         )
-
 
         erasure_out.additional_properties = d
         return erasure_out

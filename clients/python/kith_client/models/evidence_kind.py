@@ -1,5 +1,6 @@
 from enum import StrEnum
 
+
 class EvidenceKind(StrEnum):
     ELECTRONIC = "electronic"
     VERBAL = "verbal"

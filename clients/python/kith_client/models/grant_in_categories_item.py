@@ -1,5 +1,6 @@
 from enum import StrEnum
 
+
 class GrantInCategoriesItem(StrEnum):
     ADDRESS = "address"
     CONTACT = "contact"

@@ -1,5 +1,6 @@
 from enum import StrEnum
 
+
 class GrantInPurpose(StrEnum):
     CASE_COORDINATION = "case_coordination"
     OFFERS = "offers"

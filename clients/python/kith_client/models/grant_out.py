@@ -1,48 +1,41 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 from ..models.grant_out_status import GrantOutStatus
 from ..types import UNSET, Unset
-from typing import cast
-from uuid import UUID
-import datetime
 
 if TYPE_CHECKING:
-  from ..models.grant_out_evidence_type_0 import GrantOutEvidenceType0
-
-
-
+    from ..models.grant_out_evidence_type_0 import GrantOutEvidenceType0
 
 
 T = TypeVar("T", bound="GrantOut")
 
 
-
 @_attrs_define
 class GrantOut:
-    """ 
-        Attributes:
-            categories (list[str]):
-            consent_id (UUID):
-            granted_at (datetime.datetime):
-            method (str):
-            person_id (UUID): The organisation's own id for the person
-            purpose (str):
-            receipt_ids (list[UUID]): Signed receipts: the grant's, then the withdrawal's
-            status (GrantOutStatus): awaiting_resident: recorded by the organisation, not yet confirmed by the resident; it
-                opens nothing until they do
-            confirmed_at (datetime.datetime | None | Unset): When the grant took effect
-            evidence (GrantOutEvidenceType0 | None | Unset):
-            expires_at (datetime.datetime | None | Unset):
-            withdrawn_at (datetime.datetime | None | Unset):
-     """
+    """
+    Attributes:
+        categories (list[str]):
+        consent_id (UUID):
+        granted_at (datetime.datetime):
+        method (str):
+        person_id (UUID): The organisation's own id for the person
+        purpose (str):
+        receipt_ids (list[UUID]): Signed receipts: the grant's, then the withdrawal's
+        status (GrantOutStatus): awaiting_resident: recorded by the organisation, not yet confirmed by the resident; it
+            opens nothing until they do
+        confirmed_at (datetime.datetime | None | Unset): When the grant took effect
+        evidence (GrantOutEvidenceType0 | None | Unset):
+        expires_at (datetime.datetime | None | Unset):
+        withdrawn_at (datetime.datetime | None | Unset):
+    """
 
     categories: list[str]
     consent_id: UUID
@@ -58,15 +51,10 @@ class GrantOut:
     withdrawn_at: datetime.datetime | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
-        from ..models.grant_out_evidence_type_0 import GrantOutEvidenceType0 # noqa: PLC0415
+        from ..models.grant_out_evidence_type_0 import GrantOutEvidenceType0  # noqa: PLC0415
+
         categories = self.categories
-
-
 
         consent_id = str(self.consent_id)
 
@@ -82,8 +70,6 @@ class GrantOut:
         for receipt_ids_item_data in self.receipt_ids:
             receipt_ids_item = str(receipt_ids_item_data)
             receipt_ids.append(receipt_ids_item)
-
-
 
         status = self.status.value
 
@@ -119,19 +105,20 @@ class GrantOut:
         else:
             withdrawn_at = self.withdrawn_at
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "categories": categories,
-            "consent_id": consent_id,
-            "granted_at": granted_at,
-            "method": method,
-            "person_id": person_id,
-            "purpose": purpose,
-            "receipt_ids": receipt_ids,
-            "status": status,
-        })
+        field_dict.update(
+            {
+                "categories": categories,
+                "consent_id": consent_id,
+                "granted_at": granted_at,
+                "method": method,
+                "person_id": person_id,
+                "purpose": purpose,
+                "receipt_ids": receipt_ids,
+                "status": status,
+            }
+        )
         if confirmed_at is not UNSET:
             field_dict["confirmed_at"] = confirmed_at
         if evidence is not UNSET:
@@ -143,48 +130,31 @@ class GrantOut:
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.grant_out_evidence_type_0 import GrantOutEvidenceType0 # noqa: PLC0415
+        from ..models.grant_out_evidence_type_0 import GrantOutEvidenceType0  # noqa: PLC0415
+
         d = dict(src_dict)
         categories = cast(list[str], d.pop("categories"))
 
-
         consent_id = UUID(d.pop("consent_id"))
 
-
-
-
         granted_at = datetime.datetime.fromisoformat(d.pop("granted_at"))
-
-
-
 
         method = d.pop("method")
 
         person_id = UUID(d.pop("person_id"))
 
-
-
-
         purpose = d.pop("purpose")
 
         receipt_ids = []
         _receipt_ids = d.pop("receipt_ids")
-        for receipt_ids_item_data in (_receipt_ids):
+        for receipt_ids_item_data in _receipt_ids:
             receipt_ids_item = UUID(receipt_ids_item_data)
-
-
 
             receipt_ids.append(receipt_ids_item)
 
-
         status = GrantOutStatus(d.pop("status"))
-
-
-
 
         def _parse_confirmed_at(data: object) -> datetime.datetime | None | Unset:
             if data is None:
@@ -196,15 +166,12 @@ class GrantOut:
                     raise TypeError()
                 confirmed_at_type_0 = datetime.datetime.fromisoformat(data)
 
-
-
                 return confirmed_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(datetime.datetime | None | Unset, data)
 
         confirmed_at = _parse_confirmed_at(d.pop("confirmed_at", UNSET))
-
 
         def _parse_evidence(data: object) -> GrantOutEvidenceType0 | None | Unset:
             if data is None:
@@ -216,15 +183,12 @@ class GrantOut:
                     raise TypeError()
                 evidence_type_0 = GrantOutEvidenceType0.from_dict(data)
 
-
-
                 return evidence_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(GrantOutEvidenceType0 | None | Unset, data)
 
         evidence = _parse_evidence(d.pop("evidence", UNSET))
-
 
         def _parse_expires_at(data: object) -> datetime.datetime | None | Unset:
             if data is None:
@@ -236,15 +200,12 @@ class GrantOut:
                     raise TypeError()
                 expires_at_type_0 = datetime.datetime.fromisoformat(data)
 
-
-
                 return expires_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(datetime.datetime | None | Unset, data)
 
         expires_at = _parse_expires_at(d.pop("expires_at", UNSET))
-
 
         def _parse_withdrawn_at(data: object) -> datetime.datetime | None | Unset:
             if data is None:
@@ -256,15 +217,12 @@ class GrantOut:
                     raise TypeError()
                 withdrawn_at_type_0 = datetime.datetime.fromisoformat(data)
 
-
-
                 return withdrawn_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(datetime.datetime | None | Unset, data)
 
         withdrawn_at = _parse_withdrawn_at(d.pop("withdrawn_at", UNSET))
-
 
         grant_out = cls(
             categories=categories,
@@ -280,7 +238,6 @@ class GrantOut:
             expires_at=expires_at,
             withdrawn_at=withdrawn_at,
         )
-
 
         grant_out.additional_properties = d
         return grant_out

@@ -1,5 +1,6 @@
 from enum import StrEnum
 
+
 class GrantOutStatus(StrEnum):
     ACTIVE = "active"
     AWAITING_RESIDENT = "awaiting_resident"

@@ -1,78 +1,59 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-from typing import cast
-
 if TYPE_CHECKING:
-  from ..models.indicator_definition import IndicatorDefinition
-
-
-
+    from ..models.indicator_definition import IndicatorDefinition
 
 
 T = TypeVar("T", bound="IndicatorCatalogue")
 
 
-
 @_attrs_define
 class IndicatorCatalogue:
-    """ 
-        Attributes:
-            items (list[IndicatorDefinition]):
-     """
+    """
+    Attributes:
+        items (list[IndicatorDefinition]):
+    """
 
     items: list[IndicatorDefinition]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
-        from ..models.indicator_definition import IndicatorDefinition # noqa: PLC0415
         items = []
         for items_item_data in self.items:
             items_item = items_item_data.to_dict()
             items.append(items_item)
 
-
-
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "items": items,
-        })
+        field_dict.update(
+            {
+                "items": items,
+            }
+        )
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.indicator_definition import IndicatorDefinition # noqa: PLC0415
+        from ..models.indicator_definition import IndicatorDefinition  # noqa: PLC0415
+
         d = dict(src_dict)
         items = []
         _items = d.pop("items")
-        for items_item_data in (_items):
+        for items_item_data in _items:
             items_item = IndicatorDefinition.from_dict(items_item_data)
 
-
-
             items.append(items_item)
-
 
         indicator_catalogue = cls(
             items=items,
         )
-
 
         indicator_catalogue.additional_properties = d
         return indicator_catalogue

@@ -1,37 +1,29 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-from typing import cast
-
 if TYPE_CHECKING:
-  from ..models.thresholds import Thresholds
-
-
-
+    from ..models.thresholds import Thresholds
 
 
 T = TypeVar("T", bound="IndicatorDefinition")
 
 
-
 @_attrs_define
 class IndicatorDefinition:
-    """ 
-        Attributes:
-            code (str):
-            definition (str):
-            higher_is_better (bool):
-            name (str):
-            thresholds (Thresholds):
-            unit (str): share, per_1000, index or ratio
-     """
+    """
+    Attributes:
+        code (str):
+        definition (str):
+        higher_is_better (bool):
+        name (str):
+        thresholds (Thresholds):
+        unit (str): share, per_1000, index or ratio
+    """
 
     code: str
     definition: str
@@ -41,12 +33,7 @@ class IndicatorDefinition:
     unit: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
-        from ..models.thresholds import Thresholds # noqa: PLC0415
         code = self.code
 
         definition = self.definition
@@ -59,25 +46,25 @@ class IndicatorDefinition:
 
         unit = self.unit
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "code": code,
-            "definition": definition,
-            "higher_is_better": higher_is_better,
-            "name": name,
-            "thresholds": thresholds,
-            "unit": unit,
-        })
+        field_dict.update(
+            {
+                "code": code,
+                "definition": definition,
+                "higher_is_better": higher_is_better,
+                "name": name,
+                "thresholds": thresholds,
+                "unit": unit,
+            }
+        )
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.thresholds import Thresholds # noqa: PLC0415
+        from ..models.thresholds import Thresholds  # noqa: PLC0415
+
         d = dict(src_dict)
         code = d.pop("code")
 
@@ -89,9 +76,6 @@ class IndicatorDefinition:
 
         thresholds = Thresholds.from_dict(d.pop("thresholds"))
 
-
-
-
         unit = d.pop("unit")
 
         indicator_definition = cls(
@@ -102,7 +86,6 @@ class IndicatorDefinition:
             thresholds=thresholds,
             unit=unit,
         )
-
 
         indicator_definition.additional_properties = d
         return indicator_definition

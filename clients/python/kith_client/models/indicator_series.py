@@ -1,36 +1,28 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-from typing import cast
-
 if TYPE_CHECKING:
-  from ..models.area_ref import AreaRef
-  from ..models.series_point import SeriesPoint
-
-
-
+    from ..models.area_ref import AreaRef
+    from ..models.series_point import SeriesPoint
 
 
 T = TypeVar("T", bound="IndicatorSeries")
 
 
-
 @_attrs_define
 class IndicatorSeries:
-    """ 
-        Attributes:
-            area (AreaRef):
-            code (str):
-            measure (str):
-            points (list[SeriesPoint]):
-     """
+    """
+    Attributes:
+        area (AreaRef):
+        code (str):
+        measure (str):
+        points (list[SeriesPoint]):
+    """
 
     area: AreaRef
     code: str
@@ -38,13 +30,7 @@ class IndicatorSeries:
     points: list[SeriesPoint]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
-        from ..models.area_ref import AreaRef # noqa: PLC0415
-        from ..models.series_point import SeriesPoint # noqa: PLC0415
         area = self.area.to_dict()
 
         code = self.code
@@ -56,31 +42,26 @@ class IndicatorSeries:
             points_item = points_item_data.to_dict()
             points.append(points_item)
 
-
-
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "area": area,
-            "code": code,
-            "measure": measure,
-            "points": points,
-        })
+        field_dict.update(
+            {
+                "area": area,
+                "code": code,
+                "measure": measure,
+                "points": points,
+            }
+        )
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.area_ref import AreaRef # noqa: PLC0415
-        from ..models.series_point import SeriesPoint # noqa: PLC0415
+        from ..models.area_ref import AreaRef  # noqa: PLC0415
+        from ..models.series_point import SeriesPoint  # noqa: PLC0415
+
         d = dict(src_dict)
         area = AreaRef.from_dict(d.pop("area"))
-
-
-
 
         code = d.pop("code")
 
@@ -88,13 +69,10 @@ class IndicatorSeries:
 
         points = []
         _points = d.pop("points")
-        for points_item_data in (_points):
+        for points_item_data in _points:
             points_item = SeriesPoint.from_dict(points_item_data)
 
-
-
             points.append(points_item)
-
 
         indicator_series = cls(
             area=area,
@@ -102,7 +80,6 @@ class IndicatorSeries:
             measure=measure,
             points=points,
         )
-
 
         indicator_series.additional_properties = d
         return indicator_series

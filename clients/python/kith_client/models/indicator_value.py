@@ -1,45 +1,37 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-from typing import cast
-
 if TYPE_CHECKING:
-  from ..models.measure import Measure
-  from ..models.previous import Previous
-
-
-
+    from ..models.measure import Measure
+    from ..models.previous import Previous
 
 
 T = TypeVar("T", bound="IndicatorValue")
 
 
-
 @_attrs_define
 class IndicatorValue:
-    """ 
-        Attributes:
-            code (str):
-            components (list[Measure]):
-            denominator (float | None):
-            measure (str): Which of the indicator's measures is the headline value
-            name (str):
-            normalised (float | None): the headline on 0–1, 1 at the resilient end
-            numerator (float | None):
-            previous (Previous):
-            rag (None | str): red, amber or green against the configured thresholds
-            suppressed (bool):
-            trend (None | str): up, down or same against the previous period
-            unit (str):
-            value (float | None): null when suppressed or undefined (nothing to divide by)
-     """
+    """
+    Attributes:
+        code (str):
+        components (list[Measure]):
+        denominator (float | None):
+        measure (str): Which of the indicator's measures is the headline value
+        name (str):
+        normalised (float | None): the headline on 0–1, 1 at the resilient end
+        numerator (float | None):
+        previous (Previous):
+        rag (None | str): red, amber or green against the configured thresholds
+        suppressed (bool):
+        trend (None | str): up, down or same against the previous period
+        unit (str):
+        value (float | None): null when suppressed or undefined (nothing to divide by)
+    """
 
     code: str
     components: list[Measure]
@@ -56,21 +48,13 @@ class IndicatorValue:
     value: float | None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
-        from ..models.measure import Measure # noqa: PLC0415
-        from ..models.previous import Previous # noqa: PLC0415
         code = self.code
 
         components = []
         for components_item_data in self.components:
             components_item = components_item_data.to_dict()
             components.append(components_item)
-
-
 
         denominator: float | None
         denominator = self.denominator
@@ -100,45 +84,42 @@ class IndicatorValue:
         value: float | None
         value = self.value
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "code": code,
-            "components": components,
-            "denominator": denominator,
-            "measure": measure,
-            "name": name,
-            "normalised": normalised,
-            "numerator": numerator,
-            "previous": previous,
-            "rag": rag,
-            "suppressed": suppressed,
-            "trend": trend,
-            "unit": unit,
-            "value": value,
-        })
+        field_dict.update(
+            {
+                "code": code,
+                "components": components,
+                "denominator": denominator,
+                "measure": measure,
+                "name": name,
+                "normalised": normalised,
+                "numerator": numerator,
+                "previous": previous,
+                "rag": rag,
+                "suppressed": suppressed,
+                "trend": trend,
+                "unit": unit,
+                "value": value,
+            }
+        )
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.measure import Measure # noqa: PLC0415
-        from ..models.previous import Previous # noqa: PLC0415
+        from ..models.measure import Measure  # noqa: PLC0415
+        from ..models.previous import Previous  # noqa: PLC0415
+
         d = dict(src_dict)
         code = d.pop("code")
 
         components = []
         _components = d.pop("components")
-        for components_item_data in (_components):
+        for components_item_data in _components:
             components_item = Measure.from_dict(components_item_data)
 
-
-
             components.append(components_item)
-
 
         def _parse_denominator(data: object) -> float | None:
             if data is None:
@@ -146,7 +127,6 @@ class IndicatorValue:
             return cast(float | None, data)
 
         denominator = _parse_denominator(d.pop("denominator"))
-
 
         measure = d.pop("measure")
 
@@ -159,7 +139,6 @@ class IndicatorValue:
 
         normalised = _parse_normalised(d.pop("normalised"))
 
-
         def _parse_numerator(data: object) -> float | None:
             if data is None:
                 return data
@@ -167,11 +146,7 @@ class IndicatorValue:
 
         numerator = _parse_numerator(d.pop("numerator"))
 
-
         previous = Previous.from_dict(d.pop("previous"))
-
-
-
 
         def _parse_rag(data: object) -> None | str:
             if data is None:
@@ -179,7 +154,6 @@ class IndicatorValue:
             return cast(None | str, data)
 
         rag = _parse_rag(d.pop("rag"))
-
 
         suppressed = d.pop("suppressed")
 
@@ -190,7 +164,6 @@ class IndicatorValue:
 
         trend = _parse_trend(d.pop("trend"))
 
-
         unit = d.pop("unit")
 
         def _parse_value(data: object) -> float | None:
@@ -199,7 +172,6 @@ class IndicatorValue:
             return cast(float | None, data)
 
         value = _parse_value(d.pop("value"))
-
 
         indicator_value = cls(
             code=code,
@@ -216,7 +188,6 @@ class IndicatorValue:
             unit=unit,
             value=value,
         )
-
 
         indicator_value.additional_properties = d
         return indicator_value

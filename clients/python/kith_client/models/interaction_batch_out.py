@@ -1,46 +1,33 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-from typing import cast
-
 if TYPE_CHECKING:
-  from ..models.rejected import Rejected
-
-
-
+    from ..models.rejected import Rejected
 
 
 T = TypeVar("T", bound="InteractionBatchOut")
 
 
-
 @_attrs_define
 class InteractionBatchOut:
-    """ 
-        Attributes:
-            accepted (int): Stored now
-            duplicates (int): Already stored (an external_id seen before, or twice in this batch)
-            rejected (list[Rejected]):
-     """
+    """
+    Attributes:
+        accepted (int): Stored now
+        duplicates (int): Already stored (an external_id seen before, or twice in this batch)
+        rejected (list[Rejected]):
+    """
 
     accepted: int
     duplicates: int
     rejected: list[Rejected]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
-        from ..models.rejected import Rejected # noqa: PLC0415
         accepted = self.accepted
 
         duplicates = self.duplicates
@@ -50,24 +37,22 @@ class InteractionBatchOut:
             rejected_item = rejected_item_data.to_dict()
             rejected.append(rejected_item)
 
-
-
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "accepted": accepted,
-            "duplicates": duplicates,
-            "rejected": rejected,
-        })
+        field_dict.update(
+            {
+                "accepted": accepted,
+                "duplicates": duplicates,
+                "rejected": rejected,
+            }
+        )
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.rejected import Rejected # noqa: PLC0415
+        from ..models.rejected import Rejected  # noqa: PLC0415
+
         d = dict(src_dict)
         accepted = d.pop("accepted")
 
@@ -75,20 +60,16 @@ class InteractionBatchOut:
 
         rejected = []
         _rejected = d.pop("rejected")
-        for rejected_item_data in (_rejected):
+        for rejected_item_data in _rejected:
             rejected_item = Rejected.from_dict(rejected_item_data)
 
-
-
             rejected.append(rejected_item)
-
 
         interaction_batch_out = cls(
             accepted=accepted,
             duplicates=duplicates,
             rejected=rejected,
         )
-
 
         interaction_batch_out.additional_properties = d
         return interaction_batch_out

@@ -1,45 +1,37 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+from uuid import UUID
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
-
-from ..types import UNSET, Unset
 
 from ..models.interaction_in_kind import InteractionInKind
 from ..types import UNSET, Unset
-from typing import cast
-from uuid import UUID
-import datetime
 
 if TYPE_CHECKING:
-  from ..models.interaction_in_attributes_type_0 import InteractionInAttributesType0
-
-
-
+    from ..models.interaction_in_attributes_type_0 import InteractionInAttributesType0
 
 
 T = TypeVar("T", bound="InteractionIn")
 
 
-
 @_attrs_define
 class InteractionIn:
-    """ 
-        Attributes:
-            kind (InteractionInKind):
-            occurred_at (datetime.datetime): When it happened, with its time zone
-            person_id (UUID): The organisation's own id for the person
-            area_code (None | str | Unset):
-            attributes (InteractionInAttributesType0 | None | Unset): Small JSON object, at most 4 KiB
-            channel (None | str | Unset):
-            counterpart_org_id (None | Unset | UUID): A referral's receiving organisation
-            duration_minutes (int | None | Unset): Volunteering time
-            external_id (None | str | Unset): The organisation's own id; re-posting it is idempotent
-            value_pence (int | None | Unset): A purchase's value
-     """
+    """
+    Attributes:
+        kind (InteractionInKind):
+        occurred_at (datetime.datetime): When it happened, with its time zone
+        person_id (UUID): The organisation's own id for the person
+        area_code (None | str | Unset):
+        attributes (InteractionInAttributesType0 | None | Unset): Small JSON object, at most 4 KiB
+        channel (None | str | Unset):
+        counterpart_org_id (None | Unset | UUID): A referral's receiving organisation
+        duration_minutes (int | None | Unset): Volunteering time
+        external_id (None | str | Unset): The organisation's own id; re-posting it is idempotent
+        value_pence (int | None | Unset): A purchase's value
+    """
 
     kind: InteractionInKind
     occurred_at: datetime.datetime
@@ -52,12 +44,9 @@ class InteractionIn:
     external_id: None | str | Unset = UNSET
     value_pence: int | None | Unset = UNSET
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
-        from ..models.interaction_in_attributes_type_0 import InteractionInAttributesType0 # noqa: PLC0415
+        from ..models.interaction_in_attributes_type_0 import InteractionInAttributesType0  # noqa: PLC0415
+
         kind = self.kind.value
 
         occurred_at = self.occurred_at.isoformat()
@@ -110,14 +99,15 @@ class InteractionIn:
         else:
             value_pence = self.value_pence
 
-
         field_dict: dict[str, Any] = {}
 
-        field_dict.update({
-            "kind": kind,
-            "occurred_at": occurred_at,
-            "person_id": person_id,
-        })
+        field_dict.update(
+            {
+                "kind": kind,
+                "occurred_at": occurred_at,
+                "person_id": person_id,
+            }
+        )
         if area_code is not UNSET:
             field_dict["area_code"] = area_code
         if attributes is not UNSET:
@@ -135,26 +125,16 @@ class InteractionIn:
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.interaction_in_attributes_type_0 import InteractionInAttributesType0 # noqa: PLC0415
+        from ..models.interaction_in_attributes_type_0 import InteractionInAttributesType0  # noqa: PLC0415
+
         d = dict(src_dict)
         kind = InteractionInKind(d.pop("kind"))
 
-
-
-
         occurred_at = datetime.datetime.fromisoformat(d.pop("occurred_at"))
 
-
-
-
         person_id = UUID(d.pop("person_id"))
-
-
-
 
         def _parse_area_code(data: object) -> None | str | Unset:
             if data is None:
@@ -164,7 +144,6 @@ class InteractionIn:
             return cast(None | str | Unset, data)
 
         area_code = _parse_area_code(d.pop("area_code", UNSET))
-
 
         def _parse_attributes(data: object) -> InteractionInAttributesType0 | None | Unset:
             if data is None:
@@ -176,15 +155,12 @@ class InteractionIn:
                     raise TypeError()
                 attributes_type_0 = InteractionInAttributesType0.from_dict(data)
 
-
-
                 return attributes_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(InteractionInAttributesType0 | None | Unset, data)
 
         attributes = _parse_attributes(d.pop("attributes", UNSET))
-
 
         def _parse_channel(data: object) -> None | str | Unset:
             if data is None:
@@ -194,7 +170,6 @@ class InteractionIn:
             return cast(None | str | Unset, data)
 
         channel = _parse_channel(d.pop("channel", UNSET))
-
 
         def _parse_counterpart_org_id(data: object) -> None | Unset | UUID:
             if data is None:
@@ -206,15 +181,12 @@ class InteractionIn:
                     raise TypeError()
                 counterpart_org_id_type_0 = UUID(data)
 
-
-
                 return counterpart_org_id_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(None | Unset | UUID, data)
 
         counterpart_org_id = _parse_counterpart_org_id(d.pop("counterpart_org_id", UNSET))
-
 
         def _parse_duration_minutes(data: object) -> int | None | Unset:
             if data is None:
@@ -225,7 +197,6 @@ class InteractionIn:
 
         duration_minutes = _parse_duration_minutes(d.pop("duration_minutes", UNSET))
 
-
         def _parse_external_id(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -235,7 +206,6 @@ class InteractionIn:
 
         external_id = _parse_external_id(d.pop("external_id", UNSET))
 
-
         def _parse_value_pence(data: object) -> int | None | Unset:
             if data is None:
                 return data
@@ -244,7 +214,6 @@ class InteractionIn:
             return cast(int | None | Unset, data)
 
         value_pence = _parse_value_pence(d.pop("value_pence", UNSET))
-
 
         interaction_in = cls(
             kind=kind,
@@ -260,4 +229,3 @@ class InteractionIn:
         )
 
         return interaction_in
-

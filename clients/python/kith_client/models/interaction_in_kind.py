@@ -1,5 +1,6 @@
 from enum import StrEnum
 
+
 class InteractionInKind(StrEnum):
     EVENT = "event"
     OTHER = "other"

@@ -1,46 +1,39 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-from ..types import UNSET, Unset
-from typing import cast
-from uuid import UUID
-import datetime
-
 if TYPE_CHECKING:
-  from ..models.interaction_out_attributes_type_0 import InteractionOutAttributesType0
-
-
-
+    from ..models.interaction_out_attributes_type_0 import InteractionOutAttributesType0
 
 
 T = TypeVar("T", bound="InteractionOut")
 
 
-
 @_attrs_define
 class InteractionOut:
-    """ 
-        Attributes:
-            created_at (datetime.datetime):
-            id (UUID):
-            kind (str):
-            occurred_at (datetime.datetime):
-            person_id (UUID):
-            area_code (None | str | Unset):
-            attributes (InteractionOutAttributesType0 | None | Unset):
-            channel (None | str | Unset):
-            counterpart_org_id (None | Unset | UUID):
-            duration_minutes (int | None | Unset):
-            external_id (None | str | Unset):
-            value_pence (int | None | Unset):
-     """
+    """
+    Attributes:
+        created_at (datetime.datetime):
+        id (UUID):
+        kind (str):
+        occurred_at (datetime.datetime):
+        person_id (UUID):
+        area_code (None | str | Unset):
+        attributes (InteractionOutAttributesType0 | None | Unset):
+        channel (None | str | Unset):
+        counterpart_org_id (None | Unset | UUID):
+        duration_minutes (int | None | Unset):
+        external_id (None | str | Unset):
+        value_pence (int | None | Unset):
+    """
 
     created_at: datetime.datetime
     id: UUID
@@ -56,12 +49,9 @@ class InteractionOut:
     value_pence: int | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
-        from ..models.interaction_out_attributes_type_0 import InteractionOutAttributesType0 # noqa: PLC0415
+        from ..models.interaction_out_attributes_type_0 import InteractionOutAttributesType0  # noqa: PLC0415
+
         created_at = self.created_at.isoformat()
 
         id = str(self.id)
@@ -118,16 +108,17 @@ class InteractionOut:
         else:
             value_pence = self.value_pence
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "created_at": created_at,
-            "id": id,
-            "kind": kind,
-            "occurred_at": occurred_at,
-            "person_id": person_id,
-        })
+        field_dict.update(
+            {
+                "created_at": created_at,
+                "id": id,
+                "kind": kind,
+                "occurred_at": occurred_at,
+                "person_id": person_id,
+            }
+        )
         if area_code is not UNSET:
             field_dict["area_code"] = area_code
         if attributes is not UNSET:
@@ -145,33 +136,20 @@ class InteractionOut:
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.interaction_out_attributes_type_0 import InteractionOutAttributesType0 # noqa: PLC0415
+        from ..models.interaction_out_attributes_type_0 import InteractionOutAttributesType0  # noqa: PLC0415
+
         d = dict(src_dict)
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
-
-
-
         id = UUID(d.pop("id"))
-
-
-
 
         kind = d.pop("kind")
 
         occurred_at = datetime.datetime.fromisoformat(d.pop("occurred_at"))
 
-
-
-
         person_id = UUID(d.pop("person_id"))
-
-
-
 
         def _parse_area_code(data: object) -> None | str | Unset:
             if data is None:
@@ -181,7 +159,6 @@ class InteractionOut:
             return cast(None | str | Unset, data)
 
         area_code = _parse_area_code(d.pop("area_code", UNSET))
-
 
         def _parse_attributes(data: object) -> InteractionOutAttributesType0 | None | Unset:
             if data is None:
@@ -193,15 +170,12 @@ class InteractionOut:
                     raise TypeError()
                 attributes_type_0 = InteractionOutAttributesType0.from_dict(data)
 
-
-
                 return attributes_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(InteractionOutAttributesType0 | None | Unset, data)
 
         attributes = _parse_attributes(d.pop("attributes", UNSET))
-
 
         def _parse_channel(data: object) -> None | str | Unset:
             if data is None:
@@ -211,7 +185,6 @@ class InteractionOut:
             return cast(None | str | Unset, data)
 
         channel = _parse_channel(d.pop("channel", UNSET))
-
 
         def _parse_counterpart_org_id(data: object) -> None | Unset | UUID:
             if data is None:
@@ -223,15 +196,12 @@ class InteractionOut:
                     raise TypeError()
                 counterpart_org_id_type_0 = UUID(data)
 
-
-
                 return counterpart_org_id_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(None | Unset | UUID, data)
 
         counterpart_org_id = _parse_counterpart_org_id(d.pop("counterpart_org_id", UNSET))
-
 
         def _parse_duration_minutes(data: object) -> int | None | Unset:
             if data is None:
@@ -242,7 +212,6 @@ class InteractionOut:
 
         duration_minutes = _parse_duration_minutes(d.pop("duration_minutes", UNSET))
 
-
         def _parse_external_id(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -252,7 +221,6 @@ class InteractionOut:
 
         external_id = _parse_external_id(d.pop("external_id", UNSET))
 
-
         def _parse_value_pence(data: object) -> int | None | Unset:
             if data is None:
                 return data
@@ -261,7 +229,6 @@ class InteractionOut:
             return cast(int | None | Unset, data)
 
         value_pence = _parse_value_pence(d.pop("value_pence", UNSET))
-
 
         interaction_out = cls(
             created_at=created_at,
@@ -277,7 +244,6 @@ class InteractionOut:
             external_id=external_id,
             value_pence=value_pence,
         )
-
 
         interaction_out.additional_properties = d
         return interaction_out

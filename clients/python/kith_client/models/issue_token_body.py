@@ -1,44 +1,32 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 from ..models.issue_token_body_grant_type import IssueTokenBodyGrantType
 from ..types import UNSET, Unset
-
-
-
-
-
 
 T = TypeVar("T", bound="IssueTokenBody")
 
 
-
 @_attrs_define
 class IssueTokenBody:
-    """ 
-        Attributes:
-            grant_type (IssueTokenBodyGrantType):
-            client_id (str | Unset): client_secret_post only
-            client_secret (str | Unset): client_secret_post only
-            scope (str | Unset): Space-separated; omitted = all the client's
-     """
+    """
+    Attributes:
+        grant_type (IssueTokenBodyGrantType):
+        client_id (str | Unset): client_secret_post only
+        client_secret (str | Unset): client_secret_post only
+        scope (str | Unset): Space-separated; omitted = all the client's
+    """
 
     grant_type: IssueTokenBodyGrantType
     client_id: str | Unset = UNSET
     client_secret: str | Unset = UNSET
     scope: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         grant_type = self.grant_type.value
@@ -49,12 +37,13 @@ class IssueTokenBody:
 
         scope = self.scope
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "grant_type": grant_type,
-        })
+        field_dict.update(
+            {
+                "grant_type": grant_type,
+            }
+        )
         if client_id is not UNSET:
             field_dict["client_id"] = client_id
         if client_secret is not UNSET:
@@ -64,15 +53,10 @@ class IssueTokenBody:
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         grant_type = IssueTokenBodyGrantType(d.pop("grant_type"))
-
-
-
 
         client_id = d.pop("client_id", UNSET)
 
@@ -86,7 +70,6 @@ class IssueTokenBody:
             client_secret=client_secret,
             scope=scope,
         )
-
 
         issue_token_body.additional_properties = d
         return issue_token_body

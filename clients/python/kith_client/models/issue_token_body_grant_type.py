@@ -1,5 +1,6 @@
 from enum import StrEnum
 
+
 class IssueTokenBodyGrantType(StrEnum):
     CLIENT_CREDENTIALS = "client_credentials"
 

@@ -1,5 +1,6 @@
 from enum import StrEnum
 
+
 class ListIdentityReviewsQueueType0(StrEnum):
     ORGANISATION = "organisation"
     PLATFORM = "platform"

@@ -1,36 +1,27 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-from ..types import UNSET, Unset
-from typing import cast
-
-
-
-
-
-
 T = TypeVar("T", bound="Measure")
-
 
 
 @_attrs_define
 class Measure:
-    """ 
-        Attributes:
-            denominator (float | None):
-            name (str):
-            numerator (float | None):
-            suppressed (bool):
-            value (float | None):
-            previous_value (float | None | Unset):
-     """
+    """
+    Attributes:
+        denominator (float | None):
+        name (str):
+        numerator (float | None):
+        suppressed (bool):
+        value (float | None):
+        previous_value (float | None | Unset):
+    """
 
     denominator: float | None
     name: str
@@ -39,10 +30,6 @@ class Measure:
     value: float | None
     previous_value: float | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         denominator: float | None
@@ -64,33 +51,32 @@ class Measure:
         else:
             previous_value = self.previous_value
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "denominator": denominator,
-            "name": name,
-            "numerator": numerator,
-            "suppressed": suppressed,
-            "value": value,
-        })
+        field_dict.update(
+            {
+                "denominator": denominator,
+                "name": name,
+                "numerator": numerator,
+                "suppressed": suppressed,
+                "value": value,
+            }
+        )
         if previous_value is not UNSET:
             field_dict["previous_value"] = previous_value
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+
         def _parse_denominator(data: object) -> float | None:
             if data is None:
                 return data
             return cast(float | None, data)
 
         denominator = _parse_denominator(d.pop("denominator"))
-
 
         name = d.pop("name")
 
@@ -101,7 +87,6 @@ class Measure:
 
         numerator = _parse_numerator(d.pop("numerator"))
 
-
         suppressed = d.pop("suppressed")
 
         def _parse_value(data: object) -> float | None:
@@ -110,7 +95,6 @@ class Measure:
             return cast(float | None, data)
 
         value = _parse_value(d.pop("value"))
-
 
         def _parse_previous_value(data: object) -> float | None | Unset:
             if data is None:
@@ -121,7 +105,6 @@ class Measure:
 
         previous_value = _parse_previous_value(d.pop("previous_value", UNSET))
 
-
         measure = cls(
             denominator=denominator,
             name=name,
@@ -130,7 +113,6 @@ class Measure:
             value=value,
             previous_value=previous_value,
         )
-
 
         measure.additional_properties = d
         return measure

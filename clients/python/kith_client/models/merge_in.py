@@ -1,68 +1,47 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
-
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
-
-from ..types import UNSET, Unset
-
+from typing import Any, TypeVar
 from uuid import UUID
 
-
-
-
-
+from attrs import define as _attrs_define
 
 T = TypeVar("T", bound="MergeIn")
 
 
-
 @_attrs_define
 class MergeIn:
-    """ 
-        Attributes:
-            keep (UUID):
-            merge (UUID):
-     """
+    """
+    Attributes:
+        keep (UUID):
+        merge (UUID):
+    """
 
     keep: UUID
     merge: UUID
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         keep = str(self.keep)
 
         merge = str(self.merge)
 
-
         field_dict: dict[str, Any] = {}
 
-        field_dict.update({
-            "keep": keep,
-            "merge": merge,
-        })
+        field_dict.update(
+            {
+                "keep": keep,
+                "merge": merge,
+            }
+        )
 
         return field_dict
-
-
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         keep = UUID(d.pop("keep"))
 
-
-
-
         merge = UUID(d.pop("merge"))
-
-
-
 
         merge_in = cls(
             keep=keep,
@@ -70,4 +49,3 @@ class MergeIn:
         )
 
         return merge_in
-

@@ -1,41 +1,28 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar
+from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-from uuid import UUID
-
-
-
-
-
-
 T = TypeVar("T", bound="MergeOut")
-
 
 
 @_attrs_define
 class MergeOut:
-    """ 
-        Attributes:
-            keep (UUID):
-            merge_id (UUID):
-            merged (UUID):
-     """
+    """
+    Attributes:
+        keep (UUID):
+        merge_id (UUID):
+        merged (UUID):
+    """
 
     keep: UUID
     merge_id: UUID
     merged: UUID
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         keep = str(self.keep)
@@ -44,43 +31,32 @@ class MergeOut:
 
         merged = str(self.merged)
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "keep": keep,
-            "merge_id": merge_id,
-            "merged": merged,
-        })
+        field_dict.update(
+            {
+                "keep": keep,
+                "merge_id": merge_id,
+                "merged": merged,
+            }
+        )
 
         return field_dict
-
-
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         keep = UUID(d.pop("keep"))
 
-
-
-
         merge_id = UUID(d.pop("merge_id"))
 
-
-
-
         merged = UUID(d.pop("merged"))
-
-
-
 
         merge_out = cls(
             keep=keep,
             merge_id=merge_id,
             merged=merged,
         )
-
 
         merge_out.additional_properties = d
         return merge_out

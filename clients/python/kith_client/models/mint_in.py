@@ -1,44 +1,30 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
-
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
-
-from ..types import UNSET, Unset
-
-from ..types import UNSET, Unset
-from typing import cast
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
+from attrs import define as _attrs_define
 
-
-
-
+from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="MintIn")
 
 
-
 @_attrs_define
 class MintIn:
-    """ 
-        Attributes:
-            account_id (UUID):
-            amount (int): Whole credits, more than zero
-            id (UUID): Transfer id (idempotency key)
-            reference (None | str | Unset): The contribution made outside Kith
-     """
+    """
+    Attributes:
+        account_id (UUID):
+        amount (int): Whole credits, more than zero
+        id (UUID): Transfer id (idempotency key)
+        reference (None | str | Unset): The contribution made outside Kith
+    """
 
     account_id: UUID
     amount: int
     id: UUID
     reference: None | str | Unset = UNSET
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         account_id = str(self.account_id)
@@ -53,35 +39,28 @@ class MintIn:
         else:
             reference = self.reference
 
-
         field_dict: dict[str, Any] = {}
 
-        field_dict.update({
-            "account_id": account_id,
-            "amount": amount,
-            "id": id,
-        })
+        field_dict.update(
+            {
+                "account_id": account_id,
+                "amount": amount,
+                "id": id,
+            }
+        )
         if reference is not UNSET:
             field_dict["reference"] = reference
 
         return field_dict
-
-
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         account_id = UUID(d.pop("account_id"))
 
-
-
-
         amount = d.pop("amount")
 
         id = UUID(d.pop("id"))
-
-
-
 
         def _parse_reference(data: object) -> None | str | Unset:
             if data is None:
@@ -92,7 +71,6 @@ class MintIn:
 
         reference = _parse_reference(d.pop("reference", UNSET))
 
-
         mint_in = cls(
             account_id=account_id,
             amount=amount,
@@ -101,4 +79,3 @@ class MintIn:
         )
 
         return mint_in
-

@@ -1,58 +1,45 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-from ..types import UNSET, Unset
-
-
-
-
-
-
 T = TypeVar("T", bound="OAuthError")
-
 
 
 @_attrs_define
 class OAuthError:
-    """ An RFC 6749 §5.2 error response.
+    """An RFC 6749 §5.2 error response.
 
-        Attributes:
-            error (str):
-            error_description (str | Unset):
-     """
+    Attributes:
+        error (str):
+        error_description (str | Unset):
+    """
 
     error: str
     error_description: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         error = self.error
 
         error_description = self.error_description
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "error": error,
-        })
+        field_dict.update(
+            {
+                "error": error,
+            }
+        )
         if error_description is not UNSET:
             field_dict["error_description"] = error_description
 
         return field_dict
-
-
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
@@ -65,7 +52,6 @@ class OAuthError:
             error=error,
             error_description=error_description,
         )
-
 
         o_auth_error.additional_properties = d
         return o_auth_error

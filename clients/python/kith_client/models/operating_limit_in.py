@@ -1,50 +1,35 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
-
-from ..types import UNSET, Unset
-
-
-
-
-
-
 
 T = TypeVar("T", bound="OperatingLimitIn")
 
 
-
 @_attrs_define
 class OperatingLimitIn:
-    """ 
-        Attributes:
-            may_go_negative (bool): Whether the organisation's operating account may go below zero (what it owes the scheme,
-                settled outside Kith)
-     """
+    """
+    Attributes:
+        may_go_negative (bool): Whether the organisation's operating account may go below zero (what it owes the scheme,
+            settled outside Kith)
+    """
 
     may_go_negative: bool
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         may_go_negative = self.may_go_negative
 
-
         field_dict: dict[str, Any] = {}
 
-        field_dict.update({
-            "may_go_negative": may_go_negative,
-        })
+        field_dict.update(
+            {
+                "may_go_negative": may_go_negative,
+            }
+        )
 
         return field_dict
-
-
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
@@ -56,4 +41,3 @@ class OperatingLimitIn:
         )
 
         return operating_limit_in
-

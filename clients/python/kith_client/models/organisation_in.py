@@ -1,45 +1,31 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
-
-from ..types import UNSET, Unset
 
 from ..models.organisation_in_sector import OrganisationInSector
 from ..types import UNSET, Unset
-from typing import cast
-
-
-
-
-
 
 T = TypeVar("T", bound="OrganisationIn")
 
 
-
 @_attrs_define
 class OrganisationIn:
-    """ 
-        Attributes:
-            kind (str): council, nhs, school, police, housing, charity, community_group, faith_group, social_enterprise,
-                business, market, research, …
-            name (str):
-            sector (OrganisationInSector):
-            area_code (None | str | Unset):
-     """
+    """
+    Attributes:
+        kind (str): council, nhs, school, police, housing, charity, community_group, faith_group, social_enterprise,
+            business, market, research, …
+        name (str):
+        sector (OrganisationInSector):
+        area_code (None | str | Unset):
+    """
 
     kind: str
     name: str
     sector: OrganisationInSector
     area_code: None | str | Unset = UNSET
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         kind = self.kind
@@ -54,20 +40,19 @@ class OrganisationIn:
         else:
             area_code = self.area_code
 
-
         field_dict: dict[str, Any] = {}
 
-        field_dict.update({
-            "kind": kind,
-            "name": name,
-            "sector": sector,
-        })
+        field_dict.update(
+            {
+                "kind": kind,
+                "name": name,
+                "sector": sector,
+            }
+        )
         if area_code is not UNSET:
             field_dict["area_code"] = area_code
 
         return field_dict
-
-
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
@@ -78,9 +63,6 @@ class OrganisationIn:
 
         sector = OrganisationInSector(d.pop("sector"))
 
-
-
-
         def _parse_area_code(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -90,7 +72,6 @@ class OrganisationIn:
 
         area_code = _parse_area_code(d.pop("area_code", UNSET))
 
-
         organisation_in = cls(
             kind=kind,
             name=name,
@@ -99,4 +80,3 @@ class OrganisationIn:
         )
 
         return organisation_in
-

@@ -1,5 +1,6 @@
 from enum import StrEnum
 
+
 class OrganisationInSector(StrEnum):
     COMMERCIAL = "commercial"
     PUBLIC = "public"

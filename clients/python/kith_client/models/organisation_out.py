@@ -1,41 +1,32 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar, cast
+from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 from ..models.organisation_out_sector import OrganisationOutSector
-from typing import cast
-from uuid import UUID
-import datetime
-
-
-
-
-
 
 T = TypeVar("T", bound="OrganisationOut")
 
 
-
 @_attrs_define
 class OrganisationOut:
-    """ 
-        Attributes:
-            area_code (None | str):
-            created_at (datetime.datetime):
-            id (UUID):
-            kind (str):
-            name (str):
-            records_consent (bool): The platform trusts it to record consent: grants it records count at once, without the
-                resident's confirmation
-            sector (OrganisationOutSector):
-            verifies_identity (bool): The platform trusts what it marks verified (sign-in, deterministic matching)
-     """
+    """
+    Attributes:
+        area_code (None | str):
+        created_at (datetime.datetime):
+        id (UUID):
+        kind (str):
+        name (str):
+        records_consent (bool): The platform trusts it to record consent: grants it records count at once, without the
+            resident's confirmation
+        sector (OrganisationOutSector):
+        verifies_identity (bool): The platform trusts what it marks verified (sign-in, deterministic matching)
+    """
 
     area_code: None | str
     created_at: datetime.datetime
@@ -46,10 +37,6 @@ class OrganisationOut:
     sector: OrganisationOutSector
     verifies_identity: bool
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         area_code: None | str
@@ -69,27 +56,27 @@ class OrganisationOut:
 
         verifies_identity = self.verifies_identity
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "area_code": area_code,
-            "created_at": created_at,
-            "id": id,
-            "kind": kind,
-            "name": name,
-            "records_consent": records_consent,
-            "sector": sector,
-            "verifies_identity": verifies_identity,
-        })
+        field_dict.update(
+            {
+                "area_code": area_code,
+                "created_at": created_at,
+                "id": id,
+                "kind": kind,
+                "name": name,
+                "records_consent": records_consent,
+                "sector": sector,
+                "verifies_identity": verifies_identity,
+            }
+        )
 
         return field_dict
-
-
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+
         def _parse_area_code(data: object) -> None | str:
             if data is None:
                 return data
@@ -97,16 +84,9 @@ class OrganisationOut:
 
         area_code = _parse_area_code(d.pop("area_code"))
 
-
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
-
-
-
         id = UUID(d.pop("id"))
-
-
-
 
         kind = d.pop("kind")
 
@@ -115,9 +95,6 @@ class OrganisationOut:
         records_consent = d.pop("records_consent")
 
         sector = OrganisationOutSector(d.pop("sector"))
-
-
-
 
         verifies_identity = d.pop("verifies_identity")
 
@@ -131,7 +108,6 @@ class OrganisationOut:
             sector=sector,
             verifies_identity=verifies_identity,
         )
-
 
         organisation_out.additional_properties = d
         return organisation_out

@@ -1,5 +1,6 @@
 from enum import StrEnum
 
+
 class OrganisationOutSector(StrEnum):
     COMMERCIAL = "commercial"
     PUBLIC = "public"

@@ -1,36 +1,28 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-from typing import cast
-
 if TYPE_CHECKING:
-  from ..models.people_batch_result import PeopleBatchResult
-
-
-
+    from ..models.people_batch_result import PeopleBatchResult
 
 
 T = TypeVar("T", bound="PeopleBatchOut")
 
 
-
 @_attrs_define
 class PeopleBatchOut:
-    """ 
-        Attributes:
-            created (int):
-            matched (int):
-            rejected (int):
-            results (list[PeopleBatchResult]):
-            review (int):
-     """
+    """
+    Attributes:
+        created (int):
+        matched (int):
+        rejected (int):
+        results (list[PeopleBatchResult]):
+        review (int):
+    """
 
     created: int
     matched: int
@@ -39,12 +31,7 @@ class PeopleBatchOut:
     review: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
-        from ..models.people_batch_result import PeopleBatchResult # noqa: PLC0415
         created = self.created
 
         matched = self.matched
@@ -56,28 +43,26 @@ class PeopleBatchOut:
             results_item = results_item_data.to_dict()
             results.append(results_item)
 
-
-
         review = self.review
-
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "created": created,
-            "matched": matched,
-            "rejected": rejected,
-            "results": results,
-            "review": review,
-        })
+        field_dict.update(
+            {
+                "created": created,
+                "matched": matched,
+                "rejected": rejected,
+                "results": results,
+                "review": review,
+            }
+        )
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.people_batch_result import PeopleBatchResult # noqa: PLC0415
+        from ..models.people_batch_result import PeopleBatchResult  # noqa: PLC0415
+
         d = dict(src_dict)
         created = d.pop("created")
 
@@ -87,13 +72,10 @@ class PeopleBatchOut:
 
         results = []
         _results = d.pop("results")
-        for results_item_data in (_results):
+        for results_item_data in _results:
             results_item = PeopleBatchResult.from_dict(results_item_data)
 
-
-
             results.append(results_item)
-
 
         review = d.pop("review")
 
@@ -104,7 +86,6 @@ class PeopleBatchOut:
             results=results,
             review=review,
         )
-
 
         people_batch_out.additional_properties = d
         return people_batch_out

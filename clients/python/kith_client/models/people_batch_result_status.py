@@ -1,5 +1,6 @@
 from enum import StrEnum
 
+
 class PeopleBatchResultStatus(StrEnum):
     CREATED = "created"
     MATCHED = "matched"

@@ -1,48 +1,40 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
-
-from ..types import UNSET, Unset
 
 from ..models.person_in_verified_item import PersonInVerifiedItem
 from ..types import UNSET, Unset
-from typing import cast
-import datetime
 
 if TYPE_CHECKING:
-  from ..models.address_in import AddressIn
-  from ..models.grant_in import GrantIn
-
-
-
+    from ..models.address_in import AddressIn
+    from ..models.grant_in import GrantIn
 
 
 T = TypeVar("T", bound="PersonIn")
 
 
-
 @_attrs_define
 class PersonIn:
-    """ 
-        Attributes:
-            address (AddressIn | None | Unset):
-            consent (GrantIn | None | Unset): A consent grant the organisation captured from the resident at the same time
-            date_of_birth (datetime.date | None | Unset):
-            email (None | str | Unset):
-            external_ref (None | str | Unset): The organisation's own reference; unique per organisation
-            family_name (None | str | Unset):
-            given_name (None | str | Unset):
-            phone (None | str | Unset):
-            preferred_name (None | str | Unset):
-            uprn (None | str | Unset):
-            verified (list[PersonInVerifiedItem] | Unset): Attributes the organisation has verified (e.g. an email it
-                confirmed). Believed only from organisations the platform trusts to verify identity; from any other the values
-                are kept as ordinary claims
-     """
+    """
+    Attributes:
+        address (AddressIn | None | Unset):
+        consent (GrantIn | None | Unset): A consent grant the organisation captured from the resident at the same time
+        date_of_birth (datetime.date | None | Unset):
+        email (None | str | Unset):
+        external_ref (None | str | Unset): The organisation's own reference; unique per organisation
+        family_name (None | str | Unset):
+        given_name (None | str | Unset):
+        phone (None | str | Unset):
+        preferred_name (None | str | Unset):
+        uprn (None | str | Unset):
+        verified (list[PersonInVerifiedItem] | Unset): Attributes the organisation has verified (e.g. an email it
+            confirmed). Believed only from organisations the platform trusts to verify identity; from any other the values
+            are kept as ordinary claims
+    """
 
     address: AddressIn | None | Unset = UNSET
     consent: GrantIn | None | Unset = UNSET
@@ -56,13 +48,10 @@ class PersonIn:
     uprn: None | str | Unset = UNSET
     verified: list[PersonInVerifiedItem] | Unset = UNSET
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
-        from ..models.address_in import AddressIn # noqa: PLC0415
-        from ..models.grant_in import GrantIn # noqa: PLC0415
+        from ..models.address_in import AddressIn  # noqa: PLC0415
+        from ..models.grant_in import GrantIn  # noqa: PLC0415
+
         address: dict[str, Any] | None | Unset
         if isinstance(self.address, Unset):
             address = UNSET
@@ -136,13 +125,9 @@ class PersonIn:
                 verified_item = verified_item_data.value
                 verified.append(verified_item)
 
-
-
-
         field_dict: dict[str, Any] = {}
 
-        field_dict.update({
-        })
+        field_dict.update({})
         if address is not UNSET:
             field_dict["address"] = address
         if consent is not UNSET:
@@ -168,13 +153,13 @@ class PersonIn:
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.address_in import AddressIn # noqa: PLC0415
-        from ..models.grant_in import GrantIn # noqa: PLC0415
+        from ..models.address_in import AddressIn  # noqa: PLC0415
+        from ..models.grant_in import GrantIn  # noqa: PLC0415
+
         d = dict(src_dict)
+
         def _parse_address(data: object) -> AddressIn | None | Unset:
             if data is None:
                 return data
@@ -185,15 +170,12 @@ class PersonIn:
                     raise TypeError()
                 address_type_0 = AddressIn.from_dict(data)
 
-
-
                 return address_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(AddressIn | None | Unset, data)
 
         address = _parse_address(d.pop("address", UNSET))
-
 
         def _parse_consent(data: object) -> GrantIn | None | Unset:
             if data is None:
@@ -205,15 +187,12 @@ class PersonIn:
                     raise TypeError()
                 consent_type_0 = GrantIn.from_dict(data)
 
-
-
                 return consent_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(GrantIn | None | Unset, data)
 
         consent = _parse_consent(d.pop("consent", UNSET))
-
 
         def _parse_date_of_birth(data: object) -> datetime.date | None | Unset:
             if data is None:
@@ -225,15 +204,12 @@ class PersonIn:
                     raise TypeError()
                 date_of_birth_type_0 = datetime.date.fromisoformat(data)
 
-
-
                 return date_of_birth_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(datetime.date | None | Unset, data)
 
         date_of_birth = _parse_date_of_birth(d.pop("date_of_birth", UNSET))
-
 
         def _parse_email(data: object) -> None | str | Unset:
             if data is None:
@@ -244,7 +220,6 @@ class PersonIn:
 
         email = _parse_email(d.pop("email", UNSET))
 
-
         def _parse_external_ref(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -253,7 +228,6 @@ class PersonIn:
             return cast(None | str | Unset, data)
 
         external_ref = _parse_external_ref(d.pop("external_ref", UNSET))
-
 
         def _parse_family_name(data: object) -> None | str | Unset:
             if data is None:
@@ -264,7 +238,6 @@ class PersonIn:
 
         family_name = _parse_family_name(d.pop("family_name", UNSET))
 
-
         def _parse_given_name(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -273,7 +246,6 @@ class PersonIn:
             return cast(None | str | Unset, data)
 
         given_name = _parse_given_name(d.pop("given_name", UNSET))
-
 
         def _parse_phone(data: object) -> None | str | Unset:
             if data is None:
@@ -284,7 +256,6 @@ class PersonIn:
 
         phone = _parse_phone(d.pop("phone", UNSET))
 
-
         def _parse_preferred_name(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -293,7 +264,6 @@ class PersonIn:
             return cast(None | str | Unset, data)
 
         preferred_name = _parse_preferred_name(d.pop("preferred_name", UNSET))
-
 
         def _parse_uprn(data: object) -> None | str | Unset:
             if data is None:
@@ -304,7 +274,6 @@ class PersonIn:
 
         uprn = _parse_uprn(d.pop("uprn", UNSET))
 
-
         _verified = d.pop("verified", UNSET)
         verified: list[PersonInVerifiedItem] | Unset = UNSET
         if _verified is not UNSET:
@@ -312,10 +281,7 @@ class PersonIn:
             for verified_item_data in _verified:
                 verified_item = PersonInVerifiedItem(verified_item_data)
 
-
-
                 verified.append(verified_item)
-
 
         person_in = cls(
             address=address,
@@ -332,4 +298,3 @@ class PersonIn:
         )
 
         return person_in
-

@@ -1,61 +1,40 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-from typing import cast
-
 if TYPE_CHECKING:
-  from ..models.claim_out import ClaimOut
-
-
-
+    from ..models.claim_out import ClaimOut
 
 
 T = TypeVar("T", bound="PersonOutAttributes")
 
 
-
 @_attrs_define
 class PersonOutAttributes:
-    
-
     additional_properties: dict[str, ClaimOut] = _attrs_field(init=False, factory=dict)
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
-        from ..models.claim_out import ClaimOut # noqa: PLC0415
-        
+
         field_dict: dict[str, Any] = {}
         for prop_name, prop in self.additional_properties.items():
             field_dict[prop_name] = prop.to_dict()
 
-
         return field_dict
-
-
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.claim_out import ClaimOut # noqa: PLC0415
-        d = dict(src_dict)
-        person_out_attributes = cls(
-        )
+        from ..models.claim_out import ClaimOut  # noqa: PLC0415
 
+        d = dict(src_dict)
+        person_out_attributes = cls()
 
         additional_properties = {}
         for prop_name, prop_dict in d.items():
             additional_property = ClaimOut.from_dict(prop_dict)
-
-
 
             additional_properties[prop_name] = additional_property
 

@@ -1,56 +1,42 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar
+from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-from uuid import UUID
-
-
-
-
-
-
 T = TypeVar("T", bound="PersonRef")
-
 
 
 @_attrs_define
 class PersonRef:
-    """ 
-        Attributes:
-            external_ref (str):
-            person_id (UUID):
-     """
+    """
+    Attributes:
+        external_ref (str):
+        person_id (UUID):
+    """
 
     external_ref: str
     person_id: UUID
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         external_ref = self.external_ref
 
         person_id = str(self.person_id)
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "external_ref": external_ref,
-            "person_id": person_id,
-        })
+        field_dict.update(
+            {
+                "external_ref": external_ref,
+                "person_id": person_id,
+            }
+        )
 
         return field_dict
-
-
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
@@ -59,14 +45,10 @@ class PersonRef:
 
         person_id = UUID(d.pop("person_id"))
 
-
-
-
         person_ref = cls(
             external_ref=external_ref,
             person_id=person_id,
         )
-
 
         person_ref.additional_properties = d
         return person_ref

@@ -1,42 +1,28 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-from ..types import UNSET, Unset
-from typing import cast
-
-
-
-
-
 
 T = TypeVar("T", bound="PoolIn")
 
 
-
 @_attrs_define
 class PoolIn:
-    """ 
-        Attributes:
-            name (str):
-            credits_per_hour (int | Unset): What an hour of volunteering earns Default: 1.
-            expiry_days (int | None | Unset): Credits earned from this pool expire this many days later (as a visible
-                transfer)
-     """
+    """
+    Attributes:
+        name (str):
+        credits_per_hour (int | Unset): What an hour of volunteering earns Default: 1.
+        expiry_days (int | None | Unset): Credits earned from this pool expire this many days later (as a visible
+            transfer)
+    """
 
     name: str
     credits_per_hour: int | Unset = 1
     expiry_days: int | None | Unset = UNSET
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
@@ -49,20 +35,19 @@ class PoolIn:
         else:
             expiry_days = self.expiry_days
 
-
         field_dict: dict[str, Any] = {}
 
-        field_dict.update({
-            "name": name,
-        })
+        field_dict.update(
+            {
+                "name": name,
+            }
+        )
         if credits_per_hour is not UNSET:
             field_dict["credits_per_hour"] = credits_per_hour
         if expiry_days is not UNSET:
             field_dict["expiry_days"] = expiry_days
 
         return field_dict
-
-
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
@@ -80,7 +65,6 @@ class PoolIn:
 
         expiry_days = _parse_expiry_days(d.pop("expiry_days", UNSET))
 
-
         pool_in = cls(
             name=name,
             credits_per_hour=credits_per_hour,
@@ -88,4 +72,3 @@ class PoolIn:
         )
 
         return pool_in
-

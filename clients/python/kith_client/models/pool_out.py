@@ -1,49 +1,42 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-from ..types import UNSET, Unset
-from typing import cast
-from uuid import UUID
-import datetime
-
 if TYPE_CHECKING:
-  from ..models.pool_out_rule import PoolOutRule
-
-
-
+    from ..models.pool_out_rule import PoolOutRule
 
 
 T = TypeVar("T", bound="PoolOut")
 
 
-
 @_attrs_define
 class PoolOut:
-    """ 
-        Attributes:
-            available (int): balance less pending debits
-            balance (int): credits_posted − debits_posted
-            created_at (datetime.datetime):
-            credits_pending (int):
-            credits_posted (int):
-            debits_must_not_exceed_credits (bool):
-            debits_pending (int):
-            debits_posted (int):
-            id (UUID):
-            kind (str):
-            owner_kind (str):
-            owner_org_id (UUID):
-            rule (PoolOutRule):
-            closed_at (datetime.datetime | None | Unset):
-            name (None | str | Unset):
-     """
+    """
+    Attributes:
+        available (int): balance less pending debits
+        balance (int): credits_posted − debits_posted
+        created_at (datetime.datetime):
+        credits_pending (int):
+        credits_posted (int):
+        debits_must_not_exceed_credits (bool):
+        debits_pending (int):
+        debits_posted (int):
+        id (UUID):
+        kind (str):
+        owner_kind (str):
+        owner_org_id (UUID):
+        rule (PoolOutRule):
+        closed_at (datetime.datetime | None | Unset):
+        name (None | str | Unset):
+    """
 
     available: int
     balance: int
@@ -62,12 +55,7 @@ class PoolOut:
     name: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
-        from ..models.pool_out_rule import PoolOutRule # noqa: PLC0415
         available = self.available
 
         balance = self.balance
@@ -108,24 +96,25 @@ class PoolOut:
         else:
             name = self.name
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "available": available,
-            "balance": balance,
-            "created_at": created_at,
-            "credits_pending": credits_pending,
-            "credits_posted": credits_posted,
-            "debits_must_not_exceed_credits": debits_must_not_exceed_credits,
-            "debits_pending": debits_pending,
-            "debits_posted": debits_posted,
-            "id": id,
-            "kind": kind,
-            "owner_kind": owner_kind,
-            "owner_org_id": owner_org_id,
-            "rule": rule,
-        })
+        field_dict.update(
+            {
+                "available": available,
+                "balance": balance,
+                "created_at": created_at,
+                "credits_pending": credits_pending,
+                "credits_posted": credits_posted,
+                "debits_must_not_exceed_credits": debits_must_not_exceed_credits,
+                "debits_pending": debits_pending,
+                "debits_posted": debits_posted,
+                "id": id,
+                "kind": kind,
+                "owner_kind": owner_kind,
+                "owner_org_id": owner_org_id,
+                "rule": rule,
+            }
+        )
         if closed_at is not UNSET:
             field_dict["closed_at"] = closed_at
         if name is not UNSET:
@@ -133,20 +122,16 @@ class PoolOut:
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.pool_out_rule import PoolOutRule # noqa: PLC0415
+        from ..models.pool_out_rule import PoolOutRule  # noqa: PLC0415
+
         d = dict(src_dict)
         available = d.pop("available")
 
         balance = d.pop("balance")
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
-
-
-
 
         credits_pending = d.pop("credits_pending")
 
@@ -160,22 +145,13 @@ class PoolOut:
 
         id = UUID(d.pop("id"))
 
-
-
-
         kind = d.pop("kind")
 
         owner_kind = d.pop("owner_kind")
 
         owner_org_id = UUID(d.pop("owner_org_id"))
 
-
-
-
         rule = PoolOutRule.from_dict(d.pop("rule"))
-
-
-
 
         def _parse_closed_at(data: object) -> datetime.datetime | None | Unset:
             if data is None:
@@ -187,15 +163,12 @@ class PoolOut:
                     raise TypeError()
                 closed_at_type_0 = datetime.datetime.fromisoformat(data)
 
-
-
                 return closed_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(datetime.datetime | None | Unset, data)
 
         closed_at = _parse_closed_at(d.pop("closed_at", UNSET))
-
 
         def _parse_name(data: object) -> None | str | Unset:
             if data is None:
@@ -205,7 +178,6 @@ class PoolOut:
             return cast(None | str | Unset, data)
 
         name = _parse_name(d.pop("name", UNSET))
-
 
         pool_out = cls(
             available=available,
@@ -224,7 +196,6 @@ class PoolOut:
             closed_at=closed_at,
             name=name,
         )
-
 
         pool_out.additional_properties = d
         return pool_out

@@ -1,35 +1,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-from typing import cast
-
-
-
-
-
-
 T = TypeVar("T", bound="Previous")
-
 
 
 @_attrs_define
 class Previous:
-    """ 
-        Attributes:
-            denominator (float | None):
-            normalised (float | None):
-            numerator (float | None):
-            period (str):
-            suppressed (bool):
-            value (float | None):
-     """
+    """
+    Attributes:
+        denominator (float | None):
+        normalised (float | None):
+        numerator (float | None):
+        period (str):
+        suppressed (bool):
+        value (float | None):
+    """
 
     denominator: float | None
     normalised: float | None
@@ -38,10 +28,6 @@ class Previous:
     suppressed: bool
     value: float | None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         denominator: float | None
@@ -60,32 +46,31 @@ class Previous:
         value: float | None
         value = self.value
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "denominator": denominator,
-            "normalised": normalised,
-            "numerator": numerator,
-            "period": period,
-            "suppressed": suppressed,
-            "value": value,
-        })
+        field_dict.update(
+            {
+                "denominator": denominator,
+                "normalised": normalised,
+                "numerator": numerator,
+                "period": period,
+                "suppressed": suppressed,
+                "value": value,
+            }
+        )
 
         return field_dict
-
-
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+
         def _parse_denominator(data: object) -> float | None:
             if data is None:
                 return data
             return cast(float | None, data)
 
         denominator = _parse_denominator(d.pop("denominator"))
-
 
         def _parse_normalised(data: object) -> float | None:
             if data is None:
@@ -94,14 +79,12 @@ class Previous:
 
         normalised = _parse_normalised(d.pop("normalised"))
 
-
         def _parse_numerator(data: object) -> float | None:
             if data is None:
                 return data
             return cast(float | None, data)
 
         numerator = _parse_numerator(d.pop("numerator"))
-
 
         period = d.pop("period")
 
@@ -114,7 +97,6 @@ class Previous:
 
         value = _parse_value(d.pop("value"))
 
-
         previous = cls(
             denominator=denominator,
             normalised=normalised,
@@ -123,7 +105,6 @@ class Previous:
             suppressed=suppressed,
             value=value,
         )
-
 
         previous.additional_properties = d
         return previous

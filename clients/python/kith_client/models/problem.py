@@ -1,40 +1,33 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-from ..types import UNSET, Unset
-from typing import cast
-
 if TYPE_CHECKING:
-  from ..models.problem_errors_item import ProblemErrorsItem
-
-
-
+    from ..models.problem_errors_item import ProblemErrorsItem
 
 
 T = TypeVar("T", bound="Problem")
 
 
-
 @_attrs_define
 class Problem:
-    """ An RFC 9457 problem: what went wrong, for a program (`code`) and for a person (`detail`).
+    """An RFC 9457 problem: what went wrong, for a program (`code`) and for a person (`detail`).
 
-        Attributes:
-            code (str): The kind of problem, for programs (e.g. validation_error)
-            detail (str): What went wrong with this request
-            status (int):
-            title (str):
-            type_ (str): A URI naming the kind of problem
-            errors (list[ProblemErrorsItem] | Unset): Each invalid part of the request
-            instance (str | Unset): The request's path
-     """
+    Attributes:
+        code (str): The kind of problem, for programs (e.g. validation_error)
+        detail (str): What went wrong with this request
+        status (int):
+        title (str):
+        type_ (str): A URI naming the kind of problem
+        errors (list[ProblemErrorsItem] | Unset): Each invalid part of the request
+        instance (str | Unset): The request's path
+    """
 
     code: str
     detail: str
@@ -45,12 +38,7 @@ class Problem:
     instance: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
-        from ..models.problem_errors_item import ProblemErrorsItem # noqa: PLC0415
         code = self.code
 
         detail = self.detail
@@ -68,20 +56,19 @@ class Problem:
                 errors_item = errors_item_data.to_dict()
                 errors.append(errors_item)
 
-
-
         instance = self.instance
-
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "code": code,
-            "detail": detail,
-            "status": status,
-            "title": title,
-            "type": type_,
-        })
+        field_dict.update(
+            {
+                "code": code,
+                "detail": detail,
+                "status": status,
+                "title": title,
+                "type": type_,
+            }
+        )
         if errors is not UNSET:
             field_dict["errors"] = errors
         if instance is not UNSET:
@@ -89,11 +76,10 @@ class Problem:
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.problem_errors_item import ProblemErrorsItem # noqa: PLC0415
+        from ..models.problem_errors_item import ProblemErrorsItem  # noqa: PLC0415
+
         d = dict(src_dict)
         code = d.pop("code")
 
@@ -112,10 +98,7 @@ class Problem:
             for errors_item_data in _errors:
                 errors_item = ProblemErrorsItem.from_dict(errors_item_data)
 
-
-
                 errors.append(errors_item)
-
 
         instance = d.pop("instance", UNSET)
 
@@ -128,7 +111,6 @@ class Problem:
             errors=errors,
             instance=instance,
         )
-
 
         problem.additional_properties = d
         return problem

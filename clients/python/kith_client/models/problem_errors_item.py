@@ -1,34 +1,26 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-from ..types import UNSET, Unset
-
-
-
-
-
-
 T = TypeVar("T", bound="ProblemErrorsItem")
-
 
 
 @_attrs_define
 class ProblemErrorsItem:
-    """ 
-        Attributes:
-            field (str | Unset):
-            in_ (str | Unset):
-            index (int | Unset):
-            message (str | Unset):
-            type_ (str | Unset):
-     """
+    """
+    Attributes:
+        field (str | Unset):
+        in_ (str | Unset):
+        index (int | Unset):
+        message (str | Unset):
+        type_ (str | Unset):
+    """
 
     field: str | Unset = UNSET
     in_: str | Unset = UNSET
@@ -36,10 +28,6 @@ class ProblemErrorsItem:
     message: str | Unset = UNSET
     type_: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         field = self.field
@@ -52,11 +40,9 @@ class ProblemErrorsItem:
 
         type_ = self.type_
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-        })
+        field_dict.update({})
         if field is not UNSET:
             field_dict["field"] = field
         if in_ is not UNSET:
@@ -69,8 +55,6 @@ class ProblemErrorsItem:
             field_dict["type"] = type_
 
         return field_dict
-
-
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
@@ -92,7 +76,6 @@ class ProblemErrorsItem:
             message=message,
             type_=type_,
         )
-
 
         problem_errors_item.additional_properties = d
         return problem_errors_item

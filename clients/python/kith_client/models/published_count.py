@@ -1,39 +1,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-from typing import cast
-
-
-
-
-
-
 T = TypeVar("T", bound="PublishedCount")
-
 
 
 @_attrs_define
 class PublishedCount:
-    """ 
-        Attributes:
-            suppressed (bool):
-            value (int | None):
-     """
+    """
+    Attributes:
+        suppressed (bool):
+        value (int | None):
+    """
 
     suppressed: bool
     value: int | None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         suppressed = self.suppressed
@@ -41,17 +27,16 @@ class PublishedCount:
         value: int | None
         value = self.value
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "suppressed": suppressed,
-            "value": value,
-        })
+        field_dict.update(
+            {
+                "suppressed": suppressed,
+                "value": value,
+            }
+        )
 
         return field_dict
-
-
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
@@ -65,12 +50,10 @@ class PublishedCount:
 
         value = _parse_value(d.pop("value"))
 
-
         published_count = cls(
             suppressed=suppressed,
             value=value,
         )
-
 
         published_count.additional_properties = d
         return published_count

@@ -1,55 +1,41 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-
-
-
-
-
-
 T = TypeVar("T", bound="PurposeOut")
-
 
 
 @_attrs_define
 class PurposeOut:
-    """ 
-        Attributes:
-            description (str):
-            purpose (str):
-     """
+    """
+    Attributes:
+        description (str):
+        purpose (str):
+    """
 
     description: str
     purpose: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         description = self.description
 
         purpose = self.purpose
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "description": description,
-            "purpose": purpose,
-        })
+        field_dict.update(
+            {
+                "description": description,
+                "purpose": purpose,
+            }
+        )
 
         return field_dict
-
-
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
@@ -62,7 +48,6 @@ class PurposeOut:
             description=description,
             purpose=purpose,
         )
-
 
         purpose_out.additional_properties = d
         return purpose_out

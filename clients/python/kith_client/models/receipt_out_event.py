@@ -1,5 +1,6 @@
 from enum import StrEnum
 
+
 class ReceiptOutEvent(StrEnum):
     GRANTED = "granted"
     WITHDRAWN = "withdrawn"

@@ -1,54 +1,43 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
-
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
-
-from ..types import UNSET, Unset
-
-from ..types import UNSET, Unset
-from typing import cast
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
+from attrs import define as _attrs_define
 
-
-
-
+from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="RedeemIn")
 
 
-
 @_attrs_define
 class RedeemIn:
-    """ 
-        Attributes:
-            amount (int):
-            description (str):
-            id (UUID): Transfer id (idempotency key)
-            card_token (None | str | Unset): The card's code as read out or scanned (XXXXX-XXXXX; case, spaces and hyphens
-                do not matter)
-            hold (bool | Unset): Hold the credits; post or void the hold later Default: False.
-            hold_seconds (int | None | Unset): A hold voids itself after this
-            person_id (None | Unset | UUID): The organisation's id for the resident (with resident_code)
-            resident_code (None | str | Unset): With person_id: the one-time code the resident gives you (XXX-XXX), made on
-                the rewards page of their Kith account; it works once, for ten minutes
-     """
+    """
+    Attributes:
+        amount (int):
+        description (str):
+        id (UUID): Transfer id (idempotency key)
+        card_pin (None | str | Unset): The PIN the resident chose for a card an organisation gave them (4 to 6 digits);
+            such a card answers 403 card_pin_required without it. Cards residents got themselves have none
+        card_token (None | str | Unset): The card's code as read out or scanned (XXXXX-XXXXX; case, spaces and hyphens
+            do not matter)
+        hold (bool | Unset): Hold the credits; post or void the hold later Default: False.
+        hold_seconds (int | None | Unset): A hold voids itself after this
+        person_id (None | Unset | UUID): The organisation's id for the resident (with resident_code)
+        resident_code (None | str | Unset): With person_id: the one-time code the resident gives you (XXX-XXX), made on
+            the rewards page of their Kith account; it works once, for ten minutes
+    """
 
     amount: int
     description: str
     id: UUID
+    card_pin: None | str | Unset = UNSET
     card_token: None | str | Unset = UNSET
     hold: bool | Unset = False
     hold_seconds: int | None | Unset = UNSET
     person_id: None | Unset | UUID = UNSET
     resident_code: None | str | Unset = UNSET
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         amount = self.amount
@@ -56,6 +45,12 @@ class RedeemIn:
         description = self.description
 
         id = str(self.id)
+
+        card_pin: None | str | Unset
+        if isinstance(self.card_pin, Unset):
+            card_pin = UNSET
+        else:
+            card_pin = self.card_pin
 
         card_token: None | str | Unset
         if isinstance(self.card_token, Unset):
@@ -85,14 +80,17 @@ class RedeemIn:
         else:
             resident_code = self.resident_code
 
-
         field_dict: dict[str, Any] = {}
 
-        field_dict.update({
-            "amount": amount,
-            "description": description,
-            "id": id,
-        })
+        field_dict.update(
+            {
+                "amount": amount,
+                "description": description,
+                "id": id,
+            }
+        )
+        if card_pin is not UNSET:
+            field_dict["card_pin"] = card_pin
         if card_token is not UNSET:
             field_dict["card_token"] = card_token
         if hold is not UNSET:
@@ -106,8 +104,6 @@ class RedeemIn:
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
@@ -117,8 +113,14 @@ class RedeemIn:
 
         id = UUID(d.pop("id"))
 
+        def _parse_card_pin(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
 
-
+        card_pin = _parse_card_pin(d.pop("card_pin", UNSET))
 
         def _parse_card_token(data: object) -> None | str | Unset:
             if data is None:
@@ -128,7 +130,6 @@ class RedeemIn:
             return cast(None | str | Unset, data)
 
         card_token = _parse_card_token(d.pop("card_token", UNSET))
-
 
         hold = d.pop("hold", UNSET)
 
@@ -141,7 +142,6 @@ class RedeemIn:
 
         hold_seconds = _parse_hold_seconds(d.pop("hold_seconds", UNSET))
 
-
         def _parse_person_id(data: object) -> None | Unset | UUID:
             if data is None:
                 return data
@@ -152,15 +152,12 @@ class RedeemIn:
                     raise TypeError()
                 person_id_type_0 = UUID(data)
 
-
-
                 return person_id_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(None | Unset | UUID, data)
 
         person_id = _parse_person_id(d.pop("person_id", UNSET))
-
 
         def _parse_resident_code(data: object) -> None | str | Unset:
             if data is None:
@@ -171,11 +168,11 @@ class RedeemIn:
 
         resident_code = _parse_resident_code(d.pop("resident_code", UNSET))
 
-
         redeem_in = cls(
             amount=amount,
             description=description,
             id=id,
+            card_pin=card_pin,
             card_token=card_token,
             hold=hold,
             hold_seconds=hold_seconds,
@@ -184,4 +181,3 @@ class RedeemIn:
         )
 
         return redeem_in
-

@@ -1,5 +1,6 @@
 from enum import StrEnum
 
+
 class RedeemedPhase(StrEnum):
     PENDING = "pending"
     POST = "post"

@@ -1,5 +1,6 @@
 from enum import StrEnum
 
+
 class RedeemedStatus(StrEnum):
     EXPIRED = "expired"
     PENDING = "pending"

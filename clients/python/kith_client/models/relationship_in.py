@@ -1,44 +1,36 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+from uuid import UUID
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
-
-from ..types import UNSET, Unset
 
 from ..models.relationship_in_type import RelationshipInType
 from ..types import UNSET, Unset
-from typing import cast
-from uuid import UUID
-import datetime
 
 if TYPE_CHECKING:
-  from ..models.evidence import Evidence
-
-
-
+    from ..models.evidence import Evidence
 
 
 T = TypeVar("T", bound="RelationshipIn")
 
 
-
 @_attrs_define
 class RelationshipIn:
-    """ 
-        Attributes:
-            started_on (datetime.date):
-            type_ (RelationshipInType): person↔organisation: member, volunteer, customer, client, employee; person↔person:
-                family, neighbour, friend, carer; organisation↔organisation: partner, supplier, funder, referral_route
-            ended_on (datetime.date | None | Unset):
-            evidence (Evidence | None | Unset): person↔person: the consent of the resident who told the organisation
-            organisation_id (None | Unset | UUID): person↔organisation: the organisation (default: the caller)
-            other_organisation_id (None | Unset | UUID): organisation↔organisation: the other one
-            other_person_id (None | Unset | UUID): person↔person: the other person (own id)
-            person_id (None | Unset | UUID): The organisation's own id for the person
-     """
+    """
+    Attributes:
+        started_on (datetime.date):
+        type_ (RelationshipInType): person↔organisation: member, volunteer, customer, client, employee; person↔person:
+            family, neighbour, friend, carer; organisation↔organisation: partner, supplier, funder, referral_route
+        ended_on (datetime.date | None | Unset):
+        evidence (Evidence | None | Unset): person↔person: the consent of the resident who told the organisation
+        organisation_id (None | Unset | UUID): person↔organisation: the organisation (default: the caller)
+        other_organisation_id (None | Unset | UUID): organisation↔organisation: the other one
+        other_person_id (None | Unset | UUID): person↔person: the other person (own id)
+        person_id (None | Unset | UUID): The organisation's own id for the person
+    """
 
     started_on: datetime.date
     type_: RelationshipInType
@@ -49,12 +41,9 @@ class RelationshipIn:
     other_person_id: None | Unset | UUID = UNSET
     person_id: None | Unset | UUID = UNSET
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
-        from ..models.evidence import Evidence # noqa: PLC0415
+        from ..models.evidence import Evidence  # noqa: PLC0415
+
         started_on = self.started_on.isoformat()
 
         type_ = self.type_.value
@@ -107,13 +96,14 @@ class RelationshipIn:
         else:
             person_id = self.person_id
 
-
         field_dict: dict[str, Any] = {}
 
-        field_dict.update({
-            "started_on": started_on,
-            "type": type_,
-        })
+        field_dict.update(
+            {
+                "started_on": started_on,
+                "type": type_,
+            }
+        )
         if ended_on is not UNSET:
             field_dict["ended_on"] = ended_on
         if evidence is not UNSET:
@@ -129,21 +119,14 @@ class RelationshipIn:
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.evidence import Evidence # noqa: PLC0415
+        from ..models.evidence import Evidence  # noqa: PLC0415
+
         d = dict(src_dict)
         started_on = datetime.date.fromisoformat(d.pop("started_on"))
 
-
-
-
         type_ = RelationshipInType(d.pop("type"))
-
-
-
 
         def _parse_ended_on(data: object) -> datetime.date | None | Unset:
             if data is None:
@@ -155,15 +138,12 @@ class RelationshipIn:
                     raise TypeError()
                 ended_on_type_0 = datetime.date.fromisoformat(data)
 
-
-
                 return ended_on_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(datetime.date | None | Unset, data)
 
         ended_on = _parse_ended_on(d.pop("ended_on", UNSET))
-
 
         def _parse_evidence(data: object) -> Evidence | None | Unset:
             if data is None:
@@ -175,15 +155,12 @@ class RelationshipIn:
                     raise TypeError()
                 evidence_type_0 = Evidence.from_dict(data)
 
-
-
                 return evidence_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(Evidence | None | Unset, data)
 
         evidence = _parse_evidence(d.pop("evidence", UNSET))
-
 
         def _parse_organisation_id(data: object) -> None | Unset | UUID:
             if data is None:
@@ -195,15 +172,12 @@ class RelationshipIn:
                     raise TypeError()
                 organisation_id_type_0 = UUID(data)
 
-
-
                 return organisation_id_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(None | Unset | UUID, data)
 
         organisation_id = _parse_organisation_id(d.pop("organisation_id", UNSET))
-
 
         def _parse_other_organisation_id(data: object) -> None | Unset | UUID:
             if data is None:
@@ -215,15 +189,12 @@ class RelationshipIn:
                     raise TypeError()
                 other_organisation_id_type_0 = UUID(data)
 
-
-
                 return other_organisation_id_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(None | Unset | UUID, data)
 
         other_organisation_id = _parse_other_organisation_id(d.pop("other_organisation_id", UNSET))
-
 
         def _parse_other_person_id(data: object) -> None | Unset | UUID:
             if data is None:
@@ -235,15 +206,12 @@ class RelationshipIn:
                     raise TypeError()
                 other_person_id_type_0 = UUID(data)
 
-
-
                 return other_person_id_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(None | Unset | UUID, data)
 
         other_person_id = _parse_other_person_id(d.pop("other_person_id", UNSET))
-
 
         def _parse_person_id(data: object) -> None | Unset | UUID:
             if data is None:
@@ -255,15 +223,12 @@ class RelationshipIn:
                     raise TypeError()
                 person_id_type_0 = UUID(data)
 
-
-
                 return person_id_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(None | Unset | UUID, data)
 
         person_id = _parse_person_id(d.pop("person_id", UNSET))
-
 
         relationship_in = cls(
             started_on=started_on,
@@ -277,4 +242,3 @@ class RelationshipIn:
         )
 
         return relationship_in
-

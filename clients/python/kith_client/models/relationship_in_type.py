@@ -1,5 +1,6 @@
 from enum import StrEnum
 
+
 class RelationshipInType(StrEnum):
     CARER = "carer"
     CLIENT = "client"

@@ -1,44 +1,35 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar, cast
+from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 from ..models.relationship_out_kind import RelationshipOutKind
 from ..types import UNSET, Unset
-from typing import cast
-from uuid import UUID
-import datetime
-
-
-
-
-
 
 T = TypeVar("T", bound="RelationshipOut")
 
 
-
 @_attrs_define
 class RelationshipOut:
-    """ 
-        Attributes:
-            created_at (datetime.datetime):
-            id (UUID):
-            kind (RelationshipOutKind):
-            recorded_by_you (bool):
-            started_on (datetime.date):
-            type_ (str):
-            ended_on (datetime.date | None | Unset):
-            organisation_id (None | Unset | UUID):
-            other_organisation_id (None | Unset | UUID):
-            other_person_id (None | Unset | UUID):
-            person_id (None | Unset | UUID): Your id for the person (null where you have none)
-     """
+    """
+    Attributes:
+        created_at (datetime.datetime):
+        id (UUID):
+        kind (RelationshipOutKind):
+        recorded_by_you (bool):
+        started_on (datetime.date):
+        type_ (str):
+        ended_on (datetime.date | None | Unset):
+        organisation_id (None | Unset | UUID):
+        other_organisation_id (None | Unset | UUID):
+        other_person_id (None | Unset | UUID):
+        person_id (None | Unset | UUID): Your id for the person (null where you have none)
+    """
 
     created_at: datetime.datetime
     id: UUID
@@ -52,10 +43,6 @@ class RelationshipOut:
     other_person_id: None | Unset | UUID = UNSET
     person_id: None | Unset | UUID = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         created_at = self.created_at.isoformat()
@@ -110,17 +97,18 @@ class RelationshipOut:
         else:
             person_id = self.person_id
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "created_at": created_at,
-            "id": id,
-            "kind": kind,
-            "recorded_by_you": recorded_by_you,
-            "started_on": started_on,
-            "type": type_,
-        })
+        field_dict.update(
+            {
+                "created_at": created_at,
+                "id": id,
+                "kind": kind,
+                "recorded_by_you": recorded_by_you,
+                "started_on": started_on,
+                "type": type_,
+            }
+        )
         if ended_on is not UNSET:
             field_dict["ended_on"] = ended_on
         if organisation_id is not UNSET:
@@ -134,32 +122,18 @@ class RelationshipOut:
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
-
-
-
         id = UUID(d.pop("id"))
 
-
-
-
         kind = RelationshipOutKind(d.pop("kind"))
-
-
-
 
         recorded_by_you = d.pop("recorded_by_you")
 
         started_on = datetime.date.fromisoformat(d.pop("started_on"))
-
-
-
 
         type_ = d.pop("type")
 
@@ -173,15 +147,12 @@ class RelationshipOut:
                     raise TypeError()
                 ended_on_type_0 = datetime.date.fromisoformat(data)
 
-
-
                 return ended_on_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(datetime.date | None | Unset, data)
 
         ended_on = _parse_ended_on(d.pop("ended_on", UNSET))
-
 
         def _parse_organisation_id(data: object) -> None | Unset | UUID:
             if data is None:
@@ -193,15 +164,12 @@ class RelationshipOut:
                     raise TypeError()
                 organisation_id_type_0 = UUID(data)
 
-
-
                 return organisation_id_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(None | Unset | UUID, data)
 
         organisation_id = _parse_organisation_id(d.pop("organisation_id", UNSET))
-
 
         def _parse_other_organisation_id(data: object) -> None | Unset | UUID:
             if data is None:
@@ -213,15 +181,12 @@ class RelationshipOut:
                     raise TypeError()
                 other_organisation_id_type_0 = UUID(data)
 
-
-
                 return other_organisation_id_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(None | Unset | UUID, data)
 
         other_organisation_id = _parse_other_organisation_id(d.pop("other_organisation_id", UNSET))
-
 
         def _parse_other_person_id(data: object) -> None | Unset | UUID:
             if data is None:
@@ -233,15 +198,12 @@ class RelationshipOut:
                     raise TypeError()
                 other_person_id_type_0 = UUID(data)
 
-
-
                 return other_person_id_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(None | Unset | UUID, data)
 
         other_person_id = _parse_other_person_id(d.pop("other_person_id", UNSET))
-
 
         def _parse_person_id(data: object) -> None | Unset | UUID:
             if data is None:
@@ -253,15 +215,12 @@ class RelationshipOut:
                     raise TypeError()
                 person_id_type_0 = UUID(data)
 
-
-
                 return person_id_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(None | Unset | UUID, data)
 
         person_id = _parse_person_id(d.pop("person_id", UNSET))
-
 
         relationship_out = cls(
             created_at=created_at,
@@ -276,7 +235,6 @@ class RelationshipOut:
             other_person_id=other_person_id,
             person_id=person_id,
         )
-
 
         relationship_out.additional_properties = d
         return relationship_out

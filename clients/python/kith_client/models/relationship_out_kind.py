@@ -1,5 +1,6 @@
 from enum import StrEnum
 
+
 class RelationshipOutKind(StrEnum):
     ORGANISATION_ORGANISATION = "organisation_organisation"
     PERSON_ORGANISATION = "person_organisation"

@@ -1,5 +1,6 @@
 from enum import StrEnum
 
+
 class ResolutionStatus(StrEnum):
     CREATED = "created"
     MATCHED = "matched"

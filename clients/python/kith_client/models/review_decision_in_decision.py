@@ -1,5 +1,6 @@
 from enum import StrEnum
 
+
 class ReviewDecisionInDecision(StrEnum):
     DISTINCT = "distinct"
     MATCH = "match"

@@ -1,46 +1,39 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 from ..models.review_out_queue import ReviewOutQueue
-from typing import cast
-from uuid import UUID
-import datetime
 
 if TYPE_CHECKING:
-  from ..models.review_out_explanation_type_0 import ReviewOutExplanationType0
-
-
-
+    from ..models.review_out_explanation_type_0 import ReviewOutExplanationType0
 
 
 T = TypeVar("T", bound="ReviewOut")
 
 
-
 @_attrs_define
 class ReviewOut:
-    """ 
-        Attributes:
-            candidate_id (None | UUID):
-            created_at (datetime.datetime):
-            explanation (None | ReviewOutExplanationType0):
-            id (UUID):
-            merge (bool): false: a record held, possibly the candidate (person_id: its provisional person); true: two people
-                one record matched outright, possibly one (person_id would be merged into candidate_id)
-            org_id (None | UUID): The organisation that submitted the record
-            person_id (UUID):
-            queue (ReviewOutQueue): organisation: a possible match among the submitting organisation's own records;
-                platform: a possible match with another organisation's records (the organisation was told 'created' and knows
-                nothing of it)
-            score (float | None):
-     """
+    """
+    Attributes:
+        candidate_id (None | UUID):
+        created_at (datetime.datetime):
+        explanation (None | ReviewOutExplanationType0):
+        id (UUID):
+        merge (bool): false: a record held, possibly the candidate (person_id: its provisional person); true: two people
+            one record matched outright, possibly one (person_id would be merged into candidate_id)
+        org_id (None | UUID): The organisation that submitted the record
+        person_id (UUID):
+        queue (ReviewOutQueue): organisation: a possible match among the submitting organisation's own records;
+            platform: a possible match with another organisation's records (the organisation was told 'created' and knows
+            nothing of it)
+        score (float | None):
+    """
 
     candidate_id: None | UUID
     created_at: datetime.datetime
@@ -53,12 +46,9 @@ class ReviewOut:
     score: float | None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
-        from ..models.review_out_explanation_type_0 import ReviewOutExplanationType0 # noqa: PLC0415
+        from ..models.review_out_explanation_type_0 import ReviewOutExplanationType0  # noqa: PLC0415
+
         candidate_id: None | str
         if isinstance(self.candidate_id, UUID):
             candidate_id = str(self.candidate_id)
@@ -90,29 +80,30 @@ class ReviewOut:
         score: float | None
         score = self.score
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "candidate_id": candidate_id,
-            "created_at": created_at,
-            "explanation": explanation,
-            "id": id,
-            "merge": merge,
-            "org_id": org_id,
-            "person_id": person_id,
-            "queue": queue,
-            "score": score,
-        })
+        field_dict.update(
+            {
+                "candidate_id": candidate_id,
+                "created_at": created_at,
+                "explanation": explanation,
+                "id": id,
+                "merge": merge,
+                "org_id": org_id,
+                "person_id": person_id,
+                "queue": queue,
+                "score": score,
+            }
+        )
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.review_out_explanation_type_0 import ReviewOutExplanationType0 # noqa: PLC0415
+        from ..models.review_out_explanation_type_0 import ReviewOutExplanationType0  # noqa: PLC0415
+
         d = dict(src_dict)
+
         def _parse_candidate_id(data: object) -> None | UUID:
             if data is None:
                 return data
@@ -121,8 +112,6 @@ class ReviewOut:
                     raise TypeError()
                 candidate_id_type_0 = UUID(data)
 
-
-
                 return candidate_id_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
@@ -130,11 +119,7 @@ class ReviewOut:
 
         candidate_id = _parse_candidate_id(d.pop("candidate_id"))
 
-
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
-
-
-
 
         def _parse_explanation(data: object) -> None | ReviewOutExplanationType0:
             if data is None:
@@ -144,8 +129,6 @@ class ReviewOut:
                     raise TypeError()
                 explanation_type_0 = ReviewOutExplanationType0.from_dict(data)
 
-
-
                 return explanation_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
@@ -153,11 +136,7 @@ class ReviewOut:
 
         explanation = _parse_explanation(d.pop("explanation"))
 
-
         id = UUID(d.pop("id"))
-
-
-
 
         merge = d.pop("merge")
 
@@ -169,8 +148,6 @@ class ReviewOut:
                     raise TypeError()
                 org_id_type_0 = UUID(data)
 
-
-
                 return org_id_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
@@ -178,16 +155,9 @@ class ReviewOut:
 
         org_id = _parse_org_id(d.pop("org_id"))
 
-
         person_id = UUID(d.pop("person_id"))
 
-
-
-
         queue = ReviewOutQueue(d.pop("queue"))
-
-
-
 
         def _parse_score(data: object) -> float | None:
             if data is None:
@@ -195,7 +165,6 @@ class ReviewOut:
             return cast(float | None, data)
 
         score = _parse_score(d.pop("score"))
-
 
         review_out = cls(
             candidate_id=candidate_id,
@@ -208,7 +177,6 @@ class ReviewOut:
             queue=queue,
             score=score,
         )
-
 
         review_out.additional_properties = d
         return review_out

@@ -1,5 +1,6 @@
 from enum import StrEnum
 
+
 class ReviewOutQueue(StrEnum):
     ORGANISATION = "organisation"
     PLATFORM = "platform"

@@ -1,75 +1,54 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar, cast
+from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-from typing import cast
-from uuid import UUID
-
-
-
-
-
-
 T = TypeVar("T", bound="SearchHit")
-
 
 
 @_attrs_define
 class SearchHit:
-    """ 
-        Attributes:
-            external_refs (list[str]):
-            person_id (UUID):
-            score (float): Match probability against the search
-     """
+    """
+    Attributes:
+        external_refs (list[str]):
+        person_id (UUID):
+        score (float): Match probability against the search
+    """
 
     external_refs: list[str]
     person_id: UUID
     score: float
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
         external_refs = self.external_refs
-
-
 
         person_id = str(self.person_id)
 
         score = self.score
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "external_refs": external_refs,
-            "person_id": person_id,
-            "score": score,
-        })
+        field_dict.update(
+            {
+                "external_refs": external_refs,
+                "person_id": person_id,
+                "score": score,
+            }
+        )
 
         return field_dict
-
-
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         external_refs = cast(list[str], d.pop("external_refs"))
 
-
         person_id = UUID(d.pop("person_id"))
-
-
-
 
         score = d.pop("score")
 
@@ -78,7 +57,6 @@ class SearchHit:
             person_id=person_id,
             score=score,
         )
-
 
         search_hit.additional_properties = d
         return search_hit

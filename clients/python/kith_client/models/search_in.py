@@ -1,38 +1,28 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-from ..types import UNSET, Unset
-from typing import cast
-import datetime
-
-
-
-
-
 
 T = TypeVar("T", bound="SearchIn")
 
 
-
 @_attrs_define
 class SearchIn:
-    """ 
-        Attributes:
-            date_of_birth (datetime.date | None | Unset):
-            email (None | str | Unset):
-            family_name (None | str | Unset):
-            given_name (None | str | Unset):
-            limit (int | Unset):  Default: 20.
-            phone (None | str | Unset):
-            postcode (None | str | Unset):
-     """
+    """
+    Attributes:
+        date_of_birth (datetime.date | None | Unset):
+        email (None | str | Unset):
+        family_name (None | str | Unset):
+        given_name (None | str | Unset):
+        limit (int | Unset):  Default: 20.
+        phone (None | str | Unset):
+        postcode (None | str | Unset):
+    """
 
     date_of_birth: datetime.date | None | Unset = UNSET
     email: None | str | Unset = UNSET
@@ -41,10 +31,6 @@ class SearchIn:
     limit: int | Unset = 20
     phone: None | str | Unset = UNSET
     postcode: None | str | Unset = UNSET
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         date_of_birth: None | str | Unset
@@ -87,11 +73,9 @@ class SearchIn:
         else:
             postcode = self.postcode
 
-
         field_dict: dict[str, Any] = {}
 
-        field_dict.update({
-        })
+        field_dict.update({})
         if date_of_birth is not UNSET:
             field_dict["date_of_birth"] = date_of_birth
         if email is not UNSET:
@@ -109,11 +93,10 @@ class SearchIn:
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+
         def _parse_date_of_birth(data: object) -> datetime.date | None | Unset:
             if data is None:
                 return data
@@ -124,15 +107,12 @@ class SearchIn:
                     raise TypeError()
                 date_of_birth_type_0 = datetime.date.fromisoformat(data)
 
-
-
                 return date_of_birth_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(datetime.date | None | Unset, data)
 
         date_of_birth = _parse_date_of_birth(d.pop("date_of_birth", UNSET))
-
 
         def _parse_email(data: object) -> None | str | Unset:
             if data is None:
@@ -143,7 +123,6 @@ class SearchIn:
 
         email = _parse_email(d.pop("email", UNSET))
 
-
         def _parse_family_name(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -153,7 +132,6 @@ class SearchIn:
 
         family_name = _parse_family_name(d.pop("family_name", UNSET))
 
-
         def _parse_given_name(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -162,7 +140,6 @@ class SearchIn:
             return cast(None | str | Unset, data)
 
         given_name = _parse_given_name(d.pop("given_name", UNSET))
-
 
         limit = d.pop("limit", UNSET)
 
@@ -175,7 +152,6 @@ class SearchIn:
 
         phone = _parse_phone(d.pop("phone", UNSET))
 
-
         def _parse_postcode(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -184,7 +160,6 @@ class SearchIn:
             return cast(None | str | Unset, data)
 
         postcode = _parse_postcode(d.pop("postcode", UNSET))
-
 
         search_in = cls(
             date_of_birth=date_of_birth,
@@ -197,4 +172,3 @@ class SearchIn:
         )
 
         return search_in
-

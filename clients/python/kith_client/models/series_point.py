@@ -1,35 +1,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-from typing import cast
-
-
-
-
-
-
 T = TypeVar("T", bound="SeriesPoint")
-
 
 
 @_attrs_define
 class SeriesPoint:
-    """ 
-        Attributes:
-            denominator (float | None):
-            numerator (float | None):
-            period (str):
-            rag (None | str):
-            suppressed (bool):
-            value (float | None):
-     """
+    """
+    Attributes:
+        denominator (float | None):
+        numerator (float | None):
+        period (str):
+        rag (None | str):
+        suppressed (bool):
+        value (float | None):
+    """
 
     denominator: float | None
     numerator: float | None
@@ -38,10 +28,6 @@ class SeriesPoint:
     suppressed: bool
     value: float | None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         denominator: float | None
@@ -60,25 +46,25 @@ class SeriesPoint:
         value: float | None
         value = self.value
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "denominator": denominator,
-            "numerator": numerator,
-            "period": period,
-            "rag": rag,
-            "suppressed": suppressed,
-            "value": value,
-        })
+        field_dict.update(
+            {
+                "denominator": denominator,
+                "numerator": numerator,
+                "period": period,
+                "rag": rag,
+                "suppressed": suppressed,
+                "value": value,
+            }
+        )
 
         return field_dict
-
-
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+
         def _parse_denominator(data: object) -> float | None:
             if data is None:
                 return data
@@ -86,14 +72,12 @@ class SeriesPoint:
 
         denominator = _parse_denominator(d.pop("denominator"))
 
-
         def _parse_numerator(data: object) -> float | None:
             if data is None:
                 return data
             return cast(float | None, data)
 
         numerator = _parse_numerator(d.pop("numerator"))
-
 
         period = d.pop("period")
 
@@ -104,7 +88,6 @@ class SeriesPoint:
 
         rag = _parse_rag(d.pop("rag"))
 
-
         suppressed = d.pop("suppressed")
 
         def _parse_value(data: object) -> float | None:
@@ -114,7 +97,6 @@ class SeriesPoint:
 
         value = _parse_value(d.pop("value"))
 
-
         series_point = cls(
             denominator=denominator,
             numerator=numerator,
@@ -123,7 +105,6 @@ class SeriesPoint:
             suppressed=suppressed,
             value=value,
         )
-
 
         series_point.additional_properties = d
         return series_point

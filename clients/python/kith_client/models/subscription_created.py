@@ -1,39 +1,30 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar, cast
+from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-from ..types import UNSET, Unset
-from typing import cast
-from uuid import UUID
-import datetime
-
-
-
-
-
-
 T = TypeVar("T", bound="SubscriptionCreated")
-
 
 
 @_attrs_define
 class SubscriptionCreated:
-    """ 
-        Attributes:
-            created_at (datetime.datetime):
-            events (list[str]):
-            id (UUID):
-            secret (str): whsec_… signing secret (Standard Webhooks); shown only now
-            url (str):
-            disabled_at (datetime.datetime | None | Unset):
-            disabled_reason (None | str | Unset):
-     """
+    """
+    Attributes:
+        created_at (datetime.datetime):
+        events (list[str]):
+        id (UUID):
+        secret (str): whsec_… signing secret (Standard Webhooks); shown only now
+        url (str):
+        disabled_at (datetime.datetime | None | Unset):
+        disabled_reason (None | str | Unset):
+    """
 
     created_at: datetime.datetime
     events: list[str]
@@ -44,16 +35,10 @@ class SubscriptionCreated:
     disabled_reason: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
         created_at = self.created_at.isoformat()
 
         events = self.events
-
-
 
         id = str(self.id)
 
@@ -75,16 +60,17 @@ class SubscriptionCreated:
         else:
             disabled_reason = self.disabled_reason
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "created_at": created_at,
-            "events": events,
-            "id": id,
-            "secret": secret,
-            "url": url,
-        })
+        field_dict.update(
+            {
+                "created_at": created_at,
+                "events": events,
+                "id": id,
+                "secret": secret,
+                "url": url,
+            }
+        )
         if disabled_at is not UNSET:
             field_dict["disabled_at"] = disabled_at
         if disabled_reason is not UNSET:
@@ -92,23 +78,14 @@ class SubscriptionCreated:
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
-
-
-
         events = cast(list[str], d.pop("events"))
 
-
         id = UUID(d.pop("id"))
-
-
-
 
         secret = d.pop("secret")
 
@@ -124,15 +101,12 @@ class SubscriptionCreated:
                     raise TypeError()
                 disabled_at_type_0 = datetime.datetime.fromisoformat(data)
 
-
-
                 return disabled_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(datetime.datetime | None | Unset, data)
 
         disabled_at = _parse_disabled_at(d.pop("disabled_at", UNSET))
-
 
         def _parse_disabled_reason(data: object) -> None | str | Unset:
             if data is None:
@@ -143,7 +117,6 @@ class SubscriptionCreated:
 
         disabled_reason = _parse_disabled_reason(d.pop("disabled_reason", UNSET))
 
-
         subscription_created = cls(
             created_at=created_at,
             events=events,
@@ -153,7 +126,6 @@ class SubscriptionCreated:
             disabled_at=disabled_at,
             disabled_reason=disabled_reason,
         )
-
 
         subscription_created.additional_properties = d
         return subscription_created

@@ -1,5 +1,6 @@
 from enum import StrEnum
 
+
 class SubscriptionInEventsItem(StrEnum):
     CONSENT_CONFIRMED = "consent.confirmed"
     CONSENT_GRANTED = "consent.granted"

@@ -1,37 +1,30 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-from ..types import UNSET, Unset
-from typing import cast
-from uuid import UUID
-
 if TYPE_CHECKING:
-  from ..models.timeline_item import TimelineItem
-
-
-
+    from ..models.timeline_item import TimelineItem
 
 
 T = TypeVar("T", bound="Timeline")
 
 
-
 @_attrs_define
 class Timeline:
-    """ 
-        Attributes:
-            items (list[TimelineItem]):
-            person_id (UUID):
-            purpose (str):
-            next_cursor (None | str | Unset):
-     """
+    """
+    Attributes:
+        items (list[TimelineItem]):
+        person_id (UUID):
+        purpose (str):
+        next_cursor (None | str | Unset):
+    """
 
     items: list[TimelineItem]
     person_id: UUID
@@ -39,18 +32,11 @@ class Timeline:
     next_cursor: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
-        from ..models.timeline_item import TimelineItem # noqa: PLC0415
         items = []
         for items_item_data in self.items:
             items_item = items_item_data.to_dict()
             items.append(items_item)
-
-
 
         person_id = str(self.person_id)
 
@@ -62,39 +48,33 @@ class Timeline:
         else:
             next_cursor = self.next_cursor
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "items": items,
-            "person_id": person_id,
-            "purpose": purpose,
-        })
+        field_dict.update(
+            {
+                "items": items,
+                "person_id": person_id,
+                "purpose": purpose,
+            }
+        )
         if next_cursor is not UNSET:
             field_dict["next_cursor"] = next_cursor
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.timeline_item import TimelineItem # noqa: PLC0415
+        from ..models.timeline_item import TimelineItem  # noqa: PLC0415
+
         d = dict(src_dict)
         items = []
         _items = d.pop("items")
-        for items_item_data in (_items):
+        for items_item_data in _items:
             items_item = TimelineItem.from_dict(items_item_data)
-
-
 
             items.append(items_item)
 
-
         person_id = UUID(d.pop("person_id"))
-
-
-
 
         purpose = d.pop("purpose")
 
@@ -107,14 +87,12 @@ class Timeline:
 
         next_cursor = _parse_next_cursor(d.pop("next_cursor", UNSET))
 
-
         timeline = cls(
             items=items,
             person_id=person_id,
             purpose=purpose,
             next_cursor=next_cursor,
         )
-
 
         timeline.additional_properties = d
         return timeline

@@ -1,46 +1,39 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-from ..types import UNSET, Unset
-from typing import cast
-from uuid import UUID
-import datetime
-
 if TYPE_CHECKING:
-  from ..models.timeline_item_attributes_type_0 import TimelineItemAttributesType0
-
-
-
+    from ..models.timeline_item_attributes_type_0 import TimelineItemAttributesType0
 
 
 T = TypeVar("T", bound="TimelineItem")
 
 
-
 @_attrs_define
 class TimelineItem:
-    """ 
-        Attributes:
-            id (UUID):
-            kind (str):
-            occurred_at (datetime.datetime):
-            organisation (str): Who logged it
-            own (bool): Logged by the calling organisation
-            source_sector (str):
-            area_code (None | str | Unset):
-            attributes (None | TimelineItemAttributesType0 | Unset):
-            channel (None | str | Unset):
-            duration_minutes (int | None | Unset):
-            external_id (None | str | Unset): The caller's own id (its own interactions only)
-            value_pence (int | None | Unset):
-     """
+    """
+    Attributes:
+        id (UUID):
+        kind (str):
+        occurred_at (datetime.datetime):
+        organisation (str): Who logged it
+        own (bool): Logged by the calling organisation
+        source_sector (str):
+        area_code (None | str | Unset):
+        attributes (None | TimelineItemAttributesType0 | Unset):
+        channel (None | str | Unset):
+        duration_minutes (int | None | Unset):
+        external_id (None | str | Unset): The caller's own id (its own interactions only)
+        value_pence (int | None | Unset):
+    """
 
     id: UUID
     kind: str
@@ -56,12 +49,9 @@ class TimelineItem:
     value_pence: int | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
-        from ..models.timeline_item_attributes_type_0 import TimelineItemAttributesType0 # noqa: PLC0415
+        from ..models.timeline_item_attributes_type_0 import TimelineItemAttributesType0  # noqa: PLC0415
+
         id = str(self.id)
 
         kind = self.kind
@@ -112,17 +102,18 @@ class TimelineItem:
         else:
             value_pence = self.value_pence
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "id": id,
-            "kind": kind,
-            "occurred_at": occurred_at,
-            "organisation": organisation,
-            "own": own,
-            "source_sector": source_sector,
-        })
+        field_dict.update(
+            {
+                "id": id,
+                "kind": kind,
+                "occurred_at": occurred_at,
+                "organisation": organisation,
+                "own": own,
+                "source_sector": source_sector,
+            }
+        )
         if area_code is not UNSET:
             field_dict["area_code"] = area_code
         if attributes is not UNSET:
@@ -138,23 +129,16 @@ class TimelineItem:
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.timeline_item_attributes_type_0 import TimelineItemAttributesType0 # noqa: PLC0415
+        from ..models.timeline_item_attributes_type_0 import TimelineItemAttributesType0  # noqa: PLC0415
+
         d = dict(src_dict)
         id = UUID(d.pop("id"))
-
-
-
 
         kind = d.pop("kind")
 
         occurred_at = datetime.datetime.fromisoformat(d.pop("occurred_at"))
-
-
-
 
         organisation = d.pop("organisation")
 
@@ -171,7 +155,6 @@ class TimelineItem:
 
         area_code = _parse_area_code(d.pop("area_code", UNSET))
 
-
         def _parse_attributes(data: object) -> None | TimelineItemAttributesType0 | Unset:
             if data is None:
                 return data
@@ -182,15 +165,12 @@ class TimelineItem:
                     raise TypeError()
                 attributes_type_0 = TimelineItemAttributesType0.from_dict(data)
 
-
-
                 return attributes_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(None | TimelineItemAttributesType0 | Unset, data)
 
         attributes = _parse_attributes(d.pop("attributes", UNSET))
-
 
         def _parse_channel(data: object) -> None | str | Unset:
             if data is None:
@@ -201,7 +181,6 @@ class TimelineItem:
 
         channel = _parse_channel(d.pop("channel", UNSET))
 
-
         def _parse_duration_minutes(data: object) -> int | None | Unset:
             if data is None:
                 return data
@@ -210,7 +189,6 @@ class TimelineItem:
             return cast(int | None | Unset, data)
 
         duration_minutes = _parse_duration_minutes(d.pop("duration_minutes", UNSET))
-
 
         def _parse_external_id(data: object) -> None | str | Unset:
             if data is None:
@@ -221,7 +199,6 @@ class TimelineItem:
 
         external_id = _parse_external_id(d.pop("external_id", UNSET))
 
-
         def _parse_value_pence(data: object) -> int | None | Unset:
             if data is None:
                 return data
@@ -230,7 +207,6 @@ class TimelineItem:
             return cast(int | None | Unset, data)
 
         value_pence = _parse_value_pence(d.pop("value_pence", UNSET))
-
 
         timeline_item = cls(
             id=id,
@@ -246,7 +222,6 @@ class TimelineItem:
             external_id=external_id,
             value_pence=value_pence,
         )
-
 
         timeline_item.additional_properties = d
         return timeline_item

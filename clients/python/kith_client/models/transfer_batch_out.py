@@ -1,78 +1,59 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-from typing import cast
-
 if TYPE_CHECKING:
-  from ..models.transfer_batch_result import TransferBatchResult
-
-
-
+    from ..models.transfer_batch_result import TransferBatchResult
 
 
 T = TypeVar("T", bound="TransferBatchOut")
 
 
-
 @_attrs_define
 class TransferBatchOut:
-    """ 
-        Attributes:
-            results (list[TransferBatchResult]):
-     """
+    """
+    Attributes:
+        results (list[TransferBatchResult]):
+    """
 
     results: list[TransferBatchResult]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
-        from ..models.transfer_batch_result import TransferBatchResult # noqa: PLC0415
         results = []
         for results_item_data in self.results:
             results_item = results_item_data.to_dict()
             results.append(results_item)
 
-
-
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "results": results,
-        })
+        field_dict.update(
+            {
+                "results": results,
+            }
+        )
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.transfer_batch_result import TransferBatchResult # noqa: PLC0415
+        from ..models.transfer_batch_result import TransferBatchResult  # noqa: PLC0415
+
         d = dict(src_dict)
         results = []
         _results = d.pop("results")
-        for results_item_data in (_results):
+        for results_item_data in _results:
             results_item = TransferBatchResult.from_dict(results_item_data)
 
-
-
             results.append(results_item)
-
 
         transfer_batch_out = cls(
             results=results,
         )
-
 
         transfer_batch_out.additional_properties = d
         return transfer_batch_out

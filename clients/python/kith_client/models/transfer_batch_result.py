@@ -1,36 +1,29 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-from ..types import UNSET, Unset
-from typing import cast
-
 if TYPE_CHECKING:
-  from ..models.transfer_out import TransferOut
-
-
-
+    from ..models.transfer_out import TransferOut
 
 
 T = TypeVar("T", bound="TransferBatchResult")
 
 
-
 @_attrs_define
 class TransferBatchResult:
-    """ 
-        Attributes:
-            index (int):
-            result (str): created, exists, or why it was refused
-            detail (None | str | Unset):
-            transfer (None | TransferOut | Unset):
-     """
+    """
+    Attributes:
+        index (int):
+        result (str): created, exists, or why it was refused
+        detail (None | str | Unset):
+        transfer (None | TransferOut | Unset):
+    """
 
     index: int
     result: str
@@ -38,12 +31,9 @@ class TransferBatchResult:
     transfer: None | TransferOut | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
-        from ..models.transfer_out import TransferOut # noqa: PLC0415
+        from ..models.transfer_out import TransferOut  # noqa: PLC0415
+
         index = self.index
 
         result = self.result
@@ -62,13 +52,14 @@ class TransferBatchResult:
         else:
             transfer = self.transfer
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "index": index,
-            "result": result,
-        })
+        field_dict.update(
+            {
+                "index": index,
+                "result": result,
+            }
+        )
         if detail is not UNSET:
             field_dict["detail"] = detail
         if transfer is not UNSET:
@@ -76,11 +67,10 @@ class TransferBatchResult:
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.transfer_out import TransferOut # noqa: PLC0415
+        from ..models.transfer_out import TransferOut  # noqa: PLC0415
+
         d = dict(src_dict)
         index = d.pop("index")
 
@@ -95,7 +85,6 @@ class TransferBatchResult:
 
         detail = _parse_detail(d.pop("detail", UNSET))
 
-
         def _parse_transfer(data: object) -> None | TransferOut | Unset:
             if data is None:
                 return data
@@ -106,8 +95,6 @@ class TransferBatchResult:
                     raise TypeError()
                 transfer_type_0 = TransferOut.from_dict(data)
 
-
-
                 return transfer_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
@@ -115,14 +102,12 @@ class TransferBatchResult:
 
         transfer = _parse_transfer(d.pop("transfer", UNSET))
 
-
         transfer_batch_result = cls(
             index=index,
             result=result,
             detail=detail,
             transfer=transfer,
         )
-
 
         transfer_batch_result.additional_properties = d
         return transfer_batch_result

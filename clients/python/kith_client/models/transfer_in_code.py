@@ -1,5 +1,6 @@
 from enum import StrEnum
 
+
 class TransferInCode(StrEnum):
     EARN = "earn"
     EXPIRE = "expire"

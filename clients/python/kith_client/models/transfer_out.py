@@ -1,50 +1,43 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 from ..models.transfer_out_phase import TransferOutPhase
 from ..models.transfer_out_status import TransferOutStatus
 from ..types import UNSET, Unset
-from typing import cast
-from uuid import UUID
-import datetime
 
 if TYPE_CHECKING:
-  from ..models.transfer_out_metadata_type_0 import TransferOutMetadataType0
-
-
-
+    from ..models.transfer_out_metadata_type_0 import TransferOutMetadataType0
 
 
 T = TypeVar("T", bound="TransferOut")
 
 
-
 @_attrs_define
 class TransferOut:
-    """ 
-        Attributes:
-            amount (int):
-            code (str):
-            created_at (datetime.datetime):
-            credit_account_id (UUID): The organisation's own accounts and every pool under their ids; any other account (a
-                resident's wallet, another organisation's) under an id of this organisation's own
-            debit_account_id (UUID): The organisation's own accounts and every pool under their ids; any other account (a
-                resident's wallet, another organisation's) under an id of this organisation's own
-            id (UUID): The id the organisation chose; a transfer another made has an id of this organisation's own (ids are
-                never shared between organisations)
-            phase (TransferOutPhase):
-            status (TransferOutStatus):
-            metadata (None | TransferOutMetadataType0 | Unset):
-            pending_id (None | Unset | UUID): The hold a post or void ends, in the same terms as id
-            timeout_at (datetime.datetime | None | Unset):
-     """
+    """
+    Attributes:
+        amount (int):
+        code (str):
+        created_at (datetime.datetime):
+        credit_account_id (UUID): The organisation's own accounts and every pool under their ids; any other account (a
+            resident's wallet, another organisation's) under an id of this organisation's own
+        debit_account_id (UUID): The organisation's own accounts and every pool under their ids; any other account (a
+            resident's wallet, another organisation's) under an id of this organisation's own
+        id (UUID): The id the organisation chose; a transfer another made has an id of this organisation's own (ids are
+            never shared between organisations)
+        phase (TransferOutPhase):
+        status (TransferOutStatus):
+        metadata (None | TransferOutMetadataType0 | Unset):
+        pending_id (None | Unset | UUID): The hold a post or void ends, in the same terms as id
+        timeout_at (datetime.datetime | None | Unset):
+    """
 
     amount: int
     code: str
@@ -59,12 +52,9 @@ class TransferOut:
     timeout_at: datetime.datetime | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
-        from ..models.transfer_out_metadata_type_0 import TransferOutMetadataType0 # noqa: PLC0415
+        from ..models.transfer_out_metadata_type_0 import TransferOutMetadataType0  # noqa: PLC0415
+
         amount = self.amount
 
         code = self.code
@@ -105,19 +95,20 @@ class TransferOut:
         else:
             timeout_at = self.timeout_at
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "amount": amount,
-            "code": code,
-            "created_at": created_at,
-            "credit_account_id": credit_account_id,
-            "debit_account_id": debit_account_id,
-            "id": id,
-            "phase": phase,
-            "status": status,
-        })
+        field_dict.update(
+            {
+                "amount": amount,
+                "code": code,
+                "created_at": created_at,
+                "credit_account_id": credit_account_id,
+                "debit_account_id": debit_account_id,
+                "id": id,
+                "phase": phase,
+                "status": status,
+            }
+        )
         if metadata is not UNSET:
             field_dict["metadata"] = metadata
         if pending_id is not UNSET:
@@ -127,11 +118,10 @@ class TransferOut:
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.transfer_out_metadata_type_0 import TransferOutMetadataType0 # noqa: PLC0415
+        from ..models.transfer_out_metadata_type_0 import TransferOutMetadataType0  # noqa: PLC0415
+
         d = dict(src_dict)
         amount = d.pop("amount")
 
@@ -139,33 +129,15 @@ class TransferOut:
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
-
-
-
         credit_account_id = UUID(d.pop("credit_account_id"))
-
-
-
 
         debit_account_id = UUID(d.pop("debit_account_id"))
 
-
-
-
         id = UUID(d.pop("id"))
-
-
-
 
         phase = TransferOutPhase(d.pop("phase"))
 
-
-
-
         status = TransferOutStatus(d.pop("status"))
-
-
-
 
         def _parse_metadata(data: object) -> None | TransferOutMetadataType0 | Unset:
             if data is None:
@@ -177,15 +149,12 @@ class TransferOut:
                     raise TypeError()
                 metadata_type_0 = TransferOutMetadataType0.from_dict(data)
 
-
-
                 return metadata_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(None | TransferOutMetadataType0 | Unset, data)
 
         metadata = _parse_metadata(d.pop("metadata", UNSET))
-
 
         def _parse_pending_id(data: object) -> None | Unset | UUID:
             if data is None:
@@ -197,15 +166,12 @@ class TransferOut:
                     raise TypeError()
                 pending_id_type_0 = UUID(data)
 
-
-
                 return pending_id_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(None | Unset | UUID, data)
 
         pending_id = _parse_pending_id(d.pop("pending_id", UNSET))
-
 
         def _parse_timeout_at(data: object) -> datetime.datetime | None | Unset:
             if data is None:
@@ -217,15 +183,12 @@ class TransferOut:
                     raise TypeError()
                 timeout_at_type_0 = datetime.datetime.fromisoformat(data)
 
-
-
                 return timeout_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(datetime.datetime | None | Unset, data)
 
         timeout_at = _parse_timeout_at(d.pop("timeout_at", UNSET))
-
 
         transfer_out = cls(
             amount=amount,
@@ -240,7 +203,6 @@ class TransferOut:
             pending_id=pending_id,
             timeout_at=timeout_at,
         )
-
 
         transfer_out.additional_properties = d
         return transfer_out

@@ -1,5 +1,6 @@
 from enum import StrEnum
 
+
 class TransferOutPhase(StrEnum):
     PENDING = "pending"
     POST = "post"

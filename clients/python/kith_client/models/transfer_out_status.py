@@ -1,5 +1,6 @@
 from enum import StrEnum
 
+
 class TransferOutStatus(StrEnum):
     EXPIRED = "expired"
     PENDING = "pending"

@@ -1,39 +1,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-from ..types import UNSET, Unset
-from typing import cast
-
-
-
-
-
 
 T = TypeVar("T", bound="TrustIn")
 
 
-
 @_attrs_define
 class TrustIn:
-    """ 
-        Attributes:
-            records_consent (bool | None | Unset): Trust it to record consent (false: stop)
-            verifies_identity (bool | None | Unset): Trust its verifications (false: stop)
-     """
+    """
+    Attributes:
+        records_consent (bool | None | Unset): Trust it to record consent (false: stop)
+        verifies_identity (bool | None | Unset): Trust its verifications (false: stop)
+    """
 
     records_consent: bool | None | Unset = UNSET
     verifies_identity: bool | None | Unset = UNSET
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         records_consent: bool | None | Unset
@@ -48,11 +34,9 @@ class TrustIn:
         else:
             verifies_identity = self.verifies_identity
 
-
         field_dict: dict[str, Any] = {}
 
-        field_dict.update({
-        })
+        field_dict.update({})
         if records_consent is not UNSET:
             field_dict["records_consent"] = records_consent
         if verifies_identity is not UNSET:
@@ -60,11 +44,10 @@ class TrustIn:
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+
         def _parse_records_consent(data: object) -> bool | None | Unset:
             if data is None:
                 return data
@@ -73,7 +56,6 @@ class TrustIn:
             return cast(bool | None | Unset, data)
 
         records_consent = _parse_records_consent(d.pop("records_consent", UNSET))
-
 
         def _parse_verifies_identity(data: object) -> bool | None | Unset:
             if data is None:
@@ -84,11 +66,9 @@ class TrustIn:
 
         verifies_identity = _parse_verifies_identity(d.pop("verifies_identity", UNSET))
 
-
         trust_in = cls(
             records_consent=records_consent,
             verifies_identity=verifies_identity,
         )
 
         return trust_in
-

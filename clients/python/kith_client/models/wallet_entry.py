@@ -1,38 +1,28 @@
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import Any, TypeVar
+from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-from typing import cast
-from uuid import UUID
-import datetime
-
-
-
-
-
-
 T = TypeVar("T", bound="WalletEntry")
-
 
 
 @_attrs_define
 class WalletEntry:
-    """ 
-        Attributes:
-            amount (int):
-            code (str):
-            created_at (datetime.datetime):
-            direction (str):
-            id (UUID):
-            phase (str):
-            status (str):
-     """
+    """
+    Attributes:
+        amount (int):
+        code (str):
+        created_at (datetime.datetime):
+        direction (str):
+        id (UUID):
+        phase (str):
+        status (str):
+    """
 
     amount: int
     code: str
@@ -42,10 +32,6 @@ class WalletEntry:
     phase: str
     status: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
-
-
-
-
 
     def to_dict(self) -> dict[str, Any]:
         amount = self.amount
@@ -62,22 +48,21 @@ class WalletEntry:
 
         status = self.status
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "amount": amount,
-            "code": code,
-            "created_at": created_at,
-            "direction": direction,
-            "id": id,
-            "phase": phase,
-            "status": status,
-        })
+        field_dict.update(
+            {
+                "amount": amount,
+                "code": code,
+                "created_at": created_at,
+                "direction": direction,
+                "id": id,
+                "phase": phase,
+                "status": status,
+            }
+        )
 
         return field_dict
-
-
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
@@ -88,15 +73,9 @@ class WalletEntry:
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
-
-
-
         direction = d.pop("direction")
 
         id = UUID(d.pop("id"))
-
-
-
 
         phase = d.pop("phase")
 
@@ -111,7 +90,6 @@ class WalletEntry:
             phase=phase,
             status=status,
         )
-
 
         wallet_entry.additional_properties = d
         return wallet_entry

@@ -1,39 +1,32 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-from ..types import UNSET, Unset
-from typing import cast
-from uuid import UUID
-
 if TYPE_CHECKING:
-  from ..models.wallet_entry import WalletEntry
-
-
-
+    from ..models.wallet_entry import WalletEntry
 
 
 T = TypeVar("T", bound="WalletOut")
 
 
-
 @_attrs_define
 class WalletOut:
-    """ 
-        Attributes:
-            available (int):
-            balance (int):
-            history (list[WalletEntry]):
-            pending (int):
-            person_id (UUID):
-            next_cursor (None | str | Unset):
-     """
+    """
+    Attributes:
+        available (int):
+        balance (int):
+        history (list[WalletEntry]):
+        pending (int):
+        person_id (UUID):
+        next_cursor (None | str | Unset):
+    """
 
     available: int
     balance: int
@@ -43,12 +36,7 @@ class WalletOut:
     next_cursor: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
-
-
-
-
     def to_dict(self) -> dict[str, Any]:
-        from ..models.wallet_entry import WalletEntry # noqa: PLC0415
         available = self.available
 
         balance = self.balance
@@ -57,8 +45,6 @@ class WalletOut:
         for history_item_data in self.history:
             history_item = history_item_data.to_dict()
             history.append(history_item)
-
-
 
         pending = self.pending
 
@@ -70,26 +56,26 @@ class WalletOut:
         else:
             next_cursor = self.next_cursor
 
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({
-            "available": available,
-            "balance": balance,
-            "history": history,
-            "pending": pending,
-            "person_id": person_id,
-        })
+        field_dict.update(
+            {
+                "available": available,
+                "balance": balance,
+                "history": history,
+                "pending": pending,
+                "person_id": person_id,
+            }
+        )
         if next_cursor is not UNSET:
             field_dict["next_cursor"] = next_cursor
 
         return field_dict
 
-
-
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.wallet_entry import WalletEntry # noqa: PLC0415
+        from ..models.wallet_entry import WalletEntry  # noqa: PLC0415
+
         d = dict(src_dict)
         available = d.pop("available")
 
@@ -97,20 +83,14 @@ class WalletOut:
 
         history = []
         _history = d.pop("history")
-        for history_item_data in (_history):
+        for history_item_data in _history:
             history_item = WalletEntry.from_dict(history_item_data)
 
-
-
             history.append(history_item)
-
 
         pending = d.pop("pending")
 
         person_id = UUID(d.pop("person_id"))
-
-
-
 
         def _parse_next_cursor(data: object) -> None | str | Unset:
             if data is None:
@@ -121,7 +101,6 @@ class WalletOut:
 
         next_cursor = _parse_next_cursor(d.pop("next_cursor", UNSET))
 
-
         wallet_out = cls(
             available=available,
             balance=balance,
@@ -130,7 +109,6 @@ class WalletOut:
             person_id=person_id,
             next_cursor=next_cursor,
         )
-
 
         wallet_out.additional_properties = d
         return wallet_out

@@ -1,37 +1,30 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
+from uuid import UUID
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.client_created import ClientCreated
 from ...models.client_in import ClientIn
 from ...models.problem import Problem
-from typing import cast
-from uuid import UUID
-
+from ...types import Response
 
 
 def _get_kwargs(
     org_id: UUID,
     *,
     body: ClientIn,
-
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
-
-    
-
-    
-
     _kwargs: dict[str, Any] = {
         "method": "post",
-        "url": "/v1/admin/organisations/{org_id}/clients".format(org_id=quote(str(org_id), safe=""),),
+        "url": "/v1/admin/organisations/{org_id}/clients".format(
+            org_id=quote(str(org_id), safe=""),
+        ),
     }
 
     _kwargs["json"] = body.to_dict()
@@ -42,82 +35,61 @@ def _get_kwargs(
     return _kwargs
 
 
-
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ClientCreated | Problem | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ClientCreated | Problem | None:
     if response.status_code == 201:
         response_201 = ClientCreated.from_dict(response.json())
-
-
 
         return response_201
 
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
 
-
-
         return response_400
 
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
-
-
 
         return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
 
-
-
         return response_403
 
     if response.status_code == 404:
         response_404 = Problem.from_dict(response.json())
-
-
 
         return response_404
 
     if response.status_code == 409:
         response_409 = Problem.from_dict(response.json())
 
-
-
         return response_409
 
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
-
-
 
         return response_413
 
     if response.status_code == 415:
         response_415 = Problem.from_dict(response.json())
 
-
-
         return response_415
 
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
-
-
 
         return response_422
 
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
-
-
         return response_429
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
-
-
 
         return response_503
 
@@ -127,7 +99,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[ClientCreated | Problem]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ClientCreated | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -141,9 +115,8 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: ClientIn,
-
 ) -> Response[ClientCreated | Problem]:
-    """ Create Client
+    """Create Client
 
      Create an API client for an organisation; the secret is shown only in this response.
 
@@ -157,13 +130,11 @@ def sync_detailed(
 
     Returns:
         Response[ClientCreated | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         org_id=org_id,
-body=body,
-
+        body=body,
     )
 
     response = client.get_httpx_client().request(
@@ -172,14 +143,14 @@ body=body,
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     org_id: UUID,
     *,
     client: AuthenticatedClient,
     body: ClientIn,
-
 ) -> ClientCreated | Problem | None:
-    """ Create Client
+    """Create Client
 
      Create an API client for an organisation; the secret is shown only in this response.
 
@@ -193,24 +164,22 @@ def sync(
 
     Returns:
         ClientCreated | Problem
-     """
-
+    """
 
     return sync_detailed(
         org_id=org_id,
-client=client,
-body=body,
-
+        client=client,
+        body=body,
     ).parsed
+
 
 async def asyncio_detailed(
     org_id: UUID,
     *,
     client: AuthenticatedClient,
     body: ClientIn,
-
 ) -> Response[ClientCreated | Problem]:
-    """ Create Client
+    """Create Client
 
      Create an API client for an organisation; the secret is shown only in this response.
 
@@ -224,29 +193,25 @@ async def asyncio_detailed(
 
     Returns:
         Response[ClientCreated | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         org_id=org_id,
-body=body,
-
+        body=body,
     )
 
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     org_id: UUID,
     *,
     client: AuthenticatedClient,
     body: ClientIn,
-
 ) -> ClientCreated | Problem | None:
-    """ Create Client
+    """Create Client
 
      Create an API client for an organisation; the secret is shown only in this response.
 
@@ -260,12 +225,12 @@ async def asyncio(
 
     Returns:
         ClientCreated | Problem
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        org_id=org_id,
-client=client,
-body=body,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            org_id=org_id,
+            client=client,
+            body=body,
+        )
+    ).parsed

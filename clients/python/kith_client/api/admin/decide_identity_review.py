@@ -1,37 +1,30 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
+from uuid import UUID
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.decision_out import DecisionOut
 from ...models.problem import Problem
 from ...models.review_decision_in import ReviewDecisionIn
-from typing import cast
-from uuid import UUID
-
+from ...types import Response
 
 
 def _get_kwargs(
     review_id: UUID,
     *,
     body: ReviewDecisionIn,
-
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
-
-    
-
-    
-
     _kwargs: dict[str, Any] = {
         "method": "post",
-        "url": "/v1/admin/identity/reviews/{review_id}".format(review_id=quote(str(review_id), safe=""),),
+        "url": "/v1/admin/identity/reviews/{review_id}".format(
+            review_id=quote(str(review_id), safe=""),
+        ),
     }
 
     _kwargs["json"] = body.to_dict()
@@ -42,82 +35,59 @@ def _get_kwargs(
     return _kwargs
 
 
-
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> DecisionOut | Problem | None:
     if response.status_code == 200:
         response_200 = DecisionOut.from_dict(response.json())
-
-
 
         return response_200
 
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
 
-
-
         return response_400
 
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
-
-
 
         return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
 
-
-
         return response_403
 
     if response.status_code == 404:
         response_404 = Problem.from_dict(response.json())
-
-
 
         return response_404
 
     if response.status_code == 409:
         response_409 = Problem.from_dict(response.json())
 
-
-
         return response_409
 
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
-
-
 
         return response_413
 
     if response.status_code == 415:
         response_415 = Problem.from_dict(response.json())
 
-
-
         return response_415
 
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
-
-
 
         return response_422
 
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
-
-
         return response_429
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
-
-
 
         return response_503
 
@@ -127,7 +97,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[DecisionOut | Problem]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[DecisionOut | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -141,9 +113,8 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: ReviewDecisionIn,
-
 ) -> Response[DecisionOut | Problem]:
-    """ Decide Review
+    """Decide Review
 
      Decide a review: match (merge into the candidate) or distinct.
 
@@ -157,13 +128,11 @@ def sync_detailed(
 
     Returns:
         Response[DecisionOut | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         review_id=review_id,
-body=body,
-
+        body=body,
     )
 
     response = client.get_httpx_client().request(
@@ -172,14 +141,14 @@ body=body,
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     review_id: UUID,
     *,
     client: AuthenticatedClient,
     body: ReviewDecisionIn,
-
 ) -> DecisionOut | Problem | None:
-    """ Decide Review
+    """Decide Review
 
      Decide a review: match (merge into the candidate) or distinct.
 
@@ -193,24 +162,22 @@ def sync(
 
     Returns:
         DecisionOut | Problem
-     """
-
+    """
 
     return sync_detailed(
         review_id=review_id,
-client=client,
-body=body,
-
+        client=client,
+        body=body,
     ).parsed
+
 
 async def asyncio_detailed(
     review_id: UUID,
     *,
     client: AuthenticatedClient,
     body: ReviewDecisionIn,
-
 ) -> Response[DecisionOut | Problem]:
-    """ Decide Review
+    """Decide Review
 
      Decide a review: match (merge into the candidate) or distinct.
 
@@ -224,29 +191,25 @@ async def asyncio_detailed(
 
     Returns:
         Response[DecisionOut | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         review_id=review_id,
-body=body,
-
+        body=body,
     )
 
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     review_id: UUID,
     *,
     client: AuthenticatedClient,
     body: ReviewDecisionIn,
-
 ) -> DecisionOut | Problem | None:
-    """ Decide Review
+    """Decide Review
 
      Decide a review: match (merge into the candidate) or distinct.
 
@@ -260,12 +223,12 @@ async def asyncio(
 
     Returns:
         DecisionOut | Problem
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        review_id=review_id,
-client=client,
-body=body,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            review_id=review_id,
+            client=client,
+            body=body,
+        )
+    ).parsed

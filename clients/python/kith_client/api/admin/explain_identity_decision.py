@@ -1,37 +1,27 @@
 from http import HTTPStatus
-from typing import Any, cast
-from urllib.parse import quote
+from typing import Any
+from uuid import UUID
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.decision_out import DecisionOut
 from ...models.problem import Problem
-from typing import cast
-from uuid import UUID
-
+from ...types import UNSET, Response
 
 
 def _get_kwargs(
     *,
     decision_id: UUID,
-
 ) -> dict[str, Any]:
-    
-
-    
 
     params: dict[str, Any] = {}
 
     json_decision_id = str(decision_id)
     params["decision_id"] = json_decision_id
 
-
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
-
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -39,65 +29,47 @@ def _get_kwargs(
         "params": params,
     }
 
-
     return _kwargs
-
 
 
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> DecisionOut | Problem | None:
     if response.status_code == 200:
         response_200 = DecisionOut.from_dict(response.json())
 
-
-
         return response_200
 
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
-
-
 
         return response_400
 
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
 
-
-
         return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
-
-
 
         return response_403
 
     if response.status_code == 404:
         response_404 = Problem.from_dict(response.json())
 
-
-
         return response_404
 
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
-
-
 
         return response_422
 
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
-
-
         return response_429
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
-
-
 
         return response_503
 
@@ -107,7 +79,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[DecisionOut | Problem]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[DecisionOut | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -120,9 +94,8 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     decision_id: UUID,
-
 ) -> Response[DecisionOut | Problem]:
-    """ Explain
+    """Explain
 
      How a record was resolved: method, score and per-attribute weights.
 
@@ -135,12 +108,10 @@ def sync_detailed(
 
     Returns:
         Response[DecisionOut | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         decision_id=decision_id,
-
     )
 
     response = client.get_httpx_client().request(
@@ -149,13 +120,13 @@ def sync_detailed(
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     *,
     client: AuthenticatedClient,
     decision_id: UUID,
-
 ) -> DecisionOut | Problem | None:
-    """ Explain
+    """Explain
 
      How a record was resolved: method, score and per-attribute weights.
 
@@ -168,22 +139,20 @@ def sync(
 
     Returns:
         DecisionOut | Problem
-     """
-
+    """
 
     return sync_detailed(
         client=client,
-decision_id=decision_id,
-
+        decision_id=decision_id,
     ).parsed
+
 
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     decision_id: UUID,
-
 ) -> Response[DecisionOut | Problem]:
-    """ Explain
+    """Explain
 
      How a record was resolved: method, score and per-attribute weights.
 
@@ -196,27 +165,23 @@ async def asyncio_detailed(
 
     Returns:
         Response[DecisionOut | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         decision_id=decision_id,
-
     )
 
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     *,
     client: AuthenticatedClient,
     decision_id: UUID,
-
 ) -> DecisionOut | Problem | None:
-    """ Explain
+    """Explain
 
      How a record was resolved: method, score and per-attribute weights.
 
@@ -229,11 +194,11 @@ async def asyncio(
 
     Returns:
         DecisionOut | Problem
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        client=client,
-decision_id=decision_id,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            client=client,
+            decision_id=decision_id,
+        )
+    ).parsed

@@ -1,37 +1,28 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
+from uuid import UUID
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
-from typing import cast
-from uuid import UUID
-
+from ...types import Response
 
 
 def _get_kwargs(
     person_id: UUID,
-
 ) -> dict[str, Any]:
-    
-
-    
-
-    
 
     _kwargs: dict[str, Any] = {
         "method": "get",
-        "url": "/v1/admin/people/{person_id}/export".format(person_id=quote(str(person_id), safe=""),),
+        "url": "/v1/admin/people/{person_id}/export".format(
+            person_id=quote(str(person_id), safe=""),
+        ),
     }
 
-
     return _kwargs
-
 
 
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | Problem | None:
@@ -42,49 +33,35 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
 
-
-
         return response_400
 
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
-
-
 
         return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
 
-
-
         return response_403
 
     if response.status_code == 404:
         response_404 = Problem.from_dict(response.json())
-
-
 
         return response_404
 
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
 
-
-
         return response_422
 
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
-
-
         return response_429
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
-
-
 
         return response_503
 
@@ -107,9 +84,8 @@ def sync_detailed(
     person_id: UUID,
     *,
     client: AuthenticatedClient,
-
 ) -> Response[Any | Problem]:
-    """ Export Person
+    """Export Person
 
      Everything held about a person as one JSON document (a subject-access answer).
 
@@ -122,12 +98,10 @@ def sync_detailed(
 
     Returns:
         Response[Any | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         person_id=person_id,
-
     )
 
     response = client.get_httpx_client().request(
@@ -136,13 +110,13 @@ def sync_detailed(
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     person_id: UUID,
     *,
     client: AuthenticatedClient,
-
 ) -> Any | Problem | None:
-    """ Export Person
+    """Export Person
 
      Everything held about a person as one JSON document (a subject-access answer).
 
@@ -155,22 +129,20 @@ def sync(
 
     Returns:
         Any | Problem
-     """
-
+    """
 
     return sync_detailed(
         person_id=person_id,
-client=client,
-
+        client=client,
     ).parsed
+
 
 async def asyncio_detailed(
     person_id: UUID,
     *,
     client: AuthenticatedClient,
-
 ) -> Response[Any | Problem]:
-    """ Export Person
+    """Export Person
 
      Everything held about a person as one JSON document (a subject-access answer).
 
@@ -183,27 +155,23 @@ async def asyncio_detailed(
 
     Returns:
         Response[Any | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         person_id=person_id,
-
     )
 
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     person_id: UUID,
     *,
     client: AuthenticatedClient,
-
 ) -> Any | Problem | None:
-    """ Export Person
+    """Export Person
 
      Everything held about a person as one JSON document (a subject-access answer).
 
@@ -216,11 +184,11 @@ async def asyncio(
 
     Returns:
         Any | Problem
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        person_id=person_id,
-client=client,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            person_id=person_id,
+            client=client,
+        )
+    ).parsed

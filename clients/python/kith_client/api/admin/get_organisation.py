@@ -1,94 +1,71 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
+from uuid import UUID
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.organisation_out import OrganisationOut
 from ...models.problem import Problem
-from typing import cast
-from uuid import UUID
-
+from ...types import Response
 
 
 def _get_kwargs(
     org_id: UUID,
-
 ) -> dict[str, Any]:
-    
-
-    
-
-    
 
     _kwargs: dict[str, Any] = {
         "method": "get",
-        "url": "/v1/admin/organisations/{org_id}".format(org_id=quote(str(org_id), safe=""),),
+        "url": "/v1/admin/organisations/{org_id}".format(
+            org_id=quote(str(org_id), safe=""),
+        ),
     }
-
 
     return _kwargs
 
 
-
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> OrganisationOut | Problem | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> OrganisationOut | Problem | None:
     if response.status_code == 200:
         response_200 = OrganisationOut.from_dict(response.json())
-
-
 
         return response_200
 
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
 
-
-
         return response_400
 
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
-
-
 
         return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
 
-
-
         return response_403
 
     if response.status_code == 404:
         response_404 = Problem.from_dict(response.json())
-
-
 
         return response_404
 
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
 
-
-
         return response_422
 
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
-
-
         return response_429
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
-
-
 
         return response_503
 
@@ -98,7 +75,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[OrganisationOut | Problem]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[OrganisationOut | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -111,9 +90,8 @@ def sync_detailed(
     org_id: UUID,
     *,
     client: AuthenticatedClient,
-
 ) -> Response[OrganisationOut | Problem]:
-    """ Get Organisation
+    """Get Organisation
 
      Read one organisation.
 
@@ -126,12 +104,10 @@ def sync_detailed(
 
     Returns:
         Response[OrganisationOut | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         org_id=org_id,
-
     )
 
     response = client.get_httpx_client().request(
@@ -140,13 +116,13 @@ def sync_detailed(
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     org_id: UUID,
     *,
     client: AuthenticatedClient,
-
 ) -> OrganisationOut | Problem | None:
-    """ Get Organisation
+    """Get Organisation
 
      Read one organisation.
 
@@ -159,22 +135,20 @@ def sync(
 
     Returns:
         OrganisationOut | Problem
-     """
-
+    """
 
     return sync_detailed(
         org_id=org_id,
-client=client,
-
+        client=client,
     ).parsed
+
 
 async def asyncio_detailed(
     org_id: UUID,
     *,
     client: AuthenticatedClient,
-
 ) -> Response[OrganisationOut | Problem]:
-    """ Get Organisation
+    """Get Organisation
 
      Read one organisation.
 
@@ -187,27 +161,23 @@ async def asyncio_detailed(
 
     Returns:
         Response[OrganisationOut | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         org_id=org_id,
-
     )
 
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     org_id: UUID,
     *,
     client: AuthenticatedClient,
-
 ) -> OrganisationOut | Problem | None:
-    """ Get Organisation
+    """Get Organisation
 
      Read one organisation.
 
@@ -220,11 +190,11 @@ async def asyncio(
 
     Returns:
         OrganisationOut | Problem
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        org_id=org_id,
-client=client,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            org_id=org_id,
+            client=client,
+        )
+    ).parsed

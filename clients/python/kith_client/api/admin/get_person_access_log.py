@@ -1,19 +1,15 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
+from uuid import UUID
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.access_log_page import AccessLogPage
 from ...models.problem import Problem
-from ...types import UNSET, Unset
-from typing import cast
-from uuid import UUID
-
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
@@ -21,11 +17,7 @@ def _get_kwargs(
     *,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-
 ) -> dict[str, Any]:
-    
-
-    
 
     params: dict[str, Any] = {}
 
@@ -38,75 +30,59 @@ def _get_kwargs(
         json_cursor = cursor
     params["cursor"] = json_cursor
 
-
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
-
 
     _kwargs: dict[str, Any] = {
         "method": "get",
-        "url": "/v1/admin/people/{person_id}/access-log".format(person_id=quote(str(person_id), safe=""),),
+        "url": "/v1/admin/people/{person_id}/access-log".format(
+            person_id=quote(str(person_id), safe=""),
+        ),
         "params": params,
     }
-
 
     return _kwargs
 
 
-
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> AccessLogPage | Problem | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> AccessLogPage | Problem | None:
     if response.status_code == 200:
         response_200 = AccessLogPage.from_dict(response.json())
-
-
 
         return response_200
 
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
 
-
-
         return response_400
 
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
-
-
 
         return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
 
-
-
         return response_403
 
     if response.status_code == 404:
         response_404 = Problem.from_dict(response.json())
-
-
 
         return response_404
 
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
 
-
-
         return response_422
 
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
-
-
         return response_429
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
-
-
 
         return response_503
 
@@ -116,7 +92,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[AccessLogPage | Problem]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[AccessLogPage | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -131,9 +109,8 @@ def sync_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-
 ) -> Response[AccessLogPage | Problem]:
-    """ Person Access Log
+    """Person Access Log
 
      Who read a person's data, newest first (the resident's "who looked").
 
@@ -148,14 +125,12 @@ def sync_detailed(
 
     Returns:
         Response[AccessLogPage | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         person_id=person_id,
-limit=limit,
-cursor=cursor,
-
+        limit=limit,
+        cursor=cursor,
     )
 
     response = client.get_httpx_client().request(
@@ -164,15 +139,15 @@ cursor=cursor,
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     person_id: UUID,
     *,
     client: AuthenticatedClient,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-
 ) -> AccessLogPage | Problem | None:
-    """ Person Access Log
+    """Person Access Log
 
      Who read a person's data, newest first (the resident's "who looked").
 
@@ -187,16 +162,15 @@ def sync(
 
     Returns:
         AccessLogPage | Problem
-     """
-
+    """
 
     return sync_detailed(
         person_id=person_id,
-client=client,
-limit=limit,
-cursor=cursor,
-
+        client=client,
+        limit=limit,
+        cursor=cursor,
     ).parsed
+
 
 async def asyncio_detailed(
     person_id: UUID,
@@ -204,9 +178,8 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-
 ) -> Response[AccessLogPage | Problem]:
-    """ Person Access Log
+    """Person Access Log
 
      Who read a person's data, newest first (the resident's "who looked").
 
@@ -221,21 +194,18 @@ async def asyncio_detailed(
 
     Returns:
         Response[AccessLogPage | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         person_id=person_id,
-limit=limit,
-cursor=cursor,
-
+        limit=limit,
+        cursor=cursor,
     )
 
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     person_id: UUID,
@@ -243,9 +213,8 @@ async def asyncio(
     client: AuthenticatedClient,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-
 ) -> AccessLogPage | Problem | None:
-    """ Person Access Log
+    """Person Access Log
 
      Who read a person's data, newest first (the resident's "who looked").
 
@@ -260,13 +229,13 @@ async def asyncio(
 
     Returns:
         AccessLogPage | Problem
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        person_id=person_id,
-client=client,
-limit=limit,
-cursor=cursor,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            person_id=person_id,
+            client=client,
+            limit=limit,
+            cursor=cursor,
+        )
+    ).parsed

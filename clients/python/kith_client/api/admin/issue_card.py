@@ -1,101 +1,74 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
+from uuid import UUID
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.card_issued import CardIssued
 from ...models.problem import Problem
-from typing import cast
-from uuid import UUID
-
+from ...types import Response
 
 
 def _get_kwargs(
     person_id: UUID,
-
 ) -> dict[str, Any]:
-    
-
-    
-
-    
 
     _kwargs: dict[str, Any] = {
         "method": "post",
-        "url": "/v1/admin/people/{person_id}/card".format(person_id=quote(str(person_id), safe=""),),
+        "url": "/v1/admin/people/{person_id}/card".format(
+            person_id=quote(str(person_id), safe=""),
+        ),
     }
 
-
     return _kwargs
-
 
 
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> CardIssued | Problem | None:
     if response.status_code == 201:
         response_201 = CardIssued.from_dict(response.json())
 
-
-
         return response_201
 
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
-
-
 
         return response_400
 
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
 
-
-
         return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
-
-
 
         return response_403
 
     if response.status_code == 404:
         response_404 = Problem.from_dict(response.json())
 
-
-
         return response_404
 
     if response.status_code == 409:
         response_409 = Problem.from_dict(response.json())
-
-
 
         return response_409
 
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
 
-
-
         return response_422
 
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
-
-
         return response_429
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
-
-
 
         return response_503
 
@@ -105,7 +78,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[CardIssued | Problem]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[CardIssued | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -118,9 +93,8 @@ def sync_detailed(
     person_id: UUID,
     *,
     client: AuthenticatedClient,
-
 ) -> Response[CardIssued | Problem]:
-    """ Issue Card
+    """Issue Card
 
      Issue a resident a new card (any earlier one stops working); its code is in their portal too.
 
@@ -133,12 +107,10 @@ def sync_detailed(
 
     Returns:
         Response[CardIssued | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         person_id=person_id,
-
     )
 
     response = client.get_httpx_client().request(
@@ -147,13 +119,13 @@ def sync_detailed(
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     person_id: UUID,
     *,
     client: AuthenticatedClient,
-
 ) -> CardIssued | Problem | None:
-    """ Issue Card
+    """Issue Card
 
      Issue a resident a new card (any earlier one stops working); its code is in their portal too.
 
@@ -166,22 +138,20 @@ def sync(
 
     Returns:
         CardIssued | Problem
-     """
-
+    """
 
     return sync_detailed(
         person_id=person_id,
-client=client,
-
+        client=client,
     ).parsed
+
 
 async def asyncio_detailed(
     person_id: UUID,
     *,
     client: AuthenticatedClient,
-
 ) -> Response[CardIssued | Problem]:
-    """ Issue Card
+    """Issue Card
 
      Issue a resident a new card (any earlier one stops working); its code is in their portal too.
 
@@ -194,27 +164,23 @@ async def asyncio_detailed(
 
     Returns:
         Response[CardIssued | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         person_id=person_id,
-
     )
 
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     person_id: UUID,
     *,
     client: AuthenticatedClient,
-
 ) -> CardIssued | Problem | None:
-    """ Issue Card
+    """Issue Card
 
      Issue a resident a new card (any earlier one stops working); its code is in their portal too.
 
@@ -227,11 +193,11 @@ async def asyncio(
 
     Returns:
         CardIssued | Problem
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        person_id=person_id,
-client=client,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            person_id=person_id,
+            client=client,
+        )
+    ).parsed

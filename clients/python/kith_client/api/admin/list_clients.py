@@ -1,48 +1,39 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
+from uuid import UUID
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.client_out import ClientOut
 from ...models.problem import Problem
-from typing import cast
-from uuid import UUID
-
+from ...types import Response
 
 
 def _get_kwargs(
     org_id: UUID,
-
 ) -> dict[str, Any]:
-    
-
-    
-
-    
 
     _kwargs: dict[str, Any] = {
         "method": "get",
-        "url": "/v1/admin/organisations/{org_id}/clients".format(org_id=quote(str(org_id), safe=""),),
+        "url": "/v1/admin/organisations/{org_id}/clients".format(
+            org_id=quote(str(org_id), safe=""),
+        ),
     }
-
 
     return _kwargs
 
 
-
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | list[ClientOut] | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Problem | list[ClientOut] | None:
     if response.status_code == 200:
         response_200 = []
         _response_200 = response.json()
-        for response_200_item_data in (_response_200):
+        for response_200_item_data in _response_200:
             response_200_item = ClientOut.from_dict(response_200_item_data)
-
-
 
             response_200.append(response_200_item)
 
@@ -51,49 +42,35 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
 
-
-
         return response_400
 
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
-
-
 
         return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
 
-
-
         return response_403
 
     if response.status_code == 404:
         response_404 = Problem.from_dict(response.json())
-
-
 
         return response_404
 
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
 
-
-
         return response_422
 
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
-
-
         return response_429
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
-
-
 
         return response_503
 
@@ -103,7 +80,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem | list[ClientOut]]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Problem | list[ClientOut]]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -116,9 +95,8 @@ def sync_detailed(
     org_id: UUID,
     *,
     client: AuthenticatedClient,
-
 ) -> Response[Problem | list[ClientOut]]:
-    """ List Clients
+    """List Clients
 
      List an organisation's API clients (secrets are never shown again).
 
@@ -131,12 +109,10 @@ def sync_detailed(
 
     Returns:
         Response[Problem | list[ClientOut]]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         org_id=org_id,
-
     )
 
     response = client.get_httpx_client().request(
@@ -145,13 +121,13 @@ def sync_detailed(
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     org_id: UUID,
     *,
     client: AuthenticatedClient,
-
 ) -> Problem | list[ClientOut] | None:
-    """ List Clients
+    """List Clients
 
      List an organisation's API clients (secrets are never shown again).
 
@@ -164,22 +140,20 @@ def sync(
 
     Returns:
         Problem | list[ClientOut]
-     """
-
+    """
 
     return sync_detailed(
         org_id=org_id,
-client=client,
-
+        client=client,
     ).parsed
+
 
 async def asyncio_detailed(
     org_id: UUID,
     *,
     client: AuthenticatedClient,
-
 ) -> Response[Problem | list[ClientOut]]:
-    """ List Clients
+    """List Clients
 
      List an organisation's API clients (secrets are never shown again).
 
@@ -192,27 +166,23 @@ async def asyncio_detailed(
 
     Returns:
         Response[Problem | list[ClientOut]]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         org_id=org_id,
-
     )
 
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     org_id: UUID,
     *,
     client: AuthenticatedClient,
-
 ) -> Problem | list[ClientOut] | None:
-    """ List Clients
+    """List Clients
 
      List an organisation's API clients (secrets are never shown again).
 
@@ -225,11 +195,11 @@ async def asyncio(
 
     Returns:
         Problem | list[ClientOut]
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        org_id=org_id,
-client=client,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            org_id=org_id,
+            client=client,
+        )
+    ).parsed

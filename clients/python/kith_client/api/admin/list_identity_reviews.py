@@ -1,19 +1,14 @@
 from http import HTTPStatus
-from typing import Any, cast
-from urllib.parse import quote
+from typing import Any
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.list_identity_reviews_queue_type_0 import ListIdentityReviewsQueueType0
 from ...models.problem import Problem
 from ...models.review_page import ReviewPage
-from ...types import UNSET, Unset
-from typing import cast
-
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
@@ -21,11 +16,7 @@ def _get_kwargs(
     queue: ListIdentityReviewsQueueType0 | None | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-
 ) -> dict[str, Any]:
-    
-
-    
 
     params: dict[str, Any] = {}
 
@@ -47,9 +38,7 @@ def _get_kwargs(
         json_cursor = cursor
     params["cursor"] = json_cursor
 
-
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
-
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -57,58 +46,42 @@ def _get_kwargs(
         "params": params,
     }
 
-
     return _kwargs
-
 
 
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | ReviewPage | None:
     if response.status_code == 200:
         response_200 = ReviewPage.from_dict(response.json())
 
-
-
         return response_200
 
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
-
-
 
         return response_400
 
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
 
-
-
         return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
-
-
 
         return response_403
 
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
 
-
-
         return response_422
 
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
-
-
         return response_429
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
-
-
 
         return response_503
 
@@ -118,7 +91,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem | ReviewPage]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Problem | ReviewPage]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -133,9 +108,8 @@ def sync_detailed(
     queue: ListIdentityReviewsQueueType0 | None | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-
 ) -> Response[Problem | ReviewPage]:
-    """ List Reviews
+    """List Reviews
 
      Records held for review, oldest first (platform administration only).
 
@@ -151,14 +125,12 @@ def sync_detailed(
 
     Returns:
         Response[Problem | ReviewPage]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         queue=queue,
-limit=limit,
-cursor=cursor,
-
+        limit=limit,
+        cursor=cursor,
     )
 
     response = client.get_httpx_client().request(
@@ -167,15 +139,15 @@ cursor=cursor,
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     *,
     client: AuthenticatedClient,
     queue: ListIdentityReviewsQueueType0 | None | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-
 ) -> Problem | ReviewPage | None:
-    """ List Reviews
+    """List Reviews
 
      Records held for review, oldest first (platform administration only).
 
@@ -191,16 +163,15 @@ def sync(
 
     Returns:
         Problem | ReviewPage
-     """
-
+    """
 
     return sync_detailed(
         client=client,
-queue=queue,
-limit=limit,
-cursor=cursor,
-
+        queue=queue,
+        limit=limit,
+        cursor=cursor,
     ).parsed
+
 
 async def asyncio_detailed(
     *,
@@ -208,9 +179,8 @@ async def asyncio_detailed(
     queue: ListIdentityReviewsQueueType0 | None | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-
 ) -> Response[Problem | ReviewPage]:
-    """ List Reviews
+    """List Reviews
 
      Records held for review, oldest first (platform administration only).
 
@@ -226,21 +196,18 @@ async def asyncio_detailed(
 
     Returns:
         Response[Problem | ReviewPage]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         queue=queue,
-limit=limit,
-cursor=cursor,
-
+        limit=limit,
+        cursor=cursor,
     )
 
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     *,
@@ -248,9 +215,8 @@ async def asyncio(
     queue: ListIdentityReviewsQueueType0 | None | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-
 ) -> Problem | ReviewPage | None:
-    """ List Reviews
+    """List Reviews
 
      Records held for review, oldest first (platform administration only).
 
@@ -266,13 +232,13 @@ async def asyncio(
 
     Returns:
         Problem | ReviewPage
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        client=client,
-queue=queue,
-limit=limit,
-cursor=cursor,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            client=client,
+            queue=queue,
+            limit=limit,
+            cursor=cursor,
+        )
+    ).parsed

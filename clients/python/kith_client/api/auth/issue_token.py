@@ -1,31 +1,21 @@
 from http import HTTPStatus
-from typing import Any, cast
-from urllib.parse import quote
+from typing import Any
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.issue_token_body import IssueTokenBody
 from ...models.o_auth_error import OAuthError
 from ...models.problem import Problem
-from typing import cast
-
+from ...types import Response
 
 
 def _get_kwargs(
     *,
     body: IssueTokenBody,
-
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
-
-
-    
-
-    
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -39,8 +29,9 @@ def _get_kwargs(
     return _kwargs
 
 
-
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | OAuthError | Problem | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Any | OAuthError | Problem | None:
     if response.status_code == 200:
         response_200 = response.json()
         return response_200
@@ -48,42 +39,30 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
     if response.status_code == 400:
         response_400 = OAuthError.from_dict(response.json())
 
-
-
         return response_400
 
     if response.status_code == 401:
         response_401 = OAuthError.from_dict(response.json())
-
-
 
         return response_401
 
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
 
-
-
         return response_413
 
     if response.status_code == 415:
         response_415 = Problem.from_dict(response.json())
-
-
 
         return response_415
 
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
-
-
         return response_429
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
-
-
 
         return response_503
 
@@ -93,7 +72,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Any | OAuthError | Problem]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Any | OAuthError | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -106,9 +87,8 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: IssueTokenBody,
-
 ) -> Response[Any | OAuthError | Problem]:
-    """ Issue Token
+    """Issue Token
 
      Issue an access token (client credentials; client_secret_basic or client_secret_post).
 
@@ -121,12 +101,10 @@ def sync_detailed(
 
     Returns:
         Response[Any | OAuthError | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         body=body,
-
     )
 
     response = client.get_httpx_client().request(
@@ -135,13 +113,13 @@ def sync_detailed(
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     *,
     client: AuthenticatedClient | Client,
     body: IssueTokenBody,
-
 ) -> Any | OAuthError | Problem | None:
-    """ Issue Token
+    """Issue Token
 
      Issue an access token (client credentials; client_secret_basic or client_secret_post).
 
@@ -154,22 +132,20 @@ def sync(
 
     Returns:
         Any | OAuthError | Problem
-     """
-
+    """
 
     return sync_detailed(
         client=client,
-body=body,
-
+        body=body,
     ).parsed
+
 
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: IssueTokenBody,
-
 ) -> Response[Any | OAuthError | Problem]:
-    """ Issue Token
+    """Issue Token
 
      Issue an access token (client credentials; client_secret_basic or client_secret_post).
 
@@ -182,27 +158,23 @@ async def asyncio_detailed(
 
     Returns:
         Response[Any | OAuthError | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         body=body,
-
     )
 
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: IssueTokenBody,
-
 ) -> Any | OAuthError | Problem | None:
-    """ Issue Token
+    """Issue Token
 
      Issue an access token (client credentials; client_secret_basic or client_secret_post).
 
@@ -215,11 +187,11 @@ async def asyncio(
 
     Returns:
         Any | OAuthError | Problem
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        client=client,
-body=body,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

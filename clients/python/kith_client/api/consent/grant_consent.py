@@ -1,37 +1,30 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
+from uuid import UUID
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.grant_in import GrantIn
 from ...models.grant_out import GrantOut
 from ...models.problem import Problem
-from typing import cast
-from uuid import UUID
-
+from ...types import Response
 
 
 def _get_kwargs(
     person_id: UUID,
     *,
     body: GrantIn,
-
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
-
-    
-
-    
-
     _kwargs: dict[str, Any] = {
         "method": "post",
-        "url": "/v1/people/{person_id}/consents".format(person_id=quote(str(person_id), safe=""),),
+        "url": "/v1/people/{person_id}/consents".format(
+            person_id=quote(str(person_id), safe=""),
+        ),
     }
 
     _kwargs["json"] = body.to_dict()
@@ -42,89 +35,64 @@ def _get_kwargs(
     return _kwargs
 
 
-
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> GrantOut | Problem | None:
     if response.status_code == 200:
         response_200 = GrantOut.from_dict(response.json())
-
-
 
         return response_200
 
     if response.status_code == 201:
         response_201 = GrantOut.from_dict(response.json())
 
-
-
         return response_201
 
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
-
-
 
         return response_400
 
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
 
-
-
         return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
-
-
 
         return response_403
 
     if response.status_code == 404:
         response_404 = Problem.from_dict(response.json())
 
-
-
         return response_404
 
     if response.status_code == 409:
         response_409 = Problem.from_dict(response.json())
-
-
 
         return response_409
 
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
 
-
-
         return response_413
 
     if response.status_code == 415:
         response_415 = Problem.from_dict(response.json())
-
-
 
         return response_415
 
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
 
-
-
         return response_422
 
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
-
-
         return response_429
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
-
-
 
         return response_503
 
@@ -148,9 +116,8 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: GrantIn,
-
 ) -> Response[GrantOut | Problem]:
-    """ Grant Consent
+    """Grant Consent
 
      Record a consent grant the resident gave the organisation; a signed receipt is issued.
 
@@ -164,13 +131,11 @@ def sync_detailed(
 
     Returns:
         Response[GrantOut | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         person_id=person_id,
-body=body,
-
+        body=body,
     )
 
     response = client.get_httpx_client().request(
@@ -179,14 +144,14 @@ body=body,
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     person_id: UUID,
     *,
     client: AuthenticatedClient,
     body: GrantIn,
-
 ) -> GrantOut | Problem | None:
-    """ Grant Consent
+    """Grant Consent
 
      Record a consent grant the resident gave the organisation; a signed receipt is issued.
 
@@ -200,24 +165,22 @@ def sync(
 
     Returns:
         GrantOut | Problem
-     """
-
+    """
 
     return sync_detailed(
         person_id=person_id,
-client=client,
-body=body,
-
+        client=client,
+        body=body,
     ).parsed
+
 
 async def asyncio_detailed(
     person_id: UUID,
     *,
     client: AuthenticatedClient,
     body: GrantIn,
-
 ) -> Response[GrantOut | Problem]:
-    """ Grant Consent
+    """Grant Consent
 
      Record a consent grant the resident gave the organisation; a signed receipt is issued.
 
@@ -231,29 +194,25 @@ async def asyncio_detailed(
 
     Returns:
         Response[GrantOut | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         person_id=person_id,
-body=body,
-
+        body=body,
     )
 
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     person_id: UUID,
     *,
     client: AuthenticatedClient,
     body: GrantIn,
-
 ) -> GrantOut | Problem | None:
-    """ Grant Consent
+    """Grant Consent
 
      Record a consent grant the resident gave the organisation; a signed receipt is issued.
 
@@ -267,12 +226,12 @@ async def asyncio(
 
     Returns:
         GrantOut | Problem
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        person_id=person_id,
-client=client,
-body=body,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            person_id=person_id,
+            client=client,
+            body=body,
+        )
+    ).parsed

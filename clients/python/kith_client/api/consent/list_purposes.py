@@ -1,71 +1,48 @@
 from http import HTTPStatus
-from typing import Any, cast
-from urllib.parse import quote
+from typing import Any
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.catalogue import Catalogue
 from ...models.problem import Problem
-from typing import cast
+from ...types import Response
 
 
-
-def _get_kwargs(
-    
-) -> dict[str, Any]:
-    
-
-    
-
-    
+def _get_kwargs() -> dict[str, Any]:
 
     _kwargs: dict[str, Any] = {
         "method": "get",
         "url": "/v1/purposes",
     }
 
-
     return _kwargs
-
 
 
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Catalogue | Problem | None:
     if response.status_code == 200:
         response_200 = Catalogue.from_dict(response.json())
 
-
-
         return response_200
 
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
-
-
 
         return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
 
-
-
         return response_403
 
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
-
-
         return response_429
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
-
-
 
         return response_503
 
@@ -87,9 +64,8 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-
 ) -> Response[Catalogue | Problem]:
-    """ List Purposes
+    """List Purposes
 
      The purposes a read may state and the data categories a grant may cover.
 
@@ -99,12 +75,9 @@ def sync_detailed(
 
     Returns:
         Response[Catalogue | Problem]
-     """
+    """
 
-
-    kwargs = _get_kwargs(
-        
-    )
+    kwargs = _get_kwargs()
 
     response = client.get_httpx_client().request(
         **kwargs,
@@ -112,12 +85,12 @@ def sync_detailed(
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     *,
     client: AuthenticatedClient,
-
 ) -> Catalogue | Problem | None:
-    """ List Purposes
+    """List Purposes
 
      The purposes a read may state and the data categories a grant may cover.
 
@@ -127,20 +100,18 @@ def sync(
 
     Returns:
         Catalogue | Problem
-     """
-
+    """
 
     return sync_detailed(
         client=client,
-
     ).parsed
+
 
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-
 ) -> Response[Catalogue | Problem]:
-    """ List Purposes
+    """List Purposes
 
      The purposes a read may state and the data categories a grant may cover.
 
@@ -150,25 +121,20 @@ async def asyncio_detailed(
 
     Returns:
         Response[Catalogue | Problem]
-     """
+    """
 
+    kwargs = _get_kwargs()
 
-    kwargs = _get_kwargs(
-        
-    )
-
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     *,
     client: AuthenticatedClient,
-
 ) -> Catalogue | Problem | None:
-    """ List Purposes
+    """List Purposes
 
      The purposes a read may state and the data categories a grant may cover.
 
@@ -178,10 +144,10 @@ async def asyncio(
 
     Returns:
         Catalogue | Problem
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        client=client,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            client=client,
+        )
+    ).parsed

@@ -1,102 +1,76 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
+from uuid import UUID
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.grant_out import GrantOut
 from ...models.problem import Problem
-from typing import cast
-from uuid import UUID
-
+from ...types import Response
 
 
 def _get_kwargs(
     person_id: UUID,
     consent_id: UUID,
-
 ) -> dict[str, Any]:
-    
-
-    
-
-    
 
     _kwargs: dict[str, Any] = {
         "method": "delete",
-        "url": "/v1/people/{person_id}/consents/{consent_id}".format(person_id=quote(str(person_id), safe=""),consent_id=quote(str(consent_id), safe=""),),
+        "url": "/v1/people/{person_id}/consents/{consent_id}".format(
+            person_id=quote(str(person_id), safe=""),
+            consent_id=quote(str(consent_id), safe=""),
+        ),
     }
 
-
     return _kwargs
-
 
 
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> GrantOut | Problem | None:
     if response.status_code == 200:
         response_200 = GrantOut.from_dict(response.json())
 
-
-
         return response_200
 
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
-
-
 
         return response_400
 
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
 
-
-
         return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
-
-
 
         return response_403
 
     if response.status_code == 404:
         response_404 = Problem.from_dict(response.json())
 
-
-
         return response_404
 
     if response.status_code == 409:
         response_409 = Problem.from_dict(response.json())
-
-
 
         return response_409
 
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
 
-
-
         return response_422
 
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
-
-
         return response_429
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
-
-
 
         return response_503
 
@@ -120,9 +94,8 @@ def sync_detailed(
     consent_id: UUID,
     *,
     client: AuthenticatedClient,
-
 ) -> Response[GrantOut | Problem]:
-    """ Withdraw Consent
+    """Withdraw Consent
 
      Withdraw a grant (idempotent); it stops applying on the next request.
 
@@ -136,13 +109,11 @@ def sync_detailed(
 
     Returns:
         Response[GrantOut | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         person_id=person_id,
-consent_id=consent_id,
-
+        consent_id=consent_id,
     )
 
     response = client.get_httpx_client().request(
@@ -151,14 +122,14 @@ consent_id=consent_id,
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     person_id: UUID,
     consent_id: UUID,
     *,
     client: AuthenticatedClient,
-
 ) -> GrantOut | Problem | None:
-    """ Withdraw Consent
+    """Withdraw Consent
 
      Withdraw a grant (idempotent); it stops applying on the next request.
 
@@ -172,24 +143,22 @@ def sync(
 
     Returns:
         GrantOut | Problem
-     """
-
+    """
 
     return sync_detailed(
         person_id=person_id,
-consent_id=consent_id,
-client=client,
-
+        consent_id=consent_id,
+        client=client,
     ).parsed
+
 
 async def asyncio_detailed(
     person_id: UUID,
     consent_id: UUID,
     *,
     client: AuthenticatedClient,
-
 ) -> Response[GrantOut | Problem]:
-    """ Withdraw Consent
+    """Withdraw Consent
 
      Withdraw a grant (idempotent); it stops applying on the next request.
 
@@ -203,29 +172,25 @@ async def asyncio_detailed(
 
     Returns:
         Response[GrantOut | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         person_id=person_id,
-consent_id=consent_id,
-
+        consent_id=consent_id,
     )
 
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     person_id: UUID,
     consent_id: UUID,
     *,
     client: AuthenticatedClient,
-
 ) -> GrantOut | Problem | None:
-    """ Withdraw Consent
+    """Withdraw Consent
 
      Withdraw a grant (idempotent); it stops applying on the next request.
 
@@ -239,12 +204,12 @@ async def asyncio(
 
     Returns:
         GrantOut | Problem
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        person_id=person_id,
-consent_id=consent_id,
-client=client,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            person_id=person_id,
+            consent_id=consent_id,
+            client=client,
+        )
+    ).parsed

@@ -1,27 +1,19 @@
 from http import HTTPStatus
-from typing import Any, cast
-from urllib.parse import quote
+from typing import Any
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
-from typing import cast
-
+from ...types import UNSET, Response
 
 
 def _get_kwargs(
     *,
     area: str,
     period: str,
-
 ) -> dict[str, Any]:
-    
-
-    
 
     params: dict[str, Any] = {}
 
@@ -29,9 +21,7 @@ def _get_kwargs(
 
     params["period"] = period
 
-
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
-
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -39,51 +29,37 @@ def _get_kwargs(
         "params": params,
     }
 
-
     return _kwargs
-
 
 
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | None:
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
 
-
-
         return response_400
 
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
-
-
 
         return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
 
-
-
         return response_403
 
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
-
-
 
         return response_422
 
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
-
-
         return response_429
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
-
-
 
         return response_503
 
@@ -107,9 +83,8 @@ def sync_detailed(
     client: AuthenticatedClient,
     area: str,
     period: str,
-
 ) -> Response[Problem]:
-    """ Get Radar
+    """Get Radar
 
      A radar chart of the ten normalised indicators, this period against the last (SVG).
 
@@ -123,13 +98,11 @@ def sync_detailed(
 
     Returns:
         Response[Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         area=area,
-period=period,
-
+        period=period,
     )
 
     response = client.get_httpx_client().request(
@@ -138,14 +111,14 @@ period=period,
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     *,
     client: AuthenticatedClient,
     area: str,
     period: str,
-
 ) -> Problem | None:
-    """ Get Radar
+    """Get Radar
 
      A radar chart of the ten normalised indicators, this period against the last (SVG).
 
@@ -159,24 +132,22 @@ def sync(
 
     Returns:
         Problem
-     """
-
+    """
 
     return sync_detailed(
         client=client,
-area=area,
-period=period,
-
+        area=area,
+        period=period,
     ).parsed
+
 
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     area: str,
     period: str,
-
 ) -> Response[Problem]:
-    """ Get Radar
+    """Get Radar
 
      A radar chart of the ten normalised indicators, this period against the last (SVG).
 
@@ -190,29 +161,25 @@ async def asyncio_detailed(
 
     Returns:
         Response[Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         area=area,
-period=period,
-
+        period=period,
     )
 
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     *,
     client: AuthenticatedClient,
     area: str,
     period: str,
-
 ) -> Problem | None:
-    """ Get Radar
+    """Get Radar
 
      A radar chart of the ten normalised indicators, this period against the last (SVG).
 
@@ -226,12 +193,12 @@ async def asyncio(
 
     Returns:
         Problem
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        client=client,
-area=area,
-period=period,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            client=client,
+            area=area,
+            period=period,
+        )
+    ).parsed

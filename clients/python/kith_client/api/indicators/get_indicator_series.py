@@ -1,17 +1,13 @@
 from http import HTTPStatus
-from typing import Any, cast
-from urllib.parse import quote
+from typing import Any
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.indicator_series import IndicatorSeries
 from ...models.problem import Problem
-from typing import cast
-
+from ...types import UNSET, Response
 
 
 def _get_kwargs(
@@ -20,11 +16,7 @@ def _get_kwargs(
     code: str,
     from_: str,
     to: str,
-
 ) -> dict[str, Any]:
-    
-
-    
 
     params: dict[str, Any] = {}
 
@@ -36,9 +28,7 @@ def _get_kwargs(
 
     params["to"] = to
 
-
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
-
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -46,58 +36,44 @@ def _get_kwargs(
         "params": params,
     }
 
-
     return _kwargs
 
 
-
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> IndicatorSeries | Problem | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> IndicatorSeries | Problem | None:
     if response.status_code == 200:
         response_200 = IndicatorSeries.from_dict(response.json())
-
-
 
         return response_200
 
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
 
-
-
         return response_400
 
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
-
-
 
         return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
 
-
-
         return response_403
 
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
-
-
 
         return response_422
 
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
-
-
         return response_429
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
-
-
 
         return response_503
 
@@ -107,7 +83,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[IndicatorSeries | Problem]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[IndicatorSeries | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -123,9 +101,8 @@ def sync_detailed(
     code: str,
     from_: str,
     to: str,
-
 ) -> Response[IndicatorSeries | Problem]:
-    """ Get Series
+    """Get Series
 
      One indicator's headline value over consecutive periods.
 
@@ -141,15 +118,13 @@ def sync_detailed(
 
     Returns:
         Response[IndicatorSeries | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         area=area,
-code=code,
-from_=from_,
-to=to,
-
+        code=code,
+        from_=from_,
+        to=to,
     )
 
     response = client.get_httpx_client().request(
@@ -158,6 +133,7 @@ to=to,
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     *,
     client: AuthenticatedClient,
@@ -165,9 +141,8 @@ def sync(
     code: str,
     from_: str,
     to: str,
-
 ) -> IndicatorSeries | Problem | None:
-    """ Get Series
+    """Get Series
 
      One indicator's headline value over consecutive periods.
 
@@ -183,17 +158,16 @@ def sync(
 
     Returns:
         IndicatorSeries | Problem
-     """
-
+    """
 
     return sync_detailed(
         client=client,
-area=area,
-code=code,
-from_=from_,
-to=to,
-
+        area=area,
+        code=code,
+        from_=from_,
+        to=to,
     ).parsed
+
 
 async def asyncio_detailed(
     *,
@@ -202,9 +176,8 @@ async def asyncio_detailed(
     code: str,
     from_: str,
     to: str,
-
 ) -> Response[IndicatorSeries | Problem]:
-    """ Get Series
+    """Get Series
 
      One indicator's headline value over consecutive periods.
 
@@ -220,22 +193,19 @@ async def asyncio_detailed(
 
     Returns:
         Response[IndicatorSeries | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         area=area,
-code=code,
-from_=from_,
-to=to,
-
+        code=code,
+        from_=from_,
+        to=to,
     )
 
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     *,
@@ -244,9 +214,8 @@ async def asyncio(
     code: str,
     from_: str,
     to: str,
-
 ) -> IndicatorSeries | Problem | None:
-    """ Get Series
+    """Get Series
 
      One indicator's headline value over consecutive periods.
 
@@ -262,14 +231,14 @@ async def asyncio(
 
     Returns:
         IndicatorSeries | Problem
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        client=client,
-area=area,
-code=code,
-from_=from_,
-to=to,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            client=client,
+            area=area,
+            code=code,
+            from_=from_,
+            to=to,
+        )
+    ).parsed

@@ -1,28 +1,20 @@
 from http import HTTPStatus
-from typing import Any, cast
-from urllib.parse import quote
+from typing import Any
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.indicator_values import IndicatorValues
 from ...models.problem import Problem
-from typing import cast
-
+from ...types import UNSET, Response
 
 
 def _get_kwargs(
     *,
     area: str,
     period: str,
-
 ) -> dict[str, Any]:
-    
-
-    
 
     params: dict[str, Any] = {}
 
@@ -30,9 +22,7 @@ def _get_kwargs(
 
     params["period"] = period
 
-
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
-
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -40,58 +30,44 @@ def _get_kwargs(
         "params": params,
     }
 
-
     return _kwargs
 
 
-
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> IndicatorValues | Problem | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> IndicatorValues | Problem | None:
     if response.status_code == 200:
         response_200 = IndicatorValues.from_dict(response.json())
-
-
 
         return response_200
 
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
 
-
-
         return response_400
 
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
-
-
 
         return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
 
-
-
         return response_403
 
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
-
-
 
         return response_422
 
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
-
-
         return response_429
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
-
-
 
         return response_503
 
@@ -101,7 +77,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[IndicatorValues | Problem]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[IndicatorValues | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -115,9 +93,8 @@ def sync_detailed(
     client: AuthenticatedClient,
     area: str,
     period: str,
-
 ) -> Response[IndicatorValues | Problem]:
-    """ Get Values
+    """Get Values
 
      All ten indicators for an area and period, with the previous period, disclosure-controlled.
 
@@ -131,13 +108,11 @@ def sync_detailed(
 
     Returns:
         Response[IndicatorValues | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         area=area,
-period=period,
-
+        period=period,
     )
 
     response = client.get_httpx_client().request(
@@ -146,14 +121,14 @@ period=period,
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     *,
     client: AuthenticatedClient,
     area: str,
     period: str,
-
 ) -> IndicatorValues | Problem | None:
-    """ Get Values
+    """Get Values
 
      All ten indicators for an area and period, with the previous period, disclosure-controlled.
 
@@ -167,24 +142,22 @@ def sync(
 
     Returns:
         IndicatorValues | Problem
-     """
-
+    """
 
     return sync_detailed(
         client=client,
-area=area,
-period=period,
-
+        area=area,
+        period=period,
     ).parsed
+
 
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     area: str,
     period: str,
-
 ) -> Response[IndicatorValues | Problem]:
-    """ Get Values
+    """Get Values
 
      All ten indicators for an area and period, with the previous period, disclosure-controlled.
 
@@ -198,29 +171,25 @@ async def asyncio_detailed(
 
     Returns:
         Response[IndicatorValues | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         area=area,
-period=period,
-
+        period=period,
     )
 
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     *,
     client: AuthenticatedClient,
     area: str,
     period: str,
-
 ) -> IndicatorValues | Problem | None:
-    """ Get Values
+    """Get Values
 
      All ten indicators for an area and period, with the previous period, disclosure-controlled.
 
@@ -234,12 +203,12 @@ async def asyncio(
 
     Returns:
         IndicatorValues | Problem
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        client=client,
-area=area,
-period=period,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            client=client,
+            area=area,
+            period=period,
+        )
+    ).parsed

@@ -1,27 +1,19 @@
 from http import HTTPStatus
 from typing import Any, cast
-from urllib.parse import quote
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
-from typing import cast
-
+from ...types import UNSET, Response
 
 
 def _get_kwargs(
     *,
     area: str,
     period: str,
-
 ) -> dict[str, Any]:
-    
-
-    
 
     params: dict[str, Any] = {}
 
@@ -29,9 +21,7 @@ def _get_kwargs(
 
     params["period"] = period
 
-
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
-
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -39,9 +29,7 @@ def _get_kwargs(
         "params": params,
     }
 
-
     return _kwargs
-
 
 
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | Problem | None:
@@ -52,42 +40,30 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
 
-
-
         return response_400
 
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
-
-
 
         return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
 
-
-
         return response_403
 
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
-
-
 
         return response_422
 
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
-
-
         return response_429
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
-
-
 
         return response_503
 
@@ -111,9 +87,8 @@ def sync_detailed(
     client: AuthenticatedClient,
     area: str,
     period: str,
-
 ) -> Response[Any | Problem]:
-    """ Get Values Csv
+    """Get Values Csv
 
      The same values as CSV, one row per measure (headline and components).
 
@@ -127,13 +102,11 @@ def sync_detailed(
 
     Returns:
         Response[Any | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         area=area,
-period=period,
-
+        period=period,
     )
 
     response = client.get_httpx_client().request(
@@ -142,14 +115,14 @@ period=period,
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     *,
     client: AuthenticatedClient,
     area: str,
     period: str,
-
 ) -> Any | Problem | None:
-    """ Get Values Csv
+    """Get Values Csv
 
      The same values as CSV, one row per measure (headline and components).
 
@@ -163,24 +136,22 @@ def sync(
 
     Returns:
         Any | Problem
-     """
-
+    """
 
     return sync_detailed(
         client=client,
-area=area,
-period=period,
-
+        area=area,
+        period=period,
     ).parsed
+
 
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     area: str,
     period: str,
-
 ) -> Response[Any | Problem]:
-    """ Get Values Csv
+    """Get Values Csv
 
      The same values as CSV, one row per measure (headline and components).
 
@@ -194,29 +165,25 @@ async def asyncio_detailed(
 
     Returns:
         Response[Any | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         area=area,
-period=period,
-
+        period=period,
     )
 
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     *,
     client: AuthenticatedClient,
     area: str,
     period: str,
-
 ) -> Any | Problem | None:
-    """ Get Values Csv
+    """Get Values Csv
 
      The same values as CSV, one row per measure (headline and components).
 
@@ -230,12 +197,12 @@ async def asyncio(
 
     Returns:
         Any | Problem
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        client=client,
-area=area,
-period=period,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            client=client,
+            area=area,
+            period=period,
+        )
+    ).parsed

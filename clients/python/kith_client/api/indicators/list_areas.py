@@ -1,18 +1,13 @@
 from http import HTTPStatus
-from typing import Any, cast
-from urllib.parse import quote
+from typing import Any
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.area_page import AreaPage
 from ...models.problem import Problem
-from ...types import UNSET, Unset
-from typing import cast
-
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
@@ -20,11 +15,7 @@ def _get_kwargs(
     level: None | str | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-
 ) -> dict[str, Any]:
-    
-
-    
 
     params: dict[str, Any] = {}
 
@@ -44,9 +35,7 @@ def _get_kwargs(
         json_cursor = cursor
     params["cursor"] = json_cursor
 
-
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
-
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -54,58 +43,42 @@ def _get_kwargs(
         "params": params,
     }
 
-
     return _kwargs
-
 
 
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> AreaPage | Problem | None:
     if response.status_code == 200:
         response_200 = AreaPage.from_dict(response.json())
 
-
-
         return response_200
 
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
-
-
 
         return response_400
 
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
 
-
-
         return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
-
-
 
         return response_403
 
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
 
-
-
         return response_422
 
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
-
-
         return response_429
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
-
-
 
         return response_503
 
@@ -130,9 +103,8 @@ def sync_detailed(
     level: None | str | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-
 ) -> Response[AreaPage | Problem]:
-    """ List Areas
+    """List Areas
 
      Areas from the postcode lookup, with how many residents each counts (rounded).
 
@@ -147,14 +119,12 @@ def sync_detailed(
 
     Returns:
         Response[AreaPage | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         level=level,
-limit=limit,
-cursor=cursor,
-
+        limit=limit,
+        cursor=cursor,
     )
 
     response = client.get_httpx_client().request(
@@ -163,15 +133,15 @@ cursor=cursor,
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     *,
     client: AuthenticatedClient,
     level: None | str | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-
 ) -> AreaPage | Problem | None:
-    """ List Areas
+    """List Areas
 
      Areas from the postcode lookup, with how many residents each counts (rounded).
 
@@ -186,16 +156,15 @@ def sync(
 
     Returns:
         AreaPage | Problem
-     """
-
+    """
 
     return sync_detailed(
         client=client,
-level=level,
-limit=limit,
-cursor=cursor,
-
+        level=level,
+        limit=limit,
+        cursor=cursor,
     ).parsed
+
 
 async def asyncio_detailed(
     *,
@@ -203,9 +172,8 @@ async def asyncio_detailed(
     level: None | str | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-
 ) -> Response[AreaPage | Problem]:
-    """ List Areas
+    """List Areas
 
      Areas from the postcode lookup, with how many residents each counts (rounded).
 
@@ -220,21 +188,18 @@ async def asyncio_detailed(
 
     Returns:
         Response[AreaPage | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         level=level,
-limit=limit,
-cursor=cursor,
-
+        limit=limit,
+        cursor=cursor,
     )
 
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     *,
@@ -242,9 +207,8 @@ async def asyncio(
     level: None | str | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-
 ) -> AreaPage | Problem | None:
-    """ List Areas
+    """List Areas
 
      Areas from the postcode lookup, with how many residents each counts (rounded).
 
@@ -259,13 +223,13 @@ async def asyncio(
 
     Returns:
         AreaPage | Problem
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        client=client,
-level=level,
-limit=limit,
-cursor=cursor,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            client=client,
+            level=level,
+            limit=limit,
+            cursor=cursor,
+        )
+    ).parsed

@@ -1,19 +1,15 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
+from uuid import UUID
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
 from ...models.timeline import Timeline
-from ...types import UNSET, Unset
-from typing import cast
-from uuid import UUID
-
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
@@ -22,11 +18,7 @@ def _get_kwargs(
     purpose: str,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-
 ) -> dict[str, Any]:
-    
-
-    
 
     params: dict[str, Any] = {}
 
@@ -41,75 +33,57 @@ def _get_kwargs(
         json_cursor = cursor
     params["cursor"] = json_cursor
 
-
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
-
 
     _kwargs: dict[str, Any] = {
         "method": "get",
-        "url": "/v1/people/{person_id}/timeline".format(person_id=quote(str(person_id), safe=""),),
+        "url": "/v1/people/{person_id}/timeline".format(
+            person_id=quote(str(person_id), safe=""),
+        ),
         "params": params,
     }
 
-
     return _kwargs
-
 
 
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | Timeline | None:
     if response.status_code == 200:
         response_200 = Timeline.from_dict(response.json())
 
-
-
         return response_200
 
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
-
-
 
         return response_400
 
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
 
-
-
         return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
-
-
 
         return response_403
 
     if response.status_code == 404:
         response_404 = Problem.from_dict(response.json())
 
-
-
         return response_404
 
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
-
-
 
         return response_422
 
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
-
-
         return response_429
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
-
-
 
         return response_503
 
@@ -135,9 +109,8 @@ def sync_detailed(
     purpose: str,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-
 ) -> Response[Problem | Timeline]:
-    """ Get Timeline
+    """Get Timeline
 
      The person's interactions, newest first: the organisation's own and, where consented, others'.
 
@@ -153,15 +126,13 @@ def sync_detailed(
 
     Returns:
         Response[Problem | Timeline]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         person_id=person_id,
-purpose=purpose,
-limit=limit,
-cursor=cursor,
-
+        purpose=purpose,
+        limit=limit,
+        cursor=cursor,
     )
 
     response = client.get_httpx_client().request(
@@ -170,6 +141,7 @@ cursor=cursor,
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     person_id: UUID,
     *,
@@ -177,9 +149,8 @@ def sync(
     purpose: str,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-
 ) -> Problem | Timeline | None:
-    """ Get Timeline
+    """Get Timeline
 
      The person's interactions, newest first: the organisation's own and, where consented, others'.
 
@@ -195,17 +166,16 @@ def sync(
 
     Returns:
         Problem | Timeline
-     """
-
+    """
 
     return sync_detailed(
         person_id=person_id,
-client=client,
-purpose=purpose,
-limit=limit,
-cursor=cursor,
-
+        client=client,
+        purpose=purpose,
+        limit=limit,
+        cursor=cursor,
     ).parsed
+
 
 async def asyncio_detailed(
     person_id: UUID,
@@ -214,9 +184,8 @@ async def asyncio_detailed(
     purpose: str,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-
 ) -> Response[Problem | Timeline]:
-    """ Get Timeline
+    """Get Timeline
 
      The person's interactions, newest first: the organisation's own and, where consented, others'.
 
@@ -232,22 +201,19 @@ async def asyncio_detailed(
 
     Returns:
         Response[Problem | Timeline]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         person_id=person_id,
-purpose=purpose,
-limit=limit,
-cursor=cursor,
-
+        purpose=purpose,
+        limit=limit,
+        cursor=cursor,
     )
 
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     person_id: UUID,
@@ -256,9 +222,8 @@ async def asyncio(
     purpose: str,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-
 ) -> Problem | Timeline | None:
-    """ Get Timeline
+    """Get Timeline
 
      The person's interactions, newest first: the organisation's own and, where consented, others'.
 
@@ -274,14 +239,14 @@ async def asyncio(
 
     Returns:
         Problem | Timeline
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        person_id=person_id,
-client=client,
-purpose=purpose,
-limit=limit,
-cursor=cursor,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            person_id=person_id,
+            client=client,
+            purpose=purpose,
+            limit=limit,
+            cursor=cursor,
+        )
+    ).parsed

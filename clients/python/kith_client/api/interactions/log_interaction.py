@@ -1,36 +1,24 @@
 from http import HTTPStatus
-from typing import Any, cast
-from urllib.parse import quote
+from typing import Any
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.interaction_in import InteractionIn
 from ...models.interaction_out import InteractionOut
 from ...models.problem import Problem
-from ...types import UNSET, Unset
-from typing import cast
-
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: InteractionIn,
     idempotency_key: None | str | Unset = UNSET,
-
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(idempotency_key, Unset):
         headers["Idempotency-Key"] = idempotency_key
-
-
-
-    
-
-    
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -45,89 +33,66 @@ def _get_kwargs(
     return _kwargs
 
 
-
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> InteractionOut | Problem | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> InteractionOut | Problem | None:
     if response.status_code == 200:
         response_200 = InteractionOut.from_dict(response.json())
-
-
 
         return response_200
 
     if response.status_code == 201:
         response_201 = InteractionOut.from_dict(response.json())
 
-
-
         return response_201
 
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
-
-
 
         return response_400
 
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
 
-
-
         return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
-
-
 
         return response_403
 
     if response.status_code == 404:
         response_404 = Problem.from_dict(response.json())
 
-
-
         return response_404
 
     if response.status_code == 409:
         response_409 = Problem.from_dict(response.json())
-
-
 
         return response_409
 
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
 
-
-
         return response_413
 
     if response.status_code == 415:
         response_415 = Problem.from_dict(response.json())
-
-
 
         return response_415
 
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
 
-
-
         return response_422
 
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
-
-
         return response_429
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
-
-
 
         return response_503
 
@@ -137,7 +102,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[InteractionOut | Problem]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[InteractionOut | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -151,9 +118,8 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: InteractionIn,
     idempotency_key: None | str | Unset = UNSET,
-
 ) -> Response[InteractionOut | Problem]:
-    """ Log Interaction
+    """Log Interaction
 
      Log one interaction with a person linked to the organisation (201; 200 on a replay of its
     external_id; an Idempotency-Key retry is answered the first response again).
@@ -171,13 +137,11 @@ def sync_detailed(
 
     Returns:
         Response[InteractionOut | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         body=body,
-idempotency_key=idempotency_key,
-
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -186,14 +150,14 @@ idempotency_key=idempotency_key,
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     *,
     client: AuthenticatedClient,
     body: InteractionIn,
     idempotency_key: None | str | Unset = UNSET,
-
 ) -> InteractionOut | Problem | None:
-    """ Log Interaction
+    """Log Interaction
 
      Log one interaction with a person linked to the organisation (201; 200 on a replay of its
     external_id; an Idempotency-Key retry is answered the first response again).
@@ -211,24 +175,22 @@ def sync(
 
     Returns:
         InteractionOut | Problem
-     """
-
+    """
 
     return sync_detailed(
         client=client,
-body=body,
-idempotency_key=idempotency_key,
-
+        body=body,
+        idempotency_key=idempotency_key,
     ).parsed
+
 
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: InteractionIn,
     idempotency_key: None | str | Unset = UNSET,
-
 ) -> Response[InteractionOut | Problem]:
-    """ Log Interaction
+    """Log Interaction
 
      Log one interaction with a person linked to the organisation (201; 200 on a replay of its
     external_id; an Idempotency-Key retry is answered the first response again).
@@ -246,29 +208,25 @@ async def asyncio_detailed(
 
     Returns:
         Response[InteractionOut | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         body=body,
-idempotency_key=idempotency_key,
-
+        idempotency_key=idempotency_key,
     )
 
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     *,
     client: AuthenticatedClient,
     body: InteractionIn,
     idempotency_key: None | str | Unset = UNSET,
-
 ) -> InteractionOut | Problem | None:
-    """ Log Interaction
+    """Log Interaction
 
      Log one interaction with a person linked to the organisation (201; 200 on a replay of its
     external_id; an Idempotency-Key retry is answered the first response again).
@@ -286,12 +244,12 @@ async def asyncio(
 
     Returns:
         InteractionOut | Problem
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        client=client,
-body=body,
-idempotency_key=idempotency_key,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+    ).parsed

@@ -1,30 +1,20 @@
 from http import HTTPStatus
-from typing import Any, cast
-from urllib.parse import quote
+from typing import Any
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.interaction_batch_out import InteractionBatchOut
 from ...models.problem import Problem
-from typing import cast
-
+from ...types import Response
 
 
 def _get_kwargs(
     *,
     body: list[Any],
-
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
-
-
-    
-
-    
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -33,90 +23,67 @@ def _get_kwargs(
 
     _kwargs["json"] = body
 
-
-
     headers["Content-Type"] = "application/json"
 
     _kwargs["headers"] = headers
     return _kwargs
 
 
-
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> InteractionBatchOut | Problem | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> InteractionBatchOut | Problem | None:
     if response.status_code == 200:
         response_200 = InteractionBatchOut.from_dict(response.json())
-
-
 
         return response_200
 
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
 
-
-
         return response_400
 
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
-
-
 
         return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
 
-
-
         return response_403
 
     if response.status_code == 404:
         response_404 = Problem.from_dict(response.json())
-
-
 
         return response_404
 
     if response.status_code == 409:
         response_409 = Problem.from_dict(response.json())
 
-
-
         return response_409
 
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
-
-
 
         return response_413
 
     if response.status_code == 415:
         response_415 = Problem.from_dict(response.json())
 
-
-
         return response_415
 
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
-
-
 
         return response_422
 
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
-
-
         return response_429
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
-
-
 
         return response_503
 
@@ -126,7 +93,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[InteractionBatchOut | Problem]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[InteractionBatchOut | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -139,9 +108,8 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: list[Any],
-
 ) -> Response[InteractionBatchOut | Problem]:
-    """ Log Interactions
+    """Log Interactions
 
      Log up to 10,000 interactions (JSON array or NDJSON) in one bulk write.
 
@@ -154,12 +122,10 @@ def sync_detailed(
 
     Returns:
         Response[InteractionBatchOut | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         body=body,
-
     )
 
     response = client.get_httpx_client().request(
@@ -168,13 +134,13 @@ def sync_detailed(
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     *,
     client: AuthenticatedClient,
     body: list[Any],
-
 ) -> InteractionBatchOut | Problem | None:
-    """ Log Interactions
+    """Log Interactions
 
      Log up to 10,000 interactions (JSON array or NDJSON) in one bulk write.
 
@@ -187,22 +153,20 @@ def sync(
 
     Returns:
         InteractionBatchOut | Problem
-     """
-
+    """
 
     return sync_detailed(
         client=client,
-body=body,
-
+        body=body,
     ).parsed
+
 
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: list[Any],
-
 ) -> Response[InteractionBatchOut | Problem]:
-    """ Log Interactions
+    """Log Interactions
 
      Log up to 10,000 interactions (JSON array or NDJSON) in one bulk write.
 
@@ -215,27 +179,23 @@ async def asyncio_detailed(
 
     Returns:
         Response[InteractionBatchOut | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         body=body,
-
     )
 
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     *,
     client: AuthenticatedClient,
     body: list[Any],
-
 ) -> InteractionBatchOut | Problem | None:
-    """ Log Interactions
+    """Log Interactions
 
      Log up to 10,000 interactions (JSON array or NDJSON) in one bulk write.
 
@@ -248,11 +208,11 @@ async def asyncio(
 
     Returns:
         InteractionBatchOut | Problem
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        client=client,
-body=body,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

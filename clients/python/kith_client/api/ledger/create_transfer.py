@@ -1,31 +1,21 @@
 from http import HTTPStatus
-from typing import Any, cast
-from urllib.parse import quote
+from typing import Any
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
 from ...models.transfer_in import TransferIn
 from ...models.transfer_out import TransferOut
-from typing import cast
-
+from ...types import Response
 
 
 def _get_kwargs(
     *,
     body: TransferIn,
-
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
-
-
-    
-
-    
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -40,89 +30,64 @@ def _get_kwargs(
     return _kwargs
 
 
-
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | TransferOut | None:
     if response.status_code == 200:
         response_200 = TransferOut.from_dict(response.json())
-
-
 
         return response_200
 
     if response.status_code == 201:
         response_201 = TransferOut.from_dict(response.json())
 
-
-
         return response_201
 
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
-
-
 
         return response_400
 
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
 
-
-
         return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
-
-
 
         return response_403
 
     if response.status_code == 404:
         response_404 = Problem.from_dict(response.json())
 
-
-
         return response_404
 
     if response.status_code == 409:
         response_409 = Problem.from_dict(response.json())
-
-
 
         return response_409
 
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
 
-
-
         return response_413
 
     if response.status_code == 415:
         response_415 = Problem.from_dict(response.json())
-
-
 
         return response_415
 
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
 
-
-
         return response_422
 
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
-
-
         return response_429
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
-
-
 
         return response_503
 
@@ -132,7 +97,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem | TransferOut]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Problem | TransferOut]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -145,9 +112,8 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: TransferIn,
-
 ) -> Response[Problem | TransferOut]:
-    """ Create Transfer
+    """Create Transfer
 
      Move credits from an account the organisation owns (201; the same id again: 200).
 
@@ -160,12 +126,10 @@ def sync_detailed(
 
     Returns:
         Response[Problem | TransferOut]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         body=body,
-
     )
 
     response = client.get_httpx_client().request(
@@ -174,13 +138,13 @@ def sync_detailed(
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     *,
     client: AuthenticatedClient,
     body: TransferIn,
-
 ) -> Problem | TransferOut | None:
-    """ Create Transfer
+    """Create Transfer
 
      Move credits from an account the organisation owns (201; the same id again: 200).
 
@@ -193,22 +157,20 @@ def sync(
 
     Returns:
         Problem | TransferOut
-     """
-
+    """
 
     return sync_detailed(
         client=client,
-body=body,
-
+        body=body,
     ).parsed
+
 
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: TransferIn,
-
 ) -> Response[Problem | TransferOut]:
-    """ Create Transfer
+    """Create Transfer
 
      Move credits from an account the organisation owns (201; the same id again: 200).
 
@@ -221,27 +183,23 @@ async def asyncio_detailed(
 
     Returns:
         Response[Problem | TransferOut]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         body=body,
-
     )
 
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     *,
     client: AuthenticatedClient,
     body: TransferIn,
-
 ) -> Problem | TransferOut | None:
-    """ Create Transfer
+    """Create Transfer
 
      Move credits from an account the organisation owns (201; the same id again: 200).
 
@@ -254,11 +212,11 @@ async def asyncio(
 
     Returns:
         Problem | TransferOut
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        client=client,
-body=body,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

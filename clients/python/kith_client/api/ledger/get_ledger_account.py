@@ -1,94 +1,69 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
+from uuid import UUID
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.account_out import AccountOut
 from ...models.problem import Problem
-from typing import cast
-from uuid import UUID
-
+from ...types import Response
 
 
 def _get_kwargs(
     account_id: UUID,
-
 ) -> dict[str, Any]:
-    
-
-    
-
-    
 
     _kwargs: dict[str, Any] = {
         "method": "get",
-        "url": "/v1/ledger/accounts/{account_id}".format(account_id=quote(str(account_id), safe=""),),
+        "url": "/v1/ledger/accounts/{account_id}".format(
+            account_id=quote(str(account_id), safe=""),
+        ),
     }
 
-
     return _kwargs
-
 
 
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> AccountOut | Problem | None:
     if response.status_code == 200:
         response_200 = AccountOut.from_dict(response.json())
 
-
-
         return response_200
 
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
-
-
 
         return response_400
 
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
 
-
-
         return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
-
-
 
         return response_403
 
     if response.status_code == 404:
         response_404 = Problem.from_dict(response.json())
 
-
-
         return response_404
 
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
-
-
 
         return response_422
 
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
-
-
         return response_429
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
-
-
 
         return response_503
 
@@ -98,7 +73,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[AccountOut | Problem]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[AccountOut | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -111,9 +88,8 @@ def sync_detailed(
     account_id: UUID,
     *,
     client: AuthenticatedClient,
-
 ) -> Response[AccountOut | Problem]:
-    """ Get Account
+    """Get Account
 
      One of the organisation's ledger accounts, with its balances.
 
@@ -126,12 +102,10 @@ def sync_detailed(
 
     Returns:
         Response[AccountOut | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         account_id=account_id,
-
     )
 
     response = client.get_httpx_client().request(
@@ -140,13 +114,13 @@ def sync_detailed(
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     account_id: UUID,
     *,
     client: AuthenticatedClient,
-
 ) -> AccountOut | Problem | None:
-    """ Get Account
+    """Get Account
 
      One of the organisation's ledger accounts, with its balances.
 
@@ -159,22 +133,20 @@ def sync(
 
     Returns:
         AccountOut | Problem
-     """
-
+    """
 
     return sync_detailed(
         account_id=account_id,
-client=client,
-
+        client=client,
     ).parsed
+
 
 async def asyncio_detailed(
     account_id: UUID,
     *,
     client: AuthenticatedClient,
-
 ) -> Response[AccountOut | Problem]:
-    """ Get Account
+    """Get Account
 
      One of the organisation's ledger accounts, with its balances.
 
@@ -187,27 +159,23 @@ async def asyncio_detailed(
 
     Returns:
         Response[AccountOut | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         account_id=account_id,
-
     )
 
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     account_id: UUID,
     *,
     client: AuthenticatedClient,
-
 ) -> AccountOut | Problem | None:
-    """ Get Account
+    """Get Account
 
      One of the organisation's ledger accounts, with its balances.
 
@@ -220,11 +188,11 @@ async def asyncio(
 
     Returns:
         AccountOut | Problem
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        account_id=account_id,
-client=client,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            account_id=account_id,
+            client=client,
+        )
+    ).parsed

@@ -1,35 +1,22 @@
 from http import HTTPStatus
-from typing import Any, cast
-from urllib.parse import quote
+from typing import Any
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
-from typing import cast
+from ...types import Response
 
 
-
-def _get_kwargs(
-    
-) -> dict[str, Any]:
-    
-
-    
-
-    
+def _get_kwargs() -> dict[str, Any]:
 
     _kwargs: dict[str, Any] = {
         "method": "get",
         "url": "/metrics",
     }
 
-
     return _kwargs
-
 
 
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | str | None:
@@ -40,14 +27,10 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
 
-
-
         return response_403
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
-
-
 
         return response_503
 
@@ -69,9 +52,8 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-
 ) -> Response[Problem | str]:
-    """ Metrics
+    """Metrics
 
      Prometheus metrics (aggregated across worker processes when there are several); only for
     the addresses in KITH_METRICS_ALLOW or a bearer of KITH_METRICS_TOKEN.
@@ -82,12 +64,9 @@ def sync_detailed(
 
     Returns:
         Response[Problem | str]
-     """
+    """
 
-
-    kwargs = _get_kwargs(
-        
-    )
+    kwargs = _get_kwargs()
 
     response = client.get_httpx_client().request(
         **kwargs,
@@ -95,12 +74,12 @@ def sync_detailed(
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     *,
     client: AuthenticatedClient | Client,
-
 ) -> Problem | str | None:
-    """ Metrics
+    """Metrics
 
      Prometheus metrics (aggregated across worker processes when there are several); only for
     the addresses in KITH_METRICS_ALLOW or a bearer of KITH_METRICS_TOKEN.
@@ -111,20 +90,18 @@ def sync(
 
     Returns:
         Problem | str
-     """
-
+    """
 
     return sync_detailed(
         client=client,
-
     ).parsed
+
 
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-
 ) -> Response[Problem | str]:
-    """ Metrics
+    """Metrics
 
      Prometheus metrics (aggregated across worker processes when there are several); only for
     the addresses in KITH_METRICS_ALLOW or a bearer of KITH_METRICS_TOKEN.
@@ -135,25 +112,20 @@ async def asyncio_detailed(
 
     Returns:
         Response[Problem | str]
-     """
+    """
 
+    kwargs = _get_kwargs()
 
-    kwargs = _get_kwargs(
-        
-    )
-
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-
 ) -> Problem | str | None:
-    """ Metrics
+    """Metrics
 
      Prometheus metrics (aggregated across worker processes when there are several); only for
     the addresses in KITH_METRICS_ALLOW or a bearer of KITH_METRICS_TOKEN.
@@ -164,10 +136,10 @@ async def asyncio(
 
     Returns:
         Problem | str
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        client=client,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            client=client,
+        )
+    ).parsed

@@ -1,35 +1,25 @@
 from http import HTTPStatus
-from typing import Any, cast
-from urllib.parse import quote
+from typing import Any
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.person_ref_list import PersonRefList
 from ...models.problem import Problem
-from typing import cast
-
+from ...types import UNSET, Response
 
 
 def _get_kwargs(
     *,
     external_ref: str,
-
 ) -> dict[str, Any]:
-    
-
-    
 
     params: dict[str, Any] = {}
 
     params["external_ref"] = external_ref
 
-
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
-
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -37,58 +27,44 @@ def _get_kwargs(
         "params": params,
     }
 
-
     return _kwargs
 
 
-
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> PersonRefList | Problem | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> PersonRefList | Problem | None:
     if response.status_code == 200:
         response_200 = PersonRefList.from_dict(response.json())
-
-
 
         return response_200
 
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
 
-
-
         return response_400
 
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
-
-
 
         return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
 
-
-
         return response_403
 
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
-
-
 
         return response_422
 
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
-
-
         return response_429
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
-
-
 
         return response_503
 
@@ -98,7 +74,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[PersonRefList | Problem]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[PersonRefList | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -111,9 +89,8 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     external_ref: str,
-
 ) -> Response[PersonRefList | Problem]:
-    """ Find Person
+    """Find Person
 
      Find the organisation's own person by its own reference.
 
@@ -126,12 +103,10 @@ def sync_detailed(
 
     Returns:
         Response[PersonRefList | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         external_ref=external_ref,
-
     )
 
     response = client.get_httpx_client().request(
@@ -140,13 +115,13 @@ def sync_detailed(
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     *,
     client: AuthenticatedClient,
     external_ref: str,
-
 ) -> PersonRefList | Problem | None:
-    """ Find Person
+    """Find Person
 
      Find the organisation's own person by its own reference.
 
@@ -159,22 +134,20 @@ def sync(
 
     Returns:
         PersonRefList | Problem
-     """
-
+    """
 
     return sync_detailed(
         client=client,
-external_ref=external_ref,
-
+        external_ref=external_ref,
     ).parsed
+
 
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     external_ref: str,
-
 ) -> Response[PersonRefList | Problem]:
-    """ Find Person
+    """Find Person
 
      Find the organisation's own person by its own reference.
 
@@ -187,27 +160,23 @@ async def asyncio_detailed(
 
     Returns:
         Response[PersonRefList | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         external_ref=external_ref,
-
     )
 
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     *,
     client: AuthenticatedClient,
     external_ref: str,
-
 ) -> PersonRefList | Problem | None:
-    """ Find Person
+    """Find Person
 
      Find the organisation's own person by its own reference.
 
@@ -220,11 +189,11 @@ async def asyncio(
 
     Returns:
         PersonRefList | Problem
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        client=client,
-external_ref=external_ref,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            client=client,
+            external_ref=external_ref,
+        )
+    ).parsed

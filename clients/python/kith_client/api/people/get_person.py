@@ -1,103 +1,78 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
+from uuid import UUID
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.person_out import PersonOut
 from ...models.problem import Problem
-from typing import cast
-from uuid import UUID
-
+from ...types import UNSET, Response
 
 
 def _get_kwargs(
     person_id: UUID,
     *,
     purpose: str,
-
 ) -> dict[str, Any]:
-    
-
-    
 
     params: dict[str, Any] = {}
 
     params["purpose"] = purpose
 
-
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
-
 
     _kwargs: dict[str, Any] = {
         "method": "get",
-        "url": "/v1/people/{person_id}".format(person_id=quote(str(person_id), safe=""),),
+        "url": "/v1/people/{person_id}".format(
+            person_id=quote(str(person_id), safe=""),
+        ),
         "params": params,
     }
 
-
     return _kwargs
-
 
 
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> PersonOut | Problem | None:
     if response.status_code == 200:
         response_200 = PersonOut.from_dict(response.json())
 
-
-
         return response_200
 
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
-
-
 
         return response_400
 
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
 
-
-
         return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
-
-
 
         return response_403
 
     if response.status_code == 404:
         response_404 = Problem.from_dict(response.json())
 
-
-
         return response_404
 
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
-
-
 
         return response_422
 
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
-
-
         return response_429
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
-
-
 
         return response_503
 
@@ -121,9 +96,8 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     purpose: str,
-
 ) -> Response[PersonOut | Problem]:
-    """ Get Person
+    """Get Person
 
      Read the consented view of a person for a stated purpose (the read is in the person's access log).
 
@@ -138,13 +112,11 @@ def sync_detailed(
 
     Returns:
         Response[PersonOut | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         person_id=person_id,
-purpose=purpose,
-
+        purpose=purpose,
     )
 
     response = client.get_httpx_client().request(
@@ -153,14 +125,14 @@ purpose=purpose,
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     person_id: UUID,
     *,
     client: AuthenticatedClient,
     purpose: str,
-
 ) -> PersonOut | Problem | None:
-    """ Get Person
+    """Get Person
 
      Read the consented view of a person for a stated purpose (the read is in the person's access log).
 
@@ -175,24 +147,22 @@ def sync(
 
     Returns:
         PersonOut | Problem
-     """
-
+    """
 
     return sync_detailed(
         person_id=person_id,
-client=client,
-purpose=purpose,
-
+        client=client,
+        purpose=purpose,
     ).parsed
+
 
 async def asyncio_detailed(
     person_id: UUID,
     *,
     client: AuthenticatedClient,
     purpose: str,
-
 ) -> Response[PersonOut | Problem]:
-    """ Get Person
+    """Get Person
 
      Read the consented view of a person for a stated purpose (the read is in the person's access log).
 
@@ -207,29 +177,25 @@ async def asyncio_detailed(
 
     Returns:
         Response[PersonOut | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         person_id=person_id,
-purpose=purpose,
-
+        purpose=purpose,
     )
 
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     person_id: UUID,
     *,
     client: AuthenticatedClient,
     purpose: str,
-
 ) -> PersonOut | Problem | None:
-    """ Get Person
+    """Get Person
 
      Read the consented view of a person for a stated purpose (the read is in the person's access log).
 
@@ -244,12 +210,12 @@ async def asyncio(
 
     Returns:
         PersonOut | Problem
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        person_id=person_id,
-client=client,
-purpose=purpose,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            person_id=person_id,
+            client=client,
+            purpose=purpose,
+        )
+    ).parsed

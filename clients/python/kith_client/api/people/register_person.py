@@ -1,36 +1,24 @@
 from http import HTTPStatus
-from typing import Any, cast
-from urllib.parse import quote
+from typing import Any
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.person_created import PersonCreated
 from ...models.person_in import PersonIn
 from ...models.problem import Problem
-from ...types import UNSET, Unset
-from typing import cast
-
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: PersonIn,
     idempotency_key: None | str | Unset = UNSET,
-
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(idempotency_key, Unset):
         headers["Idempotency-Key"] = idempotency_key
-
-
-
-    
-
-    
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -45,96 +33,71 @@ def _get_kwargs(
     return _kwargs
 
 
-
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> PersonCreated | Problem | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> PersonCreated | Problem | None:
     if response.status_code == 200:
         response_200 = PersonCreated.from_dict(response.json())
-
-
 
         return response_200
 
     if response.status_code == 201:
         response_201 = PersonCreated.from_dict(response.json())
 
-
-
         return response_201
 
     if response.status_code == 202:
         response_202 = PersonCreated.from_dict(response.json())
-
-
 
         return response_202
 
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
 
-
-
         return response_400
 
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
-
-
 
         return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
 
-
-
         return response_403
 
     if response.status_code == 404:
         response_404 = Problem.from_dict(response.json())
-
-
 
         return response_404
 
     if response.status_code == 409:
         response_409 = Problem.from_dict(response.json())
 
-
-
         return response_409
 
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
-
-
 
         return response_413
 
     if response.status_code == 415:
         response_415 = Problem.from_dict(response.json())
 
-
-
         return response_415
 
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
-
-
 
         return response_422
 
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
-
-
         return response_429
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
-
-
 
         return response_503
 
@@ -144,7 +107,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[PersonCreated | Problem]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[PersonCreated | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -158,9 +123,8 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: PersonIn,
     idempotency_key: None | str | Unset = UNSET,
-
 ) -> Response[PersonCreated | Problem]:
-    """ Register Person
+    """Register Person
 
      Register a record of a resident: 201 new to the organisation, 200 one of its own people, 202
     possibly one of them or an external_ref naming someone else (held for its reviewers).
@@ -178,13 +142,11 @@ def sync_detailed(
 
     Returns:
         Response[PersonCreated | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         body=body,
-idempotency_key=idempotency_key,
-
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -193,14 +155,14 @@ idempotency_key=idempotency_key,
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     *,
     client: AuthenticatedClient,
     body: PersonIn,
     idempotency_key: None | str | Unset = UNSET,
-
 ) -> PersonCreated | Problem | None:
-    """ Register Person
+    """Register Person
 
      Register a record of a resident: 201 new to the organisation, 200 one of its own people, 202
     possibly one of them or an external_ref naming someone else (held for its reviewers).
@@ -218,24 +180,22 @@ def sync(
 
     Returns:
         PersonCreated | Problem
-     """
-
+    """
 
     return sync_detailed(
         client=client,
-body=body,
-idempotency_key=idempotency_key,
-
+        body=body,
+        idempotency_key=idempotency_key,
     ).parsed
+
 
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: PersonIn,
     idempotency_key: None | str | Unset = UNSET,
-
 ) -> Response[PersonCreated | Problem]:
-    """ Register Person
+    """Register Person
 
      Register a record of a resident: 201 new to the organisation, 200 one of its own people, 202
     possibly one of them or an external_ref naming someone else (held for its reviewers).
@@ -253,29 +213,25 @@ async def asyncio_detailed(
 
     Returns:
         Response[PersonCreated | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         body=body,
-idempotency_key=idempotency_key,
-
+        idempotency_key=idempotency_key,
     )
 
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     *,
     client: AuthenticatedClient,
     body: PersonIn,
     idempotency_key: None | str | Unset = UNSET,
-
 ) -> PersonCreated | Problem | None:
-    """ Register Person
+    """Register Person
 
      Register a record of a resident: 201 new to the organisation, 200 one of its own people, 202
     possibly one of them or an external_ref naming someone else (held for its reviewers).
@@ -293,12 +249,12 @@ async def asyncio(
 
     Returns:
         PersonCreated | Problem
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        client=client,
-body=body,
-idempotency_key=idempotency_key,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+    ).parsed

@@ -1,36 +1,29 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
+from uuid import UUID
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.attributes_in import AttributesIn
 from ...models.problem import Problem
-from typing import cast
-from uuid import UUID
-
+from ...types import Response
 
 
 def _get_kwargs(
     person_id: UUID,
     *,
     body: AttributesIn,
-
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
-
-    
-
-    
-
     _kwargs: dict[str, Any] = {
         "method": "patch",
-        "url": "/v1/people/{person_id}".format(person_id=quote(str(person_id), safe=""),),
+        "url": "/v1/people/{person_id}".format(
+            person_id=quote(str(person_id), safe=""),
+        ),
     }
 
     _kwargs["json"] = body.to_dict()
@@ -41,7 +34,6 @@ def _get_kwargs(
     return _kwargs
 
 
-
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | Problem | None:
     if response.status_code == 200:
         response_200 = response.json()
@@ -50,70 +42,50 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
 
-
-
         return response_400
 
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
-
-
 
         return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
 
-
-
         return response_403
 
     if response.status_code == 404:
         response_404 = Problem.from_dict(response.json())
-
-
 
         return response_404
 
     if response.status_code == 409:
         response_409 = Problem.from_dict(response.json())
 
-
-
         return response_409
 
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
-
-
 
         return response_413
 
     if response.status_code == 415:
         response_415 = Problem.from_dict(response.json())
 
-
-
         return response_415
 
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
-
-
 
         return response_422
 
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
-
-
         return response_429
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
-
-
 
         return response_503
 
@@ -137,9 +109,8 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: AttributesIn,
-
 ) -> Response[Any | Problem]:
-    """ Update Person
+    """Update Person
 
      Assert new attribute values for a person (the organisation's claims).
 
@@ -153,13 +124,11 @@ def sync_detailed(
 
     Returns:
         Response[Any | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         person_id=person_id,
-body=body,
-
+        body=body,
     )
 
     response = client.get_httpx_client().request(
@@ -168,14 +137,14 @@ body=body,
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     person_id: UUID,
     *,
     client: AuthenticatedClient,
     body: AttributesIn,
-
 ) -> Any | Problem | None:
-    """ Update Person
+    """Update Person
 
      Assert new attribute values for a person (the organisation's claims).
 
@@ -189,24 +158,22 @@ def sync(
 
     Returns:
         Any | Problem
-     """
-
+    """
 
     return sync_detailed(
         person_id=person_id,
-client=client,
-body=body,
-
+        client=client,
+        body=body,
     ).parsed
+
 
 async def asyncio_detailed(
     person_id: UUID,
     *,
     client: AuthenticatedClient,
     body: AttributesIn,
-
 ) -> Response[Any | Problem]:
-    """ Update Person
+    """Update Person
 
      Assert new attribute values for a person (the organisation's claims).
 
@@ -220,29 +187,25 @@ async def asyncio_detailed(
 
     Returns:
         Response[Any | Problem]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         person_id=person_id,
-body=body,
-
+        body=body,
     )
 
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     person_id: UUID,
     *,
     client: AuthenticatedClient,
     body: AttributesIn,
-
 ) -> Any | Problem | None:
-    """ Update Person
+    """Update Person
 
      Assert new attribute values for a person (the organisation's claims).
 
@@ -256,12 +219,12 @@ async def asyncio(
 
     Returns:
         Any | Problem
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        person_id=person_id,
-client=client,
-body=body,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            person_id=person_id,
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,31 +1,21 @@
 from http import HTTPStatus
-from typing import Any, cast
-from urllib.parse import quote
+from typing import Any
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
 from ...models.relationship_in import RelationshipIn
 from ...models.relationship_out import RelationshipOut
-from typing import cast
-
+from ...types import Response
 
 
 def _get_kwargs(
     *,
     body: RelationshipIn,
-
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
-
-
-    
-
-    
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -40,82 +30,61 @@ def _get_kwargs(
     return _kwargs
 
 
-
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | RelationshipOut | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Problem | RelationshipOut | None:
     if response.status_code == 201:
         response_201 = RelationshipOut.from_dict(response.json())
-
-
 
         return response_201
 
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
 
-
-
         return response_400
 
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
-
-
 
         return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
 
-
-
         return response_403
 
     if response.status_code == 404:
         response_404 = Problem.from_dict(response.json())
-
-
 
         return response_404
 
     if response.status_code == 409:
         response_409 = Problem.from_dict(response.json())
 
-
-
         return response_409
 
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
-
-
 
         return response_413
 
     if response.status_code == 415:
         response_415 = Problem.from_dict(response.json())
 
-
-
         return response_415
 
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
-
-
 
         return response_422
 
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
-
-
         return response_429
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
-
-
 
         return response_503
 
@@ -125,7 +94,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem | RelationshipOut]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Problem | RelationshipOut]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -138,9 +109,8 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: RelationshipIn,
-
 ) -> Response[Problem | RelationshipOut]:
-    """ Record Relationship
+    """Record Relationship
 
      Record a person↔organisation, person↔person or organisation↔organisation relationship.
 
@@ -153,12 +123,10 @@ def sync_detailed(
 
     Returns:
         Response[Problem | RelationshipOut]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         body=body,
-
     )
 
     response = client.get_httpx_client().request(
@@ -167,13 +135,13 @@ def sync_detailed(
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     *,
     client: AuthenticatedClient,
     body: RelationshipIn,
-
 ) -> Problem | RelationshipOut | None:
-    """ Record Relationship
+    """Record Relationship
 
      Record a person↔organisation, person↔person or organisation↔organisation relationship.
 
@@ -186,22 +154,20 @@ def sync(
 
     Returns:
         Problem | RelationshipOut
-     """
-
+    """
 
     return sync_detailed(
         client=client,
-body=body,
-
+        body=body,
     ).parsed
+
 
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: RelationshipIn,
-
 ) -> Response[Problem | RelationshipOut]:
-    """ Record Relationship
+    """Record Relationship
 
      Record a person↔organisation, person↔person or organisation↔organisation relationship.
 
@@ -214,27 +180,23 @@ async def asyncio_detailed(
 
     Returns:
         Response[Problem | RelationshipOut]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         body=body,
-
     )
 
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     *,
     client: AuthenticatedClient,
     body: RelationshipIn,
-
 ) -> Problem | RelationshipOut | None:
-    """ Record Relationship
+    """Record Relationship
 
      Record a person↔organisation, person↔person or organisation↔organisation relationship.
 
@@ -247,11 +209,11 @@ async def asyncio(
 
     Returns:
         Problem | RelationshipOut
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        client=client,
-body=body,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,31 +1,21 @@
 from http import HTTPStatus
-from typing import Any, cast
-from urllib.parse import quote
+from typing import Any
 
 import httpx
 
-from ...client import AuthenticatedClient, Client
-from ...types import Response, UNSET
 from ... import errors
-
+from ...client import AuthenticatedClient, Client
 from ...models.earn_in import EarnIn
 from ...models.problem import Problem
 from ...models.transfer_out import TransferOut
-from typing import cast
-
+from ...types import Response
 
 
 def _get_kwargs(
     *,
     body: EarnIn,
-
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
-
-
-    
-
-    
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -40,82 +30,59 @@ def _get_kwargs(
     return _kwargs
 
 
-
 def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | TransferOut | None:
     if response.status_code == 201:
         response_201 = TransferOut.from_dict(response.json())
-
-
 
         return response_201
 
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
 
-
-
         return response_400
 
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
-
-
 
         return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
 
-
-
         return response_403
 
     if response.status_code == 404:
         response_404 = Problem.from_dict(response.json())
-
-
 
         return response_404
 
     if response.status_code == 409:
         response_409 = Problem.from_dict(response.json())
 
-
-
         return response_409
 
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
-
-
 
         return response_413
 
     if response.status_code == 415:
         response_415 = Problem.from_dict(response.json())
 
-
-
         return response_415
 
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
-
-
 
         return response_422
 
     if response.status_code == 429:
         response_429 = Problem.from_dict(response.json())
 
-
-
         return response_429
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
-
-
 
         return response_503
 
@@ -125,7 +92,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem | TransferOut]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Problem | TransferOut]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -138,9 +107,8 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: EarnIn,
-
 ) -> Response[Problem | TransferOut]:
-    """ Earn
+    """Earn
 
      Award a resident credits from one of the organisation's pools (an amount, or hours).
 
@@ -153,12 +121,10 @@ def sync_detailed(
 
     Returns:
         Response[Problem | TransferOut]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         body=body,
-
     )
 
     response = client.get_httpx_client().request(
@@ -167,13 +133,13 @@ def sync_detailed(
 
     return _build_response(client=client, response=response)
 
+
 def sync(
     *,
     client: AuthenticatedClient,
     body: EarnIn,
-
 ) -> Problem | TransferOut | None:
-    """ Earn
+    """Earn
 
      Award a resident credits from one of the organisation's pools (an amount, or hours).
 
@@ -186,22 +152,20 @@ def sync(
 
     Returns:
         Problem | TransferOut
-     """
-
+    """
 
     return sync_detailed(
         client=client,
-body=body,
-
+        body=body,
     ).parsed
+
 
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: EarnIn,
-
 ) -> Response[Problem | TransferOut]:
-    """ Earn
+    """Earn
 
      Award a resident credits from one of the organisation's pools (an amount, or hours).
 
@@ -214,27 +178,23 @@ async def asyncio_detailed(
 
     Returns:
         Response[Problem | TransferOut]
-     """
-
+    """
 
     kwargs = _get_kwargs(
         body=body,
-
     )
 
-    response = await client.get_async_httpx_client().request(
-        **kwargs
-    )
+    response = await client.get_async_httpx_client().request(**kwargs)
 
     return _build_response(client=client, response=response)
+
 
 async def asyncio(
     *,
     client: AuthenticatedClient,
     body: EarnIn,
-
 ) -> Problem | TransferOut | None:
-    """ Earn
+    """Earn
 
      Award a resident credits from one of the organisation's pools (an amount, or hours).
 
@@ -247,11 +207,11 @@ async def asyncio(
 
     Returns:
         Problem | TransferOut
-     """
+    """
 
-
-    return (await asyncio_detailed(
-        client=client,
-body=body,
-
-    )).parsed
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

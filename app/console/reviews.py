@@ -1,0 +1,62 @@
+"""The organisation's review queue: possible matches among its own records, one pair at a time,
+side by side with each attribute's comparison and weight; "same person" merges them, "different
+people" keeps them apart for good, "not sure" moves on. One keystroke each (M, D, S) where
+JavaScript runs; plain buttons where it does not. Decisions are the matcher's training labels."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends
+
+from app.console.deps import Page, signed_in
+from app.identity import merges
+
+router = APIRouter(prefix="/console/reviews", include_in_schema=False)
+NOTICES = {
+    "match": "Merged: they are one person now.",
+    "distinct": "Kept apart: this pair will not be proposed again.",
+    "skip": "Skipped for now: it stays in the queue.",
+}
+DECISIONS = {"match", "distinct", "skip"}
+
+
+def _after(raw: str) -> tuple[datetime, uuid.UUID] | None:
+    """The (created_at, id) of the review skipped last, from the page's ``after`` field."""
+    try:
+        at, review_id = raw.split("|", 1)
+        return datetime.fromisoformat(at), uuid.UUID(review_id)
+    except ValueError:
+        return None
+
+
+@router.get("")
+async def queue(after: str = "", page: Page = Depends(signed_in)):
+    page.require("people:write")
+    async with page.as_staff() as session:
+        pairs = await merges.organisation_queue(session, page.principal, _after(after) if after else None)
+    pair = pairs[0] if pairs else None
+    return page.render(
+        "reviews.html",
+        active="reviews",
+        pair=pair,
+        skip_to=f"{pair['created_at'].isoformat()}|{pair['id']}" if pair else "",
+        more=len(pairs) > 1,
+        notice=NOTICES.get(page.request.query_params.get("notice", "")),
+    )
+
+
+@router.post("/{review_id}")
+async def decide(review_id: uuid.UUID, page: Page = Depends(signed_in)):
+    """Decide a pair and go on to the next (a skipped pair stays in the queue, behind this visit)."""
+    page.require("people:write")
+    decision = page.field("decision")
+    if decision not in DECISIONS:
+        return page.redirect("/console/reviews")
+    if decision == "skip":
+        return page.redirect(f"/console/reviews?notice=skip&after={quote(page.field('after'), safe='')}")
+    async with page.as_staff() as session:
+        await merges.decide_for_organisation(session, page.principal, review_id, decision)
+    return page.redirect(f"/console/reviews?notice={decision}")
