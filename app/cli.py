@@ -29,6 +29,7 @@ areas_cli = typer.Typer(help="Areas and the postcode lookup.", no_args_is_help=T
 indicators_cli = typer.Typer(help="Community indicators.", no_args_is_help=True)
 demo_cli = typer.Typer(help="The demo neighbourhood.", no_args_is_help=True)
 staff_cli = typer.Typer(help="Staff users of the console.", no_args_is_help=True)
+import_cli = typer.Typer(help="Import an organisation's records from a CSV file.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(orgs_cli, name="orgs")
 cli.add_typer(clients_cli, name="clients")
@@ -39,6 +40,7 @@ cli.add_typer(areas_cli, name="areas")
 cli.add_typer(indicators_cli, name="indicators")
 cli.add_typer(demo_cli, name="demo")
 cli.add_typer(staff_cli, name="staff")
+cli.add_typer(import_cli, name="import")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the result as JSON")]
 
@@ -736,6 +738,88 @@ def clients_rotate_secret(
     else:
         typer.echo(f"client_id:     {client_id}\nclient_secret: {secret}")
         typer.echo("The secret is shown only now; the old one no longer works.", err=True)
+
+
+@import_cli.command("people")
+def import_people(
+    file: Annotated[Path, typer.Argument(help="The CSV file (UTF-8 or Windows-1252; comma or semicolon)")],
+    org: Annotated[str, typer.Option(help="The organisation whose records these are")],
+    map_: Annotated[
+        str | None,
+        typer.Option(
+            "--map",
+            help="Kith field=column, comma-separated (e.g. given_name=Forename,family_name=Surname); "
+            "default: guessed from the headers, and printed",
+        ),
+    ] = None,
+    date_format: Annotated[
+        str, typer.Option(help="How the file writes dates: dmy (31/12/1980) or ymd (1980-12-31)")
+    ] = "dmy",
+    report: Annotated[
+        Path | None, typer.Option(help="Where to write the report, a line per row (default: FILE.report.csv)")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Import an organisation's people: each row resolved as the batch API resolves a record
+    (created, matched, held for review, or rejected with the reason), with a progress bar and a
+    report. Importing the same file again creates no one twice."""
+    from rich.progress import Progress
+
+    from app.core.errors import AppError
+    from app.db.session import Database
+    from app.imports import mapping as mappings
+    from app.imports import service
+    from app.imports.table import read_table
+
+    org_id = _org_id(org, "--org")
+    if date_format not in mappings.DATE_FORMATS:
+        _fail(f"--date-format: {date_format!r}; give dmy (31/12/1980) or ymd (1980-12-31)")
+    try:
+        table = read_table(file.read_bytes())
+        chosen = mappings.parse_map(map_, table.headers) if map_ else mappings.guess(table.headers)
+    except OSError as exc:
+        _fail(f"{file}: {exc.strerror}")
+    except AppError as exc:
+        _fail(exc.detail)
+    if not chosen:
+        _fail(
+            f"no column of {file} could be matched to a field: give --map (columns: {', '.join(table.headers)})"
+        )
+    if not map_:
+        typer.echo("columns: " + ", ".join(f"{f}={h}" for f, h in chosen.items()), err=True)
+    settings = get_settings()
+    urls = _urls()
+
+    async def run():
+        from app.db import migrate, roles
+
+        await migrate.upgrade(urls.owner, settings)
+        db = Database.connect(await roles.service_url(urls.owner, settings), settings)
+        try:
+            with Progress(console=None, transient=as_json) as bar:
+                task = bar.add_task(f"importing {file.name}", total=len(table.rows))
+                return await service.import_people(
+                    db,
+                    service.people_principal(org_id),
+                    table,
+                    chosen,
+                    date_format,
+                    lambda n: bar.advance(task, n),
+                )
+        finally:
+            await db.dispose()
+
+    try:
+        done = asyncio.run(run())
+    except AppError as exc:
+        _fail(exc.detail)
+    where = report or file.with_suffix(".report.csv")
+    where.write_text(done.csv(), encoding="utf-8")
+    counts = done.counts()
+    if as_json:
+        typer.echo(json.dumps({"rows": len(done.rows), **counts, "report": str(where)}))
+    else:
+        typer.echo(", ".join(f"{n} {k}" for k, n in counts.items()) + f"; report: {where}")
 
 
 @staff_cli.command("invite")

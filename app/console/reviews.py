@@ -19,6 +19,7 @@ NOTICES = {
     "match": "Merged: they are one person now.",
     "distinct": "Kept apart: this pair will not be proposed again.",
     "skip": "Skipped for now: it stays in the queue.",
+    "moved": "Another organisation now holds a record of one of them: the platform's reviewers will decide this pair.",
 }
 DECISIONS = {"match", "distinct", "skip"}
 
@@ -27,7 +28,8 @@ def _after(raw: str) -> tuple[datetime, uuid.UUID] | None:
     """The (created_at, id) of the review skipped last, from the page's ``after`` field."""
     try:
         at, review_id = raw.split("|", 1)
-        return datetime.fromisoformat(at), uuid.UUID(review_id)
+        moment = datetime.fromisoformat(at)
+        return (moment, uuid.UUID(review_id)) if moment.tzinfo is not None else None
     except ValueError:
         return None
 
@@ -58,5 +60,5 @@ async def decide(review_id: uuid.UUID, page: Page = Depends(signed_in)):
     if decision == "skip":
         return page.redirect(f"/console/reviews?notice=skip&after={quote(page.field('after'), safe='')}")
     async with page.as_staff() as session:
-        await merges.decide_for_organisation(session, page.principal, review_id, decision)
-    return page.redirect(f"/console/reviews?notice={decision}")
+        done = await merges.decide_for_organisation(session, page.principal, review_id, decision)
+    return page.redirect(f"/console/reviews?notice={decision if done == 'decided' else 'moved'}")

@@ -322,6 +322,8 @@ async def switch(session: AsyncSession, staff: StaffSession, staff_id: uuid.UUID
     if chosen is None:
         raise MembershipNotFound("You have no such organisation to move to.")
     ends = await repo.end_session(session, staff.id)  # moving never makes a sign-in last longer
+    if ends is None:  # signed out meanwhile (or disabled): nothing to move
+        raise MembershipNotFound("Your session has ended: sign in again.")
     return await _open_session(session, chosen, "switch", ends)
 
 

@@ -80,10 +80,8 @@ class Settings(BaseSettings):
         description="Look-ups of card codes that are no card's, per organisation: beyond it, every look-up "
         "waits (a 50-bit code cannot be guessed at this rate)",
     )
-    card_pin_rate_limit: str = Field(
-        "5/day",
-        description="Wrong PINs for one card an organisation issued, by anyone: beyond it the card answers 429 "
-        "until the window passes",
+    card_issue_rate_limit: str = Field(
+        "3/day", description="Rewards cards an organisation's staff may issue one resident (then 429)"
     )
     grant_ask_rate_limit: str = Field(
         "3/day",

@@ -148,6 +148,9 @@ class Database:
 
     def __post_init__(self) -> None:
         self.services[SERVICE_KEY] = self.service_key
+        # For what must be written even when the request's own transaction is rolled back (a wrong
+        # PIN counted, then refused): a transaction of its own, session.info["db"].
+        self.services["db"] = self
 
     @classmethod
     def connect(cls, url: str, settings: Settings, *, role: str | None = APP_ROLE) -> Database:

@@ -13,6 +13,7 @@ from app.audit import service as audit
 from app.auth.principal import Principal
 from app.core.errors import Conflict, NotFound
 from app.db.session import platform_scope
+from app.identity import repository as repo
 from app.identity.errors import MergeRefused, PersonNotFound, ReviewNotFound
 from app.webhooks import service as events
 
@@ -288,18 +289,44 @@ async def _organisations_side(
 
 async def decide_for_organisation(
     session: AsyncSession, principal: Principal, review_id: uuid.UUID, outcome: str
-) -> None:
+) -> str:
     """A caseworker settles one of their organisation's own reviews (404 for any other review):
-    ``match`` merges the two, ``distinct`` keeps them apart for good. Recorded as the reviewer's
-    label for the matcher's training, as the platform's decisions are."""
+    ``match`` merges the two, ``distinct`` keeps them apart for good; recorded as the reviewer's
+    label for the matcher's training, as the platform's decisions are. Answers ``decided``, or
+    ``moved``: another organisation has since come to hold a record of, or an id for, either side,
+    so the pair is the platform's reviewers' now (no organisation's word alone joins people
+    another organisation knows) and nothing was decided."""
     async with platform_scope(session):
-        mine = await session.scalar(
-            text(
-                "SELECT id FROM identity_decisions WHERE id = :id AND org_id = :org AND queue = 'organisation' "
-                "AND status = 'review'"
-            ),
-            {"id": review_id, "org": principal.org_id},
-        )
-        if mine is None:
+        row = (
+            await session.execute(
+                text(
+                    "SELECT id, person_id, candidate_id FROM identity_decisions WHERE id = :id AND org_id = :org "
+                    "AND queue = 'organisation' AND status = 'review' FOR UPDATE"
+                ),
+                {"id": review_id, "org": principal.org_id},
+            )
+        ).first()
+        if row is None:
             raise ReviewNotFound(f"No review {review_id} in your organisation's queue.")
+        sides = [await _canonical_active(session, p) for p in (row.person_id, row.candidate_id)]
+        await session.execute(
+            text("SELECT id FROM people WHERE id = ANY(CAST(:ids AS uuid[])) ORDER BY id FOR UPDATE"),
+            {"ids": [s.canonical_id for s in sides]},
+        )
+        if await repo.others_involved(
+            session, sides[0].canonical_id, sides[1].canonical_id, principal.org_id
+        ):
+            await session.execute(
+                text("UPDATE identity_decisions SET queue = 'platform' WHERE id = :id"), {"id": review_id}
+            )
+            audit.record(
+                session,
+                principal,
+                "identity.review_moved",
+                "identity_decision",
+                review_id,
+                {"to": "platform"},
+            )
+            return "moved"
         await decide_review(session, principal, review_id, outcome)
+    return "decided"

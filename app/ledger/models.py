@@ -14,6 +14,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -169,6 +170,9 @@ class RewardCard(Base):
     )
     activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), server_default=func.now())
     pin_hash: Mapped[str | None] = mapped_column(Text)  # an organisation's card: the resident's PIN, keyed
+    pin_failures: Mapped[int] = mapped_column(
+        SmallInteger, server_default="0"
+    )  # wrong PINs since a right one
 
 
 class SpendCode(Base):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -290,15 +291,41 @@ async def renew_card(page: Page = Depends(resident)):
 async def answer_card(card_id: uuid.UUID, page: Page = Depends(resident)):
     """The resident says whether a card an organisation issued them is theirs."""
     accept = page.field("answer") == "accept"
-    pin = rewards_cards.valid_pin(page.field("pin")) if accept else None
-    if accept and pin is None:
-        errors = [
-            {"field": "pin", "id": f"pin-{card_id}", "message": "Choose a PIN of 4 to 6 digits for the card"}
-        ]
-        return await _rewards_page(page, status=422, errors=errors)
+    pin = None
+    if accept:
+        pin, problem = await _chosen_pin(page)
+        if problem:
+            errors = [{"field": f"pin-{card_id}", "id": f"pin-{card_id}", "message": problem}]
+            return await _rewards_page(page, status=422, errors=errors)
     canonical = await rights.person_of(page.session, page.portal.resident)
     await rewards_cards.answer_card(page.session, page.portal.resident, canonical, card_id, accept, pin)
     return page.redirect(f"/portal/rewards?notice=card-{'confirmed' if accept else 'refused'}")
+
+
+async def _chosen_pin(page: Page) -> tuple[str | None, str | None]:
+    """The PIN the resident chose on the form, or why it will not do."""
+    pin = rewards_cards.valid_pin(page.field("pin"))
+    if pin is None:
+        return None, "Choose a PIN of 4 to 6 digits for the card"
+    born = (await rights.profile(page.session, page.portal.resident))["attributes"].get("date_of_birth")
+    try:
+        birthday = date.fromisoformat(born["value"]) if born else None
+    except (TypeError, ValueError):
+        birthday = None
+    return pin, rewards_cards.pin_problem(pin, birthday)
+
+
+@router.post("/rewards/card-pin")
+async def change_card_pin(page: Page = Depends(resident)):
+    """A new PIN for the card an organisation gave the resident (it starts working again, too)."""
+    pin, problem = await _chosen_pin(page)
+    if problem:
+        return await _rewards_page(
+            page, status=422, errors=[{"field": "new-pin", "id": "new-pin", "message": problem}]
+        )
+    canonical = await rights.person_of(page.session, page.portal.resident)
+    await rewards_cards.change_pin(page.session, page.portal.resident, canonical, pin)  # type: ignore[arg-type]
+    return page.redirect("/portal/rewards?notice=pin-changed")
 
 
 @router.post("/rewards/spend-code")

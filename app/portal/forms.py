@@ -17,6 +17,7 @@ NOTICES = {
     "card-renewed": "Your new card is ready. Your old card no longer works.",
     "card-confirmed": "The card you were given now works. Any card you had before no longer does.",
     "card-refused": "That card will never work. Nothing else has changed.",
+    "pin-changed": "Your card has its new PIN, and works with it now.",
     "objected": "You have objected to research. You are left out of community statistics from now on.",
     "objection-lifted": "Your objection to research has been lifted.",
     "signed-out": "You have signed out.",

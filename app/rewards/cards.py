@@ -21,7 +21,7 @@ A card an organisation's staff issue in the console (:func:`issue_card_for_org`,
 handed to the resident, so that organisation has seen its code, and could pass it on: the code
 alone must prove nothing. Such a card waits for the resident, who confirms it in the portal and
 chooses a PIN that only they know (4 to 6 digits, kept as a keyed hash); from then on it resolves
-and spends only with the PIN (wrong PINs limited per card, KITH_CARD_PIN_RATE_LIMIT), and never at
+and spends only with the PIN (the fifth wrong PIN in a row stops it until the resident chooses another; each is mailed to them), and never at
 the organisation that issued it. The resident is told of every such card; one waiting card per organisation (a new
 one replaces the last); confirming one retires the resident's earlier card.
 """
@@ -31,10 +31,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -135,10 +137,45 @@ def _pin_hash(session: AsyncSession, card_id: uuid.UUID, pin: str) -> str:
     return _keyed_hash(session, "reward-card-pin", f"{card_id}:{pin}")
 
 
+PIN_TRIES = 5  # wrong PINs in a row that stop an organisation's card until the resident chooses another
+_PIN = re.compile(r"[0-9]{4,6}")
+# PINs people choose most often: refused, as are runs, repeats and the resident's own birthday.
+_COMMON_PINS = frozenset(
+    "0000 1111 1212 1004 2000 2001 4444 6969 1122 1313 1010 2580 5683 0852 1234 123456 654321 "
+    "111111 000000 121212 112233 696969 159753 123123".split()
+)
+
+
 def valid_pin(raw: str) -> str | None:
-    """A PIN as the resident typed it, if it is one: 4 to 6 digits."""
+    """A PIN as the resident typed it, if it is one: 4 to 6 ASCII digits."""
     pin = (raw or "").strip()
-    return pin if pin.isdigit() and 4 <= len(pin) <= 6 else None
+    return pin if _PIN.fullmatch(pin) else None
+
+
+def pin_problem(pin: str, born: date | None) -> str | None:
+    """Why a PIN is too easy to guess (by an organisation that knows the resident), if it is."""
+    digits = [int(c) for c in pin]
+    steps = {b - a for a, b in itertools.pairwise(digits)}
+    if pin in _COMMON_PINS or len(set(pin)) == 1 or steps in ({1}, {-1}):
+        return (
+            "Choose a PIN that is harder to guess: not a run like 1234, a repeat like 1111, or a common one"
+        )
+    if born is not None:
+        day, month, year = f"{born.day:02d}", f"{born.month:02d}", f"{born.year:04d}"
+        from_birthday = {
+            day + month,
+            month + day,
+            year,
+            year[2:] + month,
+            month + year[2:],
+            day + month + year[2:],
+            year[2:] + month + day,
+            day + month + year[:2],
+            month + day + year[2:],
+        }
+        if pin in from_birthday or pin[:4] in {day + month, month + day, year}:
+            return "Choose a PIN that is not made from your date of birth"
+    return None
 
 
 async def _living_resident(session: AsyncSession, person_id: uuid.UUID) -> None:
@@ -213,10 +250,9 @@ async def issue_card_for_org(
     the resident is told. A few a day per organisation and resident (429 beyond)."""
     canonical = await identity_service.person_of_org(session, org_person_id)
     org_id = principal.org_id
-    settings = session.info["settings"]
-    limiter = session.info.get("limiter")
-    if limiter is not None:
-        await limiter.hit(settings.grant_ask_rate_limit, f"card-issue:{org_id}:{canonical}")
+    await session.info["limiter"].hit(
+        session.info["settings"].card_issue_rate_limit, f"card-issue:{org_id}:{canonical}"
+    )
     async with platform_scope(session):
         await _living_resident(session, canonical)
         await session.execute(
@@ -322,12 +358,13 @@ async def current_card(session: AsyncSession, canonical: uuid.UUID) -> dict[str,
     row = (
         await session.execute(
             text(
-                "SELECT c.id, c.token_hash, c.created_at, c.pin_hash IS NOT NULL AS with_pin FROM reward_cards c "
+                "SELECT c.id, c.token_hash, c.created_at, c.pin_hash IS NOT NULL AS with_pin, "
+                "c.pin_failures >= :tries AS locked FROM reward_cards c "
                 "JOIN people p ON p.id = c.person_id "
                 "WHERE p.canonical_id = :p AND c.revoked_at IS NULL AND c.activated_at IS NOT NULL "
                 "ORDER BY c.activated_at DESC LIMIT 1"
             ),
-            {"p": canonical},
+            {"p": canonical, "tries": PIN_TRIES},
         )
     ).first()
     if row is None:
@@ -337,15 +374,15 @@ async def current_card(session: AsyncSession, canonical: uuid.UUID) -> dict[str,
         token = _written(code)
     else:
         token = _legacy_token(session, row.id)
-    return {"token": token, "issued_at": row.created_at, "with_pin": row.with_pin}
+    return {"token": token, "issued_at": row.created_at, "with_pin": row.with_pin, "locked": row.locked}
 
 
 async def card_holder(
     session: AsyncSession, principal: Principal, raw: str, pin: str | None = None
 ) -> tuple[uuid.UUID, uuid.UUID]:
     """The canonical person whose live card a business was shown, and the card (404 otherwise),
-    within the business's limits on look-ups; with its PIN where it has one (an organisation's
-    card), and never at the organisation that issued it."""
+    within the business's limits on look-ups; with its PIN where an organisation issued it, and
+    never at that organisation."""
     limiter, settings = session.info["limiter"], session.info["settings"]
     await limiter.hit(settings.card_resolve_rate_limit, f"card-resolve:{principal.org_id}")
     await limiter.check(settings.card_miss_rate_limit, f"card-miss:{principal.org_id}")
@@ -357,41 +394,100 @@ async def card_holder(
                 await session.execute(
                     text(
                         "SELECT p.canonical_id, p.status, c.id AS card_id, c.issued_by_org, c.pin_hash, "
-                        "c.revoked_at IS NULL AND c.activated_at IS NOT NULL AS live FROM reward_cards c "
-                        "JOIN people p ON p.id = c.person_id WHERE c.token_hash = :h"
+                        "c.pin_failures, c.revoked_at IS NULL AND c.activated_at IS NOT NULL AND p.status <> 'erased' "
+                        "AS live FROM reward_cards c JOIN people p ON p.id = c.person_id WHERE c.token_hash = :h"
                     ),
                     {"h": stored},
                 )
             ).first()
-    if row is not None and row.issued_by_org is not None and row.issued_by_org == principal.org_id:
-        # Whatever the card's state: the issuer learns nothing of what the resident did with it.
-        raise CardIssuedHere(
-            "Your organisation issued this card, so it cannot be used here: it works at every other "
-            "organisation. To award credits, record the resident's consent; to spend, ask them for a "
-            "one-time code from their Kith account."
-        )
-    if row is None or not row.live or row.status == "erased":
+    if row is not None and row.issued_by_org is not None:
+        if row.issued_by_org == principal.org_id:
+            # Whatever the card's state: the issuer learns nothing of what the resident did with it.
+            raise CardIssuedHere(
+                "Your organisation issued this card, so it cannot be used here: it works at every other "
+                "organisation. To award credits, record the resident's consent; to spend, ask them for a "
+                "one-time code from their Kith account."
+            )
+        # Whatever its state, a card an organisation issued answers everyone else alike without its
+        # PIN, and is opened only by it: whoever was handed the code learns nothing from trying it.
+        await _check_pin(session, principal, row, pin)
+        return row.canonical_id, row.card_id
+    if row is None or not row.live:
         await limiter.hit(settings.card_miss_rate_limit, f"card-miss:{principal.org_id}")
         raise CardNotFound("This card is not valid.")
-    if row.pin_hash is not None:
-        await _check_pin(session, row.card_id, row.pin_hash, pin)
     return row.canonical_id, row.card_id
 
 
-async def _check_pin(session: AsyncSession, card_id: uuid.UUID, pin_hash: str, pin: str | None) -> None:
-    """The card's PIN, as the resident gives it at the till. Wrong PINs are limited per card
-    (KITH_CARD_PIN_RATE_LIMIT, by anyone): beyond the limit the card answers 429 until the window
-    passes, and the resident can renew it meanwhile."""
+async def _check_pin(session: AsyncSession, principal: Principal, row: Any, pin: str | None) -> None:
+    """The PIN of a card an organisation issued, as the resident gives it at the till. A wrong one
+    counts against the resolving organisation's misses and the card's own tries: it is written in
+    a transaction of its own (the refusal rolls the request's back), and the resident is mailed of
+    it; at the fifth in a row the card stops until the resident chooses a new PIN in the portal."""
     if pin is None:
         raise CardPinRequired(
             "This card was given by an organisation and works only with the PIN the resident chose: "
             "ask them for it (card_pin)."
         )
-    limiter, limit = session.info["limiter"], session.info["settings"].card_pin_rate_limit
-    await limiter.check(limit, f"card-pin:{card_id}")
-    if not hmac.compare_digest(_pin_hash(session, card_id, pin), pin_hash):
-        await limiter.hit(limit, f"card-pin:{card_id}")
-        raise CardPinWrong("That is not this card's PIN. Ask the resident again.")
+    settings, limiter = session.info["settings"], session.info["limiter"]
+    locked = row.pin_failures >= PIN_TRIES
+    right = (
+        row.live
+        and not locked
+        and row.pin_hash is not None
+        and hmac.compare_digest(_pin_hash(session, row.card_id, pin), row.pin_hash)
+    )
+    if right:
+        if row.pin_failures:
+            async with platform_scope(session):
+                await session.execute(
+                    text("UPDATE reward_cards SET pin_failures = 0 WHERE id = :c"), {"c": row.card_id}
+                )
+        return
+    await limiter.hit(settings.card_miss_rate_limit, f"card-miss:{principal.org_id}")
+    if row.live and not locked:
+        async with session.info["db"].session(platform=True) as counting:
+            await counting.execute(
+                text("UPDATE reward_cards SET pin_failures = pin_failures + 1 WHERE id = :c"),
+                {"c": row.card_id},
+            )
+            org_name = await counting.scalar(
+                text("SELECT name FROM organisations WHERE id = :o"), {"o": principal.org_id}
+            )
+            rewards = f"{settings.public_url.rstrip('/')}/portal/rewards"
+            await mail.tell_residents(
+                counting,
+                [
+                    (
+                        row.canonical_id,
+                        "A wrong PIN was given for your rewards card",
+                        f"{org_name} tried your rewards card with a wrong PIN. After {PIN_TRIES} wrong PINs in a "
+                        f"row the card stops working until you choose a new PIN at {rewards}\n\n"
+                        "If this was not you, choose a new PIN there now, or renew your card.\n",
+                    )
+                ],
+            )
+    raise CardPinWrong("That is not this card's PIN. Ask the resident again.")
+
+
+async def change_pin(session: AsyncSession, resident: Principal, canonical: uuid.UUID, pin: str) -> None:
+    """The resident chooses a new PIN for their card in use that an organisation issued (which also
+    starts it working again after wrong PINs). 404 if they have no such card."""
+    async with platform_scope(session):
+        await _living_resident(session, canonical)
+        card_id = await session.scalar(
+            text(
+                f"SELECT id FROM reward_cards WHERE {_THEIR_CARDS} AND issued_by_org IS NOT NULL "  # noqa: S608
+                "AND revoked_at IS NULL AND activated_at IS NOT NULL ORDER BY activated_at DESC LIMIT 1"
+            ),
+            {"p": canonical},
+        )
+        if card_id is None:
+            raise CardNotFound("You have no card in use that needs a PIN.")
+        await session.execute(
+            text("UPDATE reward_cards SET pin_hash = :h, pin_failures = 0 WHERE id = :c"),
+            {"c": card_id, "h": _pin_hash(session, card_id, pin)},
+        )
+    audit.record(session, resident, "reward_card.pin_changed", "person", canonical, {"card": str(card_id)})
 
 
 _THEIR_PEOPLE = "person_id IN (SELECT id FROM people WHERE canonical_id = :p)"

@@ -13,8 +13,9 @@ Create Date: 2026-12-07 17:00
   for the resident to confirm it in the portal, choosing its PIN; confirming it retires the
   resident's earlier card. Cards issued before this revision were in use from their issue, and a
   card written without saying (the resident's, the platform's) is in use at once.
-- ``reward_cards.pin_hash``: the keyed hash of the PIN the resident chose for an organisation's card
-  (wrong PINs are limited per card by the server, KITH_CARD_PIN_RATE_LIMIT).
+- ``reward_cards.pin_hash``, ``pin_failures``: the keyed hash of the PIN the resident chose for an
+  organisation's card, and the wrong PINs given since the last right one: at the fifth the card
+  stops until the resident chooses a new PIN in the portal (each wrong one is mailed to them).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def upgrade() -> None:
     op.execute(
         "ALTER TABLE public.reward_cards "
         "ADD COLUMN issued_by_org uuid, ADD COLUMN activated_at timestamp with time zone DEFAULT now(), "
-        "ADD COLUMN pin_hash text"
+        "ADD COLUMN pin_hash text, ADD COLUMN pin_failures smallint DEFAULT 0 NOT NULL"
     )
     op.execute("UPDATE public.reward_cards SET activated_at = created_at")
     op.execute(
@@ -61,5 +62,6 @@ def downgrade() -> None:
         "UPDATE public.reward_cards SET revoked_at = now() WHERE issued_by_org IS NOT NULL AND revoked_at IS NULL"
     )
     op.execute(
-        "ALTER TABLE public.reward_cards DROP COLUMN pin_hash, DROP COLUMN activated_at, DROP COLUMN issued_by_org"
+        "ALTER TABLE public.reward_cards DROP COLUMN pin_failures, DROP COLUMN pin_hash, DROP COLUMN activated_at, "
+        "DROP COLUMN issued_by_org"
     )

@@ -87,7 +87,12 @@ class TestACardFromAnOrganisation:
         desk = await _desk(portal_app, platform, web, trusted=trusted)
         page, code = await _issue(web, desk)
         assert "chooses its PIN" in page and "We have emailed them" in page
-        assert (await _resolve(web, shop, code)).status_code == 404, "waiting: it works nowhere"
+        # Waiting, it works nowhere, and answers as any card of an organisation's does: whoever was
+        # handed the code learns nothing by trying it.
+        waiting = await _resolve(web, shop, code)
+        assert waiting.status_code == 403 and waiting.json()["code"] == "card_pin_required"
+        guessed = await _resolve(web, shop, code, "5821")
+        assert guessed.status_code == 403 and guessed.json()["code"] == "card_pin_wrong"
         at_issuer = await _resolve(web, desk["till"], code)
         assert at_issuer.status_code == 403 and at_issuer.json()["code"] == "card_issued_here"
 
@@ -100,6 +105,9 @@ class TestACardFromAnOrganisation:
         assert "Were you given a card by" in rewards and code[-5:] in rewards
         no_pin = await _answer(web, "accept", pin="12")
         assert no_pin.status_code == 422 and "Choose a PIN of 4 to 6 digits" in no_pin.text
+        for easy in ("1234", "0000", "2580"):
+            refused = await _answer(web, "accept", pin=easy)
+            assert refused.status_code == 422 and "harder to guess" in refused.text, easy
         confirmed = await _answer(web, "accept", pin=PIN)
         assert confirmed.headers["location"] == "/portal/rewards?notice=card-confirmed"
         assert code in (await web.get("/portal/rewards")).text, "the resident's card in use is this one"
@@ -160,7 +168,8 @@ class TestACardFromAnOrganisation:
         assert refused.headers["location"] == "/portal/rewards?notice=card-refused"
         assert "Were you given a card" not in (await web.get("/portal/rewards")).text
         for never in (first, code):
-            assert (await _resolve(web, shop, never, PIN)).status_code == 404
+            refused = await _resolve(web, shop, never, PIN)
+            assert refused.status_code == 403 and refused.json()["code"] == "card_pin_wrong"
         assert (await _resolve(web, shop, own)).status_code == 200
         again = await post_form(
             web, "/portal/rewards", f"/portal/rewards/cards/{uuid.uuid4()}", {"answer": "accept", "pin": PIN}
@@ -200,3 +209,47 @@ class TestWhoMayIssue:
                 text("SELECT count(*) FROM reward_cards WHERE issued_by_org = :o"), {"o": desk["org_id"]}
             )
         assert made == 0
+
+
+class TestWrongPins:
+    async def test_each_is_mailed_the_fifth_stops_the_card_and_a_new_pin_starts_it_again(
+        self, portal_app, platform, web, shop
+    ):
+        desk = await _desk(portal_app, platform, web, trusted=False)
+        _, code = await _issue(web, desk)
+        await sign_in(web, desk["resident_email"])
+        assert (await _answer(web, "accept", pin=PIN)).status_code == 303
+        for n in range(5):
+            wrong = await _resolve(web, shop, code, f"90{n}7")
+            assert wrong.json()["code"] == "card_pin_wrong"
+        outbox = (await web.get("/dev/outbox")).text
+        assert outbox.count("A wrong PIN was given for your rewards card") >= 5
+        stopped = await _resolve(web, shop, code, PIN)
+        assert stopped.status_code == 403 and stopped.json()["code"] == "card_pin_wrong", (
+            "stopped, even with it"
+        )
+        rewards = (await web.get("/portal/rewards")).text
+        assert "stopped after 5 wrong PINs" in rewards
+        changed = await post_form(web, "/portal/rewards", "/portal/rewards/card-pin", {"pin": "8306"})
+        assert changed.headers["location"] == "/portal/rewards?notice=pin-changed"
+        assert (await _resolve(web, shop, code, PIN)).status_code == 403
+        assert (await _resolve(web, shop, code, "8306")).status_code == 200
+
+    async def test_a_pin_from_the_residents_birthday_is_refused(self, portal_app, platform, web):
+        desk = await _desk(portal_app, platform, web, trusted=False)
+        await _issue(web, desk)
+        await sign_in(web, desk["resident_email"])
+        async with portal_app.state.db.session(platform=True) as session:
+            born = await session.scalar(
+                text(
+                    "SELECT r.claims -> 'date_of_birth' ->> 'value' FROM person_records r "
+                    "JOIN org_people op ON op.person_id = r.person_id WHERE op.org_person_id = :p"
+                ),
+                {"p": uuid.UUID(desk["person"])},
+            )
+        year, month, day = born.split("-")
+        for guessable in (day + month, year, day + month + year[2:]):
+            refused = await _answer(web, "accept", pin=guessable)
+            # (a birthday like 11/11 is refused as a repeat first)
+            assert refused.status_code == 422, guessable
+            assert "date of birth" in refused.text or "harder to guess" in refused.text, guessable

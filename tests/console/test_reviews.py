@@ -84,3 +84,23 @@ class TestQueue:
         await staff_sign_in(web, viewer)
         assert (await web.get("/console/reviews")).status_code == 403
         assert "Possible matches" not in (await web.get("/console")).text
+
+
+class TestAnotherOrganisationComesIn:
+    async def test_a_pair_another_organisation_now_knows_goes_to_the_platforms_reviewers(
+        self, platform, web, owner_conn
+    ):
+        q = await _queued_pairs(platform, web, 1)
+        her, first, held = q["people"][0]
+        _, charity = await org_with_token(platform, sector="social", kind="charity")
+        assert (await web.post("/v1/people", json=her, headers=charity)).status_code == 201
+        await staff_sign_in(web, q["staff_email"])
+        review = _review_id((await web.get("/console/reviews")).text)
+        moved = await post_form(web, "/console/reviews", f"/console/reviews/{review}", {"decision": "match"})
+        assert moved.headers["location"] == "/console/reviews?notice=moved"
+        assert await _canonical(owner_conn, first) != await _canonical(owner_conn, held), "nothing merged"
+        queue = await owner_conn.fetchval(
+            "SELECT queue FROM identity_decisions WHERE id = $1", uuid.UUID(review)
+        )
+        assert queue == "platform"
+        assert "No possible matches are waiting" in (await web.get("/console/reviews")).text
