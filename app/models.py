@@ -9,6 +9,7 @@ def import_all_models() -> None:
     from app.console import models as _console  # noqa: F401
     from app.db import models as _context  # noqa: F401
     from app.identity import models as _identity  # noqa: F401
+    from app.imports import models as _imports  # noqa: F401
     from app.indicators import models as _indicators  # noqa: F401
     from app.interactions import models as _interactions  # noqa: F401
     from app.ledger import models as _ledger  # noqa: F401

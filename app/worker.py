@@ -22,6 +22,7 @@ from app.core.periodic import Job
 from app.db import jobs as db_jobs
 from app.db.session import Database
 from app.identity import jobs as identity_jobs
+from app.imports import jobs as imports_jobs
 from app.indicators import jobs as indicators_jobs
 from app.ledger import jobs as ledger_jobs
 from app.mail import jobs as mail_jobs
@@ -31,7 +32,7 @@ from app.webhooks import jobs as webhooks_jobs
 
 def background_jobs(db: Database, settings: Settings) -> list[Job]:
     """Webhook delivery, ledger hold time-outs, credit expiry, mail to residents, indicator
-    roll-ups, identity retraining and the Idempotency-Key purge (roll-ups, retraining and the
+    roll-ups, identity retraining, imports started in the console and the Idempotency-Key purge (roll-ups, retraining and the
     purge only when their settings ask for them)."""
     return [
         *webhooks_jobs.jobs(db, settings),
@@ -41,6 +42,7 @@ def background_jobs(db: Database, settings: Settings) -> list[Job]:
         *indicators_jobs.jobs(db, settings),
         *identity_jobs.jobs(db, settings),
         *db_jobs.jobs(db, settings),
+        *imports_jobs.jobs(db, settings),
     ]
 
 

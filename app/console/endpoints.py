@@ -17,7 +17,7 @@ from app.consent import access as consent_access
 from app.consent import service as consent_service
 from app.consent.catalogue import ATTRIBUTE_CATEGORY, CATEGORIES
 from app.consent.schemas import GrantIn
-from app.console import admin, reviews, service, sso
+from app.console import admin, imports, reviews, service, sso
 from app.console.deps import (
     SESSION_COOKIE,
     SIGNIN_COOKIE,
@@ -382,5 +382,6 @@ def install(app: FastAPI) -> None:
     """Mount the console on the app."""
     app.include_router(admin.router)
     app.include_router(reviews.router)
+    app.include_router(imports.router)
     app.include_router(router)
     app.include_router(sso.router)

@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
 from app.auth.principal import Principal
+from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.db.session import Database
 from app.imports import mapping as mappings
-from app.imports.table import Table
+from app.imports.table import Table, read_table
 from app.people import service as people_service
 
 CHUNK = people_service.MAX_BATCH
@@ -65,9 +71,11 @@ async def import_people(
     mapping: dict[str, str],
     date_format: str = "dmy",
     progress: Callable[[int], None] | None = None,
+    beat: Callable[[int], Awaitable[None]] | None = None,
 ) -> Report:
     """Resolve every row of ``table`` as the organisation's record (``principal``: the
-    organisation, with people:write); ``progress`` is told how many rows each batch did."""
+    organisation, with people:write); ``progress`` (or, awaited, ``beat``) is told how many rows
+    each batch did."""
     report = Report()
     for start in range(0, len(table.rows), CHUNK):
         chunk = table.rows[start : start + CHUNK]
@@ -88,6 +96,8 @@ async def import_people(
             report.rows.append(row)
         if progress is not None:
             progress(len(chunk))
+        if beat is not None:
+            await beat(len(chunk))
     return report
 
 
@@ -95,3 +105,189 @@ def people_principal(org_id: uuid.UUID) -> Principal:
     """The platform operator importing an organisation's records at the command line: in the
     organisation's context with people:write only, audited as ``job:import``."""
     return Principal(org_id=org_id, client_id=None, scopes=frozenset({"people:write"}), job="import")
+
+
+# ------------------------------------------------------------------ imports from the console
+# A file uploaded in the console is kept as an import (``imports``) until the worker has run it:
+# a draft until the member of staff has chosen its mapping and started it, then queued, running
+# (beating every batch, so that another worker takes it over if this one stops) and done or failed.
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+STALE_AFTER_SECONDS = 120  # a running import whose worker has not beaten for this long is taken over
+
+
+class ImportNotFound(NotFound):
+    code = "import_not_found"
+
+
+async def upload(session: AsyncSession, principal: Principal, filename: str, content: bytes) -> uuid.UUID:
+    """Keep an uploaded file as a draft import of the organisation's, its columns guessed (422 for
+    a file too large or with no header row)."""
+    if len(content) > MAX_FILE_BYTES:
+        raise ValidationFailed(
+            f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB: split it, and import each part.",
+            errors=[{"field": "file", "message": "file too large"}],
+        )
+    table = read_table(content)
+    import_id = uuid.uuid4()
+    await session.execute(
+        text(
+            "INSERT INTO imports (id, org_id, kind, filename, content, mapping, total_rows, created_by) "
+            "VALUES (:id, :org, 'people', :name, :content, CAST(:mapping AS jsonb), :rows, :by)"
+        ),
+        {
+            "id": import_id,
+            "org": principal.org_id,
+            "name": filename[:200] or "upload.csv",
+            "content": content,
+            "mapping": json.dumps(mappings.guess(table.headers)),
+            "rows": len(table.rows),
+            "by": principal.actor,
+        },
+    )
+    audit.record(session, principal, "import.uploaded", "import", import_id, {"rows": len(table.rows)})
+    return import_id
+
+
+async def get(session: AsyncSession, import_id: uuid.UUID) -> Any:
+    """One of the organisation's imports (row-level security keeps others out), or 404."""
+    row = (
+        await session.execute(
+            text(
+                "SELECT id, kind, filename, content, mapping, date_format, status, total_rows, done_rows, counts, "
+                "error, created_by, created_at, finished_at, report IS NOT NULL AS has_report FROM imports WHERE id = :id"
+            ),
+            {"id": import_id},
+        )
+    ).first()
+    if row is None:
+        raise ImportNotFound(f"No import {import_id}.")
+    return row
+
+
+async def recent(session: AsyncSession, limit: int = 10) -> list[Any]:
+    """The organisation's latest imports, newest first."""
+    return list(
+        await session.execute(
+            text(
+                "SELECT id, filename, status, total_rows, done_rows, counts, created_at FROM imports "
+                "ORDER BY created_at DESC LIMIT :limit"
+            ),
+            {"limit": limit},
+        )
+    )
+
+
+def preview(content: bytes, mapping: dict[str, str], date_format: str, rows: int = 5) -> dict[str, Any]:
+    """The file's columns, and its first rows as they would be imported."""
+    table = read_table(content)
+    return {
+        "headers": table.headers,
+        "encoding": table.encoding,
+        "delimiter": table.delimiter,
+        "records": [mappings.record(r, table.headers, mapping, date_format) for r in table.rows[:rows]],
+    }
+
+
+async def start(
+    session: AsyncSession,
+    principal: Principal,
+    import_id: uuid.UUID,
+    mapping: dict[str, str],
+    date_format: str,
+) -> None:
+    """Start a draft import with the mapping and date format chosen: queued for the worker. 422 for
+    a mapping naming no column of the file, or none at all."""
+    row = await get(session, import_id)
+    if row.status != "draft":
+        raise Conflict("This import has already started.", code="import_started")
+    headers = read_table(row.content).headers
+    if date_format not in mappings.DATE_FORMATS:
+        raise ValidationFailed(
+            "Choose how the file writes dates.", errors=[{"field": "date_format", "message": "choose one"}]
+        )
+    unknown = [f for f, h in mapping.items() if f not in mappings.PEOPLE_FIELDS or h not in headers]
+    if unknown or not mapping:
+        raise ValidationFailed(
+            "Choose, for at least one of Kith's fields, the column of the file that holds it.",
+            errors=[{"field": "mapping", "message": "no column chosen"}],
+        )
+    await session.execute(
+        text(
+            "UPDATE imports SET mapping = CAST(:mapping AS jsonb), date_format = :fmt, status = 'queued' "
+            "WHERE id = :id AND status = 'draft'"
+        ),
+        {"id": import_id, "mapping": json.dumps(mapping), "fmt": date_format},
+    )
+    audit.record(session, principal, "import.started", "import", import_id, {"fields": sorted(mapping)})
+
+
+async def report(session: AsyncSession, import_id: uuid.UUID) -> tuple[str, str]:
+    """A finished import's report (a CSV line per row) and its file's name."""
+    row = (
+        await session.execute(text("SELECT filename, report FROM imports WHERE id = :id"), {"id": import_id})
+    ).first()
+    if row is None or row.report is None:
+        raise ImportNotFound(f"No report for import {import_id} yet.")
+    return row.report, row.filename
+
+
+async def run_next(db: Database) -> bool:
+    """Run the oldest queued import (or one whose worker stopped beating) to its end, as the member
+    of staff who started it; whether there was one. Progress is written after every batch."""
+    job = Principal.background("imports")
+    async with db.session(platform=True) as session:
+        claimed = (
+            await session.execute(
+                text(
+                    "UPDATE imports SET status = 'running', done_rows = 0, heartbeat_at = now() WHERE id = ("
+                    "SELECT id FROM imports WHERE status = 'queued' OR (status = 'running' AND heartbeat_at < "
+                    "now() - make_interval(secs => :stale)) ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) "
+                    "RETURNING id, org_id, content, mapping, date_format, created_by"
+                ),
+                {"stale": STALE_AFTER_SECONDS},
+            )
+        ).first()
+        if claimed is not None:
+            audit.record(session, job, "import.running", "import", claimed.id)
+    if claimed is None:
+        return False
+    _, role, staff_id = claimed.created_by.split(":")
+    principal = Principal.staff(claimed.org_id, uuid.UUID(staff_id), role)
+    done = 0
+
+    async def beat(rows: int) -> None:
+        nonlocal done
+        done += rows
+        async with db.session(platform=True) as session:
+            await session.execute(
+                text("UPDATE imports SET done_rows = :done, heartbeat_at = now() WHERE id = :id"),
+                {"done": done, "id": claimed.id},
+            )
+
+    try:
+        table = read_table(claimed.content)
+        result = await import_people(
+            db, principal, table, dict(claimed.mapping), claimed.date_format, beat=beat
+        )
+    except Exception as exc:  # the member of staff disabled meanwhile, the database away: told on the page
+        async with db.session(platform=True) as session:
+            await session.execute(
+                text(
+                    "UPDATE imports SET status = 'failed', error = :error, finished_at = now(), content = NULL "
+                    "WHERE id = :id"
+                ),
+                {"id": claimed.id, "error": str(getattr(exc, "detail", None) or type(exc).__name__)[:500]},
+            )
+            audit.record(session, job, "import.failed", "import", claimed.id)
+        return True
+    async with db.session(platform=True) as session:
+        await session.execute(
+            text(
+                "UPDATE imports SET status = 'done', counts = CAST(:counts AS jsonb), report = :report, "
+                "done_rows = total_rows, finished_at = now(), content = NULL WHERE id = :id"
+            ),
+            {"id": claimed.id, "counts": json.dumps(result.counts()), "report": result.csv()},
+        )
+        audit.record(session, job, "import.done", "import", claimed.id, result.counts())
+    return True
