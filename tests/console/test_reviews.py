@@ -104,3 +104,58 @@ class TestAnotherOrganisationComesIn:
         )
         assert queue == "platform"
         assert "No possible matches are waiting" in (await web.get("/console/reviews")).text
+
+
+class TestMergedAndUndone:
+    async def test_the_merged_person_has_both_timelines_and_an_undo_with_a_reason_restores_both(
+        self, platform, web, owner_conn
+    ):
+        q = await _queued_pairs(platform, web, 1)
+        _, first, held = q["people"][0]
+        writer = await platform.make_client(q["org_id"], ["interactions:write", "consent:write"])
+        writer_headers = {"Authorization": f"Bearer {await platform.token(writer)}"}
+        for person, note in ((first, "Food parcel"), (held, "Benefits advice")):
+            logged = await web.post(
+                "/v1/interactions",
+                json={
+                    "person_id": person,
+                    "kind": "visit",
+                    "occurred_at": "2026-11-02T10:00:00Z",
+                    "external_id": uuid.uuid4().hex,
+                    "attributes": {"note": note},
+                },
+                headers=writer_headers,
+            )
+            assert logged.status_code == 201, logged.text
+        consent = {
+            "purpose": "service_delivery",
+            "categories": ["identity", "interactions"],
+            "method": "recorded_by_org",
+            "evidence": {"kind": "verbal", "reference": "at the desk"},
+        }  # a timeline is read under a grant of the resident's (the organisation is trusted to record it)
+        granted = await web.post(f"/v1/people/{first}/consents", json=consent, headers=writer_headers)
+        assert granted.status_code == 201, granted.text
+        await staff_sign_in(web, q["staff_email"])
+        review = _review_id((await web.get("/console/reviews")).text)
+        await post_form(web, "/console/reviews", f"/console/reviews/{review}", {"decision": "match"})
+        page = f"/console/people/{first}"
+        await post_form(web, page, "/console/purpose", {"purpose": "service_delivery", "next": page})
+        merged = (await web.get(page)).text
+        assert "Food parcel" in merged and "Benefits advice" in merged, merged[
+            merged.find("timeline-title") :
+        ][:800]
+        assert "Records merged into this person" in merged
+        undo = re.search(r'action="(/console/people/[0-9a-f-]{36}/merges/[0-9a-f-]{36}/undo)"', merged).group(
+            1
+        )
+        refused = await post_form(web, page, undo, {"reason": ""})
+        assert refused.status_code == 422 and "Say why" in refused.text
+        done = await post_form(web, page, undo, {"reason": "different_people"})
+        assert done.headers["location"] == f"{page}?notice=unmerged"
+        assert await _canonical(owner_conn, first) != await _canonical(owner_conn, held)
+        apart = (await web.get(page)).text
+        assert "Food parcel" in apart and "Benefits advice" not in apart
+        reason = await owner_conn.fetchval(
+            "SELECT detail->>'reason' FROM audit_log WHERE action = 'person.unmerge_reason' ORDER BY occurred_at DESC LIMIT 1"
+        )
+        assert reason == "different_people"
