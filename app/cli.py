@@ -307,9 +307,11 @@ def worker(
             _fail("no worker here has reached the database in the last minute")
         typer.echo(f"worker alive: it reached the database {age:.0f} s ago")
         return
+    from app.core import memory
     from app.worker import background_jobs
 
     configure_logging(settings.log_level, settings.log_json)
+    memory.tune_for_batches()  # the worker resolves imports' batches, as the server does
     urls = _urls()
 
     async def run() -> None:
@@ -594,6 +596,16 @@ def clients_create(
         typer.echo("The secret is shown only now; keep it safe.", err=True)
 
 
+def _run_fast(coroutine: Any) -> Any:
+    """Run a long database job on uvloop where it is installed (as uvicorn serves Kith): asyncpg
+    does its I/O in about half the time there than on the standard event loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
+
+
 def _org_id(raw: str, name: str = "ORG") -> Any:
     import uuid
 
@@ -787,6 +799,9 @@ def import_people(
         )
     if not map_:
         typer.echo("columns: " + ", ".join(f"{f}={h}" for f, h in chosen.items()), err=True)
+    from app.core import memory
+
+    memory.tune_for_batches()  # the file read in lives as long as the import
     settings = get_settings()
     urls = _urls()
 
@@ -810,7 +825,7 @@ def import_people(
             await db.dispose()
 
     try:
-        done = asyncio.run(run())
+        done = _run_fast(run())
     except AppError as exc:
         _fail(exc.detail)
     where = report or file.with_suffix(".report.csv")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from contextlib import asynccontextmanager
 
@@ -17,7 +16,7 @@ from app.auth.keys import SigningKey
 from app.auth.ratelimit import RateLimiter
 from app.auth.tokens import TokenIssuer, TokenVerifier
 from app.console import endpoints as console
-from app.core import openapi
+from app.core import memory, openapi
 from app.core.config import Settings, get_settings
 from app.core.errors import PROBLEM_CONTENT_TYPE, AppError, problem_body
 from app.core.logging import configure_logging
@@ -164,14 +163,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         worker = Jobs(server_jobs(db, settings, key))
         worker.start()
         app.state.worker = worker
-        # Everything made at start-up lives as long as the process: take it out of the garbage
-        # collector's generations so that collections during big batches do not rescan it.
-        gc.collect()
-        gc.freeze()
-        # A batch allocates hundreds of thousands of short-lived objects, nearly none in cycles; at
-        # the default thresholds (700, 10, 10) the collector ran hundreds of times per batch, and
-        # a 5,000 batch spent ~15% of its time there (in-process, against 100,000 people).
-        gc.set_threshold(50_000, 20, 100)
+        # Everything made at start-up lives as long as the process; batches collect less often.
+        memory.tune_for_batches()
         log.info("kith ready", extra={"embedded_database": urls.embedded})
         try:
             yield

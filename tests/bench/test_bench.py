@@ -27,9 +27,10 @@ CORRECTNESS = {
     "ledger": ["invariant violations", "failed transfers"],
     "identity": ["failed requests"],
     "identity-quality": [],
+    "import": ["rejected rows", "people stored = rows sent"],
     "indicators": ["failed requests", "published values = the full scan's"],
 }
-FLOORED = {"profile-read", "timeline-read", "ingest", "ledger"}
+FLOORED = {"profile-read", "timeline-read", "ingest", "ledger", "import"}
 QUALITY = {
     "identity-quality"
 }  # measured in F1 beside a peer's, not in requests  # the targets set a throughput against a floor for these

@@ -10,6 +10,7 @@ from types import ModuleType
 from app.bench.scenarios import (
     identity,
     identity_quality,
+    import_csv,
     indicators,
     ingest,
     ledger,
@@ -18,5 +19,6 @@ from app.bench.scenarios import (
 )
 
 SCENARIOS: dict[str, ModuleType] = {
-    m.NAME: m for m in (profile_read, timeline_read, ingest, ledger, identity, identity_quality, indicators)
+    m.NAME: m
+    for m in (profile_read, timeline_read, ingest, ledger, identity, identity_quality, import_csv, indicators)
 }
