@@ -292,6 +292,77 @@ async def _card_from_the_council(platform, org_person_id: str) -> None:
         )
 
 
+class TestNoMailServer:
+    async def test_the_sign_in_page_says_so_in_plain_words(self, browser, database_url, data_dir):
+        """A server with no SMTP set up (and not in development): the resident is told sign-in is
+        not available, in plain words, and no form to send an address into nothing."""
+        port = free_port()
+        settings = make_settings(database_url, data_dir, public_url=f"http://localhost:{port}")
+        instance = uvicorn.Server(
+            uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+        )
+        task = asyncio.create_task(instance.serve())
+        try:
+            while not instance.started:
+                if task.done():
+                    task.result()
+                await asyncio.sleep(0.02)
+            context = await browser.new_context(base_url=f"http://localhost:{port}")
+            tab = await context.new_page()
+            await tab.goto("/portal/sign-in")
+            text = await tab.locator("main").inner_text()
+            assert "Signing in by email is not available here yet" in text and "KITH_" not in text
+            assert await tab.get_by_label("Email address").count() == 0
+            await context.close()
+        finally:
+            instance.should_exit = True
+            await task
+
+
+class TestRewardsHistory:
+    async def test_the_history_says_who_what_for_and_where(self, page, api, platform):
+        from tests.ledger.conftest import SCOPES as LEDGER_SCOPES
+        from tests.ledger.conftest import make_pool, mint
+
+        council_org = await platform.make_org(name=f"Riverside Council {uuid.uuid4().hex[:4]}")
+        creds = await platform.make_client(council_org.id, LEDGER_SCOPES.split())
+        council = {"Authorization": f"Bearer {await platform.token(creds)}"}
+        pool = await make_pool(api, council)
+        await mint(api, await platform.admin_headers(), pool, 100)
+        body = unique_resident(verified=["email"], phone=None)
+        body["consent"] = {
+            "purpose": "rewards",
+            "categories": ["rewards"],
+            "method": "recorded_by_org",
+            "evidence": {"kind": "verbal", "reference": "at the desk"},
+        }
+        person = (await api.post("/v1/people", json=body, headers=council)).json()["person_id"]
+        earned = await api.post(
+            "/v1/rewards/earn",
+            json={"id": str(uuid.uuid4()), "person_id": person, "pool_id": pool, "hours": 3},
+            headers=council,
+        )
+        assert earned.status_code == 201, earned.text
+        await browser_sign_in(page, body["email"])
+        await page.get_by_role("link", name="My rewards").click()
+        await page.get_by_role("button", name="Get a card").click()
+        code = await page.locator("code.token").inner_text()
+        cafe_org = await platform.make_org(
+            name=f"Mill Lane Cafe {uuid.uuid4().hex[:4]}", sector="commercial", kind="cafe"
+        )
+        till = await platform.make_client(cafe_org.id, ["rewards:redeem"])
+        spent = await api.post(
+            "/v1/rewards/redeem",
+            json={"id": str(uuid.uuid4()), "card_token": code, "amount": 2, "description": "Tea and cake"},
+            headers={"Authorization": f"Bearer {await platform.token(till)}"},
+        )
+        assert spent.status_code == 201, spent.text
+        await page.reload()
+        history = await page.locator("table").inner_text()
+        assert f"Earned from {council_org.name}, for 3 hours of volunteering" in history
+        assert f"Spent at {cafe_org.name}: Tea and cake" in history
+
+
 OVERFLOWING = """() => {
     const out = [];
     for (const el of document.querySelectorAll('.table-wrap, table, main')) {

@@ -47,7 +47,9 @@ class TestGrant:
 class TestWhoKnowsMe:
     async def test_what_each_organisation_recorded_and_how_its_permission_was_given(self, web, platform):
         org_id, _, person, email = await known_resident(platform, web)
-        client = await platform.make_client(org_id, ["interactions:write", "consent:write"])
+        client = await platform.make_client(
+            org_id, ["interactions:write", "consent:write", "relationships:write"]
+        )
         writer = {"Authorization": f"Bearer {await platform.token(client)}"}
         for when, kind in (("2025-03-02T10:00:00Z", "visit"), ("2026-11-30T10:00:00Z", "service_contact")):
             logged = await web.post(
@@ -72,9 +74,16 @@ class TestWhoKnowsMe:
             headers=writer,
         )
         assert recorded.status_code == 201, recorded.text
+        tie = await web.post(
+            "/v1/relationships",
+            json={"type": "volunteer", "person_id": person, "started_on": "2024-09-01"},
+            headers=writer,
+        )
+        assert tie.status_code == 201, tie.text
         await sign_in(web, email)
         page = (await web.get("/portal/organisations")).text
         assert "What it recorded about you" in page and "2 contacts with you" in page
+        assert "A relationship: volunteer, since 2024-09-01" in page
         assert "A visit" in page and "A call, message or appointment" in page
         # Since its first contact with them, not since Kith linked the record (just now).
         assert re.search(r"holds a record of you since <time[^>]*>2 March 2025", page)
