@@ -237,6 +237,13 @@ async def run_next(db: Database) -> bool:
     of staff who started it; whether there was one. Progress is written after every batch."""
     job = Principal.background("imports")
     async with db.session(platform=True) as session:
+        # A file never started is not kept: residents' details sit in it outside every record.
+        await session.execute(
+            text(
+                "UPDATE imports SET content = NULL, status = 'failed', error = 'not started within a day', "
+                "finished_at = now() WHERE status = 'draft' AND created_at < now() - interval '1 day'"
+            )
+        )
         claimed = (
             await session.execute(
                 text(

@@ -86,3 +86,20 @@ async def test_a_viewer_may_not_import_and_no_one_sees_another_organisations(pla
     _, viewer = await invite(portal_app, ours.id, "viewer")
     await staff_sign_in(web, viewer)
     assert (await web.get("/console/import")).status_code == 403
+
+
+async def test_a_file_never_started_is_dropped_after_a_day(platform, web, portal_app, owner_conn):
+    org = await platform.make_org()
+    _, staff_email = await invite(portal_app, org.id, "caseworker")
+    await staff_sign_in(web, staff_email)
+    page = await _upload(web, b"Forename,Surname\nAda,Lovelace\n")
+    import_id = page.rsplit("/", 1)[1]
+    await owner_conn.execute(
+        "UPDATE imports SET created_at = now() - interval '25 hours' WHERE id = $1::uuid", import_id
+    )
+    await imports.run_next(portal_app.state.db)
+    status, content = await owner_conn.fetchrow(
+        "SELECT status, content FROM imports WHERE id = $1::uuid", import_id
+    )
+    assert (status, content) == ("failed", None)
+    assert "not started within a day" in (await web.get(page)).text
