@@ -752,31 +752,61 @@ def clients_rotate_secret(
         typer.echo("The secret is shown only now; the old one no longer works.", err=True)
 
 
+_ImportFile = Annotated[Path, typer.Argument(help="The CSV file (UTF-8 or Windows-1252; comma or semicolon)")]
+_ImportOrg = Annotated[str, typer.Option(help="The organisation whose records these are")]
+_ImportMap = Annotated[
+    str | None,
+    typer.Option(
+        "--map",
+        help="Kith field=column, comma-separated (e.g. given_name=Forename,family_name=Surname); "
+        "default: guessed from the headers, and printed",
+    ),
+]
+_ImportDates = Annotated[
+    str, typer.Option(help="How the file writes dates: dmy (31/12/1980) or ymd (1980-12-31)")
+]
+_ImportReport = Annotated[
+    Path | None, typer.Option(help="Where to write the report, a line per row (default: FILE.report.csv)")
+]
+
+
 @import_cli.command("people")
 def import_people(
-    file: Annotated[Path, typer.Argument(help="The CSV file (UTF-8 or Windows-1252; comma or semicolon)")],
-    org: Annotated[str, typer.Option(help="The organisation whose records these are")],
-    map_: Annotated[
-        str | None,
-        typer.Option(
-            "--map",
-            help="Kith field=column, comma-separated (e.g. given_name=Forename,family_name=Surname); "
-            "default: guessed from the headers, and printed",
-        ),
-    ] = None,
-    date_format: Annotated[
-        str, typer.Option(help="How the file writes dates: dmy (31/12/1980) or ymd (1980-12-31)")
-    ] = "dmy",
-    report: Annotated[
-        Path | None, typer.Option(help="Where to write the report, a line per row (default: FILE.report.csv)")
-    ] = None,
+    file: _ImportFile,
+    org: _ImportOrg,
+    map_: _ImportMap = None,
+    date_format: _ImportDates = "dmy",
+    report: _ImportReport = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Import an organisation's people: each row resolved as the batch API resolves a record
     (created, matched, held for review, or rejected with the reason), with a progress bar and a
     report. Importing the same file again creates no one twice."""
+    _import("people", file, org, map_, date_format, report, as_json)
+
+
+@import_cli.command("interactions")
+def import_interactions(
+    file: _ImportFile,
+    org: _ImportOrg,
+    map_: _ImportMap = None,
+    date_format: _ImportDates = "dmy",
+    report: _ImportReport = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Import an organisation's contacts with its people (each row naming the person by the
+    organisation's reference, person_ref): stored as the batch API stores them (created, duplicate
+    of one stored before, or rejected with the reason). Importing the same file again stores
+    nothing twice (a row without an id of the file's is known by its content)."""
+    _import("interactions", file, org, map_, date_format, report, as_json)
+
+
+def _import(
+    kind: str, file: Path, org: str, map_: str | None, date_format: str, report: Path | None, as_json: bool
+) -> None:
     from rich.progress import Progress
 
+    from app.core import memory
     from app.core.errors import AppError
     from app.db.session import Database
     from app.imports import mapping as mappings
@@ -786,9 +816,12 @@ def import_people(
     org_id = _org_id(org, "--org")
     if date_format not in mappings.DATE_FORMATS:
         _fail(f"--date-format: {date_format!r}; give dmy (31/12/1980) or ymd (1980-12-31)")
+    fields = mappings.FIELDS[kind]
     try:
         table = read_table(file.read_bytes())
-        chosen = mappings.parse_map(map_, table.headers) if map_ else mappings.guess(table.headers)
+        chosen = (
+            mappings.parse_map(map_, table.headers, fields) if map_ else mappings.guess(table.headers, fields)
+        )
     except OSError as exc:
         _fail(f"{file}: {exc.strerror}")
     except AppError as exc:
@@ -799,11 +832,14 @@ def import_people(
         )
     if not map_:
         typer.echo("columns: " + ", ".join(f"{f}={h}" for f, h in chosen.items()), err=True)
-    from app.core import memory
-
     memory.tune_for_batches()  # the file read in lives as long as the import
     settings = get_settings()
     urls = _urls()
+    run_kind, principal = (
+        (service.import_people, service.people_principal(org_id))
+        if kind == "people"
+        else (service.import_interactions, service.interactions_principal(org_id))
+    )
 
     async def run():
         from app.db import migrate, roles
@@ -813,13 +849,8 @@ def import_people(
         try:
             with Progress(console=None, transient=as_json) as bar:
                 task = bar.add_task(f"importing {file.name}", total=len(table.rows))
-                return await service.import_people(
-                    db,
-                    service.people_principal(org_id),
-                    table,
-                    chosen,
-                    date_format,
-                    lambda n: bar.advance(task, n),
+                return await run_kind(
+                    db, principal, table, chosen, date_format, lambda n: bar.advance(task, n)
                 )
         finally:
             await db.dispose()
@@ -834,7 +865,7 @@ def import_people(
     if as_json:
         typer.echo(json.dumps({"rows": len(done.rows), **counts, "report": str(where)}))
     else:
-        typer.echo(", ".join(f"{n} {k}" for k, n in counts.items()) + f"; report: {where}")
+        typer.echo(", ".join(f"{n} {k}" for k, n in counts.items() if n) + f"; report: {where}")
 
 
 @staff_cli.command("invite")

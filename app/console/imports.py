@@ -18,6 +18,14 @@ from app.imports import mapping as mappings
 from app.imports import service as imports
 
 router = APIRouter(prefix="/console/import", include_in_schema=False)
+INTERACTION_LABELS = {
+    "person_ref": "Your reference for the person",
+    "external_id": "Your id for the contact",
+    "kind": "What happened (visit, call, volunteering, event, referral, purchase)",
+    "occurred_at": "When (a date, or a date and a time)",
+    "duration_minutes": "Minutes",
+    "note": "Note",
+}
 FIELD_LABELS = {
     "external_ref": "Your reference",
     "given_name": "First name",
@@ -59,7 +67,10 @@ async def upload(page: Page = Depends(signed_in)):
             )
         content = await upload.read(imports.MAX_FILE_BYTES + 1)
         async with page.as_staff() as session:
-            import_id = await imports.upload(session, page.principal, upload.filename, content)
+            kind = page.field("kind") or "people"
+            if kind == "interactions":
+                page.require("interactions:write")
+            import_id = await imports.upload(session, page.principal, upload.filename, content, kind)
     except ValidationFailed as exc:
         async with page.as_staff() as session:
             recent = await imports.recent(session)
@@ -76,12 +87,13 @@ async def one(import_id: uuid.UUID, page: Page = Depends(signed_in)):
 
 
 def _render(page: Page, row, status: int = 200, **extra):
-    context = {"row": row, "labels": FIELD_LABELS, "date_formats": mappings.DATE_FORMATS, **extra}
+    labels = FIELD_LABELS if row.kind == "people" else INTERACTION_LABELS
+    context = {"row": row, "labels": labels, "date_formats": mappings.DATE_FORMATS, **extra}
     if row.status == "draft":
         mapping = extra.get("mapping") or dict(row.mapping)
         context["mapping"] = mapping
         context["preview"] = imports.preview(
-            row.content, mapping, extra.get("date_format") or row.date_format
+            row.content, mapping, extra.get("date_format") or row.date_format, kind=row.kind
         )
     return page.render("import_one.html", status=status, active="import", **context)
 
@@ -91,10 +103,11 @@ async def start(import_id: uuid.UUID, page: Page = Depends(signed_in)):
     """Start the import with the columns and date format chosen, or show the preview again with
     them (``preview``)."""
     page.require("people:write")
-    mapping = {f: page.field(f"map.{f}") for f in mappings.PEOPLE_FIELDS if page.field(f"map.{f}")}
     date_format = page.field("date_format") or "dmy"
     async with page.as_staff() as session:
         row = await imports.get(session, import_id)
+        fields = mappings.FIELDS[row.kind]
+        mapping = {f: page.field(f"map.{f}") for f in fields if page.field(f"map.{f}")}
         if page.field("action") == "preview":
             return _render(page, row, mapping=mapping, date_format=date_format)
         try:

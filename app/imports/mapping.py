@@ -3,9 +3,11 @@ row made into the record Kith's batch API takes, its dates read in the file's fo
 
 from __future__ import annotations
 
+import hashlib
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from app.core.errors import ValidationFailed
 
@@ -38,8 +40,37 @@ PEOPLE_FIELDS: dict[str, tuple[str, ...]] = {
     "address.postcode": ("postcode", "postalcode", "zip", "zipcode"),
     "uprn": ("uprn",),
 }
+# Kith's fields for an interaction (a contact the organisation had with a resident), and the
+# headers case systems give them. The person is named by the organisation's own reference.
+INTERACTION_FIELDS: dict[str, tuple[str, ...]] = {
+    "person_ref": (
+        "personref",
+        "clientref",
+        "clientid",
+        "caseno",
+        "casenumber",
+        "caseref",
+        "reference",
+        "ref",
+    ),
+    "external_id": ("externalid", "contactid", "activityid", "eventid", "id"),
+    "kind": ("kind", "type", "contacttype", "activity", "activitytype"),
+    "occurred_at": ("occurredat", "date", "when", "contactdate", "datetime", "time"),
+    "duration_minutes": ("durationminutes", "duration", "minutes", "mins"),
+    "note": ("note", "notes", "comment", "comments", "description"),
+}
+FIELDS = {"people": PEOPLE_FIELDS, "interactions": INTERACTION_FIELDS}
+# A kind as a case system writes it, in Kith's words.
+KIND_WORDS = {
+    "visit": "visit", "appointment": "service_contact", "call": "service_contact", "phone": "service_contact",
+    "phonecall": "service_contact", "email": "service_contact", "message": "service_contact",
+    "servicecontact": "service_contact", "contact": "service_contact", "volunteering": "volunteering",
+    "volunteer": "volunteering", "event": "event", "referral": "referral", "purchase": "purchase",
+    "sale": "purchase", "other": "other",
+}  # fmt: skip
 DATE_FORMATS = {"dmy": "31/12/1980", "ymd": "1980-12-31"}
 DATE_FIELDS = {"date_of_birth"}
+LONDON = ZoneInfo("Europe/London")
 
 
 def _folded(header: str) -> str:
@@ -113,4 +144,41 @@ def record(
             out.setdefault("address", {})[field.split(".", 1)[1]] = value
         else:
             out[field] = value
+    return out
+
+
+def _moment(value: str, date_format: str) -> str:
+    """A date, or a date and a time (HH:MM), as the file writes it: ISO with the UK's zone; as it
+    came if it cannot be read (the row is then rejected naming the field)."""
+    day, _, clock = value.strip().partition(" ")
+    iso = _date(day, date_format)
+    try:
+        hour, minute = (int(x) for x in (clock or "12:00").split(":")[:2])
+        moment = datetime.fromisoformat(iso).replace(hour=hour, minute=minute, tzinfo=LONDON)
+    except ValueError:
+        return value
+    return moment.isoformat()
+
+
+def interaction(
+    row: list[str], headers: list[str], mapping: dict[str, str], date_format: str = "dmy"
+) -> dict[str, Any]:
+    """The interaction a row makes (its person still named by the organisation's reference, as
+    ``person_ref``); its ``external_id``, if the file has none, made from the row itself, so that
+    importing the same file again stores nothing twice."""
+    position = {h: i for i, h in enumerate(headers)}
+    cells = {field: row[position[header]].strip() for field, header in mapping.items()}
+    out: dict[str, Any] = {k: v for k, v in cells.items() if v and k in ("person_ref", "external_id")}
+    if cells.get("kind"):
+        word = _folded(cells["kind"])
+        out["kind"] = KIND_WORDS.get(word, cells["kind"])
+    if cells.get("occurred_at"):
+        out["occurred_at"] = _moment(cells["occurred_at"], date_format)
+    if cells.get("duration_minutes"):
+        out["duration_minutes"] = cells["duration_minutes"]
+    if cells.get("note"):
+        out["attributes"] = {"note": cells["note"][:1000]}
+    if "external_id" not in out:
+        digest = hashlib.sha256("\x1f".join(row).encode()).hexdigest()[:40]
+        out["external_id"] = f"import:{digest}"
     return out

@@ -16,7 +16,7 @@ from app.db.base import Base
 class Import(Base):
     __tablename__ = "imports"
     __table_args__ = (
-        CheckConstraint("kind IN ('people')", name="kind"),
+        CheckConstraint("kind IN ('people', 'interactions')", name="kind"),
         CheckConstraint("date_format IN ('dmy', 'ymd')", name="date_format"),
         CheckConstraint("status IN ('draft', 'queued', 'running', 'done', 'failed')", name="status"),
         Index("ix_imports_org", "org_id", "created_at"),

@@ -23,6 +23,7 @@ from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.db.session import Database
 from app.imports import mapping as mappings
 from app.imports.table import Table, read_table
+from app.interactions import service as interactions_service
 from app.people import service as people_service
 
 CHUNK = people_service.MAX_BATCH
@@ -37,7 +38,7 @@ class Report:
     rows: list[dict[str, Any]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        out = {k: 0 for k in ("created", "matched", "review", "rejected")}
+        out = {k: 0 for k in ("created", "matched", "review", "duplicate", "rejected")}
         for row in self.rows:
             out[row["status"]] += 1
         return out
@@ -101,6 +102,63 @@ async def import_people(
     return report
 
 
+INTERACTION_CHUNK = 10_000
+
+
+async def import_interactions(
+    db: Database,
+    principal: Principal,
+    table: Table,
+    mapping: dict[str, str],
+    date_format: str = "dmy",
+    progress: Callable[[int], None] | None = None,
+    beat: Callable[[int], Awaitable[None]] | None = None,
+) -> Report:
+    """Log every row of ``table`` as the organisation's interaction with the resident its
+    reference names (``principal``: the organisation, with interactions:write); a row's status is
+    created, duplicate (stored before: importing a file again stores nothing twice) or rejected."""
+    report = Report()
+    for start in range(0, len(table.rows), INTERACTION_CHUNK):
+        chunk = table.rows[start : start + INTERACTION_CHUNK]
+        items = [mappings.interaction(row, table.headers, mapping, date_format) for row in chunk]
+        statuses: dict[int, dict[str, Any]] = {}
+        async with db.session(org_id=principal.org_id, client_id=principal.client_id) as session:
+            refs = [i["person_ref"] for i in items if i.get("person_ref")]
+            known = await people_service.ids_by_external_refs(session, principal, refs)
+            ready: list[dict[str, Any]] = []
+            positions: list[int] = []
+            for index, item in enumerate(items):
+                ref = item.pop("person_ref", None)
+                if ref is None or ref not in known:
+                    why = "no person of yours has this reference" if ref else "no reference to a person"
+                    statuses[index] = {"status": "rejected", "reason": f"person_ref: {why}"}
+                    continue
+                ready.append({**item, "person_id": str(known[ref])})
+                positions.append(index)
+            if ready:
+                summary, stored = await interactions_service.log(session, principal, ready)
+                for bad in summary["rejected"]:
+                    statuses[positions[bad["index"]]] = {
+                        "status": "rejected",
+                        "reason": _reason(bad["errors"]),
+                    }
+                for i, index in enumerate(positions):
+                    if index not in statuses:
+                        statuses[index] = {"status": "created" if i in stored else "duplicate"}
+        for index in range(len(chunk)):
+            report.rows.append({"line": start + index + 2, **statuses[index]})
+        if progress is not None:
+            progress(len(chunk))
+        if beat is not None:
+            await beat(len(chunk))
+    return report
+
+
+def interactions_principal(org_id: uuid.UUID) -> Principal:
+    """As :func:`people_principal`, with interactions:write only."""
+    return Principal(org_id=org_id, client_id=None, scopes=frozenset({"interactions:write"}), job="import")
+
+
 def people_principal(org_id: uuid.UUID) -> Principal:
     """The platform operator importing an organisation's records at the command line: in the
     organisation's context with people:write only, audited as ``job:import``."""
@@ -120,9 +178,15 @@ class ImportNotFound(NotFound):
     code = "import_not_found"
 
 
-async def upload(session: AsyncSession, principal: Principal, filename: str, content: bytes) -> uuid.UUID:
-    """Keep an uploaded file as a draft import of the organisation's, its columns guessed (422 for
-    a file too large or with no header row)."""
+async def upload(
+    session: AsyncSession, principal: Principal, filename: str, content: bytes, kind: str = "people"
+) -> uuid.UUID:
+    """Keep an uploaded file as a draft import of the organisation's (``kind``: people or
+    interactions), its columns guessed (422 for a file too large or with no header row)."""
+    if kind not in mappings.FIELDS:
+        raise ValidationFailed(
+            "Choose what the file holds.", errors=[{"field": "kind", "message": "choose one"}]
+        )
     if len(content) > MAX_FILE_BYTES:
         raise ValidationFailed(
             f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB: split it, and import each part.",
@@ -133,14 +197,15 @@ async def upload(session: AsyncSession, principal: Principal, filename: str, con
     await session.execute(
         text(
             "INSERT INTO imports (id, org_id, kind, filename, content, mapping, total_rows, created_by) "
-            "VALUES (:id, :org, 'people', :name, :content, CAST(:mapping AS jsonb), :rows, :by)"
+            "VALUES (:id, :org, :kind, :name, :content, CAST(:mapping AS jsonb), :rows, :by)"
         ),
         {
             "id": import_id,
             "org": principal.org_id,
             "name": filename[:200] or "upload.csv",
             "content": content,
-            "mapping": json.dumps(mappings.guess(table.headers)),
+            "kind": kind,
+            "mapping": json.dumps(mappings.guess(table.headers, mappings.FIELDS[kind])),
             "rows": len(table.rows),
             "by": principal.actor,
         },
@@ -178,14 +243,17 @@ async def recent(session: AsyncSession, limit: int = 10) -> list[Any]:
     )
 
 
-def preview(content: bytes, mapping: dict[str, str], date_format: str, rows: int = 5) -> dict[str, Any]:
+def preview(
+    content: bytes, mapping: dict[str, str], date_format: str, rows: int = 5, kind: str = "people"
+) -> dict[str, Any]:
     """The file's columns, and its first rows as they would be imported."""
     table = read_table(content)
+    made = mappings.record if kind == "people" else mappings.interaction
     return {
         "headers": table.headers,
         "encoding": table.encoding,
         "delimiter": table.delimiter,
-        "records": [mappings.record(r, table.headers, mapping, date_format) for r in table.rows[:rows]],
+        "records": [made(r, table.headers, mapping, date_format) for r in table.rows[:rows]],
     }
 
 
@@ -206,7 +274,7 @@ async def start(
         raise ValidationFailed(
             "Choose how the file writes dates.", errors=[{"field": "date_format", "message": "choose one"}]
         )
-    unknown = [f for f, h in mapping.items() if f not in mappings.PEOPLE_FIELDS or h not in headers]
+    unknown = [f for f, h in mapping.items() if f not in mappings.FIELDS[row.kind] or h not in headers]
     if unknown or not mapping:
         raise ValidationFailed(
             "Choose, for at least one of Kith's fields, the column of the file that holds it.",
@@ -250,7 +318,7 @@ async def run_next(db: Database) -> bool:
                     "UPDATE imports SET status = 'running', done_rows = 0, heartbeat_at = now() WHERE id = ("
                     "SELECT id FROM imports WHERE status = 'queued' OR (status = 'running' AND heartbeat_at < "
                     "now() - make_interval(secs => :stale)) ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) "
-                    "RETURNING id, org_id, content, mapping, date_format, created_by"
+                    "RETURNING id, org_id, kind, content, mapping, date_format, created_by"
                 ),
                 {"stale": STALE_AFTER_SECONDS},
             )
@@ -274,9 +342,8 @@ async def run_next(db: Database) -> bool:
 
     try:
         table = read_table(claimed.content)
-        result = await import_people(
-            db, principal, table, dict(claimed.mapping), claimed.date_format, beat=beat
-        )
+        run = import_people if claimed.kind == "people" else import_interactions
+        result = await run(db, principal, table, dict(claimed.mapping), claimed.date_format, beat=beat)
     except Exception as exc:  # the member of staff disabled meanwhile, the database away: told on the page
         async with db.session(platform=True) as session:
             await session.execute(

@@ -314,6 +314,24 @@ async def tell_organisations(
     )
 
 
+async def ids_by_external_refs(
+    session: AsyncSession, principal: Principal, external_refs: list[str]
+) -> dict[str, uuid.UUID]:
+    """The organisation's own id for each of its people named by one of these references of its
+    own (those it has; an erased person has none)."""
+    rows = (
+        await session.execute(
+            text(
+                "SELECT r.external_ref, p.canonical_id FROM person_records r JOIN people p ON p.id = r.person_id "
+                "WHERE r.org_id = :org AND r.external_ref = ANY(CAST(:refs AS text[])) AND p.status <> 'erased'"
+            ),
+            {"org": principal.org_id, "refs": list(set(external_refs))},
+        )
+    ).all()
+    ids = await identity_repo.org_ids_for(session, principal.org_id, list({r.canonical_id for r in rows}))
+    return {r.external_ref: ids[r.canonical_id] for r in rows if r.canonical_id in ids}
+
+
 async def find_by_external_ref(session: AsyncSession, principal: Principal, external_ref: str) -> list[dict]:
     """The organisation's person with this reference of its own (at most one)."""
     rows = await session.execute(

@@ -4,7 +4,7 @@ Revision ID: 2026_12_07_imports
 Revises: 2026_12_07_client_scopes
 Create Date: 2026-12-07 20:00
 
-- ``imports`` (the imports package's): one file uploaded in the console, kept (``content``) until
+- ``imports`` (the imports package's): one file of people or of interactions uploaded in the console, kept (``content``) until
   its import ends; its columns' mapping and date format, chosen on the page; its state (``draft``
   until started, ``queued``, ``running``, ``done``, ``failed``) and progress (``done_rows`` of
   ``total_rows``), so that a page reloaded shows where it stands; and, once done, the counts and
@@ -47,7 +47,7 @@ CREATE TABLE public.imports (
     finished_at timestamp with time zone,
     CONSTRAINT pk_imports PRIMARY KEY (id),
     CONSTRAINT fk_imports_org_id_organisations FOREIGN KEY (org_id) REFERENCES public.organisations(id),
-    CONSTRAINT ck_imports_kind CHECK (kind IN ('people')),
+    CONSTRAINT ck_imports_kind CHECK (kind IN ('people', 'interactions')),
     CONSTRAINT ck_imports_date_format CHECK (date_format IN ('dmy', 'ymd')),
     CONSTRAINT ck_imports_status CHECK (status IN ('draft', 'queued', 'running', 'done', 'failed'))
 )

@@ -103,3 +103,37 @@ async def test_a_file_never_started_is_dropped_after_a_day(platform, web, portal
     )
     assert (status, content) == ("failed", None)
     assert "not started within a day" in (await web.get(page)).text
+
+
+async def test_contacts_imported_in_the_console(platform, web, portal_app):
+    org = await platform.make_org()
+    _, staff_email = await invite(portal_app, org.id, "caseworker")
+    await staff_sign_in(web, staff_email)
+    data, _ = _case_system_file(2)
+    page = await _upload(web, data)
+    await _start(web, page, {**MAPPING, "action": "start"})
+    assert await imports.run_next(portal_app.state.db)
+    ref = data.decode("cp1252").splitlines()[1].split(";")[-1]
+    form = await web.get("/console/import")
+    sent = await web.post(
+        "/console/import",
+        data={"csrf_token": csrf_of(form.text), "kind": "interactions"},
+        files={
+            "file": (
+                "contacts.csv",
+                f"Case No,Type,Date\n{ref},Visit,02/11/2026 10:30\n".encode(),
+                "text/csv",
+            )
+        },
+    )
+    contacts = sent.headers["location"]
+    draft = (await web.get(contacts)).text
+    assert "Your reference for the person" in draft and re.search(r'<option value="Case No" selected>', draft)
+    started = await _start(
+        web,
+        contacts,
+        {"map.person_ref": "Case No", "map.kind": "Type", "map.occurred_at": "Date", "action": "start"},
+    )
+    assert started.status_code == 303, started.text
+    assert await imports.run_next(portal_app.state.db)
+    assert "1 contact stored, 0 stored before" in (await web.get(contacts)).text

@@ -92,3 +92,68 @@ async def test_import_reports_each_row_and_a_second_run_creates_no_one(
 
     again = run()
     assert (again["created"], again["matched"], again["rejected"]) == (0, 30, 1), again
+
+
+async def test_contacts_name_their_people_by_reference_and_a_second_run_stores_nothing(
+    platform, database_url, data_dir, tmp_path, owner_conn
+):
+    org = await platform.make_org()
+    data, _ = _case_system_file(3)
+    people_file = tmp_path / "people.csv"
+    people_file.write_bytes(data)
+    refs = [line.split(";")[-1] for line in data.decode("cp1252").splitlines()[1:4]]
+    done = kith(
+        "import",
+        "people",
+        str(people_file),
+        "--org",
+        str(org.id),
+        "--json",
+        database_url=database_url,
+        data_dir=data_dir,
+    )
+    assert done.returncode == 0, done.stderr
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(
+        "Case No,Type,Date,Minutes,Notes\n"
+        f"{refs[0]},Visit,02/11/2026 10:30,20,Food parcel\n"
+        f"{refs[1]},Phone call,03/11/2026,,Rent arrears\n"
+        f"{refs[2]},Volunteering,04/11/2026 09:00,180,Garden\n"
+        "C-nobody,Visit,05/11/2026,,\n"
+        f"{refs[0]},Teleportation,06/11/2026,,\n",
+        encoding="utf-8",
+    )
+
+    def run() -> dict:
+        done = kith(
+            "import",
+            "interactions",
+            str(contacts),
+            "--org",
+            str(org.id),
+            "--json",
+            database_url=database_url,
+            data_dir=data_dir,
+        )
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    first = run()
+    assert (first["created"], first["rejected"]) == (3, 2), first
+    report = list(csv.DictReader(io.StringIO((tmp_path / "contacts.report.csv").read_text())))
+    reasons = {r["line"]: r["reason"] for r in report if r["status"] == "rejected"}
+    assert "no person of yours has this reference" in reasons["5"] and "kind" in reasons["6"]
+    stored = await owner_conn.fetch(
+        "SELECT kind, duration_minutes, occurred_at, attributes->>'note' AS note FROM interactions WHERE org_id = $1 ORDER BY occurred_at",
+        org.id,
+    )
+    assert [(r["kind"], r["duration_minutes"], r["note"]) for r in stored] == [
+        ("visit", 20, "Food parcel"),
+        ("service_contact", None, "Rent arrears"),
+        ("volunteering", 180, "Garden"),
+    ]
+    assert (
+        stored[0]["occurred_at"].isoformat().startswith("2026-11-02T10:30:00")
+    )  # London is on GMT in November
+    again = run()
+    assert (again["created"], again["duplicate"], again["rejected"]) == (0, 3, 2), again
