@@ -872,7 +872,9 @@ def _import(
 def staff_invite(
     org: Annotated[str, typer.Option(help="Organisation id")],
     email: Annotated[str, typer.Option(help="The staff member's work email address")],
-    role: Annotated[str, typer.Option(help="viewer, caseworker, org_admin or analyst")],
+    role: Annotated[
+        str, typer.Option(help="viewer, caseworker, org_admin or analyst; or reviewer (the platform's own)")
+    ],
     as_json: JsonFlag = False,
 ) -> None:
     """Invite a staff member to an organisation's console (again: set their role and enable them).

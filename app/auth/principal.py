@@ -40,7 +40,11 @@ ROLE_SCOPES["caseworker"] = ROLE_SCOPES["viewer"] | {
     "rewards:earn",
 }
 ROLE_SCOPES["org_admin"] = ROLE_SCOPES["caseworker"] | {"webhooks:manage"}
-ROLES = ("viewer", "caseworker", "org_admin", "analyst")
+ROLES = ("viewer", "caseworker", "org_admin", "analyst")  # what an organisation's admin gives
+# The platform's own reviewers (the possible matches across organisations): given only by the
+# platform operator (``kith staff invite --role reviewer``), never by an organisation's admin.
+ROLE_SCOPES["reviewer"] = frozenset({"identity:review"})
+PLATFORM_ROLES = ("reviewer",)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ ROLE_NAMES = {
     "caseworker": "Caseworker",
     "org_admin": "Organisation admin",
     "analyst": "Analyst",
+    "reviewer": "Platform reviewer",
 }
 
 

@@ -173,6 +173,8 @@ async def find(q: str = "", page: Page = Depends(signed_in)):
     """Find a resident among the organisation's own people."""
     if page.staff.role == "analyst":
         return page.render("analyst.html")
+    if page.staff.role == "reviewer":  # the platform's reviewers read no organisation's people
+        return page.redirect("/console/platform-reviews")
     page.require("people:read")
     results, errors = None, None
     if q.strip():
@@ -402,6 +404,7 @@ def install(app: FastAPI) -> None:
     """Mount the console on the app."""
     app.include_router(admin.router)
     app.include_router(reviews.router)
+    app.include_router(reviews.platform_router)
     app.include_router(imports.router)
     app.include_router(router)
     app.include_router(sso.router)

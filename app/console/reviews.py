@@ -62,3 +62,38 @@ async def decide(review_id: uuid.UUID, page: Page = Depends(signed_in)):
     async with page.as_staff() as session:
         done = await merges.decide_for_organisation(session, page.principal, review_id, decision)
     return page.redirect(f"/console/reviews?notice={decision if done == 'decided' else 'moved'}")
+
+
+platform_router = APIRouter(prefix="/console/platform-reviews", include_in_schema=False)
+
+
+@platform_router.get("")
+async def platform_queue(after: str = "", page: Page = Depends(signed_in)):
+    """The platform's queue, for its reviewers: possible matches across organisations."""
+    page.require(merges.REVIEW_SCOPE)
+    async with page.as_staff() as session:
+        pairs = await merges.platform_queue(session, page.principal, _after(after) if after else None)
+    pair = pairs[0] if pairs else None
+    return page.render(
+        "platform_reviews.html",
+        active="platform-reviews",
+        pair=pair,
+        skip_to=f"{pair['created_at'].isoformat()}|{pair['id']}" if pair else "",
+        more=len(pairs) > 1,
+        notice=NOTICES.get(page.request.query_params.get("notice", "")),
+    )
+
+
+@platform_router.post("/{review_id}")
+async def platform_decide(review_id: uuid.UUID, page: Page = Depends(signed_in)):
+    page.require(merges.REVIEW_SCOPE)
+    decision = page.field("decision")
+    if decision not in DECISIONS:
+        return page.redirect("/console/platform-reviews")
+    if decision == "skip":
+        return page.redirect(
+            f"/console/platform-reviews?notice=skip&after={quote(page.field('after'), safe='')}"
+        )
+    async with page.as_staff() as session:
+        await merges.decide_for_platform(session, page.principal, review_id, decision)
+    return page.redirect(f"/console/platform-reviews?notice={decision}")

@@ -397,3 +397,96 @@ async def unmerge_for_organisation(
         mine[merge_id].merged_id,
         {"reason": reason[:500]},
     )
+
+
+# The platform's queue (SPEC §3): possible matches that involve more than one organisation, for the
+# platform's own reviewers (staff role ``reviewer``, given only by the platform operator). Both
+# sides are shown as every organisation recorded them: the decision is the platform's, not any
+# one organisation's.
+REVIEW_SCOPE = "identity:review"
+
+
+def _reviewer(principal: Principal) -> None:
+    if REVIEW_SCOPE not in principal.scopes:
+        raise ReviewNotFound("Only the platform's reviewers see the platform's queue.")
+
+
+async def platform_queue(
+    session: AsyncSession, principal: Principal, after: tuple | None = None, limit: int = 2
+) -> list[dict[str, Any]]:
+    """The oldest pending reviews of the platform's queue (after ``after``), each side with every
+    record organisations hold of it (the organisation's name and the values it recorded), and the
+    comparison."""
+    _reviewer(principal)
+    async with platform_scope(session):
+        query = (
+            "SELECT id, person_id, candidate_id, score, explanation, created_at, method = 'merge_proposal' AS merge "
+            "FROM identity_decisions WHERE queue = 'platform' AND status = 'review' AND review_outcome IS NULL "
+        )
+        params: dict[str, Any] = {"limit": limit}
+        if after is not None:
+            query += "AND (created_at, id) > (:at, :id) "
+            params.update(at=after[0], id=after[1])
+        rows = (await session.execute(text(query + "ORDER BY created_at, id LIMIT :limit"), params)).all()
+        out = []
+        for row in rows:
+            sides = [await _records_of(session, p) for p in (row.person_id, row.candidate_id)]
+            explained = (row.explanation or {}).get("attributes", {})
+            out.append(
+                {
+                    "id": row.id,
+                    "created_at": row.created_at,
+                    "score": row.score,
+                    "merge": row.merge,
+                    "sides": sides,
+                    "comparison": [
+                        {
+                            "attribute": _CLAIM_OF[a],
+                            "level": (explained.get(a) or {}).get("level"),
+                            "weight": (explained.get(a) or {}).get("weight"),
+                        }
+                        for a in _CLAIM_OF
+                    ],
+                }
+            )
+    return out
+
+
+async def _records_of(session: AsyncSession, person_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Every record held of the person (as they now are), each with its organisation's name (the
+    resident, for their own) and its values. In the platform scope."""
+    rows = (
+        await session.execute(
+            text(
+                "SELECT coalesce(o.name, 'The resident') AS organisation, r.claims FROM person_records r "
+                "LEFT JOIN organisations o ON o.id = r.org_id WHERE r.person_id IN (SELECT id FROM people WHERE "
+                "canonical_id = (SELECT canonical_id FROM people WHERE id = :p)) ORDER BY r.created_at"
+            ),
+            {"p": person_id},
+        )
+    ).all()
+    return [
+        {
+            "organisation": r.organisation,
+            "values": {k: (v or {}).get("value") for k, v in (r.claims or {}).items()},
+        }
+        for r in rows
+    ]
+
+
+async def decide_for_platform(
+    session: AsyncSession, principal: Principal, review_id: uuid.UUID, outcome: str
+) -> None:
+    """A platform reviewer settles a review of the platform's queue (404 for any other): ``match``
+    merges the two, ``distinct`` keeps them apart for good; the reviewer's label, for training."""
+    _reviewer(principal)
+    async with platform_scope(session):
+        queued = await session.scalar(
+            text(
+                "SELECT id FROM identity_decisions WHERE id = :id AND queue = 'platform' AND status = 'review'"
+            ),
+            {"id": review_id},
+        )
+        if queued is None:
+            raise ReviewNotFound(f"No review {review_id} in the platform's queue.")
+        await decide_review(session, principal, review_id, outcome)

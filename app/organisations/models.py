@@ -68,7 +68,7 @@ class StaffUser(Base):
 
     __tablename__ = "staff_users"
     __table_args__ = (
-        CheckConstraint("role IN ('viewer', 'caseworker', 'org_admin', 'analyst')", name="role"),
+        CheckConstraint("role IN ('viewer', 'caseworker', 'org_admin', 'analyst', 'reviewer')", name="role"),
         UniqueConstraint("org_id", "email"),
         Index("ix_staff_users_email", "email"),
     )

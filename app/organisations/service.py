@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.auth.principal import ROLES, SCOPES, Principal
+from app.auth.principal import PLATFORM_ROLES, ROLES, SCOPES, Principal
 from app.auth.tokens import ClientRecord
 from app.core.errors import Forbidden, NotFound, ValidationFailed
 from app.core.ids import hash_secret, new_token, new_uuid
@@ -247,11 +247,13 @@ async def invite_staff(
     session: AsyncSession, principal: Principal, org_id: uuid.UUID, *, email: str, role: str
 ) -> StaffUser:
     """Invite a person (by their normalised email address) to the organisation's console with a
-    role; inviting an existing member again sets their role and enables them. Audited."""
-    if role not in ROLES:
+    role; inviting an existing member again sets their role and enables them. Audited. The
+    platform's roles (``PLATFORM_ROLES``) only the platform gives."""
+    allowed = ROLES + PLATFORM_ROLES if principal.platform else ROLES
+    if role not in allowed:
         raise ValidationFailed(
-            f"Unknown role {role!r}: one of {', '.join(ROLES)}.",
-            errors=[{"field": "role", "message": f"must be one of {', '.join(ROLES)}"}],
+            f"Unknown role {role!r}: one of {', '.join(allowed)}.",
+            errors=[{"field": "role", "message": f"must be one of {', '.join(allowed)}"}],
         )
     await get_organisation(session, org_id)
     staff = await repository.staff_of_org(session, org_id, email)
