@@ -197,6 +197,8 @@ async def report(start: str = "", end: str = "", page: Page = Depends(org_admin)
             (r.read_at, *who(r.client_id), "read", str(r.org_person_id), r.purpose, " ".join(r.categories))
         )
     for c in changes:
+        if c.actor.startswith("staff:reviewer:"):
+            continue  # the platform's reviewers work for the platform, not for this organisation
         rows.append((c.occurred_at, *who(c.actor), c.action, f"{c.subject_type} {c.subject_id}", "", ""))
     rows.sort(key=lambda r: r[0])
     out = io.StringIO()

@@ -29,7 +29,6 @@ from app.console.deps import (
 )
 from app.core.errors import AppError, ValidationFailed
 from app.core.pagination import PageRequest
-from app.identity import merges
 from app.identity import service as identity_service
 from app.interactions import service as interactions_service
 from app.interactions.schemas import InteractionIn
@@ -53,7 +52,6 @@ NOTICES = {
     "details-saved": "The details have been saved as your organisation's.",
     "credits-earned": "The credits are in the resident's wallet.",
     "switched": "You are now using Kith for this organisation.",
-    "unmerged": "The merge is undone: they are two people again, each with their own records.",
 }
 KINDS = {
     "visit": "A visit",
@@ -203,10 +201,6 @@ async def _person_page(page: Page, person_id: uuid.UUID, status: int = 200, **ex
         await identity_service.person_of_org(session, person_id)  # 404 for anyone not the organisation's
         grants = await consent_service.grants_for_org(session, page.principal, person_id)
     context: dict[str, Any] = {"person_id": person_id, "grants": grants, "kinds": KINDS, **extra}
-    if page.may("people:write"):
-        async with page.as_staff() as session:
-            context["merges"] = await merges.organisation_merges(session, page.principal, person_id)
-        context["unmerge_reasons"] = merges.UNMERGE_REASONS
     if purpose is not None:
         profile = await people_service.read(db, page.principal, person_id, purpose)
         granted = {
@@ -372,20 +366,6 @@ async def issue_card(person_id: uuid.UUID, page: Page = Depends(signed_in)):
     async with page.as_staff() as session:
         issued = await cards.issue_card_for_org(session, page.principal, person_id)
     return await _person_page(page, person_id, issued_card=issued, issued_qr=qr_svg(issued.code))
-
-
-@router.post("/people/{person_id}/merges/{merge_id}/undo")
-async def undo_merge(person_id: uuid.UUID, merge_id: uuid.UUID, page: Page = Depends(signed_in)):
-    """Undo a merge of the organisation's person, with the reason chosen."""
-    page.require("people:write")
-    try:
-        async with page.as_staff() as session:
-            await merges.unmerge_for_organisation(
-                session, page.principal, person_id, merge_id, page.field("reason")
-            )
-    except ValidationFailed as exc:
-        return await _person_page(page, person_id, status=422, errors=_errors(exc, {"reason": "Why"}))
-    return page.redirect(f"/console/people/{person_id}?notice=unmerged")
 
 
 def error_page(request: Request, exc: AppError) -> Response:

@@ -109,6 +109,8 @@ async def start(import_id: uuid.UUID, page: Page = Depends(signed_in)):
         fields = mappings.FIELDS[row.kind]
         mapping = {f: page.field(f"map.{f}") for f in fields if page.field(f"map.{f}")}
         if page.field("action") == "preview":
+            headers = imports.preview(row.content, {}, "dmy", kind=row.kind)["headers"] if row.content else []
+            mapping = {f: h for f, h in mapping.items() if h in headers}  # only the file's own columns
             return _render(page, row, mapping=mapping, date_format=date_format)
         try:
             await imports.start(session, page.principal, import_id, mapping, date_format)

@@ -16,10 +16,9 @@ from app.identity import merges
 
 router = APIRouter(prefix="/console/reviews", include_in_schema=False)
 NOTICES = {
-    "match": "Merged: they are one person now.",
-    "distinct": "Kept apart: this pair will not be proposed again.",
+    "match": "Recorded: the same person.",
+    "distinct": "Recorded: different people. This pair will not be proposed again.",
     "skip": "Skipped for now: it stays in the queue.",
-    "moved": "Another organisation now holds a record of one of them: the platform's reviewers will decide this pair.",
 }
 DECISIONS = {"match", "distinct", "skip"}
 
@@ -60,8 +59,10 @@ async def decide(review_id: uuid.UUID, page: Page = Depends(signed_in)):
     if decision == "skip":
         return page.redirect(f"/console/reviews?notice=skip&after={quote(page.field('after'), safe='')}")
     async with page.as_staff() as session:
-        done = await merges.decide_for_organisation(session, page.principal, review_id, decision)
-    return page.redirect(f"/console/reviews?notice={decision if done == 'decided' else 'moved'}")
+        # Answered alike when the pair went to the platform's reviewers instead (another organisation
+        # has come to know one of them): the organisation is not told that anyone else knows its person.
+        await merges.decide_for_organisation(session, page.principal, review_id, decision)
+    return page.redirect(f"/console/reviews?notice={decision}")
 
 
 platform_router = APIRouter(prefix="/console/platform-reviews", include_in_schema=False)

@@ -33,7 +33,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.auth.principal import Principal
+from app.auth.principal import PLATFORM_ROLES, Principal
 from app.consent.catalogue import PURPOSES
 from app.console import oidc
 from app.console import repository as repo
@@ -289,6 +289,10 @@ async def finish_sso(
             "Ask your organisation's admin to invite you.",
             403,
         )
+    if staff.role in PLATFORM_ROLES:
+        # The platform's reviewers read every organisation's records: no one organisation's own
+        # provider may vouch for them. They sign in with an emailed code.
+        return _refused(org_id, "not_invited", "The platform's reviewers sign in with an emailed code.", 403)
     return SsoStep(token=await _open_session(session, staff, "sso"))
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.principal import Principal
-from app.core.errors import Conflict, NotFound, ValidationFailed
+from app.core.errors import Conflict, NotFound
 from app.db.session import platform_scope
 from app.identity import repository as repo
 from app.identity.errors import MergeRefused, PersonNotFound, ReviewNotFound
@@ -330,73 +330,6 @@ async def decide_for_organisation(
             return "moved"
         await decide_review(session, principal, review_id, outcome)
     return "decided"
-
-
-async def organisation_merges(
-    session: AsyncSession, principal: Principal, org_person_id: uuid.UUID
-) -> list[Any]:
-    """The merges that made the organisation's person what it is and that the organisation may undo
-    itself: those of people only it knows (any other organisation's record or id on either side
-    makes the merge the platform's to undo). Newest first."""
-    async with platform_scope(session):
-        canonical = await session.scalar(
-            text("SELECT canonical_id FROM org_people WHERE org_person_id = :p AND org_id = :org"),
-            {"p": org_person_id, "org": principal.org_id},
-        )
-        if canonical is None:
-            raise PersonNotFound(f"No person {org_person_id}.")
-        rows = (
-            await session.execute(
-                text(
-                    "SELECT m.id, m.keep_id, m.merged_id, m.reason, m.actor, m.created_at FROM person_merges m "
-                    "JOIN people p ON p.id = m.merged_id WHERE p.canonical_id = :c AND m.undone_at IS NULL "
-                    "ORDER BY m.created_at DESC"
-                ),
-                {"c": canonical},
-            )
-        ).all()
-        return [
-            r
-            for r in rows
-            if not await repo.others_involved(session, r.keep_id, r.merged_id, principal.org_id)
-        ]
-
-
-# Why a merge is undone: a choice, never free text (the audit trail holds no one's words about a
-# person, so that erasure need not rewrite it).
-UNMERGE_REASONS = {
-    "different_people": "They are different people",
-    "family": "They are family members (twins, parent and child)",
-    "mistake": "Merged by mistake",
-}
-
-
-async def unmerge_for_organisation(
-    session: AsyncSession, principal: Principal, org_person_id: uuid.UUID, merge_id: uuid.UUID, reason: str
-) -> None:
-    """A caseworker undoes one of the merges of their organisation's person (one it may undo, see
-    :func:`organisation_merges`), saying why (``UNMERGE_REASONS``): both people stand apart again
-    with exactly the records they had. 404 for any other merge."""
-    if reason not in UNMERGE_REASONS:
-        raise ValidationFailed(
-            "Say why the merge is undone.",
-            errors=[{"field": "reason", "message": "Say why the merge is undone"}],
-        )
-    mine = {m.id: m for m in await organisation_merges(session, principal, org_person_id)}
-    if merge_id not in mine:
-        raise NotFound(
-            f"No merge {merge_id} of this person that your organisation may undo.", code="merge_not_found"
-        )
-    async with platform_scope(session):
-        await unmerge(session, principal, mine[merge_id].merged_id)
-    audit.record(
-        session,
-        principal,
-        "person.unmerge_reason",
-        "person",
-        mine[merge_id].merged_id,
-        {"reason": reason[:500]},
-    )
 
 
 # The platform's queue (SPEC §3): possible matches that involve more than one organisation, for the

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.principal import Principal
-from app.core.errors import Conflict, NotFound, ValidationFailed
+from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.db.session import Database
 from app.imports import mapping as mappings
 from app.imports.table import Table, read_table
@@ -54,11 +54,16 @@ class Report:
                     row["line"],
                     row["status"],
                     row.get("person_id") or "",
-                    row.get("reason", ""),
-                    row.get("warnings", ""),
+                    _cell(row.get("reason", "")),
+                    _cell(row.get("warnings", "")),
                 ]
             )
         return buffer.getvalue()
+
+
+def _cell(value: str) -> str:
+    """A cell a spreadsheet shows as text, never runs as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _reason(errors: list[dict[str, Any]] | None) -> str:
@@ -170,7 +175,7 @@ def people_principal(org_id: uuid.UUID) -> Principal:
 # a draft until the member of staff has chosen its mapping and started it, then queued, running
 # (beating every batch, so that another worker takes it over if this one stops) and done or failed.
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FILE_BYTES = 15 * 1024 * 1024  # within the server's limit on a batch's body (16 MB)
 STALE_AFTER_SECONDS = 120  # a running import whose worker has not beaten for this long is taken over
 
 
@@ -269,6 +274,9 @@ async def start(
     row = await get(session, import_id)
     if row.status != "draft":
         raise Conflict("This import has already started.", code="import_started")
+    needed = "people:write" if row.kind == "people" else "interactions:write"
+    if needed not in principal.scopes:
+        raise Forbidden(f"Your role cannot import {row.kind}.")
     headers = read_table(row.content).headers
     if date_format not in mappings.DATE_FORMATS:
         raise ValidationFailed(
@@ -282,10 +290,11 @@ async def start(
         )
     await session.execute(
         text(
-            "UPDATE imports SET mapping = CAST(:mapping AS jsonb), date_format = :fmt, status = 'queued' "
-            "WHERE id = :id AND status = 'draft'"
+            "UPDATE imports SET mapping = CAST(:mapping AS jsonb), date_format = :fmt, status = 'queued', "
+            "created_by = :by WHERE id = :id AND status = 'draft'"
         ),
-        {"id": import_id, "mapping": json.dumps(mapping), "fmt": date_format},
+        # The worker runs it as whoever started it (with their role then), not as whoever uploaded it.
+        {"id": import_id, "mapping": json.dumps(mapping), "fmt": date_format, "by": principal.actor},
     )
     audit.record(session, principal, "import.started", "import", import_id, {"fields": sorted(mapping)})
 

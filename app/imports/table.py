@@ -25,21 +25,37 @@ def _decoded(data: bytes) -> tuple[str, str]:
         return data.decode("cp1252", errors="replace"), "windows-1252"
 
 
+MAX_COLUMNS = 200
+MAX_ROWS = 200_000
+MAX_CELL = 10_000  # characters: a note, not a document
+
+
+def _refused(message: str) -> ValidationFailed:
+    return ValidationFailed(message, errors=[{"field": "file", "message": message}])
+
+
 def read_table(data: bytes) -> Table:
-    """The file's header and rows. 422 for a file with no header row."""
+    """The file's header and rows. 422 for a file with no header row, more than MAX_COLUMNS
+    columns or MAX_ROWS rows, a cell over MAX_CELL characters, or no CSV at all."""
     content, encoding = _decoded(data)
     first = content.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
+    csv.field_size_limit(MAX_CELL)
     reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
     try:
-        headers = [h.strip() for h in next(reader)]
-    except StopIteration:
-        headers = []
-    if not any(headers):
-        raise ValidationFailed(
-            "The file is empty: its first line must name the columns.",
-            errors=[{"field": "file", "message": "no header row"}],
-        )
-    width = len(headers)
-    rows = [(row + [""] * width)[:width] for row in reader if any(cell.strip() for cell in row)]
+        headers = [h.strip() for h in next(reader, [])]
+        if not any(headers):
+            raise _refused("The file is empty: its first line must name the columns.")
+        width = len(headers)
+        if width > MAX_COLUMNS:
+            raise _refused(f"The file has {width} columns; at most {MAX_COLUMNS} can be imported.")
+        rows: list[list[str]] = []
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(rows) == MAX_ROWS:
+                raise _refused(f"The file has more than {MAX_ROWS:,} rows: split it, and import each part.")
+            rows.append((row + [""] * width)[:width])
+    except csv.Error as exc:
+        raise _refused(f"This is not a CSV file Kith can read ({exc}).") from exc
     return Table(headers, rows, encoding, delimiter)

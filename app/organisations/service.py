@@ -257,6 +257,8 @@ async def invite_staff(
         )
     await get_organisation(session, org_id)
     staff = await repository.staff_of_org(session, org_id, email)
+    if staff is not None and staff.role in PLATFORM_ROLES and not principal.platform:
+        raise Forbidden("This is one of the platform's reviewers: only the platform changes them.")
     if staff is None:
         staff = await repository.insert_staff(
             session, id=new_uuid(), org_id=org_id, email=email, role=role, invited_by=principal.actor
@@ -313,6 +315,8 @@ async def set_staff_role(
     staff = await repository.staff_by_id(session, org_id, staff_id)
     if staff is None:
         raise StaffNotFound(f"No staff member {staff_id}.")
+    if staff.role in PLATFORM_ROLES and not principal.platform:
+        raise Forbidden("This is one of the platform's reviewers: only the platform changes them.")
     before, staff.role = staff.role, role
     await session.flush()
     audit.record(

@@ -219,7 +219,7 @@ class TestReviewQueue:
         await page.get_by_role("button", name=re.compile("^Same person")).wait_for()
         results = await Axe().run(page, options=WCAG)
         assert not results.violations_count, results.generate_report()
-        for key, said in (("m", "Merged"), ("d", "Kept apart"), ("s", "Skipped")):
+        for key, said in (("m", "the same person"), ("d", "different people"), ("s", "Skipped")):
             await page.keyboard.press(key)
             await page.get_by_role("status").filter(has_text=said).wait_for()
         assert "No possible matches are waiting" in await page.locator("main").inner_text()
@@ -253,7 +253,7 @@ class TestImport:
         await console_sign_in(page, email)
         await page.get_by_role("link", name="Import").click()
         await scan("import")
-        await page.get_by_label("CSV file (up to 20 MB)").set_input_files(str(export))
+        await page.get_by_label("CSV file (up to 15 MB)").set_input_files(str(export))
         await page.get_by_role("button", name="Upload and choose columns").click()
         await page.get_by_role("heading", name="The first rows, as they would be imported").wait_for()
         assert "Siân" in await page.locator("main").inner_text()

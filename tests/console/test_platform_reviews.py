@@ -79,3 +79,22 @@ class TestPlatformReviewers:
         await staff_sign_in(web, caseworker)
         assert (await web.get("/console/platform-reviews")).status_code == 403
         assert "Matches across organisations" not in (await web.get("/console")).text
+
+
+async def test_an_organisation_cannot_change_the_reviewer_it_hosts(platform, web, portal_app):
+    team = await platform.make_org()
+    email = f"reviewer.{uuid.uuid4().hex[:8]}@kith.example.org"
+    async with portal_app.state.db.session(platform=True) as session:
+        reviewer = await organisations.invite_staff(
+            session, Principal.operator(), team.id, email=email, role="reviewer"
+        )
+    _, admin_email = await invite(portal_app, team.id, "org_admin")
+    await staff_sign_in(web, admin_email)
+    demoted = await post_form(
+        web, "/console/admin", f"/console/admin/staff/{reviewer.id}/role", {"role": "viewer"}
+    )
+    assert demoted.status_code == 403
+    again = await post_form(
+        web, "/console/admin", "/console/admin/staff", {"email": email, "role": "caseworker"}
+    )
+    assert again.status_code == 403

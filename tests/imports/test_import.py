@@ -157,3 +157,18 @@ async def test_contacts_name_their_people_by_reference_and_a_second_run_stores_n
     )  # London is on GMT in November
     again = run()
     assert (again["created"], again["duplicate"], again["rejected"]) == (0, 3, 2), again
+
+
+def test_files_that_would_not_fit_are_refused_with_the_reason():
+    import pytest
+
+    from app.core.errors import ValidationFailed
+
+    for data, said in (
+        (",".join(f"c{i}" for i in range(300)).encode() + b"\n1\n", "columns"),
+        (b"Forename,Note\nAda," + b"x" * 20_000 + b"\n", "not a CSV file Kith can read"),
+        (b"", "empty"),
+    ):
+        with pytest.raises(ValidationFailed) as refused:
+            read_table(data)
+        assert said in refused.value.detail, said
