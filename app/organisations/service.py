@@ -328,10 +328,13 @@ async def set_staff_role(
 async def disable_staff(
     session: AsyncSession, principal: Principal, org_id: uuid.UUID, staff_id: uuid.UUID
 ) -> StaffUser:
-    """Disable a staff member: their sessions end at their next request."""
+    """Disable a staff member: their sessions end at their next request. The platform's reviewers
+    only the platform disables."""
     staff = await repository.staff_by_id(session, org_id, staff_id)
     if staff is None:
         raise StaffNotFound(f"No staff member {staff_id}.")
+    if staff.role in PLATFORM_ROLES and not principal.platform:
+        raise Forbidden("This is one of the platform's reviewers: only the platform changes them.")
     if staff.disabled_at is None:
         staff.disabled_at = datetime.now(UTC)
         await session.flush()

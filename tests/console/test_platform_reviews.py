@@ -98,3 +98,5 @@ async def test_an_organisation_cannot_change_the_reviewer_it_hosts(platform, web
         web, "/console/admin", "/console/admin/staff", {"email": email, "role": "caseworker"}
     )
     assert again.status_code == 403
+    stopped = await post_form(web, "/console/admin", f"/console/admin/staff/{reviewer.id}/disable", {})
+    assert stopped.status_code == 403
