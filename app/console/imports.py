@@ -90,11 +90,13 @@ def _render(page: Page, row, status: int = 200, **extra):
     labels = FIELD_LABELS if row.kind == "people" else INTERACTION_LABELS
     context = {"row": row, "labels": labels, "date_formats": mappings.DATE_FORMATS, **extra}
     if row.status == "draft":
-        mapping = extra.get("mapping") or dict(row.mapping)
-        context["mapping"] = mapping
-        context["preview"] = imports.preview(
-            row.content, mapping, extra.get("date_format") or row.date_format, kind=row.kind
+        preview = imports.preview(
+            row.content,
+            extra.get("mapping") or dict(row.mapping),
+            extra.get("date_format") or row.date_format,
+            kind=row.kind,
         )
+        context["preview"], context["mapping"] = preview, preview["mapping"]  # the file's own columns only
     return page.render("import_one.html", status=status, active="import", **context)
 
 
@@ -109,8 +111,6 @@ async def start(import_id: uuid.UUID, page: Page = Depends(signed_in)):
         fields = mappings.FIELDS[row.kind]
         mapping = {f: page.field(f"map.{f}") for f in fields if page.field(f"map.{f}")}
         if page.field("action") == "preview":
-            headers = imports.preview(row.content, {}, "dmy", kind=row.kind)["headers"] if row.content else []
-            mapping = {f: h for f, h in mapping.items() if h in headers}  # only the file's own columns
             return _render(page, row, mapping=mapping, date_format=date_format)
         try:
             await imports.start(session, page.principal, import_id, mapping, date_format)

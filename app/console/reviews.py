@@ -6,10 +6,12 @@ JavaScript runs; plain buttons where it does not. Decisions are the matcher's tr
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends
+from fastapi.responses import Response
 
 from app.console.deps import Page, signed_in
 from app.identity import merges
@@ -33,15 +35,12 @@ def _after(raw: str) -> tuple[datetime, uuid.UUID] | None:
         return None
 
 
-@router.get("")
-async def queue(after: str = "", page: Page = Depends(signed_in)):
-    page.require("people:write")
-    async with page.as_staff() as session:
-        pairs = await merges.organisation_queue(session, page.principal, _after(after) if after else None)
+def _render_queue(page: Page, template: str, active: str, pairs: list) -> Response:
+    """The first of ``pairs`` (the next one prefetched when there is more), with the decision's notice."""
     pair = pairs[0] if pairs else None
     return page.render(
-        "reviews.html",
-        active="reviews",
+        template,
+        active=active,
         pair=pair,
         skip_to=f"{pair['created_at'].isoformat()}|{pair['id']}" if pair else "",
         more=len(pairs) > 1,
@@ -49,20 +48,34 @@ async def queue(after: str = "", page: Page = Depends(signed_in)):
     )
 
 
-@router.post("/{review_id}")
-async def decide(review_id: uuid.UUID, page: Page = Depends(signed_in)):
-    """Decide a pair and go on to the next (a skipped pair stays in the queue, behind this visit)."""
-    page.require("people:write")
+async def _decide(page: Page, base: str, review_id: uuid.UUID, decide: Callable) -> Response:
+    """A decision from either queue's page: skipped (the pair stays queued, behind this visit) or
+    decided by ``decide(session, principal, review_id, decision)``; then on to the next pair."""
     decision = page.field("decision")
     if decision not in DECISIONS:
-        return page.redirect("/console/reviews")
+        return page.redirect(base)
     if decision == "skip":
-        return page.redirect(f"/console/reviews?notice=skip&after={quote(page.field('after'), safe='')}")
+        return page.redirect(f"{base}?notice=skip&after={quote(page.field('after'), safe='')}")
     async with page.as_staff() as session:
-        # Answered alike when the pair went to the platform's reviewers instead (another organisation
-        # has come to know one of them): the organisation is not told that anyone else knows its person.
-        await merges.decide_for_organisation(session, page.principal, review_id, decision)
-    return page.redirect(f"/console/reviews?notice={decision}")
+        await decide(session, page.principal, review_id, decision)
+    return page.redirect(f"{base}?notice={decision}")
+
+
+@router.get("")
+async def queue(after: str = "", page: Page = Depends(signed_in)):
+    page.require("people:write")
+    async with page.as_staff() as session:
+        pairs = await merges.organisation_queue(session, page.principal, _after(after) if after else None)
+    return _render_queue(page, "reviews.html", "reviews", pairs)
+
+
+@router.post("/{review_id}")
+async def decide(review_id: uuid.UUID, page: Page = Depends(signed_in)):
+    """Decide a pair of the organisation's queue. Answered alike when the pair went to the
+    platform's reviewers instead (another organisation has come to know one of them): the
+    organisation is not told that anyone else knows its person."""
+    page.require("people:write")
+    return await _decide(page, "/console/reviews", review_id, merges.decide_for_organisation)
 
 
 platform_router = APIRouter(prefix="/console/platform-reviews", include_in_schema=False)
@@ -74,27 +87,10 @@ async def platform_queue(after: str = "", page: Page = Depends(signed_in)):
     page.require(merges.REVIEW_SCOPE)
     async with page.as_staff() as session:
         pairs = await merges.platform_queue(session, page.principal, _after(after) if after else None)
-    pair = pairs[0] if pairs else None
-    return page.render(
-        "platform_reviews.html",
-        active="platform-reviews",
-        pair=pair,
-        skip_to=f"{pair['created_at'].isoformat()}|{pair['id']}" if pair else "",
-        more=len(pairs) > 1,
-        notice=NOTICES.get(page.request.query_params.get("notice", "")),
-    )
+    return _render_queue(page, "platform_reviews.html", "platform-reviews", pairs)
 
 
 @platform_router.post("/{review_id}")
 async def platform_decide(review_id: uuid.UUID, page: Page = Depends(signed_in)):
     page.require(merges.REVIEW_SCOPE)
-    decision = page.field("decision")
-    if decision not in DECISIONS:
-        return page.redirect("/console/platform-reviews")
-    if decision == "skip":
-        return page.redirect(
-            f"/console/platform-reviews?notice=skip&after={quote(page.field('after'), safe='')}"
-        )
-    async with page.as_staff() as session:
-        await merges.decide_for_platform(session, page.principal, review_id, decision)
-    return page.redirect(f"/console/platform-reviews?notice={decision}")
+    return await _decide(page, "/console/platform-reviews", review_id, merges.decide_for_platform)

@@ -223,6 +223,20 @@ _CLAIM_OF = {
 }
 
 
+def _comparison(explanation: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """A decision's explanation, attribute by attribute as a reviewer reads it: the field, its
+    comparison's level and its weight (None where it was not compared)."""
+    explained = (explanation or {}).get("attributes", {})
+    return [
+        {
+            "attribute": field,
+            "level": (explained.get(a) or {}).get("level"),
+            "weight": (explained.get(a) or {}).get("weight"),
+        }
+        for a, field in _CLAIM_OF.items()
+    ]
+
+
 async def organisation_queue(
     session: AsyncSession, principal: Principal, after: tuple | None = None, limit: int = 2
 ) -> list[dict[str, Any]]:
@@ -243,7 +257,6 @@ async def organisation_queue(
         out = []
         for row in rows:
             sides = [await _organisations_side(session, org_id, p) for p in (row.person_id, row.candidate_id)]
-            explained = (row.explanation or {}).get("attributes", {})
             out.append(
                 {
                     "id": row.id,
@@ -251,13 +264,8 @@ async def organisation_queue(
                     "score": row.score,
                     "sides": [{"person_id": s[0]} for s in sides],
                     "attributes": [
-                        {
-                            "attribute": _CLAIM_OF[a],
-                            "values": [s[1].get(_CLAIM_OF[a]) for s in sides],
-                            "level": (explained.get(a) or {}).get("level"),
-                            "weight": (explained.get(a) or {}).get("weight"),
-                        }
-                        for a in _CLAIM_OF
+                        {**c, "values": [s[1].get(c["attribute"]) for s in sides]}
+                        for c in _comparison(row.explanation)
                     ],
                 }
             )
@@ -364,7 +372,6 @@ async def platform_queue(
         out = []
         for row in rows:
             sides = [await _records_of(session, p) for p in (row.person_id, row.candidate_id)]
-            explained = (row.explanation or {}).get("attributes", {})
             out.append(
                 {
                     "id": row.id,
@@ -372,14 +379,7 @@ async def platform_queue(
                     "score": row.score,
                     "merge": row.merge,
                     "sides": sides,
-                    "comparison": [
-                        {
-                            "attribute": _CLAIM_OF[a],
-                            "level": (explained.get(a) or {}).get("level"),
-                            "weight": (explained.get(a) or {}).get("weight"),
-                        }
-                        for a in _CLAIM_OF
-                    ],
+                    "comparison": _comparison(row.explanation),
                 }
             )
     return out

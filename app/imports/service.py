@@ -251,14 +251,17 @@ async def recent(session: AsyncSession, limit: int = 10) -> list[Any]:
 def preview(
     content: bytes, mapping: dict[str, str], date_format: str, rows: int = 5, kind: str = "people"
 ) -> dict[str, Any]:
-    """The file's columns, and its first rows as they would be imported."""
-    table = read_table(content)
+    """The file's columns, and its first rows as they would be imported with ``mapping`` (its
+    columns that the file has: the others are left out)."""
+    table = read_table(content, first=rows)
     made = mappings.record if kind == "people" else mappings.interaction
+    known = {f: h for f, h in mapping.items() if h in table.headers}
     return {
         "headers": table.headers,
         "encoding": table.encoding,
         "delimiter": table.delimiter,
-        "records": [made(r, table.headers, mapping, date_format) for r in table.rows[:rows]],
+        "mapping": known,
+        "records": [made(r, table.headers, known, date_format) for r in table.rows],
     }
 
 

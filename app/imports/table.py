@@ -34,12 +34,13 @@ def _refused(message: str) -> ValidationFailed:
     return ValidationFailed(message, errors=[{"field": "file", "message": message}])
 
 
-def read_table(data: bytes) -> Table:
-    """The file's header and rows. 422 for a file with no header row, more than MAX_COLUMNS
-    columns or MAX_ROWS rows, a cell over MAX_CELL characters, or no CSV at all."""
+def read_table(data: bytes, first: int | None = None) -> Table:
+    """The file's header and rows (only the ``first`` rows, for a preview). 422 for a file with no
+    header row, more than MAX_COLUMNS columns or MAX_ROWS rows, a cell over MAX_CELL characters,
+    or no CSV at all."""
     content, encoding = _decoded(data)
-    first = content.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
+    header_line = content.split("\n", 1)[0]
+    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
     csv.field_size_limit(MAX_CELL)
     reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
     try:
@@ -51,6 +52,8 @@ def read_table(data: bytes) -> Table:
             raise _refused(f"The file has {width} columns; at most {MAX_COLUMNS} can be imported.")
         rows: list[list[str]] = []
         for row in reader:
+            if first is not None and len(rows) == first:
+                break
             if not any(cell.strip() for cell in row):
                 continue
             if len(rows) == MAX_ROWS:
