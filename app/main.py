@@ -16,7 +16,7 @@ from app.auth.keys import SigningKey
 from app.auth.ratelimit import RateLimiter
 from app.auth.tokens import TokenIssuer, TokenVerifier
 from app.console import endpoints as console
-from app.core import memory, openapi
+from app.core import apidocs, memory, openapi
 from app.core.config import Settings, get_settings
 from app.core.errors import PROBLEM_CONTENT_TYPE, AppError, problem_body
 from app.core.logging import configure_logging
@@ -180,6 +180,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="The shared local CRM: one consented same-person profile per resident.",
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc: apidocs.install, with their assets served from here, not a CDN
+        redoc_url=None,
     )
     install_error_handlers(app)
     app.include_router(v1)  # first: it carries the traffic (see app/api.py)
@@ -189,6 +191,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     portal.install(app, settings.env)
     console.install(app)
     openapi.install(app)
+    apidocs.install(app)
     app.add_middleware(
         BodyLimitMiddleware, max_body=settings.max_body_bytes, max_batch_body=settings.max_batch_body_bytes
     )
