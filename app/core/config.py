@@ -214,6 +214,16 @@ class Settings(BaseSettings):
         ge=0,
         description="How often kith serve / kith worker bring the indicator roll-ups up to date (0: never)",
     )
+    indicator_revision: Literal["monthly", "weekly", "daily", "manual"] = Field(
+        "monthly",
+        description="Indicators: how often published figures are revised (objections, erasures, late "
+        "records): the first roll-up run of each month, week or day; manual: only kith indicators revise",
+    )
+    indicators_public: bool = Field(
+        False,
+        description="Publish /insights and the indicators' read API without sign-in (CORS open for "
+        "reading), like open statistics; kith serve --demo sets it. Nothing about a person is ever public",
+    )
     indicator_rollup_overlap_seconds: float = Field(
         300.0,
         ge=0,

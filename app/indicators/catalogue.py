@@ -160,4 +160,4 @@ def normalised(code: str, value: float | None) -> float | None:
     i = BY_CODE[code]
     x = (value - i.lowest) / (i.highest - i.lowest)
     x = min(1.0, max(0.0, x))
-    return x if i.higher_is_better else 1.0 - x
+    return round(x if i.higher_is_better else 1.0 - x, 4)

@@ -59,6 +59,13 @@ SELECT person_id, date_trunc('month', occurred_at AT TIME ZONE '{TZ}')::date AS 
 ACT_RAW = ACT_COLUMNS + " GROUP BY 1, 2, 3"
 
 
+# A record key for cell-key perturbation (disclosure.py): a keyed hash in [0, 2^32) of a person's
+# canonical id (or an organisation's id, or a tie's two ends), the salt ($11) a secret of the
+# installation. Each count below comes with the sum of its records' keys.
+def _key(column: str) -> str:
+    return f"('x' || substr(md5($11 || {column}::text), 1, 8))::bit(32)::bigint"
+
+
 _FIGURES = """
 WITH cells AS MATERIALIZED (
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::date[], $6::date[], $7::int[])
@@ -78,7 +85,8 @@ cr AS MATERIALIZED (
     FROM cells c JOIN res r ON c.level = 'msoa' AND r.msoa = c.area_code AND r.registered_on < c.p_end
 ),
 crc AS MATERIALIZED (
-  SELECT DISTINCT area_code, level, period, p_start, p_end, prev_start, months, canonical_id FROM cr
+  SELECT d.*, {key_crc} AS k
+    FROM (SELECT DISTINCT area_code, level, period, p_start, p_end, prev_start, months, canonical_id FROM cr) d
 ),
 -- the residents' activity in the period
 ca AS MATERIALIZED (
@@ -98,7 +106,7 @@ pp AS MATERIALIZED (
          sum(volunteer_minutes) AS vmin,
          count(DISTINCT month) FILTER (WHERE volunteering > 0) AS vmonths,
          bool_or(volunteering > 0) AS volunteered, bool_or(services > 0) AS served,
-         sum(interactions) AS n
+         sum(interactions) AS n, {key_pp} AS k
     FROM ca GROUP BY 1, 2, 3
 ),
 -- a resident's main sector: where most of their interactions were (ties broken by name)
@@ -127,7 +135,7 @@ ptie AS MATERIALIZED (
    WHERE rel.kind = 'person_person'
 ),
 isolated AS (
-  SELECT crc.area_code, crc.period, count(*) AS isolated
+  SELECT crc.area_code, crc.period, count(*) AS isolated, sum(crc.k) AS isolated_k
     FROM crc LEFT JOIN year_orgs y USING (area_code, period, canonical_id)
    WHERE coalesce(y.orgs, 0) <= 1
      AND NOT EXISTS (SELECT 1 FROM ptie t WHERE t.a = crc.canonical_id AND t.a <> t.b AND t.started_on < crc.p_end
@@ -155,13 +163,14 @@ ties AS (
     LEFT JOIN local_org lo ON lo.area_code = po.area_code AND lo.org_id = po.org_id
 ),
 capped_ties AS (
-  SELECT area_code, period, outside,
+  SELECT area_code, period, outside, canonical_id, other,
          row_number() OVER (PARTITION BY area_code, period, canonical_id ORDER BY kind, other) AS degree
     FROM (SELECT DISTINCT ON (area_code, period, canonical_id, kind, other) * FROM ties
            ORDER BY area_code, period, canonical_id, kind, other, outside DESC) d
 ),
 ei AS (
-  SELECT area_code, period, count(*) FILTER (WHERE outside) AS external, count(*) FILTER (WHERE NOT outside) AS internal
+  SELECT area_code, period, count(*) FILTER (WHERE outside) AS external, count(*) FILTER (WHERE NOT outside) AS internal,
+         sum({key_tie}) FILTER (WHERE outside) AS external_k, sum({key_tie}) FILTER (WHERE NOT outside) AS internal_k
     FROM capped_ties WHERE degree <= $9 GROUP BY 1, 2
 ),
 active_orgs AS MATERIALIZED (SELECT DISTINCT area_code, period, org_id, sector FROM ca),
@@ -182,7 +191,8 @@ declared AS (
     JOIN active_orgs y ON y.area_code = c.area_code AND y.period = c.period AND y.org_id = rel.other_organisation_id
 ),
 org_ties AS (
-  SELECT t.area_code, t.period, count(*) AS total, count(*) FILTER (WHERE x.sector <> y.sector) AS cross_sector
+  SELECT t.area_code, t.period, count(*) AS total, count(*) FILTER (WHERE x.sector <> y.sector) AS cross_sector,
+         sum({key_pair}) AS total_k, sum({key_pair}) FILTER (WHERE x.sector <> y.sector) AS cross_k
     FROM (SELECT * FROM shared UNION SELECT * FROM declared) t
     JOIN active_orgs x ON x.area_code = t.area_code AND x.period = t.period AND x.org_id = t.o1
     JOIN active_orgs y ON y.area_code = t.area_code AND y.period = t.period AND y.org_id = t.o2
@@ -190,7 +200,10 @@ org_ties AS (
 ),
 sectors AS (
   SELECT area_code, period, count(*) FILTER (WHERE sector = 'public') AS public,
-         count(*) FILTER (WHERE sector = 'social') AS social, count(*) FILTER (WHERE sector = 'commercial') AS commercial
+         count(*) FILTER (WHERE sector = 'social') AS social, count(*) FILTER (WHERE sector = 'commercial') AS commercial,
+         sum({key_org}) FILTER (WHERE sector = 'public') AS public_k,
+         sum({key_org}) FILTER (WHERE sector = 'social') AS social_k,
+         sum({key_org}) FILTER (WHERE sector = 'commercial') AS commercial_k
     FROM active_orgs GROUP BY 1, 2
 ),
 org_load AS (
@@ -198,20 +211,25 @@ org_load AS (
     FROM (SELECT area_code, period, org_id, sum(interactions) AS n FROM ca GROUP BY 1, 2, 3) s GROUP BY 1, 2
 ),
 people_figures AS (
-  SELECT area_code, period, count(*) AS active,
-         count(*) FILTER (WHERE sectors >= 2) AS multi_sector, count(*) FILTER (WHERE public) AS public_contact,
-         count(*) FILTER (WHERE volunteered) AS volunteers,
+  SELECT area_code, period, count(*) AS active, sum(k) AS active_k,
+         count(*) FILTER (WHERE sectors >= 2) AS multi_sector, sum(k) FILTER (WHERE sectors >= 2) AS multi_sector_k,
+         count(*) FILTER (WHERE public) AS public_contact, sum(k) FILTER (WHERE public) AS public_contact_k,
+         count(*) FILTER (WHERE volunteered) AS volunteers, sum(k) FILTER (WHERE volunteered) AS volunteers_k,
          count(*) FILTER (WHERE vmonths = c.months) AS every_month,
-         count(*) FILTER (WHERE orgs = 1) AS single_org,
-         count(*) FILTER (WHERE d.days >= 3) AS repeat3,
+         sum(k) FILTER (WHERE vmonths = c.months) AS every_month_k,
+         count(*) FILTER (WHERE orgs = 1) AS single_org, sum(k) FILTER (WHERE orgs = 1) AS single_org_k,
+         count(*) FILTER (WHERE d.days >= 3) AS repeat3, sum(k) FILTER (WHERE d.days >= 3) AS repeat3_k,
          count(*) FILTER (WHERE vmin > 0) AS vol_n,
+         sum(k) FILTER (WHERE vmin > 0) AS vol_k,
          coalesce(sum(least(vmin, $8 * c.months)), 0) AS vol_sum,
-         coalesce(max(least(vmin, $8 * c.months)), 0) AS vol_max
+         (array_agg(least(vmin, $8 * c.months) ORDER BY least(vmin, $8 * c.months) DESC)
+            FILTER (WHERE vmin > 0))[1:2] AS vol_top
     FROM pp JOIN cells c USING (area_code, period) JOIN pdays d USING (area_code, period, canonical_id)
    GROUP BY 1, 2
 ),
 retention AS (
-  SELECT p.area_code, p.period, count(*) AS prev_active, count(pp.canonical_id) AS retained
+  SELECT p.area_code, p.period, count(*) AS prev_active, sum({key_prev}) AS prev_active_k,
+         count(pp.canonical_id) AS retained, sum(pp.k) AS retained_k
     FROM prev_active p LEFT JOIN pp USING (area_code, period, canonical_id) GROUP BY 1, 2
 ),
 -- ledger: posted credits between accounts, with their owners
@@ -236,7 +254,7 @@ gifted AS MATERIALIZED (
      AND f.to_person <> crc.canonical_id AND f.day >= crc.p_start AND f.day < crc.p_end
 ),
 gave_got AS (
-  SELECT crc.area_code, crc.period, crc.canonical_id,
+  SELECT crc.area_code, crc.period, crc.canonical_id, crc.k,
          coalesce(pp.volunteered, false) OR g.canonical_id IS NOT NULL AS gave,
          coalesce(pp.served, false) OR e.canonical_id IS NOT NULL AS got
     FROM crc LEFT JOIN pp USING (area_code, period, canonical_id)
@@ -244,7 +262,8 @@ gave_got AS (
     LEFT JOIN earned e USING (area_code, period, canonical_id)
 ),
 reciprocity AS (
-  SELECT area_code, period, count(*) FILTER (WHERE gave OR got) AS either, count(*) FILTER (WHERE gave AND got) AS both
+  SELECT area_code, period, count(*) FILTER (WHERE gave OR got) AS either, sum(k) FILTER (WHERE gave OR got) AS either_k,
+         count(*) FILTER (WHERE gave AND got) AS both, sum(k) FILTER (WHERE gave AND got) AS both_k
     FROM gave_got GROUP BY 1, 2
 ),
 -- only the flows that touch an organisation of the cell's area
@@ -263,13 +282,13 @@ local_flows AS MATERIALIZED (
     LEFT JOIN crc tr ON tr.area_code = c.area_code AND tr.period = c.period AND tr.canonical_id = f.to_person
 ),
 r1 AS (
-  SELECT area_code, period, count(*) AS n, sum(s) AS total, max(s) AS largest
+  SELECT area_code, period, count(*) AS n, sum(s) AS total, (array_agg(s ORDER BY s DESC))[1:2] AS top
     FROM (SELECT area_code, period, to_org, sum(amount) AS s FROM local_flows
            WHERE to_local AND NOT from_local AND NOT from_resident AND day < p_end GROUP BY 1, 2, 3) x
    GROUP BY 1, 2
 ),
 r2 AS (
-  SELECT lf.area_code, lf.period, count(*) AS n, sum(s) AS total, max(s) AS largest
+  SELECT lf.area_code, lf.period, count(*) AS n, sum(s) AS total, (array_agg(s ORDER BY s DESC))[1:2] AS top
     FROM (SELECT lf.area_code, lf.period, lf.from_org, sum(lf.amount) AS s
             FROM local_flows lf
            WHERE lf.from_local AND lf.day < lf.p_end
@@ -282,7 +301,7 @@ received AS (
     FROM local_flows lf WHERE lf.from_local AND lf.to_resident AND lf.day < lf.p_end GROUP BY 1, 2, 3
 ),
 r3 AS (
-  SELECT area_code, period, count(*) AS n, sum(s) AS total, max(s) AS largest
+  SELECT area_code, period, count(*) AS n, sum(s) AS total, (array_agg(s ORDER BY s DESC))[1:2] AS top
     FROM (SELECT rc.area_code, rc.period, rc.person, least(rc.amount, coalesce(sum(lf.amount), 0)) AS s
             FROM received rc
             LEFT JOIN local_flows lf ON lf.area_code = rc.area_code AND lf.period = rc.period
@@ -291,7 +310,7 @@ r3 AS (
            GROUP BY rc.area_code, rc.period, rc.person, rc.amount) x
    WHERE s > 0 GROUP BY 1, 2
 ),
-residents AS (SELECT area_code, period, count(*) AS residents FROM crc GROUP BY 1, 2)
+residents AS (SELECT area_code, period, count(*) AS residents, sum(k) AS residents_k FROM crc GROUP BY 1, 2)
 SELECT c.area_code, c.period, jsonb_build_object(
   'residents', coalesce(rs.residents, 0), 'active', coalesce(pf.active, 0),
   'orgs_public', coalesce(s.public, 0), 'orgs_social', coalesce(s.social, 0),
@@ -303,13 +322,25 @@ SELECT c.area_code, c.period, jsonb_build_object(
   'gave_or_received', coalesce(rc.either, 0), 'gave_and_received', coalesce(rc.both, 0),
   'volunteers', coalesce(pf.volunteers, 0), 'volunteers_every_month', coalesce(pf.every_month, 0),
   'volunteer_minutes', jsonb_build_object('n', coalesce(pf.vol_n, 0), 'sum', coalesce(pf.vol_sum, 0),
-                                          'largest', coalesce(pf.vol_max, 0)),
+                                          'top', coalesce(to_jsonb(pf.vol_top), '[]'::jsonb)),
   'repeat3', coalesce(pf.repeat3, 0), 'prev_active', coalesce(rt.prev_active, 0),
   'retained', coalesce(rt.retained, 0), 'single_org', coalesce(pf.single_org, 0),
   'org_interactions', coalesce(ol.loads, '[]'::jsonb),
-  'lm_r1', jsonb_build_object('n', coalesce(r1.n, 0), 'sum', coalesce(r1.total, 0), 'largest', coalesce(r1.largest, 0)),
-  'lm_r2', jsonb_build_object('n', coalesce(r2.n, 0), 'sum', coalesce(r2.total, 0), 'largest', coalesce(r2.largest, 0)),
-  'lm_r3', jsonb_build_object('n', coalesce(r3.n, 0), 'sum', coalesce(r3.total, 0), 'largest', coalesce(r3.largest, 0))
+  'keys', jsonb_strip_nulls(jsonb_build_object(
+    'residents', rs.residents_k % 4294967296, 'active', pf.active_k % 4294967296,
+    'multi_sector', pf.multi_sector_k % 4294967296, 'public_contact', pf.public_contact_k % 4294967296,
+    'volunteers', pf.volunteers_k % 4294967296, 'volunteers_every_month', pf.every_month_k % 4294967296,
+    'single_org', pf.single_org_k % 4294967296, 'repeat3', pf.repeat3_k % 4294967296,
+    'volunteer_minutes', pf.vol_k % 4294967296, 'isolated', i.isolated_k % 4294967296,
+    'gave_or_received', rc.either_k % 4294967296, 'gave_and_received', rc.both_k % 4294967296,
+    'prev_active', rt.prev_active_k % 4294967296, 'retained', rt.retained_k % 4294967296,
+    'orgs_public', s.public_k % 4294967296, 'orgs_social', s.social_k % 4294967296,
+    'orgs_commercial', s.commercial_k % 4294967296, 'ties_total', ot.total_k % 4294967296,
+    'ties_cross', ot.cross_k % 4294967296, 'ei_external', ei.external_k % 4294967296,
+    'ei_internal', ei.internal_k % 4294967296)),
+  'lm_r1', jsonb_build_object('n', coalesce(r1.n, 0), 'sum', coalesce(r1.total, 0), 'top', coalesce(to_jsonb(r1.top), '[]'::jsonb)),
+  'lm_r2', jsonb_build_object('n', coalesce(r2.n, 0), 'sum', coalesce(r2.total, 0), 'top', coalesce(to_jsonb(r2.top), '[]'::jsonb)),
+  'lm_r3', jsonb_build_object('n', coalesce(r3.n, 0), 'sum', coalesce(r3.total, 0), 'top', coalesce(to_jsonb(r3.top), '[]'::jsonb))
 ) AS parts
   FROM cells c
   LEFT JOIN residents rs USING (area_code, period)
@@ -326,5 +357,13 @@ SELECT c.area_code, c.period, jsonb_build_object(
   LEFT JOIN r3 USING (area_code, period)
 """
 
-ROLLUP_FIGURES = _FIGURES.format(res=RES_ROLLUP, act=ACT_ROLLUP, tz=TZ)
-FULL_FIGURES = _FIGURES.format(res=RES_RAW, act=ACT_RAW, tz=TZ)
+_KEYS = {
+    "key_crc": _key("d.canonical_id"),
+    "key_pp": _key("ca.canonical_id"),
+    "key_prev": _key("p.canonical_id"),
+    "key_org": _key("org_id"),
+    "key_pair": _key("(t.o1::text || t.o2::text)"),
+    "key_tie": _key("(canonical_id::text || other)"),
+}
+ROLLUP_FIGURES = _FIGURES.format(res=RES_ROLLUP, act=ACT_ROLLUP, tz=TZ, **_KEYS)
+FULL_FIGURES = _FIGURES.format(res=RES_RAW, act=ACT_RAW, tz=TZ, **_KEYS)

@@ -1,33 +1,103 @@
-"""Statistical disclosure control on everything the indicators API returns.
+"""Statistical disclosure control: every rule that decides what an indicator figure may say.
 
-- A count of 1–7 is suppressed (published as null, with ``suppressed: true``); any other count is
-  rounded to the nearest 5 (0 stays 0, so absence is not hidden).
-- A rate is computed from the published (rounded) figures, and is suppressed when either part is.
-- A sum (hours, credits) is published only when at least 3 contribute and no one contributes more
-  than half of it; then like a count (1–7 suppressed, otherwise rounded to the nearest 5).
-- Pure functions of the stored figures, so the same query always answers the same.
+Whom the rules stand against: an analyst — or, with ``KITH_INDICATORS_PUBLIC``, anyone — who knows
+these rules, downloads every figure of every area, level, period and indicator, keeps earlier
+downloads, and subtracts. What must not come out: any fact about one resident (that they were
+counted in a cell) or about one organisation (its share of a figure).
+
+1. **Small counts** of people (or organisations, or ties) — 1 to 7 — are suppressed: published as
+   ``null`` with ``suppressed: true`` and the reason ``confidential``. Zero is published as 0
+   (absence is not hidden, but see 6). The figures withheld by secondary suppression (5) carry the
+   same reason, as the ONS's do: were they told apart, "small" would say 1–7, and a parent minus
+   its small children would pin them.
+2. **Cell-key perturbation** (the ONS method) in place of plain rounding. Plain rounding is a fixed
+   function of the count, so when one person leaves a cell and its figure steps down at a rounding
+   boundary, the difference proves they were in it. Here each person carries a fixed random record
+   key in [0, 2³²) — a keyed hash of their canonical id and a secret salt made at installation
+   (``indicator_state.record_key_salt``), so no partner can compute anyone's key. A cell's key is
+   the sum of its people's keys mod 2³²; the count and the cell key pick noise in −2…+2 from a fixed
+   perturbation table (``noise``), and the sum is rounded to 5 (never below 10). The same people
+   always give the same figure (the same query always answers the same, and a ward equal to its
+   only LSOA shows the same figure); one person more or less draws fresh noise, so the step is
+   anything from −5 to +10, not a sure 0 or 5. Counts that are not of people (organisations,
+   ties) take a cell key fixed per area, period and figure. A published figure ``v`` ≥ 10 says only
+   that the count lies in ``possible(v)`` = [v − 4, v + 4] (and ≥ 8): the attacker's arithmetic.
+3. **Sums** (volunteer hours, credits) are suppressed while fewer than 8 contribute (the count of
+   contributors would be), and follow the **p% rule** (p = 10): suppressed (reason
+   ``dominance``) when the contributions other than the two largest come to less than p% of the
+   largest — the second contributor could then estimate the largest within p%. Published ones are
+   perturbed like a count (floor 0).
+4. **Dominance of an organisation in concentration**: the Herfindahl–Hirschman index is computed
+   from the organisations' interactions rounded to 5, suppressed while fewer than 8 organisations
+   are active, and published only as a band (reason ``dominance``, ``band`` [low, high]) when the
+   p% rule fails on the organisations' loads or when the index itself pins the largest
+   organisation's share within p% (an HHI of h says the largest share lies in [h, √h], and its
+   midpoint is then within p% of it: above about 6,950). No organisation is ever named.
+5. **Secondary suppression** (``protect``): sets of figures that add up — a ward or MSOA and the
+   LSOAs that partition it, for every count of people; organisations = public + social +
+   commercial; ties = outside + inside — are checked with the attacker's own interval arithmetic:
+   for each figure suppressed as small, the range its parent and published siblings allow must
+   still hold all of 1–7 (any withheld figure counting, to the attacker, as anything from 0 up).
+   Where it does not, the smallest published sibling (else the total) is withheld too, until every
+   range holds.
+6. **Zeros beside suppression**: an exact 0 is not published beside a suppressed denominator (it
+   would say that none of the area's few were counted); a sum is suppressed when its count of
+   contributors is.
+7. **Rates** are computed from the published counts, never from the true ones, and are suppressed
+   when a part is (``publication.py``).
+8. **When** (``publication.py``): a period is published once complete, never the month still
+   filling; objections, erasures and late records revise published figures only in a scheduled
+   revision (``KITH_INDICATOR_REVISION_DAYS``), each changed cell carrying ``revised_at``.
+
+Everything here is a pure function of the figures given, so the same input publishes the same.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import math
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 SMALLEST_PUBLISHED = 8
 ROUND_TO = 5
-MIN_CONTRIBUTORS = 3
-MAX_SHARE = 0.5
+SMALLEST_ROUNDED = 10  # a perturbed count of people is never published below this
+P_PERCENT = 0.10
+KEY_SPACE = 2**32
+
+# The perturbation table: noise −2…+2 with these probabilities (mean 0, variance 1.2), drawn for a
+# count by the cell key, shifted by a fixed offset per row (the count mod 64) so that neighbouring
+# counts of the same cell draw independently.
+NOISE = (-2, -1, 0, 1, 2)
+_CUMULATIVE = (0.1, 0.3, 0.7, 0.9)
+_ROWS = 64
+MAX_ERROR = 4  # |noise| ≤ 2, rounding to 5 moves at most 2 more
+
+SMALL, SECONDARY, DOMINANCE = "small", "secondary", "dominance"  # why, within publication
+CONFIDENTIAL = "confidential"  # what is published of small and secondary alike
+PUBLIC_REASON = {SMALL: CONFIDENTIAL, SECONDARY: CONFIDENTIAL, DOMINANCE: DOMINANCE}
+REASONS = {
+    CONFIDENTIAL: "fewer than 8 people (or organisations) in it, or withheld so that such a figure "
+    "cannot be worked out by subtraction",
+    DOMINANCE: "one organisation or person would make up most of it",
+}
 
 
 @dataclass(frozen=True)
 class Figure:
-    """A published figure: ``value`` is None when it is suppressed (or undefined, e.g. 0/0)."""
+    """A published figure: ``value`` is None when it is suppressed (``reason`` says why) or
+    undefined (e.g. 0/0); ``band`` is a [low, high] range published in its place."""
 
     value: float | int | None
     suppressed: bool = False
+    reason: str | None = None
+    band: tuple[float, float] | None = None
 
 
-SUPPRESSED = Figure(None, True)
+SUPPRESSED = Figure(None, True, SMALL)
+WITHHELD = Figure(None, True, SECONDARY)
+DOMINATED = Figure(None, True, DOMINANCE)
 
 
 def round5(n: float) -> int:
@@ -35,35 +105,145 @@ def round5(n: float) -> int:
     return int((n + ROUND_TO / 2) // ROUND_TO * ROUND_TO)
 
 
-def count(n: int | None) -> Figure:
+def _row_offset(n: int) -> float:
+    digest = hashlib.sha256(f"kith-ptable-{n % _ROWS}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") / KEY_SPACE
+
+
+_OFFSETS = tuple(_row_offset(n) for n in range(_ROWS))
+
+
+def noise(n: int, cell_key: float) -> int:
+    """The perturbation table's entry for a count and a cell key in [0, 1)."""
+    return NOISE[bisect_right(_CUMULATIVE, (cell_key + _OFFSETS[n % _ROWS]) % 1.0)]
+
+
+def cell_key(key_sum: int | None, *labels: str) -> float:
+    """A cell's key in [0, 1): its people's record keys summed mod 2³² or, for counts that are not of
+    people (``key_sum`` None), a fixed key of the labels (area, period, figure, salt)."""
+    if key_sum is None:
+        digest = hashlib.sha256("\x1f".join(labels).encode()).digest()
+        key_sum = int.from_bytes(digest[:4], "big")
+    return (int(key_sum) % KEY_SPACE) / KEY_SPACE
+
+
+def perturbed(n: float, key: float, floor: int = SMALLEST_ROUNDED) -> int:
+    return max(floor, round5(n + noise(int(n), key)))
+
+
+def count(n: int | None, key: float = 0.0) -> Figure:
     """A count of people (or organisations, or ties), ready to publish."""
     if n is None:
         return Figure(None)
-    if 1 <= n < SMALLEST_PUBLISHED:
+    if n == 0:
+        return Figure(0)
+    if n < SMALLEST_PUBLISHED:
         return SUPPRESSED
-    return Figure(round5(n))
+    return Figure(perturbed(n, key))
 
 
-def total(
-    contributions: Sequence[float] | None = None, *, n: int = 0, largest: float = 0.0, sum_: float = 0.0
-) -> Figure:
-    """A sum over contributors, published only when ≥ 3 contribute and none gives more than half.
-    Give the contributions, or their number, largest and sum."""
-    if contributions is not None:
-        positive = [c for c in contributions if c > 0]
-        n, largest, sum_ = len(positive), max(positive, default=0.0), float(sum(positive))
+def possible(figure: Figure) -> tuple[float, float]:
+    """What a published count says of the true one, to an attacker who knows these rules."""
+    if figure.suppressed or figure.value is None:
+        return (0, math.inf)
+    if figure.value == 0:
+        return (0, 0)
+    return (max(SMALLEST_PUBLISHED, figure.value - MAX_ERROR), figure.value + MAX_ERROR)
+
+
+def dominated(total: float, largest: float, second: float) -> bool:
+    """The p% rule: could the second contributor estimate the largest within p%?"""
+    return total - largest - second < P_PERCENT * largest
+
+
+def total(*, n: int, sum_: float, top: Sequence[float], key: float) -> Figure:
+    """A sum over ``n`` contributors whose two largest contributions are ``top``."""
     if sum_ <= 0:
         return Figure(0)
-    if n < MIN_CONTRIBUTORS or largest > MAX_SHARE * sum_:
+    if n < SMALLEST_PUBLISHED:
         return SUPPRESSED
-    # then published like a count: small totals suppressed, others rounded to 5
-    return count(round(sum_))
+    largest, second = [*top, 0.0, 0.0][:2]
+    if dominated(sum_, largest, second):
+        return DOMINATED
+    return Figure(perturbed(round(sum_), key, floor=0))
+
+
+HHI_BANDS = ((0.0, 1500.0), (1500.0, 2500.0), (2500.0, 10000.0))
+
+
+def hhi(loads: Sequence[int]) -> Figure:
+    """The Herfindahl–Hirschman index of the organisations' loads (interactions), 0–10,000."""
+    if not loads:
+        return Figure(None)
+    if count(len(loads)).suppressed:
+        return SUPPRESSED
+    rounded = sorted((round5(n) for n in loads), reverse=True)
+    whole = sum(rounded)
+    if not whole:
+        return SUPPRESSED
+    h = sum(n * n for n in rounded) / whole / whole
+    # the largest share lies in [h, √h]; its midpoint is within p% of it, at worst, when
+    # half the range is under p% of h
+    pinned = (math.sqrt(h) - h) / 2 < P_PERCENT * h
+    if pinned or dominated(whole, rounded[0], rounded[1] if len(rounded) > 1 else 0):
+        band = next(b for b in HHI_BANDS if b[0] <= h * 10000 <= b[1])
+        return Figure(None, False, DOMINANCE, band)
+    return Figure(round(h * 10000, 1))
 
 
 def ratio(numerator: Figure, denominator: Figure, scale: float = 1.0) -> Figure:
     """numerator / denominator × scale from the published figures."""
     if numerator.suppressed or denominator.suppressed:
-        return SUPPRESSED
+        return Figure(None, True, numerator.reason if numerator.suppressed else denominator.reason)
     if numerator.value is None or not denominator.value:
         return Figure(None)
     return Figure(round(numerator.value / denominator.value * scale, 4))
+
+
+class Slot:
+    """One figure of a cell while secondary suppression works over all of a period's cells."""
+
+    __slots__ = ("figure",)
+
+    def __init__(self, figure: Figure) -> None:
+        self.figure = figure
+
+
+def _range(member: Slot, total: Slot, parts: Sequence[Slot]) -> tuple[float, float]:
+    if member is total:
+        lows, highs = zip(*(possible(p.figure) for p in parts), strict=True)
+        return sum(lows), sum(highs)
+    low, high = possible(total.figure)
+    for other in parts:
+        if other is not member:
+            o_low, o_high = possible(other.figure)
+            low, high = low - o_high, high - o_low
+    return low, high
+
+
+def protect(groups: Iterable[tuple[Slot, Sequence[Slot]]]) -> int:
+    """Secondary suppression over groups (total, parts) that add up: until every figure suppressed
+    as small keeps its whole range 1–7 given what the rest of its group publishes. Returns how many
+    figures it withheld."""
+    groups = [(t, list(ps)) for t, ps in groups if ps]
+    withheld, changed = 0, True
+    while changed:
+        changed = False
+        for total_slot, parts in groups:
+            for member in (total_slot, *parts):
+                if member.figure.reason != SMALL:
+                    continue
+                low, high = _range(member, total_slot, parts)
+                if low <= 1 and high >= SMALLEST_PUBLISHED - 1:  # and its own prior is 0 up
+                    continue
+                published = [p for p in parts if not p.figure.suppressed and p.figure.value is not None]
+                if published:
+                    victim = min(published, key=lambda p: p.figure.value)
+                elif not total_slot.figure.suppressed and total_slot.figure.value is not None:
+                    victim = total_slot
+                else:  # nothing left that narrows it
+                    continue
+                victim.figure = WITHHELD
+                withheld += 1
+                changed = True
+    return withheld

@@ -82,6 +82,20 @@ class IndicatorValue(Base):
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class IndicatorPublished(Base):
+    """Figures as published, per area and complete period (``publication.py`` writes them)."""
+
+    __tablename__ = "indicator_published"
+    __table_args__ = (Index("ix_indicator_published_period", "period"),)
+
+    area_code: Mapped[str] = mapped_column(Text, primary_key=True)
+    period: Mapped[str] = mapped_column(Text, primary_key=True)
+    figures: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
 class IndicatorState(Base):
     __tablename__ = "indicator_state"
 

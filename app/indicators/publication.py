@@ -1,28 +1,149 @@
-"""Publication: the indicators' raw figures through disclosure control, with ratings and trends.
+"""Publication: the roll-up's raw figures through disclosure control, a whole period at a time, and
+the published figures as the ten indicators' measures, ratings and trends.
 
-The only way figures leave the indicators: every count, sum and rate passes ``disclosure`` here.
+The only way figures leave the indicators: ``publish_cells`` turns raw parts into published figures
+(every rule in ``disclosure``; secondary suppression needs every area of the period at once), the
+service stores them in ``indicator_published``, and reads build measures from those alone
+(``assemble``), so a rate is always computed from published counts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from app.core.config import Settings
 from app.indicators import disclosure as dc
 from app.indicators.catalogue import CATALOGUE, DEFAULT_THRESHOLDS, normalised, rag
 
+# Counts of people: each a sum over the cell's residents, so a parent area's count is the sum of
+# the LSOAs that partition it.
+PEOPLE = (
+    "residents", "active", "multi_sector", "public_contact", "isolated", "gave_or_received",
+    "gave_and_received", "volunteers", "volunteers_every_month", "repeat3", "prev_active", "retained",
+    "single_org",
+)  # fmt: skip
+OTHERS = (
+    "orgs_public",
+    "orgs_social",
+    "orgs_commercial",
+    "ties_total",
+    "ties_cross",
+    "ei_external",
+    "ei_internal",
+)
+TOTALS = {
+    "orgs": ("orgs_public", "orgs_social", "orgs_commercial"),
+    "ei_ties": ("ei_external", "ei_internal"),
+}
+SUMS = {"hours": "volunteer_minutes", "lm_r1": "lm_r1", "lm_r2": "lm_r2", "lm_r3": "lm_r3"}
+# (numerator, denominator) of every published rate: a 0 numerator beside a suppressed denominator
+# is withheld (disclosure rule 6).
+RATES = (
+    ("orgs_social", "orgs"), ("orgs_public", "residents"), ("orgs_social", "residents"),
+    ("orgs_commercial", "residents"), ("ties_cross", "ties_total"), ("multi_sector", "active"),
+    ("public_contact", "residents"), ("ei_external", "ei_ties"), ("isolated", "residents"),
+    ("gave_and_received", "gave_or_received"), ("volunteers", "residents"),
+    ("volunteers_every_month", "residents"), ("hours", "residents"), ("repeat3", "active"),
+    ("retained", "prev_active"), ("single_org", "active"),
+)  # fmt: skip
 
-def _minutes_to_hours(part: dict[str, Any]) -> dc.Figure:
-    return dc.total(n=part["n"], largest=part["largest"] / 60, sum_=part["sum"] / 60)
+Cell = tuple[str, str]  # (area code, period)
+
+
+def _primary(cell: Cell, parts: dict[str, Any] | None, salt: str) -> dict[str, dc.Slot]:
+    """A cell's figures under the rules that need nothing but the cell (1–4)."""
+    p = parts or {}
+    keys = p.get("keys", {})
+    area, period = cell
+
+    def key(name: str) -> float:
+        return dc.cell_key(keys[name]) if name in keys else dc.cell_key(None, salt, area, period, name)
+
+    out = {name: dc.Slot(dc.count(p.get(name, 0), key(name))) for name in (*PEOPLE, *OTHERS)}
+    for name, members in TOTALS.items():
+        joint = sum(int(keys.get(m, 0)) for m in members)
+        out[name] = dc.Slot(dc.count(sum(p.get(m, 0) for m in members), dc.cell_key(joint)))
+    for name, source in SUMS.items():
+        part = p.get(source) or {"n": 0, "sum": 0, "top": []}
+        scale = 60 if name == "hours" else 1  # volunteering is kept in minutes, published in hours
+        k = dc.cell_key(keys[source]) if source in keys else key(name)
+        out[name] = dc.Slot(
+            dc.total(
+                n=part["n"], sum_=part["sum"] / scale, top=[t / scale for t in part.get("top", [])], key=k
+            )
+        )
+    loads = list(p.get("org_interactions", []))
+    out["hhi"] = dc.Slot(dc.hhi(loads))
+    out["organisations_loaded"] = dc.Slot(dc.count(len(loads), key("organisations_loaded")))
+    return out
+
+
+def _groups(
+    slots: dict[Cell, dict[str, dc.Slot]], nesting: dict[str, list[str]]
+) -> Iterable[tuple[dc.Slot, list[dc.Slot]]]:
+    """Every set of figures that adds up: parent areas and their LSOAs (counts of people), and the
+    totals of organisations and ties within a cell."""
+    for (area, period), figures in slots.items():
+        for name, members in TOTALS.items():
+            yield figures[name], [figures[m] for m in members]
+        children = [slots.get((lsoa, period)) for lsoa in nesting.get(area, ())]
+        present = [c for c in children if c is not None]  # an LSOA with no cell has no residents: 0
+        if present and children:
+            for name in PEOPLE:
+                yield figures[name], [c[name] for c in present]
+
+
+def publish_cells(
+    cells: dict[Cell, dict[str, Any] | None], nesting: dict[str, list[str]], salt: str
+) -> dict[Cell, dict[str, dict[str, Any]]]:
+    """Published figures of every cell given (all areas of the periods given, at once)."""
+    slots = {cell: _primary(cell, parts, salt) for cell, parts in cells.items()}
+    dc.protect(_groups(slots, nesting))
+    for figures in slots.values():
+        for numerator, denominator in RATES:
+            if figures[numerator].figure.value == 0 and figures[denominator].figure.suppressed:
+                figures[numerator].figure = dc.WITHHELD
+        if figures["volunteers"].figure.suppressed and not figures["hours"].figure.suppressed:
+            figures["hours"].figure = dc.WITHHELD
+    return {cell: {name: _stored(s.figure) for name, s in figures.items()} for cell, figures in slots.items()}
+
+
+def _stored(f: dc.Figure) -> dict[str, Any]:
+    out: dict[str, Any] = {"v": f.value}
+    if f.suppressed:
+        out["s"] = dc.PUBLIC_REASON.get(f.reason or "", dc.CONFIDENTIAL)
+    elif f.reason:
+        out["r"] = dc.PUBLIC_REASON.get(f.reason, f.reason)
+    if f.band:
+        out["b"] = list(f.band)
+    return out
+
+
+def published_figure(stored: dict[str, Any] | None) -> dc.Figure:
+    if stored is None:
+        return dc.Figure(None)
+    band = stored.get("b")
+    return dc.Figure(
+        stored.get("v"), "s" in stored, stored.get("s") or stored.get("r"), tuple(band) if band else None
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Measures from published figures
 
 
 def _measure(name: str, value: dc.Figure, numerator: dc.Figure, denominator: dc.Figure) -> dict[str, Any]:
+    suppressed = value.suppressed or numerator.suppressed or denominator.suppressed
+    reason = next((f.reason for f in (value, numerator, denominator) if f.suppressed), None)
     return {
         "name": name,
         "value": value.value,
         "numerator": numerator.value,
         "denominator": denominator.value,
-        "suppressed": value.suppressed or numerator.suppressed or denominator.suppressed,
+        "suppressed": suppressed,
+        "suppressed_reason": reason,
+        "band": list(value.band) if value.band else None,
     }
 
 
@@ -30,101 +151,78 @@ def _rate(name: str, numerator: dc.Figure, denominator: dc.Figure, scale: float 
     return _measure(name, dc.ratio(numerator, denominator, scale), numerator, denominator)
 
 
-def _hhi(loads: list[int]) -> dc.Figure:
-    """HHI from rounded per-organisation loads; suppressed when the number of organisations is (so
-    a handful of organisations' shares are never implied)."""
-    if not loads:
-        return dc.Figure(None)
-    if dc.count(len(loads)).suppressed:
-        return dc.SUPPRESSED
-    rounded = [dc.round5(n) for n in loads]
-    whole = sum(rounded)
-    if not whole:
-        return dc.SUPPRESSED
-    return dc.Figure(round(sum(n * n for n in rounded) / whole / whole * 10000, 1))
-
-
 def _lm3(r1: dc.Figure, r2: dc.Figure, r3: dc.Figure) -> dict[str, Any]:
     if r1.suppressed or r2.suppressed or r3.suppressed:
-        head = _measure("lm3", dc.SUPPRESSED, dc.SUPPRESSED, r1)
-    elif not r1.value:
-        head = _measure("lm3", dc.Figure(None), dc.Figure(None), r1)
-    else:
-        top = dc.Figure(r1.value + r2.value + r3.value)
-        head = _measure("lm3", dc.ratio(top, r1), top, r1)
-    return head
+        reason = next(f.reason for f in (r1, r2, r3) if f.suppressed)
+        return _measure("lm3", dc.Figure(None, True, reason), dc.Figure(None, True, reason), r1)
+    if not r1.value:
+        return _measure("lm3", dc.Figure(None), dc.Figure(None), r1)
+    top = dc.Figure(r1.value + r2.value + r3.value)
+    return _measure("lm3", dc.ratio(top, r1), top, r1)
 
 
-def publish(parts: dict[str, Any] | None) -> tuple[dc.Figure, dict[str, list[dict[str, Any]]]]:
-    """The published residents count and, per indicator, its measures (headline first), every
-    figure through disclosure control."""
-    p = parts or {}
+def measures(stored: dict[str, Any] | None) -> tuple[dc.Figure, dict[str, list[dict[str, Any]]]]:
+    """The published residents count and, per indicator, its measures (headline first)."""
+    s = stored or {}
 
-    def n(key: str) -> dc.Figure:
-        return dc.count(p.get(key, 0))
+    def f(name: str) -> dc.Figure:
+        return published_figure(s.get(name)) if s else dc.Figure(None)
 
-    empty = {"n": 0, "sum": 0, "largest": 0}
-    residents, active = n("residents"), n("active")
-    pub, soc, com = n("orgs_public"), n("orgs_social"), n("orgs_commercial")
-    orgs = dc.count(p.get("orgs_public", 0) + p.get("orgs_social", 0) + p.get("orgs_commercial", 0))
-    external, internal = n("ei_external"), n("ei_internal")
-    ties = dc.count(p.get("ei_external", 0) + p.get("ei_internal", 0))
+    residents, active, ties = f("residents"), f("active"), f("ei_ties")
+    external = f("ei_external")
     if external.suppressed or ties.suppressed:
-        bridging = _measure("e_i_index", dc.SUPPRESSED, external, ties)
+        bridging = _measure(
+            "e_i_index",
+            dc.Figure(None, True, (external if external.suppressed else ties).reason),
+            external,
+            ties,
+        )
     elif not ties.value:
         bridging = _measure("e_i_index", dc.Figure(None), external, ties)
     else:
         bridging = _measure(
             "e_i_index", dc.Figure(round(2 * external.value / ties.value - 1, 4)), external, ties
         )
-    r1, r2, r3 = (dc.total(**_sum_args(p.get(k, empty))) for k in ("lm_r1", "lm_r2", "lm_r3"))
-    loads = list(p.get("org_interactions", []))
-    hhi = _hhi(loads)
-    hours = _minutes_to_hours(p.get("volunteer_minutes", empty))
-    measures = {
+    none = dc.Figure(None)
+    return residents, {
         "sector_mix": [
-            _rate("social_share", soc, orgs),
-            _rate("public_per_1000", pub, residents, 1000),
-            _rate("social_per_1000", soc, residents, 1000),
-            _rate("commercial_per_1000", com, residents, 1000),
+            _rate("social_share", f("orgs_social"), f("orgs")),
+            _rate("public_per_1000", f("orgs_public"), residents, 1000),
+            _rate("social_per_1000", f("orgs_social"), residents, 1000),
+            _rate("commercial_per_1000", f("orgs_commercial"), residents, 1000),
         ],
-        "cross_sector_ties": [_rate("cross_sector_share", n("ties_cross"), n("ties_total"))],
+        "cross_sector_ties": [_rate("cross_sector_share", f("ties_cross"), f("ties_total"))],
         "multi_sector_reach": [
-            _rate("multi_sector_share", n("multi_sector"), active),
-            _rate("public_contact_share", n("public_contact"), residents),
+            _rate("multi_sector_share", f("multi_sector"), active),
+            _rate("public_contact_share", f("public_contact"), residents),
         ],
         "bridging": [
             bridging,
-            _measure("external_ties", external, external, dc.Figure(None)),
-            _measure("internal_ties", internal, internal, dc.Figure(None)),
+            _measure("external_ties", external, external, none),
+            _measure("internal_ties", f("ei_internal"), f("ei_internal"), none),
         ],
-        "isolation": [_rate("isolated_share", n("isolated"), residents)],
-        "reciprocity": [_rate("both_share", n("gave_and_received"), n("gave_or_received"))],
+        "isolation": [_rate("isolated_share", f("isolated"), residents)],
+        "reciprocity": [_rate("both_share", f("gave_and_received"), f("gave_or_received"))],
         "volunteering": [
-            _rate("volunteer_share", n("volunteers"), residents),
-            _rate("every_month_share", n("volunteers_every_month"), residents),
-            _rate("hours_per_1000", hours, residents, 1000),
+            _rate("volunteer_share", f("volunteers"), residents),
+            _rate("every_month_share", f("volunteers_every_month"), residents),
+            _rate("hours_per_1000", f("hours"), residents, 1000),
         ],
         "repeat_engagement": [
-            _rate("three_days_share", n("repeat3"), active),
-            _rate("retention", n("retained"), n("prev_active")),
+            _rate("three_days_share", f("repeat3"), active),
+            _rate("retention", f("retained"), f("prev_active")),
         ],
         "local_multiplier": [
-            _lm3(r1, r2, r3),
-            _measure("r1", r1, r1, dc.Figure(None)),
-            _measure("r2", r2, r2, dc.Figure(None)),
-            _measure("r3", r3, r3, dc.Figure(None)),
+            _lm3(f("lm_r1"), f("lm_r2"), f("lm_r3")),
+            _measure("r1", f("lm_r1"), f("lm_r1"), none),
+            _measure("r2", f("lm_r2"), f("lm_r2"), none),
+            _measure("r3", f("lm_r3"), f("lm_r3"), none),
         ],
         "concentration": [
-            _measure("hhi", hhi, dc.Figure(None), dc.count(len(loads))),
-            _rate("single_organisation_share", n("single_org"), active),
+            _measure("hhi", f("hhi"), none, f("organisations_loaded")),
+            _rate("single_organisation_share", f("single_org"), active),
         ],
     }
-    return residents, measures
-
-
-def _sum_args(part: dict[str, Any]) -> dict[str, Any]:
-    return {"n": part["n"], "largest": part["largest"], "sum_": part["sum"]}
 
 
 def thresholds(settings: Settings) -> dict[str, tuple[float, float]]:
@@ -137,19 +235,33 @@ def _trend(now: float | None, before: float | None) -> str | None:
     return "up" if now > before else "down" if now < before else "same"
 
 
+def _rated(
+    code: str, m: dict[str, Any], limits: dict[str, tuple[float, float]]
+) -> tuple[str | None, float | None]:
+    """RAG and the 0–1 position of a headline: of its value, or of a band when both ends agree."""
+    if m["band"]:
+        low, high = m["band"]
+        ends = {rag(code, low, limits), rag(code, high, limits)}
+        middle = normalised(code, (low + high) / 2)
+        return (ends.pop() if len(ends) == 1 else None), middle
+    return rag(code, m["value"], limits), normalised(code, m["value"])
+
+
 def assemble(
-    settings: Settings, parts: dict[str, Any] | None, previous: dict[str, Any] | None, prev_label: str
+    settings: Settings, stored: dict[str, Any] | None, previous: dict[str, Any] | None, prev_label: str
 ) -> tuple[dc.Figure, list[dict[str, Any]]]:
-    residents, now = publish(parts)
-    _, before = publish(previous)
+    """The ten indicators of a cell from its published figures and the previous period's."""
+    residents, now = measures(stored)
+    _, before = measures(previous)
     limits = thresholds(settings)
     out = []
     for indicator in CATALOGUE:
-        measures = now[indicator.code]
+        ms = now[indicator.code]
         earlier = {m["name"]: m for m in before[indicator.code]}
-        for m in measures:
+        for m in ms:
             m["previous_value"] = earlier[m["name"]]["value"]
-        head, prev_head = measures[0], before[indicator.code][0]
+        head, prev_head = ms[0], before[indicator.code][0]
+        rating, position = _rated(indicator.code, head, limits)
         out.append(
             {
                 "code": indicator.code,
@@ -157,21 +269,24 @@ def assemble(
                 "unit": indicator.unit,
                 "measure": head["name"],
                 "value": head["value"],
+                "band": head["band"],
                 "numerator": head["numerator"],
                 "denominator": head["denominator"],
                 "suppressed": head["suppressed"],
-                "rag": rag(indicator.code, head["value"], limits),
-                "normalised": normalised(indicator.code, head["value"]),
+                "suppressed_reason": head["suppressed_reason"],
+                "rag": rating,
+                "normalised": position,
                 "previous": {
                     "period": prev_label,
                     "value": prev_head["value"],
+                    "band": prev_head["band"],
                     "numerator": prev_head["numerator"],
                     "denominator": prev_head["denominator"],
                     "suppressed": prev_head["suppressed"],
-                    "normalised": normalised(indicator.code, prev_head["value"]),
+                    "normalised": _rated(indicator.code, prev_head, limits)[1],
                 },
                 "trend": _trend(head["value"], prev_head["value"]),
-                "components": measures[1:],
+                "components": ms[1:],
             }
         )
     return residents, out

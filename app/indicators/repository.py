@@ -85,6 +85,13 @@ def _json(value: Any) -> Any:
     return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
+decoded = _json
+
+
+async def areas_of_level(conn: asyncpg.Connection, level: str) -> list[asyncpg.Record]:
+    return await conn.fetch("SELECT code, level, name FROM areas WHERE level = $1 ORDER BY name, code", level)
+
+
 async def lock_rollup(conn: asyncpg.Connection, *, wait: bool = True) -> bool:
     """One roll-up run at a time: others wait (then find little to do) or, ``wait=False``, give up
     at once (False). A batch job: the service's statement timeout, meant for requests, does not apply."""
@@ -250,6 +257,7 @@ async def figures(
     volunteer_cap_minutes: int,
     degree_cap: int,
     shared_residents: int,
+    salt: str,
     full: bool = False,
 ) -> dict[tuple[str, str], dict[str, Any]]:
     """The raw figures of each (area code, level, period) cell: from the roll-ups, or ``full``:
@@ -266,6 +274,7 @@ async def figures(
             volunteer_cap_minutes,
             degree_cap,
             shared_residents,
+            salt,
         )
     finally:
         await conn.execute("SELECT set_config('enable_nestloop', 'on', true)")
@@ -291,15 +300,96 @@ async def drop_values_outside(conn: asyncpg.Connection, areas: list[str]) -> Non
     await conn.execute("DELETE FROM indicator_values WHERE NOT (area_code = ANY($1::text[]))", areas)
 
 
-async def stored_values(
-    conn: asyncpg.Connection, area: str, periods: list[str]
-) -> dict[str, tuple[dict[str, Any], datetime]]:
+async def record_key_salt(conn: asyncpg.Connection) -> str:
+    """The installation's secret for residents' record keys (made by the migrations)."""
+    salt = await conn.fetchval("SELECT fingerprint FROM indicator_state WHERE name = 'record_key_salt'")
+    if not salt:
+        raise RuntimeError("indicator_state holds no record_key_salt: run kith db upgrade")
+    return salt
+
+
+async def stored_parts(conn: asyncpg.Connection, periods: list[str]) -> dict[tuple[str, str], dict[str, Any]]:
     rows = await conn.fetch(
-        "SELECT period, parts, computed_at FROM indicator_values WHERE area_code = $1 AND period = ANY($2::text[])",
-        area,
-        periods,
+        "SELECT area_code, period, parts FROM indicator_values WHERE period = ANY($1::text[])", periods
     )
-    return {r["period"]: (_json(r["parts"]), r["computed_at"]) for r in rows}
+    return {(r["area_code"], r["period"]): _json(r["parts"]) for r in rows}
+
+
+async def nesting(conn: asyncpg.Connection) -> dict[str, list[str]]:
+    """Each ward and MSOA that its LSOAs partition (every LSOA linked to it lies wholly inside it):
+    its LSOAs. Residents are placed by postcode, so such a parent's count of people is the sum of
+    its LSOAs' counts."""
+    rows = await conn.fetch(
+        """
+WITH lsoa_in AS (
+  SELECT lsoa, min(ward) AS ward, count(DISTINCT ward) AS wards, min(msoa) AS msoa, count(DISTINCT msoa) AS msoas
+    FROM postcodes WHERE lsoa IS NOT NULL GROUP BY lsoa
+)
+SELECT parent, array_agg(lsoa ORDER BY lsoa) AS lsoas, bool_and(whole) AS whole FROM (
+  SELECT p.ward AS parent, p.lsoa, l.wards = 1 AS whole
+    FROM (SELECT DISTINCT ward, lsoa FROM postcodes WHERE ward IS NOT NULL AND lsoa IS NOT NULL) p
+    JOIN lsoa_in l USING (lsoa)
+  UNION ALL
+  SELECT p.msoa, p.lsoa, l.msoas = 1
+    FROM (SELECT DISTINCT msoa, lsoa FROM postcodes WHERE msoa IS NOT NULL AND lsoa IS NOT NULL) p
+    JOIN lsoa_in l USING (lsoa)
+) x GROUP BY parent
+"""
+    )
+    return {r["parent"]: list(r["lsoas"]) for r in rows if r["whole"]}
+
+
+async def published(
+    conn: asyncpg.Connection, periods: list[str], areas: list[str] | None = None
+) -> dict[tuple[str, str], asyncpg.Record]:
+    rows = await conn.fetch(
+        "SELECT area_code, period, figures, published_at, revised_at, revision FROM indicator_published "
+        "WHERE period = ANY($1::text[]) AND ($2::text[] IS NULL OR area_code = ANY($2::text[]))",
+        periods,
+        areas,
+    )
+    return {(r["area_code"], r["period"]): r for r in rows}
+
+
+async def published_periods(conn: asyncpg.Connection) -> set[str]:
+    return {r["period"] for r in await conn.fetch("SELECT DISTINCT period FROM indicator_published")}
+
+
+async def write_published(
+    conn: asyncpg.Connection, rows: list[tuple[str, str, dict[str, Any]]], revision: int, revised: bool
+) -> None:
+    """Publish cells (area, period, figures): new ones as first published now; existing ones
+    rewritten, with ``revised_at`` now when ``revised`` (a revision changed them)."""
+    if not rows:
+        return
+    await conn.execute(
+        "INSERT INTO indicator_published (area_code, period, figures, published_at, revision) "
+        "SELECT a, p, f, now(), $4 FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS t(a, p, f) "
+        "ON CONFLICT (area_code, period) DO UPDATE SET figures = excluded.figures, revision = $4, "
+        "revised_at = CASE WHEN $5 THEN now() ELSE indicator_published.revised_at END",
+        [r[0] for r in rows],
+        [r[1] for r in rows],
+        [orjson.dumps(r[2]).decode() for r in rows],
+        revision,
+        revised,
+    )
+
+
+async def publication_state(conn: asyncpg.Connection) -> tuple[datetime | None, int]:
+    row = await conn.fetchrow(
+        "SELECT high_water, coalesce(fingerprint, '0') AS revision FROM indicator_state WHERE name = 'publication'"
+    )
+    return (row["high_water"], int(row["revision"])) if row else (None, 0)
+
+
+async def save_publication_state(conn: asyncpg.Connection, revised_at: datetime, revision: int) -> None:
+    await conn.execute(
+        "INSERT INTO indicator_state (name, high_water, fingerprint, updated_at) "
+        "VALUES ('publication', $1, $2, now()) "
+        "ON CONFLICT (name) DO UPDATE SET high_water = $1, fingerprint = $2, updated_at = now()",
+        revised_at,
+        str(revision),
+    )
 
 
 async def area(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
@@ -311,9 +401,8 @@ async def list_areas(
 ) -> list[asyncpg.Record]:
     return await conn.fetch(
         "SELECT a.code, a.level, a.name, a.postcodes, "
-        "(SELECT count(DISTINCT r.canonical_id) FROM indicator_residents r WHERE "
-        "  (a.level = 'ward' AND r.ward = a.code) OR (a.level = 'lsoa' AND r.lsoa = a.code) "
-        "  OR (a.level = 'msoa' AND r.msoa = a.code)) AS residents "
+        "(SELECT p.figures -> 'residents' FROM indicator_published p WHERE p.area_code = a.code "
+        "  AND p.period ~ '^[0-9]{4}-[0-9]{2}$' ORDER BY p.period DESC LIMIT 1) AS residents "
         "FROM areas a WHERE ($1::text IS NULL OR a.level = $1) AND ($2::text IS NULL OR a.code > $2) "
         "ORDER BY a.code LIMIT $3",
         level,

@@ -17,13 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.core.config import Settings
-from app.core.errors import NotFound, ValidationFailed
+from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.pagination import PageRequest, make_page
 from app.db.session import driver_connection, platform_scope
-from app.indicators import disclosure as dc
 from app.indicators import publication
 from app.indicators import repository as repo
-from app.indicators.catalogue import BY_CODE, CATALOGUE, rag
+from app.indicators.catalogue import BY_CODE, CATALOGUE
 from app.indicators.computation import TZ
 from app.indicators.periods import Period, every_period
 
@@ -41,6 +40,13 @@ def _invalid(field: str, message: str) -> ValidationFailed:
     return ValidationFailed(
         f"{field}: {message}.", errors=[{"field": field, "in": "query", "message": message}]
     )
+
+
+def required(field: str, value: str | None) -> str:
+    """A query parameter that must be given (422 naming it when it is not)."""
+    if value is None or not value.strip():
+        raise _invalid(field, "is required (or give level= for every area of a level)")
+    return value
 
 
 def today() -> date:
@@ -68,6 +74,7 @@ class RefreshReport:
     residents_changed_areas: int
     cells: int
     high_water: datetime
+    revision: int | None = None  # the scheduled revision this run made, if any
 
     def as_json(self) -> dict[str, Any]:
         return {**self.__dict__, "high_water": self.high_water.isoformat()}
@@ -85,9 +92,9 @@ def _periods_touched(month: date, periods: list[Period]) -> list[Period]:
 async def refresh(
     session: AsyncSession, settings: Settings, *, full: bool = False, wait: bool = True
 ) -> RefreshReport | None:
-    """Bring the roll-ups up to date with what arrived since the last run (``full``: rebuild all).
-    Runs take turns; ``wait=False``: None at once if another run is under way (it will see what
-    this one would have)."""
+    """Bring the roll-ups up to date with what arrived since the last run (``full``: rebuild all),
+    then publish what is due (``publish``). Runs take turns; ``wait=False``: None at once if another
+    run is under way (it will see what this one would have)."""
     conn = await driver_connection(session)
     async with platform_scope(session):
         if not await repo.lock_rollup(conn, wait=wait):
@@ -124,12 +131,82 @@ async def refresh(
                 if code in level_of:
                     wanted |= {(code, p) for p in _periods_touched(month, periods)}
         cells = sorted((code, level_of[code], p) for code, p in wanted)
+        salt = await repo.record_key_salt(conn)
         for i in range(0, len(cells), CHUNK):
-            values = await repo.figures(conn, cells[i : i + CHUNK], **_figure_settings(settings))
+            values = await repo.figures(conn, cells[i : i + CHUNK], **_figure_settings(settings), salt=salt)
             await repo.store_values(conn, values)
         await repo.drop_values_outside(conn, list(level_of))
         await repo.save_state(conn, started, print_now)
-    return RefreshReport(full, len(changed_areas), len(cells), started)
+        revised = await _publish(conn, settings, [code for code, _ in areas], periods, salt)
+    return RefreshReport(full, len(changed_areas), len(cells), started, revised)
+
+
+def complete(period: Period) -> bool:
+    """Whether a period has ended (only complete periods are published)."""
+    return period.end <= today()
+
+
+def _revision_due(settings: Settings, last: datetime | None, now: datetime) -> bool:
+    if last is None:
+        return True
+    if settings.indicator_revision == "manual":
+        return False
+    a, b = last.astimezone(ZoneInfo(TZ)).date(), now.astimezone(ZoneInfo(TZ)).date()
+    if settings.indicator_revision == "daily":
+        return a != b
+    if settings.indicator_revision == "weekly":
+        return a.isocalendar()[:2] != b.isocalendar()[:2]
+    return (a.year, a.month) != (b.year, b.month)
+
+
+async def _publish(
+    conn: Any, settings: Settings, areas: list[str], periods: list[Period], salt: str, *, force: bool = False
+) -> int | None:
+    """Publish what is due: a cell never published yet (a period just ended, or an area new to
+    it), at once; every published cell again only in a scheduled revision (or ``force``), which
+    marks what it changed with ``revised_at``. Returns the revision number when one ran."""
+    complete_labels = [p.label for p in periods if complete(p)]
+    if not complete_labels:
+        return None
+    last, revision = await repo.publication_state(conn)
+    now = await conn.fetchval("SELECT now()")
+    due = force or _revision_due(settings, last, now)
+    existing = await repo.published(conn, complete_labels)
+    wanted = {(a, label) for a in areas for label in complete_labels}
+    missing = wanted - set(existing)
+    labels = complete_labels if due else sorted({label for _, label in missing})
+    if not labels:
+        return None
+    parts = await repo.stored_parts(conn, labels)
+    cells = {(a, label): parts.get((a, label)) for a in areas for label in labels}
+    # cells of areas that lost their residents stay published as they were; revisions include them
+    cells |= {cell: parts.get(cell) for cell in existing if cell[1] in labels and cell not in cells}
+    figures = publication.publish_cells(cells, await repo.nesting(conn), salt)
+    if due:
+        revision += 1
+        changed = [
+            (a, p, f)
+            for (a, p), f in figures.items()
+            if (a, p) in existing and repo.decoded(existing[(a, p)]["figures"]) != f
+        ]
+        await repo.write_published(conn, changed, revision, revised=True)
+        await repo.save_publication_state(conn, now, revision)
+    new = [(a, p, f) for (a, p), f in figures.items() if (a, p) in missing]
+    await repo.write_published(conn, new, revision, revised=False)
+    return revision if due else None
+
+
+async def revise(session: AsyncSession, settings: Settings) -> int | None:
+    """A revision now, whatever the schedule (``kith indicators revise``): the roll-ups brought up
+    to date first, then every published figure recomputed."""
+    await refresh(session, settings)
+    conn = await driver_connection(session)
+    async with platform_scope(session):
+        await repo.lock_rollup(conn)
+        areas = [code for code, _ in await repo.resident_areas(conn)]
+        first = await repo.first_month(conn)
+        periods = every_period(first, today()) if first else []
+        return await _publish(conn, settings, areas, periods, await repo.record_key_salt(conn), force=True)
 
 
 def _figure_settings(settings: Settings) -> dict[str, int]:
@@ -151,7 +228,8 @@ async def raw_figures(
         if found is None:
             raise UnknownArea(f"No area {area!r}.")
         cells = [(area, found["level"], p) for p in periods]
-        rows = await repo.figures(conn, cells, **_figure_settings(settings), full=full)
+        salt = await repo.record_key_salt(conn)
+        rows = await repo.figures(conn, cells, **_figure_settings(settings), salt=salt, full=full)
     return {period: parts for (_, period), parts in rows.items()}
 
 
@@ -164,35 +242,55 @@ async def _area(session: AsyncSession, code: str) -> Any:
     return found
 
 
-async def _stored(
-    session: AsyncSession, settings: Settings, found: Any, periods: list[Period]
-) -> dict[str, tuple[dict[str, Any] | None, datetime | None]]:
-    """The roll-up's figures of an area's periods. A period the job keeps no cell for (before the
-    first activity it has seen, or an area with no resident yet) is computed from the roll-ups
-    there and then: it holds no activity, so that is cheap."""
+class PeriodNotPublished(Conflict):
+    code = "period_not_published"
+
+
+def _published_period(period: Period) -> None:
+    if not complete(period):
+        raise PeriodNotPublished(
+            f"{period.label} is still under way: its figures are published once it has ended "
+            f"(from {period.end.isoformat()}). The latest complete month is {Period.containing(today(), 'month').previous.label}."
+        )
+
+
+async def _published(
+    session: AsyncSession, areas: list[str] | None, periods: list[Period]
+) -> tuple[dict[tuple[str, str], Any], set[str]]:
+    """Published cells of the areas' (all, when None) periods, and which of the periods are
+    published at all (a complete period not published yet: the job has not run since it ended)."""
     conn = await driver_connection(session)
     async with platform_scope(session):
-        stored = await repo.stored_values(conn, found["code"], [p.label for p in periods])
-        missing = [(found["code"], found["level"], p) for p in periods if p.label not in stored]
-        computed = await repo.figures(conn, missing, **_figure_settings(settings))
-    return {**{period: (parts, None) for (_, period), parts in computed.items()}, **stored}
+        rows = await repo.published(conn, [p.label for p in periods], areas)
+        labels = await repo.published_periods(conn)
+    return rows, labels
+
+
+def _area_ref(found: Any) -> dict[str, Any]:
+    return {"code": found["code"], "level": found["level"], "name": found["name"]}
 
 
 async def values(
-    session: AsyncSession, principal: Principal, settings: Settings, area: str, period: str
+    session: AsyncSession, principal: Principal | None, settings: Settings, area: str, period: str
 ) -> dict:
-    """The ten indicators of an area for a period, with the previous period, safe to publish."""
+    """The ten indicators of an area for a complete period, with the previous period, as published."""
     p = parse_period(period)
+    _published_period(p)
     found = await _area(session, area)
-    stored = await _stored(session, settings, found, [p, p.previous])
-    now, computed_at = stored.get(p.label, (None, None))
-    before = stored.get(p.previous.label, (None, None))[0]
-    residents, indicators = publication.assemble(settings, now, before, p.previous.label)
+    rows, labels = await _published(session, [found["code"]], [p, p.previous])
+    if p.label not in labels:
+        raise PeriodNotPublished(f"{p.label} has ended but is not published yet: try again in a few minutes.")
+    now, before = rows.get((found["code"], p.label)), rows.get((found["code"], p.previous.label))
+    figures = repo.decoded(now["figures"]) if now else None
+    residents, indicators = publication.assemble(
+        settings, figures, repo.decoded(before["figures"]) if before else None, p.previous.label
+    )
     return {
-        "area": {"code": found["code"], "level": found["level"], "name": found["name"]},
+        "area": _area_ref(found),
         "period": p.label,
         "previous_period": p.previous.label,
-        "computed_at": computed_at,
+        "published_at": now["published_at"] if now else None,
+        "revised_at": now["revised_at"] if now else None,
         "residents": {"value": residents.value, "suppressed": residents.suppressed},
         "indicators": indicators,
     }
@@ -200,14 +298,15 @@ async def values(
 
 async def series(
     session: AsyncSession,
-    principal: Principal,
+    principal: Principal | None,
     settings: Settings,
     area: str,
     code: str,
     first: str,
     last: str,
 ) -> dict:
-    """One indicator's headline over consecutive periods of one kind."""
+    """One indicator's headline over consecutive periods of one kind, as published (a period not
+    yet complete shows as unpublished)."""
     if code not in BY_CODE:
         raise _invalid("code", f"is not an indicator; one of {', '.join(BY_CODE)}")
     start, end = parse_period(first, "from"), parse_period(last, "to")
@@ -221,29 +320,102 @@ async def series(
         if len(periods) > MAX_SERIES:
             raise _invalid("to", f"a series holds at most {MAX_SERIES} periods")
     found = await _area(session, area)
-    stored = await _stored(session, settings, found, [periods[0].previous, *periods])
-    limits = publication.thresholds(settings)
-    points, previous = [], stored.get(periods[0].previous.label, (None, None))[0]
+    rows, labels = await _published(session, [found["code"]], [periods[0].previous, *periods])
+    return {
+        "area": _area_ref(found),
+        "code": code,
+        "measure": next(i for i in publication.assemble(settings, None, None, "")[1] if i["code"] == code)[
+            "measure"
+        ],
+        "points": _points(settings, code, found["code"], periods, rows, labels),
+    }
+
+
+def _points(
+    settings: Settings, code: str, area: str, periods: list[Period], rows: dict, labels: set[str]
+) -> list[dict[str, Any]]:
+    points = []
+    previous = rows.get((area, periods[0].previous.label))
     for p in periods:
-        parts = stored.get(p.label, (None, None))[0]
-        _, indicators = publication.assemble(settings, parts, previous, p.previous.label)
+        row = rows.get((area, p.label))
+        figures = repo.decoded(row["figures"]) if row else None
+        _, indicators = publication.assemble(
+            settings, figures, repo.decoded(previous["figures"]) if previous else None, p.previous.label
+        )
         head = next(i for i in indicators if i["code"] == code)
         points.append(
             {
                 "period": p.label,
+                "published": p.label in labels,
                 "value": head["value"],
+                "band": head["band"],
                 "numerator": head["numerator"],
                 "denominator": head["denominator"],
                 "suppressed": head["suppressed"],
-                "rag": rag(code, head["value"], limits),
+                "suppressed_reason": head["suppressed_reason"],
+                "rag": head["rag"],
+                "revised_at": row["revised_at"] if row else None,
             }
         )
-        previous = parts
+        previous = row
+    return points
+
+
+async def level_values(
+    session: AsyncSession, settings: Settings, level: str, periods: list[str] | None = None
+) -> dict[str, Any]:
+    """Every area of a level × indicator × published period (or the periods named), tidy: one row
+    per area, period, indicator and measure."""
+    if level not in ("ward", "lsoa", "msoa"):
+        raise _invalid("level", "must be ward, lsoa or msoa")
+    conn = await driver_connection(session)
+    async with platform_scope(session):
+        areas = await repo.areas_of_level(conn, level)
+        labels = await repo.published_periods(conn)
+        chosen = sorted(labels) if periods is None else [x for x in periods if x in labels]
+        wanted = {Period.parse(x) for x in chosen}
+        rows = await repo.published(
+            conn, sorted({*chosen, *(p.previous.label for p in wanted)}), [a["code"] for a in areas]
+        )
+        last_revision, revision = await repo.publication_state(conn)
+    items = []
+    for period in sorted(wanted):
+        for a in areas:
+            row, before = rows.get((a["code"], period.label)), rows.get((a["code"], period.previous.label))
+            _, indicators = publication.assemble(
+                settings,
+                repo.decoded(row["figures"]) if row else None,
+                repo.decoded(before["figures"]) if before else None,
+                period.previous.label,
+            )
+            for i in indicators:
+                for m in [{**i, "name": i["measure"]}, *i["components"]]:
+                    items.append(
+                        {
+                            "area": a["code"],
+                            "area_name": a["name"],
+                            "level": level,
+                            "period": period.label,
+                            "indicator": i["code"],
+                            "measure": m["name"],
+                            "value": m["value"],
+                            "band": m["band"],
+                            "numerator": m["numerator"],
+                            "denominator": m["denominator"],
+                            "suppressed": m["suppressed"],
+                            "suppressed_reason": m["suppressed_reason"],
+                            "rounded": True,
+                            "rag": i["rag"] if m["name"] == i["measure"] else None,
+                            "published_at": row["published_at"] if row else None,
+                            "revised_at": row["revised_at"] if row else None,
+                        }
+                    )
     return {
-        "area": {"code": found["code"], "level": found["level"], "name": found["name"]},
-        "code": code,
-        "measure": head["measure"],
-        "points": points,
+        "level": level,
+        "periods": [p.label for p in sorted(wanted)],
+        "revision": revision,
+        "revised_at": last_revision,
+        "items": items,
     }
 
 
@@ -264,7 +436,8 @@ def catalogue(settings: Settings) -> list[dict[str, Any]]:
 
 
 async def list_areas(session: AsyncSession, level: str | None, page: PageRequest) -> dict[str, Any]:
-    """Areas known from the postcode lookup, with their (published) resident counts."""
+    """Areas known from the postcode lookup, with their residents as published for the latest
+    published month."""
     if level is not None and level not in ("ward", "lsoa", "msoa"):
         raise _invalid("level", "must be ward, lsoa or msoa")
     after = page.position(str)
@@ -274,7 +447,7 @@ async def list_areas(session: AsyncSession, level: str | None, page: PageRequest
     found, next_cursor = make_page(list(rows), page.limit, lambda r: (r["code"],))
     items = []
     for r in found:
-        residents = dc.count(r["residents"])
+        residents = publication.published_figure(repo.decoded(r["residents"]) if r["residents"] else None)
         items.append(
             {
                 "code": r["code"],

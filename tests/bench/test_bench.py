@@ -28,7 +28,7 @@ CORRECTNESS = {
     "identity": ["failed requests"],
     "identity-quality": [],
     "import": ["rejected rows", "people stored = rows sent"],
-    "indicators": ["failed requests", "published values = the full scan's"],
+    "indicators": ["failed requests", "roll-up's figures = the full scan's"],
 }
 FLOORED = {"profile-read", "timeline-read", "ingest", "ledger", "import"}
 QUALITY = {

@@ -1,6 +1,11 @@
-"""Disclosure control: what the indicators API publishes can never reveal a small count."""
+"""Disclosure control against an analyst who knows the rules and subtracts: no small count comes
+out, no suppressed count can be narrowed from the figures beside it, one person's change is noise
+rather than a sure step, and no organisation's share can be pinned."""
 
 from __future__ import annotations
+
+import math
+import random
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -8,84 +13,207 @@ from hypothesis import strategies as st
 from app.indicators import disclosure as dc
 from app.indicators import publication
 
-COUNT_KEYS = (
-    "residents", "active", "orgs_public", "orgs_social", "orgs_commercial", "ties_total", "ties_cross",
-    "multi_sector", "public_contact", "ei_external", "ei_internal", "isolated", "gave_or_received",
-    "gave_and_received", "volunteers", "volunteers_every_month", "repeat3", "prev_active", "retained",
-    "single_org",
-)  # fmt: skip
+KEYS = st.integers(0, 2**32 - 1)
 
-small = st.integers(min_value=0, max_value=60)
-sums = st.fixed_dictionaries(
-    {"n": st.integers(0, 12), "sum": st.integers(0, 5000), "largest": st.integers(0, 5000)}
-).map(lambda d: {**d, "largest": min(d["largest"], d["sum"])})
-parts = st.fixed_dictionaries(
+
+def _possible(stored):
+    """What one published figure tells the attacker, written out plainly (not disclosure.possible):
+    a withheld one, anything from 0 up (small and secondary suppressions read alike)."""
+    if "s" in stored:
+        return (0, math.inf)
+    v = stored["v"]
+    if v is None:
+        return (0, math.inf)
+    return (0, 0) if v == 0 else (max(8, v - 4), v + 4)
+
+
+class TestCounts:
+    @given(st.integers(0, 10_000), KEYS)
+    def test_small_suppressed_others_perturbed_within_what_they_claim(self, n, key):
+        f = dc.count(n, dc.cell_key(key))
+        if 1 <= n <= 7:
+            assert f.value is None and f.suppressed
+        elif n == 0:
+            assert f.value == 0
+        else:
+            assert f.value % 5 == 0 and f.value >= 10 and not f.suppressed
+            low, high = _possible({"v": f.value})
+            assert low <= n <= high
+
+    @given(st.integers(8, 5000), KEYS)
+    def test_the_same_people_always_give_the_same_figure(self, n, key):
+        assert dc.count(n, dc.cell_key(key)) == dc.count(n, dc.cell_key(key + 2**32))
+
+    def test_one_person_more_is_noise_not_a_sure_step(self):
+        """Plain rounding turns 22 → 23 into a sure 20 → 25: the step proves who was added. Here the
+        new person's key redraws the noise, so no count has a sure step."""
+        rng = random.Random(29)
+        for n in range(8, 130):
+            steps = set()
+            for _ in range(200):
+                cell, person = rng.getrandbits(32), rng.getrandbits(32)
+                before = dc.count(n, dc.cell_key(cell)).value
+                after = dc.count(n + 1, dc.cell_key(cell + person)).value
+                steps.add(after - before)
+            assert 0 in steps, (n, steps)  # one more may show no change at all: never a sure step
+        assert (
+            dc.count(22, 0.3).value != dc.count(22, 0.9).value
+            or dc.count(23, 0.3).value != dc.count(23, 0.9).value
+        )
+
+
+class TestSums:
+    def test_fewer_than_eight_contributors_is_suppressed(self):
+        assert dc.total(n=7, sum_=700, top=[100, 100], key=0.5).suppressed
+        assert not dc.total(n=8, sum_=800, top=[100, 100], key=0.5).suppressed
+
+    def test_the_p_percent_rule(self):
+        # the others (beyond the two largest) give 60 < 10% of 1,000: the second could estimate it
+        assert dc.total(n=8, sum_=1100, top=[1000, 40], key=0.5).reason == "dominance"
+        assert dc.total(n=8, sum_=1300, top=[1000, 40], key=0.5).value is not None
+
+
+class TestConcentration:
+    def test_a_dominant_organisation_is_published_only_as_a_band(self):
+        """Northgate's 8,320.7 over 15 organisations said one held at least 83% of the interactions."""
+        loads = [2000] + [25] * 14
+        f = dc.hhi(loads)
+        assert f.value is None and f.reason == "dominance" and f.band == (2500.0, 10000.0)
+
+    def test_a_spread_one_is_a_value(self):
+        f = dc.hhi([100, 90, 80, 70, 60, 50, 40, 30, 20, 10])
+        assert f.value is not None and f.band is None and 0 < f.value < 2500
+
+    def test_fewer_than_eight_organisations_is_suppressed(self):
+        assert dc.hhi([50] * 7).suppressed
+
+
+def _area_parts(rng_counts, keys):
+    names = publication.PEOPLE
+    parts = {name: rng_counts[name] for name in names}
+    parts |= {"orgs_public": rng_counts["orgs_public"], "orgs_social": rng_counts["orgs_social"]}
+    parts["orgs_commercial"] = rng_counts["orgs_commercial"]
+    parts["keys"] = keys
+    return parts
+
+
+counts = st.fixed_dictionaries(
     {
-        **{k: small for k in COUNT_KEYS},
-        "volunteer_minutes": sums,
-        "lm_r1": sums,
-        "lm_r2": sums,
-        "lm_r3": sums,
-        "org_interactions": st.lists(st.integers(1, 400), max_size=12).map(lambda x: sorted(x, reverse=True)),
+        **{name: st.integers(0, 30) for name in publication.PEOPLE},
+        "orgs_public": st.integers(0, 12),
+        "orgs_social": st.integers(0, 12),
+        "orgs_commercial": st.integers(0, 12),
     }
 )
 
 
-def _published_figures(residents, measures):
-    yield residents.value
-    for indicator in measures.values():
-        for m in indicator:
-            yield m["numerator"]
-            yield m["denominator"]
+@st.composite
+def small_wards(draw):
+    """A ward partitioned by 2–4 LSOAs of few residents, each figure with its people's keys."""
+    lsoas = draw(st.integers(2, 4))
+    children = [draw(counts) for _ in range(lsoas)]
+    keys = [{name: draw(KEYS) for name in publication.PEOPLE} for _ in range(lsoas)]
+    ward = {name: sum(c[name] for c in children) for name in children[0]}
+    ward_keys = {name: sum(k[name] for k in keys) % 2**32 for name in publication.PEOPLE}
+    cells = {("W", "2026-11"): _area_parts(ward, ward_keys)}
+    for i, (c, k) in enumerate(zip(children, keys, strict=True)):
+        cells[(f"L{i}", "2026-11")] = _area_parts(c, k)
+    return cells, {"W": [f"L{i}" for i in range(lsoas)]}
 
 
-class TestCounts:
-    @given(st.integers(0, 10_000))
-    def test_a_count_is_suppressed_or_a_multiple_of_five(self, n):
-        f = dc.count(n)
-        if 1 <= n <= 7:
-            assert f.value is None and f.suppressed
-        else:
-            assert f.value % 5 == 0 and abs(f.value - n) <= 2.5 and not f.suppressed
-
-    def test_boundaries(self):
-        assert [dc.count(n).value for n in (0, 7, 8, 12, 13)] == [0, None, 10, 10, 15]
-
-
-class TestSums:
-    def test_fewer_than_three_contributors_is_suppressed(self):
-        assert dc.total([40, 40]).suppressed
-        assert dc.total([40, 40, 40]).value == 120
-
-    def test_one_contributor_over_half_is_suppressed(self):
-        assert dc.total([60, 20, 19]).suppressed
-        assert dc.total([50, 30, 20]).value == 100
+def _feasible(total, parts, member):
+    """The range a member's true count is known to lie in from its group's published figures."""
+    if member is total:
+        low, high = sum(_possible(p)[0] for p in parts), sum(_possible(p)[1] for p in parts)
+    else:
+        low, high = _possible(total)
+        for other in parts:
+            if other is not member:
+                o_low, o_high = _possible(other)
+                low, high = low - o_high, high - o_low
+    own_low, own_high = _possible(member)
+    return max(low, own_low), min(high, own_high)
 
 
-class TestPublication:
-    @settings(max_examples=300, deadline=None)
-    @given(parts)
-    def test_no_published_count_is_small_and_rates_come_from_published_figures(self, p):
-        residents, measures = publication.publish(p)
-        for figure in _published_figures(residents, measures):
-            assert figure is None or (figure % 5 == 0 and not 0 < abs(figure) < 8), figure
-        for code, indicator in measures.items():
+class TestSecondarySuppression:
+    @settings(max_examples=150, deadline=None)
+    @given(small_wards())
+    def test_no_suppressed_count_narrows_from_its_parent_siblings_or_sibling_indicators(self, case):
+        cells, nesting = case
+        out = publication.publish_cells(cells, nesting, "salt")
+        areas = ["W", *nesting["W"]]
+        true = {a: dict(cells[(a, "2026-11")]) for a in areas}
+        for a in areas:
+            true[a]["orgs"] = sum(true[a][k] for k in ("orgs_public", "orgs_social", "orgs_commercial"))
+        figures = {a: out[(a, "2026-11")] for a in areas}
+        groups = [(("W", name), [(c, name) for c in nesting["W"]]) for name in publication.PEOPLE]
+        groups += [
+            ((a, "orgs"), [(a, k) for k in ("orgs_public", "orgs_social", "orgs_commercial")]) for a in areas
+        ]
+        for total, parts in groups:
+            for member in (total, *parts):
+                if 1 <= true[member[0]][member[1]] <= 7:
+                    assert "s" in figures[member[0]][member[1]]
+                    low, high = _feasible(
+                        figures[total[0]][total[1]],
+                        [figures[a][k] for a, k in parts],
+                        figures[member[0]][member[1]],
+                    )
+                    assert low <= 1 and high >= 7, (member, total, parts, figures)
+
+    def test_a_ward_beside_one_small_lsoa_and_a_published_sibling(self):
+        """A ward's 25 volunteers minus a published sibling LSOA pinned the small ones."""
+        cells = {("W", "2026-11"): {"volunteers": 25, "keys": {"volunteers": 99}}}
+        for i, n in enumerate((19, 6)):
+            cells[(f"L{i}", "2026-11")] = {"volunteers": n, "keys": {"volunteers": i}}
+        out = publication.publish_cells(cells, {"W": ["L0", "L1"]}, "salt")
+        ward, big = out[("W", "2026-11")]["volunteers"], out[("L0", "2026-11")]["volunteers"]
+        assert out[("L1", "2026-11")]["volunteers"]["s"] == "confidential"
+        low, high = _feasible(
+            ward, [big, out[("L1", "2026-11")]["volunteers"]], out[("L1", "2026-11")]["volunteers"]
+        )
+        assert low <= 1 and high >= 7
+        assert "s" in ward or "s" in big or (ward["v"] - 4) - (big["v"] + 4) <= 1
+
+    def test_the_organisations_total_does_not_give_away_a_sector(self):
+        cells = {("W", "2026-11"): {"orgs_public": 3, "orgs_social": 9, "orgs_commercial": 8}}
+        figures = publication.publish_cells(cells, {}, "salt")[("W", "2026-11")]
+        assert figures["orgs_public"]["s"] == "confidential"
+        low, high = _feasible(
+            figures["orgs"],
+            [figures[k] for k in ("orgs_public", "orgs_social", "orgs_commercial")],
+            figures["orgs_public"],
+        )
+        assert low <= 1 and high >= 7
+
+    def test_hours_go_with_their_volunteers_and_no_zero_beside_a_suppressed_denominator(self):
+        parts = {
+            "residents": 40,
+            "active": 5,
+            "multi_sector": 0,
+            "volunteers": 5,
+            "volunteer_minutes": {"n": 9, "sum": 6000, "top": [800, 700]},
+        }
+        figures = publication.publish_cells({("W", "2026-11"): parts}, {}, "salt")[("W", "2026-11")]
+        assert figures["volunteers"]["s"] == "confidential" and "s" in figures["hours"]
+        assert figures["multi_sector"] == {"v": None, "s": "confidential"}
+
+
+class TestMeasures:
+    @settings(max_examples=100, deadline=None)
+    @given(counts)
+    def test_rates_come_from_published_figures_and_the_same_input_publishes_the_same(self, c):
+        cells = {("W", "2026-11"): _area_parts(c, {})}
+        first = publication.publish_cells(cells, {}, "salt")
+        assert first == publication.publish_cells(cells, {}, "salt")
+        _, measures = publication.measures(first[("W", "2026-11")])
+        for indicator in measures.values():
             for m in indicator:
                 if m["suppressed"]:
-                    assert m["value"] is None
+                    assert m["value"] is None and m["suppressed_reason"]
                 elif m["value"] is not None and m["numerator"] is not None and m["denominator"]:
                     rate = m["numerator"] / m["denominator"]
                     expected = {"e_i_index": 2 * rate - 1}.get(m["name"], rate)
                     scale = 1000 if m["name"].endswith("per_1000") else 1
-                    assert abs(m["value"] - expected * scale) < 1e-3, (code, m)
-
-    @settings(max_examples=100, deadline=None)
-    @given(parts)
-    def test_the_same_figures_always_publish_the_same(self, p):
-        assert publication.publish(p) == publication.publish(dict(p))
-
-    @given(parts)
-    def test_a_part_suppressed_suppresses_the_rate(self, p):
-        p = {**p, "residents": 5}
-        _, measures = publication.publish(p)
-        assert measures["isolation"][0]["suppressed"] and measures["isolation"][0]["value"] is None
+                    assert abs(m["value"] - expected * scale) < 1e-3
+                    assert m["value"] == round(m["value"], 4)

@@ -68,27 +68,44 @@ class TestCatalogue:
         assert response.headers["content-type"] == "application/problem+json"
 
 
+def _about(published, true):
+    """A published count of ``true`` people: perturbed by at most 4, then a multiple of 5 (≥ 10)."""
+    return published % 5 == 0 and published >= 10 and abs(published - true) <= 4
+
+
 class TestValues:
-    async def test_values_are_rounded_suppressed_and_rated(self, client, analyst, ward):
+    async def test_values_are_perturbed_suppressed_and_rated(self, client, analyst, ward):
         response = await client.get(
             "/v1/indicators/values", params={"area": ward.ward, "period": "2026-10"}, headers=analyst
         )
         assert response.status_code == 200, response.text
         body = response.json()
         assert body["previous_period"] == "2026-09" and body["area"]["name"] == "Test ward 0"
-        assert body["residents"] == {"value": 25, "suppressed": False}  # 23 rounded to 5
+        assert body["published_at"] and body["revised_at"] is None
+        assert _about(body["residents"]["value"], 23) and not body["residents"]["suppressed"]
         by_code = {i["code"]: i for i in body["indicators"]}
-        reach = by_code["multi_sector_reach"]["components"][0]  # public contact: 13 → 15 of 25
-        assert (reach["numerator"], reach["denominator"], reach["value"]) == (15, 25, 0.6)
+        reach = by_code["multi_sector_reach"]["components"][0]  # public contact: 13 of 23
+        assert _about(reach["numerator"], 13) and reach["denominator"] == body["residents"]["value"]
+        assert reach["value"] == round(reach["numerator"] / reach["denominator"], 4)
         volunteering = by_code["volunteering"]
-        assert volunteering["value"] == 0 and volunteering["previous"]["value"] == pytest.approx(10 / 25)
+        assert volunteering["value"] == 0 and volunteering["previous"]["value"] > 0
         assert volunteering["trend"] == "down" and volunteering["rag"] == "red"
-        assert by_code["sector_mix"]["suppressed"]  # two organisations: too few to publish
+        sector_mix = by_code["sector_mix"]  # two organisations: too few to publish
+        assert sector_mix["suppressed"] and sector_mix["suppressed_reason"] == "confidential"
         assert all(c is None or (c % 5 == 0 and not 0 < c < 8) for c in _counts(body))
         again = await client.get(
             "/v1/indicators/values", params={"area": ward.ward, "period": "2026-10"}, headers=analyst
         )
         assert again.json() == body
+
+    async def test_a_period_under_way_is_not_published(self, client, analyst, ward):
+        for period in (f"{datetime.now(UTC):%Y-%m}", "2026-Q4", "2026"):
+            response = await client.get(
+                "/v1/indicators/values", params={"area": ward.ward, "period": period}, headers=analyst
+            )
+            assert response.status_code == 409, (period, response.text)
+            assert response.json()["code"] == "period_not_published"
+            assert "under way" in response.json()["detail"]
 
     @pytest.mark.parametrize("period", ["2026-13", "26-10", "2026-Q5", "next year", "2099"])
     async def test_bad_period_is_422_naming_it(self, client, analyst, ward, period):
@@ -107,15 +124,15 @@ class TestValues:
 
     async def test_csv_parses_with_a_row_per_measure(self, client, analyst, ward):
         response = await client.get(
-            "/v1/indicators/values.csv", params={"area": ward.ward, "period": "2026-Q4"}, headers=analyst
+            "/v1/indicators/values.csv", params={"area": ward.ward, "period": "2026-10"}, headers=analyst
         )
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/csv")
         rows = list(csv.DictReader(io.StringIO(response.text)))
         assert {r["indicator"] for r in rows} >= {"isolation", "concentration", "local_multiplier"}
-        assert all(r["period"] == "2026-Q4" and r["previous_period"] == "2026-Q3" for r in rows)
+        assert all(r["period"] == "2026-10" and r["previous_period"] == "2026-09" for r in rows)
         public = next(r for r in rows if r["measure"] == "public_contact_share")
-        assert (public["numerator"], public["denominator"], public["suppressed"]) == ("15", "25", "false")
+        assert _about(int(public["numerator"]), 13) and public["suppressed"] == "false"
 
 
 class TestSeries:
@@ -128,7 +145,11 @@ class TestSeries:
         assert response.status_code == 200, response.text
         points = response.json()["points"]
         assert [p["period"] for p in points] == ["2026-08", "2026-09", "2026-10"]
-        assert [p["value"] for p in points] == [0, pytest.approx(0.4), 0]
+        # August is before the first activity the roll-up has seen: not published
+        assert [p["published"] for p in points] == [False, True, True]
+        assert points[0]["value"] is None and points[2]["value"] == 0
+        september = points[1]
+        assert september["value"] == round(september["numerator"] / september["denominator"], 4) > 0
 
     @pytest.mark.parametrize(
         ("params", "field"),
@@ -173,7 +194,7 @@ class TestAreas:
         response = await client.get("/v1/areas", params={"level": "ward", "limit": 500}, headers=analyst)
         assert response.status_code == 200
         mine = next(a for a in response.json()["items"] if a["code"] == ward.ward)
-        assert (mine["level"], mine["residents"], mine["postcodes"]) == ("ward", 25, 1)
+        assert (mine["level"], mine["postcodes"]) == ("ward", 1) and _about(mine["residents"], 23)
 
     async def test_bad_level_is_422(self, client, analyst):
         response = await client.get("/v1/areas", params={"level": "county"}, headers=analyst)
