@@ -26,6 +26,7 @@ from app.db import idempotency, roles
 from app.db.embedded import resolve_database
 from app.db.migrate import head_revision
 from app.db.session import Database, database_unavailable
+from app.insights import endpoints as insights
 from app.ledger import service as ledger_service
 from app.ops.endpoints import router as ops_router
 from app.organisations.endpoints import token as token_router
@@ -65,6 +66,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def app_error(request: Request, exc: AppError):
         if request.url.path.startswith("/portal"):
             return portal.error_page(request, exc)
+        if request.url.path.startswith("/console/insights") or request.url.path.startswith("/insights"):
+            return insights.error_page(request, exc)
         if request.url.path.startswith("/console"):
             return console.error_page(request, exc)
         headers = dict(exc.headers)
@@ -190,6 +193,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops_router)
     portal.install(app, settings.env)
     console.install(app)
+    insights.install(app)
     openapi.install(app)
     apidocs.install(app)
     app.add_middleware(

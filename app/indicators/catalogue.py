@@ -161,3 +161,46 @@ def normalised(code: str, value: float | None) -> float | None:
     x = (value - i.lowest) / (i.highest - i.lowest)
     x = min(1.0, max(0.0, x))
     return round(x if i.higher_is_better else 1.0 - x, 4)
+
+
+# Each headline's numerator and denominator in words: what the analysts' pages print beside it.
+HEADLINE_PARTS: dict[str, tuple[str, str]] = {
+    "sector_mix": (
+        "social-economy organisations active with the area's residents in the period",
+        "all organisations active with them (public, social and commercial)",
+    ),
+    "cross_sector_ties": (
+        "ties between two of those organisations that are of different sectors",
+        "all ties between them: declared relationships in force, and pairs sharing at least 5 residents",
+    ),
+    "multi_sector_reach": (
+        "residents active in the period who dealt with two or more sectors",
+        "residents active in the period (any interaction)",
+    ),
+    "bridging": (
+        "ties that reach outside (to another area, or to an organisation of another sector): E",
+        "all ties, each person's counted up to 20: E + I; the index is (E − I) / (E + I)",
+    ),
+    "isolation": (
+        "residents with no tie to another person and at most one organisation in the last 12 months",
+        "residents registered in the area",
+    ),
+    "reciprocity": (
+        "people who both gave (volunteered, gifted credits) and received (services, credits)",
+        "people who did either",
+    ),
+    "volunteering": ("residents who volunteered in the period", "residents registered in the area"),
+    "repeat_engagement": (
+        "active residents with interactions on 3 or more distinct days of the period",
+        "residents active in the period",
+    ),
+    "local_multiplier": (
+        "R1 + R2 + R3: credits into local organisations from outside (R1), what they pass on locally (R2) "
+        "and what residents re-spend locally within 90 days (R3)",
+        "R1",
+    ),
+    "concentration": (
+        "the sum of the squares of each organisation's share of residents' interactions, × 10,000",
+        "the organisations active with the area's residents",
+    ),
+}

@@ -247,3 +247,23 @@ def protect(groups: Iterable[tuple[Slot, Sequence[Slot]]]) -> int:
                 withheld += 1
                 changed = True
     return withheld
+
+
+# What each indicator's published figures go through, in words, for its page.
+COMMON_RULES = (
+    "Counts of 1–7 people (or organisations) are not published; other counts are perturbed by a small "
+    "amount fixed by who is in them (cell-key perturbation) and rounded to 5.",
+    "A figure is also withheld where it, its parent area and its neighbours would let a withheld one be "
+    "worked out by subtraction (secondary suppression).",
+    "Rates are worked out from the published counts. A period is published once it has ended; changes "
+    "(objections, erasures, late records) reach published figures only at a scheduled revision.",
+)
+INDICATOR_RULES: dict[str, str] = {
+    "sector_mix": "Organisation counts follow the same rules as counts of people; no organisation is named.",
+    "volunteering": "Hours are published only where at least 8 volunteered and no one or two of them gave "
+    "nearly all of them (the p% rule, p = 10); they are withheld with the count of volunteers.",
+    "local_multiplier": "R1, R2 and R3 are sums over organisations and residents: each is withheld unless at "
+    "least 8 contribute and the p% rule (p = 10) holds, so no one's credits can be estimated.",
+    "concentration": "Where the index would let one organisation's share be estimated within 10%, only its "
+    "band is published (for example 2,500–10,000, highly concentrated); no organisation is named.",
+}

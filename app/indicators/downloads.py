@@ -10,8 +10,8 @@ from typing import Any
 
 COLUMNS = (
     "area", "area_name", "level", "period", "indicator", "measure", "value", "band_low", "band_high",
-    "numerator", "denominator", "suppressed", "suppressed_reason", "rounded", "rag", "published_at",
-    "revised_at",
+    "numerator", "denominator", "suppressed", "suppressed_reason", "rounded", "headline", "rag", "trend",
+    "published_at", "revised_at",
 )  # fmt: skip
 
 

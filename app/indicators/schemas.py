@@ -132,6 +132,8 @@ class LevelRow(BaseModel):
     suppressed_reason: str | None = SUPPRESSED_REASON
     rounded: bool = Field(description="true: counts behind the value are perturbed and rounded to 5")
     rag: str | None
+    headline: bool = Field(description="true for the indicator's headline measure")
+    trend: str | None = Field(None, description="the headline's trend against the previous period")
     published_at: datetime | None
     revised_at: datetime | None
 

@@ -361,6 +361,19 @@ def _points(
     return points
 
 
+async def publication_status(session: AsyncSession) -> dict[str, Any]:
+    """What is published: its periods (newest first), the revision and when it ran."""
+    conn = await driver_connection(session)
+    async with platform_scope(session):
+        labels = await repo.published_periods(conn)
+        revised_at, revision = await repo.publication_state(conn)
+    return {
+        "periods": sorted(labels, key=lambda x: Period.parse(x), reverse=True),
+        "revision": revision,
+        "revised_at": revised_at,
+    }
+
+
 async def level_values(
     session: AsyncSession, settings: Settings, level: str, periods: list[str] | None = None
 ) -> dict[str, Any]:
@@ -406,6 +419,8 @@ async def level_values(
                             "suppressed_reason": m["suppressed_reason"],
                             "rounded": True,
                             "rag": i["rag"] if m["name"] == i["measure"] else None,
+                            "headline": m["name"] == i["measure"],
+                            "trend": i["trend"] if m["name"] == i["measure"] else None,
                             "published_at": row["published_at"] if row else None,
                             "revised_at": row["revised_at"] if row else None,
                         }

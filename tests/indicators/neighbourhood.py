@@ -176,3 +176,19 @@ class Neighbourhood:
         import json
 
         return json.loads(row) if row else None
+
+    async def join_ward(self, into: Area, other: Area) -> None:
+        """Move ``other``'s LSOA (its one postcode) into ``into``'s ward and MSOA: a ward of two
+        LSOAs. Its own ward and MSOA go."""
+        o = self.owner
+        await o.execute(
+            "UPDATE postcodes SET ward = $1, msoa = $2 WHERE postcode = $3",
+            into.ward,
+            into.msoa,
+            other.postcode,
+        )
+        await o.execute("DELETE FROM area_links WHERE lsoa = $1", other.lsoa)
+        await o.execute("INSERT INTO area_links VALUES ($1, $2, $3)", into.ward, other.lsoa, into.msoa)
+        await o.execute("DELETE FROM areas WHERE code = ANY($1::text[])", [other.ward, other.msoa])
+        await o.execute("UPDATE indicator_state SET fingerprint = NULL WHERE name = 'rollup'")
+        other.ward, other.msoa = into.ward, into.msoa

@@ -1,0 +1,1 @@
+"""The analysts' pages: the community indicators for people, not only for programs."""
