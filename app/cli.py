@@ -255,7 +255,18 @@ def indicators_refresh(
 ) -> None:
     """Bring the indicator roll-ups up to date (kith serve and kith worker also do it regularly)."""
     report = asyncio.run(_refresh_indicators(full))
-    typer.echo(json.dumps(report.as_json()) if as_json else f"{report.cells} area-periods recomputed")
+    revised = f"; revision {report.revision} published" if report.revision else ""
+    typer.echo(json.dumps(report.as_json()) if as_json else f"{report.cells} area-periods recomputed{revised}")
+
+
+@indicators_cli.command("revise")
+def indicators_revise(as_json: JsonFlag = False) -> None:
+    """Revise the published indicators now, whatever KITH_INDICATOR_REVISION says: objections,
+    erasures and late records reach published figures (each changed one marked revised_at)."""
+    from app.indicators import service
+
+    revision = asyncio.run(_as_operator(lambda s, p: service.revise(s, get_settings())))
+    typer.echo(json.dumps({"revision": revision}) if as_json else f"revision {revision} published")
 
 
 @demo_cli.command("seed")

@@ -231,3 +231,15 @@ class TestManaging:
         assert await token(rotated["client_secret"]) == 401
         missing = kith("orgs", "show", "not-an-id", database_url=database_url, data_dir=data_dir)
         assert missing.returncode != 0 and "not an organisation id" in missing.stderr
+
+
+class TestIndicators:
+    def test_refresh_then_a_revision_on_demand(self, database_url, data_dir):
+        refreshed = kith("indicators", "refresh", "--json", database_url=database_url, data_dir=data_dir)
+        assert refreshed.returncode == 0, refreshed.stderr
+        assert "cells" in json.loads(refreshed.stdout)
+        first = kith("indicators", "revise", "--json", database_url=database_url, data_dir=data_dir)
+        second = kith("indicators", "revise", "--json", database_url=database_url, data_dir=data_dir)
+        assert first.returncode == 0 and second.returncode == 0, (first.stderr, second.stderr)
+        a, b = json.loads(first.stdout)["revision"], json.loads(second.stdout)["revision"]
+        assert a is None or b == a + 1  # nothing published yet (no activity), or one more each time
