@@ -60,10 +60,11 @@ ACT_RAW = ACT_COLUMNS + " GROUP BY 1, 2, 3"
 
 
 # A record key for cell-key perturbation (disclosure.py): a keyed hash in [0, 2^32) of a person's
-# canonical id (or an organisation's id, or a tie's two ends), the salt ($11) a secret of the
-# installation. Each count below comes with the sum of its records' keys.
+# canonical id (or an organisation's id, or a tie's two ends), the salt a secret of the
+# installation, read inside the statement (never a parameter, which a slow-query log would keep).
+# Each count below comes with the sum of its records' keys.
 def _key(column: str) -> str:
-    return f"('x' || substr(md5($11 || {column}::text), 1, 8))::bit(32)::bigint"
+    return f"('x' || substr(md5((SELECT fingerprint FROM indicator_state WHERE name = 'record_key_salt') || {column}::text), 1, 8))::bit(32)::bigint"
 
 
 _FIGURES = """

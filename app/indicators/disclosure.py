@@ -31,23 +31,27 @@ counted in a cell) or about one organisation (its share of a figure).
    from the organisations' interactions rounded to 5, suppressed while fewer than 8 organisations
    are active, and published only as a band (reason ``dominance``, ``band`` [low, high]) when the
    p% rule fails on the organisations' loads or when the index itself pins the largest
-   organisation's share within p% (an HHI of h says the largest share lies in [h, √h], and its
-   midpoint is then within p% of it: above about 6,950). No organisation is ever named.
+   organisation's share within p% (an HHI of h says the largest share lies in [h, √h], and from
+   h = 0.5 above (1 + √(2h − 1)) / 2: so from 5,000 always). No organisation is ever named.
 5. **Secondary suppression** (``protect``): sets of figures that add up — a ward or MSOA and the
-   LSOAs that partition it, for every count of people; organisations = public + social +
-   commercial; ties = outside + inside — are checked with the attacker's own interval arithmetic:
-   for each figure suppressed as small, the range its parent and published siblings allow must
-   still hold all of 1–7 (any withheld figure counting, to the attacker, as anything from 0 up).
+   LSOAs that partition it, for every count of people and for volunteer hours; organisations =
+   public + social + commercial; ties = outside + inside; a quarter and its months, a year and its
+   quarters, for hours and for credits R1 and R2 — are checked with the attacker's own interval
+   arithmetic: for each count suppressed as small, the range its parent and published siblings
+   allow must still hold all of 1–7 (any withheld figure counting, to the attacker, as anything
+   from 0 up); for each sum withheld, the range must stay wider than ±p% of it.
    Where it does not, the smallest published sibling (else the total) is withheld too, until every
    range holds.
 6. **Zeros beside suppression**: an exact 0 is not published beside a suppressed denominator (it
    would say that none of the area's few were counted); a sum is suppressed when its count of
-   contributors is.
+   contributors is; and of an area whose residents count is withheld nothing at all is published.
 7. **Rates** are computed from the published counts, never from the true ones, and are suppressed
    when a part is (``publication.py``).
-8. **When** (``publication.py``): a period is published once complete, never the month still
-   filling; objections, erasures and late records revise published figures only in a scheduled
-   revision (``KITH_INDICATOR_REVISION_DAYS``), each changed cell carrying ``revised_at``.
+8. **When** (``service._publish``): publication happens only at a scheduled revision
+   (``KITH_INDICATOR_REVISION``, monthly by default): each publishes the periods that have ended
+   since the last — never the month still filling — and revises the rest, each changed cell
+   carrying ``revised_at``. Between revisions nothing published changes, not for an objection, an
+   erasure or a late record, nor for an area new to a period.
 
 Everything here is a pure function of the figures given, so the same input publishes the same.
 """
@@ -182,9 +186,10 @@ def hhi(loads: Sequence[int]) -> Figure:
     if not whole:
         return SUPPRESSED
     h = sum(n * n for n in rounded) / whole / whole
-    # the largest share lies in [h, √h]; its midpoint is within p% of it, at worst, when
-    # half the range is under p% of h
-    pinned = (math.sqrt(h) - h) / 2 < P_PERCENT * h
+    # The largest share s lies in [h, √h] (and, from h ≥ 0.5, above (1 + √(2h − 1)) / 2): from
+    # h ≥ 0.5 that range is within p% of s, and below it the midpoint is when half the range is
+    # under p% of h.
+    pinned = h >= 0.5 or (math.sqrt(h) - h) / 2 < P_PERCENT * h
     if pinned or dominated(whole, rounded[0], rounded[1] if len(rounded) > 1 else 0):
         band = next(b for b in HHI_BANDS if b[0] <= h * 10000 <= b[1])
         return Figure(None, False, DOMINANCE, band)
@@ -201,22 +206,46 @@ def ratio(numerator: Figure, denominator: Figure, scale: float = 1.0) -> Figure:
 
 
 class Slot:
-    """One figure of a cell while secondary suppression works over all of a period's cells."""
+    """One figure of a cell while secondary suppression works over all of a period's cells; a sum's
+    slot also holds the true sum (it is protected to within p% of it, not to 1–7)."""
 
-    __slots__ = ("figure",)
+    __slots__ = ("figure", "true")
 
-    def __init__(self, figure: Figure) -> None:
+    def __init__(self, figure: Figure, true: float | None = None) -> None:
         self.figure = figure
+        self.true = true
+
+
+def _exposed(member: Slot, total: Slot, parts: Sequence[Slot]) -> bool:
+    """Whether a figure withheld for itself (not a secondary) can be narrowed from its group: a
+    count below its whole range 1–7; a sum to within p% of its true value."""
+    if member.true is not None:
+        if not member.figure.suppressed or member.figure.reason == SECONDARY:
+            return False
+        low, high = _range(member, total, parts)
+        return high - low < 2 * P_PERCENT * member.true
+    if member.figure.reason != SMALL:
+        return False
+    low, high = _range(member, total, parts)
+    return low > 1 or high < SMALLEST_PUBLISHED - 1
+
+
+def _bounds(slot: Slot) -> tuple[float, float]:
+    """``possible`` of a slot's figure; a published sum has no floor of 8 (it is not a count)."""
+    figure = slot.figure
+    if slot.true is not None and not figure.suppressed and figure.value:
+        return max(0, figure.value - MAX_ERROR), figure.value + MAX_ERROR
+    return possible(figure)
 
 
 def _range(member: Slot, total: Slot, parts: Sequence[Slot]) -> tuple[float, float]:
     if member is total:
-        lows, highs = zip(*(possible(p.figure) for p in parts), strict=True)
+        lows, highs = zip(*(_bounds(p) for p in parts), strict=True)
         return sum(lows), sum(highs)
-    low, high = possible(total.figure)
+    low, high = _bounds(total)
     for other in parts:
         if other is not member:
-            o_low, o_high = possible(other.figure)
+            o_low, o_high = _bounds(other)
             low, high = low - o_high, high - o_low
     return low, high
 
@@ -231,10 +260,7 @@ def protect(groups: Iterable[tuple[Slot, Sequence[Slot]]]) -> int:
         changed = False
         for total_slot, parts in groups:
             for member in (total_slot, *parts):
-                if member.figure.reason != SMALL:
-                    continue
-                low, high = _range(member, total_slot, parts)
-                if low <= 1 and high >= SMALLEST_PUBLISHED - 1:  # and its own prior is 0 up
+                if not _exposed(member, total_slot, parts):
                     continue
                 published = [p for p in parts if not p.figure.suppressed and p.figure.value is not None]
                 if published:

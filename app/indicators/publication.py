@@ -15,6 +15,7 @@ from typing import Any
 from app.core.config import Settings
 from app.indicators import disclosure as dc
 from app.indicators.catalogue import CATALOGUE, DEFAULT_THRESHOLDS, normalised, rag
+from app.indicators.periods import Period
 
 # Counts of people: each a sum over the cell's residents, so a parent area's count is the sum of
 # the LSOAs that partition it.
@@ -37,6 +38,9 @@ TOTALS = {
     "ei_ties": ("ei_external", "ei_internal"),
 }
 SUMS = {"hours": "volunteer_minutes", "lm_r1": "lm_r1", "lm_r2": "lm_r2", "lm_r3": "lm_r3"}
+# Sums a quarter (or year) holds as the sum of its months (or quarters): credits into and out of
+# local organisations, dated in the period; hours too, but for the monthly cap (near enough).
+PERIOD_SUMS = ("hours", "lm_r1", "lm_r2")
 # (numerator, denominator) of every published rate: a 0 numerator beside a suppressed denominator
 # is withheld (disclosure rule 6).
 RATES = (
@@ -68,14 +72,10 @@ def _primary(cell: Cell, parts: dict[str, Any] | None, salt: str) -> dict[str, d
         part = p.get(source) or {"n": 0, "sum": 0, "top": []}
         scale = 60 if name == "hours" else 1  # volunteering is kept in minutes, published in hours
         k = dc.cell_key(keys[source]) if source in keys else key(name)
-        out[name] = dc.Slot(
-            dc.total(
-                n=part["n"], sum_=part["sum"] / scale, top=[t / scale for t in part.get("top", [])], key=k
-            )
-        )
-    loads = list(p.get("org_interactions", []))
-    out["hhi"] = dc.Slot(dc.hhi(loads))
-    out["organisations_loaded"] = dc.Slot(dc.count(len(loads), key("organisations_loaded")))
+        true = part["sum"] / scale
+        top = [t / scale for t in part.get("top", [])]
+        out[name] = dc.Slot(dc.total(n=part["n"], sum_=true, top=top, key=k), true)
+    out["hhi"] = dc.Slot(dc.hhi(list(p.get("org_interactions", []))))
     return out
 
 
@@ -90,8 +90,22 @@ def _groups(
         children = [slots.get((lsoa, period)) for lsoa in nesting.get(area, ())]
         present = [c for c in children if c is not None]  # an LSOA with no cell has no residents: 0
         if present and children:
-            for name in PEOPLE:
+            for name in (*PEOPLE, "hours"):
                 yield figures[name], [c[name] for c in present]
+        parts = [slots.get((area, p.label)) for p in _parts_of(period)]
+        if parts and all(p is not None for p in parts):
+            for name in PERIOD_SUMS:
+                yield figures[name], [p[name] for p in parts]  # type: ignore[index]
+
+
+def _parts_of(label: str) -> list[Period]:
+    """The periods that make up a quarter (its months) or a year (its quarters)."""
+    period = Period.parse(label)
+    if period.kind == "quarter":
+        return [Period(period.start, "month").shifted(k) for k in range(3)]
+    if period.kind == "year":
+        return [Period(period.start, "quarter").shifted(k) for k in range(4)]
+    return []
 
 
 def publish_cells(
@@ -101,6 +115,13 @@ def publish_cells(
     slots = {cell: _primary(cell, parts, salt) for cell, parts in cells.items()}
     dc.protect(_groups(slots, nesting))
     for figures in slots.values():
+        if figures["residents"].figure.suppressed:
+            # An area of 1–7 residents (or one withheld beside them): nothing of it is published —
+            # not even a 0, which would say that none of its few did a thing (disclosure rule 6).
+            for slot in figures.values():
+                if not slot.figure.suppressed:
+                    slot.figure = dc.WITHHELD
+            continue
         for numerator, denominator in RATES:
             if figures[numerator].figure.value == 0 and figures[denominator].figure.suppressed:
                 figures[numerator].figure = dc.WITHHELD
@@ -219,7 +240,7 @@ def measures(stored: dict[str, Any] | None) -> tuple[dc.Figure, dict[str, list[d
             _measure("r3", f("lm_r3"), f("lm_r3"), none),
         ],
         "concentration": [
-            _measure("hhi", f("hhi"), none, f("organisations_loaded")),
+            _measure("hhi", f("hhi"), none, f("orgs")),
             _rate("single_organisation_share", f("single_org"), active),
         ],
     }

@@ -257,7 +257,6 @@ async def figures(
     volunteer_cap_minutes: int,
     degree_cap: int,
     shared_residents: int,
-    salt: str,
     full: bool = False,
 ) -> dict[tuple[str, str], dict[str, Any]]:
     """The raw figures of each (area code, level, period) cell: from the roll-ups, or ``full``:
@@ -274,7 +273,6 @@ async def figures(
             volunteer_cap_minutes,
             degree_cap,
             shared_residents,
-            salt,
         )
     finally:
         await conn.execute("SELECT set_config('enable_nestloop', 'on', true)")

@@ -131,13 +131,12 @@ async def refresh(
                 if code in level_of:
                     wanted |= {(code, p) for p in _periods_touched(month, periods)}
         cells = sorted((code, level_of[code], p) for code, p in wanted)
-        salt = await repo.record_key_salt(conn)
         for i in range(0, len(cells), CHUNK):
-            values = await repo.figures(conn, cells[i : i + CHUNK], **_figure_settings(settings), salt=salt)
+            values = await repo.figures(conn, cells[i : i + CHUNK], **_figure_settings(settings))
             await repo.store_values(conn, values)
         await repo.drop_values_outside(conn, list(level_of))
         await repo.save_state(conn, started, print_now)
-        revised = await _publish(conn, settings, [code for code, _ in areas], periods, salt)
+        revised = await _publish(conn, settings, level_of, periods)
     return RefreshReport(full, len(changed_areas), len(cells), started, revised)
 
 
@@ -160,53 +159,51 @@ def _revision_due(settings: Settings, last: datetime | None, now: datetime) -> b
 
 
 async def _publish(
-    conn: Any, settings: Settings, areas: list[str], periods: list[Period], salt: str, *, force: bool = False
+    conn: Any, settings: Settings, level_of: dict[str, str], periods: list[Period], *, force: bool = False
 ) -> int | None:
-    """Publish what is due: a cell never published yet (a period just ended, or an area new to
-    it), at once; every published cell again only in a scheduled revision (or ``force``), which
-    marks what it changed with ``revised_at``. Returns the revision number when one ran."""
-    complete_labels = [p.label for p in periods if complete(p)]
-    if not complete_labels:
-        return None
+    """A revision, when one is due (``KITH_INDICATOR_REVISION``) or ``force``d: every complete
+    period's cells published anew from the roll-up — the periods that ended since the last one for
+    the first time, the others revised, each changed cell marked ``revised_at``. Between revisions
+    nothing published changes, not even for an area new to a period (its first figures would be
+    fresher than its neighbours'), so two downloads between revisions are the same. Cells of
+    areas left with no residents stay as last published. Returns the revision's number, if one ran."""
+    done = [p for p in periods if complete(p)]
     last, revision = await repo.publication_state(conn)
     now = await conn.fetchval("SELECT now()")
-    due = force or _revision_due(settings, last, now)
-    existing = await repo.published(conn, complete_labels)
-    wanted = {(a, label) for a in areas for label in complete_labels}
-    missing = wanted - set(existing)
-    labels = complete_labels if due else sorted({label for _, label in missing})
-    if not labels:
+    if not done or not (force or _revision_due(settings, last, now)):
         return None
+    labels = [p.label for p in done]
     parts = await repo.stored_parts(conn, labels)
-    cells = {(a, label): parts.get((a, label)) for a in areas for label in labels}
-    # cells of areas that lost their residents stay published as they were; revisions include them
-    cells |= {cell: parts.get(cell) for cell in existing if cell[1] in labels and cell not in cells}
-    figures = publication.publish_cells(cells, await repo.nesting(conn), salt)
-    if due:
-        revision += 1
-        changed = [
-            (a, p, f)
-            for (a, p), f in figures.items()
-            if (a, p) in existing and repo.decoded(existing[(a, p)]["figures"]) != f
-        ]
-        await repo.write_published(conn, changed, revision, revised=True)
-        await repo.save_publication_state(conn, now, revision)
-    new = [(a, p, f) for (a, p), f in figures.items() if (a, p) in missing]
+    # A quiet area's cell of a period that began after the last full run was never stored: compute it.
+    gaps = [(a, level, p) for a, level in level_of.items() for p in done if (a, p.label) not in parts]
+    for i in range(0, len(gaps), CHUNK):
+        computed = await repo.figures(conn, gaps[i : i + CHUNK], **_figure_settings(settings))
+        await repo.store_values(conn, computed)
+        parts |= computed
+    cells = {(a, label): parts.get((a, label)) for a in level_of for label in labels}
+    figures = publication.publish_cells(cells, await repo.nesting(conn), await repo.record_key_salt(conn))
+    existing = await repo.published(conn, labels, list(level_of))
+    revision += 1
+    changed = [(a, p, f) for (a, p), f in figures.items() if (a, p) in existing]
+    changed = [(a, p, f) for a, p, f in changed if repo.decoded(existing[(a, p)]["figures"]) != f]
+    await repo.write_published(conn, changed, revision, revised=True)
+    new = [(a, p, f) for (a, p), f in figures.items() if (a, p) not in existing]
     await repo.write_published(conn, new, revision, revised=False)
-    return revision if due else None
+    await repo.save_publication_state(conn, now, revision)
+    return revision
 
 
 async def revise(session: AsyncSession, settings: Settings) -> int | None:
     """A revision now, whatever the schedule (``kith indicators revise``): the roll-ups brought up
-    to date first, then every published figure recomputed."""
+    to date first, then every complete period published anew."""
     await refresh(session, settings)
     conn = await driver_connection(session)
     async with platform_scope(session):
         await repo.lock_rollup(conn)
-        areas = [code for code, _ in await repo.resident_areas(conn)]
+        level_of = dict(await repo.resident_areas(conn))
         first = await repo.first_month(conn)
         periods = every_period(first, today()) if first else []
-        return await _publish(conn, settings, areas, periods, await repo.record_key_salt(conn), force=True)
+        return await _publish(conn, settings, level_of, periods, force=True)
 
 
 def _figure_settings(settings: Settings) -> dict[str, int]:
@@ -228,8 +225,7 @@ async def raw_figures(
         if found is None:
             raise UnknownArea(f"No area {area!r}.")
         cells = [(area, found["level"], p) for p in periods]
-        salt = await repo.record_key_salt(conn)
-        rows = await repo.figures(conn, cells, **_figure_settings(settings), salt=salt, full=full)
+        rows = await repo.figures(conn, cells, **_figure_settings(settings), full=full)
     return {period: parts for (_, period), parts in rows.items()}
 
 

@@ -150,13 +150,19 @@ class Neighbourhood:
         async with self.app.state.db.session(platform=True) as session:
             return await ledger.platform_account(session, "issuance")
 
-    async def refresh(self, full: bool = False):
+    async def refresh(self, full: bool = False, *, revise: bool = True):
+        """Bring the roll-ups up to date and (``revise``) publish at once, as a scheduled revision
+        would: the report of the roll-up's run."""
         from app.indicators import service
 
         # Nothing commits concurrently here, so the job need not look back before its mark.
         settings = self.app.state.settings.model_copy(update={"indicator_rollup_overlap_seconds": 0})
         async with self.app.state.db.session(platform=True) as session:
-            return await service.refresh(session, settings, full=full)
+            report = await service.refresh(session, settings, full=full)
+        if revise:
+            async with self.app.state.db.session(platform=True) as session:
+                await service.revise(session, settings)
+        return report
 
     async def figures(self, area: str, period: str, *, full: bool = False) -> dict:
         """Raw (unpublished) figures: from the roll-ups, or by the full computation."""

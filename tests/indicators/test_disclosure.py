@@ -198,6 +198,42 @@ class TestSecondarySuppression:
         assert figures["volunteers"]["s"] == "confidential" and "s" in figures["hours"]
         assert figures["multi_sector"] == {"v": None, "s": "confidential"}
 
+    def test_a_month_of_hours_cannot_be_worked_out_from_its_quarter(self):
+        """A quarter's hours minus two published months gave the third, withheld one, to ±12."""
+
+        def cell(n, minutes):
+            return {
+                "residents": 200,
+                "volunteers": 40,
+                "volunteer_minutes": {"n": n, "sum": minutes, "top": [600, 600]},
+            }
+
+        cells = {
+            ("W", "2026-Q3"): cell(25, 39_000),
+            ("W", "2026-07"): cell(12, 13_200),
+            ("W", "2026-08"): cell(5, 12_000),  # five volunteers, 200 hours: withheld
+            ("W", "2026-09"): cell(12, 13_800),
+        }
+        out = publication.publish_cells(cells, {}, "salt")
+        hours = {label: out[("W", label)]["hours"] for label in ("2026-Q3", "2026-07", "2026-08", "2026-09")}
+        assert "s" in hours["2026-08"]
+        low, high = _feasible(
+            hours["2026-Q3"], [hours[m] for m in ("2026-07", "2026-08", "2026-09")], hours["2026-08"]
+        )
+        assert high - low >= 2 * 0.10 * 200  # the month's 200 hours not known within 10%
+
+    def test_an_area_of_few_residents_publishes_nothing_not_even_a_zero(self):
+        """Active 0 beside residents 1–7 said that none of them did anything that month."""
+        parts = {
+            "residents": 5,
+            "active": 0,
+            "orgs_public": 9,
+            "ei_external": 12,
+            "org_interactions": [3] * 9,
+        }
+        figures = publication.publish_cells({("L", "2026-11"): parts}, {}, "salt")[("L", "2026-11")]
+        assert all("s" in f and f["v"] is None for f in figures.values()), figures
+
 
 class TestMeasures:
     @settings(max_examples=100, deadline=None)

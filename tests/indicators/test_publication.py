@@ -63,7 +63,7 @@ class TestRevisions:
         assert (await hood.figures(a.ward, "2026-10"))["residents"] == 42
 
         await owner_conn.execute("UPDATE people SET research_objection_at = now() WHERE id = $1", people[0])
-        await hood.refresh()
+        await hood.refresh(revise=False)  # the roll-up's own run: no revision due within the month
         assert (await hood.figures(a.ward, "2026-10"))["residents"] == 41  # the roll-up knows at once
         assert await _values(client, analyst, a.ward) == before  # what is published does not
 
@@ -85,7 +85,7 @@ class TestRevisions:
         await hood.interact(
             people[:20], charity, datetime(2026, 10, 20, 10, tzinfo=UTC), kind="volunteering", minutes=60
         )
-        await hood.refresh()
+        await hood.refresh(revise=False)
         assert (await hood.figures(a.ward, "2026-10"))["volunteers"] == 20
         assert await _values(client, analyst, a.ward) == before
         async with app.state.db.session(platform=True) as session:
@@ -93,6 +93,21 @@ class TestRevisions:
         after = await _values(client, analyst, a.ward)
         volunteering = next(i for i in after["indicators"] if i["code"] == "volunteering")
         assert volunteering["value"] > 0 and after["revised_at"] is not None
+
+    async def test_a_new_area_waits_for_the_revision(self, app, client, analyst, hood, owner_conn):
+        """Its first figures would be fresher than its neighbours': between revisions they differ."""
+        await _two_lsoa_ward(hood, owner_conn)
+        await hood.refresh()
+        [late] = await hood.areas(1)
+        council = await hood.org("public", late)
+        await hood.interact(await hood.people(late, 20), council, datetime(2026, 10, 5, 10, tzinfo=UTC))
+        await hood.refresh(revise=False)
+        waiting = await _values(client, analyst, late.ward)
+        assert waiting["published_at"] is None and waiting["residents"]["value"] is None
+        async with app.state.db.session(platform=True) as session:
+            await service.revise(session, app.state.settings)
+        published = await _values(client, analyst, late.ward)
+        assert published["published_at"] and published["residents"]["value"] >= 10
 
 
 class TestLevels:
