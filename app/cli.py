@@ -103,6 +103,8 @@ def serve(
     if demo:
         # A demonstration: development mode, so that sign-in codes go to /dev/outbox.
         os.environ.setdefault("KITH_ENV", "dev")
+        # ... with the indicators open, as a place publishing them would (disclosure-controlled).
+        os.environ.setdefault("KITH_INDICATORS_PUBLIC", "true")
         get_settings.cache_clear()
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
@@ -160,10 +162,11 @@ def _demo_seed_module():
 
 
 def _serve_demo(settings, base: str) -> None:
-    """Seed the demo neighbourhood unless this data directory has it, then print how to use it."""
+    """Seed the demo neighbourhood into an empty database, or reuse the demo seeded there before;
+    refuse one that holds anything else. Then print how to use it."""
     demo_seed = _demo_seed_module()
     credentials = settings.data_dir / "demo-credentials.json"
-    seeded = _seed_demo(announce="Seeding the demo neighbourhood (about a minute, once)…")
+    seeded = _seed_demo(announce="Seeding the demo neighbourhood (about a minute, once)…", empty_only=True)
     if seeded is not None:
         credentials.parent.mkdir(parents=True, exist_ok=True)
         credentials.write_bytes(demo_seed.credentials_json(seeded["clients"]))
@@ -171,43 +174,79 @@ def _serve_demo(settings, base: str) -> None:
     shown = json.loads(credentials.read_text()) if credentials.exists() else {}
     typer.echo(
         f"\nKith demo neighbourhood\n  portal:   {base}/portal  (sign in as {demo_seed.DEMO_RESIDENT_EMAIL}; "
-        f"the code arrives at {base}/dev/outbox)\n"
+        f"the code arrives at {base}/dev/outbox; her rewards card's PIN is {demo_seed.DEMO_CARD_PIN})\n"
         f"  console:  {base}/console  (staff sign in the same way: "
         + "; ".join(
             f"{email} ({role.replace('_', ' ')})" for email, (_, role) in demo_seed.DEMO_STAFF.items()
         )
         + f")\n  API docs: {base}/docs\n  token:    POST {base}/oauth/token "
-        "(client_credentials)\n  demo API clients (also in "
-        f"{credentials}):"
+        "(client_credentials)"
     )
-    for role, c in shown.items():
+    if shown:
+        typer.echo(f"  demo API clients (also in {credentials}):")
+        for role, c in shown.items():
+            typer.echo(
+                f"    {role:9} {c['client_id']}  {c['client_secret']}  ({c['organisation']}: {c['scopes']})"
+            )
+        typer.echo("  their organisations:")
+        for org_name, org_id in dict.fromkeys(
+            (c["organisation"], c.get("organisation_id")) for c in shown.values()
+        ):
+            typer.echo(f"    {org_id or '(see kith orgs list)'}  {org_name}")
+    else:
         typer.echo(
-            f"    {role:9} {c['client_id']}  {c['client_secret']}  ({c['organisation']}: {c['scopes']})"
+            f"  no demo API clients are kept in {credentials}: make one with "
+            '`kith orgs list` and `kith clients create --org ID --scopes "…"`'
         )
+    opened = "open to anyone" if settings.indicators_public else "staff with the analyst role"
     typer.echo(
-        f"  e.g. the wards' indicators: {base}/v1/areas?level=ward and "
-        f"{base}/v1/indicators/dna.svg?area=E05900002&period=<YYYY-MM> with the analyst's token\n"
+        f"  insights: {base}/insights  (the community indicators, {opened}; the API too: "
+        f"{base}/v1/indicators/values?level=ward)\n"
     )
 
 
-def _seed_demo(people: int = 5000, seed: int = 7, announce: str | None = None) -> dict | None:
-    """Seed the demo neighbourhood, its API clients and its indicators' roll-ups, unless the database
-    has it already (then None): the summary, with the clients' credentials."""
+def _seed_demo(
+    people: int = 5000, seed: int = 7, announce: str | None = None, *, empty_only: bool = False
+) -> dict | None:
+    """Seed the demo neighbourhood, its staff, API clients, the demo resident's readers and the
+    indicators' roll-ups, unless the database has it already (then None): the summary, with the
+    clients' credentials. ``empty_only``: exit 1 when the database holds anything else."""
     demo_seed = _demo_seed_module()
 
-    async def run(session, principal):
-        if await demo_seed.already_seeded(session):
-            return None
-        if announce:
-            typer.echo(announce, err=True)
-        summary = await demo_seed.seed(session, people=people, seed=seed)
-        await demo_seed.demo_staff(session)
-        return {**summary, "clients": await demo_seed.demo_clients(session)}
+    async def run(db):
+        return await demo_seed.seed_demo(
+            db,
+            people=people,
+            seed=seed,
+            empty_only=empty_only,
+            announce=(lambda: typer.echo(announce, err=True)) if announce else None,
+        )
 
-    summary = asyncio.run(_as_operator(run))
-    if summary is not None:
-        asyncio.run(_refresh_indicators())
-    return summary
+    try:
+        return asyncio.run(_on_demo_database(run))
+    except demo_seed.NotEmpty as exc:
+        _fail(
+            f"{exc.detail}\nGive the demo a database of its own — a new data directory, e.g. "
+            "`KITH_DATA_DIR=.kith-demo kith serve --demo` (with KITH_DATABASE_URL unset) — or serve this "
+            "one without --demo."
+        )
+        return None  # not reached: _fail exits
+
+
+async def _on_demo_database(fn):
+    """Run ``fn(db)`` against the (migrated) database as the service connects to it."""
+    from app.db import migrate, roles
+    from app.db.session import Database
+
+    settings = get_settings()
+    urls = _urls()
+    await migrate.upgrade(urls.owner, settings)
+    db = Database.connect(await roles.service_url(urls.owner, settings), settings)
+    db.services.update(signing_key=_signing_key())  # as the server has it (derived secrets, sealing)
+    try:
+        return await fn(db)
+    finally:
+        await db.dispose()
 
 
 async def _refresh_indicators(full: bool = False):
@@ -256,7 +295,9 @@ def indicators_refresh(
     """Bring the indicator roll-ups up to date (kith serve and kith worker also do it regularly)."""
     report = asyncio.run(_refresh_indicators(full))
     revised = f"; revision {report.revision} published" if report.revision else ""
-    typer.echo(json.dumps(report.as_json()) if as_json else f"{report.cells} area-periods recomputed{revised}")
+    typer.echo(
+        json.dumps(report.as_json()) if as_json else f"{report.cells} area-periods recomputed{revised}"
+    )
 
 
 @indicators_cli.command("revise")
@@ -284,10 +325,12 @@ def demo_seed_command(
     else:
         typer.echo(
             f"seeded {summary['people']} residents, {summary['organisations']} organisations, "
-            f"{summary['interactions']} interactions"
+            f"{summary['interactions']} interactions, {summary['transfers']} ledger transfers"
         )
         for role, c in summary["clients"].items():
-            typer.echo(f"  {role:9} {c['client_id']}  {c['client_secret']}")
+            typer.echo(
+                f"  {role:9} {c['client_id']}  {c['client_secret']}  ({c['organisation']} {c['organisation_id']})"
+            )
 
 
 @cli.command()

@@ -28,6 +28,7 @@ the viewer's otherwise (``kith_account_shown``), which is also how the viewer na
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -38,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.principal import Principal
-from app.core.errors import AppError, Conflict, NotFound, ValidationFailed
+from app.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from app.core.logging import request_id_var
 from app.core.pagination import PageRequest, make_page
 from app.db.coalesce import Coalescer
@@ -585,3 +586,134 @@ async def pools_of(session: AsyncSession, org_id: uuid.UUID) -> list[Any]:
         {"org": org_id},
     )
     return list(rows.all())
+
+
+# ------------------------------------------------------------------- history, for the demo only
+
+
+@dataclass(frozen=True)
+class DatedTransfer:
+    """A posted transfer as it was made at ``created_at``: a past the demo neighbourhood seeds."""
+
+    id: uuid.UUID
+    code: str
+    amount: int
+    debit_account_id: uuid.UUID
+    credit_account_id: uuid.UUID
+    created_at: datetime
+    org_id: uuid.UUID | None = None  # the organisation that made it (the id is its own); None: Kith
+    metadata: dict[str, Any] | None = None
+
+
+class PlatformOnly(Forbidden):
+    code = "platform_only"
+
+
+_CODES = frozenset({"earn", "redeem", "fund", "mint", "expire", "refund", "reverse"})
+_EXISTING = (
+    "SELECT count(*) FROM ledger_transfers WHERE id IN "
+    "(SELECT kith_transfer_key(o, r) FROM unnest($1::uuid[], $2::uuid[]) AS x(o, r))"
+)
+_ACCOUNTS = (
+    "SELECT id, debits_must_not_exceed_credits AS flagged, debits_posted, debits_pending, credits_posted, "
+    "closed_at FROM ledger_accounts WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE"
+)
+_INSERT_HISTORY = (
+    "INSERT INTO ledger_transfers (id, ref, debit_account_id, credit_account_id, amount, code, phase, metadata, "
+    "org_id, created_at) SELECT kith_transfer_key(o, r), r, d, c, a, k, 'single', m::jsonb, o, t "
+    "FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::int8[], $6::text[], $7::text[], "
+    "$8::timestamptz[]) AS x(o, r, d, c, a, k, m, t)"
+)
+_MOVE_TOTALS = (
+    "UPDATE ledger_accounts x SET debits_posted = x.debits_posted + m.debits, "
+    "credits_posted = x.credits_posted + m.credits FROM unnest($1::uuid[], $2::int8[], $3::int8[]) "
+    "AS m(id, debits, credits) WHERE x.id = m.id"
+)
+
+
+def _history_problem(t: DatedTransfer, now: datetime) -> str | None:
+    if t.code not in _CODES:
+        return f"code: one of {', '.join(sorted(_CODES))}"
+    if not isinstance(t.amount, int) or t.amount <= 0:
+        return "amount: a positive whole number of credits"
+    if t.debit_account_id == t.credit_account_id:
+        return "the debit and credit accounts must differ"
+    if t.created_at.tzinfo is None or t.created_at > now:
+        return "created_at: a past time, with its time zone"
+    return None
+
+
+async def record_history(
+    session: AsyncSession, principal: Principal, transfers: Sequence[DatedTransfer]
+) -> int:
+    """Posted transfers made in the past, each stamped with its own ``created_at``: how the demo
+    seeds a year of credits (``kith demo seed``); never offered over HTTP. The platform only: its
+    principal, in a transaction already in the platform scope (403 otherwise). All or nothing, and
+    held to the rules a transfer made at that time meets: taken in time order, no flagged account
+    ever below zero, no closed or unknown account, no id made before; the accounts' totals move
+    as the normal path moves them, and the audit trail records the history as one entry. The indicators' roll-ups take
+    them in at their next full refresh (an incremental one looks only at what was made since the
+    last), which is why the demo seeds before its first. How many were recorded."""
+    if not principal.platform or not await session.scalar(text("SELECT kith_is_platform()")):
+        raise PlatformOnly("Only the platform records past transfers, in its own scope.")
+    if not transfers:
+        return 0
+    now = datetime.now(UTC)
+    for index, t in enumerate(transfers):
+        if problem := _history_problem(t, now):
+            raise ValidationFailed(
+                f"Transfer {index}: {problem}.", errors=[{"field": f"transfers.{index}", "message": problem}]
+            )
+    connection = await driver_connection(session)
+    keys = ([t.org_id for t in transfers], [t.id for t in transfers])
+    if len(set(zip(*keys, strict=True))) < len(transfers) or await connection.fetchval(_EXISTING, *keys):
+        raise TransferRefused("A past transfer's id must be new.", status=409, code="transfer_exists")
+    ids = {t.debit_account_id for t in transfers} | {t.credit_account_id for t in transfers}
+    accounts = {r["id"]: dict(r) for r in await connection.fetch(_ACCOUNTS, list(ids))}
+    ordered = sorted(transfers, key=lambda t: t.created_at)
+    for t in ordered:
+        debit, credit = accounts.get(t.debit_account_id), accounts.get(t.credit_account_id)
+        if debit is None or credit is None:
+            raise refusal("debit_account_not_found" if debit is None else "credit_account_not_found")
+        if debit["closed_at"] is not None or credit["closed_at"] is not None:
+            raise refusal("account_closed")
+        if (
+            debit["flagged"]
+            and debit["debits_posted"] + debit["debits_pending"] + t.amount > debit["credits_posted"]
+        ):
+            raise refusal("exceeds_credits")
+        debit["debits_posted"] += t.amount
+        credit["credits_posted"] += t.amount
+    moved: dict[uuid.UUID, list[int]] = {}  # account → [debits, credits] added
+    for t in transfers:
+        moved.setdefault(t.debit_account_id, [0, 0])[0] += t.amount
+        moved.setdefault(t.credit_account_id, [0, 0])[1] += t.amount
+    await connection.execute(
+        _INSERT_HISTORY,
+        *keys,
+        [t.debit_account_id for t in transfers],
+        [t.credit_account_id for t in transfers],
+        [t.amount for t in transfers],
+        [t.code for t in transfers],
+        [orjson.dumps(t.metadata).decode() if t.metadata is not None else None for t in transfers],
+        [t.created_at for t in transfers],
+    )
+    await connection.execute(
+        _MOVE_TOTALS, list(moved), [m[0] for m in moved.values()], [m[1] for m in moved.values()]
+    )
+    # One entry for the whole history (a year of a neighbourhood is thousands of transfers): who
+    # recorded it, how much, over what time; the transfers themselves are kept as they are.
+    audit.record(
+        session,
+        principal,
+        "ledger.history",
+        "ledger_transfer",
+        None,
+        {
+            "transfers": len(transfers),
+            "credits": sum(t.amount for t in transfers),
+            "from": ordered[0].created_at.isoformat(),
+            "to": ordered[-1].created_at.isoformat(),
+        },
+    )
+    return len(transfers)
