@@ -8,7 +8,6 @@ point KITH_TEST_CHROMIUM at a Chromium binary."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import shutil
@@ -16,12 +15,10 @@ from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 
 from app.core import apidocs
-from app.main import create_app
 from tests.conftest import make_settings
-from tests.portal.conftest import free_port
+from tests.portal.conftest import free_port, serving
 
 CHROMIUM = (
     os.environ.get("KITH_TEST_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -101,17 +98,8 @@ async def server(database_url, data_dir) -> AsyncIterator[str]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     settings = make_settings(database_url, data_dir, public_url=base)
-    instance = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    task = asyncio.create_task(instance.serve())
-    while not instance.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    yield base
-    instance.should_exit = True
-    await task
+    async with serving(settings, port):
+        yield base
 
 
 @pytest.fixture(scope="module")

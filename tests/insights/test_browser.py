@@ -4,18 +4,15 @@ a browser, as the portal's."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-import uvicorn
 
 from app.indicators.catalogue import CATALOGUE
-from app.main import create_app
 from tests.conftest import make_settings
 from tests.insights.conftest import make_town
 from tests.portal import test_browser as portal_browser
-from tests.portal.conftest import free_port
+from tests.portal.conftest import free_port, serving
 
 pytestmark = portal_browser.pytestmark
 browser, WCAG = portal_browser.browser, portal_browser.WCAG
@@ -28,17 +25,8 @@ async def server(database_url, data_dir) -> AsyncIterator[str]:
     settings = make_settings(
         database_url, data_dir, public_url=f"http://localhost:{port}", indicators_public=True
     )
-    instance = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    task = asyncio.create_task(instance.serve())
-    while not instance.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    yield f"http://localhost:{port}"
-    instance.should_exit = True
-    await task
+    async with serving(settings, port):
+        yield f"http://localhost:{port}"
 
 
 @pytest.fixture

@@ -60,6 +60,31 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@asynccontextmanager
+async def serving(settings, port: int) -> AsyncIterator[None]:
+    """Kith with ``settings``, served by uvicorn on 127.0.0.1:``port`` until the block ends: what a
+    browser test drives."""
+    import asyncio
+
+    import uvicorn
+
+    from app.main import create_app
+
+    instance = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    task = asyncio.create_task(instance.serve())
+    while not instance.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    try:
+        yield
+    finally:
+        instance.should_exit = True
+        await task
+
+
 @pytest.fixture
 def platform(portal_app, web) -> Platform:
     return Platform(portal_app, web)

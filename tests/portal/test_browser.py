@@ -22,7 +22,7 @@ from sqlalchemy import text
 from app.main import create_app
 from tests.conftest import make_settings
 from tests.factories import Platform, org_with_token, unique_resident
-from tests.portal.conftest import free_port
+from tests.portal.conftest import free_port, serving
 
 CHROMIUM = (
     os.environ.get("KITH_TEST_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -51,17 +51,8 @@ async def server(database_url, data_dir) -> AsyncIterator[str]:
         public_url=base,
         portal_address_limit="100000/hour",
     )
-    instance = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    task = asyncio.create_task(instance.serve())
-    while not instance.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    yield base
-    instance.should_exit = True
-    await task
+    async with serving(settings, port):
+        yield base
 
 
 @pytest.fixture(scope="module")
