@@ -82,8 +82,18 @@ def _primary(cell: Cell, parts: dict[str, Any] | None, salt: str) -> dict[str, d
 def _groups(
     slots: dict[Cell, dict[str, dc.Slot]], nesting: dict[str, list[str]]
 ) -> Iterable[tuple[dc.Slot, list[dc.Slot]]]:
-    """Every set of figures that adds up: parent areas and their LSOAs (counts of people), and the
-    totals of organisations and ties within a cell."""
+    """Every set of figures that adds up: parent areas and their LSOAs (counts of people), a parent
+    and another inside it with the LSOAs between them (an MSOA minus a ward would give the rest),
+    a period and its parts (sums), and the totals of organisations and ties within a cell."""
+    for outer, inner, rest in _containing(nesting):
+        for period in {p for (_, p) in slots}:
+            big, small = slots.get((outer, period)), slots.get((inner, period))
+            others = [slots.get((lsoa, period)) for lsoa in rest]
+            if big is None or small is None:
+                continue
+            present = [o for o in others if o is not None]
+            for name in (*PEOPLE, "hours"):
+                yield big[name], [small[name], *(o[name] for o in present)]
     for (area, period), figures in slots.items():
         for name, members in TOTALS.items():
             yield figures[name], [figures[m] for m in members]
@@ -96,6 +106,18 @@ def _groups(
         if parts and all(p is not None for p in parts):
             for name in PERIOD_SUMS:
                 yield figures[name], [p[name] for p in parts]  # type: ignore[index]
+
+
+def _containing(nesting: dict[str, list[str]]) -> list[tuple[str, str, list[str]]]:
+    """(outer, inner, the LSOAs of outer not in inner) for every parent area whose LSOAs include all
+    of another's."""
+    sets = {parent: frozenset(lsoas) for parent, lsoas in nesting.items()}
+    return [
+        (outer, inner, sorted(big - small))
+        for outer, big in sets.items()
+        for inner, small in sets.items()
+        if outer != inner and small < big
+    ]
 
 
 def _parts_of(label: str) -> list[Period]:

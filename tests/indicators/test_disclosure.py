@@ -175,6 +175,23 @@ class TestSecondarySuppression:
         assert low <= 1 and high >= 7
         assert "s" in ward or "s" in big or (ward["v"] - 4) - (big["v"] + 4) <= 1
 
+    def test_an_msoa_minus_a_ward_inside_it_does_not_give_away_its_other_lsoa(self):
+        """M = 150 and W = 135 (its LSOAs a subset of M's) pinned M's third LSOA, withheld, to 7."""
+        counts = {"L0": 70, "L1": 65, "L2": 7}
+        cells = {("M", "2026-11"): {"residents": 142, "keys": {"residents": 11}}}
+        cells[("W", "2026-11")] = {"residents": 135, "keys": {"residents": 5}}
+        for lsoa, n in counts.items():
+            cells[(lsoa, "2026-11")] = {"residents": n, "keys": {"residents": len(lsoa) * n}}
+        nesting = {"M": ["L0", "L1", "L2"], "W": ["L0", "L1"]}
+        out = {a: f["residents"] for (a, _), f in publication.publish_cells(cells, nesting, "salt").items()}
+        assert "s" in out["L2"]
+        for total, parts in (
+            (out["M"], [out["W"], out["L2"]]),
+            (out["M"], [out["L0"], out["L1"], out["L2"]]),
+        ):
+            low, high = _feasible(total, parts, out["L2"])
+            assert low <= 1 and high >= 7, out
+
     def test_the_organisations_total_does_not_give_away_a_sector(self):
         cells = {("W", "2026-11"): {"orgs_public": 3, "orgs_social": 9, "orgs_commercial": 8}}
         figures = publication.publish_cells(cells, {}, "salt")[("W", "2026-11")]
