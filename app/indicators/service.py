@@ -379,6 +379,19 @@ async def level_values(
         raise _invalid("level", "must be ward, lsoa or msoa")
     conn = await driver_connection(session)
     async with platform_scope(session):
+        last_revision, revision = await repo.publication_state(conn)
+        # What is published changes only at a revision: a whole level's answer is kept until the
+        # next (a public download is otherwise every area × period worked out again, per request).
+        key = (
+            settings.database_url,
+            str(settings.data_dir),
+            level,
+            tuple(periods or ()),
+            revision,
+            last_revision,
+        )
+        if key in _LEVEL_CACHE:
+            return _LEVEL_CACHE[key]
         areas = await repo.areas_of_level(conn, level)
         labels = await repo.published_periods(conn)
         chosen = sorted(labels) if periods is None else [x for x in periods if x in labels]
@@ -386,7 +399,26 @@ async def level_values(
         rows = await repo.published(
             conn, sorted({*chosen, *(p.previous.label for p in wanted)}), [a["code"] for a in areas]
         )
-        last_revision, revision = await repo.publication_state(conn)
+    answer = _level_items(settings, level, areas, wanted, rows, revision, last_revision)
+    _LEVEL_CACHE[key] = answer
+    while len(_LEVEL_CACHE) > LEVEL_CACHE_SIZE:
+        _LEVEL_CACHE.pop(next(iter(_LEVEL_CACHE)))
+    return answer
+
+
+LEVEL_CACHE_SIZE = 32
+_LEVEL_CACHE: dict[tuple, dict[str, Any]] = {}
+
+
+def _level_items(
+    settings: Settings,
+    level: str,
+    areas: list[Any],
+    wanted: set[Period],
+    rows: dict,
+    revision: int,
+    last_revision: Any,
+) -> dict[str, Any]:
     items = []
     for period in sorted(wanted):
         for a in areas:
