@@ -4,7 +4,7 @@ its actions."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -200,7 +200,13 @@ async def _person_page(page: Page, person_id: uuid.UUID, status: int = 200, **ex
     async with page.as_staff() as session:
         await identity_service.person_of_org(session, person_id)  # 404 for anyone not the organisation's
         grants = await consent_service.grants_for_org(session, page.principal, person_id)
-    context: dict[str, Any] = {"person_id": person_id, "grants": grants, "kinds": KINDS, **extra}
+    context: dict[str, Any] = {
+        "person_id": person_id,
+        "grants": grants,
+        "kinds": KINDS,
+        "shown_at": datetime.now(UTC).isoformat(),
+        **extra,
+    }
     if purpose is not None:
         profile = await people_service.read(db, page.principal, person_id, purpose)
         granted = {
@@ -363,8 +369,21 @@ async def issue_card(person_id: uuid.UUID, page: Page = Depends(signed_in)):
     never written out again here). It works once the resident confirms it in the portal and
     chooses its PIN, and never at this organisation (decision 0007)."""
     page.require("rewards:earn")
+    try:  # the time the page with the button was shown: a reloaded answer sends it again
+        shown = datetime.fromisoformat(page.field("shown_at"))
+    except ValueError:
+        shown = None
+    if shown is None or shown.tzinfo is None:
+        return await _person_page(
+            page,
+            person_id,
+            status=422,
+            errors=[
+                {"id": "card-title", "message": "Open the resident's page again and choose Issue a card."}
+            ],
+        )
     async with page.as_staff() as session:
-        issued = await cards.issue_card_for_org(session, page.principal, person_id)
+        issued = await cards.issue_card_for_org(session, page.principal, person_id, not_since=shown)
     return await _person_page(page, person_id, issued_card=issued, issued_qr=qr_svg(issued.code))
 
 

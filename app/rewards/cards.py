@@ -44,7 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.principal import Principal
-from app.core.errors import Forbidden, NotFound
+from app.core.errors import Conflict, Forbidden, NotFound
 from app.db.session import platform_scope
 from app.identity import service as identity_service
 from app.mail import service as mail
@@ -241,15 +241,41 @@ async def issue_card(session: AsyncSession, actor: Principal, person_id: uuid.UU
     return _written(code)
 
 
+_ISSUED_SINCE = (
+    f"SELECT 1 FROM reward_cards WHERE {_THEIR_CARDS} AND issued_by_org = :org AND created_at > :t"  # noqa: S608
+)
+
+
+class CardAlreadyIssued(Conflict):
+    code = "card_already_issued"
+
+
 async def issue_card_for_org(
-    session: AsyncSession, principal: Principal, org_person_id: uuid.UUID
+    session: AsyncSession,
+    principal: Principal,
+    org_person_id: uuid.UUID,
+    *,
+    not_since: datetime | None = None,
 ) -> IssuedCard:
     """A card the organisation's staff hand the resident behind one of its own ids (404 for any
     other), waiting for the resident to confirm it and choose its PIN in the portal; their card in
     use keeps working meanwhile. It replaces the organisation's earlier waiting card for them, and
-    the resident is told. A few a day per organisation and resident (429 beyond)."""
+    the resident is told. A few a day per organisation and resident (429 beyond). ``not_since``:
+    refused (409) if the organisation issued them one after that time — the same form sent again,
+    as a reloaded page does, issues nothing."""
     canonical = await identity_service.person_of_org(session, org_person_id)
     org_id = principal.org_id
+    if not_since is not None:
+        async with platform_scope(session):
+            again = await session.scalar(
+                text(_ISSUED_SINCE),
+                {"p": canonical, "org": org_id, "t": not_since},
+            )
+        if again:
+            raise CardAlreadyIssued(
+                "A card was issued to this resident from this page already (its code was shown once). "
+                "To issue another, open their page again and choose Issue a card."
+            )
     await session.info["limiter"].hit(
         session.info["settings"].card_issue_rate_limit, f"card-issue:{org_id}:{canonical}"
     )

@@ -46,11 +46,16 @@ async def shop(platform):
     return headers
 
 
+def _shown_at(html: str) -> dict[str, str]:
+    """The card form's hidden field: when the page with the button was shown."""
+    return {"shown_at": re.search(r'name="shown_at" value="([^"]+)"', html).group(1)}
+
+
 async def _issue(web, desk) -> tuple[str, str]:
     """The caseworker issues a card from the resident's page: (the page's text, the code)."""
     await staff_sign_in(web, desk["staff_email"])
     page = f"/console/people/{desk['person']}"
-    issued = await post_form(web, page, f"{page}/card", {})
+    issued = await post_form(web, page, f"{page}/card", _shown_at((await web.get(page)).text))
     assert issued.status_code == 200, issued.text
     codes = CODE.findall(issued.text)
     assert len(codes) == 1, "the code is shown once, on the answer"
@@ -188,6 +193,26 @@ class TestACardFromAnOrganisation:
         assert (await _resolve(web, shop, code, PIN)).status_code == 200
 
 
+class TestAReload:
+    async def test_the_same_form_sent_again_issues_nothing(self, portal_app, platform, web):
+        """A reloaded answer sends the form again: it must not issue (and mail) a second card."""
+        desk = await _desk(portal_app, platform, web, trusted=True)
+        await staff_sign_in(web, desk["staff_email"])
+        page = f"/console/people/{desk['person']}"
+        form = _shown_at((await web.get(page)).text)
+        first = await post_form(web, page, f"{page}/card", form)
+        again = await post_form(web, page, f"{page}/card", form)
+        assert first.status_code == 200 and again.status_code == 409, again.text
+        assert "already" in again.text and CODE.search(again.text) is None
+        async with portal_app.state.db.session(platform=True) as session:
+            made = await session.scalar(
+                text("SELECT count(*) FROM reward_cards WHERE issued_by_org = :o"), {"o": desk["org_id"]}
+            )
+        assert made == 1
+        fresh = await post_form(web, page, f"{page}/card", _shown_at((await web.get(page)).text))
+        assert fresh.status_code == 200  # the page shown again: another may be issued
+
+
 class TestWhoMayIssue:
     async def test_a_viewer_may_not_and_no_one_for_another_organisations_person(
         self, portal_app, platform, web
@@ -202,7 +227,9 @@ class TestWhoMayIssue:
 
         await staff_sign_in(web, desk["staff_email"])
         stranger = f"/console/people/{other['person']}/card"
-        assert (await post_form(web, page, stranger, {})).status_code == 404
+        assert (
+            await post_form(web, page, stranger, _shown_at((await web.get(page)).text))
+        ).status_code == 404
         assert (await web.post(f"{page}/card")).status_code == 403, "a form without its CSRF token"
         async with portal_app.state.db.session(platform=True) as session:
             made = await session.scalar(
