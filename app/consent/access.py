@@ -217,3 +217,23 @@ async def organisation_names(
         return {}
     async with platform_scope(session):
         return await repo.organisation_names(session, wanted)
+
+
+REVIEW_PURPOSE = "identity_review"  # the platform's reviewers deciding whether two records are one person
+
+
+async def log_review(session: AsyncSession, principal: Principal, person_ids: Iterable[uuid.UUID]) -> None:
+    """The platform's reviewers read every record organisations hold of both sides of a possible
+    match: each person shown is logged as read, in the reviewer's transaction, so that the resident
+    sees it among who looked (by role, never by name)."""
+    people = list(dict.fromkeys(person_ids))
+    if people:
+        await repo.log_reviews(
+            session,
+            principal.org_id,  # type: ignore[arg-type]
+            principal.client_id,
+            people,
+            REVIEW_PURPOSE,
+            ["identity", "contact", "address"],
+            request_id_var.get(),
+        )

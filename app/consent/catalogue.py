@@ -10,6 +10,14 @@ PURPOSES: dict[str, str] = {
     "research": "Anonymous statistics about the community (community indicators)",
 }
 
+# Why a read was made, as the resident's "who looked" says it: the purposes a grant may name, and
+# the platform's own review of possible matches (which no grant names: it decides whether two
+# records are the same person at all).
+READ_PURPOSES: dict[str, str] = {
+    **PURPOSES,
+    "identity_review": "Checking whether two records are the same person (Kith's own reviewers)",
+}
+
 CATEGORIES: dict[str, str] = {
     "identity": "Your name and date of birth",
     "contact": "Your email address and phone number",

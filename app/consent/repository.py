@@ -392,3 +392,30 @@ async def staff_reads(session: AsyncSession, org_id: uuid.UUID, start: datetime,
         {"org": org_id, "start": start, "end": end},
     )
     return list(rows.all())
+
+
+async def log_reviews(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    client_id: str | None,
+    person_ids: list[uuid.UUID],
+    purpose: str,
+    categories: list[str],
+    request_id: str | None,
+) -> None:
+    """Access-log entries for reads of people by their platform ids (the platform's reviewers')."""
+    await session.execute(
+        text(
+            "INSERT INTO access_log (org_id, client_id, person_id, org_person_id, purpose, categories, action, "
+            "request_id, read_at) SELECT :org, :client, p, p, :purpose, CAST(:categories AS text[]), 'review', "
+            ":request, now() FROM unnest(CAST(:people AS uuid[])) AS p"
+        ),
+        {
+            "org": org_id,
+            "client": client_id,
+            "people": person_ids,
+            "purpose": purpose,
+            "categories": categories,
+            "request": request_id,
+        },
+    )

@@ -13,6 +13,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
+from app.consent import access
 from app.console.deps import Page, signed_in
 from app.identity import merges
 
@@ -87,6 +88,8 @@ async def platform_queue(after: str = "", page: Page = Depends(signed_in)):
     page.require(merges.REVIEW_SCOPE)
     async with page.as_staff() as session:
         pairs = await merges.platform_queue(session, page.principal, _after(after) if after else None)
+        # Both sides' records, every organisation's, go to the reviewer: each resident sees the read.
+        await access.log_review(session, page.principal, [p for pair in pairs for p in pair["people"]])
     return _render_queue(page, "platform_reviews.html", "platform-reviews", pairs)
 
 

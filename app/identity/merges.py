@@ -378,6 +378,7 @@ async def platform_queue(
                     "created_at": row.created_at,
                     "score": row.score,
                     "merge": row.merge,
+                    "people": (row.person_id, row.candidate_id),
                     "sides": sides,
                     "comparison": _comparison(row.explanation),
                 }

@@ -18,7 +18,7 @@ from markdown_it import MarkdownIt
 from pydantic import ValidationError
 
 from app.consent import service as consent_service
-from app.consent.catalogue import CATEGORIES, PURPOSES
+from app.consent.catalogue import CATEGORIES, PURPOSES, READ_PURPOSES
 from app.core.errors import AppError, ValidationFailed
 from app.core.pagination import PageRequest, decode_cursor
 from app.people.schemas import AttributesIn
@@ -251,7 +251,7 @@ async def access_log(after: str | None = None, page: Page = Depends(resident)):
         items=items,
         next_cursor=next_cursor,
         first=after is None,
-        purposes=PURPOSES,
+        purposes=READ_PURPOSES,
         categories=CATEGORIES,
     )
 

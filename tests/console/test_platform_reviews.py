@@ -63,6 +63,18 @@ class TestPlatformReviewers:
             review_path.rsplit("/", 1)[1],
         )
         assert outcome["review_outcome"] == "distinct" and outcome["decided_by"].startswith("staff:reviewer:")
+        # Each of the two was read by the platform's reviewer: both residents see it in "who looked".
+        pair = await owner_conn.fetchrow(
+            "SELECT person_id, candidate_id FROM identity_decisions WHERE id = $1::uuid",
+            review_path.rsplit("/", 1)[1],
+        )
+        logged = await owner_conn.fetch(
+            "SELECT person_id, client_id, categories, action FROM access_log WHERE purpose = 'identity_review' "
+            "AND person_id = ANY($1::uuid[])",
+            [pair["person_id"], pair["candidate_id"]],
+        )
+        assert {r["person_id"] for r in logged} == {pair["person_id"], pair["candidate_id"]}
+        assert all(r["client_id"].startswith("staff:reviewer:") and r["action"] == "review" for r in logged)
 
     async def test_only_the_platform_makes_a_reviewer_and_no_one_else_reads_the_queue(
         self, platform, web, portal_app
