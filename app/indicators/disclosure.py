@@ -41,7 +41,10 @@ counted in a cell) or about one organisation (its share of a figure).
    allow must still hold all of 1–7 (any withheld figure counting, to the attacker, as anything
    from 0 up); for each sum withheld, the range must stay wider than ±p% of it.
    Where it does not, the smallest published sibling (else the total) is withheld too, until every
-   range holds.
+   range holds. An area's residents change slowly and a quarter's are its last month's, so an
+   area whose residents count had to be withheld for a neighbour is withheld in every period.
+   Not yet weighed: the looser bounds other counts give across periods (a quarter's active at
+   least each month's, at most their sum), which a full linear-programming audit would.
 6. **Zeros beside suppression**: an exact 0 is not published beside a suppressed denominator (it
    would say that none of the area's few were counted); a sum is suppressed when its count of
    contributors is; and of an area whose residents count is withheld nothing at all is published.

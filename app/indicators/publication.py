@@ -136,6 +136,13 @@ def publish_cells(
     """Published figures of every cell given (all areas of the periods given, at once)."""
     slots = {cell: _primary(cell, parts, salt) for cell, parts in cells.items()}
     dc.protect(_groups(slots, nesting))
+    # An area's residents change slowly, and a quarter's or year's are its last month's: a count
+    # withheld to protect a neighbour in one period would be read off the same area's other
+    # periods. So an area whose residents had to be withheld so is withheld in every period.
+    withheld = {area for (area, _), f in slots.items() if f["residents"].figure.reason == dc.SECONDARY}
+    for (area, _), figures in slots.items():
+        if area in withheld:
+            figures["residents"].figure = dc.WITHHELD
     for figures in slots.values():
         if figures["residents"].figure.suppressed:
             # An area of 1–7 residents (or one withheld beside them): nothing of it is published —

@@ -175,6 +175,33 @@ class TestSecondarySuppression:
         assert low <= 1 and high >= 7
         assert "s" in ward or "s" in big or (ward["v"] - 4) - (big["v"] + 4) <= 1
 
+    def test_a_residents_count_withheld_for_a_neighbour_is_not_read_off_its_other_months(self):
+        """W = 55 with L1 small and L2 withheld beside it in September; L2 published in August (45)
+        and October (40) said L2 ≈ 40–45 then, and so L1 = 55 − L2 ≈ 7."""
+        for key in range(200):  # cell keys for which September's L2 has to be withheld for L1
+            cells = {}
+            for month, (w, l1, l2) in {
+                "2026-08": (57, 12, 45),
+                "2026-09": (52, 7, 45),
+                "2026-10": (49, 9, 40),
+            }.items():
+                cells[("W", month)] = {"residents": w, "keys": {"residents": (key * 2654435761 + w) % 2**32}}
+                cells[("L1", month)] = {
+                    "residents": l1,
+                    "keys": {"residents": (key * 2246822519 + l1) % 2**32},
+                }
+                cells[("L2", month)] = {
+                    "residents": l2,
+                    "keys": {"residents": (key * 3266489917 + l2) % 2**32},
+                }
+            out = publication.publish_cells(cells, {"W": ["L1", "L2"]}, "salt")
+            if "s" in out[("L2", "2026-09")]["residents"] and "s" not in out[("W", "2026-09")]["residents"]:
+                break
+        else:
+            raise AssertionError("no case needed L2 withheld")
+        assert all("s" in out[("L2", m)]["residents"] for m in ("2026-08", "2026-10"))
+        assert all(f["v"] is None for m in ("2026-08", "2026-10") for f in out[("L2", m)].values())
+
     def test_an_msoa_minus_a_ward_inside_it_does_not_give_away_its_other_lsoa(self):
         """M = 150 and W = 135 (its LSOAs a subset of M's) pinned M's third LSOA, withheld, to 7."""
         counts = {"L0": 70, "L1": 65, "L2": 7}
