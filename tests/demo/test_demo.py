@@ -5,6 +5,7 @@ on every portal page; and the demo is seeded once, into an empty database only."
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,13 +22,15 @@ from app.db.session import async_url
 from app.demo import seed as demo_seed
 from app.demo.town import WARDS
 from app.indicators import service as indicators
+from app.indicators.catalogue import CATALOGUE
 from app.indicators.periods import Period
 from app.organisations import service as organisations
 from app.rewards import cards as rewards_cards
 from app.rights import service as rights
 from tests.conftest import SERVICE_KEY, fresh_database, make_settings, running_app
 from tests.console.conftest import staff_sign_in
-from tests.portal.conftest import BASE, sign_in
+from tests.portal import test_browser as portal_browser
+from tests.portal.conftest import BASE, free_port, serving, sign_in
 
 # The smallest town whose every ward clears the margins below (`kith serve --demo` seeds 5,000).
 PEOPLE = 2000
@@ -255,3 +258,34 @@ async def test_a_new_analyst_reads_the_place_at_insights_without_a_token(demo, t
         area = await web.get(f"/insights/areas/{resilient.code}")
         radar = area.text.split("<svg", 1)[1].split("</svg>")[0]
         assert ">suppressed<" not in radar and ">not available<" not in radar  # no gap's marker
+
+
+@seeded
+@pytest.mark.browser
+@pytest.mark.skipif(portal_browser.CHROMIUM is None, reason="no Chromium (see tests/portal/test_browser.py)")
+async def test_in_a_browser_the_overview_shows_every_demo_ward_and_indicator(demo, tmp_path):
+    """Real Chromium on the demo town, the indicators public: the table of the last full month has
+    every ward and every indicator, none withheld, and the page passes axe-core."""
+    from axe_playwright_python.async_playwright import Axe
+    from playwright.async_api import async_playwright
+
+    port = free_port()
+    settings = make_settings(
+        demo.url, tmp_path, env="dev", public_url=f"http://localhost:{port}", indicators_public=True
+    )
+    async with serving(settings, port), async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=portal_browser.CHROMIUM, args=["--no-sandbox"]
+        )
+        page = await browser.new_page(base_url=f"http://localhost:{port}")
+        await page.goto("/insights")
+        table = page.get_by_role("table")
+        assert last_full_month().label in await page.locator("h1").inner_text()
+        for ward in WARDS:
+            row = table.get_by_role("row", name=re.compile(ward.name))
+            cells = await row.locator("td").all_inner_texts()
+            assert len(cells) == len(CATALOGUE), ward.name
+            assert not [c for c in cells if "Suppressed" in c or "Not available" in c], (ward.name, cells)
+        results = await Axe().run(page, options=portal_browser.WCAG)
+        assert not results.violations_count, results.generate_report()
+        await browser.close()
