@@ -32,7 +32,9 @@ counted in a cell) or about one organisation (its share of a figure).
    are active, and published only as a band (reason ``dominance``, ``band`` [low, high]) when the
    p% rule fails on the organisations' loads or when the index itself pins the largest
    organisation's share within p% (an HHI of h says the largest share lies in [h, √h], and from
-   h = 0.5 above (1 + √(2h − 1)) / 2: so from 5,000 always). No organisation is ever named.
+   h = 0.5 above (1 + √(2h − 1)) / 2: so from 5,000 always); the share of active residents
+   resting on a single organisation is then withheld too (it is mostly that one's reach). No
+   organisation is ever named.
 5. **Secondary suppression** (``protect``): sets of figures that add up — a ward or MSOA and the
    LSOAs that partition it, for every count of people and for volunteer hours; organisations =
    public + social + commercial; ties = outside + inside; a quarter and its months, a year and its

@@ -156,6 +156,10 @@ def publish_cells(
                 figures[numerator].figure = dc.WITHHELD
         if figures["volunteers"].figure.suppressed and not figures["hours"].figure.suppressed:
             figures["hours"].figure = dc.WITHHELD
+        if figures["hhi"].figure.reason == dc.DOMINANCE and not figures["single_org"].figure.suppressed:
+            # where one organisation dominates, the share resting on a single one is mostly its
+            # own reach: withheld with the index (the p% rule over organisations, SPEC §10)
+            figures["single_org"].figure = dc.DOMINATED
     return {cell: {name: _stored(s.figure) for name, s in figures.items()} for cell, figures in slots.items()}
 
 

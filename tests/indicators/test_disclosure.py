@@ -80,6 +80,12 @@ class TestConcentration:
         f = dc.hhi(loads)
         assert f.value is None and f.reason == "dominance" and f.band == (2500.0, 10000.0)
 
+    def test_nor_the_share_resting_on_a_single_organisation(self):
+        parts = {"residents": 400, "active": 300, "single_org": 240, "org_interactions": [2000] + [25] * 14}
+        figures = publication.publish_cells({("W", "2026-11"): parts}, {}, "salt")[("W", "2026-11")]
+        assert figures["hhi"]["v"] is None and figures["hhi"]["b"] == [2500.0, 10000.0]
+        assert figures["single_org"] == {"v": None, "s": "dominance"}
+
     def test_a_spread_one_is_a_value(self):
         f = dc.hhi([100, 90, 80, 70, 60, 50, 40, 30, 20, 10])
         assert f.value is not None and f.band is None and 0 < f.value < 2500
