@@ -307,7 +307,12 @@ def indicators_revise(as_json: JsonFlag = False) -> None:
     from app.indicators import service
 
     revision = asyncio.run(_as_operator(lambda s, p: service.revise(s, get_settings())))
-    typer.echo(json.dumps({"revision": revision}) if as_json else f"revision {revision} published")
+    said = (
+        f"revision {revision} published"
+        if revision
+        else "nothing to publish yet: no period has ended since the data began"
+    )
+    typer.echo(json.dumps({"revision": revision}) if as_json else said)
 
 
 @demo_cli.command("seed")

@@ -211,34 +211,33 @@ def ratio(numerator: Figure, denominator: Figure, scale: float = 1.0) -> Figure:
 
 
 class Slot:
-    """One figure of a cell while secondary suppression works over all of a period's cells; a sum's
-    slot also holds the true sum (it is protected to within p% of it, not to 1–7)."""
+    """One figure of a cell while secondary suppression works over all of a period's cells, with
+    its true value: a count withheld as small is protected to its whole range 1–7; a sum, or a
+    count withheld for dominance, to more than ±p% of its true value."""
 
-    __slots__ = ("figure", "true")
+    __slots__ = ("figure", "is_sum", "true")
 
-    def __init__(self, figure: Figure, true: float | None = None) -> None:
+    def __init__(self, figure: Figure, true: float | None = None, *, is_sum: bool = False) -> None:
         self.figure = figure
         self.true = true
+        self.is_sum = is_sum
 
 
 def _exposed(member: Slot, total: Slot, parts: Sequence[Slot]) -> bool:
-    """Whether a figure withheld for itself (not a secondary) can be narrowed from its group: a
-    count below its whole range 1–7; a sum to within p% of its true value."""
-    if member.true is not None:
-        if not member.figure.suppressed or member.figure.reason == SECONDARY:
-            return False
-        low, high = _range(member, total, parts)
-        return high - low < 2 * P_PERCENT * member.true
-    if member.figure.reason != SMALL:
+    """Whether a figure withheld for itself (not a secondary) can be narrowed from its group."""
+    reason = member.figure.reason
+    if not member.figure.suppressed or reason == SECONDARY:
         return False
     low, high = _range(member, total, parts)
-    return low > 1 or high < SMALLEST_PUBLISHED - 1
+    if reason == SMALL and not member.is_sum:
+        return low > 1 or high < SMALLEST_PUBLISHED - 1
+    return high - low < 2 * P_PERCENT * (member.true or 0) or high - low < 2 * MAX_ERROR
 
 
 def _bounds(slot: Slot) -> tuple[float, float]:
     """``possible`` of a slot's figure; a published sum has no floor of 8 (it is not a count)."""
     figure = slot.figure
-    if slot.true is not None and not figure.suppressed and figure.value:
+    if slot.is_sum and not figure.suppressed and figure.value:
         return max(0, figure.value - MAX_ERROR), figure.value + MAX_ERROR
     return possible(figure)
 

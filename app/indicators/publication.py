@@ -64,18 +64,23 @@ def _primary(cell: Cell, parts: dict[str, Any] | None, salt: str) -> dict[str, d
     def key(name: str) -> float:
         return dc.cell_key(keys[name]) if name in keys else dc.cell_key(None, salt, area, period, name)
 
-    out = {name: dc.Slot(dc.count(p.get(name, 0), key(name))) for name in (*PEOPLE, *OTHERS)}
+    out = {name: dc.Slot(dc.count(p.get(name, 0), key(name)), p.get(name, 0)) for name in (*PEOPLE, *OTHERS)}
     for name, members in TOTALS.items():
         joint = sum(int(keys.get(m, 0)) for m in members)
-        out[name] = dc.Slot(dc.count(sum(p.get(m, 0) for m in members), dc.cell_key(joint)))
+        n = sum(p.get(m, 0) for m in members)
+        out[name] = dc.Slot(dc.count(n, dc.cell_key(joint)), n)
     for name, source in SUMS.items():
         part = p.get(source) or {"n": 0, "sum": 0, "top": []}
         scale = 60 if name == "hours" else 1  # volunteering is kept in minutes, published in hours
         k = dc.cell_key(keys[source]) if source in keys else key(name)
         true = part["sum"] / scale
         top = [t / scale for t in part.get("top", [])]
-        out[name] = dc.Slot(dc.total(n=part["n"], sum_=true, top=top, key=k), true)
+        out[name] = dc.Slot(dc.total(n=part["n"], sum_=true, top=top, key=k), true, is_sum=True)
     out["hhi"] = dc.Slot(dc.hhi(list(p.get("org_interactions", []))))
+    if out["hhi"].figure.reason == dc.DOMINANCE:
+        # where one organisation dominates, the share resting on a single one is mostly its own
+        # reach: withheld with the index (the p% rule over organisations, SPEC §10)
+        out["single_org"].figure = dc.DOMINATED
     return out
 
 
@@ -102,10 +107,11 @@ def _groups(
         if present and children:
             for name in (*PEOPLE, "hours"):
                 yield figures[name], [c[name] for c in present]
-        parts = [slots.get((area, p.label)) for p in _parts_of(period)]
-        if parts and all(p is not None for p in parts):
+        # a part with no cell (a month before the data begins) holds nothing: exactly 0
+        parts = [c for c in (slots.get((area, p.label)) for p in _parts_of(period)) if c is not None]
+        if parts:
             for name in PERIOD_SUMS:
-                yield figures[name], [p[name] for p in parts]  # type: ignore[index]
+                yield figures[name], [c[name] for c in parts]
 
 
 def _containing(nesting: dict[str, list[str]]) -> list[tuple[str, str, list[str]]]:
@@ -135,14 +141,13 @@ def publish_cells(
 ) -> dict[Cell, dict[str, dict[str, Any]]]:
     """Published figures of every cell given (all areas of the periods given, at once)."""
     slots = {cell: _primary(cell, parts, salt) for cell, parts in cells.items()}
-    dc.protect(_groups(slots, nesting))
-    # An area's residents change slowly, and a quarter's or year's are its last month's: a count
-    # withheld to protect a neighbour in one period would be read off the same area's other
-    # periods. So an area whose residents had to be withheld so is withheld in every period.
-    withheld = {area for (area, _), f in slots.items() if f["residents"].figure.reason == dc.SECONDARY}
-    for (area, _), figures in slots.items():
-        if area in withheld:
-            figures["residents"].figure = dc.WITHHELD
+    groups = list(_groups(slots, nesting))
+    # Secondary suppression, then the rules that withhold more because of what it withheld, until
+    # nothing changes: each figure those rules withhold is protected in its turn.
+    while True:
+        dc.protect(groups)
+        if not _withhold_beside(slots):
+            break
     for figures in slots.values():
         if figures["residents"].figure.suppressed:
             # An area of 1–7 residents (or one withheld beside them): nothing of it is published —
@@ -150,17 +155,31 @@ def publish_cells(
             for slot in figures.values():
                 if not slot.figure.suppressed:
                     slot.figure = dc.WITHHELD
-            continue
-        for numerator, denominator in RATES:
-            if figures[numerator].figure.value == 0 and figures[denominator].figure.suppressed:
-                figures[numerator].figure = dc.WITHHELD
-        if figures["volunteers"].figure.suppressed and not figures["hours"].figure.suppressed:
-            figures["hours"].figure = dc.WITHHELD
-        if figures["hhi"].figure.reason == dc.DOMINANCE and not figures["single_org"].figure.suppressed:
-            # where one organisation dominates, the share resting on a single one is mostly its
-            # own reach: withheld with the index (the p% rule over organisations, SPEC §10)
-            figures["single_org"].figure = dc.DOMINATED
     return {cell: {name: _stored(s.figure) for name, s in figures.items()} for cell, figures in slots.items()}
+
+
+def _withhold_beside(slots: dict[Cell, dict[str, dc.Slot]]) -> bool:
+    """Withhold what must go with what is withheld; whether anything was."""
+    changed = False
+
+    def withhold(slot: dc.Slot, figure: dc.Figure) -> None:
+        nonlocal changed
+        if not slot.figure.suppressed:
+            slot.figure, changed = figure, True
+
+    # An area's residents change slowly, and a quarter's or year's are its last month's: a count
+    # withheld to protect a neighbour in one period would be read off the same area's other
+    # periods. So an area whose residents had to be withheld so is withheld in every period.
+    sticky = {area for (area, _), f in slots.items() if f["residents"].figure.reason == dc.SECONDARY}
+    for (area, _), figures in slots.items():
+        if area in sticky:
+            withhold(figures["residents"], dc.WITHHELD)
+        for numerator, denominator in RATES:  # no exact 0 beside a withheld denominator
+            if figures[numerator].figure.value == 0 and figures[denominator].figure.suppressed:
+                withhold(figures[numerator], dc.SUPPRESSED)
+        if figures["volunteers"].figure.suppressed:  # hours go with their volunteers
+            withhold(figures["hours"], dc.SUPPRESSED)
+    return changed
 
 
 def _stored(f: dc.Figure) -> dict[str, Any]:

@@ -27,9 +27,9 @@ class IndicatorCatalogue(BaseModel):
 
 SUPPRESSED_REASON = Field(
     None,
-    description="why a suppressed figure is withheld: small (fewer than 8 in it), secondary (so that a "
-    "figure beside it cannot be worked out by subtraction) or dominance (one organisation or person "
-    "would make up most of it)",
+    description="why a figure is withheld: confidential (fewer than 8 people or organisations in it, or "
+    "withheld so that such a figure cannot be worked out by subtraction: the two read alike) or "
+    "dominance (one organisation or person would make up most of it)",
 )
 BAND = Field(None, description="[low, high]: a range published instead of a value (dominance)")
 

@@ -1,7 +1,7 @@
 """The indicators' rules: keeping the roll-ups current, and publishing values safely.
 
 Indicators are aggregates over every organisation's data, so their queries run in the platform
-scope (``platform_scope``); what leaves this module has passed disclosure control (``publish``),
+scope (``platform_scope``); what leaves this module has passed disclosure control (``_publish``),
 which is the only way out of it: no organisation is ever named, and no count of 1–7 people or any
 unrounded figure is ever returned.
 """
@@ -93,7 +93,7 @@ async def refresh(
     session: AsyncSession, settings: Settings, *, full: bool = False, wait: bool = True
 ) -> RefreshReport | None:
     """Bring the roll-ups up to date with what arrived since the last run (``full``: rebuild all),
-    then publish what is due (``publish``). Runs take turns; ``wait=False``: None at once if another
+    then publish what is due (``_publish``). Runs take turns; ``wait=False``: None at once if another
     run is under way (it will see what this one would have)."""
     conn = await driver_connection(session)
     async with platform_scope(session):
@@ -165,8 +165,8 @@ async def _publish(
     period's cells published anew from the roll-up — the periods that ended since the last one for
     the first time, the others revised, each changed cell marked ``revised_at``. Between revisions
     nothing published changes, not even for an area new to a period (its first figures would be
-    fresher than its neighbours'), so two downloads between revisions are the same. Cells of
-    areas left with no residents stay as last published. Returns the revision's number, if one ran."""
+    fresher than its neighbours'), so two downloads between revisions are the same. An area left
+    with no residents is revised too (to nothing). Returns the revision's number, if one ran."""
     done = [p for p in periods if complete(p)]
     last, revision = await repo.publication_state(conn)
     now = await conn.fetchval("SELECT now()")
@@ -180,9 +180,10 @@ async def _publish(
         computed = await repo.figures(conn, gaps[i : i + CHUNK], **_figure_settings(settings))
         await repo.store_values(conn, computed)
         parts |= computed
-    cells = {(a, label): parts.get((a, label)) for a in level_of for label in labels}
+    existing = await repo.published(conn, labels)
+    areas = set(level_of) | {a for a, _ in existing}  # and those that had residents once
+    cells = {(a, label): parts.get((a, label)) for a in areas for label in labels}
     figures = publication.publish_cells(cells, await repo.nesting(conn), await repo.record_key_salt(conn))
-    existing = await repo.published(conn, labels, list(level_of))
     revision += 1
     changed = [(a, p, f) for (a, p), f in figures.items() if (a, p) in existing]
     changed = [(a, p, f) for a, p, f in changed if repo.decoded(existing[(a, p)]["figures"]) != f]
@@ -275,7 +276,10 @@ async def values(
     found = await _area(session, area)
     rows, labels = await _published(session, [found["code"]], [p, p.previous])
     if p.label not in labels:
-        raise PeriodNotPublished(f"{p.label} has ended but is not published yet: try again in a few minutes.")
+        raise PeriodNotPublished(
+            f"{p.label} is not published: a period is published at the first scheduled revision after it "
+            "ends (KITH_INDICATOR_REVISION), and none is before the data begins."
+        )
     now, before = rows.get((found["code"], p.label)), rows.get((found["code"], p.previous.label))
     figures = repo.decoded(now["figures"]) if now else None
     residents, indicators = publication.assemble(
@@ -377,9 +381,21 @@ async def level_values(
     per area, period, indicator and measure."""
     if level not in ("ward", "lsoa", "msoa"):
         raise _invalid("level", "must be ward, lsoa or msoa")
+    if periods is not None:
+        named = [parse_period(x) for x in periods]
+        for p in named:
+            _published_period(p)
+        periods = [p.label for p in named]
     conn = await driver_connection(session)
     async with platform_scope(session):
         last_revision, revision = await repo.publication_state(conn)
+        if periods is not None:
+            unknown = [x for x in periods if x not in await repo.published_periods(conn)]
+            if unknown:
+                raise PeriodNotPublished(
+                    f"{unknown[0]} is not published: a period is published at the first scheduled revision "
+                    "after it ends, and none is before the data begins."
+                )
         # What is published changes only at a revision: a whole level's answer is kept until the
         # next (a public download is otherwise every area × period worked out again, per request).
         key = (

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import Response
@@ -94,7 +95,7 @@ async def opened(request: Request) -> AsyncIterator[InsightsPage]:
         return
     if not state.settings.indicators_public:
         query = f"?{request.url.query}" if request.url.query else ""
-        raise Redirect(STAFF + path[len(PUBLIC) :] + query)
+        raise Redirect(STAFF + quote(path[len(PUBLIC) :]) + query)
     address = request.client.host if request.client else "-"
     await state.limiter.hit(state.settings.rate_limit, f"open-insights:{address}")
     async with state.db.session() as session:
@@ -117,7 +118,12 @@ async def overview(
     settings = page.request.app.state.settings
     table = await views.overview(page.session, settings, chosen_level, status["period"], sort, order)
     return page.render(
-        "overview.html", level=chosen_level, pub=status, table=table, sort=sort, order=order or "desc"
+        "overview.html",
+        level=chosen_level,
+        pub=status,
+        table=table,
+        sort=sort if sort in BY_CODE else None,
+        order=order or ("desc" if sort in BY_CODE else "asc"),
     )
 
 
@@ -177,7 +183,7 @@ async def download(level: str, fmt: str, page: InsightsPage = page_of, period: s
     chosen = views.level_of(level)
     settings = page.request.app.state.settings
     values = await indicators.level_values(page.session, settings, chosen, [period] if period else None)
-    name = f"kith-indicators-{chosen}" + (f"-{period}" if period else "")
+    name = f"kith-indicators-{chosen}" + (f"-{values['periods'][0]}" if period else "")  # the label, parsed
     if fmt == "json":
         body, media = LevelValues.model_validate(values).model_dump_json().encode(), "application/json"
     else:

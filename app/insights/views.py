@@ -93,7 +93,10 @@ async def area(session: AsyncSession, settings: Settings, code: str, period: str
     the areas of its level."""
     values = await indicators.values(session, None, settings, code, period)
     months = _months_to(period)
-    level = await indicators.level_values(session, settings, values["area"]["level"], months)
+    published = set((await indicators.publication_status(session))["periods"])
+    level = await indicators.level_values(
+        session, settings, values["area"]["level"], [m for m in months if m in published]
+    )
     heads = _headlines(level["items"])
     series = {}
     for indicator in CATALOGUE:

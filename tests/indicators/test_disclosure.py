@@ -272,6 +272,39 @@ class TestSecondarySuppression:
         )
         assert high - low >= 2 * 0.10 * 200  # the month's 200 hours not known within 10%
 
+    def test_the_first_quarter_of_the_data_protects_its_months_too(self):
+        """Data from August: Q3 (430 hours) minus September (230) gave August's withheld 200."""
+
+        def cell(n, minutes):
+            return {
+                "residents": 200,
+                "volunteers": 40,
+                "volunteer_minutes": {"n": n, "sum": minutes, "top": [600, 600]},
+            }
+
+        cells = {
+            ("W", "2026-Q3"): cell(17, 25_800),
+            ("W", "2026-08"): cell(5, 12_000),
+            ("W", "2026-09"): cell(12, 13_800),
+        }
+        out = publication.publish_cells(cells, {}, "salt")
+        hours = {label: out[("W", label)]["hours"] for label in ("2026-Q3", "2026-08", "2026-09")}
+        assert "s" in hours["2026-08"]
+        low, high = _feasible(hours["2026-Q3"], [hours["2026-08"], hours["2026-09"]], hours["2026-08"])
+        assert high - low >= 2 * 0.10 * 200
+
+    def test_a_figure_withheld_for_dominance_is_protected_like_any(self):
+        """W's single-organisation share, withheld for dominance, was W's LSOAs' 140 + 100 ± 8."""
+        dominated = {"org_interactions": [2000] + [25] * 14}
+        cells = {("W", "2026-11"): {"residents": 600, "active": 500, "single_org": 240, **dominated}}
+        for lsoa, n in (("L1", 140), ("L2", 100)):
+            cells[(lsoa, "2026-11")] = {"residents": 300, "active": 250, "single_org": n}
+        out = publication.publish_cells(cells, {"W": ["L1", "L2"]}, "salt")
+        w, l1, l2 = (out[(a, "2026-11")]["single_org"] for a in ("W", "L1", "L2"))
+        assert w == {"v": None, "s": "dominance"}
+        low, high = _feasible(w, [l1, l2], w)
+        assert high - low >= 2 * 0.10 * 240, (w, l1, l2)
+
     def test_an_area_of_few_residents_publishes_nothing_not_even_a_zero(self):
         """Active 0 beside residents 1–7 said that none of them did anything that month."""
         parts = {

@@ -149,6 +149,19 @@ class TestLevels:
         response = await client.get("/v1/indicators/values", params={"level": "county"}, headers=analyst)
         assert response.status_code == 422 and response.json()["errors"][0]["field"] == "level"
 
+    async def test_a_level_for_a_period_not_published_says_so(self, client, analyst):
+        for period, status in (
+            ("2099-01", 422),
+            ("garbage", 422),
+            (f"{service.today():%Y-%m}", 409),
+            ("1999-01", 409),
+        ):
+            response = await client.get(
+                "/v1/indicators/values.csv", params={"level": "ward", "period": period}, headers=analyst
+            )
+            assert response.status_code == status, (period, response.text)
+            assert response.headers["content-type"] == "application/problem+json"
+
     async def test_area_or_level_is_required(self, client, analyst):
         response = await client.get("/v1/indicators/values", params={"period": "2026-10"}, headers=analyst)
         assert response.status_code == 422 and response.json()["errors"][0]["field"] == "area"
