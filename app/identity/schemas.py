@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from app.core.schemas import ResponseModel, StrictModel
 
@@ -37,7 +37,7 @@ class ReviewOut(ResponseModel):
         "platform: a possible match with another organisation's records (the organisation was told "
         "'created' and knows nothing of it)"
     )
-    merge: bool = Field(
+    merge: StrictBool = Field(
         description="false: a record held, possibly the candidate (person_id: its provisional person); true: "
         "two people one record matched outright, possibly one (person_id would be merged into candidate_id)"
     )

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, StrictBool, ValidationInfo, field_validator
 
 from app.core.schemas import ResponseModel, StrictModel
 
@@ -25,7 +25,7 @@ class TransferIn(StrictModel):
     )
     amount: int = Credits
     code: Code
-    pending: bool = Field(False, description="A hold, to be posted or voided later")
+    pending: StrictBool = Field(False, description="A hold, to be posted or voided later")
     timeout_seconds: int | None = Field(
         None, gt=0, le=30 * 86400, description="A hold voids itself after this"
     )
@@ -43,7 +43,7 @@ class TransferIn(StrictModel):
 
 class BatchIn(StrictModel):
     transfers: list[TransferIn] = Field(min_length=1, max_length=1000)
-    atomic: bool = Field(False, description="All or nothing")
+    atomic: StrictBool = Field(False, description="All or nothing")
 
 
 class PostIn(StrictModel):
@@ -63,7 +63,7 @@ class MintIn(StrictModel):
 
 
 class OperatingLimitIn(StrictModel):
-    may_go_negative: bool = Field(
+    may_go_negative: StrictBool = Field(
         description="Whether the organisation's operating account may go below zero (what it owes the "
         "scheme, settled outside Kith)"
     )

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from app.core.schemas import ResponseModel, StrictModel
 
@@ -49,18 +49,18 @@ class OrganisationOut(ResponseModel):
     kind: str
     area_code: str | None
     created_at: datetime
-    records_consent: bool = Field(
+    records_consent: StrictBool = Field(
         description="The platform trusts it to record consent: grants it records count at once, "
         "without the resident's confirmation"
     )
-    verifies_identity: bool = Field(
+    verifies_identity: StrictBool = Field(
         description="The platform trusts what it marks verified (sign-in, deterministic matching)"
     )
 
 
 class TrustIn(StrictModel):
-    records_consent: bool | None = Field(None, description="Trust it to record consent (false: stop)")
-    verifies_identity: bool | None = Field(None, description="Trust its verifications (false: stop)")
+    records_consent: StrictBool | None = Field(None, description="Trust it to record consent (false: stop)")
+    verifies_identity: StrictBool | None = Field(None, description="Trust its verifications (false: stop)")
 
 
 class OrganisationPage(ResponseModel):
@@ -71,7 +71,7 @@ class OrganisationPage(ResponseModel):
 class ClientIn(StrictModel):
     name: str = Field("API client", min_length=1, max_length=200)
     scopes: list[Scope] = Field(min_length=1, description="Scopes the client may request")
-    admin: bool = Field(False, description="Also grant the platform 'admin' scope")
+    admin: StrictBool = Field(False, description="Also grant the platform 'admin' scope")
 
 
 class ClientOut(ResponseModel):

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictBool, model_validator
 
 from app.core.schemas import ResponseModel, StrictModel
 from app.ledger.schemas import AccountOut, TransferOut
@@ -90,7 +90,7 @@ class RedeemIn(StrictModel):
     )
     amount: int = Field(gt=0, le=1_000_000)
     description: str = Field(min_length=1, max_length=200)
-    hold: bool = Field(False, description="Hold the credits; post or void the hold later")
+    hold: StrictBool = Field(False, description="Hold the credits; post or void the hold later")
     hold_seconds: int | None = Field(None, gt=0, le=7 * 86400, description="A hold voids itself after this")
 
     @model_validator(mode="after")

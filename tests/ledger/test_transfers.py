@@ -69,6 +69,8 @@ class TestTransfer:
             ({"code": "gift"}, "code"),
             ({"debit_account_id": "nope"}, "debit_account_id"),
             ({"colour": "red"}, "colour"),
+            ({"pending": 0.0}, "pending"),  # a boolean, not a number that reads as one
+            ({"pending": "yes"}, "pending"),
         ],
     )
     async def test_bad_input_is_422(self, client, funded, change, field):
@@ -79,6 +81,12 @@ class TestTransfer:
         )
         assert response.status_code == 422
         assert field in {e["field"] for e in response.json()["errors"]}
+        batch = await client.post(
+            "/v1/ledger/transfers/batch",
+            json={"transfers": [transfer(funded.pool, funded.other_pool) | change], "atomic": False},
+            headers=funded.headers,
+        )
+        assert batch.status_code == 422, batch.text
 
     async def test_unknown_accounts_are_404(self, client, funded):
         missing = str(uuid.uuid4())
