@@ -405,6 +405,7 @@ async def level_values(
             tuple(periods or ()),
             revision,
             last_revision,
+            tuple(sorted(publication.thresholds(settings).items())),  # the ratings depend on them
         )
         if key in _LEVEL_CACHE:
             return _LEVEL_CACHE[key]
