@@ -29,6 +29,7 @@ from app.console.deps import (
 )
 from app.core.errors import AppError, ValidationFailed
 from app.core.pagination import PageRequest
+from app.identity import merges
 from app.identity import service as identity_service
 from app.interactions import service as interactions_service
 from app.interactions.schemas import InteractionIn
@@ -52,6 +53,8 @@ NOTICES = {
     "details-saved": "The details have been saved as your organisation's.",
     "credits-earned": "The credits are in the resident's wallet.",
     "switched": "You are now using Kith for this organisation.",
+    "separated": "The records are set apart again, each with what it held, and will not be joined again automatically.",
+    "undo-asked": "Kith's reviewers have been asked to set them apart; the records stay joined until they decide.",
 }
 KINDS = {
     "visit": "A visit",
@@ -198,8 +201,12 @@ async def _person_page(page: Page, person_id: uuid.UUID, status: int = 200, **ex
     purpose = page.staff.purpose
     db = page.request.app.state.db
     async with page.as_staff() as session:
-        await identity_service.person_of_org(session, person_id)  # 404 for anyone not the organisation's
+        canonical = await identity_service.person_of_org(session, person_id)  # 404 unless the organisation's
         grants = await consent_service.grants_for_org(session, page.principal, person_id)
+        if page.may("people:write"):
+            extra.setdefault(
+                "merges", await merges.merges_known_to(session, page.principal.org_id, canonical)
+            )
     context: dict[str, Any] = {
         "person_id": person_id,
         "grants": grants,
@@ -331,6 +338,32 @@ async def correct_details(person_id: uuid.UUID, page: Page = Depends(signed_in))
             page, person_id, status=422, errors=_errors(exc, DETAIL_FIELDS), details=values
         )
     return page.redirect(f"/console/people/{person_id}?notice=details-saved")
+
+
+@router.post("/people/{person_id}/merges/{merge_id}/undo")
+async def undo_merge(person_id: uuid.UUID, merge_id: uuid.UUID, page: Page = Depends(signed_in)):
+    """Set apart two of the organisation's records that were joined as one person, saying why: at
+    once where the merge was the organisation's own decision, otherwise asked of the platform's
+    reviewers (``merges.undo_for_organisation``)."""
+    page.require("people:write")
+    reason = page.field("reason").strip()
+    if not reason or len(reason) > 500:
+        message = (
+            "Say why they are different people" if not reason else "Keep the reason under 500 characters"
+        )
+        return await _person_page(
+            page,
+            person_id,
+            status=422,
+            errors=[{"field": f"reason-{merge_id}", "id": f"reason-{merge_id}", "message": message}],
+            reason=reason,
+        )
+    async with page.as_staff() as session:
+        canonical = await identity_service.person_of_org(session, person_id)
+        done = await merges.undo_for_organisation(session, page.principal, canonical, merge_id, reason)
+    return page.redirect(
+        f"/console/people/{person_id}?notice={'separated' if done == 'separated' else 'undo-asked'}"
+    )
 
 
 @router.post("/people/{person_id}/consents/{consent_id}/withdraw")

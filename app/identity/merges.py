@@ -4,8 +4,10 @@ not (kept apart), and the decisions held for reviewers' judgement."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,10 +41,16 @@ _MOVE_MATCHES = text(
 
 
 async def merge(
-    session: AsyncSession, principal: Principal, keep: uuid.UUID, merged: uuid.UUID, reason: str = "admin"
+    session: AsyncSession,
+    principal: Principal,
+    keep: uuid.UUID,
+    merged: uuid.UUID,
+    reason: str = "admin",
+    org_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
     """Merge person ``merged`` into ``keep`` (platform ids). Nothing moves: the merged person and
-    everything merged into it point at ``keep``, so :func:`unmerge` can restore them exactly."""
+    everything merged into it point at ``keep``, so :func:`unmerge` can restore them exactly.
+    ``org_id``: the organisation on whose word alone it is made (which may then undo it at once)."""
     if keep == merged:
         raise MergeRefused("A person cannot be merged into itself.")
     a = await _canonical_active(session, keep)
@@ -69,9 +77,17 @@ async def merge(
     merge_id = uuid.uuid4()
     await session.execute(
         text(
-            "INSERT INTO person_merges (id, keep_id, merged_id, reason, actor) VALUES (:id, :keep, :merged, :reason, :actor)"
+            "INSERT INTO person_merges (id, keep_id, merged_id, reason, actor, org_id) "
+            "VALUES (:id, :keep, :merged, :reason, :actor, :org)"
         ),
-        {"id": merge_id, "keep": keep, "merged": merged, "reason": reason, "actor": principal.actor},
+        {
+            "id": merge_id,
+            "keep": keep,
+            "merged": merged,
+            "reason": reason,
+            "actor": principal.actor,
+            "org": org_id,
+        },
     )
     # Each organisation that knows either person hears of it, in its own ids.
     rows = await session.execute(
@@ -99,9 +115,11 @@ async def merge(
     return merge_id
 
 
-async def unmerge(session: AsyncSession, principal: Principal, person_id: uuid.UUID) -> uuid.UUID:
+async def unmerge(
+    session: AsyncSession, principal: Principal, person_id: uuid.UUID, reason: str | None = None
+) -> uuid.UUID:
     """Undo the merge of ``person_id``: it and whatever had been merged into it stand apart again,
-    with exactly the records and claims they had."""
+    with exactly the records and claims they had. ``reason``: why, kept with the merge."""
     row = await _canonical_active(session, person_id)
     if row.merged_into is None:
         raise MergeRefused(f"Person {person_id} is not merged into anyone.")
@@ -121,10 +139,20 @@ async def unmerge(session: AsyncSession, principal: Principal, person_id: uuid.U
     )
     await session.execute(_MOVE_MATCHES, {"to": person_id})
     await session.execute(
-        text("UPDATE person_merges SET undone_at = now() WHERE merged_id = :id AND undone_at IS NULL"),
-        {"id": person_id},
+        text(
+            "UPDATE person_merges SET undone_at = now(), undo_reason = :reason, undone_by = :actor "
+            "WHERE merged_id = :id AND undone_at IS NULL"
+        ),
+        {"id": person_id, "reason": reason, "actor": principal.actor},
     )
-    audit.record(session, principal, "person.unmerged", "person", person_id, {"from": str(row.merged_into)})
+    audit.record(
+        session,
+        principal,
+        "person.unmerged",
+        "person",
+        person_id,
+        {"from": str(row.merged_into), **({"reason": reason} if reason else {})},
+    )
     return row.merged_into
 
 
@@ -135,7 +163,8 @@ async def pending_reviews(
     organisations' or the platform's.
     For the platform alone: a review names people of more than one organisation."""
     query = (
-        "SELECT id, queue, method = 'merge_proposal' AS merge, org_id, person_id, candidate_id, score, "
+        "SELECT id, queue, method = 'merge_proposal' AS merge, method = 'unmerge' AS unmerge, org_id, person_id, "
+        "candidate_id, score, "
         "explanation, created_at FROM identity_decisions WHERE status = 'review' AND review_outcome IS NULL"
     )
     params: dict[str, Any] = {"limit": limit + 1}
@@ -150,14 +179,20 @@ async def pending_reviews(
 
 
 async def decide_review(
-    session: AsyncSession, principal: Principal, decision_id: uuid.UUID, outcome: str
+    session: AsyncSession,
+    principal: Principal,
+    decision_id: uuid.UUID,
+    outcome: str,
+    org_id: uuid.UUID | None = None,
+    reason: str = "review",
 ) -> Any:
     """Settle a review: ``match`` merges the provisional person into the candidate; ``distinct``
-    makes it a person in its own right."""
+    makes it a person in its own right. For a request to undo a merge: ``distinct`` undoes it,
+    ``match`` leaves it made. ``org_id``, ``reason``: as :func:`merge` records them."""
     row = (
         await session.execute(
             text(
-                "SELECT id, person_id, candidate_id, review_outcome FROM identity_decisions "
+                "SELECT id, person_id, candidate_id, review_outcome, method, explanation FROM identity_decisions "
                 "WHERE id = :id AND status = 'review' FOR UPDATE"
             ),
             {"id": decision_id},
@@ -172,10 +207,13 @@ async def decide_review(
             f"Review {decision_id} was already decided: {row.review_outcome}.", code="review_decided"
         )
     person = await _canonical_active(session, row.person_id)
-    if outcome == "match":
+    if row.method == "unmerge":
+        if outcome == "distinct":
+            await _undo_requested(session, principal, row)
+    elif outcome == "match":
         candidate = await _canonical_active(session, row.candidate_id)
         if candidate.canonical_id != person.canonical_id:  # (merged since, by another decision)
-            await merge(session, principal, candidate.canonical_id, person.canonical_id, reason="review")
+            await merge(session, principal, candidate.canonical_id, person.canonical_id, reason, org_id)
     else:
         await session.execute(
             text("UPDATE people SET status = 'active' WHERE id = :id AND status = 'provisional'"),
@@ -336,7 +374,7 @@ async def decide_for_organisation(
                 {"to": "platform"},
             )
             return "moved"
-        await decide_review(session, principal, review_id, outcome)
+        await decide_review(session, principal, review_id, outcome, org_id=principal.org_id)
     return "decided"
 
 
@@ -361,23 +399,32 @@ async def platform_queue(
     _reviewer(principal)
     async with platform_scope(session):
         query = (
-            "SELECT id, person_id, candidate_id, score, explanation, created_at, method = 'merge_proposal' AS merge "
-            "FROM identity_decisions WHERE queue = 'platform' AND status = 'review' AND review_outcome IS NULL "
+            "SELECT d.id, d.person_id, d.candidate_id, d.score, d.explanation, d.created_at, "
+            "d.method = 'merge_proposal' AS merge, d.method = 'unmerge' AS unmerge, o.name AS asked_by "
+            "FROM identity_decisions d LEFT JOIN organisations o ON o.id = d.org_id AND d.method = 'unmerge' "
+            "WHERE d.queue = 'platform' AND d.status = 'review' AND d.review_outcome IS NULL "
         )
         params: dict[str, Any] = {"limit": limit}
         if after is not None:
-            query += "AND (created_at, id) > (:at, :id) "
+            query += "AND (d.created_at, d.id) > (:at, :id) "
             params.update(at=after[0], id=after[1])
-        rows = (await session.execute(text(query + "ORDER BY created_at, id LIMIT :limit"), params)).all()
+        rows = (await session.execute(text(query + "ORDER BY d.created_at, d.id LIMIT :limit"), params)).all()
         out = []
         for row in rows:
-            sides = [await _records_of(session, p) for p in (row.person_id, row.candidate_id)]
+            if row.unmerge:  # one person now: the part merged in, and the rest
+                sides = [await _records_of(session, row.person_id, part) for part in (True, False)]
+            else:
+                sides = [await _records_of(session, p) for p in (row.person_id, row.candidate_id)]
             out.append(
                 {
                     "id": row.id,
                     "created_at": row.created_at,
                     "score": row.score,
                     "merge": row.merge,
+                    "unmerge": row.unmerge,
+                    "asked_by": row.asked_by,
+                    "reason": (row.explanation or {}).get("reason") if row.unmerge else None,
+                    "resident_says": (row.explanation or {}).get("resident_says"),
                     "people": (row.person_id, row.candidate_id),
                     "sides": sides,
                     "comparison": _comparison(row.explanation),
@@ -386,19 +433,29 @@ async def platform_queue(
     return out
 
 
-async def _records_of(session: AsyncSession, person_id: uuid.UUID) -> list[dict[str, Any]]:
+# Person :p and everyone merged into it, directly or not: what undoing its merge sets apart.
+_SUBTREE = (
+    "WITH RECURSIVE sub(id) AS (SELECT CAST(:p AS uuid) UNION ALL "
+    "SELECT x.id FROM people x JOIN sub ON x.merged_into = sub.id) "
+)
+
+
+async def _records_of(
+    session: AsyncSession, person_id: uuid.UUID, part: bool | None = None
+) -> list[dict[str, Any]]:
     """Every record held of the person (as they now are), each with its organisation's name (the
-    resident, for their own) and its values. In the platform scope."""
-    rows = (
-        await session.execute(
-            text(
-                "SELECT coalesce(o.name, 'The resident') AS organisation, r.claims FROM person_records r "
-                "LEFT JOIN organisations o ON o.id = r.org_id WHERE r.person_id IN (SELECT id FROM people WHERE "
-                "canonical_id = (SELECT canonical_id FROM people WHERE id = :p)) ORDER BY r.created_at"
-            ),
-            {"p": person_id},
-        )
-    ).all()
+    resident, for their own) and its values. ``part``: only those of ``person_id`` and whoever was
+    merged into it (True), or only the rest of the person it is merged into (False). In the
+    platform scope."""
+    query = (
+        _SUBTREE  # noqa: S608 (constants)
+        + "SELECT coalesce(o.name, 'The resident') AS organisation, r.claims FROM person_records r "
+        "LEFT JOIN organisations o ON o.id = r.org_id WHERE r.person_id IN (SELECT id FROM people WHERE "
+        "canonical_id = (SELECT canonical_id FROM people WHERE id = :p)) "
+    )
+    if part is not None:
+        query += f"AND r.person_id {'IN' if part else 'NOT IN'} (SELECT id FROM sub) "  # noqa: S608 (constants)
+    rows = (await session.execute(text(query + "ORDER BY r.created_at"), {"p": person_id})).all()
     return [
         {
             "organisation": r.organisation,
@@ -424,3 +481,239 @@ async def decide_for_platform(
         if queued is None:
             raise ReviewNotFound(f"No review {review_id} in the platform's queue.")
         await decide_review(session, principal, review_id, outcome)
+
+
+# Undoing a merge (SPEC §12: "unmerge with a reason"). Splitting a person never widens anyone's
+# access — each part keeps only its own grants, over its own records — but it changes what
+# every organisation that knows either part sees. So a caseworker undoes at once only a merge made
+# on their own organisation's word alone (its caseworker's decision, or an automatic merge of its
+# own records); any other becomes a request in the platform's queue. Which of the two it is depends
+# only on who made the merge, never on who else knows the person now, so the answer tells the
+# organisation nothing it did not know.
+class MergeNotFound(NotFound):
+    code = "merge_not_found"
+
+
+_KNOWN_MERGES = text(
+    "WITH RECURSIVE grp AS (SELECT id, merged_into FROM people WHERE canonical_id = :c), "
+    "m AS (SELECT id, merged_id, keep_id, reason, org_id, created_at FROM person_merges "
+    "  WHERE undone_at IS NULL AND merged_id IN (SELECT id FROM grp)), "
+    "sub(merge_id, id) AS (SELECT id, merged_id FROM m UNION ALL "
+    "  SELECT sub.merge_id, g.id FROM grp g JOIN sub ON g.merged_into = sub.id), "
+    "ids AS (SELECT person_id, org_person_id FROM org_people WHERE org_id = :org AND canonical_id = :c) "
+    "SELECT m.id, m.merged_id, m.keep_id, m.reason, m.created_at, coalesce(m.org_id = :org, false) AS own, "
+    "  ARRAY(SELECT org_person_id FROM ids WHERE person_id IN (SELECT id FROM sub WHERE merge_id = m.id) "
+    "    ORDER BY org_person_id) AS merged_ids, "
+    "  ARRAY(SELECT org_person_id FROM ids WHERE person_id NOT IN (SELECT id FROM sub WHERE merge_id = m.id) "
+    "    ORDER BY org_person_id) AS kept_ids, "
+    "  EXISTS (SELECT 1 FROM identity_decisions d WHERE d.method = 'unmerge' AND d.status = 'review' "
+    "    AND d.review_outcome IS NULL AND d.person_id = m.merged_id) AS requested "
+    "FROM m ORDER BY m.created_at, m.id"
+)
+
+
+async def merges_known_to(
+    session: AsyncSession, org_id: uuid.UUID | None, canonical: uuid.UUID
+) -> list[dict[str, Any]]:
+    """The merges in force within person ``canonical`` that joined people the organisation held
+    ids for on both sides — the merges it was told of (``person.merged``) — each with its ids on
+    each side, whether it may undo it at once (``own``) and whether an undo awaits the platform's
+    reviewers. Merges that joined its person to people only others knew are never listed: that
+    would tell it that someone else knows them. In the platform scope."""
+    async with platform_scope(session):
+        rows = (await session.execute(_KNOWN_MERGES, {"c": canonical, "org": org_id})).mappings().all()
+    return [dict(r) for r in rows if r["merged_ids"] and r["kept_ids"]]
+
+
+async def _record_of_part(session: AsyncSession, merged: uuid.UUID, org_id: uuid.UUID | None) -> uuid.UUID:
+    """A record of ``merged`` or whoever was merged into it (the organisation's own first): what an
+    undo's decision row names."""
+    found = await session.scalar(
+        text(
+            _SUBTREE  # noqa: S608 (a constant)
+            + "SELECT r.id FROM person_records r WHERE r.person_id IN (SELECT id FROM sub) "
+            "ORDER BY r.org_id IS NOT DISTINCT FROM :org DESC, r.created_at LIMIT 1"
+        ),
+        {"p": merged, "org": org_id},
+    )
+    if found is None:
+        raise MergeRefused("Nothing recorded of that side of the merge is left to set apart.")
+    return found
+
+
+async def undo_for_organisation(
+    session: AsyncSession, principal: Principal, canonical: uuid.UUID, merge_id: uuid.UUID, reason: str
+) -> str:
+    """A caseworker undoes merge ``merge_id`` of their organisation's person ``canonical``, saying
+    why: ``separated`` (a merge of the organisation's own word: undone now, and kept as "different
+    people" so that it is never made again automatically) or ``requested`` (put to the platform's
+    reviewers, once; a second request is the same request). 404 for a merge the organisation was
+    not told of."""
+    org = principal.org_id
+    known = {m["id"]: m for m in await merges_known_to(session, org, canonical)}
+    if merge_id not in known:
+        raise MergeNotFound(f"No merge {merge_id} of this person's records.")
+    found = known[merge_id]
+    async with platform_scope(session):
+        still = await session.scalar(
+            text("SELECT id FROM person_merges WHERE id = :id AND undone_at IS NULL FOR UPDATE"),
+            {"id": merge_id},
+        )
+        if still is None:
+            return "separated"  # undone since, by someone else: what was asked is done
+        if not found["own"]:
+            pending = await session.scalar(
+                text(
+                    "SELECT id FROM identity_decisions WHERE method = 'unmerge' AND status = 'review' "
+                    "AND review_outcome IS NULL AND person_id = :p"
+                ),
+                {"p": found["merged_id"]},
+            )
+            if pending is None:
+                await _insert_undo(session, principal, found, reason, decided=False)
+            return "requested"
+        await unmerge(session, principal, found["merged_id"], reason)
+        await _insert_undo(session, principal, found, reason, decided=True)
+    return "separated"
+
+
+async def _insert_undo(
+    session: AsyncSession, principal: Principal, found: dict[str, Any], reason: str, decided: bool
+) -> None:
+    """The decision row of an undo: the request in the platform's queue, or (``decided``) the
+    organisation's own "different people" between the two parts."""
+    decision_id = uuid.uuid4()
+    await session.execute(
+        text(
+            "INSERT INTO identity_decisions (id, org_id, record_id, person_id, candidate_id, status, queue, "
+            "method, explanation, review_outcome, decided_by, decided_at) VALUES (:id, :org, :record, :merged, "
+            ":keep, 'review', :queue, 'unmerge', CAST(:explanation AS jsonb), :outcome, :by, :at)"
+        ),
+        {
+            "id": decision_id,
+            "org": principal.org_id,
+            "record": await _record_of_part(session, found["merged_id"], principal.org_id),
+            "merged": found["merged_id"],
+            "keep": found["keep_id"],
+            "queue": "organisation" if decided else "platform",
+            "explanation": orjson.dumps({"reason": reason, "merge_id": str(found["id"])}).decode(),
+            "outcome": "distinct" if decided else None,
+            "by": principal.actor if decided else None,
+            "at": datetime.now(UTC) if decided else None,
+        },
+    )
+    audit.record(
+        session,
+        principal,
+        "identity.unmerge_requested" if not decided else "identity.unmerged",
+        "identity_decision",
+        decision_id,
+        {"merge": str(found["id"]), "reason": reason},
+    )
+
+
+async def _undo_requested(session: AsyncSession, principal: Principal, row: Any) -> None:
+    """The platform's reviewer agreed to a requested undo: the merge is undone, if still made."""
+    asked = row.explanation or {}
+    merged = await session.scalar(
+        text("SELECT merged_id FROM person_merges WHERE id = :id AND undone_at IS NULL FOR UPDATE"),
+        {"id": asked.get("merge_id")},
+    )
+    if merged is not None:
+        await unmerge(session, principal, merged, asked.get("reason"))
+
+
+# The resident's "is this you?" (SPEC §3): a possible match across organisations that involves the
+# signed-in resident. Anyone can register in the portal under any name and birthday, proving only
+# an email address, so the question is put only where the other record carries that proven
+# address (a record bearing the resident's own contact point); otherwise asking would tell a
+# stranger that some organisation knows someone of that name and birthday. Even then the other
+# record may be wrong, so the resident is shown nothing of it but the kind of organisation holding
+# it and which of their details it agrees with. "No" keeps the two apart for good (it is the
+# resident's word about their own record); "yes" is their evidence, put before the platform's
+# reviewers, who merge: an email address proven is not a person proven, and a merge would show
+# the resident everything the other record holds.
+_QUESTIONS = text(
+    "WITH mine AS (SELECT id FROM people WHERE canonical_id = :c) "
+    "SELECT d.id, d.explanation, d.created_at, "
+    "  CASE WHEN d.person_id IN (SELECT id FROM mine) THEN d.candidate_id ELSE d.person_id END AS other "
+    "FROM identity_decisions d WHERE d.queue = 'platform' AND d.status = 'review' AND d.review_outcome IS NULL "
+    "AND d.method <> 'unmerge' AND d.explanation -> 'resident_says' IS NULL "
+    "AND (d.person_id IN (SELECT id FROM mine) OR d.candidate_id IN (SELECT id FROM mine)) "
+    "ORDER BY d.created_at, d.id"
+)
+_OTHER_SIDE = text(
+    "SELECT array_agg(DISTINCT o.sector ORDER BY o.sector) FILTER (WHERE o.sector IS NOT NULL) AS sectors, "
+    "  bool_or(r.org_id IS NULL) AS resident_own, bool_or(p.canonical_id = :c) AS same, "
+    "  bool_or(lower(r.claims -> 'email' ->> 'value') = :email) AS their_email "
+    "FROM people p JOIN person_records r ON r.person_id = p.id LEFT JOIN organisations o ON o.id = r.org_id "
+    "WHERE p.canonical_id = (SELECT canonical_id FROM people WHERE id = :other)"
+)
+
+
+def _agreement(level: str | None, weight: float | None) -> str:
+    """How one of the other record's details compares with the resident's, in words."""
+    if level is None or weight is None:
+        return "missing"
+    if level in ("exact", "uprn"):
+        return "same"
+    return "close" if weight > 0 else "different"
+
+
+async def questions_for_resident(
+    session: AsyncSession, canonical: uuid.UUID, email: str
+) -> list[dict[str, Any]]:
+    """The open possible matches across organisations between resident ``canonical`` (signed in
+    with ``email`` proven) and records held by organisations only, one of which carries that
+    address: each with the sectors holding the other record and, per detail, whether it is the
+    same as theirs, close, different or missing. In the platform scope."""
+    out = []
+    async with platform_scope(session):
+        for row in (await session.execute(_QUESTIONS, {"c": canonical})).all():
+            side = (
+                await session.execute(
+                    _OTHER_SIDE, {"c": canonical, "other": row.other, "email": email.lower()}
+                )
+            ).first()
+            if side is None or side.resident_own or side.same or not side.their_email or not side.sectors:
+                continue
+            out.append(
+                {
+                    "id": row.id,
+                    "created_at": row.created_at,
+                    "sectors": list(side.sectors),
+                    "details": [
+                        {"attribute": c["attribute"], "agreement": _agreement(c["level"], c["weight"])}
+                        for c in _comparison(row.explanation)
+                    ],
+                }
+            )
+    return out
+
+
+async def decide_for_resident(
+    session: AsyncSession,
+    principal: Principal,
+    canonical: uuid.UUID,
+    email: str,
+    review_id: uuid.UUID,
+    answer: str,
+) -> None:
+    """The resident answers "is this you?": ``no`` keeps the two apart for good (a label, as a
+    reviewer's); ``yes`` is kept on the review for the platform's reviewers to see, who decide.
+    404 for a question not put to them (as :func:`questions_for_resident` puts them)."""
+    asked = {q["id"] for q in await questions_for_resident(session, canonical, email)}
+    if answer not in ("yes", "no") or review_id not in asked:
+        raise ReviewNotFound(f"No question {review_id} for you.")
+    async with platform_scope(session):
+        if answer == "no":
+            await decide_review(session, principal, review_id, "distinct")
+            return
+        await session.execute(
+            text(
+                "UPDATE identity_decisions SET explanation = coalesce(explanation, '{}'::jsonb) || "
+                "jsonb_build_object('resident_says', 'yes', 'resident_said_at', now()) WHERE id = :id"
+            ),
+            {"id": review_id},
+        )
+        audit.record(session, principal, "identity.resident_said_yes", "identity_decision", review_id, {})

@@ -150,6 +150,12 @@ class IdentityDecision(Base):
             "person_id",
             postgresql_where=text("method = 'merge_proposal' AND review_outcome IS NULL"),
         ),
+        # Requests to undo a merge awaiting the platform's reviewers, one per merged person.
+        Index(
+            "ix_identity_decisions_unmerge",
+            "person_id",
+            postgresql_where=text("method = 'unmerge' AND review_outcome IS NULL"),
+        ),
         CheckConstraint(
             "(status = 'review') = (queue IS NOT NULL) AND queue IN ('organisation', 'platform')",
             name=conv("ck_identity_decisions_queue"),
@@ -185,10 +191,15 @@ class PersonMerge(Base):
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     keep_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("people.id"))
     merged_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("people.id"))
-    reason: Mapped[str] = mapped_column(String(24))  # admin | review | automatic
+    reason: Mapped[str] = mapped_column(String(24))  # admin | review | automatic | resident
     actor: Mapped[str] = mapped_column(Text)
+    # The organisation on whose word alone it was made (its caseworker's review, an automatic merge
+    # of its own records): it may undo it at once. NULL: the platform's (it decides an undo).
+    org_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    undo_reason: Mapped[str | None] = mapped_column(Text)
+    undone_by: Mapped[str | None] = mapped_column(Text)
 
 
 class IdentityParameters(Base):

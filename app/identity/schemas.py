@@ -41,7 +41,14 @@ class ReviewOut(ResponseModel):
         description="false: a record held, possibly the candidate (person_id: its provisional person); true: "
         "two people one record matched outright, possibly one (person_id would be merged into candidate_id)"
     )
-    org_id: uuid.UUID | None = Field(description="The organisation that submitted the record")
+    unmerge: StrictBool = Field(
+        False,
+        description="true: an organisation asks to set apart a merge Kith made (person_id: the person merged "
+        "into candidate_id; explanation.reason: why). match keeps them merged, distinct undoes the merge",
+    )
+    org_id: uuid.UUID | None = Field(
+        description="The organisation that submitted the record, or that asks for the merge to be undone"
+    )
     person_id: uuid.UUID
     candidate_id: uuid.UUID | None
     score: float | None

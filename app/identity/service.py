@@ -195,7 +195,7 @@ async def _merge_fragments(
                         continue
                     others = await repo.others_involved(session, keep, merged, org)
                     if p.automatic and not others:
-                        await merge(session, principal, keep, merged, reason="automatic")
+                        await merge(session, principal, keep, merged, reason="automatic", org_id=org)
                     elif not await repo.merge_proposed(session, keep, merged):
                         queue = "platform" if others else "organisation"
                         await _propose(session, principal, p, keep, merged, queue, params)

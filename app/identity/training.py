@@ -149,12 +149,14 @@ _RETRAIN_LOCK = 0x4B17_0023  # the advisory lock held by the one process retrain
 
 async def review_labels(session: AsyncSession) -> list[tuple[dict[str, str | None], bool]]:
     """Every reviewer's decision, kept as a label: the comparison levels of the pair reviewed (as
-    its explanation recorded them) and whether the reviewer said it was one person."""
+    its explanation recorded them) and whether the reviewer said it was one person. A merge undone
+    (an ``unmerge`` decision) compared no pair of records: it is a "different people" for the
+    matcher's rules, not a label for its weights."""
     async with platform_scope(session):
         rows = await session.execute(
             text(
                 "SELECT explanation -> 'attributes', review_outcome = 'match' FROM identity_decisions "
-                "WHERE review_outcome IS NOT NULL AND explanation IS NOT NULL"
+                "WHERE review_outcome IS NOT NULL AND explanation -> 'attributes' IS NOT NULL"
             )
         )
         return [

@@ -42,6 +42,7 @@ async def overview(page: Page = Depends(resident)):
     organisations = await rights.who_knows_me(page.session, me)
     reads, _ = await rights.access_log(page.session, me, PageRequest(limit=5, after=None))
     rewards = await rights.rewards(page.session, me)
+    questions = await rights.is_this_you(page.session, me, page.portal.email)
     name = (profile["attributes"].get("preferred_name") or profile["attributes"].get("given_name") or {}).get(
         "value"
     )
@@ -52,8 +53,19 @@ async def overview(page: Page = Depends(resident)):
         in_force=sum(1 for o in organisations for c in o["consents"] if c["status"] == "active"),
         reads=reads,
         wallet=rewards["wallet"],
+        questions=questions,
         notice=notice(page.request),
     )
+
+
+@router.post("/is-this-you/{question_id}")
+async def is_this_you(question_id: uuid.UUID, page: Page = Depends(resident)):
+    """The resident's answer to "is this you?": yes or no."""
+    answer = page.field("answer")
+    await rights.answer_is_this_you(
+        page.session, page.portal.resident, page.portal.email, question_id, answer
+    )
+    return page.redirect(f"/portal?notice={'its-you' if answer == 'yes' else 'not-you'}")
 
 
 def _details_context(profile: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,8 @@ NOTICES = {
     "objected": "You have objected to research. You are left out of community statistics from now on.",
     "objection-lifted": "Your objection to research has been lifted.",
     "signed-out": "You have signed out.",
+    "its-you": "Thank you. Kith's reviewers will check, and join that record to yours.",
+    "not-you": "Thank you: that record will never be joined to yours.",
 }
 ATTRIBUTE_LABELS = {
     "given_name": "First name",

@@ -23,6 +23,7 @@ from app.consent import service as consent_service
 from app.core.errors import NotFound
 from app.core.pagination import PageRequest, decode_cursor
 from app.db import idempotency
+from app.identity import merges
 from app.identity import repository as identity_repo
 from app.identity import service as identity_service
 from app.interactions import service as interactions_service
@@ -50,6 +51,20 @@ async def person_of(session: AsyncSession, resident: Principal) -> uuid.UUID:
     if row is None or row.status == "erased":
         raise ResidentNotFound("This person is not registered, or has been erased.")
     return row.canonical_id
+
+
+async def is_this_you(session: AsyncSession, resident: Principal, email: str) -> list[dict[str, Any]]:
+    """Possible matches across organisations that may be the resident, signed in with ``email``
+    proven (``merges.questions_for_resident``)."""
+    return await merges.questions_for_resident(session, await person_of(session, resident), email)
+
+
+async def answer_is_this_you(
+    session: AsyncSession, resident: Principal, email: str, question_id: uuid.UUID, answer: str
+) -> None:
+    """The resident's no (never joined to them) or yes (put to the platform's reviewers)."""
+    canonical = await person_of(session, resident)
+    await merges.decide_for_resident(session, resident, canonical, email, question_id, answer)
 
 
 async def _organisations(session: AsyncSession, canonical: uuid.UUID) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ import re
 import uuid
 
 import pytest
+from sqlalchemy import text
 
 from app.auth.keys import SigningKey
 from app.auth.principal import Principal
@@ -204,11 +205,13 @@ class TestReviewQueue:
         from tests.people.test_endpoints import doubted, resident
 
         org_id, headers = await org_with_token(platform, SCOPES, sector="social", kind="food_bank")
+        pairs = []
         for _ in range(3):
             her = resident()
-            await api.post("/v1/people", json=her, headers=headers)
+            first = await api.post("/v1/people", json=her, headers=headers)
             held = await api.post("/v1/people", json=doubted(her), headers=headers)
             assert held.status_code == 202, held.text
+            pairs.append((first.json()["person_id"], held.json()["person_id"]))
         email = f"reviewer.{uuid.uuid4().hex[:8]}@foodbank.example.org"
         async with platform.app.state.db.session(platform=True) as session:
             await organisations.invite_staff(
@@ -223,6 +226,26 @@ class TestReviewQueue:
             await page.keyboard.press(key)
             await page.get_by_role("status").filter(has_text=said).wait_for()
         assert "No possible matches are waiting" in await page.locator("main").inner_text()
+        # The first pair, merged with M, is undone from the person's page, with a reason.
+        first, held = pairs[0]
+        await page.goto(f"/console/people/{first}")
+        await page.get_by_role("heading", name="Records joined as this person").wait_for()
+        results = await Axe().run(page, options=WCAG)
+        assert not results.violations_count, results.generate_report()
+        await page.get_by_label("Why they are different people").fill("Mother and daughter, same name")
+        await page.get_by_role("button", name="Set them apart").click()
+        await page.get_by_role("status").filter(has_text="set apart again").wait_for()
+        await page.goto(f"/console/people/{held}")
+        assert "Records joined as this person" not in await page.locator("main").inner_text()
+        async with platform.app.state.db.session(platform=True) as session:
+            apart = await session.scalar(
+                text(
+                    "SELECT count(DISTINCT canonical_id) FROM org_people WHERE org_person_id IN "
+                    "(CAST(:a AS uuid), CAST(:b AS uuid))"
+                ),
+                {"a": first, "b": held},
+            )
+        assert apart == 2, "the unmerge restored both"
 
 
 class TestImport:
