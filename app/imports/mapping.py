@@ -113,38 +113,59 @@ def parse_map(
     return mapping
 
 
+_DATE_PARTS = re.compile(r"[/.\-]")
+
+
 def _date(value: str, date_format: str) -> str:
     """A date as the file writes it, in ISO form; as it came if it cannot be read (the record is
     then rejected naming the field)."""
     value = value.strip()
     try:
         if date_format == "dmy":
-            day, month, year = re.split(r"[/.\-]", value)
+            day, month, year = _DATE_PARTS.split(value)
         else:
-            year, month, day = re.split(r"[/.\-]", value)
+            year, month, day = _DATE_PARTS.split(value)
         return date(int(year), int(month), int(day)).isoformat()
     except ValueError:
         return value
 
 
+def records(
+    rows: list[list[str]], headers: list[str], mapping: dict[str, str], date_format: str = "dmy"
+) -> list[dict[str, Any]]:
+    """The record each row makes: each mapped, non-empty cell under its field (an address's parts
+    together), dates read in ``date_format``. The mapping is worked out once for all the rows."""
+    position = {h: i for i, h in enumerate(headers)}
+    plain = [(position[h], f) for f, h in mapping.items() if not f.startswith("address.") and f not in DATE_FIELDS]
+    dated = [(position[h], f) for f, h in mapping.items() if f in DATE_FIELDS]
+    address = [(position[h], f.split(".", 1)[1]) for f, h in mapping.items() if f.startswith("address.")]
+    out = []
+    for row in rows:
+        made: dict[str, Any] = {}
+        for i, field in plain:
+            value = row[i].strip()
+            if value:
+                made[field] = value
+        for i, field in dated:
+            value = row[i].strip()
+            if value:
+                made[field] = _date(value, date_format)
+        parts = {}
+        for i, part in address:
+            value = row[i].strip()
+            if value:
+                parts[part] = value
+        if parts:
+            made["address"] = parts
+        out.append(made)
+    return out
+
+
 def record(
     row: list[str], headers: list[str], mapping: dict[str, str], date_format: str = "dmy"
 ) -> dict[str, Any]:
-    """The record a row makes: each mapped, non-empty cell under its field (an address's parts
-    together), dates read in ``date_format``."""
-    position = {h: i for i, h in enumerate(headers)}
-    out: dict[str, Any] = {}
-    for field, header in mapping.items():
-        value = row[position[header]].strip()
-        if not value:
-            continue
-        if field in DATE_FIELDS:
-            value = _date(value, date_format)
-        if field.startswith("address."):
-            out.setdefault("address", {})[field.split(".", 1)[1]] = value
-        else:
-            out[field] = value
-    return out
+    """The record one row makes (:func:`records`)."""
+    return records([row], headers, mapping, date_format)[0]
 
 
 def _moment(value: str, date_format: str) -> str:

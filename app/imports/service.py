@@ -85,7 +85,7 @@ async def import_people(
     report = Report()
     for start in range(0, len(table.rows), CHUNK):
         chunk = table.rows[start : start + CHUNK]
-        items = [mappings.record(row, table.headers, mapping, date_format) for row in chunk]
+        items = mappings.records(chunk, table.headers, mapping, date_format)
         async with db.session(org_id=principal.org_id, client_id=principal.client_id) as session:
             results = await people_service.register_batch(session, principal, items)
         for result in results:
