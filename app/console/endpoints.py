@@ -29,6 +29,7 @@ from app.console.deps import (
 )
 from app.core.errors import AppError, ValidationFailed
 from app.core.pagination import PageRequest
+from app.core.schemas import holds_nul
 from app.identity import merges
 from app.identity import service as identity_service
 from app.interactions import service as interactions_service
@@ -347,9 +348,13 @@ async def undo_merge(person_id: uuid.UUID, merge_id: uuid.UUID, page: Page = Dep
     reviewers (``merges.undo_for_organisation``)."""
     page.require("people:write")
     reason = page.field("reason").strip()
-    if not reason or len(reason) > 500:
+    if not reason or len(reason) > 500 or holds_nul(reason):
         message = (
-            "Say why they are different people" if not reason else "Keep the reason under 500 characters"
+            "Say why they are different people"
+            if not reason
+            else "Keep the reason under 500 characters"
+            if len(reason) > 500
+            else "The reason holds a character that cannot be stored"
         )
         return await _person_page(
             page,

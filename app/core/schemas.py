@@ -37,6 +37,12 @@ def nul_check_context(body: bytes) -> dict[str, bool] | None:
     return None if _UNSTORABLE_ESCAPE.search(body) else {_NUL_FREE: True}
 
 
+def nul_free_context() -> dict[str, bool]:
+    """The validation context for models built from text already known to hold no U+0000 and no
+    lone surrogate (a file checked whole, say): the per-record check is skipped."""
+    return {_NUL_FREE: True}
+
+
 def holds_nul(value: Any) -> bool:
     """Whether a string anywhere in ``value`` (a string, or JSON-like dicts and lists such as
     metadata) holds U+0000 or a lone surrogate. PostgreSQL's text and jsonb cannot store either:

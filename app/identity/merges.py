@@ -17,6 +17,7 @@ from app.core.errors import Conflict, NotFound
 from app.db.session import platform_scope
 from app.identity import repository as repo
 from app.identity.errors import MergeRefused, PersonNotFound, ReviewNotFound
+from app.mail.repository import THEIR_EMAIL
 from app.webhooks import service as events
 
 
@@ -425,6 +426,7 @@ async def platform_queue(
                     "asked_by": row.asked_by,
                     "reason": (row.explanation or {}).get("reason") if row.unmerge else None,
                     "resident_says": (row.explanation or {}).get("resident_says"),
+                    "resident_record": (row.explanation or {}).get("resident_record"),
                     "people": (row.person_id, row.candidate_id),
                     "sides": sides,
                     "comparison": _comparison(row.explanation),
@@ -506,8 +508,8 @@ _KNOWN_MERGES = text(
     "    ORDER BY org_person_id) AS merged_ids, "
     "  ARRAY(SELECT org_person_id FROM ids WHERE person_id NOT IN (SELECT id FROM sub WHERE merge_id = m.id) "
     "    ORDER BY org_person_id) AS kept_ids, "
-    "  EXISTS (SELECT 1 FROM identity_decisions d WHERE d.method = 'unmerge' AND d.status = 'review' "
-    "    AND d.review_outcome IS NULL AND d.person_id = m.merged_id) AS requested "
+    "  EXISTS (SELECT 1 FROM identity_decisions d WHERE d.method = 'unmerge' AND d.review_outcome IS NULL "
+    "    AND d.org_id = :org AND d.explanation ->> 'merge_id' = m.id::text) AS requested "
     "FROM m ORDER BY m.created_at, m.id"
 )
 
@@ -525,10 +527,12 @@ async def merges_known_to(
     return [dict(r) for r in rows if r["merged_ids"] and r["kept_ids"]]
 
 
-async def _record_of_part(session: AsyncSession, merged: uuid.UUID, org_id: uuid.UUID | None) -> uuid.UUID:
+async def _record_of_part(
+    session: AsyncSession, merged: uuid.UUID, org_id: uuid.UUID | None
+) -> uuid.UUID | None:
     """A record of ``merged`` or whoever was merged into it (the organisation's own first): what an
-    undo's decision row names."""
-    found = await session.scalar(
+    undo's decision row names; None where none is left (only ids, or erased)."""
+    return await session.scalar(
         text(
             _SUBTREE  # noqa: S608 (a constant)
             + "SELECT r.id FROM person_records r WHERE r.person_id IN (SELECT id FROM sub) "
@@ -536,9 +540,6 @@ async def _record_of_part(session: AsyncSession, merged: uuid.UUID, org_id: uuid
         ),
         {"p": merged, "org": org_id},
     )
-    if found is None:
-        raise MergeRefused("Nothing recorded of that side of the merge is left to set apart.")
-    return found
 
 
 async def undo_for_organisation(
@@ -562,14 +563,9 @@ async def undo_for_organisation(
         if still is None:
             return "separated"  # undone since, by someone else: what was asked is done
         if not found["own"]:
-            pending = await session.scalar(
-                text(
-                    "SELECT id FROM identity_decisions WHERE method = 'unmerge' AND status = 'review' "
-                    "AND review_outcome IS NULL AND person_id = :p"
-                ),
-                {"p": found["merged_id"]},
-            )
-            if pending is None:
+            if not found[
+                "requested"
+            ]:  # (asked once by this organisation; the merge row's lock orders two asks)
                 await _insert_undo(session, principal, found, reason, decided=False)
             return "requested"
         await unmerge(session, principal, found["merged_id"], reason)
@@ -621,33 +617,44 @@ async def _undo_requested(session: AsyncSession, principal: Principal, row: Any)
     )
     if merged is not None:
         await unmerge(session, principal, merged, asked.get("reason"))
+    # Other organisations' requests to undo the same merge are answered by it.
+    await session.execute(
+        text(
+            "UPDATE identity_decisions SET review_outcome = 'distinct', decided_by = :by, decided_at = now() "
+            "WHERE method = 'unmerge' AND review_outcome IS NULL AND id <> :id "
+            "AND explanation ->> 'merge_id' = :merge"
+        ),
+        {"by": principal.actor, "id": row.id, "merge": asked.get("merge_id")},
+    )
 
 
 # The resident's "is this you?" (SPEC §3): a possible match across organisations that involves the
 # signed-in resident. Anyone can register in the portal under any name and birthday, proving only
-# an email address, so the question is put only where the other record carries that proven
-# address (a record bearing the resident's own contact point); otherwise asking would tell a
-# stranger that some organisation knows someone of that name and birthday. Even then the other
+# an email address, so the question is put only where the other record holds that address as
+# theirs by the rule sign-in uses (``THEIR_EMAIL``: verified by an organisation trusted to verify
+# identity) — a record the resident could already choose to sign in as, so asking tells them
+# nothing new; otherwise it would tell a stranger that some organisation knows someone of that
+# name and birthday, on a partner's word. Even then the other
 # record may be wrong, so the resident is shown nothing of it but the kind of organisation holding
 # it and which of their details it agrees with. "No" keeps the two apart for good (it is the
 # resident's word about their own record); "yes" is their evidence, put before the platform's
 # reviewers, who merge: an email address proven is not a person proven, and a merge would show
 # the resident everything the other record holds.
 _QUESTIONS = text(
-    "WITH mine AS (SELECT id FROM people WHERE canonical_id = :c) "
-    "SELECT d.id, d.explanation, d.created_at, "
+    "WITH mine AS (SELECT id FROM people WHERE canonical_id = :c), "  # noqa: S608 (a fixed rule)
+    "q AS (SELECT d.id, d.explanation, d.created_at, "
     "  CASE WHEN d.person_id IN (SELECT id FROM mine) THEN d.candidate_id ELSE d.person_id END AS other "
-    "FROM identity_decisions d WHERE d.queue = 'platform' AND d.status = 'review' AND d.review_outcome IS NULL "
-    "AND d.method <> 'unmerge' AND d.explanation -> 'resident_says' IS NULL "
-    "AND (d.person_id IN (SELECT id FROM mine) OR d.candidate_id IN (SELECT id FROM mine)) "
-    "ORDER BY d.created_at, d.id"
-)
-_OTHER_SIDE = text(
-    "SELECT array_agg(DISTINCT o.sector ORDER BY o.sector) FILTER (WHERE o.sector IS NOT NULL) AS sectors, "
+    "  FROM identity_decisions d WHERE d.queue = 'platform' AND d.status = 'review' AND d.review_outcome IS NULL "
+    "  AND d.method <> 'unmerge' AND d.explanation -> 'resident_says' IS NULL "
+    "  AND (d.person_id IN (SELECT id FROM mine) OR d.candidate_id IN (SELECT id FROM mine))) "
+    "SELECT q.id, q.explanation, q.created_at, s.sectors FROM q CROSS JOIN LATERAL ("
+    "  SELECT array_agg(DISTINCT o.sector ORDER BY o.sector) FILTER (WHERE o.sector IS NOT NULL) AS sectors, "
     "  bool_or(r.org_id IS NULL) AS resident_own, bool_or(p.canonical_id = :c) AS same, "
-    "  bool_or(lower(r.claims -> 'email' ->> 'value') = :email) AS their_email "
-    "FROM people p JOIN person_records r ON r.person_id = p.id LEFT JOIN organisations o ON o.id = r.org_id "
-    "WHERE p.canonical_id = (SELECT canonical_id FROM people WHERE id = :other)"
+    f"  bool_or(lower(r.claims #>> '{{email,value}}') = :email AND {THEIR_EMAIL}) AS their_email "
+    "  FROM people p JOIN person_records r ON r.person_id = p.id LEFT JOIN organisations o ON o.id = r.org_id "
+    "  WHERE p.canonical_id = (SELECT canonical_id FROM people WHERE id = q.other)) s "
+    "WHERE NOT coalesce(s.resident_own, true) AND NOT coalesce(s.same, true) AND coalesce(s.their_email, false) "
+    "ORDER BY q.created_at, q.id"
 )
 
 
@@ -667,28 +674,20 @@ async def questions_for_resident(
     with ``email`` proven) and records held by organisations only, one of which carries that
     address: each with the sectors holding the other record and, per detail, whether it is the
     same as theirs, close, different or missing. In the platform scope."""
-    out = []
     async with platform_scope(session):
-        for row in (await session.execute(_QUESTIONS, {"c": canonical})).all():
-            side = (
-                await session.execute(
-                    _OTHER_SIDE, {"c": canonical, "other": row.other, "email": email.lower()}
-                )
-            ).first()
-            if side is None or side.resident_own or side.same or not side.their_email or not side.sectors:
-                continue
-            out.append(
-                {
-                    "id": row.id,
-                    "created_at": row.created_at,
-                    "sectors": list(side.sectors),
-                    "details": [
-                        {"attribute": c["attribute"], "agreement": _agreement(c["level"], c["weight"])}
-                        for c in _comparison(row.explanation)
-                    ],
-                }
-            )
-    return out
+        rows = (await session.execute(_QUESTIONS, {"c": canonical, "email": email.lower()})).all()
+    return [
+        {
+            "id": row.id,
+            "created_at": row.created_at,
+            "sectors": list(row.sectors),
+            "details": [
+                {"attribute": c["attribute"], "agreement": _agreement(c["level"], c["weight"])}
+                for c in _comparison(row.explanation)
+            ],
+        }
+        for row in rows
+    ]
 
 
 async def decide_for_resident(
@@ -709,11 +708,20 @@ async def decide_for_resident(
         if answer == "no":
             await decide_review(session, principal, review_id, "distinct")
             return
-        await session.execute(
+        said = await session.scalar(
             text(
-                "UPDATE identity_decisions SET explanation = coalesce(explanation, '{}'::jsonb) || "
-                "jsonb_build_object('resident_says', 'yes', 'resident_said_at', now()) WHERE id = :id"
+                "UPDATE identity_decisions SET explanation = coalesce(explanation, '{}'::jsonb) || "  # noqa: S608 (a fixed rule)
+                "jsonb_build_object('resident_says', 'yes', 'resident_said_at', now(), 'resident_record', "
+                "(SELECT o.name FROM person_records r JOIN people p ON p.id = r.person_id "
+                "JOIN organisations o ON o.id = r.org_id WHERE lower(r.claims #>> '{email,value}') = :email "
+                f"AND {THEIR_EMAIL} AND p.canonical_id = (SELECT canonical_id FROM people WHERE id = "
+                "CASE WHEN identity_decisions.person_id IN (SELECT id FROM people WHERE canonical_id = :c) "
+                "THEN identity_decisions.candidate_id ELSE identity_decisions.person_id END) "
+                "ORDER BY r.created_at LIMIT 1)) "
+                "WHERE id = :id AND review_outcome IS NULL RETURNING id"
             ),
-            {"id": review_id},
+            {"id": review_id, "email": email.lower(), "c": canonical},
         )
+        if said is None:  # decided meanwhile by a reviewer
+            raise ReviewNotFound(f"No question {review_id} for you.")
         audit.record(session, principal, "identity.resident_said_yes", "identity_decision", review_id, {})

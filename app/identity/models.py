@@ -150,10 +150,12 @@ class IdentityDecision(Base):
             "person_id",
             postgresql_where=text("method = 'merge_proposal' AND review_outcome IS NULL"),
         ),
-        # Requests to undo a merge awaiting the platform's reviewers, one per merged person.
+        # Requests to undo a merge awaiting the platform's reviewers: one per organisation and merge.
         Index(
             "ix_identity_decisions_unmerge",
-            "person_id",
+            "org_id",
+            text("(explanation ->> 'merge_id')"),
+            unique=True,
             postgresql_where=text("method = 'unmerge' AND review_outcome IS NULL"),
         ),
         CheckConstraint(
@@ -164,7 +166,9 @@ class IdentityDecision(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     org_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
-    record_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))  # person_records.id
+    record_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True)
+    )  # person_records.id (none: an undo)
     person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))  # people.id
     candidate_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))  # people.id
     status: Mapped[str] = mapped_column(String(16))  # what the platform did: created | matched | review

@@ -136,7 +136,9 @@ def records(
     """The record each row makes: each mapped, non-empty cell under its field (an address's parts
     together), dates read in ``date_format``. The mapping is worked out once for all the rows."""
     position = {h: i for i, h in enumerate(headers)}
-    plain = [(position[h], f) for f, h in mapping.items() if not f.startswith("address.") and f not in DATE_FIELDS]
+    plain = [
+        (position[h], f) for f, h in mapping.items() if not f.startswith("address.") and f not in DATE_FIELDS
+    ]
     dated = [(position[h], f) for f, h in mapping.items() if f in DATE_FIELDS]
     address = [(position[h], f.split(".", 1)[1]) for f, h in mapping.items() if f.startswith("address.")]
     out = []

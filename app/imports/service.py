@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.auth.principal import Principal
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.core.schemas import nul_free_context
 from app.db.session import Database
 from app.imports import mapping as mappings
 from app.imports.table import Table, read_table
@@ -87,7 +88,9 @@ async def import_people(
         chunk = table.rows[start : start + CHUNK]
         items = mappings.records(chunk, table.headers, mapping, date_format)
         async with db.session(org_id=principal.org_id, client_id=principal.client_id) as session:
-            results = await people_service.register_batch(session, principal, items)
+            results = await people_service.register_batch(
+                session, principal, items, nul_free_context() if table.nul_free else None
+            )
         for result in results:
             line = start + result["index"] + 2  # the header is line 1
             row: dict[str, Any] = {

@@ -16,6 +16,9 @@ class Table:
     rows: list[list[str]]  # each as long as the headers (short rows padded, long ones cut)
     encoding: str
     delimiter: str
+    # No cell holds U+0000 (the only character a decoded file can hold that no text column can
+    # store: strict UTF-8 and Windows-1252 decoding never make a lone surrogate).
+    nul_free: bool = False
 
 
 def _decoded(data: bytes) -> tuple[str, str]:
@@ -61,4 +64,4 @@ def read_table(data: bytes, first: int | None = None) -> Table:
             rows.append((row + [""] * width)[:width])
     except csv.Error as exc:
         raise _refused(f"This is not a CSV file Kith can read ({exc}).") from exc
-    return Table(headers, rows, encoding, delimiter)
+    return Table(headers, rows, encoding, delimiter, nul_free="\x00" not in content)

@@ -11,8 +11,9 @@ Create Date: 2026-12-07 23:00
   organisation's word; any other goes to the platform's reviewers as a request.
 - ``person_merges.undo_reason`` and ``undone_by``: why and by whom a merge was undone.
 - ``identity_decisions.method`` may be ``unmerge`` (a request to undo a merge, in the platform's
-  queue, or the record of one undone: a "different people" label for that pair) — a value, not a
-  constraint, so nothing changes in the table's shape for it.
+  queue, one per organisation and merge; or the record of one undone: a "different people" label
+  for that pair). ``record_id`` may be NULL: an undo names no record when none is left in the part
+  set apart.
 """
 
 from __future__ import annotations
@@ -29,16 +30,21 @@ def upgrade() -> None:
     op.execute("ALTER TABLE public.person_merges ADD COLUMN org_id uuid")
     op.execute("ALTER TABLE public.person_merges ADD COLUMN undo_reason text")
     op.execute("ALTER TABLE public.person_merges ADD COLUMN undone_by text")
-    # Undo requests still waiting for the platform's reviewers, looked up per merged person.
+    # An organisation's request to undo a merge, awaiting the platform's reviewers: one per
+    # organisation and merge (another organisation's request is its own, and never shown to it).
     op.execute(
-        "CREATE INDEX ix_identity_decisions_unmerge ON public.identity_decisions (person_id) "
-        "WHERE method = 'unmerge' AND review_outcome IS NULL"
+        "CREATE UNIQUE INDEX ix_identity_decisions_unmerge ON public.identity_decisions "
+        "(org_id, (explanation ->> 'merge_id')) WHERE method = 'unmerge' AND review_outcome IS NULL"
     )
+    # An undo names no record when none is left in the part set apart (only ids, or erased).
+    op.execute("ALTER TABLE public.identity_decisions ALTER COLUMN record_id DROP NOT NULL")
 
 
 def downgrade() -> None:
     # A pending undo request would be a review no older code can settle: it is withdrawn.
     op.execute("DELETE FROM public.identity_decisions WHERE method = 'unmerge' AND review_outcome IS NULL")
+    op.execute("DELETE FROM public.identity_decisions WHERE record_id IS NULL")
+    op.execute("ALTER TABLE public.identity_decisions ALTER COLUMN record_id SET NOT NULL")
     op.execute("DROP INDEX public.ix_identity_decisions_unmerge")
     op.execute("ALTER TABLE public.person_merges DROP COLUMN undone_by")
     op.execute("ALTER TABLE public.person_merges DROP COLUMN undo_reason")

@@ -85,10 +85,23 @@ class TestKithsMerge:
         q = await _queued_pairs(platform, web, 1)
         _, first, held = q["people"][0]
         await _merged_by_kith(platform, owner_conn, first, held)
+        merge_id = await owner_conn.fetchval(
+            "SELECT id FROM person_merges WHERE merged_id = $1", (await _platform_ids(owner_conn, held))[0]
+        )
+        # Another organisation's request to undo the same merge is its own: never shown to this one.
+        await owner_conn.execute(
+            "INSERT INTO identity_decisions (id, org_id, person_id, candidate_id, status, queue, method, "
+            "explanation) SELECT $1, $2, merged_id, keep_id, 'review', 'platform', 'unmerge', "
+            "jsonb_build_object('reason', 'theirs', 'merge_id', id::text) FROM person_merges WHERE id = $3",
+            uuid.uuid4(),
+            (await org_with_token(platform))[0],
+            merge_id,
+        )
         await staff_sign_in(web, q["staff_email"])
         page = f"/console/people/{first}"
         html = (await web.get(page)).text
         assert "Ask Kith&#39;s reviewers to set them apart" in html or "Ask Kith's reviewers" in html
+        assert "You have asked Kith" not in html
         reason = f"Not the same woman: ask her sister {uuid.uuid4().hex[:6]}"
         action = f"{page}/merges/{_merge_id(html)}/undo"
         asked = await post_form(web, page, action, {"reason": reason})
@@ -110,6 +123,12 @@ class TestKithsMerge:
         assert review.endswith(str(requests[0]["id"]))
         await post_form(web, "/console/platform-reviews", review, {"decision": "distinct"})
         assert await _canonical(owner_conn, first) != await _canonical(owner_conn, held)
+        left = await owner_conn.fetchval(
+            "SELECT count(*) FROM identity_decisions WHERE method = 'unmerge' AND review_outcome IS NULL "
+            "AND explanation ->> 'merge_id' = $1",
+            str(merge_id),
+        )
+        assert left == 0, "the other organisation's request is answered by the same undo"
 
 
 class TestNothingLeaks:
