@@ -211,7 +211,21 @@ class TestReviewQueue:
             first = await api.post("/v1/people", json=her, headers=headers)
             held = await api.post("/v1/people", json=doubted(her), headers=headers)
             assert held.status_code == 202, held.text
-            pairs.append((first.json()["person_id"], held.json()["person_id"]))
+            pairs.append((first.json()["person_id"], held.json()["person_id"], her))
+        # Each record of the first pair has a contact of its own; the resident's grant lets the
+        # food bank read a timeline for service delivery.
+        for person, note in zip(pairs[0][:2], ("Food parcel", "Benefits advice"), strict=True):
+            logged = await api.post(
+                "/v1/interactions",
+                json={"person_id": person, "kind": "visit", "occurred_at": "2026-11-02T10:00:00Z",
+                      "external_id": uuid.uuid4().hex, "attributes": {"note": note}},
+                headers=headers,
+            )  # fmt: skip
+            assert logged.status_code == 201, logged.text
+        consent = {"purpose": "service_delivery", "categories": ["identity", "interactions"],
+                   "method": "recorded_by_org", "evidence": {"kind": "verbal", "reference": "at the desk"}}  # fmt: skip
+        granted = await api.post(f"/v1/people/{pairs[0][0]}/consents", json=consent, headers=headers)
+        assert granted.status_code == 201, granted.text
         email = f"reviewer.{uuid.uuid4().hex[:8]}@foodbank.example.org"
         async with platform.app.state.db.session(platform=True) as session:
             await organisations.invite_staff(
@@ -226,9 +240,18 @@ class TestReviewQueue:
             await page.keyboard.press(key)
             await page.get_by_role("status").filter(has_text=said).wait_for()
         assert "No possible matches are waiting" in await page.locator("main").inner_text()
-        # The first pair, merged with M, is undone from the person's page, with a reason.
-        first, held = pairs[0]
+        # The first pair, merged with M: one timeline holds both records' contacts.
+        first, held, _ = pairs[0]
         await page.goto(f"/console/people/{first}")
+        await page.get_by_label("Reading for").select_option("service_delivery")
+        await page.get_by_role("button", name="Read for this purpose").click()
+        await page.get_by_role("heading", name="Timeline").wait_for()
+        main = await page.locator("main").inner_text()
+        assert "Food parcel" in main and "Benefits advice" in main, "the merged timeline holds both"
+        # The second pair, "different people": the same record again is not proposed again.
+        again = await api.post("/v1/people", json=doubted(pairs[1][2]), headers=headers)
+        assert again.json()["resolution"]["status"] != "review", again.text
+        # The first pair is undone from the person's page, with a reason.
         await page.get_by_role("heading", name="Records joined as this person").wait_for()
         results = await Axe().run(page, options=WCAG)
         assert not results.violations_count, results.generate_report()
