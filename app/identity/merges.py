@@ -563,9 +563,16 @@ async def undo_for_organisation(
         if still is None:
             return "separated"  # undone since, by someone else: what was asked is done
         if not found["own"]:
-            if not found[
-                "requested"
-            ]:  # (asked once by this organisation; the merge row's lock orders two asks)
+            # Asked once per organisation: looked at again under the merge row's lock, which orders
+            # two asks at once (the unique index would refuse the second).
+            asked = await session.scalar(
+                text(
+                    "SELECT EXISTS (SELECT 1 FROM identity_decisions WHERE method = 'unmerge' "
+                    "AND review_outcome IS NULL AND org_id = :org AND explanation ->> 'merge_id' = :merge)"
+                ),
+                {"org": org, "merge": str(merge_id)},
+            )
+            if not asked:
                 await _insert_undo(session, principal, found, reason, decided=False)
             return "requested"
         await unmerge(session, principal, found["merged_id"], reason)
@@ -634,9 +641,9 @@ async def _undo_requested(session: AsyncSession, principal: Principal, row: Any)
 # theirs by the rule sign-in uses (``THEIR_EMAIL``: verified by an organisation trusted to verify
 # identity) — a record the resident could already choose to sign in as, so asking tells them
 # nothing new; otherwise it would tell a stranger that some organisation knows someone of that
-# name and birthday, on a partner's word. Even then the other
-# record may be wrong, so the resident is shown nothing of it but the kind of organisation holding
-# it and which of their details it agrees with. "No" keeps the two apart for good (it is the
+# name and birthday, on a partner's word. Even then the other record may be wrong, so the resident
+# is shown nothing of it but the kind of organisation holding it and which of their details it
+# agrees with. "No" keeps the two apart for good (it is the
 # resident's word about their own record); "yes" is their evidence, put before the platform's
 # reviewers, who merge: an email address proven is not a person proven, and a merge would show
 # the resident everything the other record holds.
