@@ -205,9 +205,7 @@ async def _person_page(page: Page, person_id: uuid.UUID, status: int = 200, **ex
         canonical = await identity_service.person_of_org(session, person_id)  # 404 unless the organisation's
         grants = await consent_service.grants_for_org(session, page.principal, person_id)
         if page.may("people:write"):
-            extra.setdefault(
-                "merges", await merges.merges_known_to(session, page.principal.org_id, canonical)
-            )
+            extra["merges"] = await merges.merges_known_to(session, page.principal.org_id, canonical)
     context: dict[str, Any] = {
         "person_id": person_id,
         "grants": grants,

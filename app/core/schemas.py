@@ -34,7 +34,7 @@ def nul_check_context(body: bytes) -> dict[str, bool] | None:
     ``\\u0000`` or lone-surrogate escape, the only ways JSON can carry what no text column can
     store, the per-record check is skipped. For the big batches, where it would cost a tenth of
     the validation."""
-    return None if _UNSTORABLE_ESCAPE.search(body) else {_NUL_FREE: True}
+    return None if _UNSTORABLE_ESCAPE.search(body) else nul_free_context()
 
 
 def nul_free_context() -> dict[str, bool]:

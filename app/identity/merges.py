@@ -185,11 +185,10 @@ async def decide_review(
     decision_id: uuid.UUID,
     outcome: str,
     org_id: uuid.UUID | None = None,
-    reason: str = "review",
 ) -> Any:
     """Settle a review: ``match`` merges the provisional person into the candidate; ``distinct``
     makes it a person in its own right. For a request to undo a merge: ``distinct`` undoes it,
-    ``match`` leaves it made. ``org_id``, ``reason``: as :func:`merge` records them."""
+    ``match`` leaves it made. ``org_id``: as :func:`merge` records it."""
     row = (
         await session.execute(
             text(
@@ -214,7 +213,7 @@ async def decide_review(
     elif outcome == "match":
         candidate = await _canonical_active(session, row.candidate_id)
         if candidate.canonical_id != person.canonical_id:  # (merged since, by another decision)
-            await merge(session, principal, candidate.canonical_id, person.canonical_id, reason, org_id)
+            await merge(session, principal, candidate.canonical_id, person.canonical_id, "review", org_id)
     else:
         await session.execute(
             text("UPDATE people SET status = 'active' WHERE id = :id AND status = 'provisional'"),
@@ -496,8 +495,13 @@ class MergeNotFound(NotFound):
     code = "merge_not_found"
 
 
+# Whether the organisation :org has asked the platform to undo merge {merge} and awaits the answer.
+_ASKED = (
+    "EXISTS (SELECT 1 FROM identity_decisions d WHERE d.method = 'unmerge' AND d.review_outcome IS NULL "
+    "AND d.org_id = :org AND d.explanation ->> 'merge_id' = {merge})"
+)
 _KNOWN_MERGES = text(
-    "WITH RECURSIVE grp AS (SELECT id, merged_into FROM people WHERE canonical_id = :c), "
+    "WITH RECURSIVE grp AS (SELECT id, merged_into FROM people WHERE canonical_id = :c), "  # noqa: S608 (constants)
     "m AS (SELECT id, merged_id, keep_id, reason, org_id, created_at FROM person_merges "
     "  WHERE undone_at IS NULL AND merged_id IN (SELECT id FROM grp)), "
     "sub(merge_id, id) AS (SELECT id, merged_id FROM m UNION ALL "
@@ -508,8 +512,7 @@ _KNOWN_MERGES = text(
     "    ORDER BY org_person_id) AS merged_ids, "
     "  ARRAY(SELECT org_person_id FROM ids WHERE person_id NOT IN (SELECT id FROM sub WHERE merge_id = m.id) "
     "    ORDER BY org_person_id) AS kept_ids, "
-    "  EXISTS (SELECT 1 FROM identity_decisions d WHERE d.method = 'unmerge' AND d.review_outcome IS NULL "
-    "    AND d.org_id = :org AND d.explanation ->> 'merge_id' = m.id::text) AS requested "
+    f"  {_ASKED.format(merge='m.id::text')} AS requested "
     "FROM m ORDER BY m.created_at, m.id"
 )
 
@@ -566,10 +569,7 @@ async def undo_for_organisation(
             # Asked once per organisation: looked at again under the merge row's lock, which orders
             # two asks at once (the unique index would refuse the second).
             asked = await session.scalar(
-                text(
-                    "SELECT EXISTS (SELECT 1 FROM identity_decisions WHERE method = 'unmerge' "
-                    "AND review_outcome IS NULL AND org_id = :org AND explanation ->> 'merge_id' = :merge)"
-                ),
+                text(f"SELECT {_ASKED.format(merge=':merge')}"),
                 {"org": org, "merge": str(merge_id)},
             )
             if not asked:
@@ -643,10 +643,10 @@ async def _undo_requested(session: AsyncSession, principal: Principal, row: Any)
 # nothing new; otherwise it would tell a stranger that some organisation knows someone of that
 # name and birthday, on a partner's word. Even then the other record may be wrong, so the resident
 # is shown nothing of it but the kind of organisation holding it and which of their details it
-# agrees with. "No" keeps the two apart for good (it is the
-# resident's word about their own record); "yes" is their evidence, put before the platform's
-# reviewers, who merge: an email address proven is not a person proven, and a merge would show
-# the resident everything the other record holds.
+# agrees with. "No" keeps the two apart for good (it is the resident's word about their own
+# record); "yes" is their evidence, put before the platform's reviewers, who merge: an email
+# address proven is not a person proven, and a merge would show the resident everything the other
+# record holds.
 _QUESTIONS = text(
     "WITH mine AS (SELECT id FROM people WHERE canonical_id = :c), "  # noqa: S608 (a fixed rule)
     "q AS (SELECT d.id, d.explanation, d.created_at, "
@@ -654,13 +654,15 @@ _QUESTIONS = text(
     "  FROM identity_decisions d WHERE d.queue = 'platform' AND d.status = 'review' AND d.review_outcome IS NULL "
     "  AND d.method <> 'unmerge' AND d.explanation -> 'resident_says' IS NULL "
     "  AND (d.person_id IN (SELECT id FROM mine) OR d.candidate_id IN (SELECT id FROM mine))) "
-    "SELECT q.id, q.explanation, q.created_at, s.sectors FROM q CROSS JOIN LATERAL ("
+    "SELECT q.id, q.explanation, q.created_at, s.sectors, s.holder FROM q CROSS JOIN LATERAL ("
     "  SELECT array_agg(DISTINCT o.sector ORDER BY o.sector) FILTER (WHERE o.sector IS NOT NULL) AS sectors, "
     "  bool_or(r.org_id IS NULL) AS resident_own, bool_or(p.canonical_id = :c) AS same, "
-    f"  bool_or(lower(r.claims #>> '{{email,value}}') = :email AND {THEIR_EMAIL}) AS their_email "
+    # the organisation whose record holds the address as theirs (the first, if several)
+    "  (array_agg(o.name ORDER BY r.created_at) FILTER (WHERE lower(r.claims #>> '{email,value}') = :email "
+    f"    AND {THEIR_EMAIL}))[1] AS holder "
     "  FROM people p JOIN person_records r ON r.person_id = p.id LEFT JOIN organisations o ON o.id = r.org_id "
     "  WHERE p.canonical_id = (SELECT canonical_id FROM people WHERE id = q.other)) s "
-    "WHERE NOT coalesce(s.resident_own, true) AND NOT coalesce(s.same, true) AND coalesce(s.their_email, false) "
+    "WHERE NOT coalesce(s.resident_own, true) AND NOT coalesce(s.same, true) AND s.holder IS NOT NULL "
     "ORDER BY q.created_at, q.id"
 )
 
@@ -688,6 +690,7 @@ async def questions_for_resident(
             "id": row.id,
             "created_at": row.created_at,
             "sectors": list(row.sectors),
+            "holder": row.holder,
             "details": [
                 {"attribute": c["attribute"], "agreement": _agreement(c["level"], c["weight"])}
                 for c in _comparison(row.explanation)
@@ -708,7 +711,7 @@ async def decide_for_resident(
     """The resident answers "is this you?": ``no`` keeps the two apart for good (a label, as a
     reviewer's); ``yes`` is kept on the review for the platform's reviewers to see, who decide.
     404 for a question not put to them (as :func:`questions_for_resident` puts them)."""
-    asked = {q["id"] for q in await questions_for_resident(session, canonical, email)}
+    asked = {q["id"]: q for q in await questions_for_resident(session, canonical, email)}
     if answer not in ("yes", "no") or review_id not in asked:
         raise ReviewNotFound(f"No question {review_id} for you.")
     async with platform_scope(session):
@@ -717,17 +720,11 @@ async def decide_for_resident(
             return
         said = await session.scalar(
             text(
-                "UPDATE identity_decisions SET explanation = coalesce(explanation, '{}'::jsonb) || "  # noqa: S608 (a fixed rule)
+                "UPDATE identity_decisions SET explanation = coalesce(explanation, '{}'::jsonb) || "
                 "jsonb_build_object('resident_says', 'yes', 'resident_said_at', now(), 'resident_record', "
-                "(SELECT o.name FROM person_records r JOIN people p ON p.id = r.person_id "
-                "JOIN organisations o ON o.id = r.org_id WHERE lower(r.claims #>> '{email,value}') = :email "
-                f"AND {THEIR_EMAIL} AND p.canonical_id = (SELECT canonical_id FROM people WHERE id = "
-                "CASE WHEN identity_decisions.person_id IN (SELECT id FROM people WHERE canonical_id = :c) "
-                "THEN identity_decisions.candidate_id ELSE identity_decisions.person_id END) "
-                "ORDER BY r.created_at LIMIT 1)) "
-                "WHERE id = :id AND review_outcome IS NULL RETURNING id"
+                "CAST(:holder AS text)) WHERE id = :id AND review_outcome IS NULL RETURNING id"
             ),
-            {"id": review_id, "email": email.lower(), "c": canonical},
+            {"id": review_id, "holder": asked[review_id]["holder"]},
         )
         if said is None:  # decided meanwhile by a reviewer
             raise ReviewNotFound(f"No question {review_id} for you.")

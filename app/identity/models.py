@@ -195,7 +195,7 @@ class PersonMerge(Base):
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     keep_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("people.id"))
     merged_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("people.id"))
-    reason: Mapped[str] = mapped_column(String(24))  # admin | review | automatic | resident
+    reason: Mapped[str] = mapped_column(String(24))  # admin | review | automatic
     actor: Mapped[str] = mapped_column(Text)
     # The organisation on whose word alone it was made (its caseworker's review, an automatic merge
     # of its own records): it may undo it at once. NULL: the platform's (it decides an undo).
