@@ -38,15 +38,21 @@ counted in a cell) or about one organisation (its share of a figure).
 5. **Secondary suppression** (``protect``): sets of figures that add up — a ward or MSOA and the
    LSOAs that partition it, for every count of people and for volunteer hours; organisations =
    public + social + commercial; ties = outside + inside; a quarter and its months, a year and its
-   quarters, for hours and for credits R1 and R2 — are checked with the attacker's own interval
-   arithmetic: for each count suppressed as small, the range its parent and published siblings
-   allow must still hold all of 1–7 (any withheld figure counting, to the attacker, as anything
-   from 0 up); for each sum withheld, the range must stay wider than ±p% of it.
-   Where it does not, the smallest published sibling (else the total) is withheld too, until every
-   range holds. An area's residents change slowly and a quarter's are its last month's, so an
-   area whose residents count had to be withheld for a neighbour is withheld in every period.
-   Not yet weighed: the looser bounds other counts give across periods (a quarter's active at
-   least each month's, at most their sum), which a full linear-programming audit would.
+   quarters, for hours and for credits R1 and R2 — and sets bound by inequalities: a quarter's (or
+   year's) count of the people who did something at some time in it (active, in contact with a
+   public service, volunteering, giving or receiving) is at least each month's (quarter's) and at
+   most their sum. The attacker's own interval arithmetic runs over all of them at once, chained
+   to a fixpoint (``_attacker``): a quarter withheld for its LSOAs is still bounded by its months,
+   and that bound then used against its ward. For each count suppressed as small, the range left
+   must hold all of 1–7 (any withheld figure counting, to the attacker, as anything from 0 up); for
+   each sum withheld, it must stay wider than ±p% of it. Where it does not, a published figure that
+   the narrow bound rests on is withheld (the smallest, found by following each bound back through
+   the groups that narrowed it), until every range holds. This is interval propagation, not a full
+   linear programme: it finds every chain of single groups, not a bound that only a combination of
+   several groups solved together would give. An area's residents change slowly and a quarter's are
+   its last month's, so an area whose residents count had to be withheld for a neighbour is
+   withheld in every period; a quarter's residents and isolated residents are the same counts as
+   its last month's, and are withheld with them.
 6. **Zeros beside suppression**: an exact 0 is not published beside a suppressed denominator (it
    would say that none of the area's few were counted); a sum is suppressed when its count of
    contributors is; and of an area whose residents count is withheld nothing at all is published.
@@ -66,8 +72,10 @@ from __future__ import annotations
 import hashlib
 import math
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 SMALLEST_PUBLISHED = 8
 ROUND_TO = 5
@@ -223,12 +231,22 @@ class Slot:
         self.is_sum = is_sum
 
 
-def _exposed(member: Slot, total: Slot, parts: Sequence[Slot]) -> bool:
-    """Whether a figure withheld for itself (not a secondary) can be narrowed from its group."""
+class Group(NamedTuple):
+    """Figures that add up: ``total`` is the sum of ``parts`` or, for a ``union`` (the people
+    counted in a quarter and in each of its months), at least each part and at most their sum."""
+
+    total: Slot
+    parts: Sequence[Slot]
+    union: bool = False
+
+
+def _too_narrow(member: Slot, low: float, high: float) -> bool:
+    """Whether a figure withheld for itself (not a secondary) is known within ``low``–``high``
+    too closely: a small count must keep all of 1–7, a sum (or a count withheld for dominance) more
+    than ±p% of its true value."""
     reason = member.figure.reason
     if not member.figure.suppressed or reason == SECONDARY:
         return False
-    low, high = _range(member, total, parts)
     if reason == SMALL and not member.is_sum:
         return low > 1 or high < SMALLEST_PUBLISHED - 1
     return high - low < 2 * P_PERCENT * (member.true or 0) or high - low < 2 * MAX_ERROR
@@ -242,36 +260,143 @@ def _bounds(slot: Slot) -> tuple[float, float]:
     return possible(figure)
 
 
-def _range(member: Slot, total: Slot, parts: Sequence[Slot]) -> tuple[float, float]:
+Bound = Callable[[Slot], tuple[float, float]]
+
+
+def _implied(member: Slot, group: Group, bound: Bound) -> tuple[float, float]:
+    """What the rest of its group says of a member, by interval arithmetic on the others' bounds."""
+    total, parts = group.total, group.parts
     if member is total:
-        lows, highs = zip(*(_bounds(p) for p in parts), strict=True)
-        return sum(lows), sum(highs)
-    low, high = _bounds(total)
+        lows, highs = zip(*(bound(p) for p in parts), strict=True)
+        return (max(lows) if group.union else sum(lows)), sum(highs)
+    low, high = bound(total)
     for other in parts:
         if other is not member:
-            o_low, o_high = _bounds(other)
-            low, high = low - o_high, high - o_low
+            o_low, o_high = bound(other)
+            # a union's total says nothing of a part beyond "at most the total"
+            low, high = low - o_high, high if group.union else high - o_low
     return low, high
 
 
-def protect(groups: Iterable[tuple[Slot, Sequence[Slot]]]) -> int:
-    """Secondary suppression over groups (total, parts) that add up: until every figure suppressed
-    as small keeps its whole range 1–7 given what the rest of its group publishes. Returns how many
-    figures it withheld."""
-    groups = [(t, list(ps)) for t, ps in groups if ps]
+Source = dict[tuple[int, int], int]  # (id of a slot, 0 for its low bound or 1 for its high) → group
+
+
+def _attacker(groups: Sequence[Group], of: dict[int, list[int]]) -> tuple[Bound, Source]:
+    """Every figure's range to an analyst who knows these rules, has every published figure and
+    chains every group to a fixpoint (a figure withheld in one group narrowed through another, then
+    used against a third); and for each bound so narrowed, the group that narrowed it. Counts are
+    whole numbers; the bounds of sums are cut off at 1/100."""
+    known: dict[int, tuple[float, float]] = {}
+    source: Source = {}
+
+    def bound(slot: Slot) -> tuple[float, float]:
+        return known.get(id(slot)) or _bounds(slot)
+
+    queue, queued = deque(range(len(groups))), set(range(len(groups)))
+    budget = 50 * len(groups) + 1000  # interval propagation can creep on sums; counts settle fast
+    while queue and budget:
+        budget -= 1
+        index = queue.popleft()
+        queued.discard(index)
+        group = groups[index]
+        for member in (group.total, *group.parts):
+            low, high = _implied(member, group, bound)
+            if not member.is_sum:  # a count: whole numbers
+                low = math.ceil(low - 1e-9) if math.isfinite(low) else low
+                high = math.floor(high + 1e-9) if math.isfinite(high) else high
+            old_low, old_high = bound(member)
+            raised, lowered = low > old_low + 0.01, high < old_high - 0.01
+            if not (raised or lowered) or max(low, old_low) > min(high, old_high):
+                continue  # nothing new (or figures that do not quite add up: hours capped per month)
+            known[id(member)] = (max(low, old_low), min(high, old_high))
+            for side, narrowed in ((0, raised), (1, lowered)):
+                if narrowed:
+                    source[(id(member), side)] = index
+            for other in of[id(member)]:
+                if other not in queued:
+                    queue.append(other)
+                    queued.add(other)
+    return bound, source
+
+
+def _causes(member: Slot, side: int, group: Group) -> list[tuple[Slot, int]]:
+    """The bounds of the others in ``group`` that a member's low (side 0) or high (1) rests on."""
+    total, parts = group.total, [p for p in group.parts if p is not member]
+    if member is total:
+        return [(p, side) for p in group.parts]
+    if side == 0:
+        return [(total, 0), *((p, 1) for p in parts)]
+    return [(total, 1)] if group.union else [(total, 1), *((p, 0) for p in parts)]
+
+
+def _victim(member: Slot, groups: Sequence[Group], source: Source, bound: Bound) -> Slot | None:
+    """The published figure to withhold for an exposed one: of the published figures its too-narrow
+    bound rests on (followed back through the groups that narrowed each bound), the smallest."""
+    low, high = bound(member)
+    sides = [side for side, bad in ((0, low > 1), (1, high < SMALLEST_PUBLISHED - 1)) if bad] or [0, 1]
+    found: dict[int, Slot] = {}
+    seen: set[tuple[int, int]] = set()
+    stack = [(member, side) for side in sides]
+    while stack:
+        slot, side = stack.pop()
+        if (id(slot), side) in seen:
+            continue
+        seen.add((id(slot), side))
+        if slot is not member and not slot.figure.suppressed and slot.figure.value is not None:
+            found[id(slot)] = slot
+        index = source.get((id(slot), side))
+        if index is not None:
+            stack.extend(_causes(slot, side, groups[index]))
+    return min(found.values(), key=lambda s: s.figure.value) if found else None
+
+
+def protect(groups: Iterable[Group | tuple[Slot, Sequence[Slot]]]) -> int:
+    """Secondary suppression over groups that add up (``Group``, or (total, parts) that sum):
+    until no figure withheld for itself can be narrowed from everything published. First group by
+    group (cheap, and it settles nearly everything), then by the attacker's interval arithmetic
+    chained over all the groups at once, which finds what one group at a time cannot (a quarter
+    withheld in one group, narrowed through its months, then used against its area's LSOAs).
+    Returns how many figures it withheld."""
+    groups = [Group(g[0], list(g[1]), *g[2:]) for g in groups if g[1]]
+    of: dict[int, list[int]] = defaultdict(list)
+    members: dict[int, Slot] = {}
+    for index, group in enumerate(groups):
+        for slot in (group.total, *group.parts):
+            of[id(slot)].append(index)
+            members[id(slot)] = slot
+    withheld = _group_by_group(groups)
+
+    def exposed(bound: Bound) -> list[Slot]:
+        return [slot for slot in members.values() if _too_narrow(slot, *bound(slot))]
+
+    while True:
+        bound, source = _attacker(groups, of)
+        victims = {
+            id(v): v for v in (_victim(s, groups, source, bound) for s in exposed(bound)) if v is not None
+        }
+        if not victims:
+            return withheld
+        for victim in victims.values():
+            victim.figure = WITHHELD
+        withheld += len(victims)
+        withheld += _group_by_group(groups)
+
+
+def _group_by_group(groups: Sequence[Group]) -> int:
+    """Withhold until no group by itself narrows a figure withheld for itself."""
     withheld, changed = 0, True
     while changed:
         changed = False
-        for total_slot, parts in groups:
-            for member in (total_slot, *parts):
-                if not _exposed(member, total_slot, parts):
+        for group in groups:
+            for member in (group.total, *group.parts):
+                if not _too_narrow(member, *_implied(member, group, _bounds)):
                     continue
-                published = [p for p in parts if not p.figure.suppressed and p.figure.value is not None]
+                published = [p for p in group.parts if not p.figure.suppressed and p.figure.value is not None]
                 if published:
                     victim = min(published, key=lambda p: p.figure.value)
-                elif not total_slot.figure.suppressed and total_slot.figure.value is not None:
-                    victim = total_slot
-                else:  # nothing left that narrows it
+                elif not group.total.figure.suppressed and group.total.figure.value is not None:
+                    victim = group.total
+                else:  # nothing left in the group that narrows it
                     continue
                 victim.figure = WITHHELD
                 withheld += 1

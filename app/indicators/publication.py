@@ -41,6 +41,12 @@ SUMS = {"hours": "volunteer_minutes", "lm_r1": "lm_r1", "lm_r2": "lm_r2", "lm_r3
 # Sums a quarter (or year) holds as the sum of its months (or quarters): credits into and out of
 # local organisations, dated in the period; hours too, but for the monthly cap (near enough).
 PERIOD_SUMS = ("hours", "lm_r1", "lm_r2")
+# Counts of the people who did something at some time in the period: a quarter's (or year's) are
+# the union of its months' (or quarters'), so at least each part's and at most their sum.
+PERIOD_UNIONS = ("active", "public_contact", "volunteers", "gave_or_received")
+# Counts fixed by the period's end alone (residents registered by then; isolation over the twelve
+# months to it): a quarter's or a year's is the same count as its last month's.
+PERIOD_ENDS = ("residents", "isolated")
 # (numerator, denominator) of every published rate: a 0 numerator beside a suppressed denominator
 # is withheld (disclosure rule 6).
 RATES = (
@@ -108,10 +114,15 @@ def _groups(
             for name in (*PEOPLE, "hours"):
                 yield figures[name], [c[name] for c in present]
         # a part with no cell (a month before the data begins) holds nothing: exactly 0
-        parts = [c for c in (slots.get((area, p.label)) for p in _parts_of(period)) if c is not None]
-        if parts:
-            for name in PERIOD_SUMS:
-                yield figures[name], [c[name] for c in parts]
+        for parts_of in (_parts_of, _months_of):
+            parts = [c for c in (slots.get((area, p.label)) for p in parts_of(period)) if c is not None]
+            if not parts:
+                continue
+            if parts_of is _parts_of:
+                for name in PERIOD_SUMS:
+                    yield dc.Group(figures[name], [c[name] for c in parts])
+            for name in PERIOD_UNIONS:
+                yield dc.Group(figures[name], [c[name] for c in parts], union=True)
 
 
 def _containing(nesting: dict[str, list[str]]) -> list[tuple[str, str, list[str]]]:
@@ -134,6 +145,17 @@ def _parts_of(label: str) -> list[Period]:
     if period.kind == "year":
         return [Period(period.start, "quarter").shifted(k) for k in range(4)]
     return []
+
+
+def _months_of(label: str) -> list[Period]:
+    """A year's twelve months (a quarter's are its parts already)."""
+    period = Period.parse(label)
+    return [Period(period.start, "month").shifted(k) for k in range(12)] if period.kind == "year" else []
+
+
+def _last_month(label: str) -> str | None:
+    period = Period.parse(label)
+    return None if period.kind == "month" else Period(period.end, "month").shifted(-1).label
 
 
 def publish_cells(
@@ -171,9 +193,17 @@ def _withhold_beside(slots: dict[Cell, dict[str, dc.Slot]]) -> bool:
     # withheld to protect a neighbour in one period would be read off the same area's other
     # periods. So an area whose residents had to be withheld so is withheld in every period.
     sticky = {area for (area, _), f in slots.items() if f["residents"].figure.reason == dc.SECONDARY}
-    for (area, _), figures in slots.items():
+    for (area, period), figures in slots.items():
         if area in sticky:
             withhold(figures["residents"], dc.WITHHELD)
+        last = slots.get((area, _last_month(period) or period))
+        for name in PERIOD_ENDS if last is not None and last is not figures else ():
+            # the same count published for a quarter and withheld for its last month would be read
+            # off the one for the other: withheld in both
+            if last[name].figure.suppressed:
+                withhold(figures[name], dc.WITHHELD)
+            elif figures[name].figure.suppressed:
+                withhold(last[name], dc.WITHHELD)
         for numerator, denominator in RATES:  # no exact 0 beside a withheld denominator
             if figures[numerator].figure.value == 0 and figures[denominator].figure.suppressed:
                 withhold(figures[numerator], dc.SUPPRESSED)

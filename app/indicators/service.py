@@ -8,6 +8,7 @@ unrounded figure is ever returned.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -183,7 +184,10 @@ async def _publish(
     existing = await repo.published(conn, labels)
     areas = set(level_of) | {a for a, _ in existing}  # and those that had residents once
     cells = {(a, label): parts.get((a, label)) for a in areas for label in labels}
-    figures = publication.publish_cells(cells, await repo.nesting(conn), await repo.record_key_salt(conn))
+    nesting, salt = await repo.nesting(conn), await repo.record_key_salt(conn)
+    # pure Python and seconds long on a large place (disclosure control over every figure at once):
+    # off the event loop, which may be the server's
+    figures = await asyncio.to_thread(publication.publish_cells, cells, nesting, salt)
     revision += 1
     changed = [(a, p, f) for (a, p), f in figures.items() if (a, p) in existing]
     changed = [(a, p, f) for a, p, f in changed if repo.decoded(existing[(a, p)]["figures"]) != f]
