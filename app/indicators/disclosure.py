@@ -38,21 +38,28 @@ counted in a cell) or about one organisation (its share of a figure).
 5. **Secondary suppression** (``protect``): sets of figures that add up — a ward or MSOA and the
    LSOAs that partition it, for every count of people and for volunteer hours; organisations =
    public + social + commercial; ties = outside + inside; a quarter and its months, a year and its
-   quarters, for hours and for credits R1 and R2 — and sets bound by inequalities: a quarter's (or
-   year's) count of the people who did something at some time in it (active, in contact with a
-   public service, volunteering, giving or receiving) is at least each month's (quarter's) and at
-   most their sum. The attacker's own interval arithmetic runs over all of them at once, chained
-   to a fixpoint (``_attacker``): a quarter withheld for its LSOAs is still bounded by its months,
-   and that bound then used against its ward. For each count suppressed as small, the range left
-   must hold all of 1–7 (any withheld figure counting, to the attacker, as anything from 0 up); for
-   each sum withheld, it must stay wider than ±p% of it. Where it does not, a published figure that
-   the narrow bound rests on is withheld (the smallest, found by following each bound back through
-   the groups that narrowed it), until every range holds. This is interval propagation, not a full
-   linear programme: it finds every chain of single groups, not a bound that only a combination of
-   several groups solved together would give. An area's residents change slowly and a quarter's are
-   its last month's, so an area whose residents count had to be withheld for a neighbour is
-   withheld in every period; a quarter's residents and isolated residents are the same counts as
-   its last month's, and are withheld with them.
+   quarters, for hours and for credits R1 and R2 — and these relations between counts, each true of
+   how they are computed, an inequality ``a ≤ b`` written ``b = a + hidden`` with a quantity that
+   is never published: a quarter's (or year's) count of the people who did something at some time
+   in it (active, in contact with a public service, volunteering, giving or receiving) is at least
+   each month's (quarter's) and at most their sum; a quarter's residents and isolated residents
+   are its last month's; a month's residents are at most the next month's (registration only
+   adds); a period's ``prev_active`` holds the previous period's active; in a month, volunteers
+   every month are its volunteers. (Not yet among them: the counts within a cell that hold others —
+   volunteers among the active, the active among the residents. Such a bound narrows a small count
+   only through figures withheld for others; adding them made publication far slower, so it waits
+   for a faster audit.) The attacker's own interval arithmetic runs over all of them at once, chained to a fixpoint (``_attacker``), starting from
+   every figure published now and every figure the last revision published (which anyone may have
+   kept): a quarter withheld for its LSOAs is still bounded by its months, and that bound then used
+   against its ward. For each count suppressed as small, the range left must hold all of 1–7 (any
+   withheld figure counting, to the attacker, as anything from 0 up); for each sum withheld, it
+   must stay wider than ±p% of it. Where it does not, a published figure that the narrow bound
+   rests on is withheld (found by following each bound back through the groups that narrowed it):
+   the smallest whose withholding hides something — not an exact 0, which is known from too many
+   places, nor a figure an earlier revision published — until every range holds. This is interval
+   propagation, not a full linear programme: it follows every chain of single relations, not a
+   bound that only several solved together would give. An area's residents change slowly, so an
+   area whose residents count had to be withheld for a neighbour is withheld in every period.
 6. **Zeros beside suppression**: an exact 0 is not published beside a suppressed denominator (it
    would say that none of the area's few were counted); a sum is suppressed when its count of
    contributors is; and of an area whose residents count is withheld nothing at all is published.
@@ -221,14 +228,22 @@ def ratio(numerator: Figure, denominator: Figure, scale: float = 1.0) -> Figure:
 class Slot:
     """One figure of a cell while secondary suppression works over all of a period's cells, with
     its true value: a count withheld as small is protected to its whole range 1–7; a sum, or a
-    count withheld for dominance, to more than ±p% of its true value."""
+    count withheld for dominance, to more than ±p% of its true value. ``before``: the figure an
+    earlier revision published for it, which the attacker has kept."""
 
-    __slots__ = ("figure", "is_sum", "true")
+    __slots__ = ("before", "figure", "is_sum", "true")
 
     def __init__(self, figure: Figure, true: float | None = None, *, is_sum: bool = False) -> None:
         self.figure = figure
         self.true = true
         self.is_sum = is_sum
+        self.before: Figure | None = None
+
+
+def hidden() -> Slot:
+    """A quantity never published (the newcomers between two months' residents, the people counted
+    in one figure and not in another that holds them): what turns ``a ≤ b`` into ``b = a + hidden``."""
+    return Slot(WITHHELD)
 
 
 class Group(NamedTuple):
@@ -252,15 +267,36 @@ def _too_narrow(member: Slot, low: float, high: float) -> bool:
     return high - low < 2 * P_PERCENT * (member.true or 0) or high - low < 2 * MAX_ERROR
 
 
-def _bounds(slot: Slot) -> tuple[float, float]:
-    """``possible`` of a slot's figure; a published sum has no floor of 8 (it is not a count)."""
-    figure = slot.figure
-    if slot.is_sum and not figure.suppressed and figure.value:
+def _possible_of(figure: Figure, is_sum: bool) -> tuple[float, float]:
+    if is_sum and not figure.suppressed and figure.value:
         return max(0, figure.value - MAX_ERROR), figure.value + MAX_ERROR
     return possible(figure)
 
 
+def _bounds(slot: Slot) -> tuple[float, float]:
+    """What the attacker knows of a slot from its own figures: ``possible`` of the figure (a
+    published sum has no floor of 8: it is not a count), narrowed by what an earlier revision
+    published for it (unless the two disagree: its true value changed since)."""
+    low, high = _possible_of(slot.figure, slot.is_sum)
+    if slot.before is not None:
+        b_low, b_high = _possible_of(slot.before, slot.is_sum)
+        if max(low, b_low) <= min(high, b_high):
+            low, high = max(low, b_low), min(high, b_high)
+    return low, high
+
+
+def _hideable(slot: Slot) -> bool:
+    """Published now, and withholding it hides something: not an exact 0 (a zero is known from too
+    many places: a month with no one active has no organisations either), nor a value an earlier
+    revision published."""
+    if slot.figure.suppressed or slot.figure.value is None:
+        return False
+    before = slot.before
+    return bool(slot.figure.value) and (before is None or before.suppressed or before.value is None)
+
+
 Bound = Callable[[Slot], tuple[float, float]]
+_NARROWINGS = 4  # times a bound may be narrowed (``_attacker``)
 
 
 def _implied(member: Slot, group: Group, bound: Bound) -> tuple[float, float]:
@@ -293,9 +329,11 @@ def _attacker(groups: Sequence[Group], of: dict[int, list[int]]) -> tuple[Bound,
         return known.get(id(slot)) or _bounds(slot)
 
     queue, queued = deque(range(len(groups))), set(range(len(groups)))
-    budget = 50 * len(groups) + 1000  # interval propagation can creep on sums; counts settle fast
-    while queue and budget:
-        budget -= 1
+    # Interval propagation settles a bound in a few steps, except where relations do not quite hold
+    # of the data (hours capped per month; history dated before a resident registered): there two
+    # bounds creep towards each other a unit a round. So each bound is narrowed at most so often.
+    narrowings: dict[int, int] = defaultdict(int)
+    while queue:
         index = queue.popleft()
         queued.discard(index)
         group = groups[index]
@@ -307,7 +345,10 @@ def _attacker(groups: Sequence[Group], of: dict[int, list[int]]) -> tuple[Bound,
             old_low, old_high = bound(member)
             raised, lowered = low > old_low + 0.01, high < old_high - 0.01
             if not (raised or lowered) or max(low, old_low) > min(high, old_high):
-                continue  # nothing new (or figures that do not quite add up: hours capped per month)
+                continue  # nothing new (or figures that contradict each other)
+            if narrowings[id(member)] >= _NARROWINGS:
+                continue
+            narrowings[id(member)] += 1
             known[id(member)] = (max(low, old_low), min(high, old_high))
             for side, narrowed in ((0, raised), (1, lowered)):
                 if narrowed:
@@ -322,6 +363,8 @@ def _attacker(groups: Sequence[Group], of: dict[int, list[int]]) -> tuple[Bound,
 def _causes(member: Slot, side: int, group: Group) -> list[tuple[Slot, int]]:
     """The bounds of the others in ``group`` that a member's low (side 0) or high (1) rests on."""
     total, parts = group.total, [p for p in group.parts if p is not member]
+    if member is total and group.union and side == 0:  # at least the largest part
+        return [(max(group.parts, key=lambda p: _bounds(p)[0]), 0)]
     if member is total:
         return [(p, side) for p in group.parts]
     if side == 0:
@@ -331,7 +374,8 @@ def _causes(member: Slot, side: int, group: Group) -> list[tuple[Slot, int]]:
 
 def _victim(member: Slot, groups: Sequence[Group], source: Source, bound: Bound) -> Slot | None:
     """The published figure to withhold for an exposed one: of the published figures its too-narrow
-    bound rests on (followed back through the groups that narrowed each bound), the smallest."""
+    bound rests on (followed back through the groups that narrowed each bound), the smallest that
+    withholding hides (``_hideable``), else the smallest."""
     low, high = bound(member)
     sides = [side for side, bad in ((0, low > 1), (1, high < SMALLEST_PUBLISHED - 1)) if bad] or [0, 1]
     found: dict[int, Slot] = {}
@@ -347,7 +391,8 @@ def _victim(member: Slot, groups: Sequence[Group], source: Source, bound: Bound)
         index = source.get((id(slot), side))
         if index is not None:
             stack.extend(_causes(slot, side, groups[index]))
-    return min(found.values(), key=lambda s: s.figure.value) if found else None
+    candidates = [s for s in found.values() if _hideable(s)] or list(found.values())
+    return min(candidates, key=lambda s: s.figure.value) if candidates else None
 
 
 def protect(groups: Iterable[Group | tuple[Slot, Sequence[Slot]]]) -> int:
@@ -367,7 +412,14 @@ def protect(groups: Iterable[Group | tuple[Slot, Sequence[Slot]]]) -> int:
     withheld = _group_by_group(groups)
 
     def exposed(bound: Bound) -> list[Slot]:
-        return [slot for slot in members.values() if _too_narrow(slot, *bound(slot))]
+        """The figures narrowed too far, leaving aside a bound that misses the true value: there
+        the relations did not hold of the data, and what the attacker concludes is false."""
+        out = []
+        for slot in members.values():
+            low, high = bound(slot)
+            if _too_narrow(slot, low, high) and (slot.true is None or low - 1e-6 <= slot.true <= high + 1e-6):
+                out.append(slot)
+        return out
 
     while True:
         bound, source = _attacker(groups, of)
@@ -391,13 +443,23 @@ def _group_by_group(groups: Sequence[Group]) -> int:
             for member in (group.total, *group.parts):
                 if not _too_narrow(member, *_implied(member, group, _bounds)):
                     continue
+                # the smallest published part, else the total: first among those whose withholding
+                # hides something
                 published = [p for p in group.parts if not p.figure.suppressed and p.figure.value is not None]
-                if published:
-                    victim = min(published, key=lambda p: p.figure.value)
-                elif not group.total.figure.suppressed and group.total.figure.value is not None:
-                    victim = group.total
-                else:  # nothing left in the group that narrows it
+                total = (
+                    [group.total]
+                    if group.total.figure.value is not None and not group.total.figure.suppressed
+                    else []
+                )
+                options = (
+                    [p for p in published if _hideable(p)]
+                    or [t for t in total if _hideable(t)]
+                    or published
+                    or total
+                )
+                if not options:  # nothing left in the group that narrows it
                     continue
+                victim = min(options, key=lambda p: p.figure.value)
                 victim.figure = WITHHELD
                 withheld += 1
                 changed = True

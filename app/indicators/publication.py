@@ -108,6 +108,7 @@ def _groups(
     for (area, period), figures in slots.items():
         for name, members in TOTALS.items():
             yield figures[name], [figures[m] for m in members]
+        yield from _related(slots, area, period)
         children = [slots.get((lsoa, period)) for lsoa in nesting.get(area, ())]
         present = [c for c in children if c is not None]  # an LSOA with no cell has no residents: 0
         if present and children:
@@ -123,6 +124,27 @@ def _groups(
                     yield dc.Group(figures[name], [c[name] for c in parts])
             for name in PERIOD_UNIONS:
                 yield dc.Group(figures[name], [c[name] for c in parts], union=True)
+
+
+def _related(slots: dict[Cell, dict[str, dc.Slot]], area: str, period: str) -> Iterable[dc.Group]:
+    """The other relations the attacker can use, each ``a ≤ b`` written ``b = a + hidden``: a
+    month's residents within the next month's (registration only adds); the people active in the previous period among its ``prev_active``; a month's
+    volunteers every month, its volunteers; a quarter's or year's residents and isolated, its last
+    month's."""
+    figures = slots[(area, period)]
+    label = Period.parse(period)
+    before = slots.get((area, label.previous.label))
+    if before is not None:
+        yield dc.Group(figures["prev_active"], [before["active"], dc.hidden()])
+    if label.kind == "month":
+        yield dc.Group(figures["volunteers"], [figures["volunteers_every_month"]])
+        if before is not None:
+            yield dc.Group(figures["residents"], [before["residents"], dc.hidden()])
+        return
+    last = slots.get((area, Period(label.end, "month").shifted(-1).label))
+    if last is not None:
+        for name in PERIOD_ENDS:
+            yield dc.Group(figures[name], [last[name]])
 
 
 def _containing(nesting: dict[str, list[str]]) -> list[tuple[str, str, list[str]]]:
@@ -153,16 +175,19 @@ def _months_of(label: str) -> list[Period]:
     return [Period(period.start, "month").shifted(k) for k in range(12)] if period.kind == "year" else []
 
 
-def _last_month(label: str) -> str | None:
-    period = Period.parse(label)
-    return None if period.kind == "month" else Period(period.end, "month").shifted(-1).label
-
-
 def publish_cells(
-    cells: dict[Cell, dict[str, Any] | None], nesting: dict[str, list[str]], salt: str
+    cells: dict[Cell, dict[str, Any] | None],
+    nesting: dict[str, list[str]],
+    salt: str,
+    before: dict[Cell, dict[str, dict[str, Any]]] | None = None,
 ) -> dict[Cell, dict[str, dict[str, Any]]]:
-    """Published figures of every cell given (all areas of the periods given, at once)."""
+    """Published figures of every cell given (all areas of the periods given, at once);
+    ``before``: what the last revision published of them, which anyone may have kept."""
     slots = {cell: _primary(cell, parts, salt) for cell, parts in cells.items()}
+    for cell, figures in (before or {}).items():
+        for name, stored in figures.items():
+            if cell in slots and name in slots[cell]:
+                slots[cell][name].before = published_figure(stored)
     groups = list(_groups(slots, nesting))
     # Secondary suppression, then the rules that withhold more because of what it withheld, until
     # nothing changes: each figure those rules withhold is protected in its turn.
@@ -193,17 +218,9 @@ def _withhold_beside(slots: dict[Cell, dict[str, dc.Slot]]) -> bool:
     # withheld to protect a neighbour in one period would be read off the same area's other
     # periods. So an area whose residents had to be withheld so is withheld in every period.
     sticky = {area for (area, _), f in slots.items() if f["residents"].figure.reason == dc.SECONDARY}
-    for (area, period), figures in slots.items():
+    for (area, _), figures in slots.items():
         if area in sticky:
             withhold(figures["residents"], dc.WITHHELD)
-        last = slots.get((area, _last_month(period) or period))
-        for name in PERIOD_ENDS if last is not None and last is not figures else ():
-            # the same count published for a quarter and withheld for its last month would be read
-            # off the one for the other: withheld in both
-            if last[name].figure.suppressed:
-                withhold(figures[name], dc.WITHHELD)
-            elif figures[name].figure.suppressed:
-                withhold(last[name], dc.WITHHELD)
         for numerator, denominator in RATES:  # no exact 0 beside a withheld denominator
             if figures[numerator].figure.value == 0 and figures[denominator].figure.suppressed:
                 withhold(figures[numerator], dc.SUPPRESSED)

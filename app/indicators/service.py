@@ -187,7 +187,8 @@ async def _publish(
     nesting, salt = await repo.nesting(conn), await repo.record_key_salt(conn)
     # pure Python and seconds long on a large place (disclosure control over every figure at once):
     # off the event loop, which may be the server's
-    figures = await asyncio.to_thread(publication.publish_cells, cells, nesting, salt)
+    known = {cell: repo.decoded(row["figures"]) for cell, row in existing.items()}
+    figures = await asyncio.to_thread(publication.publish_cells, cells, nesting, salt, known)
     revision += 1
     changed = [(a, p, f) for (a, p), f in figures.items() if (a, p) in existing]
     changed = [(a, p, f) for a, p, f in changed if repo.decoded(existing[(a, p)]["figures"]) != f]

@@ -300,6 +300,74 @@ class TestSecondarySuppression:
             assert quarter_low - others_high <= 1, (key, out)
         assert narrowing  # some keys needed a figure withheld (the test is not vacuous)
 
+    def test_a_small_month_is_not_narrowed_by_what_an_earlier_revision_published(self):
+        """September's revision published July (10) and August (0); October's adds September and
+        Q3 (20). Had it withheld August's 0 for September, the 0 kept from September's download
+        would still give September ≥ 16 − 14 − 0 = 2."""
+
+        def cell(volunteers, key):
+            return {"residents": 40, "volunteers": volunteers, "keys": {"residents": 1, "volunteers": key}}
+
+        counts = {"2026-07": 10, "2026-08": 0, "2026-09": 6, "2026-Q3": 16}
+        for key in range(300):
+            keys = {label: (key * 2654435761 + n) % 2**32 for label, n in counts.items()}
+            first = {("L", m): cell(counts[m], keys[m]) for m in ("2026-07", "2026-08")}
+            september = publication.publish_cells(first, {}, "salt")
+            cells = {("L", label): cell(n, keys[label]) for label, n in counts.items()}
+            october = publication.publish_cells(cells, {}, "salt", september)
+
+            def known(label, october=october, september=september):
+                now = _possible(october[("L", label)]["volunteers"])
+                if ("L", label) not in september:
+                    return now
+                then = _possible(september[("L", label)]["volunteers"])
+                return max(now[0], then[0]), min(now[1], then[1])
+
+            assert known("2026-Q3")[0] - known("2026-07")[1] - known("2026-08")[1] <= 1, (key, october)
+
+    def test_a_month_of_volunteers_is_not_read_off_its_volunteers_every_month(self):
+        """In a month, volunteers and volunteers every month are the same people: one withheld for
+        the quarter and the other published gave the withheld one away."""
+        counts = {"2026-07": 10, "2026-08": 0, "2026-09": 6, "2026-Q3": 16}
+        for key in range(300):
+            cells = {}
+            for label, n in counts.items():
+                k = (key * 2654435761 + n) % 2**32
+                every = n if label != "2026-Q3" else 0
+                cells[("W", label)] = {
+                    "residents": 40,
+                    "volunteers": n,
+                    "volunteers_every_month": every,
+                    "keys": {"residents": 1, "volunteers": k, "volunteers_every_month": k if every else 0},
+                }
+            out = {label: f for (_, label), f in publication.publish_cells(cells, {}, "salt").items()}
+
+            def month(label, out=out):
+                a = _possible(out[label]["volunteers"])
+                b = _possible(out[label]["volunteers_every_month"])
+                return max(a[0], b[0]), min(a[1], b[1])
+
+            quarter_low = _possible(out["2026-Q3"]["volunteers"])[0]
+            assert quarter_low - month("2026-07")[1] - month("2026-08")[1] <= 1, (key, out)
+
+    def test_residents_only_grow_and_that_does_not_give_away_a_small_lsoa(self):
+        """A has 7 residents in September and 8 in October, B 45 in both: B's September is at most
+        its October, at most W's October less A's, which put A's September at 5–7."""
+        for key in range(200):
+            rng = random.Random(key)
+            a_sep, new, b = (rng.randrange(2**32) for _ in range(3))
+            a_oct = (a_sep + new) % 2**32
+            cells = {}
+            for month, (n_a, k_a) in {"2026-09": (7, a_sep), "2026-10": (8, a_oct)}.items():
+                cells[("A", month)] = {"residents": n_a, "keys": {"residents": k_a}}
+                cells[("B", month)] = {"residents": 45, "keys": {"residents": b}}
+                cells[("W", month)] = {"residents": n_a + 45, "keys": {"residents": (k_a + b) % 2**32}}
+            out = publication.publish_cells(cells, {"W": ["A", "B"]}, "salt")
+            r = {cell: f["residents"] for cell, f in out.items()}
+            assert "s" in r[("A", "2026-09")]
+            b_october_high = _possible(r[("W", "2026-10")])[1] - _possible(r[("A", "2026-10")])[0]
+            assert _possible(r[("W", "2026-09")])[0] - b_october_high <= 1, (key, r)
+
     def test_a_ward_beside_one_small_lsoa_and_a_published_sibling(self):
         """A ward's 25 volunteers minus a published sibling LSOA pinned the small ones."""
         cells = {("W", "2026-11"): {"volunteers": 25, "keys": {"volunteers": 99}}}
