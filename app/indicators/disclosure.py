@@ -42,24 +42,27 @@ counted in a cell) or about one organisation (its share of a figure).
    how they are computed, an inequality ``a ≤ b`` written ``b = a + hidden`` with a quantity that
    is never published: a quarter's (or year's) count of the people who did something at some time
    in it (active, in contact with a public service, volunteering, giving or receiving) is at least
-   each month's (quarter's) and at most their sum; a quarter's residents and isolated residents
-   are its last month's; a month's residents are at most the next month's (registration only
-   adds); a period's ``prev_active`` holds the previous period's active; in a month, volunteers
-   every month are its volunteers. (Not yet among them: the counts within a cell that hold others —
-   volunteers among the active, the active among the residents. Such a bound narrows a small count
-   only through figures withheld for others; adding them made publication far slower, so it waits
-   for a faster audit.) The attacker's own interval arithmetic runs over all of them at once, chained to a fixpoint (``_attacker``), starting from
-   every figure published now and every figure the last revision published (which anyone may have
-   kept): a quarter withheld for its LSOAs is still bounded by its months, and that bound then used
-   against its ward. For each count suppressed as small, the range left must hold all of 1–7 (any
-   withheld figure counting, to the attacker, as anything from 0 up); for each sum withheld, it
-   must stay wider than ±p% of it. Where it does not, a published figure that the narrow bound
-   rests on is withheld (found by following each bound back through the groups that narrowed it):
-   the smallest whose withholding hides something — not an exact 0, which is known from too many
-   places, nor a figure an earlier revision published — until every range holds. This is interval
-   propagation, not a full linear programme: it follows every chain of single relations, not a
-   bound that only several solved together would give. An area's residents change slowly, so an
-   area whose residents count had to be withheld for a neighbour is withheld in every period.
+   each month's (quarter's) and at most their sum; a quarter's residents and isolated residents are
+   its last month's; a month's residents are at most the next month's (registration only adds); a
+   period's ``prev_active`` holds the previous period's active; in a month, volunteers every month
+   are its volunteers. (Not yet among them: the counts within a cell that hold others — volunteers
+   among the active, the active among the residents. Such a bound narrows a small count only
+   through figures withheld for others; adding them made publication far slower, so it waits for a
+   faster audit.) The attacker's own interval arithmetic runs over all of them at once, chained to
+   a fixpoint (``_attacker``), starting from every figure published now and every figure the last
+   revision published (which anyone may have kept): a quarter withheld for its LSOAs is still
+   bounded by its months, and that bound then used against its ward. For each count suppressed as
+   small, the range left must hold all of 1–7 (any withheld figure counting, to the attacker, as
+   anything from 0 up); for each sum withheld, it must stay wider than ±p% of it. Where it does
+   not, a published figure that the narrow bound rests on is withheld (found by following each
+   bound back through the groups that narrowed it): the smallest whose withholding hides something
+   — not an exact 0, which is known from too many places, nor a figure an earlier revision
+   published — until every range holds. This is interval propagation, not a full linear programme:
+   it follows every chain of single relations, not a bound that only several solved together would
+   give. An area's residents change slowly, so an area whose residents count had to be withheld for
+   a neighbour is withheld in every period. Each bound is narrowed at most four times
+   (``_NARROWINGS``): that stops bounds creeping a unit a round where a relation does not quite
+   hold of the data, and could cut a very long chain short.
 6. **Zeros beside suppression**: an exact 0 is not published beside a suppressed denominator (it
    would say that none of the area's few were counted); a sum is suppressed when its count of
    contributors is; and of an area whose residents count is withheld nothing at all is published.

@@ -128,9 +128,9 @@ def _groups(
 
 def _related(slots: dict[Cell, dict[str, dc.Slot]], area: str, period: str) -> Iterable[dc.Group]:
     """The other relations the attacker can use, each ``a ≤ b`` written ``b = a + hidden``: a
-    month's residents within the next month's (registration only adds); the people active in the previous period among its ``prev_active``; a month's
-    volunteers every month, its volunteers; a quarter's or year's residents and isolated, its last
-    month's."""
+    month's residents within the next month's (registration only adds); the people active in the
+    previous period among its ``prev_active``; a month's volunteers every month, its volunteers; a
+    quarter's or year's residents and isolated, its last month's."""
     figures = slots[(area, period)]
     label = Period.parse(period)
     before = slots.get((area, label.previous.label))
