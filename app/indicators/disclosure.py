@@ -288,11 +288,15 @@ def _bounds(slot: Slot) -> tuple[float, float]:
     return low, high
 
 
+def _published(slot: Slot) -> bool:
+    return not slot.figure.suppressed and slot.figure.value is not None
+
+
 def _hideable(slot: Slot) -> bool:
     """Published now, and withholding it hides something: not an exact 0 (a zero is known from too
     many places: a month with no one active has no organisations either), nor a value an earlier
     revision published."""
-    if slot.figure.suppressed or slot.figure.value is None:
+    if not _published(slot):
         return False
     before = slot.before
     return bool(slot.figure.value) and (before is None or before.suppressed or before.value is None)
@@ -389,7 +393,7 @@ def _victim(member: Slot, groups: Sequence[Group], source: Source, bound: Bound)
         if (id(slot), side) in seen:
             continue
         seen.add((id(slot), side))
-        if slot is not member and not slot.figure.suppressed and slot.figure.value is not None:
+        if slot is not member and _published(slot):
             found[id(slot)] = slot
         index = source.get((id(slot), side))
         if index is not None:
@@ -448,12 +452,8 @@ def _group_by_group(groups: Sequence[Group]) -> int:
                     continue
                 # the smallest published part, else the total: first among those whose withholding
                 # hides something
-                published = [p for p in group.parts if not p.figure.suppressed and p.figure.value is not None]
-                total = (
-                    [group.total]
-                    if group.total.figure.value is not None and not group.total.figure.suppressed
-                    else []
-                )
+                published = [p for p in group.parts if _published(p)]
+                total = [group.total] if _published(group.total) else []
                 options = (
                     [p for p in published if _hideable(p)]
                     or [t for t in total if _hideable(t)]

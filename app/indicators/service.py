@@ -191,7 +191,7 @@ async def _publish(
     figures = await asyncio.to_thread(publication.publish_cells, cells, nesting, salt, known)
     revision += 1
     changed = [(a, p, f) for (a, p), f in figures.items() if (a, p) in existing]
-    changed = [(a, p, f) for a, p, f in changed if repo.decoded(existing[(a, p)]["figures"]) != f]
+    changed = [(a, p, f) for a, p, f in changed if known[(a, p)] != f]
     await repo.write_published(conn, changed, revision, revised=True)
     new = [(a, p, f) for (a, p), f in figures.items() if (a, p) not in existing]
     await repo.write_published(conn, new, revision, revised=False)
